@@ -1,0 +1,28 @@
+//! Why a user-supplied value was refused; the API maps these to 400 with the field named.
+
+use thiserror::Error;
+
+/// A value that failed to parse into a domain type.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum DomainError {
+    /// An id without the expected prefix or with a malformed body.
+    #[error("`{value}` is not a valid {kind} id")]
+    InvalidId {
+        /// The kind of id expected (`user`, `tenant`, …).
+        kind: &'static str,
+        /// What was given.
+        value: String,
+    },
+    /// A slug that breaks the slug rules.
+    #[error("slug {0}")]
+    InvalidSlug(&'static str),
+    /// An email address that cannot be one.
+    #[error("`{0}` is not a valid email address")]
+    InvalidEmail(String),
+    /// A password that is too short or too long.
+    #[error("password {0}")]
+    WeakPassword(&'static str),
+    /// A stored password hash that does not parse.
+    #[error("stored password hash is malformed")]
+    MalformedHash,
+}

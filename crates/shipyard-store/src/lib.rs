@@ -1,0 +1,21 @@
+//! Shipyard's storage. Traits by aggregate (`Users`, `Tenants`, `Members`, `Sessions`,
+//! `ApiTokens`) are implemented by a transaction handle, so several writes commit as one or
+//! not at all; `TenantScope` is the only way to reach a workspace's data.
+#![forbid(unsafe_code)]
+
+pub mod data_dir;
+pub mod error;
+pub mod model;
+pub mod scope;
+pub mod sqlite;
+pub mod traits;
+
+pub use data_dir::{DataDir, DataDirError};
+pub use error::StoreError;
+pub use model::{ApiToken, Member, Membership, NewUser, Page, Paged, Tenant, TenantPatch, User};
+pub use scope::{AdminScope, TenantScope};
+pub use sqlite::{SqliteStore, Tx};
+pub use traits::{ApiTokens, Backend, Members, Sessions, Tenants, Users};
+
+/// Result of a store operation.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

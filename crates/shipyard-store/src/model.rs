@@ -1,0 +1,130 @@
+//! The rows the store hands out, already parsed into domain types.
+
+use chrono::{DateTime, Utc};
+use shipyard_core::{Email, PasswordHash, Role, Slug, TenantId, TokenId, UserId};
+
+/// A user account.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// Its id.
+    pub id: UserId,
+    /// Login address, unique.
+    pub email: Email,
+    /// Display name.
+    pub name: String,
+    /// None for users made by `admin bootstrap` without a password: they use tokens only.
+    pub password_hash: Option<PasswordHash>,
+    /// Platform admins reach `/admin/*`.
+    pub is_platform_admin: bool,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What is needed to make a user.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Login address.
+    pub email: Email,
+    /// Display name.
+    pub name: String,
+    /// Hashed password, if any.
+    pub password_hash: Option<PasswordHash>,
+    /// Whether the user administers the platform.
+    pub is_platform_admin: bool,
+}
+
+/// A workspace.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    /// Its id.
+    pub id: TenantId,
+    /// Display name (need not be unique).
+    pub name: String,
+    /// Unique slug, fixed at creation.
+    pub slug: Slug,
+    /// Deploy quota per UTC day.
+    pub deploys_per_day: i64,
+    /// A suspended workspace is read-only.
+    pub suspended: bool,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A platform admin's change to a workspace; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct TenantPatch {
+    /// New deploy quota.
+    pub deploys_per_day: Option<i64>,
+    /// New suspension state.
+    pub suspended: Option<bool>,
+}
+
+/// One of a user's workspaces, as `/auth/me` lists them.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    /// The workspace.
+    pub tenant_id: TenantId,
+    /// Its name.
+    pub tenant_name: String,
+    /// Its slug.
+    pub tenant_slug: Slug,
+    /// The user's role there.
+    pub role: Role,
+}
+
+/// One member of a workspace, as the members routes list them.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// The user.
+    pub user_id: UserId,
+    /// Their email.
+    pub email: Email,
+    /// Their name.
+    pub name: String,
+    /// Their role here.
+    pub role: Role,
+    /// When they joined.
+    pub joined_at: DateTime<Utc>,
+}
+
+/// A personal access token as listed (never the token itself).
+#[derive(Debug, Clone)]
+pub struct ApiToken {
+    /// Its id.
+    pub id: TokenId,
+    /// The owner's label.
+    pub name: String,
+    /// First characters, to tell tokens apart.
+    pub prefix: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Last authenticated request, to the minute.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// Which page of a list to read.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    /// 1-based page number.
+    pub page: u32,
+    /// Items per page.
+    pub per_page: u32,
+}
+
+impl Page {
+    /// Rows to skip.
+    pub fn offset(self) -> i64 {
+        i64::from(self.page.saturating_sub(1)) * i64::from(self.per_page)
+    }
+}
+
+/// One page of a list and the total across pages.
+#[derive(Debug, Clone)]
+pub struct Paged<T> {
+    /// This page's items.
+    pub items: Vec<T>,
+    /// Items across all pages.
+    pub total: i64,
+}
