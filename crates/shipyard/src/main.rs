@@ -1,1 +1,31 @@
-fn main() {}
+//! `shipyard`: the platform server, its admin commands and (later) the client CLI.
+
+use clap::Parser;
+use shipyard::cli::{AdminCommand, Cli, Command};
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Serve(args) => match args.resolve() {
+            Ok(settings) => shipyard::serve::run(settings, shipyard::serve::shutdown_signal()).await,
+            Err(e) => Err(e),
+        },
+        Command::Admin { command: AdminCommand::Bootstrap(args) } => shipyard::bootstrap::run(args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! `/admin/*`: platform admins' sessions only. Tokens never reach these routes.
+
+use crate::api::views::{TenantView, UserView, display_name};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiPath, ApiQuery, JsonBody};
+use crate::paging::{List, PageQuery};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use shipyard_core::{Email, Password, TenantId};
+use shipyard_store::{Backend, NewUser, SqliteStore, TenantPatch, Tenants, Users};
+use utoipa::ToSchema;
+
+/// `PATCH /admin/tenants/<t>`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateTenantRequest {
+    /// Deploys allowed per UTC day, 0 to 100000.
+    pub deploys_per_day: Option<i64>,
+    /// Suspend (read-only, apps keep serving) or reinstate.
+    pub suspended: Option<bool>,
+}
+
+/// `POST /admin/users`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateUserRequest {
+    /// Login email.
+    pub email: String,
+    /// Display name (default: the part of the email before `@`).
+    pub name: Option<String>,
+    /// At least 8 characters.
+    pub password: String,
+}
+
+/// Every workspace on the platform.
+#[utoipa::path(get, path = "/admin/tenants", tag = "admin", params(PageQuery), security(("session" = [])),
+    responses((status = 200, body = List<TenantView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_admin_tenants(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<List<TenantView>>> {
+    let mut tx = state.store.read().await?;
+    let admin = auth.admin(&mut tx).await?;
+    let page = query.page()?;
+    let paged = tx.list_tenants(&admin, page).await?;
+    Ok(Json(List::from_page(paged, page, TenantView::from)))
+}
+
+/// Sets a workspace's deploy quota or suspends it.
+#[utoipa::path(patch, path = "/admin/tenants/{tenantId}", tag = "admin", request_body = UpdateTenantRequest,
+    params(("tenantId" = String, Path, description = "`ten_…`")), security(("session" = [])),
+    responses((status = 200, body = TenantView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_admin_tenant(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(tenant_id): ApiPath<String>,
+    body: JsonBody,
+) -> ApiResult<Json<TenantView>> {
+    let mut tx = state.store.write().await?;
+    let admin = auth.admin(&mut tx).await?;
+    let not_found = || ApiError::not_found(format!("workspace {tenant_id} not found"));
+    let id = TenantId::parse(&tenant_id).map_err(|_| not_found())?;
+    let req: UpdateTenantRequest = body.parse()?;
+    if req.deploys_per_day.is_some_and(|n| !(0..=100_000).contains(&n)) {
+        return Err(ApiError::bad_request("field `deploysPerDay` must be between 0 and 100000"));
+    }
+    let patch = TenantPatch { deploys_per_day: req.deploys_per_day, suspended: req.suspended };
+    let tenant = tx.update_tenant(&admin, &id, &patch).await?.ok_or_else(not_found)?;
+    SqliteStore::commit(tx).await?;
+    Ok(Json(tenant.into()))
+}
+
+/// Every user on the platform.
+#[utoipa::path(get, path = "/admin/users", tag = "admin", params(PageQuery), security(("session" = [])),
+    responses((status = 200, body = List<UserView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_admin_users(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<List<UserView>>> {
+    let mut tx = state.store.read().await?;
+    let admin = auth.admin(&mut tx).await?;
+    let page = query.page()?;
+    let paged = tx.list_users(&admin, page).await?;
+    Ok(Json(List::from_page(paged, page, UserView::from)))
+}
+
+/// Creates a user with no workspace; add them to one with `POST /tenants/<t>/members`.
+#[utoipa::path(post, path = "/admin/users", tag = "admin", request_body = CreateUserRequest, security(("session" = [])),
+    responses((status = 201, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 409, description = "Email taken", body = ErrorBody)))]
+pub async fn create_admin_user(
+    State(state): State<AppState>,
+    auth: Auth,
+    body: JsonBody,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
+    {
+        let mut tx = state.store.read().await?;
+        auth.admin(&mut tx).await?;
+    }
+    let req: CreateUserRequest = body.parse()?;
+    let email = Email::parse(&req.email).map_err(|e| ApiError::bad_request(format!("field `email`: {e}")))?;
+    let password = Password::parse(req.password).map_err(|e| ApiError::bad_request(format!("field `password`: {e}")))?;
+    let name = match &req.name {
+        Some(name) => display_name(name, "name")?,
+        None => email.local_part().to_owned(),
+    };
+    let hash = tokio::task::spawn_blocking(move || password.hash()).await.map_err(|e| ApiError::internal(&e))?;
+    let mut tx = state.store.write().await?;
+    auth.admin(&mut tx).await?;
+    let user = tx
+        .create_user(&NewUser { email, name, password_hash: Some(hash), is_platform_admin: false })
+        .await?;
+    SqliteStore::commit(tx).await?;
+    Ok((StatusCode::CREATED, Json(user.into())))
+}

@@ -1,0 +1,169 @@
+//! Signup, login, logout and `/auth/me`.
+
+use crate::api::views::{MembershipView, UserView, display_name};
+use crate::auth::{Auth, AuthMethod, clear_session_cookie, session_cookie};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::JsonBody;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{Duration, Utc};
+use serde::{Deserialize, Serialize};
+use shipyard_core::{Email, OpaqueToken, Password};
+use shipyard_store::{Backend, NewUser, Sessions, SqliteStore, Tenants, Tx, User, Users};
+use std::net::SocketAddr;
+use utoipa::ToSchema;
+
+/// Who the caller is and which workspaces they belong to.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MeResponse {
+    /// The caller.
+    pub user: UserView,
+    /// Workspaces in the order the user joined them.
+    pub memberships: Vec<MembershipView>,
+    /// How this request authenticated.
+    pub auth_method: AuthMethod,
+}
+
+/// `POST /auth/signup`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignupRequest {
+    /// Login email.
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    /// At least 8 characters.
+    pub password: String,
+    /// Display name (default: the part of the email before `@`).
+    pub name: Option<String>,
+    /// Name of the workspace made for the user (default: the user's name).
+    pub workspace_name: Option<String>,
+}
+
+/// `POST /auth/login`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Login email.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+async fn me(tx: &mut Tx, user: User, method: AuthMethod) -> ApiResult<MeResponse> {
+    let memberships = tx.memberships(&user.id).await?.into_iter().map(MembershipView::from).collect();
+    Ok(MeResponse { user: user.into(), memberships, auth_method: method })
+}
+
+/// Starts a session for `user` and answers with `body_status`, the cookie and `/auth/me`.
+async fn start_session(mut tx: Tx, user: User, status: StatusCode) -> ApiResult<Response> {
+    let session = OpaqueToken::generate("");
+    let expires = Utc::now() + Duration::days(crate::auth::SESSION_DAYS);
+    tx.create_session(&user.id, &session.hash, expires).await?;
+    let body = me(&mut tx, user, AuthMethod::Session).await?;
+    SqliteStore::commit(tx).await?;
+    Ok((status, [(header::SET_COOKIE, session_cookie(&session.plain))], Json(body)).into_response())
+}
+
+/// Hashing and verifying cost tens of milliseconds of CPU: keep them off the async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(&e))
+}
+
+fn closed() -> ApiError {
+    ApiError::forbidden("signup is closed on this server; a platform admin can create your account (POST /admin/users)")
+}
+
+/// Creates an account, its first workspace and a session. Open while the install has no
+/// user (that first user becomes platform admin), later only with `--allow-signup`.
+#[utoipa::path(post, path = "/auth/signup", tag = "auth", request_body = SignupRequest, responses(
+    (status = 201, description = "Account made; the session cookie is set", body = MeResponse),
+    (status = 400, body = ErrorBody), (status = 403, description = "Signup is closed", body = ErrorBody),
+    (status = 409, description = "Email taken", body = ErrorBody)))]
+pub async fn create_signup(State(state): State<AppState>, body: JsonBody) -> ApiResult<Response> {
+    let allow_signup = state.settings.allow_signup;
+    if !allow_signup && state.store.read().await?.count_users().await? > 0 {
+        return Err(closed());
+    }
+    let req: SignupRequest = body.parse()?;
+    let email = Email::parse(&req.email).map_err(|e| ApiError::bad_request(format!("field `email`: {e}")))?;
+    let password = Password::parse(req.password).map_err(|e| ApiError::bad_request(format!("field `password`: {e}")))?;
+    let name = match &req.name {
+        Some(name) => display_name(name, "name")?,
+        None => email.local_part().to_owned(),
+    };
+    let workspace = match &req.workspace_name {
+        Some(ws) => display_name(ws, "workspaceName")?,
+        None => name.clone(),
+    };
+    let hash = blocking(move || password.hash()).await?;
+
+    let mut tx = state.store.write().await?;
+    // Checked again under the write lock: two racing first signups must not both be admin.
+    let first = tx.count_users().await? == 0;
+    if !first && !allow_signup {
+        return Err(closed());
+    }
+    let new = NewUser { email, name, password_hash: Some(hash), is_platform_admin: first };
+    let user = tx.create_user(&new).await?;
+    tx.create_tenant(&workspace, &user.id).await?;
+    start_session(tx, user, StatusCode::CREATED).await
+}
+
+/// Logs in with email and password and sets the session cookie.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest, responses(
+    (status = 200, description = "Logged in; the session cookie is set", body = MeResponse),
+    (status = 400, body = ErrorBody), (status = 401, description = "Wrong email or password", body = ErrorBody),
+    (status = 429, description = "Too many attempts; see Retry-After", body = ErrorBody)))]
+pub async fn create_login(
+    State(state): State<AppState>,
+    connect: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    let req: LoginRequest = body.parse()?;
+    let email_key = req.email.trim().to_lowercase();
+    state.login_limiter.check(&email_key, connect.map(|c| c.0.0.ip()))?;
+    let wrong = || ApiError::unauthorized("email or password is incorrect");
+    // A password of the wrong length cannot match any account; still spend the hashing time.
+    let password = Password::parse(req.password).ok();
+    let user = match Email::parse(&req.email) {
+        Ok(email) => state.store.read().await?.user_by_email(&email).await?,
+        Err(_) => None,
+    };
+    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = blocking(move || match (password, hash) {
+        (Some(pw), Some(hash)) => pw.verify(&hash),
+        (Some(pw), None) => {
+            pw.verify_against_nothing();
+            false
+        }
+        (None, _) => false,
+    })
+    .await?;
+    match user {
+        Some(user) if ok => start_session(state.store.write().await?, user, StatusCode::OK).await,
+        _ => Err(wrong()),
+    }
+}
+
+/// Ends the session (if any) and clears the cookie. Always 204.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204, description = "Logged out")))]
+pub async fn create_logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> ApiResult<Response> {
+    if let Some(session) = crate::auth::session_value(&headers) {
+        let mut tx = state.store.write().await?;
+        tx.delete_session(&OpaqueToken::hash_of(&session)).await?;
+        SqliteStore::commit(tx).await?;
+    }
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_session_cookie())]).into_response())
+}
+
+/// The caller, their workspaces (use `memberships[0].tenantId`) and how they authenticated.
+#[utoipa::path(get, path = "/auth/me", tag = "auth", security(("bearer" = []), ("session" = [])), responses(
+    (status = 200, body = MeResponse), (status = 401, body = ErrorBody)))]
+pub async fn get_me(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<MeResponse>> {
+    let mut tx = state.store.read().await?;
+    Ok(Json(me(&mut tx, auth.user, auth.method).await?))
+}

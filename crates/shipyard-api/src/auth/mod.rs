@@ -1,0 +1,100 @@
+//! Who is calling: a bearer token or a session cookie resolves to an `Auth`, and `Auth` opens
+//! workspaces (`TenantScope`) and the admin area (`AdminScope`) only where the store agrees.
+
+mod cookie;
+mod origin;
+mod scope;
+
+pub use cookie::{SESSION_COOKIE, SESSION_DAYS, clear_session_cookie, session_cookie, session_value};
+pub use scope::require_write;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use chrono::{Duration, Utc};
+use serde::Serialize;
+use shipyard_core::OpaqueToken;
+use shipyard_store::{ApiTokens, Backend, Sessions, SqliteStore, User};
+use utoipa::ToSchema;
+
+/// How a request authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMethod {
+    /// The browser console's cookie.
+    Session,
+    /// A personal access token.
+    Token,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    /// The user acting.
+    pub user: User,
+    /// How they proved it.
+    pub method: AuthMethod,
+}
+
+impl Auth {
+    /// 403 unless the caller used a session (token management and admin routes).
+    pub fn require_session(&self, what: &str) -> Result<(), ApiError> {
+        match self.method {
+            AuthMethod::Session => Ok(()),
+            AuthMethod::Token => {
+                Err(ApiError::forbidden(format!("{what} need a browser session; an API token cannot use them")))
+            }
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(value) = parts.headers.get(AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+                .map(str::trim)
+                .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer shpat_…`"))?;
+            return token_auth(&state.store, token).await;
+        }
+        if let Some(session) = cookie::session_value(&parts.headers) {
+            let auth = session_auth(&state.store, &session).await?;
+            origin::check(parts, &state.settings.platform_host)?;
+            return Ok(auth);
+        }
+        Err(ApiError::unauthorized(
+            "authentication required: send `Authorization: Bearer shpat_…` or log in with POST /auth/login",
+        ))
+    }
+}
+
+async fn token_auth(store: &SqliteStore, token: &str) -> Result<Auth, ApiError> {
+    let now = Utc::now();
+    let hash = OpaqueToken::hash_of(token);
+    let mut tx = store.read().await?;
+    let found = tx.token_user(&hash, now).await?;
+    drop(tx);
+    let (user, token) = found.ok_or_else(|| ApiError::unauthorized("the API token is invalid, expired or revoked"))?;
+    let stale = token.last_used_at.is_none_or(|at| now - at > Duration::minutes(1));
+    if stale {
+        let mut tx = store.write().await?;
+        tx.touch_token(&token.id, now).await?;
+        SqliteStore::commit(tx).await?;
+    }
+    Ok(Auth { user, method: AuthMethod::Token })
+}
+
+async fn session_auth(store: &SqliteStore, session: &str) -> Result<Auth, ApiError> {
+    let mut tx = store.read().await?;
+    let user = tx
+        .session_user(&OpaqueToken::hash_of(session), Utc::now())
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the session has expired or was ended; log in again"))?;
+    Ok(Auth { user, method: AuthMethod::Session })
+}

@@ -1,0 +1,28 @@
+//! Cross-site write protection for cookie-authenticated requests. Apps live on sibling
+//! subdomains of the platform, which SameSite treats as same-site, so a write carrying the
+//! session cookie must also come from the platform's own origin.
+
+use crate::error::ApiError;
+use axum::http::{Method, header, request::Parts};
+
+/// 403 when a cookie-authenticated write names a foreign `Origin`.
+pub fn check(parts: &Parts, platform_host: &str) -> Result<(), ApiError> {
+    if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    // Clients without an Origin header (curl, scripts) cannot be tricked by a web page.
+    let Some(origin) = parts.headers.get(header::ORIGIN) else { return Ok(()) };
+    let origin = origin.to_str().unwrap_or_default();
+    let request_host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let origin_authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+    let same_as_request = origin_authority.is_some_and(|a| !request_host.is_empty() && a.eq_ignore_ascii_case(request_host));
+    let origin_host = origin_authority.map(|a| a.rsplit_once(':').map_or(a, |(host, _)| host));
+    let platform = origin_host.is_some_and(|h| h.eq_ignore_ascii_case(platform_host));
+    if same_as_request || platform {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "cross-origin write refused: Origin `{origin}` is not the platform's origin"
+        )))
+    }
+}

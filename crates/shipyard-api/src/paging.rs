@@ -1,0 +1,58 @@
+//! `?page=&perPage=` and the `{ items, page, perPage, total }` envelope of every list.
+
+use crate::error::ApiError;
+use serde::{Deserialize, Serialize};
+use shipyard_store::{Page, Paged};
+use utoipa::{IntoParams, ToSchema};
+
+/// Paging parameters of a list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 20).
+    pub per_page: Option<u32>,
+}
+
+impl PageQuery {
+    /// Validated paging.
+    pub fn page(&self) -> Result<Page, ApiError> {
+        let page = self.page.unwrap_or(1);
+        let per_page = self.per_page.unwrap_or(20);
+        if page == 0 {
+            return Err(ApiError::bad_request("query parameter `page` starts at 1"));
+        }
+        if !(1..=100).contains(&per_page) {
+            return Err(ApiError::bad_request("query parameter `perPage` must be between 1 and 100"));
+        }
+        Ok(Page { page, per_page })
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct List<T> {
+    /// This page's items.
+    pub items: Vec<T>,
+    /// The page number.
+    pub page: u32,
+    /// Items per page.
+    pub per_page: u32,
+    /// Items across all pages.
+    pub total: i64,
+}
+
+impl<T> List<T> {
+    /// Wraps a page from the store, converting each item.
+    pub fn from_page<S>(paged: Paged<S>, page: Page, convert: impl Fn(S) -> T) -> Self {
+        Self {
+            items: paged.items.into_iter().map(convert).collect(),
+            page: page.page,
+            per_page: page.per_page,
+            total: paged.total,
+        }
+    }
+}

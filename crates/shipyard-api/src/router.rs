@@ -1,0 +1,47 @@
+//! Every route of the API in one place. `routes!` registers a handler and its OpenAPI entry
+//! together, so the document cannot drift from what is served.
+
+use crate::api::{admin, auth, health, members, tokens};
+use crate::middleware;
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Largest request body the API reads.
+pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+
+/// The API's routes and the OpenAPI document describing them.
+pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::get_health))
+        .routes(routes!(auth::create_signup))
+        .routes(routes!(auth::create_login))
+        .routes(routes!(auth::create_logout))
+        .routes(routes!(auth::get_me))
+        .routes(routes!(tokens::list_api_tokens, tokens::create_api_token))
+        .routes(routes!(tokens::delete_api_token))
+        .routes(routes!(members::list_members, members::create_member))
+        .routes(routes!(members::update_member, members::delete_member))
+        .routes(routes!(admin::list_admin_tenants))
+        .routes(routes!(admin::update_admin_tenant))
+        .routes(routes!(admin::list_admin_users, admin::create_admin_user))
+        .split_for_parts()
+}
+
+/// The whole API: routes, `/openapi.json`, the offline docs page at `/docs`, and the
+/// middleware every request passes.
+pub fn api_router(state: AppState) -> Router {
+    let (routes, doc) = openapi_router();
+    routes
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
+        .fallback(middleware::no_route)
+        .method_not_allowed_fallback(middleware::wrong_method)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(axum::middleware::from_fn(middleware::timeout))
+        .with_state(state)
+}

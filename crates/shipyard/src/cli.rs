@@ -1,0 +1,34 @@
+//! The command line.
+
+use crate::bootstrap::BootstrapArgs;
+use crate::config::ServeArgs;
+use clap::{Parser, Subcommand};
+
+/// Shipyard: a self-hosted platform that turns git repositories into running apps.
+#[derive(Debug, Parser)]
+#[command(name = "shipyard", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the platform: API, console, edge router and workers, on one listener.
+    Serve(ServeArgs),
+    /// Administer an install from its host.
+    Admin {
+        /// The admin command.
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+/// Commands run on the server host against its data directory.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Make a user and workspace if needed and print a fresh API token (for scripts and CI).
+    Bootstrap(BootstrapArgs),
+}

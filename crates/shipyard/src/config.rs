@@ -1,0 +1,130 @@
+//! `shipyard serve`'s configuration: each setting is a flag, an environment variable
+//! (`SHIPYARD_<FLAG>`) and a key of the TOML file given by `--config`; flags win over the
+//! environment, which wins over the file, which wins over the defaults.
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Flags of `shipyard serve`; every one is optional so the file and defaults can fill in.
+#[derive(Debug, Default, clap::Args)]
+pub struct ServeArgs {
+    /// TOML file with any of the settings below (keys as the flag names).
+    #[arg(long, env = "SHIPYARD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The one HTTP listener [default: 127.0.0.1:8080].
+    #[arg(long, env = "SHIPYARD_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Database, logs, key, mirrors, artifacts [default: ./shipyard-data].
+    #[arg(long, env = "SHIPYARD_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Host where the API and console answer [default: localhost].
+    #[arg(long, env = "SHIPYARD_PLATFORM_HOST")]
+    pub platform_host: Option<String>,
+    /// Apps live at <project>-<env>.<workspace>.<apps-domain> [default: localhost].
+    #[arg(long, env = "SHIPYARD_APPS_DOMAIN")]
+    pub apps_domain: Option<String>,
+    /// Keep signup open after the first user [default: false].
+    #[arg(long, env = "SHIPYARD_ALLOW_SIGNUP", num_args = 0..=1, default_missing_value = "true")]
+    pub allow_signup: Option<bool>,
+}
+
+/// The TOML file: the same settings, keyed by flag name.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    platform_host: Option<String>,
+    apps_domain: Option<String>,
+    allow_signup: Option<bool>,
+}
+
+/// The resolved settings of a server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Listener address.
+    pub listen: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Platform host.
+    pub platform_host: String,
+    /// Apps domain.
+    pub apps_domain: String,
+    /// Signup stays open.
+    pub allow_signup: bool,
+}
+
+impl ServeArgs {
+    /// Merges flags and environment (already merged by clap) over the file over the defaults.
+    pub fn resolve(self) -> anyhow::Result<Settings> {
+        let file = match &self.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let settings = Settings {
+            listen: self.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            data_dir: self.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./shipyard-data")),
+            platform_host: hostname("platform-host", self.platform_host.or(file.platform_host))?,
+            apps_domain: hostname("apps-domain", self.apps_domain.or(file.apps_domain))?,
+            allow_signup: self.allow_signup.or(file.allow_signup).unwrap_or(false),
+        };
+        Ok(settings)
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("config file {}", path.display()))
+}
+
+/// A host setting: lower-cased, dot-separated labels of letters, digits and `-`.
+fn hostname(setting: &str, value: Option<String>) -> anyhow::Result<String> {
+    let host = value.unwrap_or_else(|| "localhost".into()).trim().trim_end_matches('.').to_ascii_lowercase();
+    let valid_label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if host.len() > 253 || !host.split('.').all(valid_label) {
+        bail!("--{setting} `{host}` is not a hostname (labels of letters, digits and `-`, joined by dots)");
+    }
+    Ok(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn flags_win_over_file_which_wins_over_defaults() {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        writeln!(file, "listen = \"127.0.0.1:9000\"\napps-domain = \"apps.example.com\"\nallow-signup = true")
+            .expect("write");
+        let args = ServeArgs {
+            config: Some(file.path().to_owned()),
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 9100))),
+            ..ServeArgs::default()
+        };
+        let settings = args.resolve().expect("valid");
+        assert_eq!(settings.listen.port(), 9100, "flag wins over file");
+        assert_eq!(settings.apps_domain, "apps.example.com", "file wins over default");
+        assert!(settings.allow_signup);
+        assert_eq!(settings.platform_host, "localhost", "default fills the rest");
+        assert_eq!(settings.data_dir, PathBuf::from("./shipyard-data"));
+    }
+
+    #[test]
+    fn bad_file_keys_and_hosts_are_refused_with_the_name() {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        writeln!(file, "listne = \"127.0.0.1:9000\"").expect("write");
+        let err = ServeArgs { config: Some(file.path().to_owned()), ..ServeArgs::default() }.resolve();
+        assert!(format!("{:#}", err.expect_err("typo refused")).contains("listne"));
+        let err = ServeArgs { platform_host: Some("bad host".into()), ..ServeArgs::default() }.resolve();
+        assert!(format!("{:#}", err.expect_err("bad host refused")).contains("--platform-host"));
+    }
+}

@@ -1,0 +1,8 @@
+//! The `shipyard` binary's library half: configuration, the `serve` wiring and admin
+//! commands, reachable from tests without going through `main`.
+#![forbid(unsafe_code)]
+
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod serve;

@@ -1,0 +1,68 @@
+//! `shipyard serve`: opens the data directory, the store and the listener, and runs the edge
+//! with the API behind it until a shutdown signal.
+
+use crate::config::Settings;
+use anyhow::Context;
+use shipyard_api::{ApiSettings, AppState, api_router};
+use shipyard_edge::{EdgeConfig, edge_router};
+use shipyard_store::{DataDir, SqliteStore};
+use std::future::Future;
+use std::io::Write;
+use tokio::net::TcpListener;
+
+/// Runs the platform until `shutdown` completes.
+pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let data_dir = DataDir::open_exclusive(&settings.data_dir)?;
+    // Made now rather than on first use, so a key problem shows at start, not mid-request.
+    data_dir.secret_box()?;
+    let store = SqliteStore::open(&data_dir.database_path())
+        .await
+        .with_context(|| format!("cannot open the database {}", data_dir.database_path().display()))?;
+    let listener =
+        TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener.local_addr().context("listener has no local address")?;
+
+    let api = api_router(AppState::new(
+        store.clone(),
+        ApiSettings { platform_host: settings.platform_host.clone(), allow_signup: settings.allow_signup },
+    ));
+    let edge = edge_router(
+        EdgeConfig { platform_host: settings.platform_host.clone(), apps_domain: settings.apps_domain.clone() },
+        api,
+    );
+
+    // Tests and scripts read this line to learn the port when listening on :0.
+    println!(
+        "shipyard listening on http://{addr} (API and console: {}, apps: *.{}, data: {})",
+        settings.platform_host,
+        settings.apps_domain,
+        data_dir.root().display()
+    );
+    std::io::stdout().flush().context("stdout")?;
+
+    shipyard_edge::serve(listener, edge, shutdown).await.context("listener failed")?;
+    store.close().await;
+    tracing::info!("shipyard stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let terminate = async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch SIGTERM; only Ctrl-C stops the server");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown signal received; finishing open requests");
+}
