@@ -25,7 +25,9 @@ impl PageQuery {
             return Err(ApiError::bad_request("query parameter `page` starts at 1"));
         }
         if !(1..=100).contains(&per_page) {
-            return Err(ApiError::bad_request("query parameter `perPage` must be between 1 and 100"));
+            return Err(ApiError::bad_request(
+                "query parameter `perPage` must be between 1 and 100",
+            ));
         }
         Ok(Page { page, per_page })
     }

@@ -27,6 +27,10 @@ pub struct AppState {
 impl AppState {
     /// State for a server over `store`.
     pub fn new(store: SqliteStore, settings: ApiSettings) -> Self {
-        Self { store, settings: Arc::new(settings), login_limiter: Arc::new(LoginLimiter::new()) }
+        Self {
+            store,
+            settings: Arc::new(settings),
+            login_limiter: Arc::new(LoginLimiter::new()),
+        }
     }
 }

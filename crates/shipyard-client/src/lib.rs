@@ -1,1 +1,229 @@
-//! placeholder
+//! A typed client of Shipyard's HTTP API, used by the CLI and the tests. Raw calls return
+//! every answer (status, headers, JSON body); typed helpers turn non-2xx into `ClientError::Api`.
+#![forbid(unsafe_code)]
+
+use reqwest::header::{AUTHORIZATION, COOKIE, HeaderMap, SET_COOKIE};
+use reqwest::{Method, RequestBuilder};
+use serde_json::{Value, json};
+use thiserror::Error;
+
+/// Why a call failed.
+#[derive(Debug, Error)]
+pub enum ClientError {
+    /// The server could not be reached or the answer could not be read.
+    #[error("request failed: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The server answered with an error.
+    #[error("{status}: {message}")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// The error's `message`.
+        message: String,
+    },
+    /// A successful answer lacked something it should carry.
+    #[error("unexpected answer: {0}")]
+    Unexpected(String),
+}
+
+/// An answer from the server.
+#[derive(Debug, Clone)]
+pub struct ApiResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The body as JSON (`Null` when empty, a string when not JSON).
+    pub body: Value,
+}
+
+impl ApiResponse {
+    /// The body if the status is 2xx, else `ClientError::Api` with the error's message.
+    pub fn ok(self) -> Result<Value, ClientError> {
+        if (200..300).contains(&self.status) {
+            Ok(self.body)
+        } else {
+            let message = self.body["message"]
+                .as_str()
+                .map_or_else(|| self.body.to_string(), str::to_owned);
+            Err(ClientError::Api {
+                status: self.status,
+                message,
+            })
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Credential {
+    Token(String),
+    Session(String),
+}
+
+/// A client bound to one server and, optionally, one credential.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    credential: Option<Credential>,
+}
+
+impl Client {
+    /// An anonymous client of the server at `base` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base: impl Into<String>) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: base.into().trim_end_matches('/').to_owned(),
+            credential: None,
+        }
+    }
+
+    /// The same server, authenticated by an API token.
+    pub fn with_token(&self, token: impl Into<String>) -> Self {
+        Self {
+            credential: Some(Credential::Token(token.into())),
+            ..self.clone()
+        }
+    }
+
+    /// The same server, authenticated by a session cookie value.
+    pub fn with_session(&self, session: impl Into<String>) -> Self {
+        Self {
+            credential: Some(Credential::Session(session.into())),
+            ..self.clone()
+        }
+    }
+
+    /// The server's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// A request to `path` carrying this client's credential, for callers that need to set
+    /// headers or a raw body themselves.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let builder = self.http.request(method, format!("{}{}", self.base, path));
+        match &self.credential {
+            Some(Credential::Token(t)) => builder.header(AUTHORIZATION, format!("Bearer {t}")),
+            Some(Credential::Session(s)) => builder.header(COOKIE, format!("shipyard_session={s}")),
+            None => builder,
+        }
+    }
+
+    /// Sends a prepared request and reads the answer.
+    pub async fn send(&self, builder: RequestBuilder) -> Result<ApiResponse, ClientError> {
+        let response = builder.send().await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await?;
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Ok(ApiResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// A call with an optional JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<ApiResponse, ClientError> {
+        let builder = self.request(method, path);
+        self.send(match body {
+            Some(body) => builder.json(body),
+            None => builder,
+        })
+        .await
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Result<ApiResponse, ClientError> {
+        self.call(Method::GET, path, None).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, body: &Value) -> Result<ApiResponse, ClientError> {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    /// `PATCH path` with a JSON body.
+    pub async fn patch(&self, path: &str, body: &Value) -> Result<ApiResponse, ClientError> {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str) -> Result<ApiResponse, ClientError> {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    /// Signs up and returns a client holding the new session, with the `/auth/me` answer.
+    pub async fn signup(
+        &self,
+        email: &str,
+        password: &str,
+        workspace: &str,
+    ) -> Result<(Client, Value), ClientError> {
+        let body = json!({ "email": email, "password": password, "workspaceName": workspace });
+        let response = self.post("/auth/signup", &body).await?;
+        let session = session_from(&response.headers);
+        let me = response.ok()?;
+        Ok((
+            self.with_session(session.ok_or_else(|| missing("session cookie"))?),
+            me,
+        ))
+    }
+
+    /// Logs in and returns a client holding the session.
+    pub async fn login(&self, email: &str, password: &str) -> Result<Client, ClientError> {
+        let response = self
+            .post(
+                "/auth/login",
+                &json!({ "email": email, "password": password }),
+            )
+            .await?;
+        let session = session_from(&response.headers);
+        response.ok()?;
+        Ok(self.with_session(session.ok_or_else(|| missing("session cookie"))?))
+    }
+
+    /// `GET /auth/me`.
+    pub async fn me(&self) -> Result<Value, ClientError> {
+        self.get("/auth/me").await?.ok()
+    }
+
+    /// Makes an API token (needs a session) and returns the token's value.
+    pub async fn create_token(&self, name: &str) -> Result<String, ClientError> {
+        let body = self
+            .post("/account/api-tokens", &json!({ "name": name }))
+            .await?
+            .ok()?;
+        body["token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| missing("token"))
+    }
+}
+
+fn missing(what: &str) -> ClientError {
+    ClientError::Unexpected(format!("the answer carried no {what}"))
+}
+
+/// The session value a `Set-Cookie` header starts.
+pub fn session_from(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("shipyard_session="))
+        .and_then(|rest| rest.split(';').next())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}

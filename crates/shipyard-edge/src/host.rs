@@ -24,13 +24,19 @@ mod tests {
     use axum::body::Body;
 
     fn host_of(value: &str) -> Option<String> {
-        let req = Request::builder().header(HOST, value).body(Body::empty()).expect("request");
+        let req = Request::builder()
+            .header(HOST, value)
+            .body(Body::empty())
+            .expect("request");
         request_host(&req)
     }
 
     #[test]
     fn strips_port_case_and_trailing_dot() {
-        assert_eq!(host_of("Web.Acme.LOCALHOST:8080").as_deref(), Some("web.acme.localhost"));
+        assert_eq!(
+            host_of("Web.Acme.LOCALHOST:8080").as_deref(),
+            Some("web.acme.localhost")
+        );
         assert_eq!(host_of("localhost.").as_deref(), Some("localhost"));
         assert_eq!(host_of("[::1]:8080").as_deref(), Some("[::1]"));
         assert_eq!(host_of("bad host"), None);

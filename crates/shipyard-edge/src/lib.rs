@@ -32,7 +32,9 @@ impl EdgeConfig {
     /// Whether `host` names an app (a subdomain of the apps domain that is not the platform).
     pub fn is_app_host(&self, host: &str) -> bool {
         host != self.platform_host
-            && host.strip_suffix(self.apps_domain.as_str()).is_some_and(|sub| sub.len() > 1 && sub.ends_with('.'))
+            && host
+                .strip_suffix(self.apps_domain.as_str())
+                .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.'))
     }
 }
 
@@ -68,9 +70,12 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 #[cfg(test)]
@@ -79,13 +84,19 @@ mod tests {
 
     #[test]
     fn app_hosts_are_subdomains_of_the_apps_domain_only() {
-        let config = EdgeConfig { platform_host: "localhost".into(), apps_domain: "localhost".into() };
+        let config = EdgeConfig {
+            platform_host: "localhost".into(),
+            apps_domain: "localhost".into(),
+        };
         assert!(config.is_app_host("web-production.acme.localhost"));
         assert!(!config.is_app_host("localhost"));
         assert!(!config.is_app_host("127.0.0.1"));
         assert!(!config.is_app_host("notlocalhost"));
         assert!(!config.is_app_host(".localhost"));
-        let split = EdgeConfig { platform_host: "shipyard.example.com".into(), apps_domain: "example.com".into() };
+        let split = EdgeConfig {
+            platform_host: "shipyard.example.com".into(),
+            apps_domain: "example.com".into(),
+        };
         assert!(!split.is_app_host("shipyard.example.com"));
         assert!(split.is_app_host("web.acme.example.com"));
     }

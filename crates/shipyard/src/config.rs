@@ -64,8 +64,14 @@ impl ServeArgs {
             None => FileConfig::default(),
         };
         let settings = Settings {
-            listen: self.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-            data_dir: self.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./shipyard-data")),
+            listen: self
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            data_dir: self
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("./shipyard-data")),
             platform_host: hostname("platform-host", self.platform_host.or(file.platform_host))?,
             apps_domain: hostname("apps-domain", self.apps_domain.or(file.apps_domain))?,
             allow_signup: self.allow_signup.or(file.allow_signup).unwrap_or(false),
@@ -75,13 +81,18 @@ impl ServeArgs {
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("config file {}", path.display()))
 }
 
 /// A host setting: lower-cased, dot-separated labels of letters, digits and `-`.
 fn hostname(setting: &str, value: Option<String>) -> anyhow::Result<String> {
-    let host = value.unwrap_or_else(|| "localhost".into()).trim().trim_end_matches('.').to_ascii_lowercase();
+    let host = value
+        .unwrap_or_else(|| "localhost".into())
+        .trim()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
     let valid_label = |l: &str| {
         !l.is_empty()
             && l.len() <= 63
@@ -90,7 +101,9 @@ fn hostname(setting: &str, value: Option<String>) -> anyhow::Result<String> {
             && !l.ends_with('-')
     };
     if host.len() > 253 || !host.split('.').all(valid_label) {
-        bail!("--{setting} `{host}` is not a hostname (labels of letters, digits and `-`, joined by dots)");
+        bail!(
+            "--{setting} `{host}` is not a hostname (labels of letters, digits and `-`, joined by dots)"
+        );
     }
     Ok(host)
 }
@@ -103,8 +116,11 @@ mod tests {
     #[test]
     fn flags_win_over_file_which_wins_over_defaults() {
         let mut file = tempfile::NamedTempFile::new().expect("temp file");
-        writeln!(file, "listen = \"127.0.0.1:9000\"\napps-domain = \"apps.example.com\"\nallow-signup = true")
-            .expect("write");
+        writeln!(
+            file,
+            "listen = \"127.0.0.1:9000\"\napps-domain = \"apps.example.com\"\nallow-signup = true"
+        )
+        .expect("write");
         let args = ServeArgs {
             config: Some(file.path().to_owned()),
             listen: Some(SocketAddr::from(([127, 0, 0, 1], 9100))),
@@ -112,9 +128,15 @@ mod tests {
         };
         let settings = args.resolve().expect("valid");
         assert_eq!(settings.listen.port(), 9100, "flag wins over file");
-        assert_eq!(settings.apps_domain, "apps.example.com", "file wins over default");
+        assert_eq!(
+            settings.apps_domain, "apps.example.com",
+            "file wins over default"
+        );
         assert!(settings.allow_signup);
-        assert_eq!(settings.platform_host, "localhost", "default fills the rest");
+        assert_eq!(
+            settings.platform_host, "localhost",
+            "default fills the rest"
+        );
         assert_eq!(settings.data_dir, PathBuf::from("./shipyard-data"));
     }
 
@@ -122,9 +144,17 @@ mod tests {
     fn bad_file_keys_and_hosts_are_refused_with_the_name() {
         let mut file = tempfile::NamedTempFile::new().expect("temp file");
         writeln!(file, "listne = \"127.0.0.1:9000\"").expect("write");
-        let err = ServeArgs { config: Some(file.path().to_owned()), ..ServeArgs::default() }.resolve();
+        let err = ServeArgs {
+            config: Some(file.path().to_owned()),
+            ..ServeArgs::default()
+        }
+        .resolve();
         assert!(format!("{:#}", err.expect_err("typo refused")).contains("listne"));
-        let err = ServeArgs { platform_host: Some("bad host".into()), ..ServeArgs::default() }.resolve();
+        let err = ServeArgs {
+            platform_host: Some("bad host".into()),
+            ..ServeArgs::default()
+        }
+        .resolve();
         assert!(format!("{:#}", err.expect_err("bad host refused")).contains("--platform-host"));
     }
 }

@@ -16,10 +16,14 @@ async fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Serve(args) => match args.resolve() {
-            Ok(settings) => shipyard::serve::run(settings, shipyard::serve::shutdown_signal()).await,
+            Ok(settings) => {
+                shipyard::serve::run(settings, shipyard::serve::shutdown_signal()).await
+            }
             Err(e) => Err(e),
         },
-        Command::Admin { command: AdminCommand::Bootstrap(args) } => shipyard::bootstrap::run(args).await,
+        Command::Admin {
+            command: AdminCommand::Bootstrap(args),
+        } => shipyard::bootstrap::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

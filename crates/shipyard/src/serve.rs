@@ -11,23 +11,40 @@ use std::io::Write;
 use tokio::net::TcpListener;
 
 /// Runs the platform until `shutdown` completes.
-pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    settings: Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let data_dir = DataDir::open_exclusive(&settings.data_dir)?;
     // Made now rather than on first use, so a key problem shows at start, not mid-request.
     data_dir.secret_box()?;
     let store = SqliteStore::open(&data_dir.database_path())
         .await
-        .with_context(|| format!("cannot open the database {}", data_dir.database_path().display()))?;
-    let listener =
-        TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
-    let addr = listener.local_addr().context("listener has no local address")?;
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                data_dir.database_path().display()
+            )
+        })?;
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener
+        .local_addr()
+        .context("listener has no local address")?;
 
     let api = api_router(AppState::new(
         store.clone(),
-        ApiSettings { platform_host: settings.platform_host.clone(), allow_signup: settings.allow_signup },
+        ApiSettings {
+            platform_host: settings.platform_host.clone(),
+            allow_signup: settings.allow_signup,
+        },
     ));
     let edge = edge_router(
-        EdgeConfig { platform_host: settings.platform_host.clone(), apps_domain: settings.apps_domain.clone() },
+        EdgeConfig {
+            platform_host: settings.platform_host.clone(),
+            apps_domain: settings.apps_domain.clone(),
+        },
         api,
     );
 
@@ -40,7 +57,9 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     );
     std::io::stdout().flush().context("stdout")?;
 
-    shipyard_edge::serve(listener, edge, shutdown).await.context("listener failed")?;
+    shipyard_edge::serve(listener, edge, shutdown)
+        .await
+        .context("listener failed")?;
     store.close().await;
     tracing::info!("shipyard stopped");
     Ok(())

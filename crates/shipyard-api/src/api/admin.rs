@@ -67,11 +67,22 @@ pub async fn update_admin_tenant(
     let not_found = || ApiError::not_found(format!("workspace {tenant_id} not found"));
     let id = TenantId::parse(&tenant_id).map_err(|_| not_found())?;
     let req: UpdateTenantRequest = body.parse()?;
-    if req.deploys_per_day.is_some_and(|n| !(0..=100_000).contains(&n)) {
-        return Err(ApiError::bad_request("field `deploysPerDay` must be between 0 and 100000"));
+    if req
+        .deploys_per_day
+        .is_some_and(|n| !(0..=100_000).contains(&n))
+    {
+        return Err(ApiError::bad_request(
+            "field `deploysPerDay` must be between 0 and 100000",
+        ));
     }
-    let patch = TenantPatch { deploys_per_day: req.deploys_per_day, suspended: req.suspended };
-    let tenant = tx.update_tenant(&admin, &id, &patch).await?.ok_or_else(not_found)?;
+    let patch = TenantPatch {
+        deploys_per_day: req.deploys_per_day,
+        suspended: req.suspended,
+    };
+    let tenant = tx
+        .update_tenant(&admin, &id, &patch)
+        .await?
+        .ok_or_else(not_found)?;
     SqliteStore::commit(tx).await?;
     Ok(Json(tenant.into()))
 }
@@ -105,17 +116,26 @@ pub async fn create_admin_user(
         auth.admin(&mut tx).await?;
     }
     let req: CreateUserRequest = body.parse()?;
-    let email = Email::parse(&req.email).map_err(|e| ApiError::bad_request(format!("field `email`: {e}")))?;
-    let password = Password::parse(req.password).map_err(|e| ApiError::bad_request(format!("field `password`: {e}")))?;
+    let email = Email::parse(&req.email)
+        .map_err(|e| ApiError::bad_request(format!("field `email`: {e}")))?;
+    let password = Password::parse(req.password)
+        .map_err(|e| ApiError::bad_request(format!("field `password`: {e}")))?;
     let name = match &req.name {
         Some(name) => display_name(name, "name")?,
         None => email.local_part().to_owned(),
     };
-    let hash = tokio::task::spawn_blocking(move || password.hash()).await.map_err(|e| ApiError::internal(&e))?;
+    let hash = tokio::task::spawn_blocking(move || password.hash())
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
     let mut tx = state.store.write().await?;
     auth.admin(&mut tx).await?;
     let user = tx
-        .create_user(&NewUser { email, name, password_hash: Some(hash), is_platform_admin: false })
+        .create_user(&NewUser {
+            email,
+            name,
+            password_hash: Some(hash),
+            is_platform_admin: false,
+        })
         .await?;
     SqliteStore::commit(tx).await?;
     Ok((StatusCode::CREATED, Json(user.into())))

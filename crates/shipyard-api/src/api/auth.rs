@@ -54,8 +54,17 @@ pub struct LoginRequest {
 }
 
 async fn me(tx: &mut Tx, user: User, method: AuthMethod) -> ApiResult<MeResponse> {
-    let memberships = tx.memberships(&user.id).await?.into_iter().map(MembershipView::from).collect();
-    Ok(MeResponse { user: user.into(), memberships, auth_method: method })
+    let memberships = tx
+        .memberships(&user.id)
+        .await?
+        .into_iter()
+        .map(MembershipView::from)
+        .collect();
+    Ok(MeResponse {
+        user: user.into(),
+        memberships,
+        auth_method: method,
+    })
 }
 
 /// Starts a session for `user` and answers with `body_status`, the cookie and `/auth/me`.
@@ -65,16 +74,25 @@ async fn start_session(mut tx: Tx, user: User, status: StatusCode) -> ApiResult<
     tx.create_session(&user.id, &session.hash, expires).await?;
     let body = me(&mut tx, user, AuthMethod::Session).await?;
     SqliteStore::commit(tx).await?;
-    Ok((status, [(header::SET_COOKIE, session_cookie(&session.plain))], Json(body)).into_response())
+    Ok((
+        status,
+        [(header::SET_COOKIE, session_cookie(&session.plain))],
+        Json(body),
+    )
+        .into_response())
 }
 
 /// Hashing and verifying cost tens of milliseconds of CPU: keep them off the async workers.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(&e))
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(&e))
 }
 
 fn closed() -> ApiError {
-    ApiError::forbidden("signup is closed on this server; a platform admin can create your account (POST /admin/users)")
+    ApiError::forbidden(
+        "signup is closed on this server; a platform admin can create your account (POST /admin/users)",
+    )
 }
 
 /// Creates an account, its first workspace and a session. Open while the install has no
@@ -89,8 +107,10 @@ pub async fn create_signup(State(state): State<AppState>, body: JsonBody) -> Api
         return Err(closed());
     }
     let req: SignupRequest = body.parse()?;
-    let email = Email::parse(&req.email).map_err(|e| ApiError::bad_request(format!("field `email`: {e}")))?;
-    let password = Password::parse(req.password).map_err(|e| ApiError::bad_request(format!("field `password`: {e}")))?;
+    let email = Email::parse(&req.email)
+        .map_err(|e| ApiError::bad_request(format!("field `email`: {e}")))?;
+    let password = Password::parse(req.password)
+        .map_err(|e| ApiError::bad_request(format!("field `password`: {e}")))?;
     let name = match &req.name {
         Some(name) => display_name(name, "name")?,
         None => email.local_part().to_owned(),
@@ -107,7 +127,12 @@ pub async fn create_signup(State(state): State<AppState>, body: JsonBody) -> Api
     if !first && !allow_signup {
         return Err(closed());
     }
-    let new = NewUser { email, name, password_hash: Some(hash), is_platform_admin: first };
+    let new = NewUser {
+        email,
+        name,
+        password_hash: Some(hash),
+        is_platform_admin: first,
+    };
     let user = tx.create_user(&new).await?;
     tx.create_tenant(&workspace, &user.id).await?;
     start_session(tx, user, StatusCode::CREATED).await
@@ -125,7 +150,9 @@ pub async fn create_login(
 ) -> ApiResult<Response> {
     let req: LoginRequest = body.parse()?;
     let email_key = req.email.trim().to_lowercase();
-    state.login_limiter.check(&email_key, connect.map(|c| c.0.0.ip()))?;
+    state
+        .login_limiter
+        .check(&email_key, connect.map(|c| c.0.0.ip()))?;
     let wrong = || ApiError::unauthorized("email or password is incorrect");
     // A password of the wrong length cannot match any account; still spend the hashing time.
     let password = Password::parse(req.password).ok();
@@ -151,13 +178,20 @@ pub async fn create_login(
 
 /// Ends the session (if any) and clears the cookie. Always 204.
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204, description = "Logged out")))]
-pub async fn create_logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> ApiResult<Response> {
+pub async fn create_logout(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
     if let Some(session) = crate::auth::session_value(&headers) {
         let mut tx = state.store.write().await?;
         tx.delete_session(&OpaqueToken::hash_of(&session)).await?;
         SqliteStore::commit(tx).await?;
     }
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_session_cookie())]).into_response())
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, clear_session_cookie())],
+    )
+        .into_response())
 }
 
 /// The caller, their workspaces (use `memberships[0].tenantId`) and how they authenticated.

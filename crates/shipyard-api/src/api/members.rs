@@ -67,12 +67,18 @@ pub struct UpdateMemberRequest {
 /// Owners alone may grant, change or remove the owner role.
 fn require_owner_for(scope: &TenantScope, touches_owner: bool) -> Result<(), ApiError> {
     if touches_owner && scope.role() != Role::Owner {
-        return Err(ApiError::forbidden("only an owner can grant, change or remove the owner role"));
+        return Err(ApiError::forbidden(
+            "only an owner can grant, change or remove the owner role",
+        ));
     }
     Ok(())
 }
 
-async fn last_owner_guard(tx: &mut Tx, scope: &TenantScope, target: &Member) -> Result<(), ApiError> {
+async fn last_owner_guard(
+    tx: &mut Tx,
+    scope: &TenantScope,
+    target: &Member,
+) -> Result<(), ApiError> {
     if target.role == Role::Owner && tx.count_owners(scope).await? <= 1 {
         return Err(ApiError::conflict(
             "this is the workspace's last owner; make someone else owner first",
@@ -122,7 +128,8 @@ pub async fn create_member(
     let scope = auth.tenant(&mut tx, &tenant_id).await?;
     require_write(&scope, Role::Admin)?;
     let req: AddMemberRequest = body.parse()?;
-    let email = Email::parse(&req.email).map_err(|e| ApiError::bad_request(format!("field `email`: {e}")))?;
+    let email = Email::parse(&req.email)
+        .map_err(|e| ApiError::bad_request(format!("field `email`: {e}")))?;
     require_owner_for(&scope, req.role == Role::Owner)?;
     let user = tx.user_by_email(&email).await?.ok_or_else(|| {
         ApiError::unprocessable(format!(
@@ -154,7 +161,10 @@ pub async fn update_member(
     let target = find_member(&mut tx, &scope, &user_id).await?;
     require_write(&scope, Role::Admin)?;
     let req: UpdateMemberRequest = body.parse()?;
-    require_owner_for(&scope, target.role == Role::Owner || req.role == Role::Owner)?;
+    require_owner_for(
+        &scope,
+        target.role == Role::Owner || req.role == Role::Owner,
+    )?;
     if req.role != Role::Owner {
         last_owner_guard(&mut tx, &scope, &target).await?;
     }

@@ -88,7 +88,12 @@ pub async fn list_api_tokens(
 ) -> ApiResult<Json<List<TokenView>>> {
     auth.require_session(SESSION_ONLY)?;
     let page = query.page()?;
-    let paged = state.store.read().await?.list_tokens(&auth.user.id, page).await?;
+    let paged = state
+        .store
+        .read()
+        .await?
+        .list_tokens(&auth.user.id, page)
+        .await?;
     Ok(Json(List::from_page(paged, page, TokenView::from)))
 }
 
@@ -106,13 +111,19 @@ pub async fn create_api_token(
     let name = display_name(&req.name, "name")?;
     let expires_at = match req.expires_in_days {
         Some(days @ 1..=3650) => Some(Utc::now() + Duration::days(i64::from(days))),
-        Some(_) => return Err(ApiError::bad_request("field `expiresInDays` must be between 1 and 3650")),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "field `expiresInDays` must be between 1 and 3650",
+            ));
+        }
         None => None,
     };
     let token = OpaqueToken::generate("shpat_");
     let prefix = token.display_prefix();
     let mut tx = state.store.write().await?;
-    let made = tx.create_token(&auth.user.id, &name, &prefix, &token.hash, expires_at).await?;
+    let made = tx
+        .create_token(&auth.user.id, &name, &prefix, &token.hash, expires_at)
+        .await?;
     SqliteStore::commit(tx).await?;
     Ok((
         StatusCode::CREATED,

@@ -11,11 +11,20 @@ pub fn check(parts: &Parts, platform_host: &str) -> Result<(), ApiError> {
         return Ok(());
     }
     // Clients without an Origin header (curl, scripts) cannot be tricked by a web page.
-    let Some(origin) = parts.headers.get(header::ORIGIN) else { return Ok(()) };
+    let Some(origin) = parts.headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
     let origin = origin.to_str().unwrap_or_default();
-    let request_host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
-    let origin_authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
-    let same_as_request = origin_authority.is_some_and(|a| !request_host.is_empty() && a.eq_ignore_ascii_case(request_host));
+    let request_host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let origin_authority = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    let same_as_request = origin_authority
+        .is_some_and(|a| !request_host.is_empty() && a.eq_ignore_ascii_case(request_host));
     let origin_host = origin_authority.map(|a| a.rsplit_once(':').map_or(a, |(host, _)| host));
     let platform = origin_host.is_some_and(|h| h.eq_ignore_ascii_case(platform_host));
     if same_as_request || platform {

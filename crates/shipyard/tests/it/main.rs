@@ -1,0 +1,14 @@
+//! Integration tests: each starts the real `shipyard` binary on 127.0.0.1, a free port and a
+//! temporary data directory, and talks HTTP to it. One test binary, so the stack links once.
+
+mod accounts;
+mod admin;
+mod bootstrap;
+mod edge;
+mod matrix_isolation;
+mod matrix_no500;
+mod members;
+mod openapi;
+mod operations;
+mod support;
+mod tokens;

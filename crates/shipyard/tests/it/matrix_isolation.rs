@@ -1,0 +1,132 @@
+//! Isolation matrix, generated from the OpenAPI document: for every operation that takes an
+//! id, a user of another workspace gets 404 (admin routes: 403), and a viewer gets 403 on
+//! every write in their workspace.
+
+use crate::operations::operations;
+use crate::support::{TestServer, assert_error};
+use serde_json::json;
+use std::collections::HashMap;
+
+#[tokio::test]
+async fn other_workspaces_see_nothing_and_viewers_write_nothing() {
+    let server = TestServer::start(&["--allow-signup"]);
+    let owner = server.tenant("owner@example.com", "Owned").await;
+    let stranger = server.tenant("stranger@example.com", "Elsewhere").await;
+    let viewer = server.tenant("viewer@example.com", "Viewer's own").await;
+    let add = owner
+        .token
+        .post(
+            &format!("/tenants/{}/members", owner.tenant_id),
+            &json!({ "email": viewer.email, "role": "viewer" }),
+        )
+        .await
+        .expect("request");
+    assert_eq!(add.status, 201, "{}", add.body);
+    let tokens = owner
+        .session
+        .get("/account/api-tokens")
+        .await
+        .expect("request")
+        .ok()
+        .expect("tokens");
+    let token_id = tokens["items"][0]["id"]
+        .as_str()
+        .expect("token id")
+        .to_owned();
+
+    // Ids that exist and belong to the owner's workspace.
+    let fixtures: HashMap<&str, String> = HashMap::from([
+        ("tenantId", owner.tenant_id.clone()),
+        ("userId", owner.user_id.clone()),
+        ("tokenId", token_id),
+    ]);
+    let doc = server
+        .client()
+        .get("/openapi.json")
+        .await
+        .expect("request")
+        .ok()
+        .expect("document");
+    let ops = operations(&doc);
+    let with_ids: Vec<_> = ops.iter().filter(|op| !op.params.is_empty()).collect();
+    assert!(
+        with_ids.len() >= 5,
+        "expected the id-taking routes, found {}",
+        with_ids.len()
+    );
+
+    for op in &with_ids {
+        let path = op.fill(&fixtures);
+        // Positive control: the owner reaches every readable object, so a 404 below means
+        // isolation, not a bad fixture.
+        if !op.is_write() {
+            let own = owner
+                .session
+                .call(op.method.clone(), &path, None)
+                .await
+                .expect("request");
+            assert_eq!(
+                own.status, 200,
+                "owner on {} {path}: {}",
+                op.method, own.body
+            );
+        }
+        for (who, client) in [
+            ("stranger session", &stranger.session),
+            ("stranger token", &stranger.token),
+        ] {
+            let response = client
+                .call(op.method.clone(), &path, Some(&json!({})))
+                .await
+                .expect("request");
+            let expected = if op.path.starts_with("/admin/") {
+                403
+            } else if op.path.starts_with("/account/") && who == "stranger token" {
+                403 // token management is session-only, whoever asks
+            } else {
+                404
+            };
+            assert_eq!(
+                response.status, expected,
+                "{who} on {} {}: {}",
+                op.method, op.path, response.body
+            );
+            assert_error(&response, expected);
+        }
+    }
+
+    let tenant_writes: Vec<_> = ops
+        .iter()
+        .filter(|op| op.path.starts_with("/tenants/{tenantId}") && op.is_write())
+        .collect();
+    assert!(!tenant_writes.is_empty());
+    for op in tenant_writes {
+        let path = op.fill(&fixtures);
+        let response = viewer
+            .token
+            .call(op.method.clone(), &path, Some(&json!({})))
+            .await
+            .expect("request");
+        assert_eq!(
+            response.status, 403,
+            "viewer on {} {}: {}",
+            op.method, op.path, response.body
+        );
+        assert_error(&response, 403);
+    }
+    for op in ops
+        .iter()
+        .filter(|op| op.path.starts_with("/tenants/{tenantId}") && !op.is_write())
+    {
+        let response = viewer
+            .token
+            .get(&op.fill(&fixtures))
+            .await
+            .expect("request");
+        assert_eq!(
+            response.status, 200,
+            "viewer reads {}: {}",
+            op.path, response.body
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! No-500 matrix, generated from the OpenAPI document: every operation receives missing,
+//! forged, revoked and expired-session credentials, bad ids, malformed JSON, wrong types,
+//! unknown fields, the wrong content type and an oversized body, and always answers in the
+//! contract's shape, never with a 5xx.
+
+use crate::operations::{Operation, operations};
+use crate::support::{TestServer, assert_error, assert_error_shape};
+use reqwest::Method;
+use serde_json::{Value, json};
+use shipyard_client::{ApiResponse, Client};
+use std::collections::HashMap;
+
+fn check(op: &Operation, case: &str, response: &ApiResponse) {
+    assert!(
+        response.status < 500,
+        "{case} on {} {}: {} {}",
+        op.method,
+        op.path,
+        response.status,
+        response.body
+    );
+    if response.status >= 400 {
+        assert_error_shape(response);
+    }
+}
+
+async fn raw(
+    client: &Client,
+    op: &Operation,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> ApiResponse {
+    let request = client
+        .request(op.method.clone(), path)
+        .header("content-type", content_type)
+        .body(body);
+    client.send(request).await.expect("request")
+}
+
+fn wrong_types(props: &[(String, String)]) -> Value {
+    let wrong = props
+        .iter()
+        .map(|(name, ty)| {
+            let value = match ty.as_str() {
+                "string" => json!(12345),
+                "integer" | "number" => json!("not a number"),
+                "boolean" => json!("yes"),
+                _ => json!(12345),
+            };
+            (name.clone(), value)
+        })
+        .collect();
+    Value::Object(wrong)
+}
+
+#[tokio::test]
+async fn no_input_makes_the_server_fail() {
+    let server = TestServer::start(&["--allow-signup"]);
+    let admin = server.tenant("admin@example.com", "Admin's").await;
+    let revoked = admin.session.create_token("revoked").await.expect("token");
+    let list = admin
+        .session
+        .get("/account/api-tokens")
+        .await
+        .expect("request")
+        .ok()
+        .expect("list");
+    let revoked_id = list["items"][0]["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        admin
+            .session
+            .delete(&format!("/account/api-tokens/{revoked_id}"))
+            .await
+            .expect("request")
+            .status,
+        204
+    );
+    let token_id = list["items"][1]["id"].as_str().expect("id").to_owned();
+    let fixtures: HashMap<&str, String> = HashMap::from([
+        ("tenantId", admin.tenant_id.clone()),
+        ("userId", admin.user_id.clone()),
+        ("tokenId", token_id),
+    ]);
+
+    let doc = server
+        .client()
+        .get("/openapi.json")
+        .await
+        .expect("request")
+        .ok()
+        .expect("document");
+    let mut ops = operations(&doc);
+    // Logging out ends the session the later cases use, so it goes last.
+    ops.sort_by_key(|op| op.path == "/auth/logout");
+
+    let anonymous = server.client();
+    let forged_token = server.client().with_token("shpat_0000");
+    let revoked_token = server.client().with_token(revoked);
+    let ended_session = server.client().with_session("0".repeat(64));
+    let mut exercised = 0;
+    for op in &ops {
+        let path = op.fill(&fixtures);
+        for (case, client) in [
+            ("no credentials", &anonymous),
+            ("forged token", &forged_token),
+            ("revoked token", &revoked_token),
+            ("unknown session", &ended_session),
+        ] {
+            let response = client
+                .call(op.method.clone(), &path, Some(&json!({})))
+                .await
+                .expect("request");
+            check(op, case, &response);
+            if !op.public {
+                assert_error(&response, 401);
+            }
+        }
+
+        for bad_id in [
+            "nope",
+            "ten_00000000000000000000000000000000",
+            "%FF%FE",
+            &"x".repeat(2000),
+        ] {
+            if op.params.is_empty() {
+                break;
+            }
+            let response = admin
+                .session
+                .call(op.method.clone(), &op.fill_all(bad_id), Some(&json!({})))
+                .await
+                .expect("request");
+            check(op, "bad id", &response);
+            assert!(
+                matches!(response.status, 400 | 404),
+                "bad id {bad_id:?} on {}: {}",
+                op.path,
+                response.status
+            );
+        }
+
+        let json_type = "application/json";
+        let cases: Vec<(&str, &str, Vec<u8>, Option<u16>)> = vec![
+            ("malformed JSON", json_type, b"{\"a\":".to_vec(), Some(400)),
+            ("a JSON array", json_type, b"[1, 2]".to_vec(), Some(400)),
+            ("a JSON string", json_type, b"\"text\"".to_vec(), Some(400)),
+            (
+                "wrong types",
+                json_type,
+                wrong_types(op.body.as_deref().unwrap_or_default())
+                    .to_string()
+                    .into_bytes(),
+                Some(400),
+            ),
+            (
+                "unknown field",
+                json_type,
+                br#"{"zzUnknownField": 1}"#.to_vec(),
+                Some(400),
+            ),
+            (
+                "wrong content type",
+                "text/plain",
+                b"email=a".to_vec(),
+                Some(415),
+            ),
+            (
+                "oversized body",
+                json_type,
+                format!("{{\"name\": \"{}\"}}", "x".repeat(1024 * 1024)).into_bytes(),
+                Some(413),
+            ),
+            (
+                "null bytes",
+                json_type,
+                b"{\"name\": \"\0\"}".to_vec(),
+                None,
+            ),
+        ];
+        for (case, content_type, body, expected) in cases {
+            let response = raw(&admin.session, op, &path, content_type, body).await;
+            check(op, case, &response);
+            let reads_body = op.body.as_ref().is_some_and(|props| !props.is_empty());
+            if case == "oversized body" {
+                assert_error(&response, 413);
+            } else if let (true, Some(expected)) = (reads_body, expected) {
+                assert_eq!(
+                    response.status, expected,
+                    "{case} on {} {}: {}",
+                    op.method, op.path, response.body
+                );
+                if case == "unknown field" {
+                    assert!(
+                        response.body["message"]
+                            .as_str()
+                            .is_some_and(|m| m.contains("zzUnknownField"))
+                    );
+                }
+            }
+        }
+        exercised += 1;
+    }
+    assert_eq!(exercised, ops.len());
+    assert!(
+        !server.stderr().contains("internal error"),
+        "a request caused an internal error:\n{}",
+        server.stderr()
+    );
+    let fresh = server
+        .client()
+        .login(&admin.email, crate::support::PASSWORD)
+        .await
+        .expect("server still serves logins");
+    assert_eq!(
+        fresh
+            .call(Method::GET, "/auth/me", None)
+            .await
+            .expect("request")
+            .status,
+        200,
+        "server still healthy"
+    );
+}

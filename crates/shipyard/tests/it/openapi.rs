@@ -1,0 +1,84 @@
+//! The OpenAPI document: pinned by a snapshot, and checked against the seed reference.
+
+use crate::support::TestServer;
+use serde_json::Value;
+
+/// Seed-reference routes delivered so far: method, path, and field names the reference
+/// names for them (`response:` a 2xx body field path, `request:` a body property).
+const SEED_ROUTES: &[(&str, &str, &[&str])] = &[
+    ("get", "/auth/me", &["response:memberships[].tenantId"]),
+    ("get", "/account/api-tokens", &[]),
+    ("post", "/account/api-tokens", &[]),
+    ("delete", "/account/api-tokens/{tokenId}", &[]),
+];
+
+/// Follows `$ref`s to the schema they name.
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+    {
+        Some(name) => resolve(doc, &doc["components"]["schemas"][name]),
+        None => schema,
+    }
+}
+
+/// The schema at a dotted field path, where `name[]` steps into an array's items.
+fn field<'a>(doc: &'a Value, mut schema: &'a Value, path: &str) -> Option<&'a Value> {
+    for part in path.split('.') {
+        let (name, array) = part.strip_suffix("[]").map_or((part, false), |n| (n, true));
+        schema = resolve(doc, schema).get("properties")?.get(name)?;
+        if array {
+            schema = resolve(doc, schema).get("items")?;
+        }
+    }
+    Some(schema)
+}
+
+#[tokio::test]
+async fn the_document_matches_its_snapshot() {
+    let server = TestServer::start(&[]);
+    let doc = server
+        .client()
+        .get("/openapi.json")
+        .await
+        .expect("request")
+        .ok()
+        .expect("document");
+    insta::assert_json_snapshot!("openapi", doc);
+}
+
+#[tokio::test]
+async fn every_delivered_seed_route_is_documented_with_the_seed_field_names() {
+    let server = TestServer::start(&[]);
+    let doc = server
+        .client()
+        .get("/openapi.json")
+        .await
+        .expect("request")
+        .ok()
+        .expect("document");
+    for (method, path, fields) in SEED_ROUTES {
+        let op = &doc["paths"][path][method];
+        assert!(
+            op.is_object(),
+            "{method} {path} is missing from the OpenAPI document"
+        );
+        for spec in *fields {
+            let (kind, field_path) = spec.split_once(':').expect("kind:path");
+            let schema = match kind {
+                "response" => {
+                    let ok = op["responses"]
+                        .as_object()
+                        .and_then(|r| r.iter().find(|(code, _)| code.starts_with('2')));
+                    &ok.expect("a 2xx response").1["content"]["application/json"]["schema"]
+                }
+                _ => &op["requestBody"]["content"]["application/json"]["schema"],
+            };
+            assert!(
+                field(&doc, schema, field_path).is_some(),
+                "{method} {path}: {kind} field `{field_path}` not documented"
+            );
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Starting and stopping a real server, and making users in it.
+
+use serde_json::{Value, json};
+use shipyard_client::Client;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// Password every test user gets.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// The `shipyard` binary under test.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_shipyard")
+}
+
+/// A running `shipyard serve`, stopped (by PID) when dropped.
+pub struct TestServer {
+    child: Child,
+    /// The temporary directory holding the data dir and the server's stderr.
+    pub dir: tempfile::TempDir,
+    /// `http://127.0.0.1:<port>`
+    pub base: String,
+    // Held so the reader thread keeps draining stdout; a closed pipe would fail the server's prints.
+    _stdout: mpsc::Receiver<String>,
+}
+
+impl TestServer {
+    /// Starts a server with the default settings plus `extra` flags.
+    pub fn start(extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self::start_in(dir, extra)
+    }
+
+    /// Starts a server whose data dir is `<dir>/data`.
+    pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Self {
+        let data = dir.path().join("data");
+        let stderr = std::fs::File::create(dir.path().join("stderr.log")).expect("stderr file");
+        let mut child = Command::new(binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .args(extra)
+            .env("RUST_LOG", "info,sqlx=warn")
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn shipyard serve");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| {
+                let err =
+                    std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default();
+                panic!("shipyard serve did not report its address within 30 s; stderr:\n{err}")
+            });
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_owned();
+        Self {
+            child,
+            dir,
+            base,
+            _stdout: rx,
+        }
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Everything the server wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
+    }
+
+    /// An anonymous client.
+    pub fn client(&self) -> Client {
+        Client::new(self.base.clone())
+    }
+
+    /// Signs a new user up; returns their session client and `/auth/me`.
+    pub async fn signup(&self, email: &str, workspace: &str) -> (Client, Value) {
+        self.client()
+            .signup(email, PASSWORD, workspace)
+            .await
+            .expect("signup")
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("server {pid} did not exit within 10 s of SIGTERM");
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        // Kills by PID (the Child handle), then reaps.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A user with a workspace, seen from their session and from an API token.
+pub struct Tenant {
+    /// Session client.
+    pub session: Client,
+    /// Token client.
+    pub token: Client,
+    /// `ten_…` of their first workspace.
+    pub tenant_id: String,
+    /// `usr_…`
+    pub user_id: String,
+    /// Login email.
+    pub email: String,
+}
+
+impl TestServer {
+    /// Signs up `email` with a workspace and makes them a token.
+    pub async fn tenant(&self, email: &str, workspace: &str) -> Tenant {
+        let (session, me) = self.signup(email, workspace).await;
+        let token = session.create_token("tests").await.expect("token");
+        Tenant {
+            token: session.with_token(token),
+            session,
+            tenant_id: me["memberships"][0]["tenantId"]
+                .as_str()
+                .expect("tenantId")
+                .to_owned(),
+            user_id: me["user"]["id"].as_str().expect("user id").to_owned(),
+            email: email.to_owned(),
+        }
+    }
+
+    /// Makes a user through `/admin/users` (as `admin`) and logs them in.
+    pub async fn admin_created_user(&self, admin: &Client, email: &str) -> (Client, String) {
+        let made = admin
+            .post(
+                "/admin/users",
+                &json!({ "email": email, "password": PASSWORD }),
+            )
+            .await
+            .expect("request")
+            .ok()
+            .expect("admin creates user");
+        let session = self.client().login(email, PASSWORD).await.expect("login");
+        (session, made["id"].as_str().expect("id").to_owned())
+    }
+}
+
+/// Asserts an error answer has the contract's shape and the given status.
+pub fn assert_error(response: &shipyard_client::ApiResponse, status: u16) {
+    assert_eq!(
+        response.status, status,
+        "unexpected status; body: {}",
+        response.body
+    );
+    assert_error_shape(response);
+}
+
+/// Asserts a non-2xx answer is `{ statusCode, error, message }` with a matching code.
+pub fn assert_error_shape(response: &shipyard_client::ApiResponse) {
+    let body = &response.body;
+    assert_eq!(
+        body["statusCode"].as_u64(),
+        Some(u64::from(response.status)),
+        "statusCode in {body}"
+    );
+    assert!(
+        body["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "error in {body}"
+    );
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "message in {body}"
+    );
+}
+
+/// Every file under `root`, for leak checks.
+pub fn files_under(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
