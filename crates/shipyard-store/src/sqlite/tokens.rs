@@ -91,9 +91,8 @@ impl ApiTokens for Tx {
             return Ok(None);
         };
         let user = self.user_by_id(&UserId::from_trusted(user_id)).await?;
-        Ok(user
-            .map(|u| ApiToken::try_from(token).map(|t| (u, t)))
-            .transpose()?)
+        user.map(|u| ApiToken::try_from(token).map(|t| (u, t)))
+            .transpose()
     }
 
     async fn touch_token(&mut self, id: &TokenId, now: DateTime<Utc>) -> Result<()> {
