@@ -1,6 +1,7 @@
 //! `/admin/*`: platform admins' sessions only. Tokens never reach these routes.
 
-use crate::api::views::{TenantView, UserView, display_name};
+use crate::api::input;
+use crate::api::views::{TenantView, UserView};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, JsonBody};
@@ -10,7 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use shipyard_core::{Email, Password, TenantId};
+use shipyard_core::TenantId;
 use shipyard_store::{Backend, NewUser, SqliteStore, TenantPatch, Tenants, Users};
 use utoipa::ToSchema;
 
@@ -116,17 +117,10 @@ pub async fn create_admin_user(
         auth.admin(&mut tx).await?;
     }
     let req: CreateUserRequest = body.parse()?;
-    let email = Email::parse(&req.email)
-        .map_err(|e| ApiError::bad_request(format!("field `email`: {e}")))?;
-    let password = Password::parse(req.password)
-        .map_err(|e| ApiError::bad_request(format!("field `password`: {e}")))?;
-    let name = match &req.name {
-        Some(name) => display_name(name, "name")?,
-        None => email.local_part().to_owned(),
-    };
-    let hash = tokio::task::spawn_blocking(move || password.hash())
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+    let email = input::email(&req.email)?;
+    let password = input::password(req.password)?;
+    let name = input::name_or_default(req.name.as_deref(), &email)?;
+    let hash = input::hash(password).await?;
     let mut tx = state.store.write().await?;
     auth.admin(&mut tx).await?;
     let user = tx

@@ -1,5 +1,6 @@
 //! Signup, login, logout and `/auth/me`.
 
+use crate::api::input;
 use crate::api::views::{MembershipView, UserView, display_name};
 use crate::auth::{Auth, AuthMethod, clear_session_cookie, session_cookie};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -82,13 +83,6 @@ async fn start_session(mut tx: Tx, user: User, status: StatusCode) -> ApiResult<
         .into_response())
 }
 
-/// Hashing and verifying cost tens of milliseconds of CPU: keep them off the async workers.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::internal(&e))
-}
-
 fn closed() -> ApiError {
     ApiError::forbidden(
         "signup is closed on this server; a platform admin can create your account (POST /admin/users)",
@@ -107,19 +101,14 @@ pub async fn create_signup(State(state): State<AppState>, body: JsonBody) -> Api
         return Err(closed());
     }
     let req: SignupRequest = body.parse()?;
-    let email = Email::parse(&req.email)
-        .map_err(|e| ApiError::bad_request(format!("field `email`: {e}")))?;
-    let password = Password::parse(req.password)
-        .map_err(|e| ApiError::bad_request(format!("field `password`: {e}")))?;
-    let name = match &req.name {
-        Some(name) => display_name(name, "name")?,
-        None => email.local_part().to_owned(),
-    };
+    let email = input::email(&req.email)?;
+    let password = input::password(req.password)?;
+    let name = input::name_or_default(req.name.as_deref(), &email)?;
     let workspace = match &req.workspace_name {
         Some(ws) => display_name(ws, "workspaceName")?,
         None => name.clone(),
     };
-    let hash = blocking(move || password.hash()).await?;
+    let hash = input::hash(password).await?;
 
     let mut tx = state.store.write().await?;
     // Checked again under the write lock: two racing first signups must not both be admin.
@@ -161,7 +150,7 @@ pub async fn create_login(
         Err(_) => None,
     };
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let ok = blocking(move || match (password, hash) {
+    let ok = input::blocking(move || match (password, hash) {
         (Some(pw), Some(hash)) => pw.verify(&hash),
         (Some(pw), None) => {
             pw.verify_against_nothing();

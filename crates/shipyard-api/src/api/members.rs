@@ -1,6 +1,7 @@
 //! Workspace members: everyone can list; owners and admins add, change and remove; only an
 //! owner touches owners; the last owner can neither leave nor be demoted.
 
+use crate::api::input;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, JsonBody};
@@ -11,7 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use shipyard_core::{Email, Role, UserId};
+use shipyard_core::{Role, UserId};
 use shipyard_store::{Backend, Member, Members, SqliteStore, TenantScope, Tx, Users};
 use utoipa::ToSchema;
 
@@ -128,8 +129,7 @@ pub async fn create_member(
     let scope = auth.tenant(&mut tx, &tenant_id).await?;
     require_write(&scope, Role::Admin)?;
     let req: AddMemberRequest = body.parse()?;
-    let email = Email::parse(&req.email)
-        .map_err(|e| ApiError::bad_request(format!("field `email`: {e}")))?;
+    let email = input::email(&req.email)?;
     require_owner_for(&scope, req.role == Role::Owner)?;
     let user = tx.user_by_email(&email).await?.ok_or_else(|| {
         ApiError::unprocessable(format!(

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod health;
+pub mod input;
 pub mod members;
 pub mod tokens;
 pub mod views;

@@ -35,18 +35,8 @@ async fn other_workspaces_see_nothing_and_viewers_write_nothing() {
         .to_owned();
 
     // Ids that exist and belong to the owner's workspace.
-    let fixtures: HashMap<&str, String> = HashMap::from([
-        ("tenantId", owner.tenant_id.clone()),
-        ("userId", owner.user_id.clone()),
-        ("tokenId", token_id),
-    ]);
-    let doc = server
-        .client()
-        .get("/openapi.json")
-        .await
-        .expect("request")
-        .ok()
-        .expect("document");
+    let fixtures: HashMap<&str, String> = owner.fixtures(token_id);
+    let doc = server.openapi().await;
     let ops = operations(&doc);
     let with_ids: Vec<_> = ops.iter().filter(|op| !op.params.is_empty()).collect();
     assert!(

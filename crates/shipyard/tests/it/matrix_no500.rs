@@ -38,6 +38,42 @@ async fn raw(
     client.send(request).await.expect("request")
 }
 
+/// Announces a 2 MiB body and sends none of it: the server must refuse on the header alone.
+/// (Sending the megabytes for real races the server's early answer against the client's
+/// writes, which makes the client, not the server, fail.)
+async fn oversized(base: &str, op: &Operation, path: &str) -> ApiResponse {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let head = format!(
+        "{} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{{",
+        op.method,
+        2 * 1024 * 1024
+    );
+    stream.write_all(head.as_bytes()).await.expect("write head");
+    let mut raw = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut raw),
+    )
+    .await
+    .expect("answer within 10 s")
+    .expect("read answer");
+    let text = String::from_utf8_lossy(&raw);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let body = serde_json::from_str(body).unwrap_or(Value::Null);
+    ApiResponse {
+        status,
+        headers: Default::default(),
+        body,
+    }
+}
+
 fn wrong_types(props: &[(String, String)]) -> Value {
     let wrong = props
         .iter()
@@ -77,19 +113,9 @@ async fn no_input_makes_the_server_fail() {
         204
     );
     let token_id = list["items"][1]["id"].as_str().expect("id").to_owned();
-    let fixtures: HashMap<&str, String> = HashMap::from([
-        ("tenantId", admin.tenant_id.clone()),
-        ("userId", admin.user_id.clone()),
-        ("tokenId", token_id),
-    ]);
+    let fixtures: HashMap<&str, String> = admin.fixtures(token_id);
 
-    let doc = server
-        .client()
-        .get("/openapi.json")
-        .await
-        .expect("request")
-        .ok()
-        .expect("document");
+    let doc = server.openapi().await;
     let mut ops = operations(&doc);
     // Logging out ends the session the later cases use, so it goes last.
     ops.sort_by_key(|op| op.path == "/auth/logout");
@@ -166,12 +192,6 @@ async fn no_input_makes_the_server_fail() {
                 Some(415),
             ),
             (
-                "oversized body",
-                json_type,
-                format!("{{\"name\": \"{}\"}}", "x".repeat(1024 * 1024)).into_bytes(),
-                Some(413),
-            ),
-            (
                 "null bytes",
                 json_type,
                 b"{\"name\": \"\0\"}".to_vec(),
@@ -182,9 +202,7 @@ async fn no_input_makes_the_server_fail() {
             let response = raw(&admin.session, op, &path, content_type, body).await;
             check(op, case, &response);
             let reads_body = op.body.as_ref().is_some_and(|props| !props.is_empty());
-            if case == "oversized body" {
-                assert_error(&response, 413);
-            } else if let (true, Some(expected)) = (reads_body, expected) {
+            if let (true, Some(expected)) = (reads_body, expected) {
                 assert_eq!(
                     response.status, expected,
                     "{case} on {} {}: {}",
@@ -199,6 +217,13 @@ async fn no_input_makes_the_server_fail() {
                 }
             }
         }
+        let oversized = oversized(&server.base, op, &path).await;
+        assert_eq!(
+            oversized.status, 413,
+            "oversized body on {} {}: {}",
+            op.method, op.path, oversized.body
+        );
+        assert_error_shape(&oversized);
         exercised += 1;
     }
     assert_eq!(exercised, ops.len());

@@ -1,5 +1,6 @@
 //! The OpenAPI document: pinned by a snapshot, and checked against the seed reference.
 
+use crate::operations::resolve;
 use crate::support::TestServer;
 use serde_json::Value;
 
@@ -11,17 +12,6 @@ const SEED_ROUTES: &[(&str, &str, &[&str])] = &[
     ("post", "/account/api-tokens", &[]),
     ("delete", "/account/api-tokens/{tokenId}", &[]),
 ];
-
-/// Follows `$ref`s to the schema they name.
-fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
-    match schema["$ref"]
-        .as_str()
-        .and_then(|r| r.strip_prefix("#/components/schemas/"))
-    {
-        Some(name) => resolve(doc, &doc["components"]["schemas"][name]),
-        None => schema,
-    }
-}
 
 /// The schema at a dotted field path, where `name[]` steps into an array's items.
 fn field<'a>(doc: &'a Value, mut schema: &'a Value, path: &str) -> Option<&'a Value> {
@@ -38,26 +28,14 @@ fn field<'a>(doc: &'a Value, mut schema: &'a Value, path: &str) -> Option<&'a Va
 #[tokio::test]
 async fn the_document_matches_its_snapshot() {
     let server = TestServer::start(&[]);
-    let doc = server
-        .client()
-        .get("/openapi.json")
-        .await
-        .expect("request")
-        .ok()
-        .expect("document");
+    let doc = server.openapi().await;
     insta::assert_json_snapshot!("openapi", doc);
 }
 
 #[tokio::test]
 async fn every_delivered_seed_route_is_documented_with_the_seed_field_names() {
     let server = TestServer::start(&[]);
-    let doc = server
-        .client()
-        .get("/openapi.json")
-        .await
-        .expect("request")
-        .ok()
-        .expect("document");
+    let doc = server.openapi().await;
     for (method, path, fields) in SEED_ROUTES {
         let op = &doc["paths"][path][method];
         assert!(

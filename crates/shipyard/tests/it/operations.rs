@@ -52,7 +52,8 @@ impl Operation {
     }
 }
 
-fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+/// Follows `$ref`s to the schema they name.
+pub fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
     match schema["$ref"]
         .as_str()
         .and_then(|r| r.strip_prefix("#/components/schemas/"))

@@ -125,6 +125,18 @@ impl Drop for TestServer {
     }
 }
 
+impl TestServer {
+    /// The served OpenAPI document.
+    pub async fn openapi(&self) -> Value {
+        self.client()
+            .get("/openapi.json")
+            .await
+            .expect("request")
+            .ok()
+            .expect("document")
+    }
+}
+
 /// A user with a workspace, seen from their session and from an API token.
 pub struct Tenant {
     /// Session client.
@@ -137,6 +149,17 @@ pub struct Tenant {
     pub user_id: String,
     /// Login email.
     pub email: String,
+}
+
+impl Tenant {
+    /// Path-parameter values naming this user's objects, for the route matrices.
+    pub fn fixtures(&self, token_id: String) -> std::collections::HashMap<&'static str, String> {
+        std::collections::HashMap::from([
+            ("tenantId", self.tenant_id.clone()),
+            ("userId", self.user_id.clone()),
+            ("tokenId", token_id),
+        ])
+    }
 }
 
 impl TestServer {

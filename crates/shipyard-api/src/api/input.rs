@@ -1,0 +1,34 @@
+//! Parsing of account fields shared by signup and admin user creation.
+
+use crate::error::{ApiError, ApiResult};
+use shipyard_core::{Email, Password, PasswordHash};
+
+/// The `email` field, parsed.
+pub fn email(raw: &str) -> ApiResult<Email> {
+    Email::parse(raw).map_err(|e| ApiError::bad_request(format!("field `email`: {e}")))
+}
+
+/// The `password` field, checked against the length rules.
+pub fn password(raw: String) -> ApiResult<Password> {
+    Password::parse(raw).map_err(|e| ApiError::bad_request(format!("field `password`: {e}")))
+}
+
+/// The optional `name` field, defaulting to the email's local part.
+pub fn name_or_default(name: Option<&str>, email: &Email) -> ApiResult<String> {
+    match name {
+        Some(name) => super::views::display_name(name, "name"),
+        None => Ok(email.local_part().to_owned()),
+    }
+}
+
+/// Runs CPU-heavy password work (tens of milliseconds) off the async workers.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(&e))
+}
+
+/// Hashes a password off the async workers.
+pub async fn hash(password: Password) -> ApiResult<PasswordHash> {
+    blocking(move || password.hash()).await
+}
