@@ -22,6 +22,12 @@ pub enum DomainError {
     /// A password that is too short or too long.
     #[error("password {0}")]
     WeakPassword(&'static str),
+    /// A git remote URL that cannot be used.
+    #[error("git URL {0}")]
+    InvalidGitUrl(String),
+    /// A path that is not a safe relative directory.
+    #[error("path {0}")]
+    InvalidPath(String),
     /// A stored password hash that does not parse.
     #[error("stored password hash is malformed")]
     MalformedHash,

@@ -69,6 +69,19 @@ prefixed_id!(
     TokenId, "tok", "token"
 );
 
+prefixed_id!(
+    /// A repository connection.
+    ConnectionId, "rc", "repository connection"
+);
+prefixed_id!(
+    /// A project.
+    ProjectId, "prj", "project"
+);
+prefixed_id!(
+    /// An environment of a project.
+    EnvironmentId, "env", "environment"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

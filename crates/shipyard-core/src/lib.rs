@@ -4,8 +4,11 @@
 
 pub mod email;
 pub mod error;
+pub mod git_url;
 pub mod ids;
 pub mod password;
+pub mod project;
+pub mod rel_path;
 pub mod role;
 pub mod secret_box;
 pub mod slug;
@@ -13,8 +16,12 @@ pub mod token;
 
 pub use email::Email;
 pub use error::DomainError;
-pub use ids::{TenantId, TokenId, UserId};
+pub use git_url::{GitTransport, GitUrl};
+pub use ids::{ConnectionId, EnvironmentId, ProjectId, TenantId, TokenId, UserId};
 pub use password::{Password, PasswordHash};
+pub use project::{
+    BuildConfig, Limits, PackageManager, ProjectStatus, ProjectType, RuntimeConfig, RuntimeType,
+};
 pub use role::Role;
 pub use secret_box::{SecretBox, SecretBoxError};
 pub use slug::Slug;

@@ -1,0 +1,9 @@
+//! Shipyard's build side: reading repositories through the git CLI (with credentials only in
+//! askpass and ssh hooks), and detecting what a repository is from its files.
+#![forbid(unsafe_code)]
+
+pub mod detect;
+pub mod git;
+
+pub use detect::{Detection, FileTree, detect};
+pub use git::{Git, GitAuth, GitError, RemoteRefs};
