@@ -29,6 +29,15 @@ const NAMED_CONSTRAINTS: &[(&str, &str)] = &[
         "memberships_pkey",
     ),
     ("api_tokens.token_hash", "api_tokens_hash_key"),
+    ("projects.tenant_id, projects.slug", "projects_slug_key"),
+    (
+        "environments.project_id, environments.slug",
+        "environments_slug_key",
+    ),
+    (
+        "environments.tenant_id, environments.host_label",
+        "environments_host_key",
+    ),
 ];
 
 impl StoreError {

@@ -1,6 +1,10 @@
 //! The SQLite backend: one database file in WAL mode, migrations embedded in the binary.
 
+mod connections;
+mod environments;
 mod members;
+mod project_rows;
+mod projects;
 mod rows;
 mod sessions;
 mod tenants;

@@ -1,5 +1,4 @@
-//! The storage traits, one per aggregate. Every method runs inside the transaction it is
-//! called on; nothing is visible to others until `Backend::commit`.
+//! Accounts: users, sessions, API tokens, workspaces and members.
 
 use crate::Result;
 use crate::model::{ApiToken, Member, Membership, NewUser, Page, Paged, Tenant, TenantPatch, User};
@@ -7,20 +6,6 @@ use crate::scope::{AdminScope, TenantScope};
 use chrono::{DateTime, Utc};
 use shipyard_core::{Email, Role, TenantId, TokenId, UserId};
 use std::future::Future;
-
-/// A storage backend: hands out transactions that implement every aggregate trait.
-pub trait Backend: Clone + Send + Sync + 'static {
-    /// The transaction handle.
-    type Tx: Users + Tenants + Members + Sessions + ApiTokens + Send;
-
-    /// A transaction for reads.
-    fn read(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
-    /// A transaction that will write: takes the write lock up front, so concurrent writers
-    /// queue instead of failing half-way.
-    fn write(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
-    /// Makes every write of `tx` visible at once.
-    fn commit(tx: Self::Tx) -> impl Future<Output = Result<()>> + Send;
-}
 
 /// User accounts.
 pub trait Users {

@@ -1,0 +1,33 @@
+//! The storage traits, one per aggregate. Every method runs inside the transaction it is
+//! called on; nothing is visible to others until `Backend::commit`.
+
+mod accounts;
+mod projects;
+
+pub use accounts::{ApiTokens, Members, Sessions, Tenants, Users};
+pub use projects::{Connections, Environments, Projects};
+
+use crate::Result;
+use std::future::Future;
+
+/// A storage backend: hands out transactions that implement every aggregate trait.
+pub trait Backend: Clone + Send + Sync + 'static {
+    /// The transaction handle.
+    type Tx: Users
+        + Tenants
+        + Members
+        + Sessions
+        + ApiTokens
+        + Connections
+        + Projects
+        + Environments
+        + Send;
+
+    /// A transaction for reads.
+    fn read(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
+    /// A transaction that will write: takes the write lock up front, so concurrent writers
+    /// queue instead of failing half-way.
+    fn write(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
+    /// Makes every write of `tx` visible at once.
+    fn commit(tx: Self::Tx) -> impl Future<Output = Result<()>> + Send;
+}
