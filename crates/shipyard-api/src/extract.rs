@@ -31,8 +31,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             .and_then(|v| v.split(';').next())
             .is_some_and(|v| {
                 let v = v.trim();
-                v.eq_ignore_ascii_case("application/json")
-                    || v.to_ascii_lowercase().ends_with("+json")
+                v.eq_ignore_ascii_case("application/json") || v.to_ascii_lowercase().ends_with("+json")
             });
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             ApiError::new(
@@ -54,9 +53,7 @@ impl JsonBody {
     /// Parses the body; the error names the offending field and why.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         if self.0.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::bad_request(
-                "request body is empty; expected a JSON object",
-            ));
+            return Err(ApiError::bad_request("request body is empty; expected a JSON object"));
         }
         let de = &mut serde_json::Deserializer::from_slice(&self.0);
         serde_path_to_error::deserialize(de).map_err(|err| {

@@ -42,21 +42,13 @@ pub async fn body_limit(request: Request, next: Next) -> Response {
 
 /// Unknown paths answer 404 in the contract shape.
 pub async fn no_route(request: Request) -> ApiError {
-    ApiError::not_found(format!(
-        "no route for {} {}",
-        request.method(),
-        request.uri().path()
-    ))
+    ApiError::not_found(format!("no route for {} {}", request.method(), request.uri().path()))
 }
 
 /// Known paths with an unsupported method answer 405 in the contract shape.
 pub async fn wrong_method(request: Request) -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        format!(
-            "{} is not supported on {}",
-            request.method(),
-            request.uri().path()
-        ),
+        format!("{} is not supported on {}", request.method(), request.uri().path()),
     )
 }

@@ -18,6 +18,8 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "Accounts and sessions"),
         (name = "account", description = "Your API tokens"),
         (name = "members", description = "Who belongs to a workspace"),
+        (name = "repositories", description = "Connected git repositories"),
+        (name = "projects", description = "Projects, their configuration and environments"),
         (name = "admin", description = "Platform administration"),
     )
 )]
@@ -39,9 +41,7 @@ impl Modify for Security {
         );
         components.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
-                crate::auth::SESSION_COOKIE,
-            ))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))),
         );
     }
 }

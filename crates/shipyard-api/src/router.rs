@@ -1,7 +1,8 @@
 //! Every route of the API in one place. `routes!` registers a handler and its OpenAPI entry
 //! together, so the document cannot drift from what is served.
 
-use crate::api::{admin, auth, health, members, tokens};
+use crate::api::projects::{create, detect, environments, read, update};
+use crate::api::{admin, auth, connections, health, members, tokens};
 use crate::middleware;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
@@ -27,6 +28,25 @@ pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::delete_api_token))
         .routes(routes!(members::list_members, members::create_member))
         .routes(routes!(members::update_member, members::delete_member))
+        .routes(routes!(
+            connections::list_repository_connections,
+            connections::create_repository_connection
+        ))
+        .routes(routes!(
+            connections::get_repository_connection,
+            connections::delete_repository_connection
+        ))
+        .routes(routes!(connections::list_repository_branches))
+        .routes(routes!(read::list_projects, create::create_project))
+        .routes(routes!(detect::create_detection))
+        .routes(routes!(read::get_project, update::update_project, read::delete_project))
+        .routes(routes!(update::update_build_config))
+        .routes(routes!(update::update_runtime_config))
+        .routes(routes!(environments::create_environment))
+        .routes(routes!(
+            environments::update_environment,
+            environments::delete_environment
+        ))
         .routes(routes!(admin::list_admin_tenants))
         .routes(routes!(admin::update_admin_tenant))
         .routes(routes!(admin::list_admin_users, admin::create_admin_user))

@@ -1,7 +1,11 @@
-//! What every handler can reach: the store and the settings of this server.
+//! What every handler can reach: the store, the secret box, the repository mirrors and the
+//! settings of this server.
 
 use crate::rate_limit::LoginLimiter;
+use shipyard_build::Repositories;
+use shipyard_core::SecretBox;
 use shipyard_store::SqliteStore;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Settings of the API that come from `shipyard serve`'s configuration.
@@ -11,6 +15,14 @@ pub struct ApiSettings {
     pub platform_host: String,
     /// Keep signup open after the first user.
     pub allow_signup: bool,
+    /// Apps live on subdomains of this.
+    pub apps_domain: String,
+    /// Port of the public listener, shown in live URLs (None for 80).
+    pub public_port: Option<u16>,
+    /// Accept `file://` repository connections.
+    pub allow_local_repos: bool,
+    /// The data directory, which `file://` connections may not point into.
+    pub data_dir: PathBuf,
 }
 
 /// Shared state of the API.
@@ -22,15 +34,21 @@ pub struct AppState {
     pub settings: Arc<ApiSettings>,
     /// Throttles password guessing.
     pub login_limiter: Arc<LoginLimiter>,
+    /// Seals credentials at rest.
+    pub secret_box: SecretBox,
+    /// Mirrors of connected repositories.
+    pub repos: Arc<Repositories>,
 }
 
 impl AppState {
     /// State for a server over `store`.
-    pub fn new(store: SqliteStore, settings: ApiSettings) -> Self {
+    pub fn new(store: SqliteStore, settings: ApiSettings, secret_box: SecretBox, repos: Repositories) -> Self {
         Self {
             store,
             settings: Arc::new(settings),
             login_limiter: Arc::new(LoginLimiter::new()),
+            secret_box,
+            repos: Arc::new(repos),
         }
     }
 }

@@ -4,6 +4,8 @@
 
 pub mod detect;
 pub mod git;
+pub mod repos;
 
 pub use detect::{Detection, FileTree, detect};
-pub use git::{Git, GitAuth, GitError, RemoteRefs};
+pub use git::{Branch, Git, GitAuth, GitError, RemoteRefs};
+pub use repos::{Repositories, Snapshot};

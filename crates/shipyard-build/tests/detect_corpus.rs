@@ -62,15 +62,9 @@ fn vite_react_app_with_npm() {
     assert_eq!(d.install_command.as_deref(), Some("npm ci"));
     assert_eq!(d.build_command.as_deref(), Some("npm run build"));
     assert_eq!(d.output_directory.as_deref(), Some("dist"));
+    assert!(d.confidence >= 0.85, "clean Vite app is confident: {}", d.confidence);
     assert!(
-        d.confidence >= 0.85,
-        "clean Vite app is confident: {}",
-        d.confidence
-    );
-    assert!(
-        d.evidence
-            .iter()
-            .any(|e| e.contains("react") && e.contains("vite")),
+        d.evidence.iter().any(|e| e.contains("react") && e.contains("vite")),
         "{:?}",
         d.evidence
     );
@@ -115,10 +109,7 @@ fn create_react_app_with_yarn_classic() {
     ]));
     assert_kind(&d, Some(ProjectType::React), Some("Create React App"));
     assert_eq!(d.package_manager, Some(PackageManager::Yarn));
-    assert_eq!(
-        d.install_command.as_deref(),
-        Some("yarn install --frozen-lockfile")
-    );
+    assert_eq!(d.install_command.as_deref(), Some("yarn install --frozen-lockfile"));
     assert_eq!(d.build_command.as_deref(), Some("yarn build"));
     assert_eq!(d.output_directory.as_deref(), Some("build"));
 }
@@ -142,10 +133,7 @@ fn vite_vue_with_pnpm_9_lockfile() {
     assert_kind(&d, Some(ProjectType::Static), Some("Vite + Vue"));
     assert_eq!(d.package_manager, Some(PackageManager::Pnpm));
     assert_eq!(d.package_manager_version.as_deref(), Some("9"));
-    assert_eq!(
-        d.install_command.as_deref(),
-        Some("pnpm install --frozen-lockfile")
-    );
+    assert_eq!(d.install_command.as_deref(), Some("pnpm install --frozen-lockfile"));
     assert_eq!(d.build_command.as_deref(), Some("pnpm run build"));
     assert!(
         d.evidence.iter().any(|e| e.contains("lockfileVersion 9.0")),
@@ -159,9 +147,7 @@ fn pnpm_6_lockfile_means_pnpm_8() {
     let d = detect(&tree(&[
         (
             "package.json",
-            &pkg(
-                json!({ "scripts": { "build": "vite build" }, "devDependencies": { "vite": "^4.0.0" } }),
-            ),
+            &pkg(json!({ "scripts": { "build": "vite build" }, "devDependencies": { "vite": "^4.0.0" } })),
         ),
         ("pnpm-lock.yaml", "lockfileVersion: '6.0'\n"),
         ("index.html", INDEX),
@@ -224,10 +210,7 @@ fn plain_html_site() {
         ("about/index.html", INDEX),
     ]));
     assert_kind(&d, Some(ProjectType::Static), Some("Static HTML"));
-    assert_eq!(
-        (d.build_command.as_deref(), d.install_command.as_deref()),
-        (None, None)
-    );
+    assert_eq!((d.build_command.as_deref(), d.install_command.as_deref()), (None, None));
     assert_eq!(d.output_directory.as_deref(), Some("."));
     assert!(d.confidence >= 0.85);
 }
@@ -266,11 +249,7 @@ fn express_without_start_script_uses_server_js() {
     ]));
     assert_kind(&d, Some(ProjectType::Node), Some("Express"));
     assert_eq!(d.start_command.as_deref(), Some("node server.js"));
-    assert_eq!(
-        d.install_command.as_deref(),
-        Some("npm install"),
-        "no lockfile"
-    );
+    assert_eq!(d.install_command.as_deref(), Some("npm install"), "no lockfile");
 }
 
 #[test]
@@ -298,9 +277,7 @@ fn koa_with_yarn_berry() {
     let d = detect(&tree(&[
         (
             "package.json",
-            &pkg(
-                json!({ "scripts": { "start": "node index.js" }, "dependencies": { "koa": "^2.15.0" } }),
-            ),
+            &pkg(json!({ "scripts": { "start": "node index.js" }, "dependencies": { "koa": "^2.15.0" } })),
         ),
         ("yarn.lock", "__metadata:\n  version: 8\n  cacheKey: 10c0\n"),
         (".yarnrc.yml", "nodeLinker: node-modules\n"),
@@ -308,10 +285,7 @@ fn koa_with_yarn_berry() {
         (".nvmrc", "v20.11.1\n"),
     ]));
     assert_kind(&d, Some(ProjectType::Node), Some("Koa"));
-    assert_eq!(
-        d.install_command.as_deref(),
-        Some("yarn install --immutable")
-    );
+    assert_eq!(d.install_command.as_deref(), Some("yarn install --immutable"));
     assert_eq!(d.package_manager_version.as_deref(), Some("berry"));
     assert_eq!(d.node_version.as_deref(), Some("20.11.1"));
 }
@@ -358,36 +332,25 @@ fn hono_and_plain_node() {
     let hono = detect(&tree(&[
         (
             "package.json",
-            &pkg(
-                json!({ "scripts": { "start": "node server.mjs" }, "dependencies": { "hono": "^4.0.0" } }),
-            ),
+            &pkg(json!({ "scripts": { "start": "node server.mjs" }, "dependencies": { "hono": "^4.0.0" } })),
         ),
         ("package-lock.json", LOCK_V3),
     ]));
     assert_kind(&hono, Some(ProjectType::Node), Some("Hono"));
     let plain = detect(&tree(&[
-        (
-            "package.json",
-            &pkg(json!({ "name": "worker", "main": "index.js" })),
-        ),
+        ("package.json", &pkg(json!({ "name": "worker", "main": "index.js" }))),
         ("index.js", ""),
     ]));
     assert_kind(&plain, Some(ProjectType::Node), Some("Node.js"));
     assert_eq!(plain.start_command.as_deref(), Some("node index.js"));
-    assert!(
-        plain.confidence < hono.confidence,
-        "no framework, less sure"
-    );
+    assert!(plain.confidence < hono.confidence, "no framework, less sure");
 }
 
 #[test]
 fn flask_with_requirements() {
     let d = detect(&tree(&[
         ("requirements.txt", "Flask==3.0.3\npython-dotenv\n"),
-        (
-            "app.py",
-            "from flask import Flask\n\napp = Flask(__name__)\n",
-        ),
+        ("app.py", "from flask import Flask\n\napp = Flask(__name__)\n"),
         (".python-version", "3.11\n"),
     ]));
     assert_kind(&d, Some(ProjectType::Python), Some("Flask"));
@@ -419,10 +382,7 @@ fn fastapi_with_uvicorn() {
         d.start_command.as_deref(),
         Some("uvicorn main:api --host 0.0.0.0 --port $PORT")
     );
-    assert_eq!(
-        d.install_command.as_deref(),
-        Some("pip install -r requirements.txt")
-    );
+    assert_eq!(d.install_command.as_deref(), Some("pip install -r requirements.txt"));
     assert_eq!(d.port, Some(8000));
 }
 
@@ -442,10 +402,7 @@ fn django_startproject_layout() {
         d.start_command.as_deref(),
         Some("gunicorn mysite.wsgi --bind 0.0.0.0:$PORT")
     );
-    assert_eq!(
-        d.install_command.as_deref(),
-        Some("pip install -r requirements.txt")
-    );
+    assert_eq!(d.install_command.as_deref(), Some("pip install -r requirements.txt"));
     assert_eq!(d.python_version.as_deref(), Some("3.12.3"));
 }
 
@@ -476,10 +433,7 @@ fn poetry_uv_and_pipfile_projects() {
     ]));
     assert_kind(&uv, Some(ProjectType::Python), Some("FastAPI"));
     assert_eq!(uv.package_manager, Some(PackageManager::Uv));
-    assert_eq!(
-        uv.install_command.as_deref(),
-        Some("uv sync --frozen --no-dev")
-    );
+    assert_eq!(uv.install_command.as_deref(), Some("uv sync --frozen --no-dev"));
     assert_eq!(uv.python_version.as_deref(), Some(">=3.11"));
 
     let pipenv = detect(&tree(&[
@@ -545,22 +499,13 @@ fn monorepo_lists_candidate_root_directories() {
         ),
         (
             "apps/api/package.json".into(),
-            pkg(
-                json!({ "scripts": { "start": "node server.js" }, "dependencies": { "express": "^4" } }),
-            ),
+            pkg(json!({ "scripts": { "start": "node server.js" }, "dependencies": { "express": "^4" } })),
         ),
         ("apps/api/server.js".into(), String::new()),
-        (
-            "services/worker/requirements.txt".into(),
-            "fastapi\nuvicorn\n".into(),
-        ),
+        ("services/worker/requirements.txt".into(), "fastapi\nuvicorn\n".into()),
         ("services/worker/main.py".into(), "app = FastAPI()\n".into()),
     ];
-    files.extend(
-        vite_react()
-            .into_iter()
-            .map(|(p, t)| (format!("apps/web/{p}"), t)),
-    );
+    files.extend(vite_react().into_iter().map(|(p, t)| (format!("apps/web/{p}"), t)));
     let mut t = FileTree::new();
     for (p, text) in files {
         t.add_file(p, text);
@@ -586,9 +531,7 @@ fn node_and_python_signals_conflict() {
     let both = detect(&tree(&[
         (
             "package.json",
-            &pkg(
-                json!({ "scripts": { "start": "node server.js" }, "dependencies": { "express": "^4" } }),
-            ),
+            &pkg(json!({ "scripts": { "start": "node server.js" }, "dependencies": { "express": "^4" } })),
         ),
         ("package-lock.json", LOCK_V3),
         ("requirements.txt", "flask\n"),
@@ -597,9 +540,7 @@ fn node_and_python_signals_conflict() {
     let node_only = detect(&tree(&[
         (
             "package.json",
-            &pkg(
-                json!({ "scripts": { "start": "node server.js" }, "dependencies": { "express": "^4" } }),
-            ),
+            &pkg(json!({ "scripts": { "start": "node server.js" }, "dependencies": { "express": "^4" } })),
         ),
         ("package-lock.json", LOCK_V3),
         ("server.js", ""),
@@ -618,10 +559,6 @@ fn confidence_bands_order_clean_over_guessed_over_unknown() {
     ]));
     let unknown = detect(&tree(&[("README.md", "")]));
     assert!(clean.confidence >= 0.85);
-    assert!(
-        (0.3..0.85).contains(&guessed.confidence),
-        "{}",
-        guessed.confidence
-    );
+    assert!((0.3..0.85).contains(&guessed.confidence), "{}", guessed.confidence);
     assert_eq!(unknown.confidence, 0.0);
 }

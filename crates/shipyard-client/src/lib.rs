@@ -122,20 +122,11 @@ impl Client {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        Ok(ApiResponse {
-            status,
-            headers,
-            body,
-        })
+        Ok(ApiResponse { status, headers, body })
     }
 
     /// A call with an optional JSON body.
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<ApiResponse, ClientError> {
+    pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<ApiResponse, ClientError> {
         let builder = self.request(method, path);
         self.send(match body {
             Some(body) => builder.json(body),
@@ -165,29 +156,18 @@ impl Client {
     }
 
     /// Signs up and returns a client holding the new session, with the `/auth/me` answer.
-    pub async fn signup(
-        &self,
-        email: &str,
-        password: &str,
-        workspace: &str,
-    ) -> Result<(Client, Value), ClientError> {
+    pub async fn signup(&self, email: &str, password: &str, workspace: &str) -> Result<(Client, Value), ClientError> {
         let body = json!({ "email": email, "password": password, "workspaceName": workspace });
         let response = self.post("/auth/signup", &body).await?;
         let session = session_from(&response.headers);
         let me = response.ok()?;
-        Ok((
-            self.with_session(session.ok_or_else(|| missing("session cookie"))?),
-            me,
-        ))
+        Ok((self.with_session(session.ok_or_else(|| missing("session cookie"))?), me))
     }
 
     /// Logs in and returns a client holding the session.
     pub async fn login(&self, email: &str, password: &str) -> Result<Client, ClientError> {
         let response = self
-            .post(
-                "/auth/login",
-                &json!({ "email": email, "password": password }),
-            )
+            .post("/auth/login", &json!({ "email": email, "password": password }))
             .await?;
         let session = session_from(&response.headers);
         response.ok()?;
@@ -201,10 +181,7 @@ impl Client {
 
     /// Makes an API token (needs a session) and returns the token's value.
     pub async fn create_token(&self, name: &str) -> Result<String, ClientError> {
-        let body = self
-            .post("/account/api-tokens", &json!({ "name": name }))
-            .await?
-            .ok()?;
+        let body = self.post("/account/api-tokens", &json!({ "name": name })).await?.ok()?;
         body["token"]
             .as_str()
             .map(str::to_owned)

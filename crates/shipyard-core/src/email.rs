@@ -16,10 +16,8 @@ impl Email {
             return Err(invalid());
         }
         let (local, domain) = value.split_once('@').ok_or_else(invalid)?;
-        let domain_ok = !domain.contains('@')
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.');
+        let domain_ok =
+            !domain.contains('@') && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.');
         if local.is_empty() || !domain_ok {
             return Err(invalid());
         }

@@ -37,10 +37,7 @@ impl GitUrl {
                 "must not start with `-` or contain spaces or control characters",
             ));
         }
-        let transport = if let Some(rest) = url
-            .strip_prefix("https://")
-            .or_else(|| url.strip_prefix("http://"))
-        {
+        let transport = if let Some(rest) = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")) {
             let authority = rest.split('/').next().unwrap_or_default();
             if authority.contains('@') {
                 return Err(invalid(
@@ -53,21 +50,10 @@ impl GitUrl {
             GitTransport::Http
         } else if let Some(rest) = url.strip_prefix("ssh://") {
             let authority = rest.split('/').next().unwrap_or_default();
-            if authority
-                .split('@')
-                .next_back()
-                .unwrap_or_default()
-                .is_empty()
-                || !rest.contains('/')
-            {
+            if authority.split('@').next_back().unwrap_or_default().is_empty() || !rest.contains('/') {
                 return Err(invalid("needs a host and a repository path"));
             }
-            if authority
-                .split('@')
-                .next()
-                .is_some_and(|user| user.contains(':'))
-                && authority.contains('@')
-            {
+            if authority.split('@').next().is_some_and(|user| user.contains(':')) && authority.contains('@') {
                 return Err(invalid(
                     "must not carry a password; use `auth: { type: \"ssh-key\", privateKey }`",
                 ));
@@ -75,9 +61,7 @@ impl GitUrl {
             GitTransport::Ssh
         } else if let Some(path) = url.strip_prefix("file://") {
             if !path.starts_with('/') {
-                return Err(invalid(
-                    "file URLs need an absolute path: file:///path/to/repo",
-                ));
+                return Err(invalid("file URLs need an absolute path: file:///path/to/repo"));
             }
             GitTransport::File
         } else if let Some((user_host, path)) = url.split_once(':')
@@ -88,9 +72,7 @@ impl GitUrl {
         {
             GitTransport::Ssh
         } else {
-            return Err(invalid(
-                "must be https://…, ssh://…, user@host:path or file:///…",
-            ));
+            return Err(invalid("must be https://…, ssh://…, user@host:path or file:///…"));
         };
         Ok(Self {
             url: url.to_owned(),
@@ -146,19 +128,12 @@ mod tests {
         for (url, transport, name) in [
             ("https://github.com/acme/web.git", GitTransport::Http, "web"),
             ("http://127.0.0.1:9000/repos/api", GitTransport::Http, "api"),
-            (
-                "ssh://git@example.com:2222/acme/web.git",
-                GitTransport::Ssh,
-                "web",
-            ),
+            ("ssh://git@example.com:2222/acme/web.git", GitTransport::Ssh, "web"),
             ("git@github.com:acme/site.git", GitTransport::Ssh, "site"),
             ("file:///srv/git/app.git", GitTransport::File, "app"),
         ] {
             let parsed = GitUrl::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
-            assert_eq!(
-                (parsed.transport(), parsed.repo_name().as_str()),
-                (transport, name)
-            );
+            assert_eq!((parsed.transport(), parsed.repo_name().as_str()), (transport, name));
         }
     }
 

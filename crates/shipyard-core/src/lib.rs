@@ -19,9 +19,7 @@ pub use error::DomainError;
 pub use git_url::{GitTransport, GitUrl};
 pub use ids::{ConnectionId, EnvironmentId, ProjectId, TenantId, TokenId, UserId};
 pub use password::{Password, PasswordHash};
-pub use project::{
-    BuildConfig, Limits, PackageManager, ProjectStatus, ProjectType, RuntimeConfig, RuntimeType,
-};
+pub use project::{BuildConfig, Limits, PackageManager, ProjectStatus, ProjectType, RuntimeConfig, RuntimeType};
 pub use role::Role;
 pub use secret_box::{SecretBox, SecretBoxError};
 pub use slug::Slug;

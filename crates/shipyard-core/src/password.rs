@@ -40,11 +40,7 @@ impl Password {
 
     /// Whether this password matches a stored hash. A malformed hash matches nothing.
     pub fn verify(&self, hash: &PasswordHash) -> bool {
-        PhcHash::new(&hash.0).is_ok_and(|parsed| {
-            Argon2::default()
-                .verify_password(self.0.as_bytes(), &parsed)
-                .is_ok()
-        })
+        PhcHash::new(&hash.0).is_ok_and(|parsed| Argon2::default().verify_password(self.0.as_bytes(), &parsed).is_ok())
     }
 
     /// Spends the time of one verification, so a login for an unknown user takes as long as

@@ -1,9 +1,10 @@
 //! A project's kinds and configuration: what it is, how it builds and how it runs.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// What kind of app a project is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ProjectType {
     /// Files served as they are, or the output of a client-side build (Vue, Svelte, Astro…).
@@ -43,7 +44,7 @@ impl ProjectType {
 }
 
 /// How a release runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RuntimeType {
     /// Files served by the platform itself.
@@ -66,7 +67,7 @@ impl RuntimeType {
 }
 
 /// Lifecycle of a project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ProjectStatus {
     /// Deploys and serves.
@@ -99,7 +100,7 @@ impl ProjectStatus {
 }
 
 /// The tool that installs dependencies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PackageManager {
     /// npm
@@ -142,7 +143,7 @@ impl PackageManager {
 }
 
 /// How a project builds. `None` fields are not set (detection or defaults apply).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BuildConfig {
     /// Installs dependencies, e.g. `npm ci`.
@@ -162,7 +163,7 @@ pub struct BuildConfig {
 }
 
 /// Resource limits of one instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Limits {
     /// Memory in MiB.
@@ -181,7 +182,7 @@ impl Default for Limits {
 }
 
 /// How a project runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RuntimeConfig {
     /// Static, node or python.

@@ -11,9 +11,7 @@ pub fn relative_dir(raw: &str) -> Result<String, DomainError> {
         return Err(bad("must be at most 255 characters"));
     }
     if raw.starts_with('/') {
-        return Err(bad(
-            "must be relative to the repository root (no leading `/`)",
-        ));
+        return Err(bad("must be relative to the repository root (no leading `/`)"));
     }
     if raw.chars().any(|c| c.is_control() || c == '\\') {
         return Err(bad("must not contain control characters or `\\`"));

@@ -43,8 +43,7 @@ impl SecretBox {
 
     /// A box for the given key bytes.
     pub fn new(key: &[u8]) -> Result<Self, SecretBoxError> {
-        let cipher = XChaCha20Poly1305::new_from_slice(key)
-            .map_err(|_| SecretBoxError::BadKeyLength(key.len()))?;
+        let cipher = XChaCha20Poly1305::new_from_slice(key).map_err(|_| SecretBoxError::BadKeyLength(key.len()))?;
         Ok(Self { cipher })
     }
 
@@ -53,13 +52,7 @@ impl SecretBox {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let ciphertext = self
             .cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: plaintext,
-                    aad,
-                },
-            )
+            .encrypt(&nonce, Payload { msg: plaintext, aad })
             // Encryption fails only for messages near 2^38 bytes, far beyond any secret.
             .unwrap_or_else(|_| unreachable!("plaintext too long for XChaCha20-Poly1305"));
         let mut out = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
@@ -77,13 +70,7 @@ impl SecretBox {
         }
         let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
         self.cipher
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad,
-                },
-            )
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad })
             .map_err(|_| SecretBoxError::Unauthentic)
     }
 }
@@ -114,10 +101,7 @@ mod tests {
         let sb = boxed();
         let sealed = sb.seal(b"value", b"ctx");
         assert_eq!(sb.open(&sealed, b"other"), Err(SecretBoxError::Unauthentic));
-        assert_eq!(
-            boxed().open(&sealed, b"ctx"),
-            Err(SecretBoxError::Unauthentic)
-        );
+        assert_eq!(boxed().open(&sealed, b"ctx"), Err(SecretBoxError::Unauthentic));
         let mut tampered = sealed.clone();
         if let Some(last) = tampered.last_mut() {
             *last ^= 1;

@@ -20,9 +20,7 @@ impl Slug {
             return Err(DomainError::InvalidSlug("must be at most 63 characters"));
         }
         if !value.starts_with(|c: char| c.is_ascii_lowercase()) {
-            return Err(DomainError::InvalidSlug(
-                "must start with a lowercase letter",
-            ));
+            return Err(DomainError::InvalidSlug("must start with a lowercase letter"));
         }
         if !value
             .bytes()

@@ -116,10 +116,7 @@ impl DataDir {
             }
             Err(e) => return Err(io_err(&path)(e)),
         };
-        let mode = fs::metadata(&path)
-            .map_err(io_err(&path))?
-            .permissions()
-            .mode();
+        let mode = fs::metadata(&path).map_err(io_err(&path))?.permissions().mode();
         if mode & 0o077 != 0 {
             tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "master key is readable by others; chmod 600 it");
         }

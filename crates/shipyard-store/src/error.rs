@@ -24,16 +24,10 @@ pub enum StoreError {
 const NAMED_CONSTRAINTS: &[(&str, &str)] = &[
     ("users.email", "users_email_key"),
     ("tenants.slug", "tenants_slug_key"),
-    (
-        "memberships.tenant_id, memberships.user_id",
-        "memberships_pkey",
-    ),
+    ("memberships.tenant_id, memberships.user_id", "memberships_pkey"),
     ("api_tokens.token_hash", "api_tokens_hash_key"),
     ("projects.tenant_id, projects.slug", "projects_slug_key"),
-    (
-        "environments.project_id, environments.slug",
-        "environments_slug_key",
-    ),
+    ("environments.project_id, environments.slug", "environments_slug_key"),
     (
         "environments.tenant_id, environments.host_label",
         "environments_host_key",
@@ -48,10 +42,7 @@ impl StoreError {
         {
             // SQLite reports the columns, not the constraint name: map them back.
             let msg = db.message();
-            if let Some((_, name)) = NAMED_CONSTRAINTS
-                .iter()
-                .find(|(cols, _)| msg.contains(cols))
-            {
+            if let Some((_, name)) = NAMED_CONSTRAINTS.iter().find(|(cols, _)| msg.contains(cols)) {
                 return StoreError::Conflict(name);
             }
         }

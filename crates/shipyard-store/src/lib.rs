@@ -13,15 +13,12 @@ pub mod traits;
 pub use data_dir::{DataDir, DataDirError};
 pub use error::StoreError;
 pub use model::{
-    ApiToken, Connection, Environment, Member, Membership, NewConnection, NewEnvironment,
-    NewProject, NewUser, Page, Paged, Project, ProjectFilter, ProjectPatch, Tenant, TenantPatch,
-    User,
+    ApiToken, Connection, Environment, Member, Membership, NewConnection, NewEnvironment, NewProject, NewUser, Page,
+    Paged, Project, ProjectFilter, ProjectPatch, Tenant, TenantPatch, User,
 };
 pub use scope::{AdminScope, TenantScope};
 pub use sqlite::{SqliteStore, Tx};
-pub use traits::{
-    ApiTokens, Backend, Connections, Environments, Members, Projects, Sessions, Tenants, Users,
-};
+pub use traits::{ApiTokens, Backend, Connections, Environments, Members, Projects, Sessions, Tenants, Users};
 
 /// Result of a store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

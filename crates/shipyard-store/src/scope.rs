@@ -2,25 +2,32 @@
 //! an `AdminScope` proves a platform admin. Only the store makes them, after checking the
 //! database, so code that was not granted access cannot even name another workspace's data.
 
-use shipyard_core::{Role, TenantId, UserId};
+use shipyard_core::{Role, Slug, TenantId, UserId};
 
 /// Access to one workspace as one of its members.
 #[derive(Debug, Clone)]
 pub struct TenantScope {
     tenant_id: TenantId,
+    tenant_slug: Slug,
     user_id: UserId,
     role: Role,
     suspended: bool,
 }
 
 impl TenantScope {
-    pub(crate) fn new(tenant_id: TenantId, user_id: UserId, role: Role, suspended: bool) -> Self {
+    pub(crate) fn new(tenant_id: TenantId, tenant_slug: Slug, user_id: UserId, role: Role, suspended: bool) -> Self {
         Self {
             tenant_id,
+            tenant_slug,
             user_id,
             role,
             suspended,
         }
+    }
+
+    /// The workspace's slug (the last label of its apps' hosts).
+    pub fn tenant_slug(&self) -> &Slug {
+        &self.tenant_slug
     }
 
     /// The workspace.

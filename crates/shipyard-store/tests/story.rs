@@ -3,29 +3,21 @@
 
 use chrono::{Duration, Utc};
 use shipyard_core::{
-    BuildConfig, ConnectionId, Email, GitUrl, OpaqueToken, Password, ProjectStatus, ProjectType,
-    Role, RuntimeConfig, Slug, TenantId,
+    BuildConfig, ConnectionId, Email, GitUrl, OpaqueToken, Password, ProjectStatus, ProjectType, Role, RuntimeConfig,
+    Slug, TenantId,
 };
 use shipyard_store::{
-    ApiTokens, Backend, Connections, Environments, Members, NewConnection, NewEnvironment,
-    NewProject, NewUser, Page, ProjectFilter, ProjectPatch, Projects, Sessions, SqliteStore,
-    StoreError, TenantPatch, Tenants, Users,
+    ApiTokens, Backend, Connections, Environments, Members, NewConnection, NewEnvironment, NewProject, NewUser, Page,
+    ProjectFilter, ProjectPatch, Projects, Sessions, SqliteStore, StoreError, TenantPatch, Tenants, Users,
 };
 
-const PAGE: Page = Page {
-    page: 1,
-    per_page: 50,
-};
+const PAGE: Page = Page { page: 1, per_page: 50 };
 
 fn new_user(email: &str, admin: bool) -> NewUser {
     NewUser {
         email: Email::parse(email).expect("valid email"),
         name: email.split('@').next().unwrap_or_default().to_owned(),
-        password_hash: Some(
-            Password::parse("correct horse".into())
-                .expect("valid")
-                .hash(),
-        ),
+        password_hash: Some(Password::parse("correct horse".into()).expect("valid").hash()),
         is_platform_admin: admin,
     }
 }
@@ -67,10 +59,7 @@ async fn story<B: Backend>(store: B) {
     // Workspaces: two of the same name get distinct slugs; memberships in joining order.
     let mut tx = store.write().await.expect("begin");
     let acme = tx.create_tenant("Acme", &ada.id).await.expect("acme");
-    let acme2 = tx
-        .create_tenant("Acme", &bob.id)
-        .await
-        .expect("second acme");
+    let acme2 = tx.create_tenant("Acme", &bob.id).await.expect("second acme");
     assert_eq!(acme.slug.as_str(), "acme");
     assert!(
         acme2.slug.as_str().starts_with("acme-") && acme2.slug.as_str().len() == 9,
@@ -84,10 +73,7 @@ async fn story<B: Backend>(store: B) {
         .expect("ada is a member");
     assert_eq!(ada_in_acme.role(), Role::Owner);
     assert!(
-        tx.tenant_scope(&ada.id, &acme2.id)
-            .await
-            .expect("scope")
-            .is_none(),
+        tx.tenant_scope(&ada.id, &acme2.id).await.expect("scope").is_none(),
         "no scope without membership"
     );
     assert!(
@@ -130,11 +116,7 @@ async fn story<B: Backend>(store: B) {
     let listed = tx.list_members(&scope, PAGE).await.expect("list");
     assert_eq!((listed.total, listed.items.len()), (2, 2));
     assert!(tx.remove_member(&scope, &bob.id).await.expect("remove"));
-    assert!(
-        !tx.remove_member(&scope, &bob.id)
-            .await
-            .expect("remove again")
-    );
+    assert!(!tx.remove_member(&scope, &bob.id).await.expect("remove again"));
     assert_eq!(
         tx.owned_tenant_named(&ada.id, "Acme")
             .await
@@ -142,22 +124,13 @@ async fn story<B: Backend>(store: B) {
             .map(|t| t.id),
         Some(acme.id.clone())
     );
-    assert!(
-        tx.owned_tenant_named(&bob.id, "Nope")
-            .await
-            .expect("owned")
-            .is_none()
-    );
+    assert!(tx.owned_tenant_named(&bob.id, "Nope").await.expect("owned").is_none());
     B::commit(tx).await.expect("commit");
 
     // Admin capability and workspace settings.
     let mut tx = store.write().await.expect("begin");
     assert!(tx.admin_scope(&bob.id).await.expect("scope").is_none());
-    let admin = tx
-        .admin_scope(&ada.id)
-        .await
-        .expect("scope")
-        .expect("ada is admin");
+    let admin = tx.admin_scope(&ada.id).await.expect("scope").expect("ada is admin");
     let patch = TenantPatch {
         deploys_per_day: Some(5),
         suspended: Some(true),
@@ -174,10 +147,7 @@ async fn story<B: Backend>(store: B) {
             .expect("patch")
             .is_none()
     );
-    assert_eq!(
-        tx.list_tenants(&admin, PAGE).await.expect("tenants").total,
-        2
-    );
+    assert_eq!(tx.list_tenants(&admin, PAGE).await.expect("tenants").total, 2);
     assert_eq!(tx.list_users(&admin, PAGE).await.expect("users").total, 2);
     B::commit(tx).await.expect("commit");
 
@@ -189,10 +159,7 @@ async fn story<B: Backend>(store: B) {
         .await
         .expect("session");
     assert_eq!(
-        tx.session_user(&session.hash, now)
-            .await
-            .expect("lookup")
-            .map(|u| u.id),
+        tx.session_user(&session.hash, now).await.expect("lookup").map(|u| u.id),
         Some(ada.id.clone())
     );
     assert!(
@@ -202,12 +169,7 @@ async fn story<B: Backend>(store: B) {
             .is_none()
     );
     tx.delete_session(&session.hash).await.expect("logout");
-    assert!(
-        tx.session_user(&session.hash, now)
-            .await
-            .expect("lookup")
-            .is_none()
-    );
+    assert!(tx.session_user(&session.hash, now).await.expect("lookup").is_none());
 
     let token = OpaqueToken::generate("shpat_");
     let made = tx
@@ -220,15 +182,8 @@ async fn story<B: Backend>(store: B) {
         )
         .await
         .expect("token");
-    let (user, found) = tx
-        .token_user(&token.hash, now)
-        .await
-        .expect("lookup")
-        .expect("live");
-    assert_eq!(
-        (user.id, found.id.clone()),
-        (bob.id.clone(), made.id.clone())
-    );
+    let (user, found) = tx.token_user(&token.hash, now).await.expect("lookup").expect("live");
+    assert_eq!((user.id, found.id.clone()), (bob.id.clone(), made.id.clone()));
     assert!(
         tx.token_user(&token.hash, now + Duration::days(31))
             .await
@@ -242,18 +197,11 @@ async fn story<B: Backend>(store: B) {
         Some(now.timestamp())
     );
     assert!(
-        !tx.delete_token(&ada.id, &made.id)
-            .await
-            .expect("foreign delete"),
+        !tx.delete_token(&ada.id, &made.id).await.expect("foreign delete"),
         "ada cannot revoke bob's token"
     );
     assert!(tx.delete_token(&bob.id, &made.id).await.expect("delete"));
-    assert!(
-        tx.token_user(&token.hash, now)
-            .await
-            .expect("lookup")
-            .is_none()
-    );
+    assert!(tx.token_user(&token.hash, now).await.expect("lookup").is_none());
     B::commit(tx).await.expect("commit");
 }
 
@@ -282,10 +230,7 @@ async fn project_story<B: Backend>(store: B) {
         .await
         .expect("user");
     let ws = tx.create_tenant("Works", &owner.id).await.expect("tenant");
-    let elsewhere = tx
-        .create_tenant("Elsewhere", &other.id)
-        .await
-        .expect("tenant");
+    let elsewhere = tx.create_tenant("Elsewhere", &other.id).await.expect("tenant");
     let scope = tx
         .tenant_scope(&owner.id, &ws.id)
         .await
@@ -305,16 +250,10 @@ async fn project_story<B: Backend>(store: B) {
         auth_sealed: Some(vec![1, 2, 3]),
         webhook_secret_sealed: vec![4, 5],
     };
-    let made = tx
-        .create_connection(&scope, &conn)
-        .await
-        .expect("connection");
+    let made = tx.create_connection(&scope, &conn).await.expect("connection");
     assert_eq!(made.auth_sealed.as_deref(), Some(&[1u8, 2, 3][..]));
     assert!(
-        tx.connection(&foreign, &made.id)
-            .await
-            .expect("lookup")
-            .is_none(),
+        tx.connection(&foreign, &made.id).await.expect("lookup").is_none(),
         "scoped to its workspace"
     );
 
@@ -328,8 +267,7 @@ async fn project_story<B: Backend>(store: B) {
         (1, "production", true)
     );
     assert!(matches!(
-        tx.create_project(&scope, &new_project("api", &made.id))
-            .await,
+        tx.create_project(&scope, &new_project("api", &made.id)).await,
         Err(StoreError::Conflict("projects_slug_key"))
     ));
     // `api-staging` + `production` and `api` + `staging-production` would share a host label.
@@ -354,9 +292,7 @@ async fn project_story<B: Backend>(store: B) {
     };
     assert!(matches!(
         tx.create_environment(&scope, &api, &evil, false).await,
-        Err(StoreError::Conflict(
-            "environments_slug_key" | "environments_host_key"
-        ))
+        Err(StoreError::Conflict("environments_slug_key" | "environments_host_key"))
     ));
     let prod_alias = NewEnvironment {
         name: "p".into(),
@@ -364,14 +300,10 @@ async fn project_story<B: Backend>(store: B) {
         branch: "x".into(),
     };
     assert!(matches!(
-        tx.create_environment(&scope, &api, &prod_alias, false)
-            .await,
+        tx.create_environment(&scope, &api, &prod_alias, false).await,
         Err(StoreError::Conflict("environments_host_key"))
     ));
-    assert_eq!(
-        tx.connection_usage(&scope, &made.id).await.expect("usage"),
-        2
-    );
+    assert_eq!(tx.connection_usage(&scope, &made.id).await.expect("usage"), 2);
 
     let filter = ProjectFilter {
         search: Some("STAG".into()),
@@ -394,13 +326,7 @@ async fn project_story<B: Backend>(store: B) {
         search: None,
         status: Some(ProjectStatus::Paused),
     };
-    assert_eq!(
-        tx.list_projects(&scope, &paused, PAGE)
-            .await
-            .expect("list")
-            .total,
-        1
-    );
+    assert_eq!(tx.list_projects(&scope, &paused, PAGE).await.expect("list").total, 1);
     assert_eq!(
         tx.list_projects(&foreign, &ProjectFilter::default(), PAGE)
             .await
@@ -410,38 +336,23 @@ async fn project_story<B: Backend>(store: B) {
     );
 
     assert!(tx.delete_project(&scope, &api.id).await.expect("delete"));
-    assert!(
-        tx.delete_project(&scope, &clasher.id)
-            .await
-            .expect("delete")
-    );
-    assert_eq!(
-        tx.connection_usage(&scope, &made.id).await.expect("usage"),
-        0
-    );
-    assert!(
-        tx.delete_connection(&scope, &made.id)
-            .await
-            .expect("delete connection")
-    );
+    assert!(tx.delete_project(&scope, &clasher.id).await.expect("delete"));
+    assert_eq!(tx.connection_usage(&scope, &made.id).await.expect("usage"), 0);
+    assert!(tx.delete_connection(&scope, &made.id).await.expect("delete connection"));
     B::commit(tx).await.expect("commit");
 }
 
 #[tokio::test]
 async fn sqlite_backend_tells_the_project_story() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(&dir.path().join("shipyard.db"))
-        .await
-        .expect("open");
+    let store = SqliteStore::open(&dir.path().join("shipyard.db")).await.expect("open");
     project_story(store).await;
 }
 
 #[tokio::test]
 async fn sqlite_backend_tells_the_story() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(&dir.path().join("shipyard.db"))
-        .await
-        .expect("open");
+    let store = SqliteStore::open(&dir.path().join("shipyard.db")).await.expect("open");
     story(store.clone()).await;
     store.close().await;
     // Migrations are idempotent: reopening an existing database works.

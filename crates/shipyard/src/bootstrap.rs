@@ -46,10 +46,7 @@ pub async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<String> {
         std::io::stdin()
             .read_to_string(&mut text)
             .context("reading the password from stdin")?;
-        Some(
-            Password::parse(text.trim_end_matches(['\r', '\n']).to_owned())
-                .context("password from stdin")?,
-        )
+        Some(Password::parse(text.trim_end_matches(['\r', '\n']).to_owned()).context("password from stdin")?)
     } else {
         None
     };
@@ -61,10 +58,7 @@ pub async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<String> {
         Some(user) => user,
         None => {
             let first = tx.count_users().await? == 0;
-            let name = args
-                .name
-                .clone()
-                .unwrap_or_else(|| email.local_part().to_owned());
+            let name = args.name.clone().unwrap_or_else(|| email.local_part().to_owned());
             let new = NewUser {
                 email: email.clone(),
                 name,
@@ -78,14 +72,8 @@ pub async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<String> {
         tx.create_tenant(workspace, &user.id).await?;
     }
     let token = OpaqueToken::generate("shpat_");
-    tx.create_token(
-        &user.id,
-        "bootstrap",
-        &token.display_prefix(),
-        &token.hash,
-        None,
-    )
-    .await?;
+    tx.create_token(&user.id, "bootstrap", &token.display_prefix(), &token.hash, None)
+        .await?;
     SqliteStore::commit(tx).await?;
     store.close().await;
     Ok(token.plain)

@@ -28,6 +28,9 @@ pub struct ServeArgs {
     /// Keep signup open after the first user [default: false].
     #[arg(long, env = "SHIPYARD_ALLOW_SIGNUP", num_args = 0..=1, default_missing_value = "true")]
     pub allow_signup: Option<bool>,
+    /// Accept `file://` repository connections (never inside the data dir) [default: true].
+    #[arg(long, env = "SHIPYARD_ALLOW_LOCAL_REPOS", num_args = 0..=1, default_missing_value = "true")]
+    pub allow_local_repos: Option<bool>,
 }
 
 /// The TOML file: the same settings, keyed by flag name.
@@ -39,6 +42,7 @@ struct FileConfig {
     platform_host: Option<String>,
     apps_domain: Option<String>,
     allow_signup: Option<bool>,
+    allow_local_repos: Option<bool>,
 }
 
 /// The resolved settings of a server.
@@ -54,6 +58,8 @@ pub struct Settings {
     pub apps_domain: String,
     /// Signup stays open.
     pub allow_signup: bool,
+    /// `file://` repositories are accepted.
+    pub allow_local_repos: bool,
 }
 
 impl ServeArgs {
@@ -75,14 +81,14 @@ impl ServeArgs {
             platform_host: hostname("platform-host", self.platform_host.or(file.platform_host))?,
             apps_domain: hostname("apps-domain", self.apps_domain.or(file.apps_domain))?,
             allow_signup: self.allow_signup.or(file.allow_signup).unwrap_or(false),
+            allow_local_repos: self.allow_local_repos.or(file.allow_local_repos).unwrap_or(true),
         };
         Ok(settings)
     }
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("config file {}", path.display()))
 }
 
@@ -101,9 +107,7 @@ fn hostname(setting: &str, value: Option<String>) -> anyhow::Result<String> {
             && !l.ends_with('-')
     };
     if host.len() > 253 || !host.split('.').all(valid_label) {
-        bail!(
-            "--{setting} `{host}` is not a hostname (labels of letters, digits and `-`, joined by dots)"
-        );
+        bail!("--{setting} `{host}` is not a hostname (labels of letters, digits and `-`, joined by dots)");
     }
     Ok(host)
 }
@@ -128,15 +132,9 @@ mod tests {
         };
         let settings = args.resolve().expect("valid");
         assert_eq!(settings.listen.port(), 9100, "flag wins over file");
-        assert_eq!(
-            settings.apps_domain, "apps.example.com",
-            "file wins over default"
-        );
+        assert_eq!(settings.apps_domain, "apps.example.com", "file wins over default");
         assert!(settings.allow_signup);
-        assert_eq!(
-            settings.platform_host, "localhost",
-            "default fills the rest"
-        );
+        assert_eq!(settings.platform_host, "localhost", "default fills the rest");
         assert_eq!(settings.data_dir, PathBuf::from("./shipyard-data"));
     }
 

@@ -17,9 +17,7 @@ async fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Serve(args) => match args.resolve() {
-            Ok(settings) => {
-                shipyard::serve::run(settings, shipyard::serve::shutdown_signal()).await
-            }
+            Ok(settings) => shipyard::serve::run(settings, shipyard::serve::shutdown_signal()).await,
             Err(e) => Err(e),
         },
         Command::Admin {

@@ -4,6 +4,7 @@
 use crate::config::Settings;
 use anyhow::Context;
 use shipyard_api::{ApiSettings, AppState, api_router};
+use shipyard_build::{Git, Repositories};
 use shipyard_edge::{EdgeConfig, edge_router};
 use shipyard_store::{DataDir, SqliteStore};
 use std::future::Future;
@@ -11,35 +12,29 @@ use std::io::Write;
 use tokio::net::TcpListener;
 
 /// Runs the platform until `shutdown` completes.
-pub async fn run(
-    settings: Settings,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let git = Git::version()?;
     let data_dir = DataDir::open_exclusive(&settings.data_dir)?;
     // Made now rather than on first use, so a key problem shows at start, not mid-request.
-    data_dir.secret_box()?;
+    let secret_box = data_dir.secret_box()?;
+    let repos = Repositories::new(data_dir.root()).context("cannot prepare the repository mirrors")?;
     let store = SqliteStore::open(&data_dir.database_path())
         .await
-        .with_context(|| {
-            format!(
-                "cannot open the database {}",
-                data_dir.database_path().display()
-            )
-        })?;
+        .with_context(|| format!("cannot open the database {}", data_dir.database_path().display()))?;
     let listener = TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
-    let addr = listener
-        .local_addr()
-        .context("listener has no local address")?;
+    let addr = listener.local_addr().context("listener has no local address")?;
 
-    let api = api_router(AppState::new(
-        store.clone(),
-        ApiSettings {
-            platform_host: settings.platform_host.clone(),
-            allow_signup: settings.allow_signup,
-        },
-    ));
+    let api_settings = ApiSettings {
+        platform_host: settings.platform_host.clone(),
+        allow_signup: settings.allow_signup,
+        apps_domain: settings.apps_domain.clone(),
+        public_port: Some(addr.port()).filter(|p| *p != 80),
+        allow_local_repos: settings.allow_local_repos,
+        data_dir: data_dir.root().to_owned(),
+    };
+    let api = api_router(AppState::new(store.clone(), api_settings, secret_box, repos));
     let edge = edge_router(
         EdgeConfig {
             platform_host: settings.platform_host.clone(),
@@ -55,6 +50,7 @@ pub async fn run(
         settings.apps_domain,
         data_dir.root().display()
     );
+    tracing::info!(%git, local_repos = settings.allow_local_repos, "repositories are read with the git CLI");
     std::io::stdout().flush().context("stdout")?;
 
     shipyard_edge::serve(listener, edge, shutdown)

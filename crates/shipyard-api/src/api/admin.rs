@@ -68,10 +68,7 @@ pub async fn update_admin_tenant(
     let not_found = || ApiError::not_found(format!("workspace {tenant_id} not found"));
     let id = TenantId::parse(&tenant_id).map_err(|_| not_found())?;
     let req: UpdateTenantRequest = body.parse()?;
-    if req
-        .deploys_per_day
-        .is_some_and(|n| !(0..=100_000).contains(&n))
-    {
+    if req.deploys_per_day.is_some_and(|n| !(0..=100_000).contains(&n)) {
         return Err(ApiError::bad_request(
             "field `deploysPerDay` must be between 0 and 100000",
         ));
@@ -80,10 +77,7 @@ pub async fn update_admin_tenant(
         deploys_per_day: req.deploys_per_day,
         suspended: req.suspended,
     };
-    let tenant = tx
-        .update_tenant(&admin, &id, &patch)
-        .await?
-        .ok_or_else(not_found)?;
+    let tenant = tx.update_tenant(&admin, &id, &patch).await?.ok_or_else(not_found)?;
     SqliteStore::commit(tx).await?;
     Ok(Json(tenant.into()))
 }

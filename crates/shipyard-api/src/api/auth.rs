@@ -84,9 +84,7 @@ async fn start_session(mut tx: Tx, user: User, status: StatusCode) -> ApiResult<
 }
 
 fn closed() -> ApiError {
-    ApiError::forbidden(
-        "signup is closed on this server; a platform admin can create your account (POST /admin/users)",
-    )
+    ApiError::forbidden("signup is closed on this server; a platform admin can create your account (POST /admin/users)")
 }
 
 /// Creates an account, its first workspace and a session. Open while the install has no
@@ -139,9 +137,7 @@ pub async fn create_login(
 ) -> ApiResult<Response> {
     let req: LoginRequest = body.parse()?;
     let email_key = req.email.trim().to_lowercase();
-    state
-        .login_limiter
-        .check(&email_key, connect.map(|c| c.0.0.ip()))?;
+    state.login_limiter.check(&email_key, connect.map(|c| c.0.0.ip()))?;
     let wrong = || ApiError::unauthorized("email or password is incorrect");
     // A password of the wrong length cannot match any account; still spend the hashing time.
     let password = Password::parse(req.password).ok();
@@ -167,20 +163,13 @@ pub async fn create_login(
 
 /// Ends the session (if any) and clears the cookie. Always 204.
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204, description = "Logged out")))]
-pub async fn create_logout(
-    State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
-) -> ApiResult<Response> {
+pub async fn create_logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> ApiResult<Response> {
     if let Some(session) = crate::auth::session_value(&headers) {
         let mut tx = state.store.write().await?;
         tx.delete_session(&OpaqueToken::hash_of(&session)).await?;
         SqliteStore::commit(tx).await?;
     }
-    Ok((
-        StatusCode::NO_CONTENT,
-        [(header::SET_COOKIE, clear_session_cookie())],
-    )
-        .into_response())
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_session_cookie())]).into_response())
 }
 
 /// The caller, their workspaces (use `memberships[0].tenantId`) and how they authenticated.

@@ -75,11 +75,7 @@ fn require_owner_for(scope: &TenantScope, touches_owner: bool) -> Result<(), Api
     Ok(())
 }
 
-async fn last_owner_guard(
-    tx: &mut Tx,
-    scope: &TenantScope,
-    target: &Member,
-) -> Result<(), ApiError> {
+async fn last_owner_guard(tx: &mut Tx, scope: &TenantScope, target: &Member) -> Result<(), ApiError> {
     if target.role == Role::Owner && tx.count_owners(scope).await? <= 1 {
         return Err(ApiError::conflict(
             "this is the workspace's last owner; make someone else owner first",
@@ -161,10 +157,7 @@ pub async fn update_member(
     let target = find_member(&mut tx, &scope, &user_id).await?;
     require_write(&scope, Role::Admin)?;
     let req: UpdateMemberRequest = body.parse()?;
-    require_owner_for(
-        &scope,
-        target.role == Role::Owner || req.role == Role::Owner,
-    )?;
+    require_owner_for(&scope, target.role == Role::Owner || req.role == Role::Owner)?;
     if req.role != Role::Owner {
         last_owner_guard(&mut tx, &scope, &target).await?;
     }

@@ -3,8 +3,11 @@
 
 pub mod admin;
 pub mod auth;
+pub mod connections;
+pub mod git_input;
 pub mod health;
 pub mod input;
 pub mod members;
+pub mod projects;
 pub mod tokens;
 pub mod views;

@@ -88,12 +88,7 @@ pub async fn list_api_tokens(
 ) -> ApiResult<Json<List<TokenView>>> {
     auth.require_session(SESSION_ONLY)?;
     let page = query.page()?;
-    let paged = state
-        .store
-        .read()
-        .await?
-        .list_tokens(&auth.user.id, page)
-        .await?;
+    let paged = state.store.read().await?.list_tokens(&auth.user.id, page).await?;
     Ok(Json(List::from_page(paged, page, TokenView::from)))
 }
 

@@ -5,9 +5,7 @@ mod cookie;
 mod origin;
 mod scope;
 
-pub use cookie::{
-    SESSION_COOKIE, SESSION_DAYS, clear_session_cookie, session_cookie, session_value,
-};
+pub use cookie::{SESSION_COOKIE, SESSION_DAYS, clear_session_cookie, session_cookie, session_value};
 pub use scope::require_write;
 
 use crate::error::ApiError;
@@ -60,14 +58,9 @@ impl FromRequestParts<AppState> for Auth {
             let token = value
                 .to_str()
                 .ok()
-                .and_then(|v| {
-                    v.strip_prefix("Bearer ")
-                        .or_else(|| v.strip_prefix("bearer "))
-                })
+                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
                 .map(str::trim)
-                .ok_or_else(|| {
-                    ApiError::unauthorized("the Authorization header must be `Bearer shpat_…`")
-                })?;
+                .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer shpat_…`"))?;
             return token_auth(&state.store, token).await;
         }
         if let Some(session) = cookie::session_value(&parts.headers) {
@@ -87,11 +80,8 @@ async fn token_auth(store: &SqliteStore, token: &str) -> Result<Auth, ApiError> 
     let mut tx = store.read().await?;
     let found = tx.token_user(&hash, now).await?;
     drop(tx);
-    let (user, token) = found
-        .ok_or_else(|| ApiError::unauthorized("the API token is invalid, expired or revoked"))?;
-    let stale = token
-        .last_used_at
-        .is_none_or(|at| now - at > Duration::minutes(1));
+    let (user, token) = found.ok_or_else(|| ApiError::unauthorized("the API token is invalid, expired or revoked"))?;
+    let stale = token.last_used_at.is_none_or(|at| now - at > Duration::minutes(1));
     if stale {
         let mut tx = store.write().await?;
         tx.touch_token(&token.id, now).await?;
@@ -108,9 +98,7 @@ async fn session_auth(store: &SqliteStore, session: &str) -> Result<Auth, ApiErr
     let user = tx
         .session_user(&OpaqueToken::hash_of(session), Utc::now())
         .await?
-        .ok_or_else(|| {
-            ApiError::unauthorized("the session has expired or was ended; log in again")
-        })?;
+        .ok_or_else(|| ApiError::unauthorized("the session has expired or was ended; log in again"))?;
     Ok(Auth {
         user,
         method: AuthMethod::Session,

@@ -23,8 +23,8 @@ pub fn check(parts: &Parts, platform_host: &str) -> Result<(), ApiError> {
     let origin_authority = origin
         .strip_prefix("https://")
         .or_else(|| origin.strip_prefix("http://"));
-    let same_as_request = origin_authority
-        .is_some_and(|a| !request_host.is_empty() && a.eq_ignore_ascii_case(request_host));
+    let same_as_request =
+        origin_authority.is_some_and(|a| !request_host.is_empty() && a.eq_ignore_ascii_case(request_host));
     let origin_host = origin_authority.map(|a| a.rsplit_once(':').map_or(a, |(host, _)| host));
     let platform = origin_host.is_some_and(|h| h.eq_ignore_ascii_case(platform_host));
     if same_as_request || platform {

@@ -14,7 +14,7 @@ use serde::Serialize;
 use shipyard_core::{PackageManager, ProjectType};
 
 /// What detection concluded.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Detection {
     /// The project type, or None when nothing recognisable was found.
@@ -136,7 +136,9 @@ fn detect_here(tree: &FileTree) -> Detection {
     if d.project_type.is_none() && !tree.exists("package.json") && tree.exists("index.html") {
         d.classify(ProjectType::Static, "Static HTML");
         d.output_directory = Some(".".into());
-        d.say("index.html is at the root and there is no package.json: the files are served as they are, with no build.");
+        d.say(
+            "index.html is at the root and there is no package.json: the files are served as they are, with no build.",
+        );
         score.0 = Confidence::MANIFEST + Confidence::FRAMEWORK + Confidence::LOCKFILE;
     }
     if d.project_type.is_none() {

@@ -21,9 +21,7 @@ pub fn suggest(tree: &FileTree, d: &mut Detection) {
             let depth = dir.matches('/').count();
             (depth <= 1
                 && MARKERS.contains(&name)
-                && !dir
-                    .split('/')
-                    .any(|s| s == "node_modules" || s.starts_with('.')))
+                && !dir.split('/').any(|s| s == "node_modules" || s.starts_with('.')))
             .then_some(dir)
         })
         .collect();

@@ -36,11 +36,7 @@ impl Package<'_> {
     }
 
     fn version(&self, dep: &str) -> String {
-        self.deps
-            .get(dep)
-            .and_then(Value::as_str)
-            .unwrap_or("*")
-            .to_owned()
+        self.deps.get(dep).and_then(Value::as_str).unwrap_or("*").to_owned()
     }
 
     fn script(&self, name: &str) -> Option<&str> {
@@ -66,12 +62,7 @@ pub fn detect(tree: &FileTree, d: &mut Detection, score: &mut Confidence) {
     score.0 = Confidence::MANIFEST;
     let empty = Map::new();
     let mut deps = pkg["dependencies"].as_object().cloned().unwrap_or_default();
-    deps.extend(
-        pkg["devDependencies"]
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-    );
+    deps.extend(pkg["devDependencies"].as_object().cloned().unwrap_or_default());
     let package = Package {
         deps,
         scripts: pkg["scripts"].as_object().unwrap_or(&empty),
@@ -80,13 +71,9 @@ pub fn detect(tree: &FileTree, d: &mut Detection, score: &mut Confidence) {
     versions::node(tree, &pkg, d);
     d.install_command = Some(pm.install(tree));
 
-    if !classify_framework(tree, &package, &pm, d, score)
-        && !plain_node(tree, &pkg, &package, &pm, d, score)
-    {
+    if !classify_framework(tree, &package, &pm, d, score) && !plain_node(tree, &pkg, &package, &pm, d, score) {
         if pkg.get("workspaces").is_some() {
-            d.say(
-                "package.json declares workspaces and no app of its own: this is a monorepo root.",
-            );
+            d.say("package.json declares workspaces and no app of its own: this is a monorepo root.");
         } else {
             d.say("package.json has no build script, start script, main entry or known framework.");
         }
@@ -95,32 +82,25 @@ pub fn detect(tree: &FileTree, d: &mut Detection, score: &mut Confidence) {
 }
 
 /// Recognises a framework; true when it did.
-fn classify_framework(
-    tree: &FileTree,
-    p: &Package,
-    pm: &Choice,
-    d: &mut Detection,
-    score: &mut Confidence,
-) -> bool {
+fn classify_framework(tree: &FileTree, p: &Package, pm: &Choice, d: &mut Detection, score: &mut Confidence) -> bool {
     let build = p.script("build").map(|_| pm.run("build"));
-    let client =
-        |d: &mut Detection, score: &mut Confidence, ty, name: &str, out: &str, why: String| {
-            d.classify(ty, name);
-            d.say(why);
-            d.output_directory = Some(out.to_owned());
-            d.build_command = build.clone();
-            score.0 += Confidence::FRAMEWORK;
-            if d.build_command.is_some() {
-                score.0 += Confidence::OWN_COMMANDS;
-                d.say(format!(
-                    "The build script runs \"{}\"; its output goes to {out}/.",
-                    p.script("build").unwrap_or_default()
-                ));
-            } else {
-                d.say("There is no build script: set buildCommand before deploying.");
-                score.0 += Confidence::GUESS;
-            }
-        };
+    let client = |d: &mut Detection, score: &mut Confidence, ty, name: &str, out: &str, why: String| {
+        d.classify(ty, name);
+        d.say(why);
+        d.output_directory = Some(out.to_owned());
+        d.build_command = build.clone();
+        score.0 += Confidence::FRAMEWORK;
+        if d.build_command.is_some() {
+            score.0 += Confidence::OWN_COMMANDS;
+            d.say(format!(
+                "The build script runs \"{}\"; its output goes to {out}/.",
+                p.script("build").unwrap_or_default()
+            ));
+        } else {
+            d.say("There is no build script: set buildCommand before deploying.");
+            score.0 += Confidence::GUESS;
+        }
+    };
     if p.has("next") {
         d.classify(ProjectType::Node, "Next.js");
         d.say(format!(
@@ -157,14 +137,7 @@ fn classify_framework(
             "package.json depends on react-scripts {} (Create React App).",
             p.version("react-scripts")
         );
-        client(
-            d,
-            score,
-            ProjectType::React,
-            "Create React App",
-            "build",
-            why,
-        );
+        client(d, score, ProjectType::React, "Create React App", "build", why);
     } else if p.has("vite") && react {
         let why = format!(
             "package.json depends on react {} and vite {}.",
@@ -180,14 +153,7 @@ fn classify_framework(
         client(d, score, ProjectType::Static, "Astro", "dist", why);
     } else if p.has("@sveltejs/kit") && p.has("@sveltejs/adapter-static") {
         let why = "package.json depends on @sveltejs/kit with adapter-static.".to_owned();
-        client(
-            d,
-            score,
-            ProjectType::Static,
-            "SvelteKit (static)",
-            "build",
-            why,
-        );
+        client(d, score, ProjectType::Static, "SvelteKit (static)", "build", why);
     } else if p.has("vite") && p.has("vue") {
         let why = format!(
             "package.json depends on vue {} and vite {}.",
@@ -229,12 +195,7 @@ fn classify_framework(
 }
 
 /// A client-side app that also carries a server file: the signals disagree.
-fn warn_about_server_files(
-    tree: &FileTree,
-    p: &Package,
-    d: &mut Detection,
-    score: &mut Confidence,
-) {
+fn warn_about_server_files(tree: &FileTree, p: &Package, d: &mut Detection, score: &mut Confidence) {
     let server_file = tree.first_existing(&["server.js", "server.ts", "server.mjs"]);
     let server_dep = SERVER_FRAMEWORKS
         .iter()
@@ -250,13 +211,7 @@ fn warn_about_server_files(
 }
 
 /// The start command of a node server: `scripts.start`, then `main`, then an entry file.
-fn server_start(
-    tree: &FileTree,
-    p: &Package,
-    pm: &Choice,
-    d: &mut Detection,
-    score: &mut Confidence,
-) {
+fn server_start(tree: &FileTree, p: &Package, pm: &Choice, d: &mut Detection, score: &mut Confidence) {
     d.port = Some(3000);
     if let Some(start) = p.script("start") {
         d.start_command = Some(pm.run("start"));
@@ -282,9 +237,7 @@ fn plain_node(
     d: &mut Detection,
     score: &mut Confidence,
 ) -> bool {
-    let main = pkg["main"]
-        .as_str()
-        .filter(|m| tree.exists(m.trim_start_matches("./")));
+    let main = pkg["main"].as_str().filter(|m| tree.exists(m.trim_start_matches("./")));
     let entry = tree.first_existing(ENTRY_FILES);
     if p.script("start").is_none() && main.is_none() && entry.is_none() {
         if p.script("build").is_some() && tree.exists("index.html") {

@@ -62,9 +62,7 @@ pub fn choose(tree: &FileTree, pkg: &Value, d: &mut Detection, score: &mut Confi
         };
         if let Some(manager) = manager {
             let berry = manager == PackageManager::Yarn && !version.starts_with('1');
-            d.say(format!(
-                "package.json pins \"packageManager\": \"{field}\"."
-            ));
+            d.say(format!("package.json pins \"packageManager\": \"{field}\"."));
             d.package_manager = Some(manager);
             d.package_manager_version = (!version.is_empty()).then(|| version.to_owned());
             score.0 += Confidence::LOCKFILE;
@@ -92,10 +90,7 @@ pub fn choose(tree: &FileTree, pkg: &Value, d: &mut Detection, score: &mut Confi
         }
         (PackageManager::Pnpm, major.map(str::to_owned), false)
     } else if tree.exists("yarn.lock") {
-        let berry = tree
-            .read("yarn.lock")
-            .is_some_and(|l| l.contains("__metadata:"))
-            || tree.exists(".yarnrc.yml");
+        let berry = tree.read("yarn.lock").is_some_and(|l| l.contains("__metadata:")) || tree.exists(".yarnrc.yml");
         if berry {
             d.say("yarn.lock is in the Yarn 2+ (berry) format.");
         } else {

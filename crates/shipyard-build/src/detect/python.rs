@@ -26,14 +26,13 @@ fn requirement_name(line: &str) -> Option<String> {
 }
 
 fn manifest(tree: &FileTree, d: &mut Detection, score: &mut Confidence) -> Manifest {
-    let pyproject: Option<toml::Table> =
-        tree.read("pyproject.toml").and_then(|t| match t.parse() {
-            Ok(table) => Some(table),
-            Err(e) => {
-                d.say(format!("pyproject.toml is not valid TOML ({e})."));
-                None
-            }
-        });
+    let pyproject: Option<toml::Table> = tree.read("pyproject.toml").and_then(|t| match t.parse() {
+        Ok(table) => Some(table),
+        Err(e) => {
+            d.say(format!("pyproject.toml is not valid TOML ({e})."));
+            None
+        }
+    });
     let mut deps = BTreeSet::new();
     let poetry = pyproject
         .as_ref()
@@ -45,24 +44,15 @@ fn manifest(tree: &FileTree, d: &mut Detection, score: &mut Confidence) -> Manif
         .and_then(|p| p.get("dependencies"))
         .and_then(|v| v.as_array())
     {
-        deps.extend(
-            list.iter()
-                .filter_map(|v| v.as_str())
-                .filter_map(requirement_name),
-        );
+        deps.extend(list.iter().filter_map(|v| v.as_str()).filter_map(requirement_name));
     }
-    if let Some(table) = poetry
-        .and_then(|p| p.get("dependencies"))
-        .and_then(|v| v.as_table())
-    {
+    if let Some(table) = poetry.and_then(|p| p.get("dependencies")).and_then(|v| v.as_table()) {
         deps.extend(table.keys().map(|k| k.to_ascii_lowercase()));
     }
     if let Some(text) = tree.read("requirements.txt") {
         deps.extend(text.lines().filter_map(requirement_name));
     }
-    let pipfile = tree
-        .read("Pipfile")
-        .and_then(|t| t.parse::<toml::Table>().ok());
+    let pipfile = tree.read("Pipfile").and_then(|t| t.parse::<toml::Table>().ok());
     if let Some(packages) = pipfile
         .as_ref()
         .and_then(|p| p.get("packages"))
@@ -117,19 +107,8 @@ fn manifest(tree: &FileTree, d: &mut Detection, score: &mut Confidence) -> Manif
 /// The module and variable of an app object made by `constructor`, e.g. `app = Flask(__name__)`
 /// in app.py → `("app", "app")`.
 fn find_app(tree: &FileTree, constructor: &str) -> Option<(String, String)> {
-    let preferred = [
-        "app.py",
-        "main.py",
-        "wsgi.py",
-        "asgi.py",
-        "application.py",
-        "server.py",
-    ];
-    let mut files: Vec<&str> = preferred
-        .iter()
-        .copied()
-        .filter(|f| tree.exists(f))
-        .collect();
+    let preferred = ["app.py", "main.py", "wsgi.py", "asgi.py", "application.py", "server.py"];
+    let mut files: Vec<&str> = preferred.iter().copied().filter(|f| tree.exists(f)).collect();
     files.extend(
         tree.paths()
             .filter(|p| !p.contains('/') && p.ends_with(".py") && !preferred.contains(p)),
@@ -203,7 +182,9 @@ pub fn detect(tree: &FileTree, d: &mut Detection, score: &mut Confidence) {
                 (module, var)
             }
             None => {
-                d.say(format!("No `{constructor}(` app object was found in a top-level .py file; assuming app:app."));
+                d.say(format!(
+                    "No `{constructor}(` app object was found in a top-level .py file; assuming app:app."
+                ));
                 score.0 += Confidence::GUESS;
                 ("app".to_owned(), "app".to_owned())
             }
@@ -248,14 +229,8 @@ mod tests {
             requirement_name("Flask-Login>=0.6 ; python_version>'3'").as_deref(),
             Some("flask-login")
         );
-        assert_eq!(
-            requirement_name("uvicorn[standard]==0.30"),
-            Some("uvicorn".into())
-        );
-        assert_eq!(
-            requirement_name("python_dateutil"),
-            Some("python-dateutil".into())
-        );
+        assert_eq!(requirement_name("uvicorn[standard]==0.30"), Some("uvicorn".into()));
+        assert_eq!(requirement_name("python_dateutil"), Some("python-dateutil".into()));
         assert_eq!(requirement_name("# comment"), None);
         assert_eq!(requirement_name("-r base.txt"), None);
     }

@@ -86,9 +86,8 @@ impl Session {
         known_hosts: Option<&Path>,
     ) -> Result<Self, GitError> {
         let mut env = vec![("GIT_ASKPASS", askpass.display().to_string())];
-        let mut ssh = String::from(
-            "ssh -F /dev/null -o BatchMode=yes -o ConnectTimeout=10 -o StrictHostKeyChecking=accept-new",
-        );
+        let mut ssh =
+            String::from("ssh -F /dev/null -o BatchMode=yes -o ConnectTimeout=10 -o StrictHostKeyChecking=accept-new");
         match known_hosts {
             Some(path) => ssh.push_str(&format!(" -o UserKnownHostsFile={}", quote(path))),
             None => ssh.push_str(" -o UserKnownHostsFile=/dev/null"),
@@ -98,9 +97,7 @@ impl Session {
             GitAuth::None => {}
             GitAuth::Token(token) => env.push(("SHIPYARD_GIT_PASSWORD", token.clone())),
             GitAuth::SshKey(key) => {
-                let tmp = tempfile::Builder::new()
-                    .prefix("ssh-")
-                    .tempdir_in(scratch)?;
+                let tmp = tempfile::Builder::new().prefix("ssh-").tempdir_in(scratch)?;
                 let key_path = tmp.path().join("key");
                 let mut file = fs::OpenOptions::new()
                     .write(true)

@@ -69,10 +69,7 @@ impl Git {
     /// The commit a branch of the mirror points at.
     pub async fn branch_commit(&self, mirror: &Path, branch: &str) -> Result<String, GitError> {
         let spec = format!("refs/heads/{branch}^{{commit}}");
-        match self
-            .local(mirror, &["rev-parse", "--verify", "--quiet", &spec])
-            .await
-        {
+        match self.local(mirror, &["rev-parse", "--verify", "--quiet", &spec]).await {
             Ok(out) => Ok(String::from_utf8_lossy(&out).trim().to_owned()),
             Err(GitError::Remote(_)) => Err(GitError::UnknownBranch(branch.to_owned())),
             Err(e) => Err(e),
@@ -80,17 +77,9 @@ impl Git {
     }
 
     /// The files under `root` at `commit`, with the contents detection reads.
-    pub async fn read_tree(
-        &self,
-        mirror: &Path,
-        commit: &str,
-        root: &str,
-    ) -> Result<FileTree, GitError> {
+    pub async fn read_tree(&self, mirror: &Path, commit: &str, root: &str) -> Result<FileTree, GitError> {
         let listing = self
-            .local(
-                mirror,
-                &["ls-tree", "-r", "-z", "-l", "--full-tree", commit],
-            )
+            .local(mirror, &["ls-tree", "-r", "-z", "-l", "--full-tree", commit])
             .await?;
         let prefix = if root.is_empty() {
             String::new()
@@ -100,11 +89,7 @@ impl Git {
         let mut tree = FileTree::new();
         let mut wanted = Vec::new();
         let mut any = false;
-        for entry in listing
-            .split(|b| *b == 0)
-            .filter(|e| !e.is_empty())
-            .take(MAX_PATHS)
-        {
+        for entry in listing.split(|b| *b == 0).filter(|e| !e.is_empty()).take(MAX_PATHS) {
             let entry = String::from_utf8_lossy(entry);
             let Some((meta, path)) = entry.split_once('\t') else {
                 continue;
@@ -113,10 +98,7 @@ impl Git {
                 continue;
             };
             let mut fields = meta.split_whitespace();
-            let (kind, size) = (
-                fields.nth(1),
-                fields.nth(1).and_then(|s| s.parse::<usize>().ok()),
-            );
+            let (kind, size) = (fields.nth(1), fields.nth(1).and_then(|s| s.parse::<usize>().ok()));
             if kind != Some("blob") {
                 continue;
             }

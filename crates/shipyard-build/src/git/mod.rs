@@ -80,8 +80,7 @@ impl Git {
 
     /// Runs one git command and returns its stdout.
     pub(crate) async fn run(&self, inv: Invocation<'_>) -> Result<Vec<u8>, GitError> {
-        let session =
-            auth::Session::prepare(inv.auth, &self.scratch, &self.askpass, inv.known_hosts)?;
+        let session = auth::Session::prepare(inv.auth, &self.scratch, &self.askpass, inv.known_hosts)?;
         let mut cmd = tokio::process::Command::new("git");
         cmd.args(["-c", "credential.helper=", "-c", "core.askPass="])
             .args(&inv.args)

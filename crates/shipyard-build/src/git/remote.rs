@@ -6,7 +6,7 @@ use shipyard_core::GitUrl;
 use std::path::Path;
 
 /// A branch and the commit it points at.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Branch {
     /// Branch name, e.g. `main`.
@@ -84,15 +84,11 @@ mod tests {
 
     #[test]
     fn parses_symref_head_and_branches() {
-        let out =
-            "ref: refs/heads/main\tHEAD\nabc\tHEAD\ndef\trefs/heads/main\n123\trefs/heads/dev\n";
+        let out = "ref: refs/heads/main\tHEAD\nabc\tHEAD\ndef\trefs/heads/main\n123\trefs/heads/dev\n";
         let refs = parse(out);
         assert_eq!(refs.head.as_deref(), Some("main"));
         assert_eq!(
-            refs.branches
-                .iter()
-                .map(|b| b.name.as_str())
-                .collect::<Vec<_>>(),
+            refs.branches.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(),
             ["dev", "main"]
         );
         assert!(refs.has_branch("dev") && !refs.has_branch("HEAD"));

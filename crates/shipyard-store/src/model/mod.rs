@@ -5,8 +5,7 @@ mod projects;
 
 pub use accounts::{ApiToken, Member, Membership, NewUser, Tenant, TenantPatch, User};
 pub use projects::{
-    Connection, Environment, NewConnection, NewEnvironment, NewProject, Project, ProjectFilter,
-    ProjectPatch,
+    Connection, Environment, NewConnection, NewEnvironment, NewProject, Project, ProjectFilter, ProjectPatch,
 };
 
 /// Which page of a list to read.

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use shipyard_core::{
-    BuildConfig, ConnectionId, EnvironmentId, GitUrl, ProjectId, ProjectStatus, ProjectType,
-    RuntimeConfig, Slug, TenantId,
+    BuildConfig, ConnectionId, EnvironmentId, GitUrl, ProjectId, ProjectStatus, ProjectType, RuntimeConfig, Slug,
+    TenantId,
 };
 
 /// A connected git repository.

@@ -17,11 +17,7 @@ macro_rules! connection_columns {
 }
 
 impl Connections for Tx {
-    async fn create_connection(
-        &mut self,
-        scope: &TenantScope,
-        new: &NewConnection,
-    ) -> Result<Connection> {
+    async fn create_connection(&mut self, scope: &TenantScope, new: &NewConnection) -> Result<Connection> {
         let row: ConnectionRow = sqlx::query_as(concat!(
             "INSERT INTO repository_connections
                (id, tenant_id, name, provider, url, default_branch, auth_kind, auth_sealed, webhook_secret_sealed, created_at)
@@ -43,11 +39,7 @@ impl Connections for Tx {
         Connection::try_from(row)
     }
 
-    async fn list_connections(
-        &mut self,
-        scope: &TenantScope,
-        page: Page,
-    ) -> Result<Paged<Connection>> {
+    async fn list_connections(&mut self, scope: &TenantScope, page: Page) -> Result<Paged<Connection>> {
         let rows: Vec<ConnectionRow> = sqlx::query_as(concat!(
             "SELECT ",
             connection_columns!(),
@@ -58,22 +50,17 @@ impl Connections for Tx {
         .bind(page.offset())
         .fetch_all(&mut *self.0)
         .await?;
-        let total =
-            sqlx::query_scalar("SELECT COUNT(*) FROM repository_connections WHERE tenant_id = ?")
-                .bind(scope.tenant_id().as_str().to_owned())
-                .fetch_one(&mut *self.0)
-                .await?;
+        let total = sqlx::query_scalar("SELECT COUNT(*) FROM repository_connections WHERE tenant_id = ?")
+            .bind(scope.tenant_id().as_str().to_owned())
+            .fetch_one(&mut *self.0)
+            .await?;
         Ok(Paged {
             items: convert(rows)?,
             total,
         })
     }
 
-    async fn connection(
-        &mut self,
-        scope: &TenantScope,
-        id: &ConnectionId,
-    ) -> Result<Option<Connection>> {
+    async fn connection(&mut self, scope: &TenantScope, id: &ConnectionId) -> Result<Option<Connection>> {
         let row: Option<ConnectionRow> = sqlx::query_as(concat!(
             "SELECT ",
             connection_columns!(),
@@ -87,13 +74,13 @@ impl Connections for Tx {
     }
 
     async fn connection_usage(&mut self, scope: &TenantScope, id: &ConnectionId) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM projects WHERE tenant_id = ? AND repository_connection_id = ?",
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE tenant_id = ? AND repository_connection_id = ?")
+                .bind(scope.tenant_id().as_str().to_owned())
+                .bind(id.as_str().to_owned())
+                .fetch_one(&mut *self.0)
+                .await?,
         )
-        .bind(scope.tenant_id().as_str().to_owned())
-        .bind(id.as_str().to_owned())
-        .fetch_one(&mut *self.0)
-        .await?)
     }
 
     async fn delete_connection(&mut self, scope: &TenantScope, id: &ConnectionId) -> Result<bool> {

@@ -17,11 +17,7 @@ macro_rules! environment_columns {
 }
 
 impl Environments for Tx {
-    async fn environments(
-        &mut self,
-        scope: &TenantScope,
-        project: &ProjectId,
-    ) -> Result<Vec<Environment>> {
+    async fn environments(&mut self, scope: &TenantScope, project: &ProjectId) -> Result<Vec<Environment>> {
         let rows: Vec<EnvironmentRow> = sqlx::query_as(concat!(
             "SELECT ",
             environment_columns!(),
@@ -87,11 +83,7 @@ impl Environments for Tx {
         row.map(Environment::try_from).transpose()
     }
 
-    async fn delete_environment(
-        &mut self,
-        scope: &TenantScope,
-        id: &EnvironmentId,
-    ) -> Result<bool> {
+    async fn delete_environment(&mut self, scope: &TenantScope, id: &EnvironmentId) -> Result<bool> {
         let done = sqlx::query("DELETE FROM environments WHERE tenant_id = ? AND id = ?")
             .bind(scope.tenant_id().as_str().to_owned())
             .bind(id.as_str().to_owned())

@@ -3,9 +3,7 @@
 use super::rows::parse_ts;
 use crate::StoreError;
 use crate::model::{Connection, Environment, Project};
-use shipyard_core::{
-    ConnectionId, EnvironmentId, GitUrl, ProjectId, ProjectStatus, ProjectType, Slug, TenantId,
-};
+use shipyard_core::{ConnectionId, EnvironmentId, GitUrl, ProjectId, ProjectStatus, ProjectType, Slug, TenantId};
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
@@ -62,9 +60,8 @@ pub(crate) struct ProjectRow {
 impl TryFrom<ProjectRow> for Project {
     type Error = StoreError;
     fn try_from(r: ProjectRow) -> Result<Self, StoreError> {
-        let project_type: ProjectType =
-            serde_json::from_value(serde_json::Value::String(r.project_type))
-                .map_err(|e| corrupt("project type", e))?;
+        let project_type: ProjectType = serde_json::from_value(serde_json::Value::String(r.project_type))
+            .map_err(|e| corrupt("project type", e))?;
         Ok(Project {
             id: ProjectId::from_trusted(r.id),
             tenant_id: TenantId::from_trusted(r.tenant_id),
@@ -72,12 +69,10 @@ impl TryFrom<ProjectRow> for Project {
             slug: Slug::from_trusted(r.slug),
             description: r.description,
             project_type,
-            status: ProjectStatus::parse(&r.status)
-                .ok_or_else(|| corrupt("project status", &r.status))?,
+            status: ProjectStatus::parse(&r.status).ok_or_else(|| corrupt("project status", &r.status))?,
             connection_id: ConnectionId::from_trusted(r.repository_connection_id),
             build: serde_json::from_str(&r.build_config).map_err(|e| corrupt("build config", e))?,
-            runtime: serde_json::from_str(&r.runtime_config)
-                .map_err(|e| corrupt("runtime config", e))?,
+            runtime: serde_json::from_str(&r.runtime_config).map_err(|e| corrupt("runtime config", e))?,
             detection: r.detection,
             created_at: parse_ts(&r.created_at)?,
             updated_at: parse_ts(&r.updated_at)?,

@@ -53,8 +53,7 @@ impl Projects for Tx {
             slug: shipyard_core::Slug::from_trusted("production".into()),
             branch: new.production_branch.clone(),
         };
-        self.create_environment(scope, &project, &production, true)
-            .await?;
+        self.create_environment(scope, &project, &production, true).await?;
         Ok(project)
     }
 

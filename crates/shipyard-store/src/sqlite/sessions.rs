@@ -10,12 +10,7 @@ use chrono::{DateTime, Utc};
 use shipyard_core::UserId;
 
 impl Sessions for Tx {
-    async fn create_session(
-        &mut self,
-        user: &UserId,
-        token_hash: &str,
-        expires_at: DateTime<Utc>,
-    ) -> Result<()> {
+    async fn create_session(&mut self, user: &UserId, token_hash: &str, expires_at: DateTime<Utc>) -> Result<()> {
         sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
             .bind(token_hash.to_owned())
             .bind(user.as_str().to_owned())

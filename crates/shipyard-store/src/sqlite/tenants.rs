@@ -43,12 +43,7 @@ impl Tx {
     }
 
     /// Inserts a membership; shared by workspace creation and `Members::add_member`.
-    pub(super) async fn insert_membership(
-        &mut self,
-        tenant: &TenantId,
-        user: &UserId,
-        role: Role,
-    ) -> Result<()> {
+    pub(super) async fn insert_membership(&mut self, tenant: &TenantId, user: &UserId, role: Role) -> Result<()> {
         sqlx::query(
             "INSERT INTO memberships (tenant_id, user_id, role, joined_seq, created_at)
              VALUES (?, ?, ?, (SELECT COALESCE(MAX(joined_seq), 0) + 1 FROM memberships), ?)",
@@ -64,14 +59,11 @@ impl Tx {
     }
 
     async fn tenant_by_id(&mut self, id: &TenantId) -> Result<Option<Tenant>> {
-        let row: Option<TenantRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            tenant_columns!(),
-            " FROM tenants WHERE id = ?"
-        ))
-        .bind(id.as_str().to_owned())
-        .fetch_optional(&mut *self.0)
-        .await?;
+        let row: Option<TenantRow> =
+            sqlx::query_as(concat!("SELECT ", tenant_columns!(), " FROM tenants WHERE id = ?"))
+                .bind(id.as_str().to_owned())
+                .fetch_optional(&mut *self.0)
+                .await?;
         row.map(Tenant::try_from).transpose()
     }
 }
@@ -100,23 +92,20 @@ impl Tenants for Tx {
             .ok_or_else(|| StoreError::Corrupt(format!("tenant {id} vanished")))
     }
 
-    async fn tenant_scope(
-        &mut self,
-        user: &UserId,
-        tenant: &TenantId,
-    ) -> Result<Option<TenantScope>> {
-        let row: Option<(String, bool)> = sqlx::query_as(
-            "SELECT m.role, t.suspended FROM memberships m JOIN tenants t ON t.id = m.tenant_id
+    async fn tenant_scope(&mut self, user: &UserId, tenant: &TenantId) -> Result<Option<TenantScope>> {
+        let row: Option<(String, bool, String)> = sqlx::query_as(
+            "SELECT m.role, t.suspended, t.slug FROM memberships m JOIN tenants t ON t.id = m.tenant_id
              WHERE m.tenant_id = ? AND m.user_id = ?",
         )
         .bind(tenant.as_str().to_owned())
         .bind(user.as_str().to_owned())
         .fetch_optional(&mut *self.0)
         .await?;
-        row.map(|(role, suspended)| {
+        row.map(|(role, suspended, slug)| {
             let role = role.parse().map_err(StoreError::Corrupt)?;
             Ok(TenantScope::new(
                 tenant.clone(),
+                Slug::from_trusted(slug),
                 user.clone(),
                 role,
                 suspended,
@@ -126,14 +115,11 @@ impl Tenants for Tx {
     }
 
     async fn admin_scope(&mut self, user: &UserId) -> Result<Option<AdminScope>> {
-        let admin: Option<bool> =
-            sqlx::query_scalar("SELECT is_platform_admin FROM users WHERE id = ?")
-                .bind(user.as_str().to_owned())
-                .fetch_optional(&mut *self.0)
-                .await?;
-        Ok(admin
-            .unwrap_or(false)
-            .then(|| AdminScope::new(user.clone())))
+        let admin: Option<bool> = sqlx::query_scalar("SELECT is_platform_admin FROM users WHERE id = ?")
+            .bind(user.as_str().to_owned())
+            .fetch_optional(&mut *self.0)
+            .await?;
+        Ok(admin.unwrap_or(false).then(|| AdminScope::new(user.clone())))
     }
 
     async fn memberships(&mut self, user: &UserId) -> Result<Vec<Membership>> {

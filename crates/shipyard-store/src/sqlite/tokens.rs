@@ -72,11 +72,7 @@ impl ApiTokens for Tx {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn token_user(
-        &mut self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<(User, ApiToken)>> {
+    async fn token_user(&mut self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<(User, ApiToken)>> {
         let row: Option<(String, TokenRow)> = sqlx::query_as::<_, TokenWithUser>(concat!(
             "SELECT user_id, ",
             token_columns!(),
@@ -91,19 +87,20 @@ impl ApiTokens for Tx {
             return Ok(None);
         };
         let user = self.user_by_id(&UserId::from_trusted(user_id)).await?;
-        user.map(|u| ApiToken::try_from(token).map(|t| (u, t)))
-            .transpose()
+        user.map(|u| ApiToken::try_from(token).map(|t| (u, t))).transpose()
     }
 
     async fn touch_token(&mut self, id: &TokenId, now: DateTime<Utc>) -> Result<()> {
         // Minute resolution is what a user needs to spot a stale token, and it keeps a busy
         // token from turning every request into a write.
-        sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)")
-            .bind(ts(now))
-            .bind(id.as_str().to_owned())
-            .bind(ts(now - Duration::minutes(1)))
-            .execute(&mut *self.0)
-            .await?;
+        sqlx::query(
+            "UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+        )
+        .bind(ts(now))
+        .bind(id.as_str().to_owned())
+        .bind(ts(now - Duration::minutes(1)))
+        .execute(&mut *self.0)
+        .await?;
         Ok(())
     }
 }

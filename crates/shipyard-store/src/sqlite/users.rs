@@ -45,26 +45,18 @@ impl Users for Tx {
     }
 
     async fn user_by_id(&mut self, id: &UserId) -> Result<Option<User>> {
-        let row: Option<UserRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE id = ?"
-        ))
-        .bind(id.as_str().to_owned())
-        .fetch_optional(&mut *self.0)
-        .await?;
+        let row: Option<UserRow> = sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = ?"))
+            .bind(id.as_str().to_owned())
+            .fetch_optional(&mut *self.0)
+            .await?;
         row.map(User::try_from).transpose()
     }
 
     async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>> {
-        let row: Option<UserRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE email = ?"
-        ))
-        .bind(email.as_str().to_owned())
-        .fetch_optional(&mut *self.0)
-        .await?;
+        let row: Option<UserRow> = sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE email = ?"))
+            .bind(email.as_str().to_owned())
+            .fetch_optional(&mut *self.0)
+            .await?;
         row.map(User::try_from).transpose()
     }
 

@@ -16,14 +16,9 @@ pub trait Users {
     /// A user by id.
     fn user_by_id(&mut self, id: &UserId) -> impl Future<Output = Result<Option<User>>> + Send;
     /// A user by email.
-    fn user_by_email(&mut self, email: &Email)
-    -> impl Future<Output = Result<Option<User>>> + Send;
+    fn user_by_email(&mut self, email: &Email) -> impl Future<Output = Result<Option<User>>> + Send;
     /// Every user, oldest first (platform admins only).
-    fn list_users(
-        &mut self,
-        admin: &AdminScope,
-        page: Page,
-    ) -> impl Future<Output = Result<Paged<User>>> + Send;
+    fn list_users(&mut self, admin: &AdminScope, page: Page) -> impl Future<Output = Result<Paged<User>>> + Send;
 }
 
 /// Browser sessions, stored by the hash of their cookie value.
@@ -57,17 +52,9 @@ pub trait ApiTokens {
         expires_at: Option<DateTime<Utc>>,
     ) -> impl Future<Output = Result<ApiToken>> + Send;
     /// A user's tokens, newest first.
-    fn list_tokens(
-        &mut self,
-        user: &UserId,
-        page: Page,
-    ) -> impl Future<Output = Result<Paged<ApiToken>>> + Send;
+    fn list_tokens(&mut self, user: &UserId, page: Page) -> impl Future<Output = Result<Paged<ApiToken>>> + Send;
     /// Revokes one of the user's tokens; false when the user has no such token.
-    fn delete_token(
-        &mut self,
-        user: &UserId,
-        id: &TokenId,
-    ) -> impl Future<Output = Result<bool>> + Send;
+    fn delete_token(&mut self, user: &UserId, id: &TokenId) -> impl Future<Output = Result<bool>> + Send;
     /// The user and token behind a presented token hash, if it is live.
     fn token_user(
         &mut self,
@@ -75,21 +62,13 @@ pub trait ApiTokens {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<(User, ApiToken)>>> + Send;
     /// Records use of a token.
-    fn touch_token(
-        &mut self,
-        id: &TokenId,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<()>> + Send;
+    fn touch_token(&mut self, id: &TokenId, now: DateTime<Utc>) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// Workspaces, and the capabilities that open them.
 pub trait Tenants {
     /// Makes a workspace owned by `owner`. A taken slug gets a short random suffix.
-    fn create_tenant(
-        &mut self,
-        name: &str,
-        owner: &UserId,
-    ) -> impl Future<Output = Result<Tenant>> + Send;
+    fn create_tenant(&mut self, name: &str, owner: &UserId) -> impl Future<Output = Result<Tenant>> + Send;
     /// The capability to act in a workspace, if `user` is a member of it.
     fn tenant_scope(
         &mut self,
@@ -97,27 +76,13 @@ pub trait Tenants {
         tenant: &TenantId,
     ) -> impl Future<Output = Result<Option<TenantScope>>> + Send;
     /// The capability of a platform admin, if `user` is one.
-    fn admin_scope(
-        &mut self,
-        user: &UserId,
-    ) -> impl Future<Output = Result<Option<AdminScope>>> + Send;
+    fn admin_scope(&mut self, user: &UserId) -> impl Future<Output = Result<Option<AdminScope>>> + Send;
     /// A user's workspaces in the order they joined them.
-    fn memberships(
-        &mut self,
-        user: &UserId,
-    ) -> impl Future<Output = Result<Vec<Membership>>> + Send;
+    fn memberships(&mut self, user: &UserId) -> impl Future<Output = Result<Vec<Membership>>> + Send;
     /// A workspace of that name that `user` owns, if any.
-    fn owned_tenant_named(
-        &mut self,
-        user: &UserId,
-        name: &str,
-    ) -> impl Future<Output = Result<Option<Tenant>>> + Send;
+    fn owned_tenant_named(&mut self, user: &UserId, name: &str) -> impl Future<Output = Result<Option<Tenant>>> + Send;
     /// Every workspace, oldest first.
-    fn list_tenants(
-        &mut self,
-        admin: &AdminScope,
-        page: Page,
-    ) -> impl Future<Output = Result<Paged<Tenant>>> + Send;
+    fn list_tenants(&mut self, admin: &AdminScope, page: Page) -> impl Future<Output = Result<Paged<Tenant>>> + Send;
     /// Changes quota or suspension; None when there is no such workspace.
     fn update_tenant(
         &mut self,
@@ -130,17 +95,9 @@ pub trait Tenants {
 /// Members of one workspace; every method is confined to the scope's workspace.
 pub trait Members {
     /// Members in the order they joined.
-    fn list_members(
-        &mut self,
-        scope: &TenantScope,
-        page: Page,
-    ) -> impl Future<Output = Result<Paged<Member>>> + Send;
+    fn list_members(&mut self, scope: &TenantScope, page: Page) -> impl Future<Output = Result<Paged<Member>>> + Send;
     /// One member.
-    fn member(
-        &mut self,
-        scope: &TenantScope,
-        user: &UserId,
-    ) -> impl Future<Output = Result<Option<Member>>> + Send;
+    fn member(&mut self, scope: &TenantScope, user: &UserId) -> impl Future<Output = Result<Option<Member>>> + Send;
     /// Adds a user; `Conflict("memberships_pkey")` when already a member.
     fn add_member(
         &mut self,
@@ -156,11 +113,7 @@ pub trait Members {
         role: Role,
     ) -> impl Future<Output = Result<Option<Member>>> + Send;
     /// Removes a member; false when not a member.
-    fn remove_member(
-        &mut self,
-        scope: &TenantScope,
-        user: &UserId,
-    ) -> impl Future<Output = Result<bool>> + Send;
+    fn remove_member(&mut self, scope: &TenantScope, user: &UserId) -> impl Future<Output = Result<bool>> + Send;
     /// How many owners the workspace has (the last one cannot leave or be demoted).
     fn count_owners(&mut self, scope: &TenantScope) -> impl Future<Output = Result<i64>> + Send;
 }

@@ -13,15 +13,7 @@ use std::future::Future;
 /// A storage backend: hands out transactions that implement every aggregate trait.
 pub trait Backend: Clone + Send + Sync + 'static {
     /// The transaction handle.
-    type Tx: Users
-        + Tenants
-        + Members
-        + Sessions
-        + ApiTokens
-        + Connections
-        + Projects
-        + Environments
-        + Send;
+    type Tx: Users + Tenants + Members + Sessions + ApiTokens + Connections + Projects + Environments + Send;
 
     /// A transaction for reads.
     fn read(&self) -> impl Future<Output = Result<Self::Tx>> + Send;

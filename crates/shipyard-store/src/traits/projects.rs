@@ -3,8 +3,8 @@
 
 use crate::Result;
 use crate::model::{
-    Connection, Environment, NewConnection, NewEnvironment, NewProject, Page, Paged, Project,
-    ProjectFilter, ProjectPatch,
+    Connection, Environment, NewConnection, NewEnvironment, NewProject, Page, Paged, Project, ProjectFilter,
+    ProjectPatch,
 };
 use crate::scope::TenantScope;
 use shipyard_core::{ConnectionId, EnvironmentId, ProjectId};
@@ -31,11 +31,7 @@ pub trait Connections {
         id: &ConnectionId,
     ) -> impl Future<Output = Result<Option<Connection>>> + Send;
     /// How many projects build from the connection.
-    fn connection_usage(
-        &mut self,
-        scope: &TenantScope,
-        id: &ConnectionId,
-    ) -> impl Future<Output = Result<i64>> + Send;
+    fn connection_usage(&mut self, scope: &TenantScope, id: &ConnectionId) -> impl Future<Output = Result<i64>> + Send;
     /// Deletes a connection; false when there is none.
     fn delete_connection(
         &mut self,
@@ -48,11 +44,8 @@ pub trait Connections {
 pub trait Projects {
     /// Makes a project and its production environment; `Conflict("projects_slug_key")` or
     /// `Conflict("environments_host_key")` on a clash.
-    fn create_project(
-        &mut self,
-        scope: &TenantScope,
-        new: &NewProject,
-    ) -> impl Future<Output = Result<Project>> + Send;
+    fn create_project(&mut self, scope: &TenantScope, new: &NewProject)
+    -> impl Future<Output = Result<Project>> + Send;
     /// The workspace's projects, oldest first.
     fn list_projects(
         &mut self,
@@ -61,11 +54,7 @@ pub trait Projects {
         page: Page,
     ) -> impl Future<Output = Result<Paged<Project>>> + Send;
     /// One project.
-    fn project(
-        &mut self,
-        scope: &TenantScope,
-        id: &ProjectId,
-    ) -> impl Future<Output = Result<Option<Project>>> + Send;
+    fn project(&mut self, scope: &TenantScope, id: &ProjectId) -> impl Future<Output = Result<Option<Project>>> + Send;
     /// Applies a change and returns the project as it now is.
     fn update_project(
         &mut self,
@@ -74,11 +63,7 @@ pub trait Projects {
         patch: &ProjectPatch,
     ) -> impl Future<Output = Result<Option<Project>>> + Send;
     /// Deletes a project with its environments; false when there is none.
-    fn delete_project(
-        &mut self,
-        scope: &TenantScope,
-        id: &ProjectId,
-    ) -> impl Future<Output = Result<bool>> + Send;
+    fn delete_project(&mut self, scope: &TenantScope, id: &ProjectId) -> impl Future<Output = Result<bool>> + Send;
 }
 
 /// Environments of projects.

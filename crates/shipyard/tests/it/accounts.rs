@@ -8,26 +8,16 @@ use serde_json::json;
 async fn first_signup_is_platform_admin_then_signup_closes() {
     let server = TestServer::start(&[]);
     let (ada, me) = server.signup("Ada@Example.com", "Acme Corp").await;
-    assert_eq!(
-        me["user"]["email"], "ada@example.com",
-        "emails are normalised"
-    );
+    assert_eq!(me["user"]["email"], "ada@example.com", "emails are normalised");
     assert_eq!(me["user"]["isPlatformAdmin"], true);
     assert_eq!(me["authMethod"], "session");
     let membership = &me["memberships"][0];
     assert_eq!(
-        (
-            membership["tenantName"].as_str(),
-            membership["tenantSlug"].as_str()
-        ),
+        (membership["tenantName"].as_str(), membership["tenantSlug"].as_str()),
         (Some("Acme Corp"), Some("acme-corp"))
     );
     assert_eq!(membership["role"], "owner");
-    assert!(
-        membership["tenantId"]
-            .as_str()
-            .is_some_and(|id| id.starts_with("ten_"))
-    );
+    assert!(membership["tenantId"].as_str().is_some_and(|id| id.starts_with("ten_")));
     assert_eq!(ada.me().await.expect("me")["user"]["id"], me["user"]["id"]);
 
     let closed = server
@@ -74,14 +64,8 @@ async fn signup_validates_every_field() {
     let server = TestServer::start(&[]);
     let client = server.client();
     for (body, field) in [
-        (
-            json!({ "email": "not-an-email", "password": PASSWORD }),
-            "email",
-        ),
-        (
-            json!({ "email": "a@example.com", "password": "short" }),
-            "password",
-        ),
+        (json!({ "email": "not-an-email", "password": PASSWORD }), "email"),
+        (json!({ "email": "a@example.com", "password": "short" }), "password"),
         (
             json!({ "email": "a@example.com", "password": PASSWORD, "name": "  " }),
             "name",
@@ -115,10 +99,7 @@ async fn login_logout_and_wrong_passwords() {
     let server = TestServer::start(&[]);
     server.signup("ada@example.com", "Acme").await;
     let client = server.client();
-    let session = client
-        .login("ADA@example.com", PASSWORD)
-        .await
-        .expect("login");
+    let session = client.login("ADA@example.com", PASSWORD).await.expect("login");
     assert_eq!(session.me().await.expect("me")["authMethod"], "session");
 
     for (email, password) in [
@@ -127,10 +108,7 @@ async fn login_logout_and_wrong_passwords() {
         ("ada@example.com", "x"),
     ] {
         let response = client
-            .post(
-                "/auth/login",
-                &json!({ "email": email, "password": password }),
-            )
+            .post("/auth/login", &json!({ "email": email, "password": password }))
             .await
             .expect("request");
         assert_error(&response, 401);
@@ -140,10 +118,7 @@ async fn login_logout_and_wrong_passwords() {
         );
     }
 
-    let out = session
-        .call(Method::POST, "/auth/logout", None)
-        .await
-        .expect("logout");
+    let out = session.call(Method::POST, "/auth/logout", None).await.expect("logout");
     assert_eq!(out.status, 204);
     assert!(
         out.headers["set-cookie"]
@@ -152,11 +127,7 @@ async fn login_logout_and_wrong_passwords() {
     );
     assert_error(&session.get("/auth/me").await.expect("request"), 401);
     assert_error(
-        &client
-            .with_session("forged")
-            .get("/auth/me")
-            .await
-            .expect("request"),
+        &client.with_session("forged").get("/auth/me").await.expect("request"),
         401,
     );
 }
@@ -219,21 +190,14 @@ async fn cookie_writes_from_foreign_origins_are_refused() {
         .await
         .expect("request");
     assert_error(&foreign, 403);
-    assert!(
-        foreign.body["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("evil-app"))
-    );
+    assert!(foreign.body["message"].as_str().is_some_and(|m| m.contains("evil-app")));
     assert_eq!(
         attempt(Some(&server.base)).await.expect("request").status,
         201,
         "same origin passes"
     );
     assert_eq!(
-        attempt(Some("http://localhost:8080"))
-            .await
-            .expect("request")
-            .status,
+        attempt(Some("http://localhost:8080")).await.expect("request").status,
         201,
         "platform host passes"
     );

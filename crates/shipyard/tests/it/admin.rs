@@ -38,10 +38,7 @@ async fn admin_routes_need_a_platform_admins_session() {
             .await;
         assert_error(&patch.expect("request"), 403);
     }
-    assert_error(
-        &server.client().get("/admin/users").await.expect("request"),
-        401,
-    );
+    assert_error(&server.client().get("/admin/users").await.expect("request"), 401);
 
     let made = ada
         .session
@@ -53,10 +50,7 @@ async fn admin_routes_need_a_platform_admins_session() {
     let made = made.expect("request");
     assert_eq!(made.status, 201);
     assert_eq!(
-        (
-            made.body["name"].as_str(),
-            made.body["isPlatformAdmin"].as_bool()
-        ),
+        (made.body["name"].as_str(), made.body["isPlatformAdmin"].as_bool()),
         (Some("Carol"), Some(false))
     );
     assert_error(
@@ -71,10 +65,7 @@ async fn admin_routes_need_a_platform_admins_session() {
     );
     assert_error(
         &ada.session
-            .post(
-                "/admin/users",
-                &json!({ "email": "dan@example.com", "password": "x" }),
-            )
+            .post("/admin/users", &json!({ "email": "dan@example.com", "password": "x" }))
             .await
             .expect("request"),
         400,
@@ -116,18 +107,11 @@ async fn suspension_makes_a_workspace_read_only_and_quota_is_validated() {
     );
     let write = bob
         .token
-        .post(
-            &members,
-            &json!({ "email": "ada@example.com", "role": "viewer" }),
-        )
+        .post(&members, &json!({ "email": "ada@example.com", "role": "viewer" }))
         .await
         .expect("request");
     assert_error(&write, 403);
-    assert!(
-        write.body["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("suspended"))
-    );
+    assert!(write.body["message"].as_str().is_some_and(|m| m.contains("suspended")));
 
     assert_eq!(
         ada.session
@@ -139,10 +123,7 @@ async fn suspension_makes_a_workspace_read_only_and_quota_is_validated() {
     );
     assert_eq!(
         bob.token
-            .post(
-                &members,
-                &json!({ "email": "ada@example.com", "role": "viewer" })
-            )
+            .post(&members, &json!({ "email": "ada@example.com", "role": "viewer" }))
             .await
             .expect("request")
             .status,

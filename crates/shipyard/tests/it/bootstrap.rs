@@ -57,10 +57,7 @@ async fn bootstrap_makes_an_admin_a_workspace_and_a_token_beside_a_running_serve
         .me()
         .await
         .expect("token works against the running server");
-    assert_eq!(
-        me["user"]["isPlatformAdmin"], true,
-        "first user is platform admin"
-    );
+    assert_eq!(me["user"]["isPlatformAdmin"], true, "first user is platform admin");
     assert_eq!(me["memberships"][0]["tenantName"], "CI");
     assert_eq!(me["memberships"][0]["role"], "owner");
 
@@ -90,10 +87,7 @@ async fn bootstrap_makes_an_admin_a_workspace_and_a_token_beside_a_running_serve
     );
     let other = bootstrap(&server, "ops@example.com", "Ops", Some("a long password"));
     let ops = server.client().with_token(&other).me().await.expect("me");
-    assert_eq!(
-        ops["user"]["isPlatformAdmin"], false,
-        "only the first user is admin"
-    );
+    assert_eq!(ops["user"]["isPlatformAdmin"], false, "only the first user is admin");
     server
         .client()
         .login("ops@example.com", "a long password")

@@ -71,11 +71,7 @@ async fn custom_domains_split_platform_and_apps() {
         .await
         .expect("request");
     assert_eq!(app.status, 404);
-    assert!(
-        app.body
-            .as_str()
-            .is_some_and(|p| p.contains("web.acme.example.test"))
-    );
+    assert!(app.body.as_str().is_some_and(|p| p.contains("web.acme.example.test")));
 }
 
 #[tokio::test]
@@ -89,10 +85,7 @@ async fn unknown_routes_and_methods_answer_in_the_contract_shape() {
             .as_str()
             .is_some_and(|m| m.contains("/no/such/route"))
     );
-    let wrong = client
-        .call(Method::PUT, "/auth/me", None)
-        .await
-        .expect("request");
+    let wrong = client.call(Method::PUT, "/auth/me", None).await.expect("request");
     assert_error(&wrong, 405);
 }
 
@@ -110,10 +103,7 @@ async fn the_docs_page_and_document_are_served_offline() {
         "docs page is Swagger UI"
     );
     // The page's script is served by us, not a CDN.
-    let script = client
-        .get("/docs/swagger-ui-bundle.js")
-        .await
-        .expect("request");
+    let script = client.get("/docs/swagger-ui-bundle.js").await.expect("request");
     assert_eq!(script.status, 200);
 }
 
@@ -127,20 +117,9 @@ async fn a_second_server_on_the_same_data_dir_refuses_to_start() {
         .expect("run second server");
     assert!(!output.status.success(), "second server must exit non-zero");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("in use by another `shipyard serve`"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("in use by another `shipyard serve`"), "{stderr}");
     // The first one is unharmed.
-    assert_eq!(
-        server
-            .client()
-            .get("/healthz")
-            .await
-            .expect("request")
-            .status,
-        200
-    );
+    assert_eq!(server.client().get("/healthz").await.expect("request").status, 200);
 }
 
 #[tokio::test]
@@ -162,10 +141,7 @@ async fn sigterm_stops_the_server_cleanly_and_data_survives_a_restart() {
         .login("ada@example.com", crate::support::PASSWORD)
         .await
         .expect("login after restart");
-    assert_eq!(
-        session.me().await.expect("me")["memberships"][0]["tenantName"],
-        "Acme"
-    );
+    assert_eq!(session.me().await.expect("me")["memberships"][0]["tenantName"], "Acme");
 }
 
 #[tokio::test]
@@ -189,18 +165,14 @@ async fn settings_come_from_flags_over_environment_over_file() {
         .expect("spawn");
     let mut line = String::new();
     let stdout = child.stdout.take().expect("stdout");
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
-        .expect("read line");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).expect("read line");
     let _ = child.kill();
     let _ = child.wait();
     assert!(
         line.contains("API and console: env-platform.test"),
         "environment wins over file: {line}"
     );
-    assert!(
-        line.contains("apps: *.flag.test"),
-        "flag wins over file: {line}"
-    );
+    assert!(line.contains("apps: *.flag.test"), "flag wins over file: {line}");
 
     let bad = Command::new(binary())
         .args([

@@ -29,13 +29,10 @@ async fn other_workspaces_see_nothing_and_viewers_write_nothing() {
         .expect("request")
         .ok()
         .expect("tokens");
-    let token_id = tokens["items"][0]["id"]
-        .as_str()
-        .expect("token id")
-        .to_owned();
+    let token_id = tokens["items"][0]["id"].as_str().expect("token id").to_owned();
 
     // Ids that exist and belong to the owner's workspace.
-    let fixtures: HashMap<&str, String> = owner.fixtures(token_id);
+    let fixtures: HashMap<&str, String> = owner.fixtures(token_id, &owner.project_fixture(&server, "owned").await);
     let doc = server.openapi().await;
     let ops = operations(&doc);
     let with_ids: Vec<_> = ops.iter().filter(|op| !op.params.is_empty()).collect();
@@ -55,11 +52,7 @@ async fn other_workspaces_see_nothing_and_viewers_write_nothing() {
                 .call(op.method.clone(), &path, None)
                 .await
                 .expect("request");
-            assert_eq!(
-                own.status, 200,
-                "owner on {} {path}: {}",
-                op.method, own.body
-            );
+            assert_eq!(own.status, 200, "owner on {} {path}: {}", op.method, own.body);
         }
         for (who, client) in [
             ("stranger session", &stranger.session),
@@ -71,8 +64,8 @@ async fn other_workspaces_see_nothing_and_viewers_write_nothing() {
                 .expect("request");
             // Admin routes are closed to non-admins as a whole, and token management to tokens;
             // everything else must hide the owner's objects entirely.
-            let closed_route = op.path.starts_with("/admin/")
-                || (op.path.starts_with("/account/") && who == "stranger token");
+            let closed_route =
+                op.path.starts_with("/admin/") || (op.path.starts_with("/account/") && who == "stranger token");
             let expected = if closed_route { 403 } else { 404 };
             assert_eq!(
                 response.status, expected,
@@ -106,15 +99,7 @@ async fn other_workspaces_see_nothing_and_viewers_write_nothing() {
         .iter()
         .filter(|op| op.path.starts_with("/tenants/{tenantId}") && !op.is_write())
     {
-        let response = viewer
-            .token
-            .get(&op.fill(&fixtures))
-            .await
-            .expect("request");
-        assert_eq!(
-            response.status, 200,
-            "viewer reads {}: {}",
-            op.path, response.body
-        );
+        let response = viewer.token.get(&op.fill(&fixtures)).await.expect("request");
+        assert_eq!(response.status, 200, "viewer reads {}: {}", op.path, response.body);
     }
 }

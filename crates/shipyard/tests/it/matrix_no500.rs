@@ -24,13 +24,7 @@ fn check(op: &Operation, case: &str, response: &ApiResponse) {
     }
 }
 
-async fn raw(
-    client: &Client,
-    op: &Operation,
-    path: &str,
-    content_type: &str,
-    body: Vec<u8>,
-) -> ApiResponse {
+async fn raw(client: &Client, op: &Operation, path: &str, content_type: &str, body: Vec<u8>) -> ApiResponse {
     let request = client
         .request(op.method.clone(), path)
         .header("content-type", content_type)
@@ -52,13 +46,10 @@ async fn oversized(base: &str, op: &Operation, path: &str) -> ApiResponse {
     );
     stream.write_all(head.as_bytes()).await.expect("write head");
     let mut raw = Vec::new();
-    tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        stream.read_to_end(&mut raw),
-    )
-    .await
-    .expect("answer within 10 s")
-    .expect("read answer");
+    tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut raw))
+        .await
+        .expect("answer within 10 s")
+        .expect("read answer");
     let text = String::from_utf8_lossy(&raw);
     let status = text
         .split_whitespace()
@@ -113,12 +104,13 @@ async fn no_input_makes_the_server_fail() {
         204
     );
     let token_id = list["items"][1]["id"].as_str().expect("id").to_owned();
-    let fixtures: HashMap<&str, String> = admin.fixtures(token_id);
+    let fixtures: HashMap<&str, String> = admin.fixtures(token_id, &admin.project_fixture(&server, "owned").await);
 
     let doc = server.openapi().await;
     let mut ops = operations(&doc);
-    // Logging out ends the session the later cases use, so it goes last.
-    ops.sort_by_key(|op| op.path == "/auth/logout");
+    // Deleting removes the fixtures later cases name, and logging out ends the session they
+    // use, so deletes go after everything else and logout last.
+    ops.sort_by_key(|op| (op.path == "/auth/logout", op.method == Method::DELETE));
 
     let anonymous = server.client();
     let forged_token = server.client().with_token("shpat_0000");
@@ -185,18 +177,8 @@ async fn no_input_makes_the_server_fail() {
                 br#"{"zzUnknownField": 1}"#.to_vec(),
                 Some(400),
             ),
-            (
-                "wrong content type",
-                "text/plain",
-                b"email=a".to_vec(),
-                Some(415),
-            ),
-            (
-                "null bytes",
-                json_type,
-                b"{\"name\": \"\0\"}".to_vec(),
-                None,
-            ),
+            ("wrong content type", "text/plain", b"email=a".to_vec(), Some(415)),
+            ("null bytes", json_type, b"{\"name\": \"\0\"}".to_vec(), None),
         ];
         for (case, content_type, body, expected) in cases {
             let response = raw(&admin.session, op, &path, content_type, body).await;
@@ -238,11 +220,7 @@ async fn no_input_makes_the_server_fail() {
         .await
         .expect("server still serves logins");
     assert_eq!(
-        fresh
-            .call(Method::GET, "/auth/me", None)
-            .await
-            .expect("request")
-            .status,
+        fresh.call(Method::GET, "/auth/me", None).await.expect("request").status,
         200,
         "server still healthy"
     );

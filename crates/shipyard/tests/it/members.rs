@@ -7,12 +7,8 @@ use serde_json::json;
 async fn owners_manage_members_and_the_last_owner_stays() {
     let server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let (bob, bob_id) = server
-        .admin_created_user(&ada.session, "bob@example.com")
-        .await;
-    let (carol, carol_id) = server
-        .admin_created_user(&ada.session, "carol@example.com")
-        .await;
+    let (bob, bob_id) = server.admin_created_user(&ada.session, "bob@example.com").await;
+    let (carol, carol_id) = server.admin_created_user(&ada.session, "carol@example.com").await;
     assert_eq!(
         bob.me().await.expect("me")["memberships"],
         json!([]),
@@ -22,10 +18,7 @@ async fn owners_manage_members_and_the_last_owner_stays() {
 
     let added = ada
         .token
-        .post(
-            &members,
-            &json!({ "email": "BOB@example.com", "role": "admin" }),
-        )
+        .post(&members, &json!({ "email": "BOB@example.com", "role": "admin" }))
         .await
         .expect("request");
     assert_eq!(added.status, 201, "{}", added.body);
@@ -40,52 +33,32 @@ async fn owners_manage_members_and_the_last_owner_stays() {
 
     assert_error(
         &ada.token
-            .post(
-                &members,
-                &json!({ "email": "bob@example.com", "role": "member" }),
-            )
+            .post(&members, &json!({ "email": "bob@example.com", "role": "member" }))
             .await
             .expect("request"),
         409,
     );
     let unknown = ada
         .token
-        .post(
-            &members,
-            &json!({ "email": "nobody@example.com", "role": "member" }),
-        )
+        .post(&members, &json!({ "email": "nobody@example.com", "role": "member" }))
         .await
         .expect("request");
     assert_error(&unknown, 422);
-    assert!(
-        unknown.body["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("email"))
-    );
+    assert!(unknown.body["message"].as_str().is_some_and(|m| m.contains("email")));
     let bad_role = ada
         .token
-        .post(
-            &members,
-            &json!({ "email": "carol@example.com", "role": "god" }),
-        )
+        .post(&members, &json!({ "email": "carol@example.com", "role": "god" }))
         .await
         .expect("request");
     assert_error(&bad_role, 400);
-    assert!(
-        bad_role.body["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("role"))
-    );
+    assert!(bad_role.body["message"].as_str().is_some_and(|m| m.contains("role")));
 
     // An admin adds a viewer but cannot grant or touch ownership.
     assert_eq!(
-        bob.post(
-            &members,
-            &json!({ "email": "carol@example.com", "role": "viewer" })
-        )
-        .await
-        .expect("request")
-        .status,
+        bob.post(&members, &json!({ "email": "carol@example.com", "role": "viewer" }))
+            .await
+            .expect("request")
+            .status,
         201
     );
     let ada_member = format!("{members}/{}", ada.user_id);
@@ -96,23 +69,15 @@ async fn owners_manage_members_and_the_last_owner_stays() {
         403,
     );
     assert_error(
-        &bob.patch(
-            &format!("{members}/{carol_id}"),
-            &json!({ "role": "owner" }),
-        )
-        .await
-        .expect("request"),
+        &bob.patch(&format!("{members}/{carol_id}"), &json!({ "role": "owner" }))
+            .await
+            .expect("request"),
         403,
     );
     assert_error(&bob.delete(&ada_member).await.expect("request"), 403);
 
     // A viewer reads but every write is refused.
-    let listed = carol
-        .get(&members)
-        .await
-        .expect("request")
-        .ok()
-        .expect("viewer lists");
+    let listed = carol.get(&members).await.expect("request").ok().expect("viewer lists");
     assert_eq!(listed["total"], 3);
     let order: Vec<_> = listed["items"]
         .as_array()
@@ -130,10 +95,7 @@ async fn owners_manage_members_and_the_last_owner_stays() {
     );
     assert_error(
         &carol
-            .post(
-                &members,
-                &json!({ "email": "x@example.com", "role": "viewer" }),
-            )
+            .post(&members, &json!({ "email": "x@example.com", "role": "viewer" }))
             .await
             .expect("request"),
         403,
@@ -146,11 +108,7 @@ async fn owners_manage_members_and_the_last_owner_stays() {
         .await
         .expect("request");
     assert_error(&last, 409);
-    assert!(
-        last.body["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("last owner"))
-    );
+    assert!(last.body["message"].as_str().is_some_and(|m| m.contains("last owner")));
     assert_error(&ada.token.delete(&ada_member).await.expect("request"), 409);
     let promoted = ada
         .token
@@ -178,15 +136,8 @@ async fn owners_manage_members_and_the_last_owner_stays() {
     );
     assert_error(&carol.get(&members).await.expect("request"), 404);
     assert_error(
-        &bob.delete(&format!("{members}/{carol_id}"))
-            .await
-            .expect("request"),
+        &bob.delete(&format!("{members}/{carol_id}")).await.expect("request"),
         404,
     );
-    assert_error(
-        &bob.get(&format!("{members}/usr_nope"))
-            .await
-            .expect("request"),
-        405,
-    );
+    assert_error(&bob.get(&format!("{members}/usr_nope")).await.expect("request"), 405);
 }

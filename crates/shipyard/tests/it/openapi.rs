@@ -38,10 +38,7 @@ async fn every_delivered_seed_route_is_documented_with_the_seed_field_names() {
     let doc = server.openapi().await;
     for (method, path, fields) in SEED_ROUTES {
         let op = &doc["paths"][path][method];
-        assert!(
-            op.is_object(),
-            "{method} {path} is missing from the OpenAPI document"
-        );
+        assert!(op.is_object(), "{method} {path} is missing from the OpenAPI document");
         for spec in *fields {
             let (kind, field_path) = spec.split_once(':').expect("kind:path");
             let schema = match kind {

@@ -38,11 +38,7 @@ impl Operation {
 
     /// The path with every parameter set to `value`.
     pub fn fill_all(&self, value: &str) -> String {
-        let values = self
-            .params
-            .iter()
-            .map(|p| (p.as_str(), value.to_owned()))
-            .collect();
+        let values = self.params.iter().map(|p| (p.as_str(), value.to_owned())).collect();
         self.fill(&values)
     }
 

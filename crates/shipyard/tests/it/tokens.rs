@@ -8,17 +8,11 @@ async fn token_lifecycle() {
     let server = TestServer::start(&[]);
     let (ada, me) = server.signup("ada@example.com", "Acme").await;
     let created = ada
-        .post(
-            "/account/api-tokens",
-            &json!({ "name": "ci", "expiresInDays": 30 }),
-        )
+        .post("/account/api-tokens", &json!({ "name": "ci", "expiresInDays": 30 }))
         .await
         .expect("request");
     assert_eq!(created.status, 201);
-    let token = created.body["token"]
-        .as_str()
-        .expect("token shown once")
-        .to_owned();
+    let token = created.body["token"].as_str().expect("token shown once").to_owned();
     assert!(token.starts_with("shpat_"));
     assert!(token.starts_with(created.body["prefix"].as_str().expect("prefix")));
     assert!(created.body["expiresAt"].is_string());
@@ -36,22 +30,13 @@ async fn token_lifecycle() {
         .ok()
         .expect("list");
     assert_eq!(list["total"], 1);
-    assert_eq!(
-        (list["page"].as_u64(), list["perPage"].as_u64()),
-        (Some(1), Some(20))
-    );
+    assert_eq!((list["page"].as_u64(), list["perPage"].as_u64()), (Some(1), Some(20)));
     let item = &list["items"][0];
-    assert!(
-        item.get("token").is_none(),
-        "lists never show the token: {item}"
-    );
+    assert!(item.get("token").is_none(), "lists never show the token: {item}");
     assert!(item["lastUsedAt"].is_string(), "use is recorded: {item}");
 
     // Token management is for sessions only.
-    assert_error(
-        &bearer.get("/account/api-tokens").await.expect("request"),
-        403,
-    );
+    assert_error(&bearer.get("/account/api-tokens").await.expect("request"), 403);
     assert_error(
         &bearer
             .post("/account/api-tokens", &json!({ "name": "x" }))
@@ -70,9 +55,7 @@ async fn token_lifecycle() {
     );
     assert_error(&bearer.get("/auth/me").await.expect("request"), 401);
     assert_error(
-        &ada.delete(&format!("/account/api-tokens/{id}"))
-            .await
-            .expect("request"),
+        &ada.delete(&format!("/account/api-tokens/{id}")).await.expect("request"),
         404,
     );
 
@@ -95,34 +78,20 @@ async fn token_requests_are_validated() {
     for (body, field) in [
         (json!({ "name": "" }), "name"),
         (json!({ "name": "ci", "expiresInDays": 0 }), "expiresInDays"),
-        (
-            json!({ "name": "ci", "expiresInDays": 4000 }),
-            "expiresInDays",
-        ),
-        (
-            json!({ "name": "ci", "expiresInDays": -1 }),
-            "expiresInDays",
-        ),
+        (json!({ "name": "ci", "expiresInDays": 4000 }), "expiresInDays"),
+        (json!({ "name": "ci", "expiresInDays": -1 }), "expiresInDays"),
         (json!({ "name": "ci", "scopes": ["all"] }), "scopes"),
     ] {
-        let response = ada
-            .post("/account/api-tokens", &body)
-            .await
-            .expect("request");
+        let response = ada.post("/account/api-tokens", &body).await.expect("request");
         assert_error(&response, 400);
         assert!(
-            response.body["message"]
-                .as_str()
-                .is_some_and(|m| m.contains(field)),
+            response.body["message"].as_str().is_some_and(|m| m.contains(field)),
             "{}",
             response.body
         );
     }
     assert_error(
-        &ada.with_token("shpat_nope")
-            .get("/auth/me")
-            .await
-            .expect("request"),
+        &ada.with_token("shpat_nope").get("/auth/me").await.expect("request"),
         401,
     );
     let malformed = ada
@@ -152,26 +121,12 @@ async fn expired_tokens_are_refused() {
         .expect("ada exists");
     let token = shipyard_core::OpaqueToken::generate("shpat_");
     let past = chrono::Utc::now() - chrono::Duration::minutes(1);
-    tx.create_token(
-        &user.id,
-        "old",
-        &token.display_prefix(),
-        &token.hash,
-        Some(past),
-    )
-    .await
-    .expect("insert");
+    tx.create_token(&user.id, "old", &token.display_prefix(), &token.hash, Some(past))
+        .await
+        .expect("insert");
     SqliteStore::commit(tx).await.expect("commit");
     store.close().await;
-    let response = ada
-        .with_token(&token.plain)
-        .get("/auth/me")
-        .await
-        .expect("request");
+    let response = ada.with_token(&token.plain).get("/auth/me").await.expect("request");
     assert_error(&response, 401);
-    assert!(
-        response.body["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("expired"))
-    );
+    assert!(response.body["message"].as_str().is_some_and(|m| m.contains("expired")));
 }

@@ -1,4 +1,6 @@
-//! Starting and stopping a real server, and making users in it.
+//! Starting and stopping a real server, making users in it, and the git repositories it reads.
+
+pub mod git;
 
 use serde_json::{Value, json};
 use shipyard_client::Client;
@@ -56,13 +58,10 @@ impl TestServer {
                 }
             }
         });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| {
-                let err =
-                    std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default();
-                panic!("shipyard serve did not report its address within 30 s; stderr:\n{err}")
-            });
+        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| {
+            let err = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default();
+            panic!("shipyard serve did not report its address within 30 s; stderr:\n{err}")
+        });
         let base = line
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
@@ -93,19 +92,13 @@ impl TestServer {
 
     /// Signs a new user up; returns their session client and `/auth/me`.
     pub async fn signup(&self, email: &str, workspace: &str) -> (Client, Value) {
-        self.client()
-            .signup(email, PASSWORD, workspace)
-            .await
-            .expect("signup")
+        self.client().signup(email, PASSWORD, workspace).await.expect("signup")
     }
 
     /// Sends SIGTERM and waits (bounded) for the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
-        let sent = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("run kill");
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
         assert!(sent.success(), "kill -TERM {pid} failed");
         for _ in 0..100 {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
@@ -151,14 +144,70 @@ pub struct Tenant {
     pub email: String,
 }
 
+/// A connection, a project and a second environment in one workspace.
+pub struct ProjectFixture {
+    /// `rc_…`
+    pub connection_id: String,
+    /// `prj_…`
+    pub project_id: String,
+    /// `env_…` of a non-production environment (deletable).
+    pub environment_id: String,
+}
+
 impl Tenant {
     /// Path-parameter values naming this user's objects, for the route matrices.
-    pub fn fixtures(&self, token_id: String) -> std::collections::HashMap<&'static str, String> {
+    pub fn fixtures(&self, token_id: String, p: &ProjectFixture) -> std::collections::HashMap<&'static str, String> {
         std::collections::HashMap::from([
             ("tenantId", self.tenant_id.clone()),
             ("userId", self.user_id.clone()),
             ("tokenId", token_id),
+            ("connectionId", p.connection_id.clone()),
+            ("projectId", p.project_id.clone()),
+            ("environmentId", p.environment_id.clone()),
         ])
+    }
+
+    /// Connects a fresh local repository (a Vite app) and makes a project with a staging
+    /// environment from it.
+    pub async fn project_fixture(&self, server: &TestServer, name: &str) -> ProjectFixture {
+        let repo = server.dir.path().join("repos").join(name);
+        let url = git::make_repo(&repo, &git::vite_react_files());
+        git::branch_with(&repo, "dev", &[("CHANGELOG.md", "dev work")]);
+        let conn = self
+            .post_ok(
+                &format!("/tenants/{}/repository-connections", self.tenant_id),
+                &json!({ "provider": "git", "url": url }),
+            )
+            .await;
+        let project = self
+            .post_ok(
+                &format!("/tenants/{}/projects", self.tenant_id),
+                &json!({ "name": name, "type": "react", "repositoryConnectionId": conn["id"] }),
+            )
+            .await;
+        let env = self
+            .post_ok(
+                &format!(
+                    "/tenants/{}/projects/{}/environments",
+                    self.tenant_id,
+                    project["id"].as_str().expect("id")
+                ),
+                &json!({ "name": "Staging", "branch": "dev" }),
+            )
+            .await;
+        let id = |v: &Value| v["id"].as_str().expect("id").to_owned();
+        ProjectFixture {
+            connection_id: id(&conn),
+            project_id: id(&project),
+            environment_id: id(&env),
+        }
+    }
+
+    /// POSTs with the token and expects 201.
+    pub async fn post_ok(&self, path: &str, body: &Value) -> Value {
+        let response = self.token.post(path, body).await.expect("request");
+        assert_eq!(response.status, 201, "POST {path}: {}", response.body);
+        response.body
     }
 }
 
@@ -170,10 +219,7 @@ impl TestServer {
         Tenant {
             token: session.with_token(token),
             session,
-            tenant_id: me["memberships"][0]["tenantId"]
-                .as_str()
-                .expect("tenantId")
-                .to_owned(),
+            tenant_id: me["memberships"][0]["tenantId"].as_str().expect("tenantId").to_owned(),
             user_id: me["user"]["id"].as_str().expect("user id").to_owned(),
             email: email.to_owned(),
         }
@@ -182,10 +228,7 @@ impl TestServer {
     /// Makes a user through `/admin/users` (as `admin`) and logs them in.
     pub async fn admin_created_user(&self, admin: &Client, email: &str) -> (Client, String) {
         let made = admin
-            .post(
-                "/admin/users",
-                &json!({ "email": email, "password": PASSWORD }),
-            )
+            .post("/admin/users", &json!({ "email": email, "password": PASSWORD }))
             .await
             .expect("request")
             .ok()
@@ -197,11 +240,7 @@ impl TestServer {
 
 /// Asserts an error answer has the contract's shape and the given status.
 pub fn assert_error(response: &shipyard_client::ApiResponse, status: u16) {
-    assert_eq!(
-        response.status, status,
-        "unexpected status; body: {}",
-        response.body
-    );
+    assert_eq!(response.status, status, "unexpected status; body: {}", response.body);
     assert_error_shape(response);
 }
 
@@ -213,10 +252,7 @@ pub fn assert_error_shape(response: &shipyard_client::ApiResponse) {
         Some(u64::from(response.status)),
         "statusCode in {body}"
     );
-    assert!(
-        body["error"].as_str().is_some_and(|e| !e.is_empty()),
-        "error in {body}"
-    );
+    assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "error in {body}");
     assert!(
         body["message"].as_str().is_some_and(|m| !m.is_empty()),
         "message in {body}"

@@ -1,0 +1,332 @@
+//! Repository connections: a git URL plus optional credentials, checked with a real
+//! `ls-remote` before they are stored (sealed) and never shown again.
+
+use crate::api::git_input::{self, credential_aad, git_error, open_auth};
+use crate::api::views::display_name;
+use crate::auth::{Auth, require_write};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiPath, ApiQuery, JsonBody};
+use crate::paging::{List, PageQuery};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shipyard_build::{Branch, GitAuth};
+use shipyard_core::{ConnectionId, GitTransport, GitUrl, OpaqueToken, Role};
+use shipyard_store::{Backend, Connection, Connections, NewConnection, Paged, SqliteStore, TenantScope, Tx};
+use utoipa::ToSchema;
+
+/// A connection as the API shows it: never its credential.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionView {
+    /// `rc_…`
+    pub id: String,
+    /// The workspace.
+    pub tenant_id: String,
+    /// Display name.
+    pub name: String,
+    /// Always `git`.
+    pub provider: &'static str,
+    /// Remote URL.
+    pub url: String,
+    /// Branch new projects deploy by default.
+    pub default_branch: String,
+    /// `none`, `token` or `ssh-key`.
+    pub auth_type: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// HMAC-SHA256 key for push webhooks; present only in the answer that created it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<String>,
+}
+
+impl From<Connection> for ConnectionView {
+    fn from(c: Connection) -> Self {
+        Self {
+            id: c.id.to_string(),
+            tenant_id: c.tenant_id.to_string(),
+            name: c.name,
+            provider: "git",
+            url: c.url.as_str().to_owned(),
+            default_branch: c.default_branch,
+            auth_type: c.auth_kind,
+            created_at: c.created_at,
+            webhook_secret: None,
+        }
+    }
+}
+
+/// The only provider so far.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// Any git remote.
+    Git,
+}
+
+/// Credentials for the remote.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum AuthRequest {
+    /// An access token, used as the HTTPS password.
+    Token {
+        /// The token.
+        token: String,
+    },
+    /// An OpenSSH private key.
+    SshKey {
+        /// The key, PEM/OpenSSH text.
+        #[serde(rename = "privateKey")]
+        private_key: String,
+    },
+}
+
+/// `POST /tenants/<t>/repository-connections`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateConnectionRequest {
+    /// Display name (default: the repository's name).
+    pub name: Option<String>,
+    /// `git`.
+    pub provider: Provider,
+    /// `https://…`, `ssh://…`, `user@host:path` or `file:///…`.
+    pub url: String,
+    /// Default branch (default: the remote's HEAD).
+    pub default_branch: Option<String>,
+    /// Credentials, if the repository is private.
+    pub auth: Option<AuthRequest>,
+}
+
+/// Checks a `file://` URL against the server's policy.
+fn check_local(state: &AppState, url: &GitUrl) -> ApiResult<()> {
+    let Some(path) = url.file_path() else { return Ok(()) };
+    if !state.settings.allow_local_repos {
+        return Err(ApiError::unprocessable(
+            "field `url`: local repositories are disabled on this server (--allow-local-repos=false)",
+        ));
+    }
+    let resolved = std::fs::canonicalize(path)
+        .map_err(|e| ApiError::unprocessable(format!("field `url`: {path} cannot be opened: {e}")))?;
+    if resolved.starts_with(&state.settings.data_dir) {
+        return Err(ApiError::unprocessable(
+            "field `url`: a repository inside Shipyard's data directory is not allowed",
+        ));
+    }
+    Ok(())
+}
+
+fn auth_from(req: Option<AuthRequest>, url: &GitUrl) -> ApiResult<GitAuth> {
+    let auth = match req {
+        None => return Ok(GitAuth::None),
+        Some(AuthRequest::Token { token }) if !token.trim().is_empty() => GitAuth::Token(token.trim().to_owned()),
+        Some(AuthRequest::SshKey { private_key }) if private_key.contains("PRIVATE KEY") => {
+            GitAuth::SshKey(private_key)
+        }
+        Some(AuthRequest::Token { .. }) => return Err(ApiError::bad_request("field `auth.token` must not be empty")),
+        Some(AuthRequest::SshKey { .. }) => {
+            return Err(ApiError::bad_request(
+                "field `auth.privateKey` must be a PEM or OpenSSH private key",
+            ));
+        }
+    };
+    match (&auth, url.transport()) {
+        (GitAuth::Token(_), GitTransport::Http) | (GitAuth::SshKey(_), GitTransport::Ssh) => Ok(auth),
+        (GitAuth::Token(_), _) => Err(ApiError::unprocessable(
+            "field `auth`: a token authenticates https URLs only",
+        )),
+        _ => Err(ApiError::unprocessable(
+            "field `auth`: an ssh key authenticates ssh URLs only",
+        )),
+    }
+}
+
+async fn find(tx: &mut Tx, scope: &TenantScope, raw: &str) -> ApiResult<Connection> {
+    let not_found = || ApiError::not_found(format!("repository connection {raw} not found"));
+    let id = ConnectionId::parse(raw).map_err(|_| not_found())?;
+    tx.connection(scope, &id).await?.ok_or_else(not_found)
+}
+
+/// The workspace's repository connections.
+#[utoipa::path(get, path = "/tenants/{tenantId}/repository-connections", tag = "repositories",
+    params(("tenantId" = String, Path, description = "`ten_…`"), PageQuery), security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = List<ConnectionView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_repository_connections(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(tenant_id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<List<ConnectionView>>> {
+    let mut tx = state.store.read().await?;
+    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let page = query.page()?;
+    let paged = tx.list_connections(&scope, page).await?;
+    Ok(Json(List::from_page(paged, page, ConnectionView::from)))
+}
+
+/// Connects a repository after proving it can be read (`git ls-remote`).
+#[utoipa::path(post, path = "/tenants/{tenantId}/repository-connections", tag = "repositories",
+    request_body = CreateConnectionRequest, params(("tenantId" = String, Path, description = "`ten_…`")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 201, body = ConnectionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 422, description = "The repository cannot be read; git's reason is in the message", body = ErrorBody)))]
+pub async fn create_repository_connection(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(tenant_id): ApiPath<String>,
+    body: JsonBody,
+) -> ApiResult<(StatusCode, Json<ConnectionView>)> {
+    {
+        let mut tx = state.store.read().await?;
+        require_write(&auth.tenant(&mut tx, &tenant_id).await?, Role::Member)?;
+    }
+    let req: CreateConnectionRequest = body.parse()?;
+    let Provider::Git = req.provider;
+    let url = GitUrl::parse(&req.url).map_err(|e| ApiError::bad_request(format!("field `url`: {e}")))?;
+    let name = match &req.name {
+        Some(name) => display_name(name, "name")?,
+        None => display_name(&url.repo_name(), "name").unwrap_or_else(|_| "repository".to_owned()),
+    };
+    let wanted_branch = req
+        .default_branch
+        .as_deref()
+        .map(|b| git_input::branch("defaultBranch", b))
+        .transpose()?;
+    let git_auth = auth_from(req.auth, &url)?;
+    check_local(&state, &url)?;
+
+    let id = ConnectionId::generate();
+    let refs = match state.repos.list_remote(&id, &url, &git_auth).await {
+        Ok(refs) => refs,
+        Err(e) => {
+            let _ = state.repos.forget(&id);
+            return Err(git_error("url", e));
+        }
+    };
+    let default_branch = match wanted_branch {
+        Some(branch) if refs.branches.is_empty() || refs.has_branch(&branch) => branch,
+        Some(branch) => {
+            let _ = state.repos.forget(&id);
+            let known: Vec<_> = refs.branches.iter().map(|b| b.name.as_str()).collect();
+            return Err(ApiError::unprocessable(format!(
+                "field `defaultBranch`: the repository has no branch `{branch}`; it has: {}",
+                known.join(", ")
+            )));
+        }
+        None => refs
+            .head
+            .clone()
+            .or_else(|| refs.branches.first().map(|b| b.name.clone()))
+            .unwrap_or_else(|| "main".into()),
+    };
+
+    let mut tx = state.store.write().await?;
+    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    require_write(&scope, Role::Member)?;
+    let webhook_secret = OpaqueToken::generate("whsec_").plain;
+    let auth_sealed = match &git_auth {
+        GitAuth::None => None,
+        GitAuth::Token(secret) | GitAuth::SshKey(secret) => Some(state.secret_box.seal(
+            secret.as_bytes(),
+            &credential_aad(scope.tenant_id(), &id, git_auth.kind()),
+        )),
+    };
+    let new = NewConnection {
+        id: id.clone(),
+        name,
+        url,
+        default_branch,
+        auth_kind: git_auth.kind(),
+        auth_sealed,
+        webhook_secret_sealed: state.secret_box.seal(
+            webhook_secret.as_bytes(),
+            &credential_aad(scope.tenant_id(), &id, "webhook"),
+        ),
+    };
+    let made = tx.create_connection(&scope, &new).await?;
+    SqliteStore::commit(tx).await?;
+    let mut view = ConnectionView::from(made);
+    view.webhook_secret = Some(webhook_secret);
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// One repository connection.
+#[utoipa::path(get, path = "/tenants/{tenantId}/repository-connections/{connectionId}", tag = "repositories",
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("connectionId" = String, Path, description = "`rc_…`")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = ConnectionView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_repository_connection(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, connection_id)): ApiPath<(String, String)>,
+) -> ApiResult<Json<ConnectionView>> {
+    let mut tx = state.store.read().await?;
+    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    Ok(Json(find(&mut tx, &scope, &connection_id).await?.into()))
+}
+
+/// Deletes a connection and its mirror; 409 while a project builds from it.
+#[utoipa::path(delete, path = "/tenants/{tenantId}/repository-connections/{connectionId}", tag = "repositories",
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("connectionId" = String, Path, description = "`rc_…`")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 409, description = "Used by a project", body = ErrorBody)))]
+pub async fn delete_repository_connection(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, connection_id)): ApiPath<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.store.write().await?;
+    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let conn = find(&mut tx, &scope, &connection_id).await?;
+    require_write(&scope, Role::Member)?;
+    let used = tx.connection_usage(&scope, &conn.id).await?;
+    if used > 0 {
+        return Err(ApiError::conflict(format!(
+            "repository connection {connection_id} is used by {used} project(s); delete them first"
+        )));
+    }
+    tx.delete_connection(&scope, &conn.id).await?;
+    SqliteStore::commit(tx).await?;
+    if let Err(e) = state.repos.forget(&conn.id) {
+        tracing::warn!(connection = %conn.id, error = %e, "could not remove the mirror of a deleted connection");
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The repository's branches, read live from the remote.
+#[utoipa::path(get, path = "/tenants/{tenantId}/repository-connections/{connectionId}/branches", tag = "repositories",
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("connectionId" = String, Path, description = "`rc_…`"), PageQuery),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = List<Branch>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 422, description = "The repository cannot be read", body = ErrorBody)))]
+pub async fn list_repository_branches(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, connection_id)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<List<Branch>>> {
+    let conn = {
+        let mut tx = state.store.read().await?;
+        let scope = auth.tenant(&mut tx, &tenant_id).await?;
+        find(&mut tx, &scope, &connection_id).await?
+    };
+    let page = query.page()?;
+    let git_auth = open_auth(&state, &conn)?;
+    let refs = state
+        .repos
+        .list_remote(&conn.id, &conn.url, &git_auth)
+        .await
+        .map_err(|e| git_error("url", e))?;
+    let total = refs.branches.len() as i64;
+    let items = refs
+        .branches
+        .into_iter()
+        .skip(page.offset() as usize)
+        .take(page.per_page as usize)
+        .collect();
+    Ok(Json(List::from_page(Paged { items, total }, page, |b| b)))
+}

@@ -1,0 +1,63 @@
+//! Checks of git-related input: branch names and the credentials a connection carries.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use shipyard_build::{GitAuth, GitError};
+use shipyard_core::{ConnectionId, TenantId};
+use shipyard_store::Connection;
+
+/// A branch name git would accept (`git check-ref-format --branch`, simplified).
+pub fn branch(field: &str, raw: &str) -> ApiResult<String> {
+    let name = raw.trim();
+    let bad = name.is_empty()
+        || name.len() > 255
+        || name.starts_with(['-', '/', '.'])
+        || name.ends_with(['/', '.'])
+        || name.ends_with(".lock")
+        || name.contains("..")
+        || name.contains("//")
+        || name.contains("@{")
+        || name
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c));
+    if bad {
+        return Err(ApiError::bad_request(format!(
+            "field `{field}`: `{name}` is not a valid branch name"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+/// Context a connection's sealed credential is bound to.
+pub fn credential_aad(tenant: &TenantId, id: &ConnectionId, what: &str) -> Vec<u8> {
+    format!("repository-connection|{tenant}|{id}|{what}").into_bytes()
+}
+
+/// The credential of a stored connection, unsealed for one git command.
+pub fn open_auth(state: &AppState, conn: &Connection) -> ApiResult<GitAuth> {
+    let Some(sealed) = &conn.auth_sealed else {
+        return Ok(GitAuth::None);
+    };
+    let plain = state
+        .secret_box
+        .open(sealed, &credential_aad(&conn.tenant_id, &conn.id, &conn.auth_kind))
+        .map_err(|e| ApiError::internal(&e))?;
+    let secret = String::from_utf8(plain).map_err(|e| ApiError::internal(&e))?;
+    Ok(match conn.auth_kind.as_str() {
+        "ssh-key" => GitAuth::SshKey(secret),
+        _ => GitAuth::Token(secret),
+    })
+}
+
+/// A git failure as the user should see it: what git said (never a credential) as a 422.
+pub fn git_error(field: &str, err: GitError) -> ApiError {
+    match err {
+        GitError::NotInstalled | GitError::Io(_) => ApiError::internal(&err),
+        GitError::UnknownBranch(_) | GitError::RootNotFound(_) => {
+            ApiError::unprocessable(format!("field `{field}`: {err}"))
+        }
+        GitError::Remote(_) | GitError::Timeout(_) => {
+            ApiError::unprocessable(format!("the repository cannot be read: {err}"))
+        }
+    }
+}

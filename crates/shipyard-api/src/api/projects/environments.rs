@@ -1,0 +1,151 @@
+//! Environments of a project: production is made with it; others deploy other branches.
+
+use super::{EnvironmentView, conflict, environment_view, find_project, validate};
+use crate::api::git_input;
+use crate::api::views::display_name;
+use crate::auth::{Auth, require_write};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiPath, JsonBody};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use shipyard_core::{EnvironmentId, Role, Slug};
+use shipyard_store::{Backend, Environment, Environments, NewEnvironment, SqliteStore, TenantScope, Tx};
+use utoipa::ToSchema;
+
+/// `POST /tenants/<t>/projects/<p>/environments`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateEnvironmentRequest {
+    /// Display name; the slug is made from it.
+    pub name: String,
+    /// Branch it deploys.
+    pub branch: String,
+}
+
+/// `PATCH /tenants/<t>/projects/<p>/environments/<e>`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateEnvironmentRequest {
+    /// New display name (the slug stays).
+    pub name: Option<String>,
+    /// New branch.
+    pub branch: Option<String>,
+}
+
+async fn find_env(
+    tx: &mut Tx,
+    scope: &TenantScope,
+    project: &shipyard_store::Project,
+    raw: &str,
+) -> ApiResult<Environment> {
+    let not_found = || ApiError::not_found(format!("environment {raw} not found"));
+    let id = EnvironmentId::parse(raw).map_err(|_| not_found())?;
+    tx.environments(scope, &project.id)
+        .await?
+        .into_iter()
+        .find(|e| e.id == id)
+        .ok_or_else(not_found)
+}
+
+/// Adds an environment that deploys another branch.
+#[utoipa::path(post, path = "/tenants/{tenantId}/projects/{projectId}/environments", tag = "projects",
+    request_body = CreateEnvironmentRequest,
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 201, body = EnvironmentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "Slug or live host taken", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_environment(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, project_id)): ApiPath<(String, String)>,
+    body: JsonBody,
+) -> ApiResult<(StatusCode, Json<EnvironmentView>)> {
+    let mut tx = state.store.write().await?;
+    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let project = find_project(&mut tx, &scope, &project_id).await?;
+    require_write(&scope, Role::Member)?;
+    let req: CreateEnvironmentRequest = body.parse()?;
+    let name = display_name(&req.name, "name")?;
+    let branch = git_input::branch("branch", &req.branch)?;
+    let slug = Slug::from_name(&name, "env");
+    validate::host_label(project.slug.as_str(), slug.as_str())?;
+    let new = NewEnvironment {
+        name: name.clone(),
+        slug,
+        branch,
+    };
+    let env = tx
+        .create_environment(&scope, &project, &new, false)
+        .await
+        .map_err(|e| conflict(e, &format!("`{name}`")))?;
+    SqliteStore::commit(tx).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(environment_view(&state, &scope, &project, env)),
+    ))
+}
+
+/// Renames an environment or points it at another branch.
+#[utoipa::path(patch, path = "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}", tag = "projects",
+    request_body = UpdateEnvironmentRequest,
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`"),
+        ("environmentId" = String, Path, description = "`env_…`")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = EnvironmentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_environment(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, project_id, environment_id)): ApiPath<(String, String, String)>,
+    body: JsonBody,
+) -> ApiResult<Json<EnvironmentView>> {
+    let mut tx = state.store.write().await?;
+    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let project = find_project(&mut tx, &scope, &project_id).await?;
+    let env = find_env(&mut tx, &scope, &project, &environment_id).await?;
+    require_write(&scope, Role::Member)?;
+    let req: UpdateEnvironmentRequest = body.parse()?;
+    let name = req.name.as_deref().map(|n| display_name(n, "name")).transpose()?;
+    let branch = req
+        .branch
+        .as_deref()
+        .map(|b| git_input::branch("branch", b))
+        .transpose()?;
+    let updated = tx
+        .update_environment(&scope, &env.id, name.as_deref(), branch.as_deref())
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("environment {environment_id} not found")))?;
+    SqliteStore::commit(tx).await?;
+    Ok(Json(environment_view(&state, &scope, &project, updated)))
+}
+
+/// Deletes an environment; the production environment goes only with its project.
+#[utoipa::path(delete, path = "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}", tag = "projects",
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`"),
+        ("environmentId" = String, Path, description = "`env_…`")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 409, description = "The production environment", body = ErrorBody)))]
+pub async fn delete_environment(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, project_id, environment_id)): ApiPath<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.store.write().await?;
+    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let project = find_project(&mut tx, &scope, &project_id).await?;
+    let env = find_env(&mut tx, &scope, &project, &environment_id).await?;
+    require_write(&scope, Role::Member)?;
+    if env.is_production {
+        return Err(ApiError::conflict(
+            "the production environment cannot be deleted; delete the project instead",
+        ));
+    }
+    tx.delete_environment(&scope, &env.id).await?;
+    SqliteStore::commit(tx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

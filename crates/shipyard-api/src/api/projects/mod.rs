@@ -1,0 +1,182 @@
+//! Projects and their environments: made from a connected repository, configured from what
+//! detection found unless the user said otherwise.
+
+pub mod config;
+pub mod create;
+pub mod detect;
+pub mod environments;
+pub mod read;
+pub mod update;
+mod validate;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shipyard_core::{BuildConfig, ProjectId, ProjectStatus, ProjectType, RuntimeConfig};
+use shipyard_store::{Environment, Environments, Project, Projects, TenantScope, Tx};
+use utoipa::ToSchema;
+
+/// An environment with its live URL.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentView {
+    /// `env_…`
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Fixed at creation; part of the live host.
+    pub slug: String,
+    /// Branch it deploys.
+    pub branch: String,
+    /// Live URL on the platform's apps domain.
+    pub url: String,
+}
+
+/// A project's build and runtime configuration.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfigView {
+    /// How it builds.
+    pub build: BuildConfig,
+    /// How it runs.
+    pub runtime: RuntimeConfig,
+}
+
+/// What detection found when the project was made.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DetectionSummary {
+    /// The type detection suggested (null: none).
+    #[serde(rename = "type")]
+    pub project_type: Option<ProjectType>,
+    /// The framework recognised.
+    pub framework: Option<String>,
+    /// One sentence per fact used.
+    pub evidence: Vec<String>,
+    /// 0.0 to 1.0.
+    pub confidence: f64,
+}
+
+/// A project as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectView {
+    /// `prj_…`
+    pub id: String,
+    /// The workspace.
+    pub tenant_id: String,
+    /// Display name.
+    pub name: String,
+    /// Fixed at creation; part of live hosts.
+    pub slug: String,
+    /// Free text.
+    pub description: String,
+    /// static, react, node or python.
+    #[serde(rename = "type")]
+    pub project_type: ProjectType,
+    /// active, paused or archived.
+    pub status: ProjectStatus,
+    /// The repository it builds from.
+    pub repository_connection_id: String,
+    /// Directory of the app in the repository (`""` is the root).
+    pub root_directory: String,
+    /// Branch of the production environment.
+    pub production_branch: String,
+    /// Whether it runs a server process.
+    pub runs_server: bool,
+    /// Build and runtime configuration.
+    pub config: ConfigView,
+    /// Its environments, production first.
+    pub environments: Vec<EnvironmentView>,
+    /// Detection's findings at creation.
+    pub detection: Option<DetectionSummary>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `http://<project>-<env>.<workspace>.<apps-domain>[:port]`
+pub fn live_url(state: &AppState, scope: &TenantScope, project_slug: &str, env_slug: &str) -> String {
+    let port = state.settings.public_port.map(|p| format!(":{p}")).unwrap_or_default();
+    format!(
+        "http://{project_slug}-{env_slug}.{}.{}{port}",
+        scope.tenant_slug(),
+        state.settings.apps_domain
+    )
+}
+
+/// An environment as shown.
+pub fn environment_view(state: &AppState, scope: &TenantScope, project: &Project, env: Environment) -> EnvironmentView {
+    EnvironmentView {
+        url: live_url(state, scope, project.slug.as_str(), env.slug.as_str()),
+        id: env.id.to_string(),
+        name: env.name,
+        slug: env.slug.to_string(),
+        branch: env.branch,
+    }
+}
+
+/// The full view of a project, with its environments.
+pub async fn project_view(
+    state: &AppState,
+    tx: &mut Tx,
+    scope: &TenantScope,
+    project: Project,
+) -> ApiResult<ProjectView> {
+    let envs = tx.environments(scope, &project.id).await?;
+    let production_branch = envs
+        .iter()
+        .find(|e| e.is_production)
+        .map(|e| e.branch.clone())
+        .unwrap_or_default();
+    let detection = project.detection.as_deref().and_then(|d| serde_json::from_str(d).ok());
+    let environments = envs
+        .into_iter()
+        .map(|e| environment_view(state, scope, &project, e))
+        .collect();
+    Ok(ProjectView {
+        id: project.id.to_string(),
+        tenant_id: project.tenant_id.to_string(),
+        name: project.name,
+        slug: project.slug.to_string(),
+        description: project.description,
+        project_type: project.project_type,
+        status: project.status,
+        repository_connection_id: project.connection_id.to_string(),
+        root_directory: project.build.root_directory.clone(),
+        production_branch,
+        runs_server: project.project_type.runs_server(),
+        config: ConfigView {
+            build: project.build,
+            runtime: project.runtime,
+        },
+        environments,
+        detection,
+        created_at: project.created_at,
+        updated_at: project.updated_at,
+    })
+}
+
+/// The project `raw` in the scope's workspace, or 404.
+pub async fn find_project(tx: &mut Tx, scope: &TenantScope, raw: &str) -> ApiResult<Project> {
+    let not_found = || ApiError::not_found(format!("project {raw} not found"));
+    let id = ProjectId::parse(raw).map_err(|_| not_found())?;
+    tx.project(scope, &id).await?.ok_or_else(not_found)
+}
+
+/// A store conflict on projects or environments, as the user should read it.
+pub fn conflict(err: shipyard_store::StoreError, what: &str) -> ApiError {
+    match err {
+        shipyard_store::StoreError::Conflict("projects_slug_key") => ApiError::conflict(format!(
+            "a project with the slug of {what} already exists in this workspace"
+        )),
+        shipyard_store::StoreError::Conflict("environments_slug_key") => ApiError::conflict(format!(
+            "the project already has an environment with the slug of {what}"
+        )),
+        shipyard_store::StoreError::Conflict("environments_host_key") => ApiError::conflict(format!(
+            "{what} would get the same live host as an existing environment in this workspace; choose another name"
+        )),
+        other => other.into(),
+    }
+}

@@ -1,0 +1,108 @@
+//! Listing, reading and deleting projects.
+
+use super::{ProjectView, find_project, project_view};
+use crate::auth::{Auth, require_write};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiPath, ApiQuery};
+use crate::paging::{List, PageQuery};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use shipyard_core::{ProjectStatus, Role};
+use shipyard_store::{Backend, ProjectFilter, Projects, SqliteStore};
+use utoipa::IntoParams;
+
+/// Filters of the project list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ProjectQuery {
+    /// Case-insensitive part of the name or slug.
+    pub search: Option<String>,
+    /// active, paused or archived.
+    pub status: Option<String>,
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 20).
+    pub per_page: Option<u32>,
+}
+
+/// The workspace's projects.
+#[utoipa::path(get, path = "/tenants/{tenantId}/projects", tag = "projects",
+    params(("tenantId" = String, Path, description = "`ten_…`"), ProjectQuery), security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = List<ProjectView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+pub async fn list_projects(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(tenant_id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<ProjectQuery>,
+) -> ApiResult<Json<List<ProjectView>>> {
+    let mut tx = state.store.read().await?;
+    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let page = PageQuery {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .page()?;
+    let status = match query.status.as_deref() {
+        Some(s) => Some(ProjectStatus::parse(s).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "query parameter `status`: `{s}` is not one of active, paused, archived"
+            ))
+        })?),
+        None => None,
+    };
+    let search = query.search.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let paged = tx
+        .list_projects(&scope, &ProjectFilter { search, status }, page)
+        .await?;
+    let mut items = Vec::with_capacity(paged.items.len());
+    for project in paged.items {
+        items.push(project_view(&state, &mut tx, &scope, project).await?);
+    }
+    Ok(Json(List {
+        items,
+        page: page.page,
+        per_page: page.per_page,
+        total: paged.total,
+    }))
+}
+
+/// One project with its environments and configuration.
+#[utoipa::path(get, path = "/tenants/{tenantId}/projects/{projectId}", tag = "projects",
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = ProjectView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_project(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, project_id)): ApiPath<(String, String)>,
+) -> ApiResult<Json<ProjectView>> {
+    let mut tx = state.store.read().await?;
+    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let project = find_project(&mut tx, &scope, &project_id).await?;
+    Ok(Json(project_view(&state, &mut tx, &scope, project).await?))
+}
+
+/// Deletes a project, its environments and its history; its repository connection is freed.
+#[utoipa::path(delete, path = "/tenants/{tenantId}/projects/{projectId}", tag = "projects",
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+pub async fn delete_project(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, project_id)): ApiPath<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.store.write().await?;
+    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let project = find_project(&mut tx, &scope, &project_id).await?;
+    require_write(&scope, Role::Member)?;
+    tx.delete_project(&scope, &project.id).await?;
+    SqliteStore::commit(tx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,143 @@
+//! Changing a project: its details, its build configuration, its runtime configuration.
+//! Changes take effect at the next deployment.
+
+use super::config::{BuildConfigPatch, RuntimeConfigPatch};
+use super::{ProjectView, find_project, project_view, validate};
+use crate::api::views::display_name;
+use crate::auth::{Auth, require_write};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiPath, JsonBody};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use shipyard_core::{ProjectStatus, Role};
+use shipyard_store::{Backend, Project, ProjectPatch, Projects, SqliteStore, TenantScope, Tx};
+use utoipa::ToSchema;
+
+/// `PATCH /tenants/<t>/projects/<p>`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateProjectRequest {
+    /// New display name (the slug stays).
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New root directory.
+    pub root_directory: Option<String>,
+    /// active, paused or archived.
+    pub status: Option<ProjectStatus>,
+}
+
+/// Opens the project for a change: 404, then 403, in the contract's order.
+async fn writable(
+    state: &AppState,
+    auth: &Auth,
+    tenant_id: &str,
+    project_id: &str,
+) -> ApiResult<(Tx, TenantScope, Project)> {
+    let mut tx = state.store.write().await?;
+    let scope = auth.tenant(&mut tx, tenant_id).await?;
+    let project = find_project(&mut tx, &scope, project_id).await?;
+    require_write(&scope, Role::Member)?;
+    Ok((tx, scope, project))
+}
+
+async fn save(
+    state: &AppState,
+    mut tx: Tx,
+    scope: &TenantScope,
+    project: &Project,
+    patch: ProjectPatch,
+) -> ApiResult<ProjectView> {
+    let updated = tx
+        .update_project(scope, &project.id, &patch)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("project {} not found", project.id)))?;
+    let view = project_view(state, &mut tx, scope, updated).await?;
+    SqliteStore::commit(tx).await?;
+    Ok(view)
+}
+
+/// Renames, describes, moves the root directory of, pauses, archives or reactivates a project.
+#[utoipa::path(patch, path = "/tenants/{tenantId}/projects/{projectId}", tag = "projects", request_body = UpdateProjectRequest,
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = ProjectView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_project(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, project_id)): ApiPath<(String, String)>,
+    body: JsonBody,
+) -> ApiResult<Json<ProjectView>> {
+    let (tx, scope, project) = writable(&state, &auth, &tenant_id, &project_id).await?;
+    let req: UpdateProjectRequest = body.parse()?;
+    let mut patch = ProjectPatch {
+        name: req.name.as_deref().map(|n| display_name(n, "name")).transpose()?,
+        status: req.status,
+        ..ProjectPatch::default()
+    };
+    if let Some(description) = req.description {
+        if description.chars().count() > 1000 {
+            return Err(ApiError::bad_request(
+                "field `description` must be at most 1000 characters",
+            ));
+        }
+        patch.description = Some(description.trim().to_owned());
+    }
+    if let Some(root) = req.root_directory {
+        let mut build = project.build.clone();
+        build.root_directory = validate::directory("rootDirectory", &root)?;
+        patch.build = Some(build);
+    }
+    Ok(Json(save(&state, tx, &scope, &project, patch).await?))
+}
+
+/// Changes how the project builds; `null` unsets a field.
+#[utoipa::path(patch, path = "/tenants/{tenantId}/projects/{projectId}/build-config", tag = "projects",
+    request_body = BuildConfigPatch,
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = ProjectView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_build_config(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, project_id)): ApiPath<(String, String)>,
+    body: JsonBody,
+) -> ApiResult<Json<ProjectView>> {
+    let (tx, scope, project) = writable(&state, &auth, &tenant_id, &project_id).await?;
+    let req: BuildConfigPatch = body.parse()?;
+    let mut build = project.build.clone();
+    req.apply(&mut build, project.project_type)?;
+    let patch = ProjectPatch {
+        build: Some(build),
+        ..ProjectPatch::default()
+    };
+    Ok(Json(save(&state, tx, &scope, &project, patch).await?))
+}
+
+/// Changes how the project runs; `null` unsets a field.
+#[utoipa::path(patch, path = "/tenants/{tenantId}/projects/{projectId}/runtime-config", tag = "projects",
+    request_body = RuntimeConfigPatch,
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = ProjectView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_runtime_config(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, project_id)): ApiPath<(String, String)>,
+    body: JsonBody,
+) -> ApiResult<Json<ProjectView>> {
+    let (tx, scope, project) = writable(&state, &auth, &tenant_id, &project_id).await?;
+    let req: RuntimeConfigPatch = body.parse()?;
+    let mut runtime = project.runtime.clone();
+    req.apply(&mut runtime, project.project_type)?;
+    let patch = ProjectPatch {
+        runtime: Some(runtime),
+        ..ProjectPatch::default()
+    };
+    Ok(Json(save(&state, tx, &scope, &project, patch).await?))
+}
