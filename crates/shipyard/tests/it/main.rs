@@ -4,11 +4,13 @@
 mod accounts;
 mod admin;
 mod bootstrap;
+mod connections;
 mod edge;
 mod matrix_isolation;
 mod matrix_no500;
 mod members;
 mod openapi;
 mod operations;
+mod projects;
 mod support;
 mod tokens;

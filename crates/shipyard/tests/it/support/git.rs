@@ -181,7 +181,6 @@ async fn serve_git(State(backend): State<Arc<Backend>>, request: Request) -> Res
         if let Some((name, value)) = line.split_once(':') {
             if name.eq_ignore_ascii_case("status") {
                 let code = value
-                    .trim()
                     .split_whitespace()
                     .next()
                     .and_then(|c| c.parse().ok())
