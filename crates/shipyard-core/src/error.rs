@@ -28,6 +28,9 @@ pub enum DomainError {
     /// A path that is not a safe relative directory.
     #[error("path {0}")]
     InvalidPath(String),
+    /// A name that cannot be an environment variable, or one the platform reserves.
+    #[error("{0}")]
+    InvalidEnvVarName(String),
     /// A stored password hash that does not parse.
     #[error("stored password hash is malformed")]
     MalformedHash,

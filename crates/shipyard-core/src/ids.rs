@@ -81,6 +81,10 @@ prefixed_id!(
     /// An environment of a project.
     EnvironmentId, "env", "environment"
 );
+prefixed_id!(
+    /// A secret.
+    SecretId, "sec", "secret"
+);
 
 #[cfg(test)]
 mod tests {

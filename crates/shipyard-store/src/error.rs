@@ -32,6 +32,7 @@ const NAMED_CONSTRAINTS: &[(&str, &str)] = &[
         "environments.tenant_id, environments.host_label",
         "environments_host_key",
     ),
+    ("index 'secrets_name_key'", "secrets_name_key"),
 ];
 
 impl StoreError {

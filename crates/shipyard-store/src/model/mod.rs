@@ -2,11 +2,13 @@
 
 mod accounts;
 mod projects;
+mod secrets;
 
 pub use accounts::{ApiToken, Member, Membership, NewUser, Tenant, TenantPatch, User};
 pub use projects::{
     Connection, Environment, NewConnection, NewEnvironment, NewProject, Project, ProjectFilter, ProjectPatch,
 };
+pub use secrets::{NewSecret, ResolvedSecret, SealedSecretValue, Secret, SecretFilter};
 
 /// Which page of a list to read.
 #[derive(Debug, Clone, Copy)]

@@ -30,6 +30,19 @@ impl Environments for Tx {
         convert(rows)
     }
 
+    async fn environment(&mut self, scope: &TenantScope, id: &EnvironmentId) -> Result<Option<Environment>> {
+        let row: Option<EnvironmentRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            environment_columns!(),
+            " FROM environments WHERE tenant_id = ? AND id = ?"
+        ))
+        .bind(scope.tenant_id().as_str().to_owned())
+        .bind(id.as_str().to_owned())
+        .fetch_optional(&mut *self.0)
+        .await?;
+        row.map(Environment::try_from).transpose()
+    }
+
     async fn create_environment(
         &mut self,
         scope: &TenantScope,
@@ -71,16 +84,7 @@ impl Environments for Tx {
             .bind(id.as_str().to_owned())
             .execute(&mut *self.0)
             .await?;
-        let row: Option<EnvironmentRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            environment_columns!(),
-            " FROM environments WHERE tenant_id = ? AND id = ?"
-        ))
-        .bind(scope.tenant_id().as_str().to_owned())
-        .bind(id.as_str().to_owned())
-        .fetch_optional(&mut *self.0)
-        .await?;
-        row.map(Environment::try_from).transpose()
+        self.environment(scope, id).await
     }
 
     async fn delete_environment(&mut self, scope: &TenantScope, id: &EnvironmentId) -> Result<bool> {

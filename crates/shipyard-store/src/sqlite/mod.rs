@@ -6,6 +6,7 @@ mod members;
 mod project_rows;
 mod projects;
 mod rows;
+mod secrets;
 mod sessions;
 mod tenants;
 mod tokens;

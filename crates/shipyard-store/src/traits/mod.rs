@@ -3,9 +3,11 @@
 
 mod accounts;
 mod projects;
+mod secrets;
 
 pub use accounts::{ApiTokens, Members, Sessions, Tenants, Users};
 pub use projects::{Connections, Environments, Projects};
+pub use secrets::Secrets;
 
 use crate::Result;
 use std::future::Future;
@@ -13,7 +15,7 @@ use std::future::Future;
 /// A storage backend: hands out transactions that implement every aggregate trait.
 pub trait Backend: Clone + Send + Sync + 'static {
     /// The transaction handle.
-    type Tx: Users + Tenants + Members + Sessions + ApiTokens + Connections + Projects + Environments + Send;
+    type Tx: Users + Tenants + Members + Sessions + ApiTokens + Connections + Projects + Environments + Secrets + Send;
 
     /// A transaction for reads.
     fn read(&self) -> impl Future<Output = Result<Self::Tx>> + Send;

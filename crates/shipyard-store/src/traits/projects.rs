@@ -74,6 +74,12 @@ pub trait Environments {
         scope: &TenantScope,
         project: &ProjectId,
     ) -> impl Future<Output = Result<Vec<Environment>>> + Send;
+    /// One environment of any project of the workspace.
+    fn environment(
+        &mut self,
+        scope: &TenantScope,
+        id: &EnvironmentId,
+    ) -> impl Future<Output = Result<Option<Environment>>> + Send;
     /// Adds an environment; `Conflict("environments_slug_key"/"environments_host_key")` on a clash.
     fn create_environment(
         &mut self,
