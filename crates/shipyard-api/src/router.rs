@@ -2,7 +2,7 @@
 //! together, so the document cannot drift from what is served.
 
 use crate::api::projects::{create, detect, environments, read, update};
-use crate::api::{admin, auth, connections, health, members, tokens};
+use crate::api::{admin, auth, connections, health, members, secrets, tokens};
 use crate::middleware;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
@@ -47,6 +47,8 @@ pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             environments::update_environment,
             environments::delete_environment
         ))
+        .routes(routes!(secrets::list_secrets, secrets::create_secret))
+        .routes(routes!(secrets::update_secret, secrets::delete_secret))
         .routes(routes!(admin::list_admin_tenants))
         .routes(routes!(admin::update_admin_tenant))
         .routes(routes!(admin::list_admin_users, admin::create_admin_user))

@@ -1,11 +1,11 @@
 //! Secret resolution: the merged set for an environment (environment over project over
 //! workspace) in clear, with the versions used, and every value the redactor must know.
 
-use crate::model::{ResolvedSecret, SealedSecretValue};
+use crate::model::{Connection, Page, ResolvedSecret, SealedSecretValue};
 use crate::scope::TenantScope;
-use crate::traits::Secrets;
+use crate::traits::{Connections, Secrets};
 use crate::{Result, StoreError};
-use shipyard_core::{EnvironmentId, ProjectId, Redactor, SecretBox, SecretScope, TenantId};
+use shipyard_core::{ConnectionId, EnvironmentId, ProjectId, Redactor, SecretBox, SecretScope, TenantId};
 use std::collections::BTreeMap;
 
 /// The context a secret value is sealed with: its workspace, scope, target and name, so a
@@ -19,6 +19,12 @@ fn open(secret_box: &SecretBox, tenant: &TenantId, v: &SealedSecretValue) -> Res
         .open(&v.sealed, &secret_aad(tenant, v.scope, &v.target, v.name.as_str()))
         .map_err(|e| StoreError::Corrupt(format!("secret {} v{}: {e}", v.secret_id, v.version)))?;
     String::from_utf8(plain).map_err(|e| StoreError::Corrupt(format!("secret {}: {e}", v.secret_id)))
+}
+
+/// Context a repository connection's sealed credential (`what`: its auth kind, or `webhook`)
+/// is bound to.
+pub fn credential_aad(tenant: &TenantId, id: &ConnectionId, what: &str) -> Vec<u8> {
+    format!("repository-connection|{tenant}|{id}|{what}").into_bytes()
 }
 
 /// The secrets an environment's builds and instances get, by name, narrowest scope winning.
@@ -65,13 +71,47 @@ pub async fn redaction_values(
         .collect()
 }
 
-/// A redactor for the workspace's secrets plus `extra` values (e.g. repository credentials).
-pub async fn redactor(
-    tx: &mut impl Secrets,
+/// A connection's credential in clear (None when it has none).
+pub fn open_connection_credential(secret_box: &SecretBox, conn: &Connection) -> Result<Option<String>> {
+    let Some(sealed) = &conn.auth_sealed else {
+        return Ok(None);
+    };
+    let plain = secret_box
+        .open(sealed, &credential_aad(&conn.tenant_id, &conn.id, &conn.auth_kind))
+        .map_err(|e| StoreError::Corrupt(format!("connection {}: {e}", conn.id)))?;
+    String::from_utf8(plain)
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt(format!("connection {}: {e}", conn.id)))
+}
+
+/// The clear credentials of every repository connection of the workspace.
+pub async fn connection_credentials(
+    tx: &mut impl Connections,
     scope: &TenantScope,
     secret_box: &SecretBox,
-    extra: &[String],
+) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut page = Page { page: 1, per_page: 100 };
+    loop {
+        let batch = tx.list_connections(scope, page).await?;
+        for conn in &batch.items {
+            out.extend(open_connection_credential(secret_box, conn)?);
+        }
+        if i64::from(page.page) * i64::from(page.per_page) >= batch.total {
+            return Ok(out);
+        }
+        page.page += 1;
+    }
+}
+
+/// The redactor for a workspace's logs: every kept secret value and every repository
+/// credential.
+pub async fn redactor(
+    tx: &mut (impl Secrets + Connections),
+    scope: &TenantScope,
+    secret_box: &SecretBox,
 ) -> Result<Redactor> {
-    let values = redaction_values(tx, scope, secret_box).await?;
-    Ok(Redactor::new(values.iter().chain(extra).map(String::as_str)))
+    let mut values = redaction_values(tx, scope, secret_box).await?;
+    values.extend(connection_credentials(tx, scope, secret_box).await?);
+    Ok(Redactor::new(values.iter().map(String::as_str)))
 }

@@ -359,13 +359,18 @@ async fn secret_story<B: Backend>(store: B) {
         .await
         .expect("scope")
         .expect("member");
+    let conn_id = ConnectionId::generate();
+    let credential = secret_box.seal(
+        b"ghp_repoTokenValue",
+        &shipyard_store::secrets::credential_aad(&ws.id, &conn_id, "token"),
+    );
     let conn = NewConnection {
-        id: ConnectionId::generate(),
+        id: conn_id,
         name: "r".into(),
         url: GitUrl::parse("https://git.example.com/r.git").expect("url"),
         default_branch: "main".into(),
-        auth_kind: "none",
-        auth_sealed: None,
+        auth_kind: "token",
+        auth_sealed: Some(credential),
         webhook_secret_sealed: vec![0],
     };
     let conn = tx.create_connection(&scope, &conn).await.expect("connection");
@@ -466,6 +471,13 @@ async fn secret_story<B: Backend>(store: B) {
     assert!(
         resolved.iter().all(|r| r.name.as_str() != "SHARED"),
         "a deleted secret no longer applies"
+    );
+    let redactor = shipyard_store::secrets::redactor(&mut tx, &scope, &secret_box)
+        .await
+        .expect("redactor");
+    assert_eq!(
+        redactor.redact("pushing with ghp_repoTokenValue, env https://env.example, old shared-v2"),
+        "pushing with ****, env ****, old ****"
     );
     // The name is free again.
     tx.create_secret(&scope, &make("SHARED", SecretScope::Workspace, "new"))

@@ -1,7 +1,7 @@
 //! Repository connections: a git URL plus optional credentials, checked with a real
 //! `ls-remote` before they are stored (sealed) and never shown again.
 
-use crate::api::git_input::{self, credential_aad, git_error, open_auth};
+use crate::api::git_input::{self, git_error, open_auth};
 use crate::api::views::display_name;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shipyard_build::{Branch, GitAuth};
 use shipyard_core::{ConnectionId, GitTransport, GitUrl, OpaqueToken, Role};
+use shipyard_store::secrets::credential_aad;
 use shipyard_store::{Backend, Connection, Connections, NewConnection, Paged, SqliteStore, TenantScope, Tx};
 use utoipa::ToSchema;
 

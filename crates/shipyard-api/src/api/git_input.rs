@@ -3,8 +3,8 @@
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use shipyard_build::{GitAuth, GitError};
-use shipyard_core::{ConnectionId, TenantId};
 use shipyard_store::Connection;
+use shipyard_store::secrets::open_connection_credential;
 
 /// A branch name git would accept (`git check-ref-format --branch`, simplified).
 pub fn branch(field: &str, raw: &str) -> ApiResult<String> {
@@ -28,24 +28,13 @@ pub fn branch(field: &str, raw: &str) -> ApiResult<String> {
     Ok(name.to_owned())
 }
 
-/// Context a connection's sealed credential is bound to.
-pub fn credential_aad(tenant: &TenantId, id: &ConnectionId, what: &str) -> Vec<u8> {
-    format!("repository-connection|{tenant}|{id}|{what}").into_bytes()
-}
-
 /// The credential of a stored connection, unsealed for one git command.
 pub fn open_auth(state: &AppState, conn: &Connection) -> ApiResult<GitAuth> {
-    let Some(sealed) = &conn.auth_sealed else {
-        return Ok(GitAuth::None);
-    };
-    let plain = state
-        .secret_box
-        .open(sealed, &credential_aad(&conn.tenant_id, &conn.id, &conn.auth_kind))
-        .map_err(|e| ApiError::internal(&e))?;
-    let secret = String::from_utf8(plain).map_err(|e| ApiError::internal(&e))?;
-    Ok(match conn.auth_kind.as_str() {
-        "ssh-key" => GitAuth::SshKey(secret),
-        _ => GitAuth::Token(secret),
+    let secret = open_connection_credential(&state.secret_box, conn)?;
+    Ok(match (secret, conn.auth_kind.as_str()) {
+        (None, _) => GitAuth::None,
+        (Some(key), "ssh-key") => GitAuth::SshKey(key),
+        (Some(token), _) => GitAuth::Token(token),
     })
 }
 

@@ -9,5 +9,6 @@ pub mod health;
 pub mod input;
 pub mod members;
 pub mod projects;
+pub mod secrets;
 pub mod tokens;
 pub mod views;

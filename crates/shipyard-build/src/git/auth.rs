@@ -2,6 +2,7 @@
 //! a private scratch file, with host keys pinned per connection.
 
 use super::GitError;
+use shipyard_core::Redactor;
 use std::fmt;
 use std::fs;
 use std::io::Write;
@@ -40,21 +41,15 @@ impl GitAuth {
         }
     }
 
-    /// Removes the credential (and each of its lines) from text meant for people.
+    /// Removes the credential (each of its lines, and its encoded forms) from text meant
+    /// for people.
     pub fn redact(&self, text: &str) -> String {
-        let secret = match self {
-            GitAuth::None => return text.to_owned(),
-            GitAuth::Token(t) | GitAuth::SshKey(t) => t,
-        };
-        let mut out = text.to_owned();
-        for part in std::iter::once(secret.as_str())
-            .chain(secret.lines())
-            .map(str::trim)
-            .filter(|p| p.len() >= 4)
-        {
-            out = out.replace(part, "****");
+        match self {
+            GitAuth::None => text.to_owned(),
+            GitAuth::Token(secret) | GitAuth::SshKey(secret) => {
+                Redactor::new([secret.as_str()]).redact(text).into_owned()
+            }
         }
-        out
     }
 }
 

@@ -276,7 +276,10 @@ async fn private_repositories_need_the_right_token_which_never_leaks() {
     for body in &seen {
         assert!(!body.contains(PLANTED), "credential in a response: {body}");
     }
-    assert!(!server.stderr().contains(PLANTED), "credential in the server log");
+    assert!(
+        !(server.stderr() + &server.stdout()).contains(PLANTED),
+        "credential in the server output"
+    );
     let mirror_config = server
         .data_dir()
         .join("repos")

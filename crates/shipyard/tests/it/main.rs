@@ -12,5 +12,6 @@ mod members;
 mod openapi;
 mod operations;
 mod projects;
+mod secrets;
 mod support;
 mod tokens;

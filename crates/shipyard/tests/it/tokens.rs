@@ -68,7 +68,10 @@ async fn token_lifecycle() {
             file.display()
         );
     }
-    assert!(!server.stderr().contains(&token), "token in server log");
+    assert!(
+        !(server.stderr() + &server.stdout()).contains(&token),
+        "token in the server output"
+    );
 }
 
 #[tokio::test]

@@ -4,10 +4,8 @@ pub mod git;
 
 use serde_json::{Value, json};
 use shipyard_client::Client;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Command};
 use std::time::Duration;
 
 /// Password every test user gets.
@@ -25,8 +23,6 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
     /// `http://127.0.0.1:<port>`
     pub base: String,
-    // Held so the reader thread keeps draining stdout; a closed pipe would fail the server's prints.
-    _stdout: mpsc::Receiver<String>,
 }
 
 impl TestServer {
@@ -36,48 +32,49 @@ impl TestServer {
         Self::start_in(dir, extra)
     }
 
-    /// Starts a server whose data dir is `<dir>/data`.
+    /// Starts a server whose data dir is `<dir>/data`; its stdout and stderr go to files there.
     pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Self {
         let data = dir.path().join("data");
+        let stdout = std::fs::File::create(dir.path().join("stdout.log")).expect("stdout file");
         let stderr = std::fs::File::create(dir.path().join("stderr.log")).expect("stderr file");
-        let mut child = Command::new(binary())
+        let child = Command::new(binary())
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&data)
             .args(extra)
             .env("RUST_LOG", "info,sqlx=warn")
-            .stdout(Stdio::piped())
+            .stdout(stdout)
             .stderr(stderr)
             .spawn()
             .expect("spawn shipyard serve");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| {
-            let err = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default();
-            panic!("shipyard serve did not report its address within 30 s; stderr:\n{err}")
-        });
-        let base = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_owned();
-        Self {
+        let mut server = Self {
             child,
             dir,
-            base,
-            _stdout: rx,
+            base: String::new(),
+        };
+        for _ in 0..300 {
+            if let Some(base) = server.stdout().split_whitespace().find(|w| w.starts_with("http://")) {
+                server.base = base.to_owned();
+                return server;
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("shipyard serve exited with {status}; stderr:\n{}", server.stderr());
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
+        panic!(
+            "shipyard serve did not report its address within 30 s; stderr:\n{}",
+            server.stderr()
+        )
     }
 
     /// The data directory.
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
+    }
+
+    /// Everything the server wrote to stdout so far.
+    pub fn stdout(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stdout.log")).unwrap_or_default()
     }
 
     /// Everything the server wrote to stderr so far.
@@ -152,6 +149,8 @@ pub struct ProjectFixture {
     pub project_id: String,
     /// `env_…` of a non-production environment (deletable).
     pub environment_id: String,
+    /// `sec_…` of a secret of that environment.
+    pub secret_id: String,
 }
 
 impl Tenant {
@@ -164,6 +163,7 @@ impl Tenant {
             ("connectionId", p.connection_id.clone()),
             ("projectId", p.project_id.clone()),
             ("environmentId", p.environment_id.clone()),
+            ("secretId", p.secret_id.clone()),
         ])
     }
 
@@ -195,11 +195,18 @@ impl Tenant {
                 &json!({ "name": "Staging", "branch": "dev" }),
             )
             .await;
+        let secret = self
+            .post_ok(
+                &format!("/tenants/{}/secrets", self.tenant_id),
+                &json!({ "name": "API_KEY", "value": "fixture-secret-value", "scope": "environment", "environmentId": env["id"] }),
+            )
+            .await;
         let id = |v: &Value| v["id"].as_str().expect("id").to_owned();
         ProjectFixture {
             connection_id: id(&conn),
             project_id: id(&project),
             environment_id: id(&env),
+            secret_id: id(&secret),
         }
     }
 

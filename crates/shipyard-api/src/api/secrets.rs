@@ -1,0 +1,319 @@
+//! Secrets: write-only values, encrypted at rest, scoped to the workspace, a project or an
+//! environment, versioned on every change. No response ever carries a value.
+
+use crate::auth::{Auth, require_write};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiPath, ApiQuery, JsonBody};
+use crate::paging::{List, PageQuery};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shipyard_core::{EnvVarName, EnvironmentId, ProjectId, Role, SecretId, SecretScope};
+use shipyard_store::secrets::secret_aad;
+use shipyard_store::{
+    Backend, Environments, NewSecret, Projects, Secret, SecretFilter, Secrets, SqliteStore, StoreError, TenantScope, Tx,
+};
+use utoipa::{IntoParams, ToSchema};
+
+/// Largest value accepted: a certificate chain or a service-account JSON fits easily.
+const MAX_VALUE_BYTES: usize = 64 * 1024;
+
+/// A secret as the API shows it: never its value.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretView {
+    /// `sec_…`
+    pub id: String,
+    /// Environment-variable name.
+    pub name: String,
+    /// workspace, project or environment.
+    pub scope: SecretScope,
+    /// Its project (project and environment scopes).
+    pub project_id: Option<String>,
+    /// Its environment (environment scope).
+    pub environment_id: Option<String>,
+    /// Current version; every change adds one.
+    pub version: i64,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When its value last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Secret> for SecretView {
+    fn from(s: Secret) -> Self {
+        Self {
+            id: s.id.to_string(),
+            name: s.name.to_string(),
+            scope: s.scope,
+            project_id: s.project_id.map(|p| p.to_string()),
+            environment_id: s.environment_id.map(|e| e.to_string()),
+            version: s.version,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// `POST /tenants/<t>/secrets`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateSecretRequest {
+    /// Environment-variable name (not PORT, HOME, PATH, CI or SHIPYARD_*).
+    pub name: String,
+    /// The value; write-only.
+    pub value: String,
+    /// workspace, project or environment.
+    pub scope: SecretScope,
+    /// Required for project scope.
+    pub project_id: Option<String>,
+    /// Required for environment scope.
+    pub environment_id: Option<String>,
+}
+
+/// `PATCH /tenants/<t>/secrets/<id>`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateSecretRequest {
+    /// The new value; it becomes the next version.
+    pub value: String,
+}
+
+/// Filters of the secret list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct SecretQuery {
+    /// workspace, project or environment.
+    pub scope: Option<String>,
+    /// `prj_…`
+    pub project_id: Option<String>,
+    /// `env_…`
+    pub environment_id: Option<String>,
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 20).
+    pub per_page: Option<u32>,
+}
+
+fn value(raw: String) -> ApiResult<String> {
+    if raw.is_empty() || raw.len() > MAX_VALUE_BYTES || raw.contains('\0') {
+        return Err(ApiError::bad_request(
+            "field `value` must be 1 byte to 64 KiB of text without NUL bytes",
+        ));
+    }
+    Ok(raw)
+}
+
+/// Where a new secret applies, checked against the workspace: (project, environment, target).
+async fn target(
+    tx: &mut Tx,
+    scope: &TenantScope,
+    req: &CreateSecretRequest,
+) -> ApiResult<(Option<ProjectId>, Option<EnvironmentId>, String)> {
+    let unknown = |field: &str, raw: &str, what: &str| {
+        ApiError::unprocessable(format!("field `{field}`: no {what} {raw} in this workspace"))
+    };
+    let forbidden = |field: &str| {
+        ApiError::bad_request(format!(
+            "field `{field}` does not apply to scope `{}`",
+            req.scope.as_str()
+        ))
+    };
+    let required = |field: &str| {
+        ApiError::bad_request(format!(
+            "field `{field}` is required for scope `{}`",
+            req.scope.as_str()
+        ))
+    };
+    match req.scope {
+        SecretScope::Workspace => {
+            if req.project_id.is_some() {
+                return Err(forbidden("projectId"));
+            }
+            if req.environment_id.is_some() {
+                return Err(forbidden("environmentId"));
+            }
+            Ok((None, None, String::new()))
+        }
+        SecretScope::Project => {
+            if req.environment_id.is_some() {
+                return Err(forbidden("environmentId"));
+            }
+            let raw = req.project_id.as_deref().ok_or_else(|| required("projectId"))?;
+            let id = ProjectId::parse(raw).map_err(|_| unknown("projectId", raw, "project"))?;
+            tx.project(scope, &id)
+                .await?
+                .ok_or_else(|| unknown("projectId", raw, "project"))?;
+            Ok((Some(id.clone()), None, id.to_string()))
+        }
+        SecretScope::Environment => {
+            let raw = req.environment_id.as_deref().ok_or_else(|| required("environmentId"))?;
+            let id = EnvironmentId::parse(raw).map_err(|_| unknown("environmentId", raw, "environment"))?;
+            let env = tx
+                .environment(scope, &id)
+                .await?
+                .ok_or_else(|| unknown("environmentId", raw, "environment"))?;
+            if let Some(project) = &req.project_id
+                && project != env.project_id.as_str()
+            {
+                return Err(ApiError::unprocessable(format!(
+                    "field `projectId`: environment {raw} belongs to project {}, not {project}",
+                    env.project_id
+                )));
+            }
+            Ok((Some(env.project_id), Some(id.clone()), id.to_string()))
+        }
+    }
+}
+
+async fn find(tx: &mut Tx, scope: &TenantScope, raw: &str) -> ApiResult<Secret> {
+    let not_found = || ApiError::not_found(format!("secret {raw} not found"));
+    let id = SecretId::parse(raw).map_err(|_| not_found())?;
+    tx.secret(scope, &id).await?.ok_or_else(not_found)
+}
+
+fn target_of(secret: &Secret) -> String {
+    match (&secret.environment_id, &secret.project_id) {
+        (Some(env), _) => env.to_string(),
+        (None, Some(project)) => project.to_string(),
+        (None, None) => String::new(),
+    }
+}
+
+/// The workspace's secrets (names and versions only), filtered by scope and target.
+#[utoipa::path(get, path = "/tenants/{tenantId}/secrets", tag = "secrets",
+    params(("tenantId" = String, Path, description = "`ten_…`"), SecretQuery), security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = List<SecretView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+pub async fn list_secrets(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(tenant_id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<SecretQuery>,
+) -> ApiResult<Json<List<SecretView>>> {
+    let mut tx = state.store.read().await?;
+    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let page = PageQuery {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .page()?;
+    let bad =
+        |name: &str, value: &str| ApiError::bad_request(format!("query parameter `{name}`: `{value}` is not valid"));
+    let filter = SecretFilter {
+        scope: query
+            .scope
+            .as_deref()
+            .map(|s| SecretScope::parse(s).ok_or_else(|| bad("scope", s)))
+            .transpose()?,
+        project_id: query
+            .project_id
+            .as_deref()
+            .map(|p| ProjectId::parse(p).map_err(|_| bad("projectId", p)))
+            .transpose()?,
+        environment_id: query
+            .environment_id
+            .as_deref()
+            .map(|e| EnvironmentId::parse(e).map_err(|_| bad("environmentId", e)))
+            .transpose()?,
+    };
+    let paged = tx.list_secrets(&scope, &filter, page).await?;
+    Ok(Json(List::from_page(paged, page, SecretView::from)))
+}
+
+/// Stores a secret (version 1). Builds and instances get the merged set: environment over
+/// project over workspace.
+#[utoipa::path(post, path = "/tenants/{tenantId}/secrets", tag = "secrets", request_body = CreateSecretRequest,
+    params(("tenantId" = String, Path, description = "`ten_…`")), security(("bearer" = []), ("session" = [])),
+    responses((status = 201, body = SecretView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "Name taken in that scope", body = ErrorBody),
+    (status = 422, description = "Unknown project or environment", body = ErrorBody)))]
+pub async fn create_secret(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(tenant_id): ApiPath<String>,
+    body: JsonBody,
+) -> ApiResult<(StatusCode, Json<SecretView>)> {
+    let mut tx = state.store.write().await?;
+    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    require_write(&scope, Role::Member)?;
+    let mut req: CreateSecretRequest = body.parse()?;
+    let name = EnvVarName::parse(&req.name).map_err(|e| ApiError::bad_request(format!("field `name`: {e}")))?;
+    let plain = value(std::mem::take(&mut req.value))?;
+    let (project_id, environment_id, target) = target(&mut tx, &scope, &req).await?;
+    let aad = secret_aad(scope.tenant_id(), req.scope, &target, name.as_str());
+    let new = NewSecret {
+        name: name.clone(),
+        scope: req.scope,
+        project_id,
+        environment_id,
+        sealed: state.secret_box.seal(plain.as_bytes(), &aad),
+    };
+    let made = tx.create_secret(&scope, &new).await.map_err(|e| match e {
+        StoreError::Conflict(_) => ApiError::conflict(format!(
+            "a secret named {name} already exists in this {} scope",
+            req.scope.as_str()
+        )),
+        other => other.into(),
+    })?;
+    SqliteStore::commit(tx).await?;
+    Ok((StatusCode::CREATED, Json(made.into())))
+}
+
+/// Replaces a secret's value; the old version stays for releases that used it.
+#[utoipa::path(patch, path = "/tenants/{tenantId}/secrets/{secretId}", tag = "secrets", request_body = UpdateSecretRequest,
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("secretId" = String, Path, description = "`sec_…`")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = SecretView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_secret(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, secret_id)): ApiPath<(String, String)>,
+    body: JsonBody,
+) -> ApiResult<Json<SecretView>> {
+    let mut tx = state.store.write().await?;
+    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let secret = find(&mut tx, &scope, &secret_id).await?;
+    require_write(&scope, Role::Member)?;
+    let req: UpdateSecretRequest = body.parse()?;
+    let plain = value(req.value)?;
+    let aad = secret_aad(
+        scope.tenant_id(),
+        secret.scope,
+        &target_of(&secret),
+        secret.name.as_str(),
+    );
+    let updated = tx
+        .add_secret_version(&scope, &secret.id, &state.secret_box.seal(plain.as_bytes(), &aad))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("secret {secret_id} not found")))?;
+    SqliteStore::commit(tx).await?;
+    Ok(Json(updated.into()))
+}
+
+/// Deletes a secret. Versions that a kept release uses stay sealed, so a rollback restores
+/// exactly those values; the name is free again at once.
+#[utoipa::path(delete, path = "/tenants/{tenantId}/secrets/{secretId}", tag = "secrets",
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("secretId" = String, Path, description = "`sec_…`")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+pub async fn delete_secret(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, secret_id)): ApiPath<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.store.write().await?;
+    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let secret = find(&mut tx, &scope, &secret_id).await?;
+    require_write(&scope, Role::Member)?;
+    tx.delete_secret(&scope, &secret.id).await?;
+    SqliteStore::commit(tx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
