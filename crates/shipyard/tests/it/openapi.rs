@@ -89,6 +89,24 @@ const SEED_ROUTES: &[(&str, &str, &[&str])] = &[
             "request:instances",
         ],
     ),
+    (
+        "get",
+        "/tenants/{tenantId}/secrets",
+        &["param:scope", "param:projectId", "param:environmentId"],
+    ),
+    (
+        "post",
+        "/tenants/{tenantId}/secrets",
+        &[
+            "request:name",
+            "request:value",
+            "request:scope",
+            "request:projectId",
+            "request:environmentId",
+        ],
+    ),
+    ("patch", "/tenants/{tenantId}/secrets/{secretId}", &["request:value"]),
+    ("delete", "/tenants/{tenantId}/secrets/{secretId}", &[]),
 ];
 
 /// The schema of property `name`, looking through `allOf` (flattened structs).
