@@ -12,6 +12,10 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Ends a request that runs past `REQUEST_TIMEOUT` with an error in the contract shape.
 pub async fn timeout(request: Request, next: Next) -> Response {
+    // Event streams stay open for as long as the client follows them.
+    if request.uri().path().ends_with("/stream") {
+        return next.run(request).await;
+    }
     match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::new(

@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         (name = "members", description = "Who belongs to a workspace"),
         (name = "repositories", description = "Connected git repositories"),
         (name = "projects", description = "Projects, their configuration and environments"),
+        (name = "deployments", description = "Builds, their live logs, cancel and retry"),
         (name = "secrets", description = "Encrypted, scoped, versioned configuration values"),
         (name = "admin", description = "Platform administration"),
     )

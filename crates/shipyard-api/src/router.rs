@@ -1,6 +1,7 @@
 //! Every route of the API in one place. `routes!` registers a handler and its OpenAPI entry
 //! together, so the document cannot drift from what is served.
 
+use crate::api::deployments::{actions, logs, read as deploy_read, trigger};
 use crate::api::projects::{create, detect, environments, read, update};
 use crate::api::{admin, auth, connections, health, members, secrets, tokens};
 use crate::middleware;
@@ -49,6 +50,13 @@ pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(secrets::list_secrets, secrets::create_secret))
         .routes(routes!(secrets::update_secret, secrets::delete_secret))
+        .routes(routes!(trigger::create_deployment))
+        .routes(routes!(deploy_read::list_deployments))
+        .routes(routes!(deploy_read::get_deployment))
+        .routes(routes!(logs::list_deployment_logs))
+        .routes(routes!(logs::get_deployment_stream))
+        .routes(routes!(actions::create_cancel))
+        .routes(routes!(actions::create_retry))
         .routes(routes!(admin::list_admin_tenants))
         .routes(routes!(admin::update_admin_tenant))
         .routes(routes!(admin::list_admin_users, admin::create_admin_user))

@@ -5,8 +5,10 @@ use crate::rate_limit::LoginLimiter;
 use shipyard_build::Repositories;
 use shipyard_core::SecretBox;
 use shipyard_store::SqliteStore;
+use shipyard_store::logs::LogStore;
 use std::path::PathBuf;
 use std::sync::Arc;
+use tokio::sync::Notify;
 
 /// Settings of the API that come from `shipyard serve`'s configuration.
 #[derive(Debug, Clone)]
@@ -38,17 +40,30 @@ pub struct AppState {
     pub secret_box: SecretBox,
     /// Mirrors of connected repositories.
     pub repos: Arc<Repositories>,
+    /// Build and runtime logs, and the notifier followers wait on.
+    pub logs: LogStore,
+    /// Wakes the worker when a job is queued.
+    pub jobs_queued: Arc<Notify>,
 }
 
 impl AppState {
     /// State for a server over `store`.
-    pub fn new(store: SqliteStore, settings: ApiSettings, secret_box: SecretBox, repos: Repositories) -> Self {
+    pub fn new(
+        store: SqliteStore,
+        settings: ApiSettings,
+        secret_box: SecretBox,
+        repos: Arc<Repositories>,
+        logs: LogStore,
+        jobs_queued: Arc<Notify>,
+    ) -> Self {
         Self {
             store,
             settings: Arc::new(settings),
             login_limiter: Arc::new(LoginLimiter::new()),
             secret_box,
-            repos: Arc::new(repos),
+            repos,
+            logs,
+            jobs_queued,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! askpass and ssh hooks), and detecting what a repository is from its files.
 #![forbid(unsafe_code)]
 
+pub mod build;
 pub mod detect;
 pub mod git;
 pub mod repos;

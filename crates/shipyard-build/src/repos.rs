@@ -79,6 +79,36 @@ impl Repositories {
         Ok(Snapshot { commit_sha, tree })
     }
 
+    /// Fetches the mirror and pins the commit to build: `fixed` when given (a retry builds the
+    /// same commit even after the branch moved), else the tip of `branch`. Returns the commit,
+    /// its subject and the mirror's path.
+    pub async fn fetch_commit(
+        &self,
+        id: &ConnectionId,
+        url: &GitUrl,
+        auth: &GitAuth,
+        branch: &str,
+        fixed: Option<&str>,
+    ) -> Result<(String, String, PathBuf), GitError> {
+        let lock = self.lock(id);
+        let _guard = lock.lock().await;
+        let known_hosts = self.known_hosts(id)?;
+        let mirror = self.dir(id).join("mirror.git");
+        self.git.fetch(url, auth, Some(&known_hosts), &mirror).await?;
+        let commit = match fixed {
+            Some(sha) if self.git.has_commit(&mirror, sha).await? => sha.to_owned(),
+            Some(sha) => return Err(GitError::Remote(format!("commit {sha} is no longer in the repository"))),
+            None => self.git.branch_commit(&mirror, branch).await?,
+        };
+        let subject = self.git.commit_subject(&mirror, &commit).await?;
+        Ok((commit, subject, mirror))
+    }
+
+    /// Writes the tree of `commit` from the connection's mirror into `dest`.
+    pub async fn export(&self, mirror: &Path, commit: &str, dest: &Path) -> Result<(), GitError> {
+        self.git.export(mirror, commit, dest).await
+    }
+
     /// Removes everything kept for a deleted connection.
     pub fn forget(&self, id: &ConnectionId) -> std::io::Result<()> {
         match std::fs::remove_dir_all(self.dir(id)) {

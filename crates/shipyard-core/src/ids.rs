@@ -85,6 +85,14 @@ prefixed_id!(
     /// A secret.
     SecretId, "sec", "secret"
 );
+prefixed_id!(
+    /// A deployment.
+    DeploymentId, "dep", "deployment"
+);
+prefixed_id!(
+    /// A release.
+    ReleaseId, "rel", "release"
+);
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,7 @@
 //! and opaque tokens. Pure computation only; nothing here touches the disk or the network.
 #![forbid(unsafe_code)]
 
+pub mod deployment;
 pub mod email;
 pub mod error;
 pub mod git_url;
@@ -16,10 +17,11 @@ pub mod secret_box;
 pub mod slug;
 pub mod token;
 
+pub use deployment::{DeploymentStatus, DeploymentTrigger};
 pub use email::Email;
 pub use error::DomainError;
 pub use git_url::{GitTransport, GitUrl};
-pub use ids::{ConnectionId, EnvironmentId, ProjectId, SecretId, TenantId, TokenId, UserId};
+pub use ids::{ConnectionId, DeploymentId, EnvironmentId, ProjectId, ReleaseId, SecretId, TenantId, TokenId, UserId};
 pub use password::{Password, PasswordHash};
 pub use project::{BuildConfig, Limits, PackageManager, ProjectStatus, ProjectType, RuntimeConfig, RuntimeType};
 pub use redact::{LineRedactor, Redactor};

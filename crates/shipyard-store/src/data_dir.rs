@@ -90,6 +90,39 @@ impl DataDir {
         self.root.join("shipyard.db")
     }
 
+    /// Lets the unprivileged build user reach its own workspace: the data directory and
+    /// `builds/` become traverse-only for others (0711), while everything the server keeps
+    /// (databases, key, mirrors) is readable by the server's user alone. Inside the sandbox
+    /// the whole data directory is hidden anyway; this is the second wall.
+    pub fn prepare_for_builds(&self) -> Result<(), DataDirError> {
+        let set =
+            |path: &Path, mode: u32| fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(io_err(path));
+        for dir in ["builds", "artifacts"] {
+            let path = self.root.join(dir);
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o711)
+                .create(&path)
+                .map_err(io_err(&path))?;
+            set(&path, 0o711)?;
+        }
+        set(&self.root, 0o711)?;
+        for private in ["repos", "git"] {
+            let path = self.root.join(private);
+            if path.exists() {
+                set(&path, 0o700)?;
+            }
+        }
+        for entry in fs::read_dir(&self.root).map_err(io_err(&self.root))?.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.ends_with(".db") || name.ends_with(".db-wal") || name.ends_with(".db-shm") || name == "master.key" {
+                set(&entry.path(), 0o600)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Loads the master key, making one at first start.
     pub fn secret_box(&self) -> Result<SecretBox, DataDirError> {
         let path = self.root.join("master.key");

@@ -5,6 +5,7 @@
 
 pub mod data_dir;
 pub mod error;
+pub mod logs;
 pub mod model;
 pub mod scope;
 pub mod secrets;
@@ -17,10 +18,16 @@ pub use model::{
     ApiToken, Connection, Environment, Member, Membership, NewConnection, NewEnvironment, NewProject, NewUser, Page,
     Paged, Project, ProjectFilter, ProjectPatch, Tenant, TenantPatch, User,
 };
+pub use model::{
+    ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, NewDeployment, NewRelease, Release,
+};
 pub use model::{NewSecret, ResolvedSecret, SealedSecretValue, Secret, SecretFilter};
 pub use scope::{AdminScope, TenantScope};
 pub use sqlite::{SqliteStore, Tx};
-pub use traits::{ApiTokens, Backend, Connections, Environments, Members, Projects, Secrets, Sessions, Tenants, Users};
+pub use traits::{
+    ApiTokens, Backend, Connections, Deployments, Environments, Jobs, Members, Projects, Releases, Secrets, Sessions,
+    Tenants, Users,
+};
 
 /// Result of a store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

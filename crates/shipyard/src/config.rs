@@ -6,6 +6,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Flags of `shipyard serve`; every one is optional so the file and defaults can fill in.
 #[derive(Debug, Default, clap::Args)]
@@ -31,6 +32,21 @@ pub struct ServeArgs {
     /// Accept `file://` repository connections (never inside the data dir) [default: true].
     #[arg(long, env = "SHIPYARD_ALLOW_LOCAL_REPOS", num_args = 0..=1, default_missing_value = "true")]
     pub allow_local_repos: Option<bool>,
+    /// Builds at once [default: one per core].
+    #[arg(long, env = "SHIPYARD_BUILD_CONCURRENCY")]
+    pub build_concurrency: Option<usize>,
+    /// Wall clock per build, e.g. `15m`, `90s`, `1h` [default: 15m].
+    #[arg(long, env = "SHIPYARD_BUILD_TIMEOUT")]
+    pub build_timeout: Option<String>,
+    /// Memory per build, e.g. `2GiB`, `512MiB` [default: 2GiB].
+    #[arg(long, env = "SHIPYARD_BUILD_MEMORY")]
+    pub build_memory: Option<String>,
+    /// Processes per build [default: 512].
+    #[arg(long, env = "SHIPYARD_BUILD_PIDS")]
+    pub build_pids: Option<u64>,
+    /// Run builds without bubblewrap (says so loudly) [default: false].
+    #[arg(long, env = "SHIPYARD_INSECURE_NO_SANDBOX", num_args = 0..=1, default_missing_value = "true")]
+    pub insecure_no_sandbox: Option<bool>,
 }
 
 /// The TOML file: the same settings, keyed by flag name.
@@ -43,6 +59,11 @@ struct FileConfig {
     apps_domain: Option<String>,
     allow_signup: Option<bool>,
     allow_local_repos: Option<bool>,
+    build_concurrency: Option<usize>,
+    build_timeout: Option<String>,
+    build_memory: Option<String>,
+    build_pids: Option<u64>,
+    insecure_no_sandbox: Option<bool>,
 }
 
 /// The resolved settings of a server.
@@ -60,6 +81,16 @@ pub struct Settings {
     pub allow_signup: bool,
     /// `file://` repositories are accepted.
     pub allow_local_repos: bool,
+    /// Builds at once.
+    pub build_concurrency: usize,
+    /// Wall clock per build.
+    pub build_timeout: Duration,
+    /// Memory per build in bytes.
+    pub build_memory: u64,
+    /// Processes per build.
+    pub build_pids: u64,
+    /// Builds run unconfined.
+    pub insecure_no_sandbox: bool,
 }
 
 impl ServeArgs {
@@ -82,6 +113,24 @@ impl ServeArgs {
             apps_domain: hostname("apps-domain", self.apps_domain.or(file.apps_domain))?,
             allow_signup: self.allow_signup.or(file.allow_signup).unwrap_or(false),
             allow_local_repos: self.allow_local_repos.or(file.allow_local_repos).unwrap_or(true),
+            build_concurrency: match self.build_concurrency.or(file.build_concurrency) {
+                Some(0) => bail!("--build-concurrency must be at least 1"),
+                Some(n) => n,
+                None => std::thread::available_parallelism().map_or(1, usize::from),
+            },
+            build_timeout: duration(
+                "build-timeout",
+                self.build_timeout.or(file.build_timeout).as_deref().unwrap_or("15m"),
+            )?,
+            build_memory: bytes(
+                "build-memory",
+                self.build_memory.or(file.build_memory).as_deref().unwrap_or("2GiB"),
+            )?,
+            build_pids: match self.build_pids.or(file.build_pids).unwrap_or(512) {
+                n @ 16..=1_000_000 => n,
+                _ => bail!("--build-pids must be between 16 and 1000000"),
+            },
+            insecure_no_sandbox: self.insecure_no_sandbox.or(file.insecure_no_sandbox).unwrap_or(false),
         };
         Ok(settings)
     }
@@ -90,6 +139,48 @@ impl ServeArgs {
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("config file {}", path.display()))
+}
+
+/// `90s`, `15m`, `1h` (a bare number is seconds).
+fn duration(setting: &str, text: &str) -> anyhow::Result<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--{setting} `{text}` is not a duration like 90s, 15m or 1h"))?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => bail!("--{setting} `{text}` is not a duration like 90s, 15m or 1h"),
+    };
+    if secs == 0 {
+        bail!("--{setting} must be more than zero");
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// `512MiB`, `2GiB`, `1G` (a bare number is bytes).
+fn bytes(setting: &str, text: &str) -> anyhow::Result<u64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--{setting} `{text}` is not a size like 512MiB or 2GiB"))?;
+    let factor = match unit.trim() {
+        "" | "B" => 1,
+        "K" | "KiB" | "k" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        _ => bail!("--{setting} `{text}` is not a size like 512MiB or 2GiB"),
+    };
+    let total = n.saturating_mul(factor);
+    if total < 64 << 20 {
+        bail!("--{setting} must be at least 64MiB");
+    }
+    Ok(total)
 }
 
 /// A host setting: lower-cased, dot-separated labels of letters, digits and `-`.
@@ -154,5 +245,34 @@ mod tests {
         }
         .resolve();
         assert!(format!("{:#}", err.expect_err("bad host refused")).contains("--platform-host"));
+        for (timeout, memory) in [("soon", "2GiB"), ("15m", "lots"), ("0s", "2GiB"), ("15m", "1MiB")] {
+            let args = ServeArgs {
+                build_timeout: Some(timeout.into()),
+                build_memory: Some(memory.into()),
+                ..ServeArgs::default()
+            };
+            assert!(args.resolve().is_err(), "{timeout} / {memory} should be refused");
+        }
+    }
+
+    #[test]
+    fn build_limits_parse_with_units() {
+        let args = ServeArgs {
+            build_timeout: Some("90s".into()),
+            build_memory: Some("512MiB".into()),
+            ..ServeArgs::default()
+        };
+        let settings = args.resolve().expect("valid");
+        assert_eq!(settings.build_timeout, Duration::from_secs(90));
+        assert_eq!(settings.build_memory, 512 << 20);
+        let defaults = ServeArgs::default().resolve().expect("defaults");
+        assert_eq!(
+            (
+                defaults.build_timeout.as_secs(),
+                defaults.build_memory,
+                defaults.build_pids
+            ),
+            (900, 2 << 30, 512)
+        );
     }
 }

@@ -1,15 +1,20 @@
-//! `shipyard serve`: opens the data directory, the store and the listener, and runs the edge
-//! with the API behind it until a shutdown signal.
+//! `shipyard serve`: opens the data directory, the store, the log store and the listener,
+//! starts the build worker, and runs the edge with the API behind it until a shutdown signal.
 
 use crate::config::Settings;
 use anyhow::Context;
 use shipyard_api::{ApiSettings, AppState, api_router};
+use shipyard_build::build::{Limits, Sandbox};
 use shipyard_build::{Git, Repositories};
 use shipyard_edge::{EdgeConfig, edge_router};
+use shipyard_store::logs::LogStore;
 use shipyard_store::{DataDir, SqliteStore};
+use shipyard_worker::{Worker, WorkerSettings};
 use std::future::Future;
 use std::io::Write;
+use std::sync::Arc;
 use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
 
 /// Runs the platform until `shutdown` completes.
 pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
@@ -17,14 +22,45 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     let data_dir = DataDir::open_exclusive(&settings.data_dir)?;
     // Made now rather than on first use, so a key problem shows at start, not mid-request.
     let secret_box = data_dir.secret_box()?;
-    let repos = Repositories::new(data_dir.root()).context("cannot prepare the repository mirrors")?;
+    let repos = Arc::new(Repositories::new(data_dir.root()).context("cannot prepare the repository mirrors")?);
+    let limits = Limits {
+        memory_bytes: settings.build_memory,
+        pids: settings.build_pids,
+    };
+    let sandbox = Sandbox::detect(&[data_dir.root().to_owned()], settings.insecure_no_sandbox, limits)?;
     let store = SqliteStore::open(&data_dir.database_path())
         .await
         .with_context(|| format!("cannot open the database {}", data_dir.database_path().display()))?;
+    let logs = LogStore::open(&data_dir.root().join("logs.db"))
+        .await
+        .context("cannot open the log store logs.db")?;
+    data_dir
+        .prepare_for_builds()
+        .context("cannot prepare the data directory for builds")?;
     let listener = TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr().context("listener has no local address")?;
+
+    let jobs_queued = Arc::new(Notify::new());
+    let worker = Worker::new(
+        store.clone(),
+        logs.clone(),
+        repos.clone(),
+        secret_box.clone(),
+        sandbox.clone(),
+        WorkerSettings {
+            data_dir: data_dir.root().to_owned(),
+            concurrency: settings.build_concurrency,
+            timeout: settings.build_timeout,
+            memory_bytes: settings.build_memory,
+        },
+        jobs_queued.clone(),
+    );
+    worker
+        .recover()
+        .await
+        .context("cannot recover builds interrupted by the last shutdown")?;
 
     let api_settings = ApiSettings {
         platform_host: settings.platform_host.clone(),
@@ -34,7 +70,14 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         allow_local_repos: settings.allow_local_repos,
         data_dir: data_dir.root().to_owned(),
     };
-    let api = api_router(AppState::new(store.clone(), api_settings, secret_box, repos));
+    let api = api_router(AppState::new(
+        store.clone(),
+        api_settings,
+        secret_box,
+        repos,
+        logs,
+        jobs_queued,
+    ));
     let edge = edge_router(
         EdgeConfig {
             platform_host: settings.platform_host.clone(),
@@ -50,15 +93,24 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         settings.apps_domain,
         data_dir.root().display()
     );
-    tracing::info!(%git, local_repos = settings.allow_local_repos, "repositories are read with the git CLI");
+    println!(
+        "builds: {} at a time; {}",
+        settings.build_concurrency,
+        sandbox.describe()
+    );
     std::io::stdout().flush().context("stdout")?;
+    tracing::info!(%git, local_repos = settings.allow_local_repos, "repositories are read with the git CLI");
 
-    shipyard_edge::serve(listener, edge, shutdown)
+    let (stop_worker, worker_stop) = watch::channel(false);
+    let worker_task = tokio::spawn(worker.run(worker_stop));
+    let served = shipyard_edge::serve(listener, edge, shutdown)
         .await
-        .context("listener failed")?;
+        .context("listener failed");
+    let _ = stop_worker.send(true);
+    let _ = worker_task.await;
     store.close().await;
     tracing::info!("shipyard stopped");
-    Ok(())
+    served
 }
 
 /// Completes on SIGINT or SIGTERM.

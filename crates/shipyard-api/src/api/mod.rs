@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod connections;
+pub mod deployments;
 pub mod git_input;
 pub mod health;
 pub mod input;

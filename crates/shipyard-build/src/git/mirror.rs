@@ -76,6 +76,49 @@ impl Git {
         }
     }
 
+    /// Whether `commit` exists in the mirror, as a commit.
+    pub async fn has_commit(&self, mirror: &Path, commit: &str) -> Result<bool, GitError> {
+        let spec = format!("{commit}^{{commit}}");
+        match self.local(mirror, &["rev-parse", "--verify", "--quiet", &spec]).await {
+            Ok(_) => Ok(true),
+            Err(GitError::Remote(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The subject line of `commit`.
+    pub async fn commit_subject(&self, mirror: &Path, commit: &str) -> Result<String, GitError> {
+        let out = self.local(mirror, &["log", "-1", "--format=%s", commit]).await?;
+        Ok(String::from_utf8_lossy(&out).trim().to_owned())
+    }
+
+    /// Writes the tree of `commit` into `dest` (which must exist).
+    pub async fn export(&self, mirror: &Path, commit: &str, dest: &Path) -> Result<(), GitError> {
+        let archive = self.local(mirror, &["archive", "--format=tar", commit]).await?;
+        let mut tar = tokio::process::Command::new("tar")
+            .arg("-x")
+            .arg("-C")
+            .arg(dest)
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?;
+        let mut stdin = tar
+            .stdin
+            .take()
+            .ok_or_else(|| std::io::Error::other("tar has no stdin"))?;
+        tokio::io::AsyncWriteExt::write_all(&mut stdin, &archive).await?;
+        drop(stdin);
+        let out = tar.wait_with_output().await?;
+        if !out.status.success() {
+            return Err(GitError::Remote(format!(
+                "tar: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(())
+    }
+
     /// The files under `root` at `commit`, with the contents detection reads.
     pub async fn read_tree(&self, mirror: &Path, commit: &str, root: &str) -> Result<FileTree, GitError> {
         let listing = self

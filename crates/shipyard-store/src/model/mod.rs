@@ -1,10 +1,14 @@
 //! The rows the store hands out, already parsed into domain types.
 
 mod accounts;
+mod deployments;
 mod projects;
 mod secrets;
 
 pub use accounts::{ApiToken, Member, Membership, NewUser, Tenant, TenantPatch, User};
+pub use deployments::{
+    ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, NewDeployment, NewRelease, Release,
+};
 pub use projects::{
     Connection, Environment, NewConnection, NewEnvironment, NewProject, Project, ProjectFilter, ProjectPatch,
 };

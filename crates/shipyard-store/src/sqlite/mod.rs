@@ -1,11 +1,14 @@
 //! The SQLite backend: one database file in WAL mode, migrations embedded in the binary.
 
 mod connections;
+mod deployments;
 mod environments;
+mod jobs;
 mod members;
 mod project_rows;
 mod projects;
-mod rows;
+mod releases;
+pub(crate) mod rows;
 mod secrets;
 mod sessions;
 mod tenants;

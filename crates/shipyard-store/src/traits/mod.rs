@@ -2,10 +2,12 @@
 //! called on; nothing is visible to others until `Backend::commit`.
 
 mod accounts;
+mod deployments;
 mod projects;
 mod secrets;
 
 pub use accounts::{ApiTokens, Members, Sessions, Tenants, Users};
+pub use deployments::{Deployments, Jobs, Releases};
 pub use projects::{Connections, Environments, Projects};
 pub use secrets::Secrets;
 
@@ -15,7 +17,19 @@ use std::future::Future;
 /// A storage backend: hands out transactions that implement every aggregate trait.
 pub trait Backend: Clone + Send + Sync + 'static {
     /// The transaction handle.
-    type Tx: Users + Tenants + Members + Sessions + ApiTokens + Connections + Projects + Environments + Secrets + Send;
+    type Tx: Users
+        + Tenants
+        + Members
+        + Sessions
+        + ApiTokens
+        + Connections
+        + Projects
+        + Environments
+        + Secrets
+        + Deployments
+        + Jobs
+        + Releases
+        + Send;
 
     /// A transaction for reads.
     fn read(&self) -> impl Future<Output = Result<Self::Tx>> + Send;

@@ -1,0 +1,123 @@
+//! A deployment's build log: pages of JSON, or a live Server-Sent Events stream that resumes
+//! from `?after=` or `Last-Event-ID` with no line lost or repeated.
+
+use super::{find_deployment, stream};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiPath, ApiQuery};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use shipyard_store::Backend;
+use shipyard_store::logs::LogLine;
+use utoipa::{IntoParams, ToSchema};
+
+/// `?after=&limit=`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogQuery {
+    /// Return lines after this seq (default 0: from the start).
+    pub after: Option<i64>,
+    /// Lines at most, 1 to 10000 (default 1000).
+    pub limit: Option<i64>,
+}
+
+/// A page of log lines.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LogPage {
+    /// Lines in order.
+    pub items: Vec<LogLine>,
+    /// Seq of the last line returned (or `after` when none).
+    pub last_seq: i64,
+    /// Whether the deployment has ended and every line is in the store.
+    pub done: bool,
+}
+
+/// `?after=` for the stream.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StreamQuery {
+    /// Resume after this seq (the `Last-Event-ID` header does the same).
+    pub after: Option<i64>,
+}
+
+/// The stream name of a deployment's build log.
+pub fn build_stream(id: &shipyard_core::DeploymentId) -> String {
+    format!("build:{id}")
+}
+
+/// Historical build log lines.
+#[utoipa::path(get, path = "/tenants/{tenantId}/deployments/{deploymentId}/logs", tag = "deployments",
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("deploymentId" = String, Path, description = "`dep_…` or `DEP-0001`"), LogQuery),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = LogPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+pub async fn list_deployment_logs(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, deployment_id)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<LogQuery>,
+) -> ApiResult<Json<LogPage>> {
+    let dep = {
+        let mut tx = state.store.read().await?;
+        let scope = auth.tenant(&mut tx, &tenant_id).await?;
+        find_deployment(&mut tx, &scope, &deployment_id).await?
+    };
+    let after = query.after.unwrap_or(0);
+    let limit = query.limit.unwrap_or(1000);
+    if after < 0 {
+        return Err(ApiError::bad_request("query parameter `after` must be 0 or more"));
+    }
+    if !(1..=10_000).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "query parameter `limit` must be between 1 and 10000",
+        ));
+    }
+    let stream = build_stream(&dep.id);
+    let items = state.logs.read(&stream, after, limit).await?;
+    let last_seq = items.last().map_or(after, |l| l.seq);
+    // Terminal status is recorded after the last line is flushed, so this is exact.
+    let done = dep.status.is_terminal() && last_seq >= state.logs.last_seq(&stream).await?;
+    Ok(Json(LogPage { items, last_seq, done }))
+}
+
+/// Live build log and status as Server-Sent Events: `log` frames (with `id: <seq>`), `status`
+/// frames, then `done`. A finished deployment's stream replays and ends.
+#[utoipa::path(get, path = "/tenants/{tenantId}/deployments/{deploymentId}/stream", tag = "deployments",
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("deploymentId" = String, Path, description = "`dep_…` or `DEP-0001`"), StreamQuery),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "text/event-stream of JSON frames", content_type = "text/event-stream"),
+    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_deployment_stream(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, deployment_id)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<StreamQuery>,
+    headers: HeaderMap,
+) -> ApiResult<impl IntoResponse> {
+    let (scope, dep) = {
+        let mut tx = state.store.read().await?;
+        let scope = auth.tenant(&mut tx, &tenant_id).await?;
+        let dep = find_deployment(&mut tx, &scope, &deployment_id).await?;
+        (scope, dep)
+    };
+    let from_header = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
+    let after = match (query.after, from_header) {
+        (Some(after), _) => after,
+        (None, Some(id)) => id
+            .parse()
+            .map_err(|_| ApiError::bad_request(format!("Last-Event-ID `{id}` is not a log sequence number")))?,
+        (None, None) => 0,
+    };
+    if after < 0 {
+        return Err(ApiError::bad_request("query parameter `after` must be 0 or more"));
+    }
+    Ok(stream::follow(state, scope, dep.id, after))
+}

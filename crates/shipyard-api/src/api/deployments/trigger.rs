@@ -1,0 +1,94 @@
+//! `POST …/environments/<e>/deployments`: queue a build of the environment's branch.
+
+use super::{DeploymentView, check_quota, deployment_view};
+use crate::api::git_input;
+use crate::api::projects::find_project;
+use crate::auth::{Auth, require_write};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiPath, JsonBody};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use shipyard_core::{DeploymentTrigger, EnvironmentId, ProjectStatus, Role};
+use shipyard_store::{Backend, Deployments, Environments, NewDeployment, SqliteStore};
+use utoipa::ToSchema;
+
+/// `POST /tenants/<t>/projects/<p>/environments/<e>/deployments`
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TriggerRequest {
+    /// Branch to build (default: the environment's branch).
+    pub branch: Option<String>,
+    /// A note shown with the deployment.
+    pub note: Option<String>,
+    /// Start from empty package caches.
+    pub clear_cache: Option<bool>,
+}
+
+/// Queues a deployment. One build runs at a time per environment; others wait in order.
+#[utoipa::path(post, path = "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}/deployments",
+    tag = "deployments", request_body = TriggerRequest,
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`"),
+        ("environmentId" = String, Path, description = "`env_…`")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 201, body = DeploymentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, description = "Role, or a suspended workspace", body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "The project is paused or archived", body = ErrorBody),
+    (status = 429, description = "Daily deploy quota used up; see Retry-After", body = ErrorBody)))]
+pub async fn create_deployment(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, project_id, environment_id)): ApiPath<(String, String, String)>,
+    body: JsonBody,
+) -> ApiResult<(StatusCode, Json<DeploymentView>)> {
+    let mut tx = state.store.write().await?;
+    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let project = find_project(&mut tx, &scope, &project_id).await?;
+    let env_missing = || ApiError::not_found(format!("environment {environment_id} not found"));
+    let env_id = EnvironmentId::parse(&environment_id).map_err(|_| env_missing())?;
+    let env = tx
+        .environment(&scope, &env_id)
+        .await?
+        .filter(|e| e.project_id == project.id)
+        .ok_or_else(env_missing)?;
+    require_write(&scope, Role::Member)?;
+    let req: TriggerRequest = if body.is_empty() {
+        TriggerRequest::default()
+    } else {
+        body.parse()?
+    };
+    let branch = match req.branch.as_deref() {
+        Some(b) => git_input::branch("branch", b)?,
+        None => env.branch.clone(),
+    };
+    let note = req.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
+        return Err(ApiError::bad_request("field `note` must be at most 500 characters"));
+    }
+    if project.status != ProjectStatus::Active {
+        return Err(ApiError::conflict(format!(
+            "project {} is {}; set its status to active to deploy",
+            project.slug,
+            project.status.as_str()
+        )));
+    }
+    check_quota(&mut tx, &scope).await?;
+    let new = NewDeployment {
+        project_id: project.id.clone(),
+        environment_id: env.id.clone(),
+        branch,
+        commit_sha: None,
+        commit_message: None,
+        note,
+        trigger: DeploymentTrigger::Api,
+        clear_cache: req.clear_cache.unwrap_or(false),
+        retry_of: None,
+    };
+    let dep = tx.create_deployment(&scope, &new).await?;
+    let view = deployment_view(&mut tx, &scope, dep).await?;
+    SqliteStore::commit(tx).await?;
+    state.jobs_queued.notify_one();
+    Ok((StatusCode::CREATED, Json(view)))
+}

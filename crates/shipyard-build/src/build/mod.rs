@@ -1,0 +1,13 @@
+//! Running untrusted build steps: the sandbox (bubblewrap as an unprivileged user), resource
+//! limits (a `Limiter` chosen by what the host offers), and one step's execution with its
+//! output streamed, redacted, line by line.
+
+mod limiter;
+mod plan;
+mod sandbox;
+mod step;
+
+pub use limiter::{LimitGroup, Limiter, Limits};
+pub use plan::{Plan, PlanError, Step, check_node_version};
+pub use sandbox::{Sandbox, SandboxError};
+pub use step::{OutputLine, StepOutcome, run_step};

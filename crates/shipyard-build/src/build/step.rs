@@ -1,0 +1,159 @@
+//! One build step: spawn it in the sandbox, stream its output line by line through the
+//! redactor, and end it on success, failure, timeout or cancel, whole process tree included.
+
+use super::sandbox::Sandbox;
+use shipyard_core::{LineRedactor, Redactor};
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::Stdio;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+/// Longest stored line; longer output is split, never dropped.
+pub const MAX_LINE_BYTES: usize = 16 * 1024;
+
+/// A line of a step's output, already redacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputLine {
+    /// From stderr rather than stdout.
+    pub stderr: bool,
+    /// The text.
+    pub text: String,
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// It exited with this code (0 is success).
+    Exited(i32),
+    /// A signal ended it.
+    Signaled(i32),
+    /// It ran past the deadline and was killed.
+    TimedOut,
+    /// A user canceled it and it was killed.
+    Canceled,
+    /// It hit the memory limit and was killed.
+    OutOfMemory,
+    /// It could not be started.
+    SpawnFailed(String),
+}
+
+impl StepOutcome {
+    /// Whether the step succeeded.
+    pub fn success(&self) -> bool {
+        *self == StepOutcome::Exited(0)
+    }
+}
+
+async fn pump(mut reader: impl AsyncRead + Unpin, stderr: bool, redactor: Redactor, out: mpsc::Sender<OutputLine>) {
+    let mut lines = LineRedactor::new(redactor, MAX_LINE_BYTES);
+    let mut buf = vec![0u8; 8192];
+    loop {
+        let n = match reader.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        for text in lines.push(&buf[..n]) {
+            if out.send(OutputLine { stderr, text }).await.is_err() {
+                return;
+            }
+        }
+    }
+    if let Some(text) = lines.flush() {
+        let _ = out.send(OutputLine { stderr, text }).await;
+    }
+}
+
+fn kill_all(pids: &[u32]) {
+    if pids.is_empty() {
+        return;
+    }
+    let _ = std::process::Command::new("kill")
+        .arg("-KILL")
+        .args(pids.iter().map(u32::to_string))
+        .status();
+}
+
+/// Runs `script` in the workspace `ws`; output goes to `out` as redacted lines.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; a struct would only rename these"
+)]
+pub async fn run_step(
+    sandbox: &Sandbox,
+    ws: &Path,
+    workdir: &str,
+    script: &str,
+    env: &[(String, String)],
+    redactor: &Redactor,
+    out: &mpsc::Sender<OutputLine>,
+    cancel: &mut watch::Receiver<bool>,
+    deadline: Instant,
+) -> StepOutcome {
+    let name = ws
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "build".into());
+    let group = match sandbox.limit_group(&name) {
+        Ok(group) => group,
+        Err(e) => return StepOutcome::SpawnFailed(format!("cannot set resource limits: {e}")),
+    };
+    let mut cmd = sandbox.command(ws, workdir, script, env, group.as_ref());
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => return StepOutcome::SpawnFailed(e.to_string()),
+    };
+    let readers = [
+        child
+            .stdout
+            .take()
+            .map(|r| tokio::spawn(pump(r, false, redactor.clone(), out.clone()))),
+        child
+            .stderr
+            .take()
+            .map(|r| tokio::spawn(pump(r, true, redactor.clone(), out.clone()))),
+    ];
+    let outcome = tokio::select! {
+        status = child.wait() => match status {
+            Ok(status) => match (status.code(), status.signal()) {
+                (Some(code), _) => StepOutcome::Exited(code),
+                (None, Some(signal)) => StepOutcome::Signaled(signal),
+                (None, None) => StepOutcome::Signaled(0),
+            },
+            Err(e) => StepOutcome::SpawnFailed(e.to_string()),
+        },
+        () = tokio::time::sleep_until(deadline) => StepOutcome::TimedOut,
+        () = async { while cancel.changed().await.is_ok() { if *cancel.borrow() { return; } } std::future::pending::<()>().await } => StepOutcome::Canceled,
+    };
+    if !matches!(outcome, StepOutcome::Exited(_) | StepOutcome::Signaled(_)) {
+        let _ = child.start_kill();
+        let _ = child.wait().await;
+    }
+    if let Some(group) = &group {
+        // Whatever escaped the process tree (a daemonised child) is still in the group.
+        for _ in 0..50 {
+            let left = group.members();
+            if left.is_empty() {
+                break;
+            }
+            kill_all(&left);
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    for reader in readers.into_iter().flatten() {
+        let _ = reader.await;
+    }
+    let outcome = match (&outcome, &group) {
+        (StepOutcome::Signaled(9), Some(group)) if group.hit_memory_limit() => StepOutcome::OutOfMemory,
+        _ => outcome,
+    };
+    if let Some(group) = group {
+        group.remove();
+    }
+    outcome
+}

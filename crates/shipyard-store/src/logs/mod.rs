@@ -1,0 +1,151 @@
+//! The log bus: lines are appended with the next `seq` of their stream by one batching writer
+//! into `logs.db`, and every commit wakes followers, who always read from the store after
+//! their cursor, so a slow or reconnecting follower never misses or repeats a line.
+
+mod writer;
+
+pub use writer::LogWriter;
+
+use crate::Result;
+use crate::sqlite::rows::{parse_ts, ts};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use std::path::Path;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Which output a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogKind {
+    /// The process's standard output.
+    Stdout,
+    /// Its standard error.
+    Stderr,
+    /// Shipyard's own words about the step.
+    System,
+}
+
+impl LogKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            LogKind::Stdout => "stdout",
+            LogKind::Stderr => "stderr",
+            LogKind::System => "system",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "stdout" => LogKind::Stdout,
+            "stderr" => LogKind::Stderr,
+            _ => LogKind::System,
+        }
+    }
+}
+
+/// One stored line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct LogLine {
+    /// Position in its stream, from 1.
+    pub seq: i64,
+    /// When it was written.
+    pub at: DateTime<Utc>,
+    /// stdout, stderr or system.
+    pub stream: LogKind,
+    /// The text (redacted).
+    pub line: String,
+}
+
+/// The log store and its notifier.
+#[derive(Clone)]
+pub struct LogStore {
+    pool: SqlitePool,
+    changes: watch::Sender<u64>,
+    writer: LogWriter,
+}
+
+impl LogStore {
+    /// Opens (creating) `logs.db` and starts its writer.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("migrations/logs").run(&pool).await?;
+        let (changes, _) = watch::channel(0);
+        let writer = LogWriter::start(pool.clone(), changes.clone());
+        Ok(Self { pool, changes, writer })
+    }
+
+    /// The writer that appends to this store.
+    pub fn writer(&self) -> LogWriter {
+        self.writer.clone()
+    }
+
+    /// Lines of `stream` after `after`, at most `limit`.
+    pub async fn read(&self, stream: &str, after: i64, limit: i64) -> Result<Vec<LogLine>> {
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT seq, at, kind, line FROM log_lines WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(stream.to_owned())
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(seq, at, kind, line)| {
+                Ok(LogLine {
+                    seq,
+                    at: parse_ts(&at)?,
+                    stream: LogKind::parse(&kind),
+                    line,
+                })
+            })
+            .collect()
+    }
+
+    /// The highest seq of `stream` (0 when empty).
+    pub async fn last_seq(&self, stream: &str) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM log_lines WHERE stream = ?")
+                .bind(stream.to_owned())
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// A receiver that changes whenever lines are committed or a status changes.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// Wakes followers (after something they show besides lines changed, such as a status).
+    pub fn notify(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Deletes a stream (its deployment or release is gone).
+    pub async fn delete_stream(&self, stream: &str) -> Result<()> {
+        sqlx::query("DELETE FROM log_lines WHERE stream = ?")
+            .bind(stream.to_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+pub(crate) fn insert_sql() -> &'static str {
+    "INSERT INTO log_lines (stream, seq, at, kind, line) VALUES (?, ?, ?, ?, ?)"
+}
+
+pub(crate) fn now_text() -> String {
+    ts(Utc::now())
+}

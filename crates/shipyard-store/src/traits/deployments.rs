@@ -1,0 +1,115 @@
+//! Deployments and releases (scoped to a workspace) and the job queue (platform-internal).
+
+use crate::Result;
+use crate::model::{
+    ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, NewDeployment, NewRelease, Page,
+    Paged, Release,
+};
+use crate::scope::TenantScope;
+use chrono::{DateTime, Utc};
+use shipyard_core::{DeploymentId, EnvironmentId, ProjectId, ReleaseId, TenantId};
+use std::future::Future;
+
+/// Deployments of a workspace.
+pub trait Deployments {
+    /// Queues a deployment: its number, the row, its first event and its job commit together.
+    fn create_deployment(
+        &mut self,
+        scope: &TenantScope,
+        new: &NewDeployment,
+    ) -> impl Future<Output = Result<Deployment>> + Send;
+    /// Deployments the workspace asked for since `since` (the quota's day).
+    fn deployments_since(
+        &mut self,
+        scope: &TenantScope,
+        since: DateTime<Utc>,
+    ) -> impl Future<Output = Result<i64>> + Send;
+    /// The workspace's daily deploy quota.
+    fn deploy_quota(&mut self, scope: &TenantScope) -> impl Future<Output = Result<i64>> + Send;
+    /// One deployment by id.
+    fn deployment(
+        &mut self,
+        scope: &TenantScope,
+        id: &DeploymentId,
+    ) -> impl Future<Output = Result<Option<Deployment>>> + Send;
+    /// One deployment by its number.
+    fn deployment_by_number(
+        &mut self,
+        scope: &TenantScope,
+        number: i64,
+    ) -> impl Future<Output = Result<Option<Deployment>>> + Send;
+    /// A project's deployments, newest first.
+    fn list_deployments(
+        &mut self,
+        scope: &TenantScope,
+        project: &ProjectId,
+        filter: &DeploymentFilter,
+        page: Page,
+    ) -> impl Future<Output = Result<Paged<Deployment>>> + Send;
+    /// A deployment's timeline, oldest first.
+    fn deployment_events(
+        &mut self,
+        scope: &TenantScope,
+        id: &DeploymentId,
+    ) -> impl Future<Output = Result<Vec<DeploymentEvent>>> + Send;
+    /// Changes a deployment's state and records an event saying so.
+    fn update_deployment(
+        &mut self,
+        scope: &TenantScope,
+        id: &DeploymentId,
+        update: &DeploymentUpdate,
+        event: &str,
+    ) -> impl Future<Output = Result<Option<Deployment>>> + Send;
+    /// Asks for a cancel: a queued deployment ends at once (true); a running one gets the
+    /// flag its worker watches (false).
+    fn request_cancel(&mut self, scope: &TenantScope, id: &DeploymentId) -> impl Future<Output = Result<bool>> + Send;
+}
+
+/// The job queue, used by workers.
+pub trait Jobs {
+    /// Takes the oldest queued job whose lane (environment) has nothing running.
+    fn claim_job(
+        &mut self,
+        owner: &str,
+        lease_until: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<ClaimedJob>>> + Send;
+    /// Extends a lease; None when the lease was lost, else whether a cancel was requested.
+    fn renew_lease(
+        &mut self,
+        job: i64,
+        owner: &str,
+        until: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<bool>>> + Send;
+    /// Marks a job done.
+    fn finish_job(&mut self, job: i64) -> impl Future<Output = Result<()>> + Send;
+    /// Ends running jobs whose lease expired before `now` (or every running job, when `now`
+    /// is None), failing their deployments with `reason`; returns how many.
+    fn interrupt_jobs(&mut self, now: Option<DateTime<Utc>>, reason: &str) -> impl Future<Output = Result<u64>> + Send;
+    /// The scope a worker acts in for a job of `tenant`.
+    fn worker_scope(&mut self, tenant: &TenantId) -> impl Future<Output = Result<Option<TenantScope>>> + Send;
+}
+
+/// Releases of a workspace.
+pub trait Releases {
+    /// Records a release with the next version of its environment.
+    fn create_release(&mut self, scope: &TenantScope, new: &NewRelease)
+    -> impl Future<Output = Result<Release>> + Send;
+    /// Makes a release the active one of its environment (the previous one turns inactive).
+    fn activate_release(&mut self, scope: &TenantScope, id: &ReleaseId) -> impl Future<Output = Result<()>> + Send;
+    /// One release.
+    fn release(&mut self, scope: &TenantScope, id: &ReleaseId) -> impl Future<Output = Result<Option<Release>>> + Send;
+    /// The active release of an environment.
+    fn active_release(
+        &mut self,
+        scope: &TenantScope,
+        env: &EnvironmentId,
+    ) -> impl Future<Output = Result<Option<Release>>> + Send;
+    /// A project's releases, newest first, optionally of one environment.
+    fn list_releases(
+        &mut self,
+        scope: &TenantScope,
+        project: &ProjectId,
+        env: Option<&EnvironmentId>,
+        page: Page,
+    ) -> impl Future<Output = Result<Paged<Release>>> + Send;
+}

@@ -1,0 +1,128 @@
+//! The worker's loop: how many builds run at once, how jobs are claimed, and what a restart
+//! does to builds that were running.
+
+use chrono::{Duration as ChronoDuration, Utc};
+use shipyard_build::Repositories;
+use shipyard_build::build::Sandbox;
+use shipyard_core::SecretBox;
+use shipyard_store::logs::LogStore;
+use shipyard_store::{Backend, ClaimedJob, Jobs, SqliteStore};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::JoinSet;
+
+/// How long a claimed job stays ours without a heartbeat.
+pub(crate) const LEASE: ChronoDuration = ChronoDuration::seconds(30);
+/// How often the holder renews its lease (and sees cancel requests).
+pub(crate) const HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// Settings of the build worker.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// The data directory (`builds/`, `artifacts/` live there).
+    pub data_dir: PathBuf,
+    /// Builds at once.
+    pub concurrency: usize,
+    /// Wall clock per build.
+    pub timeout: Duration,
+    /// Memory limit per build (reported in errors).
+    pub memory_bytes: u64,
+}
+
+/// Everything a build needs.
+#[derive(Clone)]
+pub struct Worker {
+    pub(crate) store: SqliteStore,
+    pub(crate) logs: LogStore,
+    pub(crate) repos: Arc<Repositories>,
+    pub(crate) secret_box: SecretBox,
+    pub(crate) sandbox: Arc<Sandbox>,
+    pub(crate) settings: Arc<WorkerSettings>,
+    pub(crate) owner: String,
+    wake: Arc<Notify>,
+}
+
+impl Worker {
+    /// A worker over these parts; `wake` is notified when a job is queued.
+    pub fn new(
+        store: SqliteStore,
+        logs: LogStore,
+        repos: Arc<Repositories>,
+        secret_box: SecretBox,
+        sandbox: Sandbox,
+        settings: WorkerSettings,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Self {
+            store,
+            logs,
+            repos,
+            secret_box,
+            sandbox: Arc::new(sandbox),
+            settings: Arc::new(settings),
+            owner: format!("worker-{}", uuid::Uuid::now_v7().simple()),
+            wake,
+        }
+    }
+
+    /// Fails the builds a previous run of the server left running. The data directory is
+    /// locked to one server, so no other worker can hold them.
+    pub async fn recover(&self) -> shipyard_store::Result<u64> {
+        let mut tx = self.store.write().await?;
+        let n = tx
+            .interrupt_jobs(None, "interrupted by a platform restart; retry the deployment")
+            .await?;
+        SqliteStore::commit(tx).await?;
+        if n > 0 {
+            tracing::warn!(builds = n, "builds interrupted by the restart were marked failed");
+        }
+        Ok(n)
+    }
+
+    async fn claim(&self) -> Option<ClaimedJob> {
+        let attempt = async {
+            let mut tx = self.store.write().await?;
+            let job = tx.claim_job(&self.owner, Utc::now() + LEASE).await?;
+            SqliteStore::commit(tx).await?;
+            Ok::<_, shipyard_store::StoreError>(job)
+        };
+        match attempt.await {
+            Ok(job) => job,
+            Err(e) => {
+                tracing::error!(error = %e, "claiming a job failed");
+                None
+            }
+        }
+    }
+
+    /// Runs until `shutdown` turns true; builds in flight are then ended (their deployments
+    /// fail as interrupted at the next start).
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let slots = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
+        let mut running = JoinSet::new();
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            if let Ok(permit) = slots.clone().try_acquire_owned()
+                && let Some(job) = self.claim().await
+            {
+                let worker = self.clone();
+                running.spawn(async move {
+                    worker.process(job).await;
+                    drop(permit);
+                });
+                continue;
+            }
+            while running.try_join_next().is_some() {}
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        running.shutdown().await;
+    }
+}

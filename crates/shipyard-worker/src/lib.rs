@@ -1,0 +1,9 @@
+//! The worker: a loop inside `serve` that claims build jobs (leases renewed by a heartbeat),
+//! builds each in the sandbox while its log streams live, and turns a success into a release.
+#![forbid(unsafe_code)]
+
+mod build;
+mod context;
+mod heartbeat;
+
+pub use context::{Worker, WorkerSettings};
