@@ -5,6 +5,8 @@ mod accounts;
 mod admin;
 mod bootstrap;
 mod connections;
+mod deploy_apps;
+mod deploy_failures;
 mod edge;
 mod matrix_isolation;
 mod matrix_no500;

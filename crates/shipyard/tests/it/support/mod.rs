@@ -1,5 +1,6 @@
 //! Starting and stopping a real server, making users in it, and the git repositories it reads.
 
+pub mod deploy;
 pub mod git;
 
 use serde_json::{Value, json};

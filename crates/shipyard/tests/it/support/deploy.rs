@@ -1,0 +1,175 @@
+//! Deploying from tests: projects made from fixture repositories, waiting (bounded) for a
+//! deployment to end, and a Server-Sent Events reader.
+
+use super::git::make_repo;
+use super::{Tenant, TestServer};
+use serde_json::{Value, json};
+use shipyard_client::Client;
+use std::time::{Duration, Instant};
+
+/// A project ready to deploy.
+pub struct Deployable {
+    /// `prj_…`
+    pub project_id: String,
+    /// Production `env_…`
+    pub environment_id: String,
+    /// The repository's working tree, for further commits.
+    pub repo: std::path::PathBuf,
+}
+
+impl Tenant {
+    /// Makes a repository with `files`, connects it and creates a project of `kind` from it.
+    pub async fn deployable(
+        &self,
+        server: &TestServer,
+        name: &str,
+        kind: &str,
+        files: &[(&str, &str)],
+        config: Value,
+    ) -> Deployable {
+        let repo = server.dir.path().join("repos").join(name);
+        let url = make_repo(&repo, files);
+        let conn = self
+            .post_ok(
+                &format!("/tenants/{}/repository-connections", self.tenant_id),
+                &json!({ "provider": "git", "url": url }),
+            )
+            .await;
+        let mut body = json!({ "name": name, "type": kind, "repositoryConnectionId": conn["id"] });
+        if !config.is_null() {
+            body["config"] = config;
+        }
+        let project = self
+            .post_ok(&format!("/tenants/{}/projects", self.tenant_id), &body)
+            .await;
+        Deployable {
+            project_id: project["id"].as_str().expect("id").to_owned(),
+            environment_id: project["environments"][0]["id"].as_str().expect("env").to_owned(),
+            repo,
+        }
+    }
+
+    /// Triggers a deployment and returns its view.
+    pub async fn deploy(&self, d: &Deployable) -> Value {
+        self.post_ok(
+            &format!(
+                "/tenants/{}/projects/{}/environments/{}/deployments",
+                self.tenant_id, d.project_id, d.environment_id
+            ),
+            &json!({}),
+        )
+        .await
+    }
+
+    /// Polls a deployment until `done(status)` holds, at most `secs` seconds.
+    pub async fn wait_for(&self, deployment: &str, secs: u64, done: impl Fn(&str) -> bool) -> Value {
+        let started = Instant::now();
+        loop {
+            let view = self
+                .token
+                .get(&format!("/tenants/{}/deployments/{deployment}", self.tenant_id))
+                .await
+                .expect("request")
+                .body;
+            if done(view["status"].as_str().unwrap_or_default()) {
+                return view;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(secs),
+                "deployment still {} after {secs} s: {view}",
+                view["status"]
+            );
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    /// Waits for the deployment to end (ready, failed or canceled).
+    pub async fn finished(&self, deployment: &str, secs: u64) -> Value {
+        self.wait_for(deployment, secs, |s| matches!(s, "ready" | "failed" | "canceled"))
+            .await
+    }
+
+    /// Every stored log line of a deployment, in order.
+    pub async fn log_lines(&self, deployment: &str) -> Vec<Value> {
+        let page = self
+            .token
+            .get(&format!(
+                "/tenants/{}/deployments/{deployment}/logs?limit=10000",
+                self.tenant_id
+            ))
+            .await
+            .expect("request")
+            .ok()
+            .expect("logs");
+        page["items"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// One parsed SSE message.
+#[derive(Debug, Clone)]
+pub struct SseFrame {
+    /// Its `id:`, if any.
+    pub id: Option<String>,
+    /// Its JSON data.
+    pub data: Value,
+}
+
+/// Reads an SSE response frame by frame.
+pub struct SseReader {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl SseReader {
+    /// Opens `path` with optional `Last-Event-ID`.
+    pub async fn open(client: &Client, path: &str, last_event_id: Option<&str>) -> Self {
+        let mut request = client.request(reqwest::Method::GET, path);
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.send().await.expect("stream request");
+        assert_eq!(response.status().as_u16(), 200);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .is_ok_and(|t| t.starts_with("text/event-stream")),
+            "an event stream"
+        );
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next frame with data (comments skipped); None at the end of the stream.
+    pub async fn next(&mut self) -> Option<SseFrame> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let raw: String = self.buffer.drain(..end + 2).collect();
+                let mut id = None;
+                let mut data = String::new();
+                for line in raw.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = Some(v.trim().to_owned());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if data.is_empty() {
+                    continue;
+                }
+                return Some(SseFrame {
+                    id,
+                    data: serde_json::from_str(&data).expect("JSON frame"),
+                });
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(60), self.response.chunk())
+                .await
+                .expect("stream stalled");
+            match chunk.expect("stream chunk") {
+                Some(bytes) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                None => return None,
+            }
+        }
+    }
+}
