@@ -17,6 +17,8 @@ use tokio::task::JoinSet;
 pub(crate) const LEASE: ChronoDuration = ChronoDuration::seconds(30);
 /// How often the holder renews its lease (and sees cancel requests).
 pub(crate) const HEARTBEAT: Duration = Duration::from_secs(1);
+/// How often expired leases are looked for.
+const SWEEP: Duration = Duration::from_secs(10);
 
 /// Settings of the build worker.
 #[derive(Debug, Clone)]
@@ -81,6 +83,29 @@ impl Worker {
         Ok(n)
     }
 
+    /// Fails jobs whose holder stopped renewing its lease (a hung or vanished worker).
+    async fn sweep_expired(&self) {
+        let swept = async {
+            let mut tx = self.store.write().await?;
+            let n = tx
+                .interrupt_jobs(
+                    Some(Utc::now()),
+                    "the build stopped responding (its worker's lease expired); retry the deployment",
+                )
+                .await?;
+            SqliteStore::commit(tx).await?;
+            Ok::<_, shipyard_store::StoreError>(n)
+        };
+        match swept.await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::warn!(builds = n, "builds with expired leases were failed");
+                self.logs.notify();
+            }
+            Err(e) => tracing::error!(error = %e, "sweeping expired leases failed"),
+        }
+    }
+
     async fn claim(&self) -> Option<ClaimedJob> {
         let attempt = async {
             let mut tx = self.store.write().await?;
@@ -102,9 +127,14 @@ impl Worker {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let slots = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
         let mut running = JoinSet::new();
+        let mut last_sweep = tokio::time::Instant::now();
         loop {
             if *shutdown.borrow() {
                 break;
+            }
+            if last_sweep.elapsed() >= SWEEP {
+                last_sweep = tokio::time::Instant::now();
+                self.sweep_expired().await;
             }
             if let Ok(permit) = slots.clone().try_acquire_owned()
                 && let Some(job) = self.claim().await

@@ -88,11 +88,24 @@ impl LimitGroup {
         self.dirs.iter().map(|d| d.join("cgroup.procs")).collect()
     }
 
-    /// Whether the memory limit was hit.
+    /// Whether the kernel killed something in the group for exceeding the memory limit
+    /// (counted in `oom_kill`; the fail counters cover kernels without it, memory and swap).
     pub fn hit_memory_limit(&self) -> bool {
+        let number = |path: PathBuf| {
+            std::fs::read_to_string(path)
+                .ok()
+                .and_then(|t| t.trim().parse::<u64>().ok())
+        };
         self.dirs.iter().any(|d| {
-            std::fs::read_to_string(d.join("memory.failcnt"))
-                .is_ok_and(|n| n.trim().parse::<u64>().is_ok_and(|n| n > 0))
+            let oom_kills = std::fs::read_to_string(d.join("memory.oom_control"))
+                .ok()
+                .and_then(|t| {
+                    t.lines()
+                        .find_map(|l| l.strip_prefix("oom_kill ").and_then(|n| n.trim().parse::<u64>().ok()))
+                });
+            oom_kills.unwrap_or(0) > 0
+                || number(d.join("memory.failcnt")).unwrap_or(0) > 0
+                || number(d.join("memory.memsw.failcnt")).unwrap_or(0) > 0
         })
     }
 

@@ -149,7 +149,10 @@ pub async fn run_step(
         let _ = reader.await;
     }
     let outcome = match (&outcome, &group) {
-        (StepOutcome::Signaled(9), Some(group)) if group.hit_memory_limit() => StepOutcome::OutOfMemory,
+        // The kernel kills the process that hit the limit; the shell around it reports 128 + 9.
+        (StepOutcome::Signaled(9) | StepOutcome::Exited(137), Some(group)) if group.hit_memory_limit() => {
+            StepOutcome::OutOfMemory
+        }
         _ => outcome,
     };
     if let Some(group) = group {

@@ -166,7 +166,10 @@ async fn cancel_ends_the_whole_build_tree() {
         assert!(Instant::now() < deadline, "the build never started beating");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(build_processes(&id) >= 2, "positive control: the running build is visible in its cgroups");
+    assert!(
+        build_processes(&id) >= 2,
+        "positive control: the running build is visible in its cgroups"
+    );
     let cancel = ada
         .token
         .post(
@@ -205,4 +208,115 @@ async fn cancel_ends_the_whole_build_tree() {
         .await
         .expect("request");
     crate::support::assert_error(&again, 409);
+}
+
+#[tokio::test]
+async fn a_build_over_its_memory_limit_is_reported_as_such() {
+    let server = TestServer::start(&["--build-memory", "64MiB"]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let hog = ada
+        .deployable(
+            &server,
+            "hog",
+            "static",
+            &[("index.html", "x")],
+            json!({ "build": { "buildCommand": "python3 -c 'x = bytearray(400 * 1024 * 1024); print(len(x))'", "outputDirectory": "." } }),
+        )
+        .await;
+    let done = ada
+        .finished(ada.deploy(&hog).await["id"].as_str().expect("id"), 60)
+        .await;
+    assert_eq!(done["status"], "failed");
+    let error = done["error"].as_str().unwrap_or_default();
+    assert!(error.contains("ran out of memory (limit 64 MiB"), "{error}");
+}
+
+#[tokio::test]
+async fn npm_ci_falls_back_to_npm_install_and_says_why() {
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    // A lockfile that does not match package.json: npm ci refuses, npm install repairs it.
+    let files = [
+        (
+            "package.json",
+            r#"{"name":"lockless","version":"1.0.0","private":true,"scripts":{"build":"mkdir -p dist && echo ok > dist/index.html"},"dependencies":{"left-pad":"1.3.0"}}"#,
+        ),
+        (
+            "package-lock.json",
+            r#"{"name":"lockless","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"lockless","version":"1.0.0"}}}"#,
+        ),
+    ];
+    let app = ada
+        .deployable(&server, "lockless", "static", &files, json!({ "build": { "installCommand": "npm ci", "buildCommand": "npm run build", "outputDirectory": "dist" } }))
+        .await;
+    let done = ada
+        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 120)
+        .await;
+    assert_eq!(done["status"], "ready", "{done}");
+    let lines: Vec<String> = ada
+        .log_lines(done["id"].as_str().expect("id"))
+        .await
+        .iter()
+        .map(|l| l["line"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let fallback = lines
+        .iter()
+        .position(|l| l.starts_with("npm ci failed; falling back to npm install"))
+        .unwrap_or_else(|| panic!("the fallback is logged: {lines:#?}"));
+    assert_eq!(lines[fallback + 1], "$ npm install");
+}
+
+#[tokio::test]
+async fn a_flood_of_output_is_stored_whole_and_long_lines_are_split() {
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let script = "seq 1 100000; head -c 40000 /dev/zero | tr '\\0' a; echo; mkdir -p dist; echo ok > dist/index.html";
+    let app = ada
+        .deployable(
+            &server,
+            "chatty",
+            "static",
+            &[("index.html", "x")],
+            json!({ "build": { "buildCommand": script, "outputDirectory": "dist" } }),
+        )
+        .await;
+    let done = ada
+        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 120)
+        .await;
+    assert_eq!(done["status"], "ready", "{done}");
+    let id = done["id"].as_str().expect("id");
+    let mut stdout = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = ada
+            .token
+            .get(&format!(
+                "/tenants/{}/deployments/{id}/logs?after={after}&limit=10000",
+                ada.tenant_id
+            ))
+            .await
+            .expect("request")
+            .body;
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        if items.is_empty() {
+            break;
+        }
+        after = page["lastSeq"].as_i64().expect("lastSeq");
+        stdout.extend(
+            items
+                .into_iter()
+                .filter(|l| l["stream"] == "stdout")
+                .map(|l| l["line"].as_str().unwrap_or_default().to_owned()),
+        );
+    }
+    let numbers: Vec<String> = (1..=100_000).map(|n| n.to_string()).collect();
+    assert_eq!(stdout[..100_000], numbers[..], "every numbered line, in order");
+    let long: Vec<&String> = stdout[100_000..].iter().collect();
+    assert!(
+        long.len() >= 3,
+        "a 40 000-byte line is split into pieces of at most 16 KiB: {}",
+        long.len()
+    );
+    assert!(long.iter().all(|l| l.len() <= 16 * 1024));
+    assert_eq!(long.iter().map(|l| l.len()).sum::<usize>(), 40_000, "nothing dropped");
 }

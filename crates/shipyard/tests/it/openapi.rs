@@ -107,6 +107,34 @@ const SEED_ROUTES: &[(&str, &str, &[&str])] = &[
     ),
     ("patch", "/tenants/{tenantId}/secrets/{secretId}", &["request:value"]),
     ("delete", "/tenants/{tenantId}/secrets/{secretId}", &[]),
+    (
+        "post",
+        "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}/deployments",
+        &["request:branch", "request:note", "response:ref", "response:status"],
+    ),
+    (
+        "get",
+        "/tenants/{tenantId}/projects/{projectId}/deployments",
+        &["param:environmentId", "param:status", "param:page"],
+    ),
+    (
+        "get",
+        "/tenants/{tenantId}/deployments/{deploymentId}",
+        &[
+            "response:status",
+            "response:error",
+            "response:release",
+            "response:events",
+        ],
+    ),
+    (
+        "get",
+        "/tenants/{tenantId}/deployments/{deploymentId}/logs",
+        &["param:after"],
+    ),
+    ("get", "/tenants/{tenantId}/deployments/{deploymentId}/stream", &[]),
+    ("post", "/tenants/{tenantId}/deployments/{deploymentId}/cancel", &[]),
+    ("post", "/tenants/{tenantId}/deployments/{deploymentId}/retry", &[]),
 ];
 
 /// The schema of property `name`, looking through `allOf` (flattened structs).

@@ -129,6 +129,7 @@ impl TestServer {
 }
 
 /// A user with a workspace, seen from their session and from an API token.
+#[derive(Clone)]
 pub struct Tenant {
     /// Session client.
     pub session: Client,
@@ -140,6 +141,8 @@ pub struct Tenant {
     pub user_id: String,
     /// Login email.
     pub email: String,
+    /// The token's value.
+    pub token_secret: String,
 }
 
 /// A connection, a project and a second environment in one workspace.
@@ -152,9 +155,25 @@ pub struct ProjectFixture {
     pub environment_id: String,
     /// `sec_…` of a secret of that environment.
     pub secret_id: String,
+    /// `dep_…` of a deployment of that environment.
+    pub deployment_id: String,
 }
 
 impl Tenant {
+    /// The API token's value.
+    pub fn token_value(&self) -> String {
+        self.token_secret.clone()
+    }
+
+    /// The same user against another server process (after a restart on the same data).
+    pub fn clone_with_base(&self, server: &TestServer) -> Tenant {
+        Tenant {
+            session: server.client(),
+            token: server.client().with_token(&self.token_secret),
+            ..self.clone()
+        }
+    }
+
     /// Path-parameter values naming this user's objects, for the route matrices.
     pub fn fixtures(&self, token_id: String, p: &ProjectFixture) -> std::collections::HashMap<&'static str, String> {
         std::collections::HashMap::from([
@@ -165,6 +184,7 @@ impl Tenant {
             ("projectId", p.project_id.clone()),
             ("environmentId", p.environment_id.clone()),
             ("secretId", p.secret_id.clone()),
+            ("deploymentId", p.deployment_id.clone()),
         ])
     }
 
@@ -183,7 +203,9 @@ impl Tenant {
         let project = self
             .post_ok(
                 &format!("/tenants/{}/projects", self.tenant_id),
-                &json!({ "name": name, "type": "react", "repositoryConnectionId": conn["id"] }),
+                &json!({ "name": name, "type": "react", "repositoryConnectionId": conn["id"],
+                    // No install or build: fixture deployments finish in a moment, offline.
+                    "config": { "build": { "installCommand": null, "buildCommand": null, "outputDirectory": "." } } }),
             )
             .await;
         let env = self
@@ -202,12 +224,24 @@ impl Tenant {
                 &json!({ "name": "API_KEY", "value": "fixture-secret-value", "scope": "environment", "environmentId": env["id"] }),
             )
             .await;
+        let deployment = self
+            .post_ok(
+                &format!(
+                    "/tenants/{}/projects/{}/environments/{}/deployments",
+                    self.tenant_id,
+                    project["id"].as_str().expect("id"),
+                    env["id"].as_str().expect("id")
+                ),
+                &json!({}),
+            )
+            .await;
         let id = |v: &Value| v["id"].as_str().expect("id").to_owned();
         ProjectFixture {
             connection_id: id(&conn),
             project_id: id(&project),
             environment_id: id(&env),
             secret_id: id(&secret),
+            deployment_id: id(&deployment),
         }
     }
 
@@ -225,7 +259,8 @@ impl TestServer {
         let (session, me) = self.signup(email, workspace).await;
         let token = session.create_token("tests").await.expect("token");
         Tenant {
-            token: session.with_token(token),
+            token: session.with_token(&token),
+            token_secret: token,
             session,
             tenant_id: me["memberships"][0]["tenantId"].as_str().expect("tenantId").to_owned(),
             user_id: me["user"]["id"].as_str().expect("user id").to_owned(),
