@@ -3,6 +3,7 @@
 //! reason.
 
 use crate::context::Worker;
+use shipyard_build::ArtifactStore;
 use shipyard_build::build::{OutputLine, Plan, Step, StepOutcome, check_node_version, run_step};
 use shipyard_core::{DeploymentStatus, Redactor, ReleaseId, RuntimeType};
 use shipyard_store::logs::LogKind;
@@ -11,7 +12,7 @@ use shipyard_store::{
     Backend, ClaimedJob, Connections, Deployment, DeploymentUpdate, Deployments, Environments, Jobs, NewRelease,
     Project, Projects, Releases, ResolvedSecret, Secrets, SqliteStore, TenantScope,
 };
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -416,10 +417,11 @@ impl Worker {
         )
         .await?;
         let release_id = ReleaseId::generate();
-        let artifacts = self.settings.data_dir.join("artifacts");
-        std::fs::create_dir_all(&artifacts).map_err(|e| Failure::new(format!("the artifact store failed: {e}")))?;
-        let target: PathBuf = artifacts.join(release_id.as_str());
-        std::fs::rename(ws.join("src"), &target)
+        let artifacts = self
+            .artifacts()
+            .map_err(|e| Failure::new(format!("the artifact store failed: {e}")))?;
+        artifacts
+            .store(&ws.join("src"), &release_id)
             .map_err(|e| Failure::new(format!("the artifact could not be stored: {e}")))?;
         self.log(stream, format!("Artifact stored as release {release_id}"))
             .await;
@@ -470,12 +472,27 @@ impl Worker {
             release_id: Some(release.id.clone()),
             ..DeploymentUpdate::default()
         };
+        let pruned = tx
+            .prune_releases(scope, &dep.environment_id, self.settings.release_retention)
+            .await?;
         self.log(stream, format!("Ready: {event}")).await;
         self.logs.writer().flush().await;
         tx.update_deployment(scope, &dep.id, &update, &event).await?;
         SqliteStore::commit(tx).await?;
         self.logs.notify();
+        for old in pruned {
+            // The rows already say the files are gone; a file left behind only costs disk.
+            if let Err(e) = artifacts.remove(&old) {
+                tracing::warn!(release = %old, error = %e, "pruned release's artifact could not be removed");
+            }
+        }
         Ok(())
+    }
+}
+
+impl Worker {
+    fn artifacts(&self) -> std::io::Result<ArtifactStore> {
+        ArtifactStore::new(self.settings.data_dir.join("artifacts"))
     }
 }
 

@@ -31,6 +31,8 @@ pub struct WorkerSettings {
     pub timeout: Duration,
     /// Memory limit per build (reported in errors).
     pub memory_bytes: u64,
+    /// Releases kept per environment; older ones lose their artifact.
+    pub release_retention: i64,
 }
 
 /// Everything a build needs.

@@ -44,6 +44,9 @@ pub struct ServeArgs {
     /// Processes per build [default: 512].
     #[arg(long, env = "SHIPYARD_BUILD_PIDS")]
     pub build_pids: Option<u64>,
+    /// Releases kept per environment; older ones lose their artifact [default: 10].
+    #[arg(long, env = "SHIPYARD_RELEASE_RETENTION")]
+    pub release_retention: Option<i64>,
     /// Run builds without bubblewrap (says so loudly) [default: false].
     #[arg(long, env = "SHIPYARD_INSECURE_NO_SANDBOX", num_args = 0..=1, default_missing_value = "true")]
     pub insecure_no_sandbox: Option<bool>,
@@ -63,6 +66,7 @@ struct FileConfig {
     build_timeout: Option<String>,
     build_memory: Option<String>,
     build_pids: Option<u64>,
+    release_retention: Option<i64>,
     insecure_no_sandbox: Option<bool>,
 }
 
@@ -89,6 +93,8 @@ pub struct Settings {
     pub build_memory: u64,
     /// Processes per build.
     pub build_pids: u64,
+    /// Releases kept per environment.
+    pub release_retention: i64,
     /// Builds run unconfined.
     pub insecure_no_sandbox: bool,
 }
@@ -129,6 +135,10 @@ impl ServeArgs {
             build_pids: match self.build_pids.or(file.build_pids).unwrap_or(512) {
                 n @ 16..=1_000_000 => n,
                 _ => bail!("--build-pids must be between 16 and 1000000"),
+            },
+            release_retention: match self.release_retention.or(file.release_retention).unwrap_or(10) {
+                n @ 1..=1000 => n,
+                _ => bail!("--release-retention must be between 1 and 1000"),
             },
             insecure_no_sandbox: self.insecure_no_sandbox.or(file.insecure_no_sandbox).unwrap_or(false),
         };

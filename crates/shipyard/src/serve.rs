@@ -54,6 +54,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
             concurrency: settings.build_concurrency,
             timeout: settings.build_timeout,
             memory_bytes: settings.build_memory,
+            release_retention: settings.release_retention,
         },
         jobs_queued.clone(),
     );

@@ -10,6 +10,7 @@ pub mod health;
 pub mod input;
 pub mod members;
 pub mod projects;
+pub mod releases;
 pub mod secrets;
 pub mod tokens;
 pub mod views;

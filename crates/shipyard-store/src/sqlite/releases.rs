@@ -123,6 +123,43 @@ impl Releases for Tx {
         row.map(Release::try_from).transpose()
     }
 
+    async fn prune_releases(&mut self, scope: &TenantScope, env: &EnvironmentId, keep: i64) -> Result<Vec<ReleaseId>> {
+        let pruned: Vec<(String,)> = sqlx::query_as(
+            "UPDATE releases SET artifact_available = 0
+             WHERE tenant_id = ?1 AND environment_id = ?2 AND artifact_available = 1 AND status <> 'active'
+               AND id NOT IN (SELECT id FROM releases WHERE tenant_id = ?1 AND environment_id = ?2
+                              ORDER BY version DESC LIMIT ?3)
+             RETURNING id",
+        )
+        .bind(scope.tenant_id().as_str().to_owned())
+        .bind(env.as_str().to_owned())
+        .bind(keep)
+        .fetch_all(&mut *self.0)
+        .await?;
+        for (id,) in &pruned {
+            sqlx::query("DELETE FROM release_secret_versions WHERE release_id = ?")
+                .bind(id.clone())
+                .execute(&mut *self.0)
+                .await?;
+        }
+        // Versions of deleted secrets that no kept release needs any more can go now.
+        sqlx::query(
+            "DELETE FROM secret_versions WHERE id NOT IN (SELECT secret_version_id FROM release_secret_versions)
+               AND secret_id IN (SELECT id FROM secrets WHERE tenant_id = ? AND deleted_at IS NOT NULL)",
+        )
+        .bind(scope.tenant_id().as_str().to_owned())
+        .execute(&mut *self.0)
+        .await?;
+        sqlx::query(
+            "DELETE FROM secrets WHERE tenant_id = ? AND deleted_at IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM secret_versions v WHERE v.secret_id = secrets.id)",
+        )
+        .bind(scope.tenant_id().as_str().to_owned())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(pruned.into_iter().map(|(id,)| ReleaseId::from_trusted(id)).collect())
+    }
+
     async fn list_releases(
         &mut self,
         scope: &TenantScope,

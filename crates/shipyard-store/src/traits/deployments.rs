@@ -104,6 +104,14 @@ pub trait Releases {
         scope: &TenantScope,
         env: &EnvironmentId,
     ) -> impl Future<Output = Result<Option<Release>>> + Send;
+    /// Marks every release of `env` beyond the newest `keep` (never the active one) as having no
+    /// artifact, drops their secret-version pins, and returns them so their files can go.
+    fn prune_releases(
+        &mut self,
+        scope: &TenantScope,
+        env: &EnvironmentId,
+        keep: i64,
+    ) -> impl Future<Output = Result<Vec<ReleaseId>>> + Send;
     /// A project's releases, newest first, optionally of one environment.
     fn list_releases(
         &mut self,

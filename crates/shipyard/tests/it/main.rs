@@ -16,6 +16,7 @@ mod members;
 mod openapi;
 mod operations;
 mod projects;
+mod releases;
 mod secrets;
 mod support;
 mod tokens;

@@ -1,0 +1,64 @@
+//! The artifact store: each release's files, kept on the local disk under
+//! `<data>/artifacts/<release>/` (object storage later), and removed when retention prunes
+//! the release.
+
+use shipyard_core::ReleaseId;
+use std::path::{Path, PathBuf};
+
+/// Where release artifacts live.
+#[derive(Debug, Clone)]
+pub struct ArtifactStore {
+    root: PathBuf,
+}
+
+impl ArtifactStore {
+    /// A store under `root` (created when missing).
+    pub fn new(root: PathBuf) -> std::io::Result<Self> {
+        std::fs::create_dir_all(&root)?;
+        Ok(Self { root })
+    }
+
+    /// The directory of a release's files.
+    pub fn path(&self, release: &ReleaseId) -> PathBuf {
+        self.root.join(release.as_str())
+    }
+
+    /// Moves a finished build's tree in as `release` (a rename: builds live on the same disk).
+    pub fn store(&self, built: &Path, release: &ReleaseId) -> std::io::Result<PathBuf> {
+        let target = self.path(release);
+        std::fs::rename(built, &target)?;
+        Ok(target)
+    }
+
+    /// Deletes a release's files; a release already gone is fine.
+    pub fn remove(&self, release: &ReleaseId) -> std::io::Result<()> {
+        match std::fs::remove_dir_all(self.path(release)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_and_removes_release_trees() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = ArtifactStore::new(tmp.path().join("artifacts")).expect("store");
+        let built = tmp.path().join("build");
+        std::fs::create_dir_all(built.join("dist")).expect("mkdir");
+        std::fs::write(built.join("dist/index.html"), "hi").expect("write");
+        let release = ReleaseId::generate();
+        let path = store.store(&built, &release).expect("stored");
+        assert_eq!(
+            std::fs::read_to_string(path.join("dist/index.html")).expect("read"),
+            "hi"
+        );
+        assert!(!built.exists(), "moved, not copied");
+        store.remove(&release).expect("removed");
+        assert!(!store.path(&release).exists());
+        store.remove(&release).expect("removing twice is fine");
+    }
+}

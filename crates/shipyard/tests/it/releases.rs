@@ -1,0 +1,90 @@
+//! Release history and retention: versions per environment, secret versions recorded, and
+//! releases past the retention limit losing their files (and saying so).
+
+use crate::support::{TestServer, assert_error};
+use serde_json::json;
+
+#[tokio::test]
+async fn releases_are_listed_and_old_artifacts_pruned() {
+    let server = TestServer::start(&["--release-retention", "2"]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let app = ada
+        .deployable(
+            &server,
+            "site",
+            "static",
+            &[("index.html", "x")],
+            json!({ "build": { "outputDirectory": "." } }),
+        )
+        .await;
+    ada.post_ok(
+        &format!("/tenants/{}/secrets", ada.tenant_id),
+        &json!({ "name": "GREETING", "value": "hello there", "scope": "workspace" }),
+    )
+    .await;
+    let mut releases = Vec::new();
+    for _ in 0..4 {
+        let done = ada
+            .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 60)
+            .await;
+        assert_eq!(done["status"], "ready", "{done}");
+        releases.push(done["releaseId"].as_str().expect("release").to_owned());
+    }
+    let path = format!("/tenants/{}/projects/{}/releases", ada.tenant_id, app.project_id);
+    let list = ada
+        .token
+        .get(&format!("{path}?environmentId={}", app.environment_id))
+        .await
+        .expect("request")
+        .ok()
+        .expect("list");
+    assert_eq!(list["total"], 4);
+    let items = list["items"].as_array().expect("items");
+    let versions: Vec<_> = items
+        .iter()
+        .map(|r| r["version"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(versions, ["v4", "v3", "v2", "v1"], "newest first");
+    let statuses: Vec<_> = items
+        .iter()
+        .map(|r| r["status"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(statuses, ["active", "inactive", "inactive", "inactive"]);
+    let available: Vec<_> = items
+        .iter()
+        .map(|r| r["artifactAvailable"].as_bool().unwrap_or(true))
+        .collect();
+    assert_eq!(
+        available,
+        [true, true, false, false],
+        "only the newest two keep their files"
+    );
+    for (id, kept) in releases.iter().zip([false, false, true, true]) {
+        assert_eq!(
+            server.data_dir().join("artifacts").join(id).exists(),
+            kept,
+            "artifact of {id}"
+        );
+    }
+    assert_eq!(
+        items[0]["secretVersions"],
+        json!([{ "secretId": items[0]["secretVersions"][0]["secretId"], "name": "GREETING", "version": 1 }])
+    );
+    assert!(items[0]["deploymentId"].as_str().is_some_and(|d| d.starts_with("dep_")));
+    assert_eq!(items[0]["commitSha"].as_str().map(str::len), Some(40));
+
+    let deployment = ada
+        .token
+        .get(&format!("/tenants/{}/deployments/DEP-0004", ada.tenant_id))
+        .await
+        .expect("request")
+        .body;
+    assert_eq!(deployment["release"], json!({ "id": releases[3], "version": "v4" }));
+    assert_error(
+        &ada.token
+            .get(&format!("{path}?environmentId=nope"))
+            .await
+            .expect("request"),
+        400,
+    );
+}
