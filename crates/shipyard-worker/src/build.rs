@@ -2,9 +2,13 @@
 //! log; a failure ends in one sentence naming the step, the command and its exit code or
 //! reason.
 
+use crate::cache::BuildCache;
 use crate::context::Worker;
 use shipyard_build::ArtifactStore;
-use shipyard_build::build::{OutputLine, Plan, Step, StepOutcome, check_node_version, run_step};
+use shipyard_build::build::{
+    OutputLine, Plan, Step, StepContext, StepOutcome, check_node_version, run_step, toolchain,
+};
+use shipyard_build::{FileTree, detect};
 use shipyard_core::{DeploymentStatus, Redactor, ReleaseId, RuntimeType};
 use shipyard_store::logs::LogKind;
 use shipyard_store::secrets::{open_connection_credential, redactor, resolve};
@@ -274,7 +278,37 @@ impl Worker {
             self.log(stream, format!("Node.js {host} satisfies nodeVersion {wanted}"))
                 .await;
         }
-        let env: Vec<(String, String)> = inputs
+        let app_dir = if project.build.root_directory.is_empty() {
+            src.clone()
+        } else {
+            src.join(&project.build.root_directory)
+        };
+        let found = detect(&FileTree::from_dir(&app_dir));
+        let manager = project.build.package_manager.or(found.package_manager);
+        let version = found.package_manager_version.clone();
+        let cache_root = self.settings.data_dir.join("cache").join(project.id.as_str());
+        let label = format!(
+            "{} {}",
+            manager.map_or("none", |m| m.as_str()),
+            version.as_deref().unwrap_or("default")
+        );
+        let cache = BuildCache::prepare(
+            &cache_root,
+            &label,
+            &app_dir,
+            inputs.deployment.clear_cache,
+            self.sandbox.user(),
+        )
+        .map_err(|e| Failure::new(format!("the build cache could not be prepared: {e}")))?;
+        let (app_in, _, cache_in) = self.sandbox.paths(ws, Some(&cache.dir));
+        let tools = format!("{}/tools", cache_in.as_deref().unwrap_or(&app_in).display());
+        let chain = toolchain(manager, version.as_deref(), &tools, &app_in.display().to_string());
+        if !chain.description.is_empty() {
+            self.log(stream, format!("Package manager: {}", chain.description))
+                .await;
+        }
+        self.log(stream, cache.message.clone()).await;
+        let mut env: Vec<(String, String)> = inputs
             .secrets
             .iter()
             .map(|s| (s.name.to_string(), s.value.clone()))
@@ -287,9 +321,30 @@ impl Worker {
                 .collect();
             self.log(stream, format!("Secrets: {}", names.join(", "))).await;
         }
-        let plan = Plan::new(&project.build, runtime);
-        self.run_steps(inputs, &plan, stream, ws, &env, cancel).await?;
-        self.release(inputs, stream, ws, &commit).await
+        env.extend(chain.env.iter().cloned());
+        let ctx = StepContext {
+            ws: ws.to_owned(),
+            workdir: project.build.root_directory.clone(),
+            env,
+            path: chain.path.clone(),
+            cache: Some(cache.dir.clone()),
+        };
+        let mut plan = Plan::new(&project.build, runtime);
+        if let Some(setup) = chain.setup {
+            plan.steps.insert(
+                0,
+                Step {
+                    name: "setup",
+                    command: setup,
+                },
+            );
+        }
+        self.run_steps(inputs, &plan, stream, ctx, cache.hit, cancel).await?;
+        self.release(inputs, stream, ws, &commit).await?;
+        if let Err(e) = cache.commit() {
+            tracing::warn!(error = %e, "the build cache key could not be written");
+        }
+        Ok(())
     }
 
     async fn run_steps(
@@ -297,9 +352,9 @@ impl Worker {
         inputs: &Inputs,
         plan: &Plan,
         stream: &str,
-        ws: &Path,
-        env: &[(String, String)],
-        mut cancel: watch::Receiver<bool>,
+        ctx: StepContext,
+        cache_hit: bool,
+        cancel: watch::Receiver<bool>,
     ) -> Result<(), Failure> {
         let deadline = Instant::now() + self.settings.timeout;
         let (tx, mut rx) = mpsc::channel::<OutputLine>(1024);
@@ -311,7 +366,6 @@ impl Worker {
                 writer.append(&stream_name, kind, line.text).await;
             }
         });
-        let root = inputs.project.build.root_directory.clone();
         let mut steps: Vec<Step> = Vec::new();
         if plan.python_venv {
             steps.push(Step {
@@ -320,44 +374,39 @@ impl Worker {
             });
         }
         steps.extend(plan.steps.iter().cloned());
+        // On a cache hit the install must not need the registry at all.
+        let mut offline = ctx.clone();
+        offline.env.push(("npm_config_offline".into(), "true".into()));
+        offline.env.push(("UV_OFFLINE".into(), "1".into()));
         let memory_mb = self.sandbox_memory_mb();
         let mut result = Ok(());
         for step in &steps {
             self.log(stream, format!("$ {}", step.command)).await;
-            let mut outcome = run_step(
-                &self.sandbox,
-                ws,
-                &root,
-                &step.command,
-                env,
-                &inputs.redactor,
-                &tx,
-                &mut cancel,
-                deadline,
-            )
-            .await;
-            if step.name == "install"
-                && step.command.trim() == "npm ci"
-                && matches!(outcome, StepOutcome::Exited(c) if c != 0)
-            {
+            let install = step.name == "install" && !step.command.contains("-m venv");
+            let run = |ctx: &StepContext, command: &str| {
+                let (ctx, command) = (ctx.clone(), command.to_owned());
+                let (redactor, tx, sandbox, mut cancel) = (
+                    inputs.redactor.clone(),
+                    tx.clone(),
+                    self.sandbox.clone(),
+                    cancel.clone(),
+                );
+                async move { run_step(&sandbox, &ctx, &command, &redactor, &tx, &mut cancel, deadline).await }
+            };
+            let mut outcome = run(if install && cache_hit { &offline } else { &ctx }, &step.command).await;
+            if install && cache_hit && matches!(outcome, StepOutcome::Exited(c) if c != 0) {
+                self.log(stream, "the offline install from the cache failed; retrying online")
+                    .await;
+                outcome = run(&ctx, &step.command).await;
+            }
+            if install && step.command.trim() == "npm ci" && matches!(outcome, StepOutcome::Exited(c) if c != 0) {
                 self.log(
                     stream,
                     "npm ci failed; falling back to npm install (the lockfile may not match this registry)",
                 )
                 .await;
                 self.log(stream, "$ npm install").await;
-                outcome = run_step(
-                    &self.sandbox,
-                    ws,
-                    &root,
-                    "npm install",
-                    env,
-                    &inputs.redactor,
-                    &tx,
-                    &mut cancel,
-                    deadline,
-                )
-                .await;
+                outcome = run(&ctx, "npm install").await;
             }
             if !outcome.success() {
                 result = Err(describe(step, &outcome, self.settings.timeout, memory_mb));

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod build;
+mod cache;
 mod context;
 mod heartbeat;
 

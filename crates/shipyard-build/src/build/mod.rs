@@ -6,8 +6,10 @@ mod limiter;
 mod plan;
 mod sandbox;
 mod step;
+mod toolchain;
 
 pub use limiter::{LimitGroup, Limiter, Limits};
 pub use plan::{Plan, PlanError, Step, check_node_version};
 pub use sandbox::{Sandbox, SandboxError};
-pub use step::{OutputLine, StepOutcome, run_step};
+pub use step::{OutputLine, StepContext, StepOutcome, run_step};
+pub use toolchain::{Toolchain, toolchain};

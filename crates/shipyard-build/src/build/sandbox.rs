@@ -4,6 +4,7 @@
 //! at `/srv/app` inside, so paths baked in at build time (a Python venv) hold at run time.
 
 use super::limiter::{LimitGroup, Limiter, Limits};
+use super::step::StepContext;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use thiserror::Error;
@@ -12,6 +13,8 @@ use thiserror::Error;
 pub const APP_DIR: &str = "/srv/app";
 /// Where the build's home directory appears inside the sandbox.
 pub const HOME_DIR: &str = "/home/build";
+/// Where the project's package caches appear inside the sandbox.
+pub const CACHE_DIR: &str = "/home/build/.shipyard-cache";
 /// The unprivileged account builds run as when Shipyard runs as root.
 const BUILD_USER: &str = "shipyard-build";
 
@@ -186,26 +189,30 @@ impl Sandbox {
         cmd
     }
 
+    /// Where the app root, the home and the cache appear to a build.
+    pub fn paths(&self, ws: &Path, cache: Option<&Path>) -> (PathBuf, PathBuf, Option<PathBuf>) {
+        match self.isolation {
+            Isolation::Bubblewrap { .. } => (
+                PathBuf::from(APP_DIR),
+                PathBuf::from(HOME_DIR),
+                cache.map(|_| PathBuf::from(CACHE_DIR)),
+            ),
+            Isolation::None => (ws.join("src"), ws.join("home"), cache.map(Path::to_owned)),
+        }
+    }
+
     /// The command that runs `script` in the workspace `ws` (holding `src/` and `home/`), in
-    /// `workdir` (relative to the app root), with exactly `env`.
-    pub fn command(
-        &self,
-        ws: &Path,
-        workdir: &str,
-        script: &str,
-        env: &[(String, String)],
-        group: Option<&LimitGroup>,
-    ) -> tokio::process::Command {
+    /// `workdir` (relative to the app root), with exactly `env`, `path` first on PATH, and
+    /// `cache` (the project's package caches) mounted.
+    pub fn command(&self, ctx: &StepContext, script: &str, group: Option<&LimitGroup>) -> tokio::process::Command {
+        let ws = ctx.ws.as_path();
         let src = ws.join("src");
         let home = ws.join("home");
-        let (app, home_in) = match self.isolation {
-            Isolation::Bubblewrap { .. } => (PathBuf::from(APP_DIR), PathBuf::from(HOME_DIR)),
-            Isolation::None => (src.clone(), home.clone()),
-        };
-        let workdir_in = if workdir.is_empty() {
+        let (app, home_in, cache_in) = self.paths(ws, ctx.cache.as_deref());
+        let workdir_in = if ctx.workdir.is_empty() {
             app.clone()
         } else {
-            app.join(workdir)
+            app.join(&ctx.workdir)
         };
         let mut cmd = self.base_command(Path::new("/"), group);
         if let Isolation::Bubblewrap { .. } = self.isolation {
@@ -226,20 +233,39 @@ impl Sandbox {
             }
             cmd.arg("--bind").arg(&src).arg(&app);
             cmd.arg("--bind").arg(&home).arg(&home_in);
+            if let (Some(cache), Some(cache_in)) = (&ctx.cache, &cache_in) {
+                cmd.arg("--bind").arg(cache).arg(cache_in);
+            }
             cmd.arg("--chdir").arg(&workdir_in).arg("--");
         } else {
             cmd.current_dir(&workdir_in);
         }
         cmd.args(["sh", "-c", script]);
         cmd.env_clear();
-        let venv = app.join(".venv/bin");
-        cmd.env("PATH", format!("{}:/usr/local/bin:/usr/bin:/bin", venv.display()));
+        let mut path: Vec<String> = ctx.path.clone();
+        path.push(app.join(".venv/bin").display().to_string());
+        path.push("/usr/local/bin:/usr/bin:/bin".to_owned());
+        cmd.env("PATH", path.join(":"));
+        if let Some(cache_in) = &cache_in {
+            let c = cache_in.display();
+            for (key, sub) in [
+                ("npm_config_cache", "npm"),
+                ("npm_config_store_dir", "pnpm-store"),
+                ("YARN_CACHE_FOLDER", "yarn"),
+                ("BUN_INSTALL_CACHE_DIR", "bun"),
+                ("PIP_CACHE_DIR", "pip"),
+                ("UV_CACHE_DIR", "uv"),
+                ("POETRY_CACHE_DIR", "poetry"),
+            ] {
+                cmd.env(key, format!("{c}/{sub}"));
+            }
+        }
         cmd.env("HOME", &home_in);
         cmd.env("LANG", "C.UTF-8");
         cmd.env("npm_config_update_notifier", "false");
         cmd.env("npm_config_fund", "false");
         cmd.env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
-        cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        cmd.envs(ctx.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         cmd.env("CI", "true");
         cmd
     }

@@ -4,7 +4,6 @@
 use super::sandbox::Sandbox;
 use shipyard_core::{LineRedactor, Redactor};
 use std::os::unix::process::ExitStatusExt;
-use std::path::Path;
 use std::process::Stdio;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::{mpsc, watch};
@@ -20,6 +19,21 @@ pub struct OutputLine {
     pub stderr: bool,
     /// The text.
     pub text: String,
+}
+
+/// Where and with what a step runs.
+#[derive(Debug, Clone, Default)]
+pub struct StepContext {
+    /// The build workspace (`src/` and `home/` inside).
+    pub ws: std::path::PathBuf,
+    /// Working directory relative to the app root.
+    pub workdir: String,
+    /// Environment (secrets, tool settings).
+    pub env: Vec<(String, String)>,
+    /// Directories first on PATH (provided package managers).
+    pub path: Vec<String>,
+    /// The project's package-cache directory on the host.
+    pub cache: Option<std::path::PathBuf>,
 }
 
 /// How a step ended.
@@ -75,23 +89,18 @@ fn kill_all(pids: &[u32]) {
         .status();
 }
 
-/// Runs `script` in the workspace `ws`; output goes to `out` as redacted lines.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site; a struct would only rename these"
-)]
+/// Runs `script` as `ctx` says; output goes to `out` as redacted lines.
 pub async fn run_step(
     sandbox: &Sandbox,
-    ws: &Path,
-    workdir: &str,
+    ctx: &StepContext,
     script: &str,
-    env: &[(String, String)],
     redactor: &Redactor,
     out: &mpsc::Sender<OutputLine>,
     cancel: &mut watch::Receiver<bool>,
     deadline: Instant,
 ) -> StepOutcome {
-    let name = ws
+    let name = ctx
+        .ws
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "build".into());
@@ -99,7 +108,7 @@ pub async fn run_step(
         Ok(group) => group,
         Err(e) => return StepOutcome::SpawnFailed(format!("cannot set resource limits: {e}")),
     };
-    let mut cmd = sandbox.command(ws, workdir, script, env, group.as_ref());
+    let mut cmd = sandbox.command(ctx, script, group.as_ref());
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -71,6 +71,34 @@ impl FileTree {
         self.paths.is_empty()
     }
 
+    /// Reads the interesting files of a checked-out directory (two levels deep, skipping
+    /// `node_modules` and dot-directories), as detection would see them in git.
+    pub fn from_dir(root: &std::path::Path) -> FileTree {
+        fn walk(tree: &mut FileTree, root: &std::path::Path, dir: &std::path::Path, depth: usize) {
+            let Ok(entries) = std::fs::read_dir(dir) else { return };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let Ok(rel) = path.strip_prefix(root) else { continue };
+                let rel = rel.to_string_lossy().into_owned();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if path.is_dir() {
+                    if depth < 2 && name != "node_modules" && !name.starts_with('.') {
+                        walk(tree, root, &path, depth + 1);
+                    }
+                    continue;
+                }
+                let small = entry.metadata().is_ok_and(|m| m.len() as usize <= MAX_READ_BYTES);
+                match std::fs::read_to_string(&path) {
+                    Ok(text) if small && is_interesting(&rel) => tree.add_file(rel, text),
+                    _ => tree.add_path(rel),
+                }
+            }
+        }
+        let mut tree = FileTree::new();
+        walk(&mut tree, root, root, 0);
+        tree
+    }
+
     /// Every path.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.paths.iter().map(String::as_str)

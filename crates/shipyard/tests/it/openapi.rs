@@ -135,7 +135,11 @@ const SEED_ROUTES: &[(&str, &str, &[&str])] = &[
     ("get", "/tenants/{tenantId}/deployments/{deploymentId}/stream", &[]),
     ("post", "/tenants/{tenantId}/deployments/{deploymentId}/cancel", &[]),
     ("post", "/tenants/{tenantId}/deployments/{deploymentId}/retry", &[]),
-    ("get", "/tenants/{tenantId}/projects/{projectId}/releases", &["param:environmentId"]),
+    (
+        "get",
+        "/tenants/{tenantId}/projects/{projectId}/releases",
+        &["param:environmentId"],
+    ),
 ];
 
 /// The schema of property `name`, looking through `allOf` (flattened structs).
