@@ -15,6 +15,25 @@ pub const APP_DIR: &str = "/srv/app";
 pub const HOME_DIR: &str = "/home/build";
 /// Where the project's package caches appear inside the sandbox.
 pub const CACHE_DIR: &str = "/home/build/.shipyard-cache";
+/// Host settings builds inherit: trust anchors and proxies. A host behind a TLS-inspecting
+/// proxy or a private registry mirror must hand these to package managers, or every
+/// install fails on certificates.
+const INHERITED_ENV: &[&str] = &[
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "NODE_EXTRA_CA_CERTS",
+    "REQUESTS_CA_BUNDLE",
+    "PIP_CERT",
+    "CURL_CA_BUNDLE",
+    "GIT_SSL_CAINFO",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+];
+
 /// The unprivileged account builds run as when Shipyard runs as root.
 const BUILD_USER: &str = "shipyard-build";
 
@@ -265,6 +284,11 @@ impl Sandbox {
         cmd.env("npm_config_update_notifier", "false");
         cmd.env("npm_config_fund", "false");
         cmd.env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
+        for key in INHERITED_ENV {
+            if let Ok(value) = std::env::var(key) {
+                cmd.env(key, value);
+            }
+        }
         cmd.envs(ctx.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         cmd.env("CI", "true");
         cmd

@@ -15,6 +15,7 @@ mod matrix_no500;
 mod members;
 mod openapi;
 mod operations;
+mod package_managers;
 mod projects;
 mod releases;
 mod secrets;

@@ -235,6 +235,8 @@ impl Tenant {
                 &json!({}),
             )
             .await;
+        // Settle the build, so tests that scan the data directory see no workspace vanish.
+        self.finished(deployment["id"].as_str().expect("id"), 60).await;
         let id = |v: &Value| v["id"].as_str().expect("id").to_owned();
         ProjectFixture {
             connection_id: id(&conn),
