@@ -23,11 +23,26 @@ impl ArtifactStore {
         self.root.join(release.as_str())
     }
 
-    /// Moves a finished build's tree in as `release` (a rename: builds live on the same disk).
+    /// Moves a finished build's tree in as `release`: a rename when builds live on the same
+    /// disk, else a copy (`cp -a` keeps modes and links) and a removal.
     pub fn store(&self, built: &Path, release: &ReleaseId) -> std::io::Result<PathBuf> {
         let target = self.path(release);
-        std::fs::rename(built, &target)?;
-        Ok(target)
+        match std::fs::rename(built, &target) {
+            Ok(()) => Ok(target),
+            Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
+                let copied = std::process::Command::new("cp")
+                    .arg("-a")
+                    .arg(built)
+                    .arg(&target)
+                    .status()?;
+                if !copied.success() {
+                    return Err(std::io::Error::other(format!("cp -a {} failed", built.display())));
+                }
+                std::fs::remove_dir_all(built)?;
+                Ok(target)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Deletes a release's files; a release already gone is fine.

@@ -123,6 +123,36 @@ impl DataDir {
         Ok(())
     }
 
+    /// Where build workspaces and caches go: inside the data directory when every directory
+    /// above it lets others through (the build user must reach its workspace), else a
+    /// directory under `/var/tmp` named after this data directory.
+    pub fn work_root(&self) -> Result<PathBuf, DataDirError> {
+        let traversable = self
+            .root
+            .ancestors()
+            .skip(1)
+            .all(|dir| fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o001 != 0));
+        if traversable {
+            return Ok(self.root.clone());
+        }
+        let digest = self
+            .root
+            .to_string_lossy()
+            .bytes()
+            .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+        let root = PathBuf::from(format!("/var/tmp/shipyard-work-{digest:016x}"));
+        for dir in [root.join("builds"), root.join("cache")] {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o711)
+                .create(&dir)
+                .map_err(io_err(&dir))?;
+            fs::set_permissions(&dir, fs::Permissions::from_mode(0o711)).map_err(io_err(&dir))?;
+        }
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o711)).map_err(io_err(&root))?;
+        Ok(root)
+    }
+
     /// Loads the master key, making one at first start.
     pub fn secret_box(&self) -> Result<SecretBox, DataDirError> {
         let path = self.root.join("master.key");

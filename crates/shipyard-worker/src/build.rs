@@ -158,7 +158,7 @@ impl Worker {
         let stream = format!("build:{}", job.deployment_id);
         let (cancel_tx, cancel_rx) = watch::channel(false);
         let heartbeat = self.heartbeat(job.id, cancel_tx);
-        let workspace = self.settings.data_dir.join("builds").join(job.deployment_id.as_str());
+        let workspace = self.settings.work_root.join("builds").join(job.deployment_id.as_str());
         let inputs = self.inputs(&job).await;
         let outcome = match &inputs {
             Ok(inputs) => self.build(inputs, &stream, &workspace, cancel_rx).await,
@@ -286,7 +286,7 @@ impl Worker {
         let found = detect(&FileTree::from_dir(&app_dir));
         let manager = project.build.package_manager.or(found.package_manager);
         let version = found.package_manager_version.clone();
-        let cache_root = self.settings.data_dir.join("cache").join(project.id.as_str());
+        let cache_root = self.settings.work_root.join("cache").join(project.id.as_str());
         let label = format!(
             "{} {}",
             manager.map_or("none", |m| m.as_str()),

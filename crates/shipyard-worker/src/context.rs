@@ -23,8 +23,11 @@ const SWEEP: Duration = Duration::from_secs(10);
 /// Settings of the build worker.
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
-    /// The data directory (`builds/`, `artifacts/` live there).
+    /// The data directory (`artifacts/` lives there).
     pub data_dir: PathBuf,
+    /// Where build workspaces (`builds/`) and package caches (`cache/`) live: the data
+    /// directory when the build user can reach into it, else a traversable directory outside.
+    pub work_root: PathBuf,
     /// Builds at once.
     pub concurrency: usize,
     /// Wall clock per build.

@@ -27,7 +27,13 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         memory_bytes: settings.build_memory,
         pids: settings.build_pids,
     };
-    let sandbox = Sandbox::detect(&[data_dir.root().to_owned()], settings.insecure_no_sandbox, limits)?;
+    let work_root = data_dir.work_root()?;
+    let hidden = if work_root == data_dir.root() {
+        vec![data_dir.root().to_owned()]
+    } else {
+        vec![data_dir.root().to_owned(), work_root.clone()]
+    };
+    let sandbox = Sandbox::detect(&hidden, settings.insecure_no_sandbox, limits)?;
     let store = SqliteStore::open(&data_dir.database_path())
         .await
         .with_context(|| format!("cannot open the database {}", data_dir.database_path().display()))?;
@@ -51,6 +57,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         sandbox.clone(),
         WorkerSettings {
             data_dir: data_dir.root().to_owned(),
+            work_root: work_root.clone(),
             concurrency: settings.build_concurrency,
             timeout: settings.build_timeout,
             memory_bytes: settings.build_memory,
@@ -99,6 +106,14 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         settings.build_concurrency,
         sandbox.describe()
     );
+    if work_root != data_dir.root() {
+        // The data directory sits below a directory others cannot enter (e.g. /root), so the
+        // unprivileged build user could not reach a workspace inside it.
+        println!(
+            "build workspaces and caches: {} (the build user cannot reach into the data directory)",
+            work_root.display()
+        );
+    }
     std::io::stdout().flush().context("stdout")?;
     tracing::info!(%git, local_repos = settings.allow_local_repos, "repositories are read with the git CLI");
 

@@ -359,3 +359,42 @@ async fn builds_get_secrets_redacted_and_cannot_see_the_platform() {
         .expect("request");
     assert!(!release.body.to_string().contains(secret));
 }
+
+#[tokio::test]
+async fn a_data_directory_behind_a_private_parent_still_builds() {
+    use std::os::unix::fs::PermissionsExt;
+    // Like `cargo run -- serve` from /root: the build user cannot enter the data directory.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let server = TestServer::start_in(dir, &[]);
+    assert!(
+        server
+            .stdout()
+            .contains("build workspaces and caches: /var/tmp/shipyard-work-"),
+        "{}",
+        server.stdout()
+    );
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let app = ada
+        .deployable(
+            &server,
+            "private",
+            "static",
+            &[("index.html", "x")],
+            static_build("mkdir -p dist && echo ok > dist/index.html"),
+        )
+        .await;
+    let done = ada
+        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 60)
+        .await;
+    assert_eq!(done["status"], "ready", "{done}");
+    let artifact = server
+        .data_dir()
+        .join("artifacts")
+        .join(done["releaseId"].as_str().expect("release"))
+        .join("dist/index.html");
+    assert_eq!(
+        std::fs::read_to_string(artifact).expect("artifact in the data directory"),
+        "ok\n"
+    );
+}
