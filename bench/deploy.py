@@ -1,0 +1,191 @@
+"""Measures deploys through Shipyard against the same work done by hand. See deploy.sh."""
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BIN, RUNS = sys.argv[1], int(sys.argv[2])
+WORK = tempfile.mkdtemp(prefix="shipyard-bench-")
+os.chmod(WORK, 0o755)
+
+APPS = {
+    "static": {
+        "type": "static",
+        "files": {"index.html": "<h1>bench</h1>\n"},
+        "config": {"build": {"outputDirectory": "."}},
+        "hand": [],
+    },
+    "express": {
+        "type": "node",
+        "files": {
+            "package.json": json.dumps({"name": "api", "version": "1.0.0", "private": True,
+                                        "scripts": {"start": "node server.js"}, "dependencies": {"express": "4.21.2"}}),
+            "server.js": "require('express')().listen(process.env.PORT || 3000);\n",
+        },
+        "config": None,
+        "hand": ["npm ci"],
+    },
+    "vite": {
+        "type": "react",
+        "files": {
+            "package.json": json.dumps({"name": "web", "private": True, "type": "module", "scripts": {"build": "vite build"},
+                                        "dependencies": {"react": "18.3.1", "react-dom": "18.3.1"},
+                                        "devDependencies": {"vite": "5.4.11"}}),
+            "index.html": '<!doctype html><div id="root"></div><script type="module" src="/src/main.jsx"></script>\n',
+            "src/main.jsx": "import React from 'react';\nimport { createRoot } from 'react-dom/client';\n"
+                            "createRoot(document.getElementById('root')).render(<h1>bench</h1>);\n",
+        },
+        "config": None,
+        "hand": ["npm ci", "npm run build"],
+    },
+}
+
+
+def sh(cmd, cwd=None, env=None):
+    subprocess.run(cmd, cwd=cwd, env=env, shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def make_repo(name, app):
+    path = os.path.join(WORK, "repos", name)
+    for rel, text in app["files"].items():
+        full = os.path.join(path, rel)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "w") as f:
+            f.write(text)
+    if "package.json" in app["files"]:
+        sh("npm install --package-lock-only --no-audit --no-fund", cwd=path)
+    sh("git init -q -b main && git add -A && git -c user.name=b -c user.email=b@e commit -qm bench", cwd=path)
+    return path
+
+
+def by_hand(repo, app, cache):
+    """Clone + install + build in a fresh directory with `cache` as npm's cache."""
+    target = tempfile.mkdtemp(dir=WORK)
+    env = dict(os.environ, npm_config_cache=cache, CI="true")
+    start = time.monotonic()
+    sh(f"git clone -q file://{repo} {target}/app", env=env)
+    for command in app["hand"]:
+        sh(command, cwd=f"{target}/app", env=env)
+    elapsed = time.monotonic() - start
+    shutil.rmtree(target, ignore_errors=True)
+    return elapsed
+
+
+class Api:
+    def __init__(self, base, token):
+        self.base, self.token = base, token
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Authorization": f"Bearer {self.token}", "content-type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return json.loads(resp.read() or b"null")
+
+
+def platform_deploy(api, tenant, project, env):
+    start = time.monotonic()
+    dep = api.call("POST", f"/tenants/{tenant}/projects/{project}/environments/{env}/deployments", {})
+    deadline = start + 600
+    while True:
+        view = api.call("GET", f"/tenants/{tenant}/deployments/{dep['id']}")
+        if view["status"] in ("ready", "failed", "canceled"):
+            break
+        if time.monotonic() > deadline:
+            raise SystemExit(f"deployment {dep['id']} did not finish in 600 s")
+        time.sleep(0.05)
+    elapsed = time.monotonic() - start
+    if view["status"] != "ready":
+        raise SystemExit(f"deployment failed: {view['error']}")
+    lines = api.call("GET", f"/tenants/{tenant}/deployments/{dep['id']}/logs?limit=10000")["items"]
+    return elapsed, install_seconds(lines)
+
+
+def install_seconds(lines):
+    """Time from the install command's line to the next system line after its output."""
+    stamps = [(l["at"], l["line"]) for l in lines if l["stream"] == "system"]
+    for i, (at, line) in enumerate(stamps):
+        if line.startswith("$ npm") and "run build" not in line:
+            end = stamps[i + 1][0] if i + 1 < len(stamps) else at
+            return parse(end) - parse(at)
+    return 0.0
+
+
+def parse(stamp):
+    whole, frac = re.match(r"(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?Z", stamp).groups()
+    return time.mktime(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + float("0." + (frac or "0"))
+
+
+def main():
+    data = os.path.join(WORK, "data")
+    server = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", data],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = server.stdout.readline()
+        base = re.search(r"http://[\d.:]+", line).group(0)
+        token = subprocess.run([BIN, "admin", "bootstrap", "--data-dir", data, "--email", "bench@example.com",
+                                "--workspace", "Bench"], capture_output=True, text=True, check=True).stdout.strip()
+        api = Api(base, token)
+        tenant = api.call("GET", "/auth/me")["memberships"][0]["tenantId"]
+        rows, failures = [], []
+        for name, app in APPS.items():
+            repo = make_repo(name, app)
+            conn = api.call("POST", f"/tenants/{tenant}/repository-connections", {"provider": "git", "url": f"file://{repo}"})
+            cold, warm, cold_install, warm_install, hand_cold, hand_warm = [], [], [], [], [], []
+            for run in range(RUNS):
+                body = {"name": f"{name}-{run}", "type": app["type"], "repositoryConnectionId": conn["id"]}
+                if app["config"]:
+                    body["config"] = app["config"]
+                project = api.call("POST", f"/tenants/{tenant}/projects", body)
+                env = project["environments"][0]["id"]
+                t, i = platform_deploy(api, tenant, project["id"], env)
+                cold.append(t); cold_install.append(i)
+                t, i = platform_deploy(api, tenant, project["id"], env)
+                warm.append(t); warm_install.append(i)
+                cache = tempfile.mkdtemp(dir=WORK)
+                hand_cold.append(by_hand(repo, app, cache))
+                hand_warm.append(by_hand(repo, app, cache))
+            m = statistics.median
+            row = {
+                "app": name, "hand_cold": m(hand_cold), "platform_cold": m(cold), "hand_warm": m(hand_warm),
+                "platform_warm": m(warm), "install_cold": m(cold_install), "install_warm": m(warm_install),
+            }
+            rows.append(row)
+            if name == "static":
+                if row["platform_cold"] - row["hand_cold"] > 1.0:
+                    failures.append(f"static: platform adds {row['platform_cold'] - row['hand_cold']:.2f} s (target ≤ 1 s)")
+            else:
+                for phase in ("cold", "warm"):
+                    overhead = row[f"platform_{phase}"] / row[f"hand_{phase}"]
+                    row[f"overhead_{phase}"] = overhead
+                    if overhead > 1.10:
+                        failures.append(f"{name}: platform/hand ({phase}) {overhead:.2f}x (target ≤ 1.10x)")
+                ratio = row["install_cold"] / row["install_warm"] if row["install_warm"] else float("inf")
+                row["install_ratio"] = ratio
+                if ratio < 3.0:
+                    failures.append(f"{name}: install warm/cold speed-up {ratio:.1f}x (target ≥ 3x)")
+        print(f"deploy benchmark, median of {RUNS} runs, seconds (POST → ready vs clone+install+build by hand)")
+        print(f"{'app':<9}{'hand cold':>10}{'ship cold':>10}{'ratio':>7}{'hand warm':>10}{'ship warm':>10}{'ratio':>7}"
+              f"{'inst cold':>10}{'inst warm':>10}{'inst x':>8}")
+        for r in rows:
+            print(f"{r['app']:<9}{r['hand_cold']:>10.2f}{r['platform_cold']:>10.2f}"
+                  f"{r['platform_cold'] / max(r['hand_cold'], 1e-3):>6.2f}x"
+                  f"{r['hand_warm']:>10.2f}{r['platform_warm']:>10.2f}{r['platform_warm'] / max(r['hand_warm'], 1e-3):>6.2f}x"
+                  f"{r['install_cold']:>10.2f}{r['install_warm']:>10.2f}{r.get('install_ratio', 0):>7.1f}x")
+        for failure in failures:
+            print(f"MISSED: {failure}")
+        return 1 if failures else 0
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+sys.exit(main())
