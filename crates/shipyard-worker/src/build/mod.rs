@@ -3,22 +3,22 @@
 //! reason.
 
 use crate::cache::BuildCache;
+mod release;
+mod steps;
+
 use crate::context::Worker;
 use shipyard_build::ArtifactStore;
-use shipyard_build::build::{
-    OutputLine, Plan, Step, StepContext, StepOutcome, check_node_version, run_step, toolchain,
-};
+use shipyard_build::build::{Plan, Step, StepContext, check_node_version, toolchain};
 use shipyard_build::{FileTree, detect};
-use shipyard_core::{DeploymentStatus, Redactor, ReleaseId, RuntimeType};
+use shipyard_core::{DeploymentStatus, Redactor};
 use shipyard_store::logs::LogKind;
 use shipyard_store::secrets::{open_connection_credential, redactor, resolve};
 use shipyard_store::{
-    Backend, ClaimedJob, Connections, Deployment, DeploymentUpdate, Deployments, Environments, Jobs, NewRelease,
-    Project, Projects, Releases, ResolvedSecret, Secrets, SqliteStore, TenantScope,
+    Backend, ClaimedJob, Connections, Deployment, DeploymentUpdate, Deployments, Environments, Jobs, Project, Projects,
+    ResolvedSecret, SqliteStore, TenantScope,
 };
 use std::path::Path;
-use tokio::sync::{mpsc, watch};
-use tokio::time::Instant;
+use tokio::sync::watch;
 
 /// How a build ended short of a release.
 struct Failure {
@@ -51,26 +51,6 @@ struct Inputs {
     redactor: Redactor,
     git_auth: shipyard_build::GitAuth,
     url: shipyard_core::GitUrl,
-}
-
-fn describe(step: &Step, outcome: &StepOutcome, timeout: std::time::Duration, memory_mb: u64) -> Failure {
-    let what = format!("{} command `{}`", step.name, step.command);
-    match outcome {
-        StepOutcome::Exited(code) => Failure::new(format!("{what} exited with code {code}")),
-        StepOutcome::Signaled(signal) => Failure::new(format!("{what} was killed by signal {signal}")),
-        StepOutcome::TimedOut => Failure::new(format!(
-            "{what} was stopped: the build ran past its {} s time limit (--build-timeout)",
-            timeout.as_secs()
-        )),
-        StepOutcome::OutOfMemory => Failure::new(format!(
-            "{what} ran out of memory (limit {memory_mb} MiB, --build-memory)"
-        )),
-        StepOutcome::SpawnFailed(e) => Failure::new(format!("{what} could not start: {e}")),
-        StepOutcome::Canceled => Failure {
-            canceled: true,
-            error: "canceled by a user".into(),
-        },
-    }
 }
 
 /// Gives `path` and everything under it to `uid:gid` (the build user).
@@ -343,197 +323,6 @@ impl Worker {
         self.release(inputs, stream, ws, &commit).await?;
         if let Err(e) = cache.commit() {
             tracing::warn!(error = %e, "the build cache key could not be written");
-        }
-        Ok(())
-    }
-
-    async fn run_steps(
-        &self,
-        inputs: &Inputs,
-        plan: &Plan,
-        stream: &str,
-        ctx: StepContext,
-        cache_hit: bool,
-        cancel: watch::Receiver<bool>,
-    ) -> Result<(), Failure> {
-        let deadline = Instant::now() + self.settings.timeout;
-        let (tx, mut rx) = mpsc::channel::<OutputLine>(1024);
-        let writer = self.logs.writer();
-        let stream_name = stream.to_owned();
-        let forward = tokio::spawn(async move {
-            while let Some(line) = rx.recv().await {
-                let kind = if line.stderr { LogKind::Stderr } else { LogKind::Stdout };
-                writer.append(&stream_name, kind, line.text).await;
-            }
-        });
-        let mut steps: Vec<Step> = Vec::new();
-        if plan.python_venv {
-            steps.push(Step {
-                name: "install",
-                command: "python3 -m venv /srv/app/.venv".into(),
-            });
-        }
-        steps.extend(plan.steps.iter().cloned());
-        // On a cache hit the install must not need the registry at all.
-        let mut offline = ctx.clone();
-        offline.env.push(("npm_config_offline".into(), "true".into()));
-        offline.env.push(("UV_OFFLINE".into(), "1".into()));
-        let memory_mb = self.sandbox_memory_mb();
-        let mut result = Ok(());
-        for step in &steps {
-            self.log(stream, format!("$ {}", step.command)).await;
-            let install = step.name == "install" && !step.command.contains("-m venv");
-            let run = |ctx: &StepContext, command: &str| {
-                let (ctx, command) = (ctx.clone(), command.to_owned());
-                let (redactor, tx, sandbox, mut cancel) = (
-                    inputs.redactor.clone(),
-                    tx.clone(),
-                    self.sandbox.clone(),
-                    cancel.clone(),
-                );
-                async move { run_step(&sandbox, &ctx, &command, &redactor, &tx, &mut cancel, deadline).await }
-            };
-            let mut outcome = run(if install && cache_hit { &offline } else { &ctx }, &step.command).await;
-            if install && cache_hit && matches!(outcome, StepOutcome::Exited(c) if c != 0) {
-                self.log(stream, "the offline install from the cache failed; retrying online")
-                    .await;
-                outcome = run(&ctx, &step.command).await;
-            }
-            if install && step.command.trim() == "npm ci" && matches!(outcome, StepOutcome::Exited(c) if c != 0) {
-                self.log(
-                    stream,
-                    "npm ci failed; falling back to npm install (the lockfile may not match this registry)",
-                )
-                .await;
-                self.log(stream, "$ npm install").await;
-                outcome = run(&ctx, "npm install").await;
-            }
-            if !outcome.success() {
-                result = Err(describe(step, &outcome, self.settings.timeout, memory_mb));
-                break;
-            }
-        }
-        drop(tx);
-        let _ = forward.await;
-        result
-    }
-
-    fn sandbox_memory_mb(&self) -> u64 {
-        self.settings.memory_bytes / (1024 * 1024)
-    }
-
-    async fn release(&self, inputs: &Inputs, stream: &str, ws: &Path, commit: &str) -> Result<(), Failure> {
-        let Inputs {
-            scope,
-            deployment: dep,
-            project,
-            ..
-        } = inputs;
-        let root = &project.build.root_directory;
-        let app = if root.is_empty() {
-            ws.join("src")
-        } else {
-            ws.join("src").join(root)
-        };
-        if project.runtime.runtime_type == RuntimeType::Static {
-            let out = project.build.output_directory.as_deref().ok_or_else(|| {
-                Failure::new("outputDirectory is not set for this static project; set it with PATCH …/build-config")
-            })?;
-            let dir = app.join(out);
-            let has_files = std::fs::read_dir(&dir).map(|mut d| d.next().is_some());
-            match has_files {
-                Ok(true) => {}
-                Ok(false) => {
-                    return Err(Failure::new(format!(
-                        "output directory `{out}` is empty after the build"
-                    )));
-                }
-                Err(_) => {
-                    return Err(Failure::new(format!(
-                        "output directory `{out}` does not exist after the build"
-                    )));
-                }
-            }
-        }
-        self.set_status(
-            scope,
-            dep,
-            DeploymentUpdate {
-                status: Some(DeploymentStatus::Deploying),
-                ..Default::default()
-            },
-            "storing the artifact",
-        )
-        .await?;
-        let release_id = ReleaseId::generate();
-        let artifacts = self
-            .artifacts()
-            .map_err(|e| Failure::new(format!("the artifact store failed: {e}")))?;
-        artifacts
-            .store(&ws.join("src"), &release_id)
-            .map_err(|e| Failure::new(format!("the artifact could not be stored: {e}")))?;
-        self.log(stream, format!("Artifact stored as release {release_id}"))
-            .await;
-
-        let versions: Vec<serde_json::Value> = inputs
-            .secrets
-            .iter()
-            .map(|s| serde_json::json!({ "secretId": s.secret_id.to_string(), "name": s.name.to_string(), "version": s.version }))
-            .collect();
-        let config =
-            serde_json::json!({ "build": project.build, "runtime": project.runtime, "secretVersions": versions });
-        let mut tx = self.store.write().await?;
-        let release = tx
-            .create_release(
-                scope,
-                &NewRelease {
-                    id: release_id.clone(),
-                    project_id: project.id.clone(),
-                    environment_id: dep.environment_id.clone(),
-                    deployment_id: Some(dep.id.clone()),
-                    commit_sha: commit.to_owned(),
-                    rollback_of: None,
-                    config: config.to_string(),
-                },
-            )
-            .await?;
-        let pins: Vec<_> = inputs
-            .secrets
-            .iter()
-            .map(|s| (s.secret_id.clone(), s.version))
-            .collect();
-        tx.pin_secret_versions(scope, release.id.as_str(), &pins).await?;
-        let newer_active = match tx.active_release(scope, &dep.environment_id).await? {
-            Some(active) => match &active.deployment_id {
-                Some(id) => tx.deployment(scope, id).await?.is_some_and(|d| d.number > dep.number),
-                None => false,
-            },
-            None => false,
-        };
-        let event = if newer_active {
-            format!("release v{} stored; a newer release stays active", release.version)
-        } else {
-            tx.activate_release(scope, &release.id).await?;
-            format!("release v{} is active", release.version)
-        };
-        let update = DeploymentUpdate {
-            status: Some(DeploymentStatus::Ready),
-            release_id: Some(release.id.clone()),
-            ..DeploymentUpdate::default()
-        };
-        let pruned = tx
-            .prune_releases(scope, &dep.environment_id, self.settings.release_retention)
-            .await?;
-        self.log(stream, format!("Ready: {event}")).await;
-        self.logs.writer().flush().await;
-        tx.update_deployment(scope, &dep.id, &update, &event).await?;
-        SqliteStore::commit(tx).await?;
-        self.logs.notify();
-        for old in pruned {
-            // The rows already say the files are gone; a file left behind only costs disk.
-            if let Err(e) = artifacts.remove(&old) {
-                tracing::warn!(release = %old, error = %e, "pruned release's artifact could not be removed");
-            }
         }
         Ok(())
     }

@@ -1,0 +1,127 @@
+//! Turning a successful build into a release: check the output, store the artifact, record
+//! the release with its config and secret versions, activate it unless a newer one is live,
+//! and prune what retention no longer keeps.
+
+use super::{Failure, Inputs};
+use crate::context::Worker;
+use shipyard_core::{DeploymentStatus, ReleaseId, RuntimeType};
+use shipyard_store::{Backend, DeploymentUpdate, Deployments, NewRelease, Releases, Secrets, SqliteStore};
+use std::path::Path;
+
+impl Worker {
+    pub(super) async fn release(&self, inputs: &Inputs, stream: &str, ws: &Path, commit: &str) -> Result<(), Failure> {
+        let Inputs {
+            scope,
+            deployment: dep,
+            project,
+            ..
+        } = inputs;
+        let root = &project.build.root_directory;
+        let app = if root.is_empty() {
+            ws.join("src")
+        } else {
+            ws.join("src").join(root)
+        };
+        if project.runtime.runtime_type == RuntimeType::Static {
+            let out = project.build.output_directory.as_deref().ok_or_else(|| {
+                Failure::new("outputDirectory is not set for this static project; set it with PATCH …/build-config")
+            })?;
+            let dir = app.join(out);
+            let has_files = std::fs::read_dir(&dir).map(|mut d| d.next().is_some());
+            match has_files {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(Failure::new(format!(
+                        "output directory `{out}` is empty after the build"
+                    )));
+                }
+                Err(_) => {
+                    return Err(Failure::new(format!(
+                        "output directory `{out}` does not exist after the build"
+                    )));
+                }
+            }
+        }
+        self.set_status(
+            scope,
+            dep,
+            DeploymentUpdate {
+                status: Some(DeploymentStatus::Deploying),
+                ..Default::default()
+            },
+            "storing the artifact",
+        )
+        .await?;
+        let release_id = ReleaseId::generate();
+        let artifacts = self
+            .artifacts()
+            .map_err(|e| Failure::new(format!("the artifact store failed: {e}")))?;
+        artifacts
+            .store(&ws.join("src"), &release_id)
+            .map_err(|e| Failure::new(format!("the artifact could not be stored: {e}")))?;
+        self.log(stream, format!("Artifact stored as release {release_id}"))
+            .await;
+
+        let versions: Vec<serde_json::Value> = inputs
+            .secrets
+            .iter()
+            .map(|s| serde_json::json!({ "secretId": s.secret_id.to_string(), "name": s.name.to_string(), "version": s.version }))
+            .collect();
+        let config =
+            serde_json::json!({ "build": project.build, "runtime": project.runtime, "secretVersions": versions });
+        let mut tx = self.store.write().await?;
+        let release = tx
+            .create_release(
+                scope,
+                &NewRelease {
+                    id: release_id.clone(),
+                    project_id: project.id.clone(),
+                    environment_id: dep.environment_id.clone(),
+                    deployment_id: Some(dep.id.clone()),
+                    commit_sha: commit.to_owned(),
+                    rollback_of: None,
+                    config: config.to_string(),
+                },
+            )
+            .await?;
+        let pins: Vec<_> = inputs
+            .secrets
+            .iter()
+            .map(|s| (s.secret_id.clone(), s.version))
+            .collect();
+        tx.pin_secret_versions(scope, release.id.as_str(), &pins).await?;
+        let newer_active = match tx.active_release(scope, &dep.environment_id).await? {
+            Some(active) => match &active.deployment_id {
+                Some(id) => tx.deployment(scope, id).await?.is_some_and(|d| d.number > dep.number),
+                None => false,
+            },
+            None => false,
+        };
+        let event = if newer_active {
+            format!("release v{} stored; a newer release stays active", release.version)
+        } else {
+            tx.activate_release(scope, &release.id).await?;
+            format!("release v{} is active", release.version)
+        };
+        let update = DeploymentUpdate {
+            status: Some(DeploymentStatus::Ready),
+            release_id: Some(release.id.clone()),
+            ..DeploymentUpdate::default()
+        };
+        let pruned = tx
+            .prune_releases(scope, &dep.environment_id, self.settings.release_retention)
+            .await?;
+        self.log(stream, format!("Ready: {event}")).await;
+        self.logs.writer().flush().await;
+        tx.update_deployment(scope, &dep.id, &update, &event).await?;
+        SqliteStore::commit(tx).await?;
+        self.logs.notify();
+        for old in pruned {
+            // The rows already say the files are gone; a file left behind only costs disk.
+            if let Err(e) = artifacts.remove(&old) {
+                tracing::warn!(release = %old, error = %e, "pruned release's artifact could not be removed");
+            }
+        }
+        Ok(())
+    }
+}

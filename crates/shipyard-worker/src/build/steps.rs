@@ -1,0 +1,106 @@
+//! Running a build's steps in the sandbox, with the install fallbacks (offline cache, then
+//! online; `npm ci`, then `npm install`), and turning how a step ended into one sentence.
+
+use super::{Failure, Inputs};
+use crate::context::Worker;
+use shipyard_build::build::{OutputLine, Plan, Step, StepContext, StepOutcome, run_step};
+use shipyard_store::logs::LogKind;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+pub(super) fn describe(step: &Step, outcome: &StepOutcome, timeout: std::time::Duration, memory_mb: u64) -> Failure {
+    let what = format!("{} command `{}`", step.name, step.command);
+    match outcome {
+        StepOutcome::Exited(code) => Failure::new(format!("{what} exited with code {code}")),
+        StepOutcome::Signaled(signal) => Failure::new(format!("{what} was killed by signal {signal}")),
+        StepOutcome::TimedOut => Failure::new(format!(
+            "{what} was stopped: the build ran past its {} s time limit (--build-timeout)",
+            timeout.as_secs()
+        )),
+        StepOutcome::OutOfMemory => Failure::new(format!(
+            "{what} ran out of memory (limit {memory_mb} MiB, --build-memory)"
+        )),
+        StepOutcome::SpawnFailed(e) => Failure::new(format!("{what} could not start: {e}")),
+        StepOutcome::Canceled => Failure {
+            canceled: true,
+            error: "canceled by a user".into(),
+        },
+    }
+}
+
+impl Worker {
+    pub(super) async fn run_steps(
+        &self,
+        inputs: &Inputs,
+        plan: &Plan,
+        stream: &str,
+        ctx: StepContext,
+        cache_hit: bool,
+        cancel: watch::Receiver<bool>,
+    ) -> Result<(), Failure> {
+        let deadline = Instant::now() + self.settings.timeout;
+        let (tx, mut rx) = mpsc::channel::<OutputLine>(1024);
+        let writer = self.logs.writer();
+        let stream_name = stream.to_owned();
+        let forward = tokio::spawn(async move {
+            while let Some(line) = rx.recv().await {
+                let kind = if line.stderr { LogKind::Stderr } else { LogKind::Stdout };
+                writer.append(&stream_name, kind, line.text).await;
+            }
+        });
+        let mut steps: Vec<Step> = Vec::new();
+        if plan.python_venv {
+            steps.push(Step {
+                name: "install",
+                command: "python3 -m venv /srv/app/.venv".into(),
+            });
+        }
+        steps.extend(plan.steps.iter().cloned());
+        // On a cache hit the install must not need the registry at all.
+        let mut offline = ctx.clone();
+        offline.env.push(("npm_config_offline".into(), "true".into()));
+        offline.env.push(("UV_OFFLINE".into(), "1".into()));
+        let memory_mb = self.sandbox_memory_mb();
+        let mut result = Ok(());
+        for step in &steps {
+            self.log(stream, format!("$ {}", step.command)).await;
+            let install = step.name == "install" && !step.command.contains("-m venv");
+            let run = |ctx: &StepContext, command: &str| {
+                let (ctx, command) = (ctx.clone(), command.to_owned());
+                let (redactor, tx, sandbox, mut cancel) = (
+                    inputs.redactor.clone(),
+                    tx.clone(),
+                    self.sandbox.clone(),
+                    cancel.clone(),
+                );
+                async move { run_step(&sandbox, &ctx, &command, &redactor, &tx, &mut cancel, deadline).await }
+            };
+            let mut outcome = run(if install && cache_hit { &offline } else { &ctx }, &step.command).await;
+            if install && cache_hit && matches!(outcome, StepOutcome::Exited(c) if c != 0) {
+                self.log(stream, "the offline install from the cache failed; retrying online")
+                    .await;
+                outcome = run(&ctx, &step.command).await;
+            }
+            if install && step.command.trim() == "npm ci" && matches!(outcome, StepOutcome::Exited(c) if c != 0) {
+                self.log(
+                    stream,
+                    "npm ci failed; falling back to npm install (the lockfile may not match this registry)",
+                )
+                .await;
+                self.log(stream, "$ npm install").await;
+                outcome = run(&ctx, "npm install").await;
+            }
+            if !outcome.success() {
+                result = Err(describe(step, &outcome, self.settings.timeout, memory_mb));
+                break;
+            }
+        }
+        drop(tx);
+        let _ = forward.await;
+        result
+    }
+
+    fn sandbox_memory_mb(&self) -> u64 {
+        self.settings.memory_bytes / (1024 * 1024)
+    }
+}
