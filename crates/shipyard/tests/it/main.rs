@@ -10,6 +10,7 @@ mod deploy_control;
 mod deploy_failures;
 mod deploy_stream;
 mod edge;
+mod environments;
 mod matrix_isolation;
 mod matrix_no500;
 mod members;

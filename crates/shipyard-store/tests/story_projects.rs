@@ -1,0 +1,140 @@
+//! The store conformance story of repository connections, projects and environments.
+
+mod common;
+
+use common::{PAGE, new_project, new_user};
+use shipyard_core::{ConnectionId, GitUrl, ProjectStatus, Slug};
+use shipyard_store::{
+    Backend, Connections, Environments, NewConnection, NewEnvironment, ProjectFilter, ProjectPatch, Projects,
+    SqliteStore, StoreError, Tenants, Users,
+};
+
+async fn project_story<B: Backend>(store: B) {
+    let mut tx = store.write().await.expect("begin");
+    let owner = tx
+        .create_user(&new_user("owner@example.com", false))
+        .await
+        .expect("user");
+    let other = tx
+        .create_user(&new_user("other@example.com", false))
+        .await
+        .expect("user");
+    let ws = tx.create_tenant("Works", &owner.id).await.expect("tenant");
+    let elsewhere = tx.create_tenant("Elsewhere", &other.id).await.expect("tenant");
+    let scope = tx
+        .tenant_scope(&owner.id, &ws.id)
+        .await
+        .expect("scope")
+        .expect("member");
+    let foreign = tx
+        .tenant_scope(&other.id, &elsewhere.id)
+        .await
+        .expect("scope")
+        .expect("member");
+    let conn = NewConnection {
+        id: ConnectionId::generate(),
+        name: "web".into(),
+        url: GitUrl::parse("https://git.example.com/acme/web.git").expect("url"),
+        default_branch: "main".into(),
+        auth_kind: "token",
+        auth_sealed: Some(vec![1, 2, 3]),
+        webhook_secret_sealed: vec![4, 5],
+    };
+    let made = tx.create_connection(&scope, &conn).await.expect("connection");
+    assert_eq!(made.auth_sealed.as_deref(), Some(&[1u8, 2, 3][..]));
+    assert!(
+        tx.connection(&foreign, &made.id).await.expect("lookup").is_none(),
+        "scoped to its workspace"
+    );
+
+    let api = tx
+        .create_project(&scope, &new_project("API", &made.id))
+        .await
+        .expect("project");
+    let envs = tx.environments(&scope, &api.id).await.expect("envs");
+    assert_eq!(
+        (envs.len(), envs[0].slug.as_str(), envs[0].is_production),
+        (1, "production", true)
+    );
+    assert!(matches!(
+        tx.create_project(&scope, &new_project("api", &made.id)).await,
+        Err(StoreError::Conflict("projects_slug_key"))
+    ));
+    // `api-staging` + `production` and `api` + `staging-production` would share a host label.
+    let staging = NewEnvironment {
+        name: "Staging".into(),
+        slug: Slug::parse("staging").expect("slug"),
+        branch: "dev".into(),
+    };
+    tx.create_environment(&scope, &api, &staging, false)
+        .await
+        .expect("staging");
+    let mut clash = new_project("api-staging", &made.id);
+    clash.production_branch = "main".into();
+    let clasher = tx
+        .create_project(&scope, &clash)
+        .await
+        .expect("no clash yet: api-staging-production");
+    let evil = NewEnvironment {
+        name: "x".into(),
+        slug: Slug::parse("staging").expect("slug"),
+        branch: "x".into(),
+    };
+    assert!(matches!(
+        tx.create_environment(&scope, &api, &evil, false).await,
+        Err(StoreError::Conflict("environments_slug_key" | "environments_host_key"))
+    ));
+    let prod_alias = NewEnvironment {
+        name: "p".into(),
+        slug: Slug::parse("staging-production").expect("slug"),
+        branch: "x".into(),
+    };
+    assert!(matches!(
+        tx.create_environment(&scope, &api, &prod_alias, false).await,
+        Err(StoreError::Conflict("environments_host_key"))
+    ));
+    assert_eq!(tx.connection_usage(&scope, &made.id).await.expect("usage"), 2);
+
+    let filter = ProjectFilter {
+        search: Some("STAG".into()),
+        status: None,
+    };
+    let found = tx.list_projects(&scope, &filter, PAGE).await.expect("list");
+    assert_eq!(
+        found.items.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
+        vec![clasher.id.clone()]
+    );
+    let patch = ProjectPatch {
+        status: Some(ProjectStatus::Paused),
+        ..ProjectPatch::default()
+    };
+    tx.update_project(&scope, &api.id, &patch)
+        .await
+        .expect("patch")
+        .expect("exists");
+    let paused = ProjectFilter {
+        search: None,
+        status: Some(ProjectStatus::Paused),
+    };
+    assert_eq!(tx.list_projects(&scope, &paused, PAGE).await.expect("list").total, 1);
+    assert_eq!(
+        tx.list_projects(&foreign, &ProjectFilter::default(), PAGE)
+            .await
+            .expect("list")
+            .total,
+        0
+    );
+
+    assert!(tx.delete_project(&scope, &api.id).await.expect("delete"));
+    assert!(tx.delete_project(&scope, &clasher.id).await.expect("delete"));
+    assert_eq!(tx.connection_usage(&scope, &made.id).await.expect("usage"), 0);
+    assert!(tx.delete_connection(&scope, &made.id).await.expect("delete connection"));
+    B::commit(tx).await.expect("commit");
+}
+
+#[tokio::test]
+async fn sqlite_backend_tells_the_project_story() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("shipyard.db")).await.expect("open");
+    project_story(store).await;
+}
