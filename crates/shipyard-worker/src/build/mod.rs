@@ -319,7 +319,15 @@ impl Worker {
                 },
             );
         }
-        self.run_steps(inputs, &plan, stream, ctx, cache.hit, cancel).await?;
+        let node_modules = manager
+            .filter(|m| m.is_node())
+            .and(cache_in.as_ref())
+            .map(|c| c.display().to_string());
+        let cache_use = steps::CacheUse {
+            hit: cache.hit,
+            node_modules,
+        };
+        self.run_steps(inputs, &plan, stream, ctx, cache_use, cancel).await?;
         self.release(inputs, stream, ws, &commit).await?;
         if let Err(e) = cache.commit() {
             tracing::warn!(error = %e, "the build cache key could not be written");

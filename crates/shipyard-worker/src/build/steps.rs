@@ -28,6 +28,14 @@ pub(super) fn describe(step: &Step, outcome: &StepOutcome, timeout: std::time::D
     }
 }
 
+/// How a build uses its package cache.
+pub(super) struct CacheUse {
+    /// The lockfile and package manager are unchanged since the cache was filled.
+    pub hit: bool,
+    /// Where (inside the sandbox) `node_modules` is kept between builds, for node projects.
+    pub node_modules: Option<String>,
+}
+
 impl Worker {
     pub(super) async fn run_steps(
         &self,
@@ -35,9 +43,10 @@ impl Worker {
         plan: &Plan,
         stream: &str,
         ctx: StepContext,
-        cache_hit: bool,
+        cache: CacheUse,
         cancel: watch::Receiver<bool>,
     ) -> Result<(), Failure> {
+        let cache_hit = cache.hit;
         let deadline = Instant::now() + self.settings.timeout;
         let (tx, mut rx) = mpsc::channel::<OutputLine>(1024);
         let writer = self.logs.writer();
@@ -75,6 +84,21 @@ impl Worker {
                 );
                 async move { run_step(&sandbox, &ctx, &command, &redactor, &tx, &mut cancel, deadline).await }
             };
+            if install
+                && cache_hit
+                && let Some(dir) = &cache.node_modules
+            {
+                let restore = format!(
+                    "test -d {dir}/node_modules && rm -rf node_modules && cp -a {dir}/node_modules node_modules"
+                );
+                if run(&ctx, &restore).await.success() {
+                    self.log(stream, "node_modules restored from the cache; nothing to install")
+                        .await;
+                    continue;
+                }
+                self.log(stream, "no usable node_modules in the cache; installing offline")
+                    .await;
+            }
             let mut outcome = run(if install && cache_hit { &offline } else { &ctx }, &step.command).await;
             if install && cache_hit && matches!(outcome, StepOutcome::Exited(c) if c != 0) {
                 self.log(stream, "the offline install from the cache failed; retrying online")
@@ -93,6 +117,19 @@ impl Worker {
             if !outcome.success() {
                 result = Err(describe(step, &outcome, self.settings.timeout, memory_mb));
                 break;
+            }
+            if install && let Some(dir) = &cache.node_modules {
+                // Swapped in whole, so a build killed mid-copy never leaves a half snapshot.
+                let save = format!(
+                    "test -d node_modules && rm -rf {dir}/node_modules.new && cp -a node_modules {dir}/node_modules.new && rm -rf {dir}/node_modules && mv {dir}/node_modules.new {dir}/node_modules"
+                );
+                if !run(&ctx, &save).await.success() {
+                    self.log(
+                        stream,
+                        "node_modules could not be cached; the next build installs again",
+                    )
+                    .await;
+                }
             }
         }
         drop(tx);
