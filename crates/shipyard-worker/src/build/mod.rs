@@ -327,8 +327,16 @@ impl Worker {
             hit: cache.hit,
             node_modules,
         };
+        let snapshot = cache_use.node_modules.is_some();
         self.run_steps(inputs, &plan, stream, ctx, cache_use, cancel).await?;
-        self.release(inputs, stream, ws, &commit).await?;
+        let release = self.release(inputs, stream, ws, &commit).await?;
+        if snapshot {
+            let mut app = self.settings.data_dir.join("artifacts").join(release.as_str());
+            if !project.build.root_directory.is_empty() {
+                app = app.join(&project.build.root_directory);
+            }
+            steps::snapshot_node_modules(app, cache.dir.clone(), inputs.deployment.id.to_string());
+        }
         if let Err(e) = cache.commit() {
             tracing::warn!(error = %e, "the build cache key could not be written");
         }

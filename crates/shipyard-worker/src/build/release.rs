@@ -9,7 +9,13 @@ use shipyard_store::{Backend, DeploymentUpdate, Deployments, NewRelease, Release
 use std::path::Path;
 
 impl Worker {
-    pub(super) async fn release(&self, inputs: &Inputs, stream: &str, ws: &Path, commit: &str) -> Result<(), Failure> {
+    pub(super) async fn release(
+        &self,
+        inputs: &Inputs,
+        stream: &str,
+        ws: &Path,
+        commit: &str,
+    ) -> Result<ReleaseId, Failure> {
         let Inputs {
             scope,
             deployment: dep,
@@ -122,6 +128,6 @@ impl Worker {
                 tracing::warn!(release = %old, error = %e, "pruned release's artifact could not be removed");
             }
         }
-        Ok(())
+        Ok(release_id)
     }
 }

@@ -36,6 +36,35 @@ pub(super) struct CacheUse {
     pub node_modules: Option<String>,
 }
 
+/// Copies a released app's `node_modules` into the project's cache for the next build. It
+/// runs after the deployment is ready, so it never delays one; the snapshot is swapped in
+/// whole, so a reader sees the old one or the new one, never half of either.
+pub(super) fn snapshot_node_modules(app: std::path::PathBuf, cache: std::path::PathBuf, tag: String) {
+    tokio::spawn(async move {
+        let source = app.join("node_modules");
+        if !source.is_dir() {
+            return;
+        }
+        let staging = cache.join(format!("node_modules.new-{tag}"));
+        let target = cache.join("node_modules");
+        let copied = tokio::process::Command::new("cp")
+            .arg("-a")
+            .arg(&source)
+            .arg(&staging)
+            .status()
+            .await;
+        if copied.is_ok_and(|s| s.success()) {
+            let _ = tokio::fs::remove_dir_all(&target).await;
+            if let Err(e) = tokio::fs::rename(&staging, &target).await {
+                tracing::warn!(error = %e, "node_modules snapshot not swapped in");
+            }
+        } else {
+            tracing::warn!(path = %source.display(), "node_modules could not be copied into the cache");
+        }
+        let _ = tokio::fs::remove_dir_all(&staging).await;
+    });
+}
+
 impl Worker {
     pub(super) async fn run_steps(
         &self,
@@ -117,19 +146,6 @@ impl Worker {
             if !outcome.success() {
                 result = Err(describe(step, &outcome, self.settings.timeout, memory_mb));
                 break;
-            }
-            if install && let Some(dir) = &cache.node_modules {
-                // Swapped in whole, so a build killed mid-copy never leaves a half snapshot.
-                let save = format!(
-                    "test -d node_modules && rm -rf {dir}/node_modules.new && cp -a node_modules {dir}/node_modules.new && rm -rf {dir}/node_modules && mv {dir}/node_modules.new {dir}/node_modules"
-                );
-                if !run(&ctx, &save).await.success() {
-                    self.log(
-                        stream,
-                        "node_modules could not be cached; the next build installs again",
-                    )
-                    .await;
-                }
             }
         }
         drop(tx);
