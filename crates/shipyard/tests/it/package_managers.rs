@@ -191,14 +191,22 @@ async fn an_unchanged_npm_project_installs_from_the_cache_alone() {
     );
 
     // node_modules is copied into the cache just after the deployment is ready.
-    let snapshot = server.data_dir().join("cache").join(&app.project_id).join("files/node_modules");
+    let snapshot = server
+        .data_dir()
+        .join("cache")
+        .join(&app.project_id)
+        .join("files/node_modules");
     for _ in 0..100 {
         if snapshot.join("left-pad").exists() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(snapshot.join("left-pad").exists(), "node_modules snapshot in {}", snapshot.display());
+    assert!(
+        snapshot.join("left-pad").exists(),
+        "node_modules snapshot in {}",
+        snapshot.display()
+    );
     // Send npm through a proxy on a closed loopback port: a second build can only succeed
     // from the cache, without a single request.
     ada.post_ok(
