@@ -33,6 +33,14 @@ impl PageQuery {
     }
 }
 
+/// Parses an optional filter of the query string; `parse` returns None for a bad value,
+/// which is a 400 naming the parameter.
+pub fn filter<T>(name: &str, value: Option<&str>, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, ApiError> {
+    value
+        .map(|v| parse(v).ok_or_else(|| ApiError::bad_request(format!("query parameter `{name}`: `{v}` is not valid"))))
+        .transpose()
+}
+
 /// One page of a list.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

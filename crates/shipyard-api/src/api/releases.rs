@@ -3,9 +3,9 @@
 
 use crate::api::projects::find_project;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
-use crate::paging::{List, PageQuery};
+use crate::paging::{List, PageQuery, filter};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -102,14 +102,9 @@ pub async fn list_releases(
         per_page: query.per_page,
     }
     .page()?;
-    let env = query
-        .environment_id
-        .as_deref()
-        .map(|e| {
-            EnvironmentId::parse(e)
-                .map_err(|_| ApiError::bad_request(format!("query parameter `environmentId`: `{e}` is not valid")))
-        })
-        .transpose()?;
+    let env = filter("environmentId", query.environment_id.as_deref(), |e| {
+        EnvironmentId::parse(e).ok()
+    })?;
     let paged = tx.list_releases(&scope, &project.id, env.as_ref(), page).await?;
     Ok(Json(List::from_page(paged, page, ReleaseView::from)))
 }

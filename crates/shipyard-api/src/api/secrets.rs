@@ -4,7 +4,7 @@
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, JsonBody};
-use crate::paging::{List, PageQuery};
+use crate::paging::{List, PageQuery, filter};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -202,24 +202,12 @@ pub async fn list_secrets(
         per_page: query.per_page,
     }
     .page()?;
-    let bad =
-        |name: &str, value: &str| ApiError::bad_request(format!("query parameter `{name}`: `{value}` is not valid"));
     let filter = SecretFilter {
-        scope: query
-            .scope
-            .as_deref()
-            .map(|s| SecretScope::parse(s).ok_or_else(|| bad("scope", s)))
-            .transpose()?,
-        project_id: query
-            .project_id
-            .as_deref()
-            .map(|p| ProjectId::parse(p).map_err(|_| bad("projectId", p)))
-            .transpose()?,
-        environment_id: query
-            .environment_id
-            .as_deref()
-            .map(|e| EnvironmentId::parse(e).map_err(|_| bad("environmentId", e)))
-            .transpose()?,
+        scope: filter("scope", query.scope.as_deref(), SecretScope::parse)?,
+        project_id: filter("projectId", query.project_id.as_deref(), |p| ProjectId::parse(p).ok())?,
+        environment_id: filter("environmentId", query.environment_id.as_deref(), |e| {
+            EnvironmentId::parse(e).ok()
+        })?,
     };
     let paged = tx.list_secrets(&scope, &filter, page).await?;
     Ok(Json(List::from_page(paged, page, SecretView::from)))

@@ -3,9 +3,9 @@
 use super::{DeploymentView, deployment_view, find_deployment};
 use crate::api::projects::find_project;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
-use crate::paging::{List, PageQuery};
+use crate::paging::{List, PageQuery, filter};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -49,19 +49,11 @@ pub async fn list_deployments(
         per_page: query.per_page,
     }
     .page()?;
-    let bad =
-        |name: &str, value: &str| ApiError::bad_request(format!("query parameter `{name}`: `{value}` is not valid"));
     let filter = DeploymentFilter {
-        environment_id: query
-            .environment_id
-            .as_deref()
-            .map(|e| EnvironmentId::parse(e).map_err(|_| bad("environmentId", e)))
-            .transpose()?,
-        status: query
-            .status
-            .as_deref()
-            .map(|s| DeploymentStatus::parse(s).ok_or_else(|| bad("status", s)))
-            .transpose()?,
+        environment_id: filter("environmentId", query.environment_id.as_deref(), |e| {
+            EnvironmentId::parse(e).ok()
+        })?,
+        status: filter("status", query.status.as_deref(), DeploymentStatus::parse)?,
     };
     let paged = tx.list_deployments(&scope, &project.id, &filter, page).await?;
     let mut items = Vec::with_capacity(paged.items.len());

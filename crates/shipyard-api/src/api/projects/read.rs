@@ -2,9 +2,9 @@
 
 use super::{ProjectView, find_project, project_view};
 use crate::auth::{Auth, require_write};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
-use crate::paging::{List, PageQuery};
+use crate::paging::{List, PageQuery, filter};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -47,14 +47,7 @@ pub async fn list_projects(
         per_page: query.per_page,
     }
     .page()?;
-    let status = match query.status.as_deref() {
-        Some(s) => Some(ProjectStatus::parse(s).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "query parameter `status`: `{s}` is not one of active, paused, archived"
-            ))
-        })?),
-        None => None,
-    };
+    let status = filter("status", query.status.as_deref(), ProjectStatus::parse)?;
     let search = query.search.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let paged = tx
         .list_projects(&scope, &ProjectFilter { search, status }, page)
