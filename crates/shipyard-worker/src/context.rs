@@ -85,6 +85,14 @@ impl Worker {
         if n > 0 {
             tracing::warn!(builds = n, "builds interrupted by the restart were marked failed");
         }
+        // Their workspaces and limit groups are leftovers now.
+        let builds = self.settings.work_root.join("builds");
+        for entry in std::fs::read_dir(&builds).into_iter().flatten().flatten() {
+            if let Err(e) = std::fs::remove_dir_all(entry.path()) {
+                tracing::warn!(path = %entry.path().display(), error = %e, "stale build workspace not removed");
+            }
+        }
+        self.sandbox.remove_stale_groups();
         Ok(n)
     }
 

@@ -48,6 +48,21 @@ impl Limiter {
         }
     }
 
+    /// Removes empty per-build groups a previous run of the server left behind (a build that
+    /// was running when it stopped); groups with processes in them are left alone.
+    pub fn remove_stale_groups(&self) {
+        let Limiter::CgroupV1 { memory, pids } = self else {
+            return;
+        };
+        for root in [memory, pids] {
+            for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
+                if entry.path().is_dir() {
+                    let _ = std::fs::remove_dir(entry.path());
+                }
+            }
+        }
+    }
+
     /// One phrase for the start-up line.
     pub fn describe(&self, limits: Limits) -> String {
         match self {

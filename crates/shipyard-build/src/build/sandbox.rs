@@ -173,6 +173,11 @@ impl Sandbox {
         }
     }
 
+    /// Removes what builds of a previous run of the server left in the limit groups.
+    pub fn remove_stale_groups(&self) {
+        self.limiter.remove_stale_groups();
+    }
+
     /// Makes the limit groups of one run.
     pub fn limit_group(&self, name: &str) -> std::io::Result<Option<LimitGroup>> {
         self.limiter.prepare(name, self.limits, self.uid())

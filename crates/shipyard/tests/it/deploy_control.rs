@@ -254,7 +254,13 @@ async fn a_restart_fails_the_running_build_and_keeps_the_queued_one() {
 
     assert!(server.terminate().success());
     let dir = std::mem::replace(&mut server.dir, tempfile::tempdir().expect("tempdir"));
+    let workspace = dir.path().join("data/builds").join(&running);
+    assert!(workspace.exists(), "the interrupted build left its workspace");
     let restarted = TestServer::start_in(dir, &[]);
+    assert!(
+        !restarted.data_dir().join("builds").join(&running).exists(),
+        "the restart cleared it"
+    );
     let token = restarted.client().with_token(ada.token_value());
     let interrupted = token
         .get(&format!("/tenants/{}/deployments/{running}", ada.tenant_id))
