@@ -25,6 +25,8 @@ pub struct ApiSettings {
     pub allow_local_repos: bool,
     /// The data directory, which `file://` connections may not point into.
     pub data_dir: PathBuf,
+    /// Where build workspaces and package caches live.
+    pub work_root: PathBuf,
 }
 
 /// Shared state of the API.

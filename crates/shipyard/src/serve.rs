@@ -77,6 +77,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         public_port: Some(addr.port()).filter(|p| *p != 80),
         allow_local_repos: settings.allow_local_repos,
         data_dir: data_dir.root().to_owned(),
+        work_root: work_root.clone(),
     };
     let api = api_router(AppState::new(
         store.clone(),

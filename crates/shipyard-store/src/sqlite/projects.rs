@@ -8,7 +8,7 @@ use crate::scope::TenantScope;
 use crate::traits::{Environments, Projects};
 use crate::{Result, StoreError};
 use chrono::Utc;
-use shipyard_core::ProjectId;
+use shipyard_core::{DeploymentId, ProjectId, ReleaseId};
 
 macro_rules! project_columns {
     () => {
@@ -133,6 +133,31 @@ impl Projects for Tx {
         .await
         .map_err(StoreError::from_write)?;
         self.project(scope, id).await
+    }
+
+    async fn project_leftovers(
+        &mut self,
+        scope: &TenantScope,
+        id: &ProjectId,
+    ) -> Result<(Vec<ReleaseId>, Vec<DeploymentId>)> {
+        let releases: Vec<(String,)> = sqlx::query_as("SELECT id FROM releases WHERE tenant_id = ? AND project_id = ?")
+            .bind(scope.tenant_id().as_str().to_owned())
+            .bind(id.as_str().to_owned())
+            .fetch_all(&mut *self.0)
+            .await?;
+        let deployments: Vec<(String,)> =
+            sqlx::query_as("SELECT id FROM deployments WHERE tenant_id = ? AND project_id = ?")
+                .bind(scope.tenant_id().as_str().to_owned())
+                .bind(id.as_str().to_owned())
+                .fetch_all(&mut *self.0)
+                .await?;
+        Ok((
+            releases.into_iter().map(|(r,)| ReleaseId::from_trusted(r)).collect(),
+            deployments
+                .into_iter()
+                .map(|(d,)| DeploymentId::from_trusted(d))
+                .collect(),
+        ))
     }
 
     async fn delete_project(&mut self, scope: &TenantScope, id: &ProjectId) -> Result<bool> {

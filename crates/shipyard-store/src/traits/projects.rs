@@ -7,7 +7,7 @@ use crate::model::{
     ProjectPatch,
 };
 use crate::scope::TenantScope;
-use shipyard_core::{ConnectionId, EnvironmentId, ProjectId};
+use shipyard_core::{ConnectionId, DeploymentId, EnvironmentId, ProjectId, ReleaseId};
 use std::future::Future;
 
 /// Repository connections.
@@ -62,6 +62,13 @@ pub trait Projects {
         id: &ProjectId,
         patch: &ProjectPatch,
     ) -> impl Future<Output = Result<Option<Project>>> + Send;
+    /// What a project leaves outside the database: its releases (artifacts) and deployments
+    /// (log streams), to be removed with it.
+    fn project_leftovers(
+        &mut self,
+        scope: &TenantScope,
+        id: &ProjectId,
+    ) -> impl Future<Output = Result<(Vec<ReleaseId>, Vec<DeploymentId>)>> + Send;
     /// Deletes a project with its environments; false when there is none.
     fn delete_project(&mut self, scope: &TenantScope, id: &ProjectId) -> impl Future<Output = Result<bool>> + Send;
 }

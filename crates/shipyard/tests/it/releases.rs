@@ -88,3 +88,46 @@ async fn releases_are_listed_and_old_artifacts_pruned() {
         400,
     );
 }
+
+#[tokio::test]
+async fn deleting_a_project_removes_its_artifacts_logs_and_cache() {
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let app = ada
+        .deployable(
+            &server,
+            "gone",
+            "static",
+            &[("index.html", "x")],
+            json!({ "build": { "buildCommand": "mkdir -p dist && echo ok > dist/index.html", "outputDirectory": "dist" } }),
+        )
+        .await;
+    let done = ada
+        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 60)
+        .await;
+    assert_eq!(done["status"], "ready", "{done}");
+    let artifact = server
+        .data_dir()
+        .join("artifacts")
+        .join(done["releaseId"].as_str().expect("release"));
+    let cache = server.data_dir().join("cache").join(&app.project_id);
+    assert!(
+        artifact.exists() && cache.exists(),
+        "positive control: the deploy left files"
+    );
+    assert!(!ada.log_lines(done["id"].as_str().expect("id")).await.is_empty());
+
+    let path = format!("/tenants/{}/projects/{}", ada.tenant_id, app.project_id);
+    assert_eq!(ada.token.delete(&path).await.expect("request").status, 204);
+    assert!(!artifact.exists(), "artifact removed");
+    assert!(!cache.exists(), "package cache removed");
+    let logs = ada
+        .token
+        .get(&format!(
+            "/tenants/{}/deployments/{}/logs",
+            ada.tenant_id,
+            done["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_error(&logs.expect("request"), 404);
+}

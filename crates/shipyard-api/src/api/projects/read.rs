@@ -95,7 +95,29 @@ pub async fn delete_project(
     let scope = auth.tenant(&mut tx, &tenant_id).await?;
     let project = find_project(&mut tx, &scope, &project_id).await?;
     require_write(&scope, Role::Member)?;
+    let (releases, deployments) = tx.project_leftovers(&scope, &project.id).await?;
     tx.delete_project(&scope, &project.id).await?;
     SqliteStore::commit(tx).await?;
+    // The rows are gone; files and log streams follow. A leftover only costs disk, so a
+    // failure is logged rather than undoing the delete.
+    let artifacts = state.settings.data_dir.join("artifacts");
+    for release in &releases {
+        if let Err(e) = std::fs::remove_dir_all(artifacts.join(release.as_str()))
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(%release, error = %e, "artifact of a deleted project not removed");
+        }
+    }
+    for deployment in &deployments {
+        if let Err(e) = state
+            .logs
+            .delete_stream(&crate::api::deployments::logs::build_stream(deployment))
+            .await
+        {
+            tracing::warn!(%deployment, error = %e, "build log of a deleted project not removed");
+        }
+    }
+    let cache = state.settings.work_root.join("cache").join(project.id.as_str());
+    let _ = std::fs::remove_dir_all(cache);
     Ok(StatusCode::NO_CONTENT)
 }
