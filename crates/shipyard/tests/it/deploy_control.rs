@@ -404,3 +404,34 @@ async fn a_data_directory_behind_a_private_parent_still_builds() {
         "ok\n"
     );
 }
+
+#[tokio::test]
+async fn insecure_mode_builds_unconfined_and_says_so_loudly() {
+    let server = TestServer::start(&["--insecure-no-sandbox"]);
+    assert!(
+        server.stdout().contains("INSECURE: builds run unconfined"),
+        "{}",
+        server.stdout()
+    );
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let app = ada
+        .deployable(
+            &server,
+            "bare",
+            "static",
+            &[("index.html", "x")],
+            static_build("mkdir -p dist && echo ok > dist/index.html"),
+        )
+        .await;
+    let done = ada
+        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 60)
+        .await;
+    assert_eq!(done["status"], "ready", "{done}");
+    let lines = ada.log_lines(done["id"].as_str().expect("id")).await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["line"].as_str().is_some_and(|t| t.contains("INSECURE"))),
+        "every build log says so"
+    );
+}
