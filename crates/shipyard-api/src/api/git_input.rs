@@ -30,12 +30,10 @@ pub fn branch(field: &str, raw: &str) -> ApiResult<String> {
 
 /// The credential of a stored connection, unsealed for one git command.
 pub fn open_auth(state: &AppState, conn: &Connection) -> ApiResult<GitAuth> {
-    let secret = open_connection_credential(&state.secret_box, conn)?;
-    Ok(match (secret, conn.auth_kind.as_str()) {
-        (None, _) => GitAuth::None,
-        (Some(key), "ssh-key") => GitAuth::SshKey(key),
-        (Some(token), _) => GitAuth::Token(token),
-    })
+    Ok(GitAuth::from_stored(
+        &conn.auth_kind,
+        open_connection_credential(&state.secret_box, conn)?,
+    ))
 }
 
 /// A git failure as the user should see it: what git said (never a credential) as a 422.

@@ -32,6 +32,16 @@ impl fmt::Debug for GitAuth {
 }
 
 impl GitAuth {
+    /// The credential of a stored connection: its kind (`none`, `token`, `ssh-key`) and
+    /// its unsealed secret.
+    pub fn from_stored(kind: &str, secret: Option<String>) -> Self {
+        match (secret, kind) {
+            (None, _) => GitAuth::None,
+            (Some(key), "ssh-key") => GitAuth::SshKey(key),
+            (Some(token), _) => GitAuth::Token(token),
+        }
+    }
+
     /// The name of the kind, as the API shows it.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -2,10 +2,10 @@
 //! log; a failure ends in one sentence naming the step, the command and its exit code or
 //! reason.
 
-use crate::cache::BuildCache;
 mod release;
 mod steps;
 
+use crate::cache::BuildCache;
 use crate::context::Worker;
 use shipyard_build::ArtifactStore;
 use shipyard_build::build::{Plan, Step, StepContext, check_node_version, toolchain};
@@ -114,14 +114,8 @@ impl Worker {
         )
         .await?;
         let redactor = redactor(&mut tx, &scope, &self.secret_box).await?;
-        let git_auth = match (
-            open_connection_credential(&self.secret_box, &conn)?,
-            conn.auth_kind.as_str(),
-        ) {
-            (None, _) => shipyard_build::GitAuth::None,
-            (Some(key), "ssh-key") => shipyard_build::GitAuth::SshKey(key),
-            (Some(token), _) => shipyard_build::GitAuth::Token(token),
-        };
+        let git_auth =
+            shipyard_build::GitAuth::from_stored(&conn.auth_kind, open_connection_credential(&self.secret_box, &conn)?);
         Ok(Inputs {
             scope,
             deployment,
