@@ -92,27 +92,28 @@ impl Git {
         Ok(String::from_utf8_lossy(&out).trim().to_owned())
     }
 
-    /// Writes the tree of `commit` into `dest` (which must exist).
+    /// Writes the tree of `commit` into `dest` (which must exist), streaming `git archive`
+    /// into `tar` so a large repository never sits in memory.
     pub async fn export(&self, mirror: &Path, commit: &str, dest: &Path) -> Result<(), GitError> {
-        let archive = self.local(mirror, &["archive", "--format=tar", commit]).await?;
-        let mut tar = tokio::process::Command::new("tar")
-            .arg("-x")
-            .arg("-C")
+        let out = tokio::process::Command::new("bash")
+            .arg("-c")
+            .arg("set -o pipefail; git -C \"$1\" archive --format=tar \"$2\" | tar -x -C \"$3\"")
+            .arg("export")
+            .arg(mirror)
+            .arg(commit)
             .arg(dest)
-            .stdin(std::process::Stdio::piped())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("LC_ALL", "C")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true)
-            .spawn()?;
-        let mut stdin = tar
-            .stdin
-            .take()
-            .ok_or_else(|| std::io::Error::other("tar has no stdin"))?;
-        tokio::io::AsyncWriteExt::write_all(&mut stdin, &archive).await?;
-        drop(stdin);
-        let out = tar.wait_with_output().await?;
+            .output()
+            .await?;
         if !out.status.success() {
             return Err(GitError::Remote(format!(
-                "tar: {}",
+                "export failed: {}",
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
