@@ -167,5 +167,7 @@ impl Worker {
             }
         }
         running.shutdown().await;
+        // Lines the ended builds printed are still queued; keep them for their logs.
+        self.logs.writer().flush().await;
     }
 }
