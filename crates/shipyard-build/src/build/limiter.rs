@@ -15,11 +15,11 @@ pub struct Limits {
 /// How limits are enforced on this host.
 #[derive(Debug, Clone)]
 pub enum Limiter {
-    /// cgroup v1 `memory` and `pids` controllers, under a `shipyard` group of each.
+    /// cgroup v1 `memory` and `pids` controllers, under `shipyard/<instance>` of each.
     CgroupV1 {
-        /// `/sys/fs/cgroup/memory/shipyard`
+        /// `/sys/fs/cgroup/memory/shipyard/<instance>`
         memory: PathBuf,
-        /// `/sys/fs/cgroup/pids/shipyard`
+        /// `/sys/fs/cgroup/pids/shipyard/<instance>`
         pids: PathBuf,
     },
     /// Nothing is enforced.
@@ -33,10 +33,12 @@ pub struct LimitGroup {
 }
 
 impl Limiter {
-    /// Picks what the host offers: cgroup v1 when its controllers are writable.
-    pub fn detect(root: &Path) -> Self {
-        let memory = root.join("memory/shipyard");
-        let pids = root.join("pids/shipyard");
+    /// Picks what the host offers: cgroup v1 when its controllers are writable. `instance`
+    /// keeps the groups of one server (one data directory) apart from other servers' on the
+    /// same host, so cleaning up after a restart never touches someone else's build.
+    pub fn detect(root: &Path, instance: &str) -> Self {
+        let memory = root.join("memory/shipyard").join(instance);
+        let pids = root.join("pids/shipyard").join(instance);
         if std::fs::create_dir_all(&memory).is_ok()
             && std::fs::create_dir_all(&pids).is_ok()
             && memory.join("cgroup.procs").exists()

@@ -115,7 +115,12 @@ impl Sandbox {
     /// Sets up confinement, hiding `hidden` (the data directory) from builds. Without
     /// bubblewrap this fails unless `insecure` allows unconfined builds.
     pub fn detect(hidden: &[PathBuf], insecure: bool, limits: Limits) -> Result<Self, SandboxError> {
-        let limiter = Limiter::detect(Path::new("/sys/fs/cgroup"));
+        let instance = hidden.first().map_or(0u64, |path| {
+            path.to_string_lossy()
+                .bytes()
+                .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+        });
+        let limiter = Limiter::detect(Path::new("/sys/fs/cgroup"), &format!("{instance:016x}"));
         let unconfined = || Sandbox {
             isolation: Isolation::None,
             limiter: limiter.clone(),

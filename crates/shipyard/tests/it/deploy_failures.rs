@@ -134,12 +134,18 @@ async fn a_build_past_its_time_limit_is_stopped() {
     );
 }
 
-/// Processes left in the build's own cgroups (its whole tree was placed there before exec).
+/// Processes left in the build's own cgroups (its whole tree was placed there before exec;
+/// groups live under `shipyard/<server instance>/<deployment>`).
 fn build_processes(deployment: &str) -> usize {
     ["memory", "pids"]
         .iter()
-        .map(|ctl| format!("/sys/fs/cgroup/{ctl}/shipyard/{deployment}/cgroup.procs"))
-        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .flat_map(|ctl| {
+            std::fs::read_dir(format!("/sys/fs/cgroup/{ctl}/shipyard"))
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .filter_map(|instance| std::fs::read_to_string(instance.path().join(deployment).join("cgroup.procs")).ok())
         .map(|procs| procs.lines().filter(|l| !l.trim().is_empty()).count())
         .sum()
 }
