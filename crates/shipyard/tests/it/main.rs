@@ -17,6 +17,7 @@ mod members;
 mod openapi;
 mod operations;
 mod package_managers;
+mod project_validation;
 mod projects;
 mod releases;
 mod secrets;
