@@ -1,13 +1,10 @@
 //! Who may deploy and how much, what a restart does, builds racing on one environment,
 //! retries, secrets in builds, and the sandbox's walls.
 
+use crate::support::deploy::static_build;
 use crate::support::git::commit;
 use crate::support::{TestServer, assert_error};
-use serde_json::{Value, json};
-
-fn static_build(command: &str) -> Value {
-    json!({ "build": { "buildCommand": command, "outputDirectory": "dist" } })
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn quota_suspension_and_paused_projects_stop_deploys() {

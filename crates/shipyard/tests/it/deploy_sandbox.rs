@@ -2,11 +2,8 @@
 //! invisible, a data directory behind a private parent still builds, and insecure mode says so.
 
 use crate::support::TestServer;
-use serde_json::{Value, json};
-
-fn static_build(command: &str) -> Value {
-    json!({ "build": { "buildCommand": command, "outputDirectory": "dist" } })
-}
+use crate::support::deploy::static_build;
+use serde_json::json;
 
 #[tokio::test]
 async fn builds_get_secrets_redacted_and_cannot_see_the_platform() {

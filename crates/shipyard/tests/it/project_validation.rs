@@ -1,27 +1,16 @@
 //! Project creation refuses every wrong field with its name, and writes nothing when it does.
 
-use crate::support::git::{make_repo, vite_react_files};
-use crate::support::{Tenant, TestServer, assert_error};
+use crate::support::git::vite_react_files;
+use crate::support::{TestServer, assert_error};
 use serde_json::{Value, json};
-
-async fn connect(server: &TestServer, t: &Tenant, name: &str, files: &[(&str, &str)]) -> String {
-    let url = make_repo(&server.dir.path().join(name), files);
-    let conn = t
-        .post_ok(
-            &format!("/tenants/{}/repository-connections", t.tenant_id),
-            &json!({ "provider": "git", "url": url }),
-        )
-        .await;
-    conn["id"].as_str().expect("id").to_owned()
-}
 
 #[tokio::test]
 async fn every_wrong_field_is_named() {
     let server = TestServer::start(&["--allow-signup"]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let bob = server.tenant("bob@example.com", "Bobco").await;
-    let conn = connect(&server, &ada, "web", &vite_react_files()).await;
-    let bobs_conn = connect(&server, &bob, "bobweb", &vite_react_files()).await;
+    let conn = ada.connect_repo(&server, "web", &vite_react_files()).await;
+    let bobs_conn = bob.connect_repo(&server, "bobweb", &vite_react_files()).await;
     let path = format!("/tenants/{}/projects", ada.tenant_id);
     let base = json!({ "name": "Web", "type": "react", "repositoryConnectionId": conn });
     let with = |patch: Value| {

@@ -2,19 +2,8 @@
 //! explicit configuration wins, and every field a user can get wrong answers clearly.
 
 use crate::support::git::{branch_with, make_repo, vite_react_files};
-use crate::support::{Tenant, TestServer, assert_error};
+use crate::support::{TestServer, assert_error};
 use serde_json::{Value, json};
-
-async fn connect(server: &TestServer, t: &Tenant, name: &str, files: &[(&str, &str)]) -> String {
-    let url = make_repo(&server.dir.path().join(name), files);
-    let conn = t
-        .post_ok(
-            &format!("/tenants/{}/repository-connections", t.tenant_id),
-            &json!({ "provider": "git", "url": url }),
-        )
-        .await;
-    conn["id"].as_str().expect("id").to_owned()
-}
 
 const EXPRESS: &[(&str, &str)] = &[
     (
@@ -29,7 +18,7 @@ const EXPRESS: &[(&str, &str)] = &[
 async fn name_type_and_repository_alone_give_a_deployable_configuration() {
     let server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let conn = connect(&server, &ada, "web", &vite_react_files()).await;
+    let conn = ada.connect_repo(&server, "web", &vite_react_files()).await;
     let project = ada
         .post_ok(
             &format!("/tenants/{}/projects", ada.tenant_id),
@@ -81,7 +70,7 @@ async fn name_type_and_repository_alone_give_a_deployable_configuration() {
 async fn explicit_configuration_wins_over_detection() {
     let server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let conn = connect(&server, &ada, "api", EXPRESS).await;
+    let conn = ada.connect_repo(&server, "api", EXPRESS).await;
     let project = ada
         .post_ok(
             &format!("/tenants/{}/projects", ada.tenant_id),
@@ -210,7 +199,7 @@ async fn detect_reads_branches_and_root_directories() {
 async fn projects_are_listed_filtered_updated_and_deleted() {
     let server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let conn = connect(&server, &ada, "web", &vite_react_files()).await;
+    let conn = ada.connect_repo(&server, "web", &vite_react_files()).await;
     let path = format!("/tenants/{}/projects", ada.tenant_id);
     let mut ids = Vec::new();
     for name in ["Marketing Site", "Docs", "Shop Front"] {

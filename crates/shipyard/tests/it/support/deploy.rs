@@ -7,6 +7,11 @@ use serde_json::{Value, json};
 use shipyard_client::Client;
 use std::time::{Duration, Instant};
 
+/// Config for a static project whose build runs `command` and serves `dist/`.
+pub fn static_build(command: &str) -> Value {
+    json!({ "build": { "buildCommand": command, "outputDirectory": "dist" } })
+}
+
 /// A project ready to deploy.
 pub struct Deployable {
     /// `prj_…`
@@ -18,6 +23,18 @@ pub struct Deployable {
 }
 
 impl Tenant {
+    /// Makes a repository with `files` and connects it; returns the connection id.
+    pub async fn connect_repo(&self, server: &TestServer, name: &str, files: &[(&str, &str)]) -> String {
+        let url = make_repo(&server.dir.path().join(name), files);
+        let conn = self
+            .post_ok(
+                &format!("/tenants/{}/repository-connections", self.tenant_id),
+                &json!({ "provider": "git", "url": url }),
+            )
+            .await;
+        conn["id"].as_str().expect("id").to_owned()
+    }
+
     /// Makes a repository with `files`, connects it and creates a project of `kind` from it.
     pub async fn deployable(
         &self,
