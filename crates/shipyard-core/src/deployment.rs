@@ -52,6 +52,24 @@ impl DeploymentStatus {
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Ready | Self::Failed | Self::Canceled)
     }
+
+    /// The statuses a deployment may move to `self` from (CONTRACT.md, "Deployment state
+    /// machine"). `ready → failed` is not here: only the go-live watch may take it, once.
+    pub fn sources(self) -> &'static [Self] {
+        match self {
+            // Only a build interrupted by a restart goes back to the queue.
+            Self::Queued => &[Self::Building, Self::Deploying],
+            Self::Building => &[Self::Queued],
+            Self::Deploying => &[Self::Building],
+            Self::Ready => &[Self::Deploying],
+            Self::Failed | Self::Canceled => &[Self::Queued, Self::Building, Self::Deploying],
+        }
+    }
+
+    /// Whether a deployment in `self` may move to `next`.
+    pub fn may_become(self, next: Self) -> bool {
+        next.sources().contains(&self)
+    }
 }
 
 /// What started a deployment.
@@ -109,5 +127,19 @@ mod tests {
         }
         assert!(DeploymentStatus::Ready.is_terminal() && !DeploymentStatus::Deploying.is_terminal());
         assert_eq!(DeploymentStatus::parse("canceled"), Some(DeploymentStatus::Canceled));
+    }
+
+    #[test]
+    fn ended_deployments_never_change() {
+        use DeploymentStatus::*;
+        let all = [Queued, Building, Deploying, Ready, Failed, Canceled];
+        for from in [Ready, Failed, Canceled] {
+            assert!(
+                all.iter().all(|to| !from.may_become(*to)),
+                "{from:?} must stay as it is"
+            );
+        }
+        assert!(Queued.may_become(Canceled) && Deploying.may_become(Canceled));
+        assert!(Building.may_become(Queued) && !Queued.may_become(Ready));
     }
 }

@@ -15,6 +15,10 @@ pub enum StoreError {
     /// Migrations failed to apply at start.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A sealed value (a secret version, a credential) did not open with this install's key;
+    /// names which one, never its value.
+    #[error("{0} could not be decrypted")]
+    Undecryptable(String),
     /// A row held a value this version of Shipyard cannot read.
     #[error("corrupt row: {0}")]
     Corrupt(String),

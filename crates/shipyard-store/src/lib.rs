@@ -19,7 +19,8 @@ pub use model::{
     Paged, Project, ProjectFilter, ProjectPatch, Tenant, TenantPatch, User,
 };
 pub use model::{
-    ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, NewDeployment, NewRelease, Release,
+    ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, NewDeployment,
+    NewRelease, Release, Transition,
 };
 pub use model::{NewSecret, ResolvedSecret, SealedSecretValue, Secret, SecretFilter};
 pub use scope::{AdminScope, TenantScope};

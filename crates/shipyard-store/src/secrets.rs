@@ -17,7 +17,15 @@ pub fn secret_aad(tenant: &TenantId, scope: SecretScope, target: &str, name: &st
 fn open(secret_box: &SecretBox, tenant: &TenantId, v: &SealedSecretValue) -> Result<String> {
     let plain = secret_box
         .open(&v.sealed, &secret_aad(tenant, v.scope, &v.target, v.name.as_str()))
-        .map_err(|e| StoreError::Corrupt(format!("secret {} v{}: {e}", v.secret_id, v.version)))?;
+        .map_err(|_| {
+            StoreError::Undecryptable(format!(
+                "secret {} (v{}, {} scope, {})",
+                v.name,
+                v.version,
+                v.scope.as_str(),
+                v.secret_id
+            ))
+        })?;
     String::from_utf8(plain).map_err(|e| StoreError::Corrupt(format!("secret {}: {e}", v.secret_id)))
 }
 
@@ -78,7 +86,7 @@ pub fn open_connection_credential(secret_box: &SecretBox, conn: &Connection) -> 
     };
     let plain = secret_box
         .open(sealed, &credential_aad(&conn.tenant_id, &conn.id, &conn.auth_kind))
-        .map_err(|e| StoreError::Corrupt(format!("connection {}: {e}", conn.id)))?;
+        .map_err(|_| StoreError::Undecryptable(format!("the credential of repository connection {}", conn.id)))?;
     String::from_utf8(plain)
         .map(Some)
         .map_err(|e| StoreError::Corrupt(format!("connection {}: {e}", conn.id)))

@@ -6,7 +6,7 @@ use shipyard_build::Repositories;
 use shipyard_build::build::Sandbox;
 use shipyard_core::SecretBox;
 use shipyard_store::logs::LogStore;
-use shipyard_store::{Backend, ClaimedJob, Jobs, SqliteStore};
+use shipyard_store::{Backend, ClaimedJob, InterruptedJob, Jobs, SqliteStore};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -74,16 +74,19 @@ impl Worker {
         }
     }
 
-    /// Fails the builds a previous run of the server left running. The data directory is
-    /// locked to one server, so no other worker can hold them.
-    pub async fn recover(&self) -> shipyard_store::Result<u64> {
+    /// Takes back the builds a previous run of the server left running: each is queued again
+    /// once, then fails. The data directory is locked to one server, so no other worker can
+    /// hold them.
+    pub async fn recover(&self) -> shipyard_store::Result<usize> {
         let mut tx = self.store.write().await?;
-        let n = tx
-            .interrupt_jobs(None, "interrupted by a platform restart; retry the deployment")
-            .await?;
+        let taken = tx.interrupt_jobs(None, "interrupted by a platform restart").await?;
         SqliteStore::commit(tx).await?;
-        if n > 0 {
-            tracing::warn!(builds = n, "builds interrupted by the restart were marked failed");
+        self.announce(&taken, "restarted after a platform restart").await;
+        if !taken.is_empty() {
+            tracing::warn!(
+                builds = taken.len(),
+                "builds interrupted by the restart were queued again or failed"
+            );
         }
         // Their workspaces and limit groups are leftovers now.
         let builds = self.settings.work_root.join("builds");
@@ -93,36 +96,58 @@ impl Worker {
             }
         }
         self.sandbox.remove_stale_groups();
-        Ok(n)
+        Ok(taken.len())
     }
 
-    /// Fails jobs whose holder stopped renewing its lease (a hung or vanished worker).
+    /// Says in each taken build's log what happened to it.
+    async fn announce(&self, taken: &[InterruptedJob], requeued_because: &str) {
+        for job in taken {
+            let stream = format!("build:{}", job.deployment_id);
+            let line = if job.requeued {
+                format!("{requeued_because}; queued again as attempt 2")
+            } else {
+                "interrupted a second time; the deployment failed".to_owned()
+            };
+            self.log(&stream, line).await;
+        }
+        if !taken.is_empty() {
+            self.logs.writer().flush().await;
+            self.logs.notify();
+            self.wake.notify_one();
+        }
+    }
+
+    /// Takes back jobs whose holder stopped renewing its lease (a hung or vanished worker).
     async fn sweep_expired(&self) {
         let swept = async {
             let mut tx = self.store.write().await?;
-            let n = tx
+            let taken = tx
                 .interrupt_jobs(
                     Some(Utc::now()),
-                    "the build stopped responding (its worker's lease expired); retry the deployment",
+                    "the build stopped responding (its worker's lease expired)",
                 )
                 .await?;
             SqliteStore::commit(tx).await?;
-            Ok::<_, shipyard_store::StoreError>(n)
+            Ok::<_, shipyard_store::StoreError>(taken)
         };
         match swept.await {
-            Ok(0) => {}
-            Ok(n) => {
-                tracing::warn!(builds = n, "builds with expired leases were failed");
-                self.logs.notify();
+            Ok(taken) if taken.is_empty() => {}
+            Ok(taken) => {
+                tracing::warn!(builds = taken.len(), "builds with expired leases were taken back");
+                self.announce(&taken, "restarted after its worker stopped responding")
+                    .await;
             }
             Err(e) => tracing::error!(error = %e, "sweeping expired leases failed"),
         }
     }
 
     async fn claim(&self) -> Option<ClaimedJob> {
+        // A token per claim, so a worker that lost a job can never renew or finish the next
+        // claim of it, even its own.
+        let lease = format!("{}:{}", self.owner, uuid::Uuid::now_v7().simple());
         let attempt = async {
             let mut tx = self.store.write().await?;
-            let job = tx.claim_job(&self.owner, Utc::now() + LEASE).await?;
+            let job = tx.claim_job(&lease, Utc::now() + LEASE).await?;
             SqliteStore::commit(tx).await?;
             Ok::<_, shipyard_store::StoreError>(job)
         };

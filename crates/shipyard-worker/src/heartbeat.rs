@@ -9,14 +9,19 @@ use tokio::sync::watch;
 impl Worker {
     /// Renews the lease of `job` until dropped; `cancel` turns true when a user cancels or the
     /// lease is lost.
-    pub(crate) fn heartbeat(&self, job: i64, cancel: watch::Sender<bool>) -> tokio::task::JoinHandle<()> {
+    pub(crate) fn heartbeat(
+        &self,
+        job: i64,
+        lease: String,
+        cancel: watch::Sender<bool>,
+    ) -> tokio::task::JoinHandle<()> {
         let worker = self.clone();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(HEARTBEAT).await;
                 let renewed = async {
                     let mut tx = worker.store.write().await?;
-                    let state = tx.renew_lease(job, &worker.owner, Utc::now() + LEASE).await?;
+                    let state = tx.renew_lease(job, &lease, Utc::now() + LEASE).await?;
                     SqliteStore::commit(tx).await?;
                     Ok::<_, shipyard_store::StoreError>(state)
                 };

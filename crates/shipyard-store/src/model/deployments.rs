@@ -36,6 +36,8 @@ pub struct Deployment {
     pub release_id: Option<ReleaseId>,
     /// The deployment it retries.
     pub retry_of: Option<DeploymentId>,
+    /// Which run of its build this is: 1, or 2 after a restart interrupted the first.
+    pub attempt: i64,
     /// When it was asked for.
     pub created_at: DateTime<Utc>,
     /// When a worker started it.
@@ -67,11 +69,15 @@ pub struct NewDeployment {
     pub retry_of: Option<DeploymentId>,
 }
 
-/// A change of a deployment's state, with the fields that change with it.
+/// A change of a deployment's state, with the fields that change with it. The store applies
+/// it only when the status may change so (`DeploymentStatus::sources`), and, for a worker's
+/// write, only while the deployment is still on the attempt the worker runs.
 #[derive(Debug, Clone, Default)]
 pub struct DeploymentUpdate {
-    /// New status.
+    /// New status; None changes fields only, and only while the deployment has not ended.
     pub status: Option<DeploymentStatus>,
+    /// The attempt the writer runs; a write for an attempt that was superseded loses.
+    pub attempt: Option<i64>,
     /// The commit resolved.
     pub commit_sha: Option<String>,
     /// Its subject line.
@@ -80,6 +86,38 @@ pub struct DeploymentUpdate {
     pub error: Option<String>,
     /// The release made.
     pub release_id: Option<ReleaseId>,
+}
+
+/// What a guarded update did.
+#[derive(Debug, Clone)]
+pub enum Transition {
+    /// The update was applied; the deployment as it now is.
+    Applied(Deployment),
+    /// It lost to another change (a cancel, a sweep, an earlier end); the deployment as it is.
+    Lost(Deployment),
+}
+
+impl Transition {
+    /// Whether the update was applied.
+    pub fn applied(&self) -> bool {
+        matches!(self, Transition::Applied(_))
+    }
+
+    /// The deployment as it now is.
+    pub fn deployment(&self) -> &Deployment {
+        match self {
+            Transition::Applied(d) | Transition::Lost(d) => d,
+        }
+    }
+}
+
+/// A job a restart or an expired lease took from its worker.
+#[derive(Debug, Clone)]
+pub struct InterruptedJob {
+    /// The deployment it built.
+    pub deployment_id: DeploymentId,
+    /// Queued again (first interruption) rather than failed.
+    pub requeued: bool,
 }
 
 /// One entry of a deployment's timeline.
@@ -111,6 +149,8 @@ pub struct ClaimedJob {
     pub tenant_id: TenantId,
     /// The deployment it builds.
     pub deployment_id: DeploymentId,
+    /// This claim's lease token: only its holder may renew or finish the job.
+    pub lease: String,
 }
 
 /// A release: an artifact and the configuration it runs with.

@@ -2,7 +2,9 @@
 
 use super::Tx;
 use super::rows::{convert, parse_ts, ts};
-use crate::model::{Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, NewDeployment, Page, Paged};
+use crate::model::{
+    Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, NewDeployment, Page, Paged, Transition,
+};
 use crate::scope::TenantScope;
 use crate::traits::Deployments;
 use crate::{Result, StoreError};
@@ -26,6 +28,7 @@ pub(crate) struct DeploymentRow {
     error: Option<String>,
     release_id: Option<String>,
     retry_of: Option<String>,
+    attempt: i64,
     created_at: String,
     started_at: Option<String>,
     finished_at: Option<String>,
@@ -56,6 +59,7 @@ impl TryFrom<DeploymentRow> for Deployment {
             error: r.error,
             release_id: r.release_id.map(ReleaseId::from_trusted),
             retry_of: r.retry_of.map(DeploymentId::from_trusted),
+            attempt: r.attempt,
             created_at: parse_ts(&r.created_at)?,
             started_at: r.started_at.as_deref().map(parse_ts).transpose()?,
             finished_at: r.finished_at.as_deref().map(parse_ts).transpose()?,
@@ -66,7 +70,7 @@ impl TryFrom<DeploymentRow> for Deployment {
 macro_rules! deployment_columns {
     () => {
         "id, tenant_id, project_id, environment_id, number, status, branch, commit_sha, commit_message, note, trigger,
-         clear_cache, error, release_id, retry_of, created_at, started_at, finished_at"
+         clear_cache, error, release_id, retry_of, attempt, created_at, started_at, finished_at"
     };
 }
 
@@ -256,24 +260,41 @@ impl Deployments for Tx {
         id: &DeploymentId,
         update: &DeploymentUpdate,
         event: &str,
-    ) -> Result<Option<Deployment>> {
+    ) -> Result<Option<Transition>> {
         let now = ts(Utc::now());
         let status = update.status.map(DeploymentStatus::as_str);
-        let started = update
-            .status
-            .is_some_and(|s| s == DeploymentStatus::Building)
-            .then(|| now.clone());
+        let started = (update.status == Some(DeploymentStatus::Building)).then(|| now.clone());
         let finished = update
             .status
             .is_some_and(DeploymentStatus::is_terminal)
             .then(|| now.clone());
-        sqlx::query(
-            "UPDATE deployments SET status = COALESCE(?, status), commit_sha = COALESCE(?, commit_sha),
-                    commit_message = COALESCE(?, commit_message), error = COALESCE(?, error),
-                    release_id = COALESCE(?, release_id), started_at = COALESCE(started_at, ?),
-                    finished_at = COALESCE(?, finished_at)
-             WHERE tenant_id = ? AND id = ?",
-        )
+        // The guard: the statuses the new one may come from (a field-only change needs a
+        // deployment that has not ended), and a requested cancel wins over all but an end.
+        let sources = match update.status {
+            Some(next) => next.sources(),
+            None => &[
+                DeploymentStatus::Queued,
+                DeploymentStatus::Building,
+                DeploymentStatus::Deploying,
+            ][..],
+        };
+        let sources = sources
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let cancel_wins = !matches!(
+            update.status,
+            Some(DeploymentStatus::Failed | DeploymentStatus::Canceled)
+        );
+        let applied = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE deployments SET status = COALESCE(?1, status), commit_sha = COALESCE(?2, commit_sha),
+                    commit_message = COALESCE(?3, commit_message), error = COALESCE(?4, error),
+                    release_id = COALESCE(?5, release_id), started_at = COALESCE(started_at, ?6),
+                    finished_at = COALESCE(?7, finished_at)
+             WHERE tenant_id = ?8 AND id = ?9 AND status IN ({sources}) AND (?10 IS NULL OR attempt = ?10)
+               AND (?11 = 0 OR NOT EXISTS (SELECT 1 FROM jobs j WHERE j.deployment_id = ?9 AND j.cancel_requested = 1))"
+        )))
         .bind(status)
         .bind(update.commit_sha.clone())
         .bind(update.commit_message.clone())
@@ -283,34 +304,50 @@ impl Deployments for Tx {
         .bind(finished)
         .bind(scope.tenant_id().as_str().to_owned())
         .bind(id.as_str().to_owned())
+        .bind(update.attempt)
+        .bind(cancel_wins)
         .execute(&mut *self.0)
-        .await?;
-        self.add_event(id, status.unwrap_or("note"), event).await?;
-        self.deployment(scope, id).await
+        .await?
+        .rows_affected()
+            == 1;
+        if applied {
+            self.add_event(id, status.unwrap_or("note"), event).await?;
+        }
+        let Some(now) = self.deployment(scope, id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(if applied {
+            Transition::Applied(now)
+        } else {
+            Transition::Lost(now)
+        }))
     }
 
     async fn request_cancel(&mut self, scope: &TenantScope, id: &DeploymentId) -> Result<bool> {
         let Some(dep) = self.deployment(scope, id).await? else {
             return Ok(false);
         };
-        if dep.status == DeploymentStatus::Queued {
-            sqlx::query("UPDATE jobs SET status = 'done' WHERE deployment_id = ? AND status = 'queued'")
-                .bind(id.as_str().to_owned())
-                .execute(&mut *self.0)
-                .await?;
-            let update = DeploymentUpdate {
-                status: Some(DeploymentStatus::Canceled),
-                ..DeploymentUpdate::default()
-            };
-            self.update_deployment(scope, id, &update, "canceled before it started")
-                .await?;
-            return Ok(true);
-        }
-        sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE deployment_id = ? AND status = 'running'")
+        sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE deployment_id = ? AND status IN ('queued', 'running')")
             .bind(id.as_str().to_owned())
             .execute(&mut *self.0)
             .await?;
-        self.add_event(id, "note", "cancel requested").await?;
-        Ok(false)
+        if dep.status != DeploymentStatus::Queued {
+            self.add_event(id, "note", "cancel requested").await?;
+            return Ok(false);
+        }
+        // No build has started: end it now. A worker that has just claimed the job loses its
+        // move to `building` and lets the job go.
+        sqlx::query("UPDATE jobs SET status = 'done' WHERE deployment_id = ? AND status = 'queued'")
+            .bind(id.as_str().to_owned())
+            .execute(&mut *self.0)
+            .await?;
+        let update = DeploymentUpdate {
+            status: Some(DeploymentStatus::Canceled),
+            ..DeploymentUpdate::default()
+        };
+        let ended = self
+            .update_deployment(scope, id, &update, "canceled before it started")
+            .await?;
+        Ok(ended.is_some_and(|t| t.applied()))
     }
 }

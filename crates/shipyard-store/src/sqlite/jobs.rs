@@ -3,17 +3,17 @@
 use super::Tx;
 use super::rows::ts;
 use crate::Result;
-use crate::model::ClaimedJob;
+use crate::model::{ClaimedJob, DeploymentUpdate, InterruptedJob};
 use crate::scope::TenantScope;
-use crate::traits::Jobs;
+use crate::traits::{Deployments, Jobs};
 use chrono::{DateTime, Utc};
-use shipyard_core::{DeploymentId, Role, Slug, TenantId, UserId};
+use shipyard_core::{DeploymentId, DeploymentStatus, Role, Slug, TenantId, UserId};
 
 /// The user a worker acts as: not a person, and never a member of anything.
 const SYSTEM_USER: &str = "usr_00000000000000000000000000000000";
 
 impl Jobs for Tx {
-    async fn claim_job(&mut self, owner: &str, lease_until: DateTime<Utc>) -> Result<Option<ClaimedJob>> {
+    async fn claim_job(&mut self, lease: &str, lease_until: DateTime<Utc>) -> Result<Option<ClaimedJob>> {
         let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
             "UPDATE jobs SET status = 'running', lease_owner = ?, lease_until = ?
              WHERE id = (SELECT j.id FROM jobs j WHERE j.status = 'queued'
@@ -22,7 +22,7 @@ impl Jobs for Tx {
                          ORDER BY j.id LIMIT 1)
              RETURNING id, tenant_id, deployment_id",
         )
-        .bind(owner.to_owned())
+        .bind(lease.to_owned())
         .bind(ts(lease_until))
         .fetch_optional(&mut *self.0)
         .await?;
@@ -31,54 +31,93 @@ impl Jobs for Tx {
                 id,
                 tenant_id: TenantId::from_trusted(tenant),
                 deployment_id: DeploymentId::from_trusted(d),
+                lease: lease.to_owned(),
             })
         }))
     }
 
-    async fn renew_lease(&mut self, job: i64, owner: &str, until: DateTime<Utc>) -> Result<Option<bool>> {
+    async fn renew_lease(&mut self, job: i64, lease: &str, until: DateTime<Utc>) -> Result<Option<bool>> {
         let row: Option<(bool,)> = sqlx::query_as(
             "UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ? AND status = 'running'
              RETURNING cancel_requested",
         )
         .bind(ts(until))
         .bind(job)
-        .bind(owner.to_owned())
+        .bind(lease.to_owned())
         .fetch_optional(&mut *self.0)
         .await?;
         Ok(row.map(|(cancel,)| cancel))
     }
 
-    async fn finish_job(&mut self, job: i64) -> Result<()> {
-        sqlx::query("UPDATE jobs SET status = 'done' WHERE id = ?")
+    async fn finish_job(&mut self, job: i64, lease: &str) -> Result<()> {
+        sqlx::query("UPDATE jobs SET status = 'done' WHERE id = ? AND lease_owner = ? AND status = 'running'")
             .bind(job)
+            .bind(lease.to_owned())
             .execute(&mut *self.0)
             .await?;
         Ok(())
     }
 
-    async fn interrupt_jobs(&mut self, now: Option<DateTime<Utc>>, reason: &str) -> Result<u64> {
-        let stale: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT id, deployment_id FROM jobs WHERE status = 'running' AND deployment_id IS NOT NULL
-               AND (?1 IS NULL OR lease_until < ?1)",
+    async fn interrupt_jobs(&mut self, now: Option<DateTime<Utc>>, reason: &str) -> Result<Vec<InterruptedJob>> {
+        let stale: Vec<(i64, String, String, bool)> = sqlx::query_as(
+            "SELECT id, tenant_id, deployment_id, cancel_requested FROM jobs
+             WHERE status = 'running' AND deployment_id IS NOT NULL AND (?1 IS NULL OR lease_until < ?1)",
         )
         .bind(now.map(ts))
         .fetch_all(&mut *self.0)
         .await?;
-        for (job, deployment) in &stale {
-            self.finish_job(*job).await?;
-            let dep = DeploymentId::from_trusted(deployment.clone());
-            sqlx::query(
-                "UPDATE deployments SET status = 'failed', error = ?, finished_at = ?
-                 WHERE id = ? AND status IN ('queued', 'building', 'deploying')",
-            )
-            .bind(reason.to_owned())
-            .bind(ts(Utc::now()))
-            .bind(deployment.clone())
-            .execute(&mut *self.0)
-            .await?;
-            self.add_event(&dep, "failed", reason).await?;
+        let mut out = Vec::with_capacity(stale.len());
+        for (job, tenant, deployment, cancel) in stale {
+            let dep = DeploymentId::from_trusted(deployment);
+            let Some(scope) = self.worker_scope(&TenantId::from_trusted(tenant)).await? else {
+                continue;
+            };
+            let Some(current) = self.deployment(&scope, &dep).await? else {
+                continue;
+            };
+            let requeue = !cancel && current.attempt < 2 && !current.status.is_terminal();
+            if requeue {
+                sqlx::query("UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_until = NULL WHERE id = ?")
+                    .bind(job)
+                    .execute(&mut *self.0)
+                    .await?;
+                // Straight to the queue as attempt 2: the status may already be `queued` when the
+                // worker was taken in the moment after its claim.
+                sqlx::query(
+                    "UPDATE deployments SET status = 'queued', attempt = 2
+                     WHERE id = ? AND status IN ('queued', 'building', 'deploying')",
+                )
+                .bind(dep.as_str().to_owned())
+                .execute(&mut *self.0)
+                .await?;
+                self.add_event(&dep, "queued", &format!("queued again after: {reason}"))
+                    .await?;
+            } else {
+                sqlx::query("UPDATE jobs SET status = 'done' WHERE id = ?")
+                    .bind(job)
+                    .execute(&mut *self.0)
+                    .await?;
+                let (status, error) = if cancel {
+                    (
+                        DeploymentStatus::Canceled,
+                        "canceled while its build was interrupted".to_owned(),
+                    )
+                } else {
+                    (DeploymentStatus::Failed, reason.to_owned())
+                };
+                let update = DeploymentUpdate {
+                    status: Some(status),
+                    error: Some(error.clone()),
+                    ..DeploymentUpdate::default()
+                };
+                self.update_deployment(&scope, &dep, &update, &error).await?;
+            }
+            out.push(InterruptedJob {
+                deployment_id: dep,
+                requeued: requeue,
+            });
         }
-        Ok(stale.len() as u64)
+        Ok(out)
     }
 
     async fn worker_scope(&mut self, tenant: &TenantId) -> Result<Option<TenantScope>> {

@@ -78,18 +78,65 @@ impl Releases for Tx {
         Release::try_from(row)
     }
 
-    async fn activate_release(&mut self, scope: &TenantScope, id: &ReleaseId) -> Result<()> {
+    async fn is_newer_than_active(&mut self, scope: &TenantScope, id: &ReleaseId) -> Result<bool> {
+        // A release is as new as the moment it was asked for: a built one when its deployment
+        // was created, a rollback when it was made; the version breaks a tie.
+        const ASKED: &str = "SELECT COALESCE(d.created_at, r.created_at), r.version, r.environment_id
+                             FROM releases r LEFT JOIN deployments d ON d.id = r.deployment_id
+                             WHERE r.tenant_id = ?1 AND ";
+        let tenant = scope.tenant_id().as_str().to_owned();
+        let candidate: Option<(String, i64, String)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{ASKED} r.id = ?2")))
+                .bind(tenant.clone())
+                .bind(id.as_str().to_owned())
+                .fetch_optional(&mut *self.0)
+                .await?;
+        let Some((asked, version, env)) = candidate else {
+            return Ok(false);
+        };
+        let active: Option<(String, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{ASKED} r.environment_id = ?2 AND r.status = 'active'"
+        )))
+        .bind(tenant)
+        .bind(env)
+        .fetch_optional(&mut *self.0)
+        .await?;
+        Ok(active.is_none_or(|(a, v, _)| (a, v) < (asked, version)))
+    }
+
+    async fn activate_release_if_newer(&mut self, scope: &TenantScope, id: &ReleaseId) -> Result<bool> {
+        if !self.is_newer_than_active(scope, id).await? {
+            return Ok(false);
+        }
+        let tenant = scope.tenant_id().as_str().to_owned();
         sqlx::query(
             "UPDATE releases SET status = 'inactive'
              WHERE tenant_id = ?1 AND status = 'active'
                AND environment_id = (SELECT environment_id FROM releases WHERE id = ?2 AND tenant_id = ?1)",
         )
-        .bind(scope.tenant_id().as_str().to_owned())
+        .bind(tenant.clone())
         .bind(id.as_str().to_owned())
         .execute(&mut *self.0)
         .await?;
         sqlx::query("UPDATE releases SET status = 'active', activated_at = ? WHERE tenant_id = ? AND id = ?")
             .bind(ts(Utc::now()))
+            .bind(tenant)
+            .bind(id.as_str().to_owned())
+            .execute(&mut *self.0)
+            .await?;
+        Ok(true)
+    }
+
+    async fn delete_unused_release(&mut self, scope: &TenantScope, id: &ReleaseId) -> Result<()> {
+        sqlx::query(
+            "DELETE FROM release_secret_versions WHERE release_id =
+               (SELECT id FROM releases WHERE tenant_id = ? AND id = ? AND activated_at IS NULL)",
+        )
+        .bind(scope.tenant_id().as_str().to_owned())
+        .bind(id.as_str().to_owned())
+        .execute(&mut *self.0)
+        .await?;
+        sqlx::query("DELETE FROM releases WHERE tenant_id = ? AND id = ? AND activated_at IS NULL")
             .bind(scope.tenant_id().as_str().to_owned())
             .bind(id.as_str().to_owned())
             .execute(&mut *self.0)

@@ -2,8 +2,8 @@
 
 use crate::Result;
 use crate::model::{
-    ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, NewDeployment, NewRelease, Page,
-    Paged, Release,
+    ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, NewDeployment,
+    NewRelease, Page, Paged, Release, Transition,
 };
 use crate::scope::TenantScope;
 use chrono::{DateTime, Utc};
@@ -52,39 +52,47 @@ pub trait Deployments {
         scope: &TenantScope,
         id: &DeploymentId,
     ) -> impl Future<Output = Result<Vec<DeploymentEvent>>> + Send;
-    /// Changes a deployment's state and records an event saying so.
+    /// Changes a deployment's state by a guarded transition and, when it applies, records an
+    /// event saying so. A requested cancel wins over every change but to `failed` or
+    /// `canceled`. None when the deployment is gone.
     fn update_deployment(
         &mut self,
         scope: &TenantScope,
         id: &DeploymentId,
         update: &DeploymentUpdate,
         event: &str,
-    ) -> impl Future<Output = Result<Option<Deployment>>> + Send;
-    /// Asks for a cancel: a queued deployment ends at once (true); a running one gets the
-    /// flag its worker watches (false).
+    ) -> impl Future<Output = Result<Option<Transition>>> + Send;
+    /// Asks for a cancel: its job is flagged (its worker watches the flag), and a deployment no
+    /// build has started yet ends at once (true), even when a worker has just claimed it.
     fn request_cancel(&mut self, scope: &TenantScope, id: &DeploymentId) -> impl Future<Output = Result<bool>> + Send;
 }
 
 /// The job queue, used by workers.
 pub trait Jobs {
-    /// Takes the oldest queued job whose lane (environment) has nothing running.
+    /// Takes the oldest queued job whose lane (environment) has nothing running, under the
+    /// lease token `lease` (unique per claim).
     fn claim_job(
         &mut self,
-        owner: &str,
+        lease: &str,
         lease_until: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<ClaimedJob>>> + Send;
     /// Extends a lease; None when the lease was lost, else whether a cancel was requested.
     fn renew_lease(
         &mut self,
         job: i64,
-        owner: &str,
+        lease: &str,
         until: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<bool>>> + Send;
-    /// Marks a job done.
-    fn finish_job(&mut self, job: i64) -> impl Future<Output = Result<()>> + Send;
-    /// Ends running jobs whose lease expired before `now` (or every running job, when `now`
-    /// is None), failing their deployments with `reason`; returns how many.
-    fn interrupt_jobs(&mut self, now: Option<DateTime<Utc>>, reason: &str) -> impl Future<Output = Result<u64>> + Send;
+    /// Marks a job done, if `lease` still holds it.
+    fn finish_job(&mut self, job: i64, lease: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Takes back running jobs whose lease expired before `now` (or every running job, when
+    /// `now` is None): a deployment on its first attempt is queued again as attempt 2, one on
+    /// its second fails with `reason`, a cancel-requested one ends canceled.
+    fn interrupt_jobs(
+        &mut self,
+        now: Option<DateTime<Utc>>,
+        reason: &str,
+    ) -> impl Future<Output = Result<Vec<InterruptedJob>>> + Send;
     /// The scope a worker acts in for a job of `tenant`.
     fn worker_scope(&mut self, tenant: &TenantId) -> impl Future<Output = Result<Option<TenantScope>>> + Send;
 }
@@ -94,8 +102,26 @@ pub trait Releases {
     /// Records a release with the next version of its environment.
     fn create_release(&mut self, scope: &TenantScope, new: &NewRelease)
     -> impl Future<Output = Result<Release>> + Send;
-    /// Makes a release the active one of its environment (the previous one turns inactive).
-    fn activate_release(&mut self, scope: &TenantScope, id: &ReleaseId) -> impl Future<Output = Result<()>> + Send;
+    /// Makes a release the active one of its environment (the previous one turns inactive)
+    /// unless the active one is newer, i.e. was asked for later (a built release by its
+    /// deployment's creation, a rollback by its own); true when it became active. The one
+    /// rule the worker, rollback and the runtime share.
+    fn activate_release_if_newer(
+        &mut self,
+        scope: &TenantScope,
+        id: &ReleaseId,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Whether a release is newer than its environment's active one (true with none active):
+    /// the test `activate_release_if_newer` applies.
+    fn is_newer_than_active(
+        &mut self,
+        scope: &TenantScope,
+        id: &ReleaseId,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Removes a release that never became active (its deployment lost to a cancel), with its
+    /// secret-version pins.
+    fn delete_unused_release(&mut self, scope: &TenantScope, id: &ReleaseId)
+    -> impl Future<Output = Result<()>> + Send;
     /// One release.
     fn release(&mut self, scope: &TenantScope, id: &ReleaseId) -> impl Future<Output = Result<Option<Release>>> + Send;
     /// The active release of an environment.

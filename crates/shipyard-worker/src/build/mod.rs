@@ -2,8 +2,11 @@
 //! log; a failure ends in one sentence naming the step, the command and its exit code or
 //! reason.
 
+mod failure;
 mod release;
 mod steps;
+
+use failure::{End, Failure};
 
 use crate::cache::BuildCache;
 use crate::context::Worker;
@@ -15,32 +18,10 @@ use shipyard_store::logs::LogKind;
 use shipyard_store::secrets::{open_connection_credential, redactor, resolve};
 use shipyard_store::{
     Backend, ClaimedJob, Connections, Deployment, DeploymentUpdate, Deployments, Environments, Jobs, Project, Projects,
-    ResolvedSecret, SqliteStore, TenantScope,
+    ResolvedSecret, SqliteStore, TenantScope, Transition,
 };
 use std::path::Path;
 use tokio::sync::watch;
-
-/// How a build ended short of a release.
-struct Failure {
-    canceled: bool,
-    error: String,
-}
-
-impl Failure {
-    fn new(error: impl Into<String>) -> Self {
-        Self {
-            canceled: false,
-            error: error.into(),
-        }
-    }
-}
-
-impl From<shipyard_store::StoreError> for Failure {
-    fn from(e: shipyard_store::StoreError) -> Self {
-        tracing::error!(error = %e, "store error during a build");
-        Failure::new("the platform's database failed during the build; retry the deployment")
-    }
-}
 
 /// What the build reads before it starts.
 struct Inputs {
@@ -70,18 +51,76 @@ impl Worker {
         self.logs.writer().append(stream, LogKind::System, text).await;
     }
 
+    /// Applies a guarded status change for this build's attempt; a change that loses (a
+    /// cancel, a sweep, a newer attempt) comes back as the `Failure` saying why.
     async fn set_status(
         &self,
         scope: &TenantScope,
         dep: &Deployment,
-        update: DeploymentUpdate,
+        mut update: DeploymentUpdate,
         event: &str,
-    ) -> Result<(), Failure> {
+    ) -> Result<Deployment, Failure> {
+        update.attempt = Some(dep.attempt);
         let mut tx = self.store.write().await?;
-        tx.update_deployment(scope, &dep.id, &update, event).await?;
+        let outcome = tx.update_deployment(scope, &dep.id, &update, event).await?;
         SqliteStore::commit(tx).await?;
         self.logs.notify();
-        Ok(())
+        match outcome {
+            Some(Transition::Applied(now)) => Ok(now),
+            Some(Transition::Lost(now)) => Err(Failure::lost(&now, dep.attempt)),
+            None => Err(Failure {
+                end: End::Lost,
+                error: "this build stops: the deployment was deleted".into(),
+            }),
+        }
+    }
+
+    /// Records how a build that did not make a release ended; the loser of a race only says
+    /// so in the log.
+    async fn record_end(&self, job: &ClaimedJob, attempt: Option<i64>, stream: &str, failure: &Failure) {
+        let id = &job.deployment_id;
+        let status = match failure.end {
+            End::Lost => {
+                self.log(stream, failure.error.clone()).await;
+                self.logs.writer().flush().await;
+                return;
+            }
+            End::Canceled => DeploymentStatus::Canceled,
+            End::Failed => DeploymentStatus::Failed,
+        };
+        self.log(stream, format!("{}: {}", status.as_str(), failure.error))
+            .await;
+        // Every line lands before the end is recorded, so a follower that sees the end has
+        // all of them (and no write transaction waits on the log writer).
+        self.logs.writer().flush().await;
+        let update = DeploymentUpdate {
+            status: Some(status),
+            error: Some(failure.error.clone()),
+            attempt,
+            ..Default::default()
+        };
+        let recorded = async {
+            let mut tx = self.store.write().await?;
+            let scope = tx.worker_scope(&job.tenant_id).await?;
+            let outcome = match scope {
+                Some(scope) => tx.update_deployment(&scope, id, &update, &failure.error).await?,
+                None => None,
+            };
+            SqliteStore::commit(tx).await?;
+            Ok::<_, shipyard_store::StoreError>(outcome)
+        };
+        match recorded.await {
+            Ok(Some(Transition::Lost(now))) => {
+                self.log(
+                    stream,
+                    format!("this build stops: the deployment is already {}", now.status.as_str()),
+                )
+                .await;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(deployment = %id, error = %e, "could not record the end of a build"),
+        }
+        self.logs.notify();
     }
 
     async fn inputs(&self, job: &ClaimedJob) -> Result<Inputs, Failure> {
@@ -131,12 +170,15 @@ impl Worker {
     pub(crate) async fn process(&self, job: ClaimedJob) {
         let stream = format!("build:{}", job.deployment_id);
         let (cancel_tx, cancel_rx) = watch::channel(false);
-        let heartbeat = self.heartbeat(job.id, cancel_tx);
+        let heartbeat = self.heartbeat(job.id, job.lease.clone(), cancel_tx);
         let workspace = self.settings.work_root.join("builds").join(job.deployment_id.as_str());
-        let inputs = self.inputs(&job).await;
-        let outcome = match &inputs {
-            Ok(inputs) => self.build(inputs, &stream, &workspace, cancel_rx).await,
-            Err(failure) => Err(Failure::new(failure.error.clone())),
+        let (attempt, outcome) = match self.inputs(&job).await {
+            Ok(inputs) => (
+                Some(inputs.deployment.attempt),
+                self.build(&inputs, &stream, &workspace, cancel_rx).await,
+            ),
+            // Nothing was read, so no attempt to guard: whichever run this is, it cannot start.
+            Err(failure) => (None, Err(failure)),
         };
         heartbeat.abort();
         if let Err(e) = std::fs::remove_dir_all(&workspace)
@@ -144,31 +186,12 @@ impl Worker {
         {
             tracing::warn!(path = %workspace.display(), error = %e, "build workspace not removed");
         }
-        if let (Ok(inputs), Err(failure)) = (&inputs, outcome) {
-            let status = if failure.canceled {
-                DeploymentStatus::Canceled
-            } else {
-                DeploymentStatus::Failed
-            };
-            self.log(&stream, format!("{}: {}", status.as_str(), failure.error))
-                .await;
-            self.logs.writer().flush().await;
-            let update = DeploymentUpdate {
-                status: Some(status),
-                error: Some(failure.error.clone()),
-                ..Default::default()
-            };
-            if self
-                .set_status(&inputs.scope, &inputs.deployment, update, &failure.error)
-                .await
-                .is_err()
-            {
-                tracing::error!(deployment = %job.deployment_id, "could not record the end of a build");
-            }
+        if let Err(failure) = outcome {
+            self.record_end(&job, attempt, &stream, &failure).await;
         }
         let finished = async {
             let mut tx = self.store.write().await?;
-            tx.finish_job(job.id).await?;
+            tx.finish_job(job.id, &job.lease).await?;
             SqliteStore::commit(tx).await
         };
         if let Err(e) = finished.await {

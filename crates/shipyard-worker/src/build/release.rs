@@ -4,8 +4,9 @@
 
 use super::{Failure, Inputs};
 use crate::context::Worker;
+use shipyard_build::ArtifactStore;
 use shipyard_core::{DeploymentStatus, ReleaseId, RuntimeType};
-use shipyard_store::{Backend, DeploymentUpdate, Deployments, NewRelease, Releases, Secrets, SqliteStore};
+use shipyard_store::{Backend, DeploymentUpdate, Deployments, NewRelease, Releases, Secrets, SqliteStore, Transition};
 use std::path::Path;
 
 impl Worker {
@@ -75,6 +76,8 @@ impl Worker {
             .collect();
         let config =
             serde_json::json!({ "build": project.build, "runtime": project.runtime, "secretVersions": versions });
+        // First the release row, guarded like a status change so a cancel that came in during
+        // the copy leaves no release behind.
         let mut tx = self.store.write().await?;
         let release = tx
             .create_release(
@@ -96,30 +99,66 @@ impl Worker {
             .map(|s| (s.secret_id.clone(), s.version))
             .collect();
         tx.pin_secret_versions(scope, release.id.as_str(), &pins).await?;
-        let newer_active = match tx.active_release(scope, &dep.environment_id).await? {
-            Some(active) => match &active.deployment_id {
-                Some(id) => tx.deployment(scope, id).await?.is_some_and(|d| d.number > dep.number),
-                None => false,
-            },
-            None => false,
+        // A change of no field: only the guard and the event.
+        let update = DeploymentUpdate {
+            attempt: Some(dep.attempt),
+            ..DeploymentUpdate::default()
         };
-        let event = if newer_active {
+        let recorded = tx
+            .update_deployment(scope, &dep.id, &update, &format!("release v{} stored", release.version))
+            .await?;
+        match recorded {
+            Some(Transition::Applied(_)) => SqliteStore::commit(tx).await?,
+            Some(Transition::Lost(now)) => {
+                drop(tx);
+                self.discard_artifact(&artifacts, &release_id);
+                return Err(Failure::lost(&now, dep.attempt));
+            }
+            None => {
+                drop(tx);
+                self.discard_artifact(&artifacts, &release_id);
+                return Err(Failure::new("the deployment was deleted"));
+            }
+        }
+
+        // The last line lands before the end is recorded, and no write transaction waits for
+        // the log writer while other builds flood it.
+        let newer_active = !self
+            .store
+            .read()
+            .await?
+            .is_newer_than_active(scope, &release.id)
+            .await?;
+        let said = if newer_active {
             format!("release v{} stored; a newer release stays active", release.version)
         } else {
-            tx.activate_release(scope, &release.id).await?;
             format!("release v{} is active", release.version)
         };
+        self.log(stream, format!("Ready: {said}")).await;
+        self.logs.writer().flush().await;
+
+        let mut tx = self.store.write().await?;
         let update = DeploymentUpdate {
             status: Some(DeploymentStatus::Ready),
             release_id: Some(release.id.clone()),
+            attempt: Some(dep.attempt),
             ..DeploymentUpdate::default()
         };
+        match tx.update_deployment(scope, &dep.id, &update, &said).await? {
+            Some(Transition::Applied(_)) => {}
+            Some(Transition::Lost(now)) => {
+                drop(tx);
+                self.forget_release(inputs, &release.id, &artifacts).await;
+                return Err(Failure::lost(&now, dep.attempt));
+            }
+            None => return Err(Failure::new("the deployment was deleted")),
+        }
+        if !tx.activate_release_if_newer(scope, &release.id).await? && !newer_active {
+            tracing::info!(release = %release.id, "a newer release went live while this one was being recorded");
+        }
         let pruned = tx
             .prune_releases(scope, &dep.environment_id, self.settings.release_retention)
             .await?;
-        self.log(stream, format!("Ready: {event}")).await;
-        self.logs.writer().flush().await;
-        tx.update_deployment(scope, &dep.id, &update, &event).await?;
         SqliteStore::commit(tx).await?;
         self.logs.notify();
         for old in pruned {
@@ -129,5 +168,24 @@ impl Worker {
             }
         }
         Ok(release_id)
+    }
+
+    /// Removes a release that lost to a cancel before it became anyone's: row, pins, files.
+    async fn forget_release(&self, inputs: &Inputs, id: &ReleaseId, artifacts: &ArtifactStore) {
+        let forgotten = async {
+            let mut tx = self.store.write().await?;
+            tx.delete_unused_release(&inputs.scope, id).await?;
+            SqliteStore::commit(tx).await
+        };
+        if let Err(e) = forgotten.await {
+            tracing::warn!(release = %id, error = %e, "a canceled deployment's release row was not removed");
+        }
+        self.discard_artifact(artifacts, id);
+    }
+
+    fn discard_artifact(&self, artifacts: &ArtifactStore, id: &ReleaseId) {
+        if let Err(e) = artifacts.remove(id) {
+            tracing::warn!(release = %id, error = %e, "a canceled deployment's artifact was not removed");
+        }
     }
 }

@@ -21,10 +21,7 @@ pub(super) fn describe(step: &Step, outcome: &StepOutcome, timeout: std::time::D
             "{what} ran out of memory (limit {memory_mb} MiB, --build-memory)"
         )),
         StepOutcome::SpawnFailed(e) => Failure::new(format!("{what} could not start: {e}")),
-        StepOutcome::Canceled => Failure {
-            canceled: true,
-            error: "canceled by a user".into(),
-        },
+        StepOutcome::Canceled => Failure::canceled("canceled by a user"),
     }
 }
 

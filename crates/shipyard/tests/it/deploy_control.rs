@@ -223,68 +223,133 @@ async fn a_retry_builds_the_same_commit_after_the_branch_moved() {
     assert_eq!(fresh["commitMessage"], "second version");
 }
 
+/// Stops a server and starts another on the same data directory.
+fn restart(server: &mut TestServer) -> TestServer {
+    restart_after(server, |_| {})
+}
+
+/// Stops a server, lets `meddle` change its data directory, and starts another on it.
+fn restart_after(server: &mut TestServer, meddle: impl FnOnce(&std::path::Path)) -> TestServer {
+    assert!(server.terminate().success());
+    meddle(&server.data_dir());
+    let dir = std::mem::replace(&mut server.dir, tempfile::tempdir().expect("tempdir"));
+    TestServer::start_in(dir, &[])
+}
+
 #[tokio::test]
-async fn a_restart_fails_the_running_build_and_keeps_the_queued_one() {
+async fn a_restart_queues_the_running_build_again_once_and_keeps_the_queued_one() {
     let mut server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let app = ada
         .deployable(
             &server,
-            "long",
+            "slow",
             "static",
-            &[("index.html", "x")],
-            static_build("echo started; sleep 30; mkdir dist"),
+            &[("index.html", "served")],
+            static_build("echo started; sleep 4; mkdir dist && cp index.html dist/"),
         )
         .await;
     let running = ada.deploy(&app).await["id"].as_str().expect("id").to_owned();
     ada.wait_for(&running, 30, |s| s == "building").await;
     let queued = ada.deploy(&app).await["id"].as_str().expect("id").to_owned();
-    // The queued one waits behind the running one on the same environment.
+    let workspace = server.data_dir().join("builds").join(&running);
+    assert!(workspace.exists(), "the build has a workspace");
+
+    let mut restarted = restart(&mut server);
+    let ada = ada.clone_with_base(&restarted);
+    // The interrupted build runs again as attempt 2 and deploys; the queued one follows it.
+    let second = ada.finished(&running, 60).await;
+    assert_eq!(second["status"], "ready", "{second}");
+    assert_eq!(second["attempt"], 2);
+    let lines: Vec<String> = ada
+        .log_lines(&running)
+        .await
+        .iter()
+        .map(|l| l["line"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let restarted_at = lines
+        .iter()
+        .position(|l| l.starts_with("restarted after a platform restart"))
+        .unwrap_or_else(|| panic!("no restart line in {lines:?}"));
+    assert!(
+        lines[..restarted_at].iter().any(|l| l == "started") && lines[restarted_at..].iter().any(|l| l == "started"),
+        "both attempts ran the build: {lines:?}"
+    );
+    let after = ada.finished(&queued, 60).await;
     assert_eq!(
-        ada.token
-            .get(&format!("/tenants/{}/deployments/{queued}", ada.tenant_id))
-            .await
-            .expect("request")
-            .body["status"],
-        "queued"
+        (after["status"].as_str(), after["attempt"].as_i64()),
+        (Some("ready"), Some(1))
     );
 
-    assert!(server.terminate().success());
-    let dir = std::mem::replace(&mut server.dir, tempfile::tempdir().expect("tempdir"));
-    let workspace = dir.path().join("data/builds").join(&running);
-    assert!(workspace.exists(), "the interrupted build left its workspace");
-    let restarted = TestServer::start_in(dir, &[]);
+    // Interrupted a second time, a deployment fails for good.
+    let twice = ada.deploy(&app).await["id"].as_str().expect("id").to_owned();
+    ada.wait_for(&twice, 30, |s| s == "building").await;
+    let mut third = restart(&mut restarted);
+    let ada = ada.clone_with_base(&third);
+    let again = ada.wait_for(&twice, 30, |s| s == "building").await;
+    assert_eq!(again["attempt"], 2);
+    let last = restart(&mut third);
+    let ada = ada.clone_with_base(&last);
+    let failed = ada.finished(&twice, 30).await;
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(failed["error"], "interrupted by a platform restart");
     assert!(
-        !restarted.data_dir().join("builds").join(&running).exists(),
-        "the restart cleared it"
+        !last.data_dir().join("builds").join(&twice).exists(),
+        "the restart cleared the interrupted workspace"
     );
-    let token = restarted.client().with_token(ada.token_value());
-    let interrupted = token
-        .get(&format!("/tenants/{}/deployments/{running}", ada.tenant_id))
-        .await
-        .expect("request")
-        .body;
-    assert_eq!(interrupted["status"], "failed");
-    assert!(
-        interrupted["error"]
-            .as_str()
-            .is_some_and(|e| e.starts_with("interrupted by a platform restart")),
-        "{interrupted}"
-    );
-    // The queued deployment was not lost: it runs now (and hits the same slow build).
-    let ada_again = crate::support::Tenant {
-        token,
-        ..ada.clone_with_base(&restarted)
-    };
-    let picked_up = ada_again.wait_for(&queued, 30, |s| s == "building").await;
-    assert_eq!(picked_up["status"], "building");
-    let cancel = ada_again
-        .token
-        .post(
-            &format!("/tenants/{}/deployments/{queued}/cancel", ada.tenant_id),
-            &json!({}),
+}
+
+#[tokio::test]
+async fn a_secret_that_cannot_be_decrypted_fails_the_deployment_with_the_cause() {
+    let mut server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let app = ada
+        .deployable(
+            &server,
+            "keyed",
+            "static",
+            &[("index.html", "x")],
+            static_build("mkdir dist && cp index.html dist/"),
         )
-        .await
-        .expect("request");
-    assert_eq!(cancel.status, 202);
+        .await;
+    ada.post_ok(
+        &format!("/tenants/{}/secrets", ada.tenant_id),
+        &json!({ "name": "API_KEY", "value": "sk_live_0123456789", "scope": "project", "projectId": app.project_id }),
+    )
+    .await;
+    // Positive control: with the key it was sealed with, the secret opens and the build runs.
+    let fine = ada
+        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 60)
+        .await;
+    assert_eq!(fine["status"], "ready", "{fine}");
+
+    // An operator restores the wrong master.key: a valid key, but not the one that sealed it.
+    assert!(server.terminate().success());
+    let key_path = server.data_dir().join("master.key");
+    let other: Vec<u8> = std::fs::read(&key_path)
+        .expect("key")
+        .iter()
+        .map(|b| b ^ 0x5a)
+        .collect();
+    std::fs::write(&key_path, other).expect("write key");
+    let dir = std::mem::replace(&mut server.dir, tempfile::tempdir().expect("tempdir"));
+    let restarted = TestServer::start_in(dir, &[]);
+    let ada = ada.clone_with_base(&restarted);
+    let failed = ada
+        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 30)
+        .await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let error = failed["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("secret API_KEY") && error.contains("could not be decrypted"),
+        "{error}"
+    );
+    assert!(!error.contains("sk_live"), "{error}");
+    let lines = ada.log_lines(failed["id"].as_str().expect("id")).await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["line"].as_str().is_some_and(|t| t.contains("could not be decrypted"))),
+        "the log says why: {lines:?}"
+    );
 }

@@ -66,6 +66,9 @@ pub struct DeploymentView {
     pub release_id: Option<String>,
     /// That release.
     pub release: Option<ReleaseRef>,
+    /// Which run of its build this is: 1, or 2 once a platform restart interrupted the first.
+    #[schema(minimum = 1, maximum = 2)]
+    pub attempt: i64,
     /// When it was asked for.
     pub created_at: DateTime<Utc>,
     /// When building started.
@@ -100,6 +103,7 @@ pub async fn deployment_view(tx: &mut Tx, scope: &TenantScope, dep: Deployment) 
         error: dep.error,
         release_id: dep.release_id.map(|r| r.to_string()),
         release,
+        attempt: dep.attempt,
         created_at: dep.created_at,
         started_at: dep.started_at,
         finished_at: dep.finished_at,

@@ -160,11 +160,6 @@ pub struct ProjectFixture {
 }
 
 impl Tenant {
-    /// The API token's value.
-    pub fn token_value(&self) -> String {
-        self.token_secret.clone()
-    }
-
     /// The same user against another server process (after a restart on the same data).
     pub fn clone_with_base(&self, server: &TestServer) -> Tenant {
         Tenant {
