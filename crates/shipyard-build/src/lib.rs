@@ -4,6 +4,7 @@
 
 pub mod artifacts;
 pub mod build;
+pub mod child_output;
 pub mod detect;
 pub mod git;
 pub mod repos;

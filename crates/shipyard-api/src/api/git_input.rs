@@ -43,7 +43,7 @@ pub fn git_error(field: &str, err: GitError) -> ApiError {
         GitError::UnknownBranch(_) | GitError::RootNotFound(_) => {
             ApiError::unprocessable(format!("field `{field}`: {err}"))
         }
-        GitError::Remote(_) | GitError::Timeout(_) => {
+        GitError::Remote(_) | GitError::Timeout(_) | GitError::TooMuchOutput(_) => {
             ApiError::unprocessable(format!("the repository cannot be read: {err}"))
         }
     }

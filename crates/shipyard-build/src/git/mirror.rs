@@ -2,6 +2,7 @@
 //! written to its config), then read without a checkout.
 
 use super::{Git, GitAuth, GitError, Invocation};
+use crate::child_output::bounded_output;
 use crate::detect::{FileTree, MAX_READ_BYTES, is_interesting};
 use shipyard_core::GitUrl;
 use std::ffi::OsString;
@@ -109,8 +110,8 @@ impl Git {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true)
-            .output()
-            .await?;
+            .spawn()?;
+        let out = bounded_output(out, 0, super::STDERR_CAP).await?;
         if !out.status.success() {
             return Err(GitError::Remote(format!(
                 "export failed: {}",

@@ -9,6 +9,7 @@ mod remote;
 pub use auth::GitAuth;
 pub use remote::{Branch, RemoteRefs};
 
+use crate::child_output::bounded_output;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -33,10 +34,19 @@ pub enum GitError {
     /// The root directory does not exist at that commit.
     #[error("directory `{0}` does not exist in the repository at that commit")]
     RootNotFound(String),
+    /// Git printed more than the platform reads from it.
+    #[error("git printed more than {0} MiB; the repository has too many refs or files to read")]
+    TooMuchOutput(usize),
     /// Local I/O failed (scratch files, spawning).
     #[error("local git I/O failed: {0}")]
     Io(#[from] std::io::Error),
 }
+
+/// The most of a git command's stdout the platform reads (ref lists, tree listings, blobs
+/// for detection): a remote decides how much it sends.
+const STDOUT_CAP: usize = 64 << 20;
+/// The most of its stderr kept for the error message.
+pub(crate) const STDERR_CAP: usize = 64 << 10;
 
 /// Runs git commands for the platform.
 #[derive(Debug, Clone)]
@@ -97,10 +107,13 @@ impl Git {
             std::io::ErrorKind::NotFound => GitError::NotInstalled,
             _ => GitError::Io(e),
         })?;
-        let output = tokio::time::timeout(self.timeout, child.wait_with_output())
+        let output = tokio::time::timeout(self.timeout, bounded_output(child, STDOUT_CAP, STDERR_CAP))
             .await
             .map_err(|_| GitError::Timeout(self.timeout.as_secs()))??;
         if output.status.success() {
+            if output.stdout_cut {
+                return Err(GitError::TooMuchOutput(STDOUT_CAP >> 20));
+            }
             return Ok(output.stdout);
         }
         let stderr = String::from_utf8_lossy(&output.stderr);

@@ -5,6 +5,7 @@ use super::{LogKind, insert_sql, now_text};
 use crate::Result;
 use sqlx::SqlitePool;
 use std::collections::HashMap;
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// Lines waiting for the writer; the bound makes a producer wait rather than grow memory.
@@ -12,12 +13,22 @@ const QUEUE: usize = 8192;
 /// Lines per transaction at most.
 const BATCH: usize = 2000;
 
+/// The most of a deployment's build output (stdout and stderr) kept; the platform's own
+/// system lines always land.
+pub const BUILD_LOG_CAP: u64 = 50 * 1024 * 1024;
+
+/// Streams whose output is capped at `BUILD_LOG_CAP`.
+fn capped(stream: &str) -> bool {
+    stream.starts_with("build:")
+}
+
 enum Message {
     Line {
         stream: String,
         kind: LogKind,
         text: String,
     },
+    Close(String),
     Flush(oneshot::Sender<()>),
 }
 
@@ -46,6 +57,14 @@ impl LogWriter {
         }
     }
 
+    /// Ends a stream's run: says how much output past the cap was dropped, if any, and
+    /// forgets its counters.
+    pub async fn close(&self, stream: &str) {
+        if self.tx.send(Message::Close(stream.to_owned())).await.is_err() {
+            tracing::error!(stream, "log writer has stopped; a stream was not closed");
+        }
+    }
+
     /// Waits until every line queued before this call is committed.
     pub async fn flush(&self) {
         let (done, wait) = oneshot::channel();
@@ -55,8 +74,104 @@ impl LogWriter {
     }
 }
 
+/// What the writer knows of one stream.
+#[derive(Default)]
+struct StreamState {
+    /// The next `seq`, once read from the store.
+    next: Option<i64>,
+    /// Output bytes stored, once read from the store.
+    bytes: Option<u64>,
+    dropped_lines: u64,
+    dropped_bytes: u64,
+}
+
+/// The writer's memory of streams, and the cap it applies.
+struct Streams {
+    pool: SqlitePool,
+    cap: u64,
+    state: HashMap<String, StreamState>,
+}
+
+impl Streams {
+    /// Output bytes a stream already holds (a second attempt appends to the first's log).
+    async fn stored_bytes(&self, stream: &str) -> u64 {
+        let stored: Result<i64, sqlx::Error> = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(LENGTH(CAST(line AS BLOB))), 0) FROM log_lines WHERE stream = ? AND kind <> 'system'",
+        )
+        .bind(stream.to_owned())
+        .fetch_one(&self.pool)
+        .await;
+        stored.map_or_else(
+            |e| {
+                tracing::warn!(stream, error = %e, "stored log size unknown; counting from zero");
+                0
+            },
+            |n| u64::try_from(n).unwrap_or(0),
+        )
+    }
+
+    /// Applies the cap to one line: the rows to store for it (none, the line, or the notice
+    /// that the cap was reached).
+    async fn admit(&mut self, stream: String, kind: LogKind, text: String, rows: &mut Vec<Row>) {
+        if kind == LogKind::System || !capped(&stream) {
+            rows.push((stream, kind, text));
+            return;
+        }
+        let known = self.state.get(&stream).and_then(|s| s.bytes);
+        let bytes = match known {
+            Some(b) => b,
+            None => self.stored_bytes(&stream).await,
+        };
+        let cap = self.cap;
+        let entry = self.state.entry(stream.clone()).or_default();
+        let size = text.len() as u64;
+        if bytes + size <= cap && entry.dropped_lines == 0 {
+            entry.bytes = Some(bytes + size);
+            rows.push((stream, kind, text));
+            return;
+        }
+        entry.bytes = Some(bytes);
+        if entry.dropped_lines == 0 {
+            rows.push((
+                stream,
+                LogKind::System,
+                format!(
+                    "the build log reached its {} MB limit; further output is dropped (the build goes on)",
+                    cap >> 20
+                ),
+            ));
+        }
+        entry.dropped_lines += 1;
+        entry.dropped_bytes += size;
+    }
+
+    /// The summary line of a stream's dropped output, and forgetting it.
+    fn close(&mut self, stream: String, rows: &mut Vec<Row>) {
+        if let Some(state) = self.state.remove(&stream)
+            && state.dropped_lines > 0
+        {
+            rows.push((
+                stream,
+                LogKind::System,
+                format!(
+                    "{} lines ({:.1} MB) of output past the {} MB limit were dropped",
+                    state.dropped_lines,
+                    state.dropped_bytes as f64 / 1_048_576.0,
+                    self.cap >> 20
+                ),
+            ));
+        }
+    }
+}
+
+type Row = (String, LogKind, String);
+
 async fn run(pool: SqlitePool, changes: watch::Sender<u64>, mut rx: mpsc::Receiver<Message>) {
-    let mut next: HashMap<String, i64> = HashMap::new();
+    let mut streams = Streams {
+        pool: pool.clone(),
+        cap: BUILD_LOG_CAP,
+        state: HashMap::new(),
+    };
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -66,18 +181,21 @@ async fn run(pool: SqlitePool, changes: watch::Sender<u64>, mut rx: mpsc::Receiv
             }
         }
         let mut acks = Vec::new();
-        let mut lines = Vec::new();
+        let mut rows = Vec::new();
         for message in batch {
             match message {
-                Message::Line { stream, kind, text } => lines.push((stream, kind, text)),
+                Message::Line { stream, kind, text } => streams.admit(stream, kind, text, &mut rows).await,
+                Message::Close(stream) => streams.close(stream, &mut rows),
                 Message::Flush(ack) => acks.push(ack),
             }
         }
-        if !lines.is_empty() {
-            if let Err(e) = commit(&pool, &mut next, lines).await {
-                tracing::error!(error = %e, "log lines could not be stored");
-                // Forget the counters: they are re-read from the store on the next batch.
-                next.clear();
+        if !rows.is_empty() {
+            // A failed commit is tried again with the same lines: a log never loses a batch.
+            let mut backoff = Duration::from_millis(50);
+            while let Err(e) = commit(&pool, &mut streams.state, &rows).await {
+                tracing::error!(error = %e, retry_in_ms = backoff.as_millis() as u64, "log lines could not be stored; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(2));
             }
             changes.send_modify(|n| *n = n.wrapping_add(1));
         }
@@ -87,16 +205,18 @@ async fn run(pool: SqlitePool, changes: watch::Sender<u64>, mut rx: mpsc::Receiv
     }
 }
 
-async fn commit(
-    pool: &SqlitePool,
-    next: &mut HashMap<String, i64>,
-    lines: Vec<(String, LogKind, String)>,
-) -> Result<()> {
+async fn commit(pool: &SqlitePool, state: &mut HashMap<String, StreamState>, rows: &[Row]) -> Result<()> {
     let mut tx = pool.begin().await?;
     let at = now_text();
-    for (stream, kind, text) in lines {
-        let seq = match next.get(&stream) {
-            Some(seq) => *seq,
+    // Seqs are taken on a copy, so a failed attempt leaves the counters as they were.
+    let mut next: HashMap<&str, i64> = HashMap::new();
+    for (stream, kind, text) in rows {
+        let seq = match next
+            .get(stream.as_str())
+            .copied()
+            .or_else(|| state.get(stream).and_then(|s| s.next))
+        {
+            Some(seq) => seq,
             None => {
                 let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM log_lines WHERE stream = ?")
                     .bind(stream.clone())
@@ -110,11 +230,14 @@ async fn commit(
             .bind(seq)
             .bind(at.clone())
             .bind(kind.as_str())
-            .bind(text)
+            .bind(text.clone())
             .execute(&mut *tx)
             .await?;
         next.insert(stream, seq + 1);
     }
     tx.commit().await?;
+    for (stream, seq) in next {
+        state.entry(stream.to_owned()).or_default().next = Some(seq);
+    }
     Ok(())
 }

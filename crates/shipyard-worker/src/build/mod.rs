@@ -79,6 +79,7 @@ impl Worker {
     /// so in the log.
     async fn record_end(&self, job: &ClaimedJob, attempt: Option<i64>, stream: &str, failure: &Failure) {
         let id = &job.deployment_id;
+        self.logs.writer().close(stream).await;
         let status = match failure.end {
             End::Lost => {
                 self.log(stream, failure.error.clone()).await;

@@ -134,6 +134,7 @@ impl Worker {
         } else {
             format!("release v{} is active", release.version)
         };
+        self.logs.writer().close(stream).await;
         self.log(stream, format!("Ready: {said}")).await;
         self.logs.writer().flush().await;
 

@@ -290,31 +290,13 @@ async fn a_flood_of_output_is_stored_whole_and_long_lines_are_split() {
         .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 120)
         .await;
     assert_eq!(done["status"], "ready", "{done}");
-    let id = done["id"].as_str().expect("id");
-    let mut stdout = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = ada
-            .token
-            .get(&format!(
-                "/tenants/{}/deployments/{id}/logs?after={after}&limit=10000",
-                ada.tenant_id
-            ))
-            .await
-            .expect("request")
-            .body;
-        let items = page["items"].as_array().cloned().unwrap_or_default();
-        if items.is_empty() {
-            break;
-        }
-        after = page["lastSeq"].as_i64().expect("lastSeq");
-        stdout.extend(
-            items
-                .into_iter()
-                .filter(|l| l["stream"] == "stdout")
-                .map(|l| l["line"].as_str().unwrap_or_default().to_owned()),
-        );
-    }
+    let stdout: Vec<String> = ada
+        .all_log_lines(done["id"].as_str().expect("id"), 10_000)
+        .await
+        .into_iter()
+        .filter(|l| l["stream"] == "stdout")
+        .map(|l| l["line"].as_str().unwrap_or_default().to_owned())
+        .collect();
     let numbers: Vec<String> = (1..=100_000).map(|n| n.to_string()).collect();
     assert_eq!(stdout[..100_000], numbers[..], "every numbered line, in order");
     let long: Vec<&String> = stdout[100_000..].iter().collect();
@@ -325,4 +307,48 @@ async fn a_flood_of_output_is_stored_whole_and_long_lines_are_split() {
     );
     assert!(long.iter().all(|l| l.len() <= 16 * 1024));
     assert_eq!(long.iter().map(|l| l.len()).sum::<usize>(), 40_000, "nothing dropped");
+}
+
+#[tokio::test]
+async fn a_build_log_is_cut_at_50_mb_and_says_how_much_was_dropped() {
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    // 60 MiB of output in lines of 10 000 bytes, then a normal end.
+    let script =
+        "head -c 62914560 /dev/zero | tr '\\0' a | fold -w 10000; echo; mkdir -p dist; echo ok > dist/index.html";
+    let app = ada
+        .deployable(
+            &server,
+            "flood",
+            "static",
+            &[("index.html", "x")],
+            json!({ "build": { "buildCommand": script, "outputDirectory": "dist" } }),
+        )
+        .await;
+    let done = ada
+        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 300)
+        .await;
+    assert_eq!(done["status"], "ready", "the build goes on past the cap: {done}");
+    let lines = ada.all_log_lines(done["id"].as_str().expect("id"), 1000).await;
+    let kept: usize = lines
+        .iter()
+        .filter(|l| l["stream"] == "stdout")
+        .map(|l| l["line"].as_str().unwrap_or_default().len())
+        .sum();
+    const CAP: usize = 50 * 1024 * 1024;
+    assert!(kept <= CAP && kept > CAP - 10_001, "kept {kept} bytes of output");
+    let system: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["stream"] == "system")
+        .filter_map(|l| l["line"].as_str())
+        .collect();
+    let summary = system
+        .iter()
+        .find(|l| l.contains("past the 50 MB limit were dropped"))
+        .unwrap_or_else(|| panic!("no summary line in {system:?}"));
+    assert!(summary.contains("(10.0 MB)"), "{summary}");
+    assert!(
+        system.iter().any(|l| l.starts_with("Ready:")),
+        "the platform's own lines still land after the cap: {system:?}"
+    );
 }

@@ -106,7 +106,31 @@ impl Tenant {
             .await
     }
 
-    /// Every stored log line of a deployment, in order.
+    /// Every stored log line of a deployment, in order, read page by page (`limit` a page).
+    pub async fn all_log_lines(&self, deployment: &str, limit: u32) -> Vec<Value> {
+        let mut lines = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self
+                .token
+                .get(&format!(
+                    "/tenants/{}/deployments/{deployment}/logs?after={after}&limit={limit}",
+                    self.tenant_id
+                ))
+                .await
+                .expect("request")
+                .ok()
+                .expect("logs");
+            let items = page["items"].as_array().cloned().unwrap_or_default();
+            if items.is_empty() {
+                return lines;
+            }
+            after = page["lastSeq"].as_i64().expect("lastSeq");
+            lines.extend(items);
+        }
+    }
+
+    /// The first page of a deployment's stored log lines (up to 10 000), in order.
     pub async fn log_lines(&self, deployment: &str) -> Vec<Value> {
         let page = self
             .token
