@@ -26,6 +26,7 @@ pub use password::{Password, PasswordHash};
 pub use project::{BuildConfig, Limits, PackageManager, ProjectStatus, ProjectType, RuntimeConfig, RuntimeType};
 pub use redact::{LineRedactor, Redactor};
 pub use role::Role;
+pub use secrecy::{ExposeSecret, SecretString};
 pub use secret::{EnvVarName, SecretScope};
 pub use secret_box::{SecretBox, SecretBoxError};
 pub use slug::Slug;

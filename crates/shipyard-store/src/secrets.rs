@@ -56,7 +56,7 @@ pub async fn resolve(
         .into_values()
         .map(|v| {
             Ok(ResolvedSecret {
-                value: open(secret_box, scope.tenant_id(), &v)?,
+                value: open(secret_box, scope.tenant_id(), &v)?.into(),
                 secret_id: v.secret_id,
                 name: v.name,
                 version: v.version,

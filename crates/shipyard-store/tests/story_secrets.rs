@@ -3,7 +3,7 @@
 mod common;
 
 use common::{PAGE, new_project, new_user};
-use shipyard_core::{ConnectionId, GitUrl};
+use shipyard_core::{ConnectionId, ExposeSecret, GitUrl};
 use shipyard_store::{
     Backend, Connections, Environments, NewConnection, Projects, SqliteStore, StoreError, Tenants, Users,
 };
@@ -90,7 +90,7 @@ async fn secret_story<B: Backend>(store: B) {
         .expect("resolve");
     let view: Vec<_> = resolved
         .iter()
-        .map(|r| (r.name.as_str(), r.value.as_str(), r.version))
+        .map(|r| (r.name.as_str(), r.value.expose_secret(), r.version))
         .collect();
     assert_eq!(
         view,

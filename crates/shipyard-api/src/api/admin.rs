@@ -11,6 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
+use shipyard_core::SecretString;
 use shipyard_core::TenantId;
 use shipyard_store::{Backend, NewUser, SqliteStore, TenantPatch, Tenants, Users};
 use utoipa::ToSchema;
@@ -34,7 +35,8 @@ pub struct CreateUserRequest {
     /// Display name (default: the part of the email before `@`).
     pub name: Option<String>,
     /// At least 8 characters.
-    pub password: String,
+    #[schema(value_type = String)]
+    pub password: SecretString,
 }
 
 /// Every workspace on the platform.
@@ -112,7 +114,7 @@ pub async fn create_admin_user(
     }
     let req: CreateUserRequest = body.parse()?;
     let email = input::email(&req.email)?;
-    let password = input::password(req.password)?;
+    let password = input::password(&req.password)?;
     let name = input::name_or_default(req.name.as_deref(), &email)?;
     let hash = input::hash(password).await?;
     let mut tx = state.store.write().await?;

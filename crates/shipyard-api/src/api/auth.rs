@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use shipyard_core::{Email, OpaqueToken, Password};
+use shipyard_core::{ExposeSecret, SecretString};
 use shipyard_store::{Backend, NewUser, Sessions, SqliteStore, Tenants, Tx, User, Users};
 use std::net::SocketAddr;
 use utoipa::ToSchema;
@@ -37,7 +38,8 @@ pub struct SignupRequest {
     #[schema(example = "ada@example.com")]
     pub email: String,
     /// At least 8 characters.
-    pub password: String,
+    #[schema(value_type = String)]
+    pub password: SecretString,
     /// Display name (default: the part of the email before `@`).
     pub name: Option<String>,
     /// Name of the workspace made for the user (default: the user's name).
@@ -51,7 +53,8 @@ pub struct LoginRequest {
     /// Login email.
     pub email: String,
     /// Password.
-    pub password: String,
+    #[schema(value_type = String)]
+    pub password: SecretString,
 }
 
 async fn me(tx: &mut Tx, user: User, method: AuthMethod) -> ApiResult<MeResponse> {
@@ -100,7 +103,7 @@ pub async fn create_signup(State(state): State<AppState>, body: JsonBody) -> Api
     }
     let req: SignupRequest = body.parse()?;
     let email = input::email(&req.email)?;
-    let password = input::password(req.password)?;
+    let password = input::password(&req.password)?;
     let name = input::name_or_default(req.name.as_deref(), &email)?;
     let workspace = match &req.workspace_name {
         Some(ws) => display_name(ws, "workspaceName")?,
@@ -140,7 +143,7 @@ pub async fn create_login(
     state.login_limiter.check(&email_key, connect.map(|c| c.0.0.ip()))?;
     let wrong = || ApiError::unauthorized("email or password is incorrect");
     // A password of the wrong length cannot match any account; still spend the hashing time.
-    let password = Password::parse(req.password).ok();
+    let password = Password::parse(req.password.expose_secret().to_owned()).ok();
     let user = match Email::parse(&req.email) {
         Ok(email) => state.store.read().await?.user_by_email(&email).await?,
         Err(_) => None,

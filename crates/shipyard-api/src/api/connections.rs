@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shipyard_build::{Branch, GitAuth};
 use shipyard_core::{ConnectionId, GitTransport, GitUrl, OpaqueToken, Role};
+use shipyard_core::{ExposeSecret, SecretString};
 use shipyard_store::secrets::credential_aad;
 use shipyard_store::{Backend, Connection, Connections, NewConnection, Paged, SqliteStore, TenantScope, Tx};
 use utoipa::ToSchema;
@@ -75,13 +76,15 @@ pub enum AuthRequest {
     /// An access token, used as the HTTPS password.
     Token {
         /// The token.
-        token: String,
+        #[schema(value_type = String)]
+        token: SecretString,
     },
     /// An OpenSSH private key.
     SshKey {
         /// The key, PEM/OpenSSH text.
         #[serde(rename = "privateKey")]
-        private_key: String,
+        #[schema(value_type = String)]
+        private_key: SecretString,
     },
 }
 
@@ -122,9 +125,11 @@ fn check_local(state: &AppState, url: &GitUrl) -> ApiResult<()> {
 fn auth_from(req: Option<AuthRequest>, url: &GitUrl) -> ApiResult<GitAuth> {
     let auth = match req {
         None => return Ok(GitAuth::None),
-        Some(AuthRequest::Token { token }) if !token.trim().is_empty() => GitAuth::Token(token.trim().to_owned()),
-        Some(AuthRequest::SshKey { private_key }) if private_key.contains("PRIVATE KEY") => {
-            GitAuth::SshKey(private_key)
+        Some(AuthRequest::Token { token }) if !token.expose_secret().trim().is_empty() => {
+            GitAuth::Token(token.expose_secret().trim().to_owned())
+        }
+        Some(AuthRequest::SshKey { private_key }) if private_key.expose_secret().contains("PRIVATE KEY") => {
+            GitAuth::SshKey(private_key.expose_secret().to_owned())
         }
         Some(AuthRequest::Token { .. }) => return Err(ApiError::bad_request("field `auth.token` must not be empty")),
         Some(AuthRequest::SshKey { .. }) => {

@@ -2,6 +2,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use shipyard_core::{Email, Password, PasswordHash};
+use shipyard_core::{ExposeSecret, SecretString};
 
 /// The `email` field, parsed.
 pub fn email(raw: &str) -> ApiResult<Email> {
@@ -9,8 +10,8 @@ pub fn email(raw: &str) -> ApiResult<Email> {
 }
 
 /// The `password` field, checked against the length rules.
-pub fn password(raw: String) -> ApiResult<Password> {
-    Password::parse(raw).map_err(|e| ApiError::bad_request(format!("field `password`: {e}")))
+pub fn password(raw: &SecretString) -> ApiResult<Password> {
+    Password::parse(raw.expose_secret().to_owned()).map_err(|e| ApiError::bad_request(format!("field `password`: {e}")))
 }
 
 /// The optional `name` field, defaulting to the email's local part.

@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shipyard_core::{EnvVarName, EnvironmentId, ProjectId, Role, SecretId, SecretScope};
+use shipyard_core::{ExposeSecret, SecretString};
 use shipyard_store::secrets::secret_aad;
 use shipyard_store::{
     Backend, Environments, NewSecret, Projects, Secret, SecretFilter, Secrets, SqliteStore, StoreError, TenantScope, Tx,
@@ -65,7 +66,8 @@ pub struct CreateSecretRequest {
     /// Environment-variable name (not PORT, HOME, PATH, CI or SHIPYARD_*).
     pub name: String,
     /// The value; write-only.
-    pub value: String,
+    #[schema(value_type = String)]
+    pub value: SecretString,
     /// workspace, project or environment.
     pub scope: SecretScope,
     /// Required for project scope.
@@ -79,7 +81,8 @@ pub struct CreateSecretRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateSecretRequest {
     /// The new value; it becomes the next version.
-    pub value: String,
+    #[schema(value_type = String)]
+    pub value: SecretString,
 }
 
 /// Filters of the secret list.
@@ -99,7 +102,8 @@ pub struct SecretQuery {
     pub per_page: Option<u32>,
 }
 
-fn value(raw: String) -> ApiResult<String> {
+fn value(raw: &SecretString) -> ApiResult<&str> {
+    let raw = raw.expose_secret();
     if raw.is_empty() || raw.len() > MAX_VALUE_BYTES || raw.contains('\0') {
         return Err(ApiError::bad_request(
             "field `value` must be 1 byte to 64 KiB of text without NUL bytes",
@@ -230,9 +234,9 @@ pub async fn create_secret(
     let mut tx = state.store.write().await?;
     let scope = auth.tenant(&mut tx, &tenant_id).await?;
     require_write(&scope, Role::Member)?;
-    let mut req: CreateSecretRequest = body.parse()?;
+    let req: CreateSecretRequest = body.parse()?;
     let name = EnvVarName::parse(&req.name).map_err(|e| ApiError::bad_request(format!("field `name`: {e}")))?;
-    let plain = value(std::mem::take(&mut req.value))?;
+    let plain = value(&req.value)?;
     let (project_id, environment_id, target) = target(&mut tx, &scope, &req).await?;
     let aad = secret_aad(scope.tenant_id(), req.scope, &target, name.as_str());
     let new = NewSecret {
@@ -270,7 +274,7 @@ pub async fn update_secret(
     let secret = find(&mut tx, &scope, &secret_id).await?;
     require_write(&scope, Role::Member)?;
     let req: UpdateSecretRequest = body.parse()?;
-    let plain = value(req.value)?;
+    let plain = value(&req.value)?;
     let aad = secret_aad(
         scope.tenant_id(),
         secret.scope,

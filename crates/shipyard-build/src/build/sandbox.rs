@@ -5,6 +5,7 @@
 
 use super::limiter::{LimitGroup, Limiter, Limits};
 use super::step::StepContext;
+use shipyard_core::ExposeSecret;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use thiserror::Error;
@@ -299,7 +300,7 @@ impl Sandbox {
                 cmd.env(key, value);
             }
         }
-        cmd.envs(ctx.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        cmd.envs(ctx.env.iter().map(|(k, v)| (k.as_str(), v.expose_secret())));
         cmd.env("CI", "true");
         cmd
     }

@@ -2,7 +2,7 @@
 //! redactor, and end it on success, failure, timeout or cancel, whole process tree included.
 
 use super::sandbox::Sandbox;
-use shipyard_core::{LineRedactor, Redactor};
+use shipyard_core::{LineRedactor, Redactor, SecretString};
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -28,8 +28,9 @@ pub struct StepContext {
     pub ws: std::path::PathBuf,
     /// Working directory relative to the app root.
     pub workdir: String,
-    /// Environment (secrets, tool settings).
-    pub env: Vec<(String, String)>,
+    /// Environment (secrets, tool settings); every value is kept as a secret, so no
+    /// `Debug` of a context or a step shows one.
+    pub env: Vec<(String, SecretString)>,
     /// Directories first on PATH (provided package managers).
     pub path: Vec<String>,
     /// The project's package-cache directory on the host.

@@ -1,7 +1,7 @@
 //! Secrets: names and versions; values only ever sealed.
 
 use chrono::{DateTime, Utc};
-use shipyard_core::{EnvVarName, EnvironmentId, ProjectId, SecretId, SecretScope, TenantId};
+use shipyard_core::{EnvVarName, EnvironmentId, ProjectId, SecretId, SecretScope, SecretString, TenantId};
 
 /// A secret's metadata (never its value).
 #[derive(Debug, Clone)]
@@ -80,8 +80,8 @@ pub struct ResolvedSecret {
     pub version: i64,
     /// Scope it came from.
     pub scope: SecretScope,
-    /// The value.
-    pub value: String,
+    /// The value, in clear only where it is exposed on purpose.
+    pub value: SecretString,
 }
 
 impl std::fmt::Debug for ResolvedSecret {

@@ -3,17 +3,19 @@
 //! reason.
 
 mod failure;
+mod log;
 mod release;
 mod steps;
 
 use failure::{End, Failure};
+use log::BuildLog;
 
 use crate::cache::BuildCache;
 use crate::context::Worker;
 use shipyard_build::ArtifactStore;
 use shipyard_build::build::{Plan, Step, StepContext, check_node_version, toolchain};
 use shipyard_build::{FileTree, detect};
-use shipyard_core::{DeploymentStatus, Redactor};
+use shipyard_core::{DeploymentStatus, Redactor, SecretString};
 use shipyard_store::logs::LogKind;
 use shipyard_store::secrets::{open_connection_credential, redactor, resolve};
 use shipyard_store::{
@@ -47,6 +49,8 @@ fn chown_tree(path: &Path, owner: Option<(u32, u32)>) -> std::io::Result<()> {
 }
 
 impl Worker {
+    /// Appends a system line that holds no tenant text (a build's own lines go through its
+    /// `BuildLog`).
     pub(crate) async fn log(&self, stream: &str, text: impl Into<String>) {
         self.logs.writer().append(stream, LogKind::System, text).await;
     }
@@ -77,26 +81,27 @@ impl Worker {
 
     /// Records how a build that did not make a release ended; the loser of a race only says
     /// so in the log.
-    async fn record_end(&self, job: &ClaimedJob, attempt: Option<i64>, stream: &str, failure: &Failure) {
+    async fn record_end(&self, job: &ClaimedJob, attempt: Option<i64>, log: &BuildLog, failure: &Failure) {
         let id = &job.deployment_id;
-        self.logs.writer().close(stream).await;
+        log.close().await;
         let status = match failure.end {
             End::Lost => {
-                self.log(stream, failure.error.clone()).await;
-                self.logs.writer().flush().await;
+                log.say(&failure.error).await;
+                log.flush().await;
                 return;
             }
             End::Canceled => DeploymentStatus::Canceled,
             End::Failed => DeploymentStatus::Failed,
         };
-        self.log(stream, format!("{}: {}", status.as_str(), failure.error))
-            .await;
+        // The error is shown to every reader of the deployment: no secret value in it.
+        let error = log.redact(&failure.error);
+        log.say(format!("{}: {error}", status.as_str())).await;
         // Every line lands before the end is recorded, so a follower that sees the end has
         // all of them (and no write transaction waits on the log writer).
-        self.logs.writer().flush().await;
+        log.flush().await;
         let update = DeploymentUpdate {
             status: Some(status),
-            error: Some(failure.error.clone()),
+            error: Some(error.clone()),
             attempt,
             ..Default::default()
         };
@@ -104,7 +109,7 @@ impl Worker {
             let mut tx = self.store.write().await?;
             let scope = tx.worker_scope(&job.tenant_id).await?;
             let outcome = match scope {
-                Some(scope) => tx.update_deployment(&scope, id, &update, &failure.error).await?,
+                Some(scope) => tx.update_deployment(&scope, id, &update, &error).await?,
                 None => None,
             };
             SqliteStore::commit(tx).await?;
@@ -112,10 +117,10 @@ impl Worker {
         };
         match recorded.await {
             Ok(Some(Transition::Lost(now))) => {
-                self.log(
-                    stream,
-                    format!("this build stops: the deployment is already {}", now.status.as_str()),
-                )
+                log.say(format!(
+                    "this build stops: the deployment is already {}",
+                    now.status.as_str()
+                ))
                 .await;
             }
             Ok(_) => {}
@@ -170,14 +175,18 @@ impl Worker {
     /// Builds a claimed job's deployment and records how it ended.
     pub(crate) async fn process(&self, job: ClaimedJob) {
         let stream = format!("build:{}", job.deployment_id);
+        let mut log = BuildLog::new(stream.clone(), Redactor::none(), self.logs.writer());
         let (cancel_tx, cancel_rx) = watch::channel(false);
         let heartbeat = self.heartbeat(job.id, job.lease.clone(), cancel_tx);
         let workspace = self.settings.work_root.join("builds").join(job.deployment_id.as_str());
         let (attempt, outcome) = match self.inputs(&job).await {
-            Ok(inputs) => (
-                Some(inputs.deployment.attempt),
-                self.build(&inputs, &stream, &workspace, cancel_rx).await,
-            ),
+            Ok(inputs) => {
+                log = BuildLog::new(stream, inputs.redactor.clone(), self.logs.writer());
+                (
+                    Some(inputs.deployment.attempt),
+                    self.build(&inputs, &log, &workspace, cancel_rx).await,
+                )
+            }
             // Nothing was read, so no attempt to guard: whichever run this is, it cannot start.
             Err(failure) => (None, Err(failure)),
         };
@@ -188,7 +197,7 @@ impl Worker {
             tracing::warn!(path = %workspace.display(), error = %e, "build workspace not removed");
         }
         if let Err(failure) = outcome {
-            self.record_end(&job, attempt, &stream, &failure).await;
+            self.record_end(&job, attempt, &log, &failure).await;
         }
         let finished = async {
             let mut tx = self.store.write().await?;
@@ -204,7 +213,7 @@ impl Worker {
     async fn build(
         &self,
         inputs: &Inputs,
-        stream: &str,
+        log: &BuildLog,
         ws: &Path,
         cancel: watch::Receiver<bool>,
     ) -> Result<(), Failure> {
@@ -224,13 +233,15 @@ impl Worker {
             "build started",
         )
         .await?;
-        self.log(
-            stream,
-            format!("Building {} for {} (branch {})", dep_ref(dep), project.name, dep.branch),
-        )
+        log.say(format!(
+            "Building {} for {} (branch {})",
+            dep_ref(dep),
+            project.name,
+            dep.branch
+        ))
         .await;
-        self.log(stream, format!("Sandbox: {}", self.sandbox.describe())).await;
-        self.log(stream, format!("Fetching {}", inputs.url.as_str())).await;
+        log.say(format!("Sandbox: {}", self.sandbox.describe())).await;
+        log.say(format!("Fetching {}", inputs.url.as_str())).await;
         let (commit, subject, mirror) = self
             .repos
             .fetch_commit(
@@ -248,13 +259,13 @@ impl Worker {
                 ))
             })?;
         let short = &commit[..commit.len().min(7)];
-        self.log(stream, format!("Commit {short}: {subject}")).await;
+        log.say(format!("Commit {short}: {subject}")).await;
         let update = DeploymentUpdate {
             commit_sha: Some(commit.clone()),
-            commit_message: Some(subject.clone()),
+            commit_message: Some(log.redact(&subject)),
             ..DeploymentUpdate::default()
         };
-        self.set_status(scope, dep, update, &format!("commit {short}: {subject}"))
+        self.set_status(scope, dep, update, &log.redact(&format!("commit {short}: {subject}")))
             .await?;
 
         let src = ws.join("src");
@@ -273,8 +284,7 @@ impl Worker {
             let host = host_node_version().await;
             check_node_version(wanted, &host)
                 .map_err(|e| Failure::new(format!("build failed before it started: {e}")))?;
-            self.log(stream, format!("Node.js {host} satisfies nodeVersion {wanted}"))
-                .await;
+            log.say(format!("Node.js {host} satisfies nodeVersion {wanted}")).await;
         }
         let app_dir = if project.build.root_directory.is_empty() {
             src.clone()
@@ -302,11 +312,10 @@ impl Worker {
         let tools = format!("{}/tools", cache_in.as_deref().unwrap_or(&app_in).display());
         let chain = toolchain(manager, version.as_deref(), &tools, &app_in.display().to_string());
         if !chain.description.is_empty() {
-            self.log(stream, format!("Package manager: {}", chain.description))
-                .await;
+            log.say(format!("Package manager: {}", chain.description)).await;
         }
-        self.log(stream, cache.message.clone()).await;
-        let mut env: Vec<(String, String)> = inputs
+        log.say(cache.message.clone()).await;
+        let mut env: Vec<(String, SecretString)> = inputs
             .secrets
             .iter()
             .map(|s| (s.name.to_string(), s.value.clone()))
@@ -317,9 +326,14 @@ impl Worker {
                 .iter()
                 .map(|s| format!("{} (v{}, {})", s.name, s.version, s.scope.as_str()))
                 .collect();
-            self.log(stream, format!("Secrets: {}", names.join(", "))).await;
+            log.say(format!("Secrets: {}", names.join(", "))).await;
         }
-        env.extend(chain.env.iter().cloned());
+        env.extend(
+            chain
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), SecretString::from(v.as_str()))),
+        );
         let ctx = StepContext {
             ws: ws.to_owned(),
             workdir: project.build.root_directory.clone(),
@@ -346,8 +360,8 @@ impl Worker {
             node_modules,
         };
         let snapshot = cache_use.node_modules.is_some();
-        self.run_steps(inputs, &plan, stream, ctx, cache_use, cancel).await?;
-        let release = self.release(inputs, stream, ws, &commit).await?;
+        self.run_steps(inputs, &plan, log, ctx, cache_use, cancel).await?;
+        let release = self.release(inputs, log, ws, &commit).await?;
         if snapshot {
             let mut app = self.settings.data_dir.join("artifacts").join(release.as_str());
             if !project.build.root_directory.is_empty() {

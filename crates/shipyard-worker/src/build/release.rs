@@ -2,7 +2,7 @@
 //! the release with its config and secret versions, activate it unless a newer one is live,
 //! and prune what retention no longer keeps.
 
-use super::{Failure, Inputs};
+use super::{BuildLog, Failure, Inputs};
 use crate::context::Worker;
 use shipyard_build::ArtifactStore;
 use shipyard_core::{DeploymentStatus, ReleaseId, RuntimeType};
@@ -13,7 +13,7 @@ impl Worker {
     pub(super) async fn release(
         &self,
         inputs: &Inputs,
-        stream: &str,
+        log: &BuildLog,
         ws: &Path,
         commit: &str,
     ) -> Result<ReleaseId, Failure> {
@@ -66,8 +66,7 @@ impl Worker {
         artifacts
             .store(&ws.join("src"), &release_id)
             .map_err(|e| Failure::new(format!("the artifact could not be stored: {e}")))?;
-        self.log(stream, format!("Artifact stored as release {release_id}"))
-            .await;
+        log.say(format!("Artifact stored as release {release_id}")).await;
 
         let versions: Vec<serde_json::Value> = inputs
             .secrets
@@ -134,9 +133,9 @@ impl Worker {
         } else {
             format!("release v{} is active", release.version)
         };
-        self.logs.writer().close(stream).await;
-        self.log(stream, format!("Ready: {said}")).await;
-        self.logs.writer().flush().await;
+        log.close().await;
+        log.say(format!("Ready: {said}")).await;
+        log.flush().await;
 
         let mut tx = self.store.write().await?;
         let update = DeploymentUpdate {

@@ -1,7 +1,7 @@
 //! Running a build's steps in the sandbox, with the install fallbacks (offline cache, then
 //! online; `npm ci`, then `npm install`), and turning how a step ended into one sentence.
 
-use super::{Failure, Inputs};
+use super::{BuildLog, Failure, Inputs};
 use crate::context::Worker;
 use shipyard_build::build::{OutputLine, Plan, Step, StepContext, StepOutcome, run_step};
 use shipyard_store::logs::LogKind;
@@ -67,7 +67,7 @@ impl Worker {
         &self,
         inputs: &Inputs,
         plan: &Plan,
-        stream: &str,
+        log: &BuildLog,
         ctx: StepContext,
         cache: CacheUse,
         cancel: watch::Receiver<bool>,
@@ -76,7 +76,7 @@ impl Worker {
         let deadline = Instant::now() + self.settings.timeout;
         let (tx, mut rx) = mpsc::channel::<OutputLine>(1024);
         let writer = self.logs.writer();
-        let stream_name = stream.to_owned();
+        let stream_name = log.stream.clone();
         let forward = tokio::spawn(async move {
             while let Some(line) = rx.recv().await {
                 let kind = if line.stderr { LogKind::Stderr } else { LogKind::Stdout };
@@ -98,7 +98,7 @@ impl Worker {
         let memory_mb = self.sandbox_memory_mb();
         let mut result = Ok(());
         for step in &steps {
-            self.log(stream, format!("$ {}", step.command)).await;
+            log.say(format!("$ {}", step.command)).await;
             let install = step.name == "install" && !step.command.contains("-m venv");
             let run = |ctx: &StepContext, command: &str| {
                 let (ctx, command) = (ctx.clone(), command.to_owned());
@@ -118,26 +118,22 @@ impl Worker {
                     "test -d {dir}/node_modules && rm -rf node_modules && cp -a {dir}/node_modules node_modules"
                 );
                 if run(&ctx, &restore).await.success() {
-                    self.log(stream, "node_modules restored from the cache; nothing to install")
+                    log.say("node_modules restored from the cache; nothing to install")
                         .await;
                     continue;
                 }
-                self.log(stream, "no usable node_modules in the cache; installing offline")
-                    .await;
+                log.say("no usable node_modules in the cache; installing offline").await;
             }
             let mut outcome = run(if install && cache_hit { &offline } else { &ctx }, &step.command).await;
             if install && cache_hit && matches!(outcome, StepOutcome::Exited(c) if c != 0) {
-                self.log(stream, "the offline install from the cache failed; retrying online")
+                log.say("the offline install from the cache failed; retrying online")
                     .await;
                 outcome = run(&ctx, &step.command).await;
             }
             if install && step.command.trim() == "npm ci" && matches!(outcome, StepOutcome::Exited(c) if c != 0) {
-                self.log(
-                    stream,
-                    "npm ci failed; falling back to npm install (the lockfile may not match this registry)",
-                )
-                .await;
-                self.log(stream, "$ npm install").await;
+                log.say("npm ci failed; falling back to npm install (the lockfile may not match this registry)")
+                    .await;
+                log.say("$ npm install").await;
                 outcome = run(&ctx, "npm install").await;
             }
             if !outcome.success() {

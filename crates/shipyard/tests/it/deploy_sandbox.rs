@@ -148,3 +148,66 @@ async fn insecure_mode_builds_unconfined_and_says_so_loudly() {
         "every build log says so"
     );
 }
+
+#[tokio::test]
+async fn the_platforms_own_lines_and_errors_are_redacted_too() {
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let secret = "sk_live_9d2e7f1a3c5b";
+    // The value shows up in the build command (so in the `$ …` line and the error) and in the
+    // commit subject (so in the `Commit …` line and the event).
+    let app = ada
+        .deployable(
+            &server,
+            "leaky",
+            "static",
+            &[("index.html", "x")],
+            static_build(&format!("echo start; test {secret} = nope")),
+        )
+        .await;
+    crate::support::git::commit(&app.repo, &[("index.html", "y")], &format!("rotate key {secret}"));
+    ada.post_ok(
+        &format!("/tenants/{}/secrets", ada.tenant_id),
+        &json!({ "name": "API_KEY", "value": secret, "scope": "workspace" }),
+    )
+    .await;
+    let done = ada
+        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 60)
+        .await;
+    assert_eq!(done["status"], "failed", "{done}");
+    let id = done["id"].as_str().expect("id");
+    let lines: Vec<String> = ada
+        .log_lines(id)
+        .await
+        .iter()
+        .map(|l| l["line"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    // Positive controls: the lines that would carry the value are there, masked.
+    assert!(
+        lines.iter().any(|l| l.starts_with("$ echo start; test **** = nope")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("Commit ") && l.ends_with("rotate key ****")),
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|l| l == "start"), "the build ran: {lines:?}");
+    let error = done["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("test **** = nope") && error.contains("exited with code 1"),
+        "{error}"
+    );
+    let view = ada
+        .token
+        .get(&format!("/tenants/{}/deployments/{id}", ada.tenant_id))
+        .await
+        .expect("request")
+        .body
+        .to_string();
+    let logs = lines.join("\n");
+    for (what, text) in [("log", logs.as_str()), ("deployment", view.as_str())] {
+        assert!(!text.contains(secret), "{what} leaks the value: {text}");
+    }
+}
