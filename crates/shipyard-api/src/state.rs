@@ -27,6 +27,8 @@ pub struct ApiSettings {
     pub data_dir: PathBuf,
     /// Where build workspaces and package caches live.
     pub work_root: PathBuf,
+    /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Shared state of the API.

@@ -1,9 +1,11 @@
 //! Shipyard's public listener. It sees every request first and dispatches on the Host header
 //! before any API middleware runs: a Host under the apps domain belongs to an app (none are
-//! routed yet, so those get a 404 page naming the host); every other Host reaches the API.
+//! routed yet, so those get a 404 page naming the host); the platform host, `localhost` and IP
+//! literals reach the API; any other Host is 421.
 #![forbid(unsafe_code)]
 
 mod host;
+mod misdirected;
 mod not_found;
 
 pub use host::request_host;
@@ -28,7 +30,39 @@ pub struct EdgeConfig {
     pub apps_domain: String,
 }
 
+/// Who answers a request, by its Host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostKind {
+    /// The API and console.
+    Platform,
+    /// An app (or the 404 page naming it).
+    App(String),
+    /// Nobody here: 421.
+    Foreign(String),
+}
+
 impl EdgeConfig {
+    /// Who answers `host` (None: the request named no host, as HTTP/1.0 clients may).
+    pub fn classify(&self, host: Option<&str>) -> HostKind {
+        let Some(host) = host else {
+            return HostKind::Platform;
+        };
+        if self.is_app_host(host) {
+            return HostKind::App(host.to_owned());
+        }
+        let ip_literal = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host)
+            .parse::<std::net::IpAddr>()
+            .is_ok();
+        if host == self.platform_host || host == "localhost" || ip_literal {
+            HostKind::Platform
+        } else {
+            HostKind::Foreign(host.to_owned())
+        }
+    }
+
     /// Whether `host` names an app (a subdomain of the apps domain that is not the platform).
     pub fn is_app_host(&self, host: &str) -> bool {
         host != self.platform_host
@@ -54,9 +88,10 @@ pub fn edge_router(config: EdgeConfig, api: Router) -> Router {
 }
 
 async fn dispatch(State(edge): State<Arc<Edge>>, request: Request) -> Response {
-    let host = request_host(&request);
-    if let Some(host) = host.filter(|h| edge.config.is_app_host(h)) {
-        return not_found::page(&host).into_response();
+    match edge.config.classify(request_host(&request).as_deref()) {
+        HostKind::App(host) => return not_found::page(&host).into_response(),
+        HostKind::Foreign(host) => return misdirected::response(&host, &edge.config.platform_host),
+        HostKind::Platform => {}
     }
     match edge.api.clone().oneshot(request).await {
         Ok(response) => response,
@@ -96,5 +131,33 @@ mod tests {
         };
         assert!(!split.is_app_host("shipyard.example.com"));
         assert!(split.is_app_host("web.acme.example.com"));
+    }
+
+    #[test]
+    fn only_the_platform_host_localhost_and_ip_literals_reach_the_api() {
+        let config = EdgeConfig {
+            platform_host: "shipyard.example.com".into(),
+            apps_domain: "apps.example.com".into(),
+        };
+        for platform in ["shipyard.example.com", "localhost", "127.0.0.1", "10.1.2.3", "[::1]"] {
+            assert_eq!(config.classify(Some(platform)), HostKind::Platform, "{platform}");
+        }
+        assert_eq!(config.classify(None), HostKind::Platform);
+        assert_eq!(
+            config.classify(Some("web.acme.apps.example.com")),
+            HostKind::App("web.acme.apps.example.com".into())
+        );
+        for foreign in [
+            "rebind.example",
+            "example.com",
+            "localhost.evil.com",
+            "127.0.0.1.nip.io",
+        ] {
+            assert_eq!(
+                config.classify(Some(foreign)),
+                HostKind::Foreign(foreign.into()),
+                "{foreign}"
+            );
+        }
     }
 }

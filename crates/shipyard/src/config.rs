@@ -3,6 +3,7 @@
 //! environment, which wins over the file, which wins over the defaults.
 
 use anyhow::{Context, bail};
+use ipnet::IpNet;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -50,6 +51,9 @@ pub struct ServeArgs {
     /// Run builds without bubblewrap (says so loudly) [default: false].
     #[arg(long, env = "SHIPYARD_INSECURE_NO_SANDBOX", num_args = 0..=1, default_missing_value = "true")]
     pub insecure_no_sandbox: Option<bool>,
+    /// CIDRs of proxies whose X-Forwarded-For is believed, comma-separated [default: none].
+    #[arg(long, env = "SHIPYARD_TRUSTED_PROXY")]
+    pub trusted_proxy: Option<String>,
 }
 
 /// The TOML file: the same settings, keyed by flag name.
@@ -68,6 +72,7 @@ struct FileConfig {
     build_pids: Option<u64>,
     release_retention: Option<i64>,
     insecure_no_sandbox: Option<bool>,
+    trusted_proxy: Option<String>,
 }
 
 /// The resolved settings of a server.
@@ -97,6 +102,8 @@ pub struct Settings {
     pub release_retention: i64,
     /// Builds run unconfined.
     pub insecure_no_sandbox: bool,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl ServeArgs {
@@ -141,6 +148,7 @@ impl ServeArgs {
                 _ => bail!("--release-retention must be between 1 and 1000"),
             },
             insecure_no_sandbox: self.insecure_no_sandbox.or(file.insecure_no_sandbox).unwrap_or(false),
+            trusted_proxies: cidrs(self.trusted_proxy.or(file.trusted_proxy).as_deref().unwrap_or(""))?,
         };
         Ok(settings)
     }
@@ -149,6 +157,19 @@ impl ServeArgs {
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("config file {}", path.display()))
+}
+
+/// `10.0.0.0/8,192.168.1.5` (a bare address is one host).
+fn cidrs(text: &str) -> anyhow::Result<Vec<IpNet>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<IpNet>()
+                .or_else(|_| part.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| anyhow::anyhow!("--trusted-proxy `{part}` is not a CIDR like 10.0.0.0/8 or an address"))
+        })
+        .collect()
 }
 
 /// `90s`, `15m`, `1h` (a bare number is seconds).

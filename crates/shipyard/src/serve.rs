@@ -78,6 +78,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         allow_local_repos: settings.allow_local_repos,
         data_dir: data_dir.root().to_owned(),
         work_root: work_root.clone(),
+        trusted_proxies: settings.trusted_proxies.clone(),
     };
     let api = api_router(AppState::new(
         store.clone(),

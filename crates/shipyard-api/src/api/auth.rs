@@ -2,12 +2,13 @@
 
 use crate::api::input;
 use crate::api::views::{MembershipView, UserView, display_name};
-use crate::auth::{Auth, AuthMethod, clear_session_cookie, session_cookie};
+use crate::auth::{Auth, AuthMethod, SameOrigin, clear_session_cookie, session_cookie};
+use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::JsonBody;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
@@ -15,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use shipyard_core::{Email, OpaqueToken, Password};
 use shipyard_core::{ExposeSecret, SecretString};
 use shipyard_store::{Backend, NewUser, Sessions, SqliteStore, Tenants, Tx, User, Users};
-use std::net::SocketAddr;
 use utoipa::ToSchema;
 
 /// Who the caller is and which workspaces they belong to.
@@ -96,7 +96,11 @@ fn closed() -> ApiError {
     (status = 201, description = "Account made; the session cookie is set", body = MeResponse),
     (status = 400, body = ErrorBody), (status = 403, description = "Signup is closed", body = ErrorBody),
     (status = 409, description = "Email taken", body = ErrorBody)))]
-pub async fn create_signup(State(state): State<AppState>, body: JsonBody) -> ApiResult<Response> {
+pub async fn create_signup(
+    State(state): State<AppState>,
+    _same_origin: SameOrigin,
+    body: JsonBody,
+) -> ApiResult<Response> {
     let allow_signup = state.settings.allow_signup;
     if !allow_signup && state.store.read().await?.count_users().await? > 0 {
         return Err(closed());
@@ -132,24 +136,26 @@ pub async fn create_signup(State(state): State<AppState>, body: JsonBody) -> Api
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest, responses(
     (status = 200, description = "Logged in; the session cookie is set", body = MeResponse),
     (status = 400, body = ErrorBody), (status = 401, description = "Wrong email or password", body = ErrorBody),
+    (status = 403, description = "Sent from a foreign page (Origin)", body = ErrorBody),
     (status = 429, description = "Too many attempts; see Retry-After", body = ErrorBody)))]
 pub async fn create_login(
     State(state): State<AppState>,
-    connect: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    _same_origin: SameOrigin,
+    ClientAddr(client): ClientAddr,
     body: JsonBody,
 ) -> ApiResult<Response> {
     let req: LoginRequest = body.parse()?;
-    let email_key = req.email.trim().to_lowercase();
-    state.login_limiter.check(&email_key, connect.map(|c| c.0.0.ip()))?;
+    let email = Email::parse(&req.email).ok();
+    state.login_limiter.check(email.as_ref(), client)?;
     let wrong = || ApiError::unauthorized("email or password is incorrect");
     // A password of the wrong length cannot match any account; still spend the hashing time.
     let password = Password::parse(req.password.expose_secret().to_owned()).ok();
-    let user = match Email::parse(&req.email) {
-        Ok(email) => state.store.read().await?.user_by_email(&email).await?,
-        Err(_) => None,
+    let user = match &email {
+        Some(email) => state.store.read().await?.user_by_email(email).await?,
+        None => None,
     };
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let ok = input::blocking(move || match (password, hash) {
+    let ok = crate::api::hashing::on_hashing_thread(move || match (password, hash) {
         (Some(pw), Some(hash)) => pw.verify(&hash),
         (Some(pw), None) => {
             pw.verify_against_nothing();
@@ -165,8 +171,13 @@ pub async fn create_login(
 }
 
 /// Ends the session (if any) and clears the cookie. Always 204.
-#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204, description = "Logged out")))]
-pub async fn create_logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> ApiResult<Response> {
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204, description = "Logged out"),
+    (status = 403, description = "Sent from a foreign page (Origin)", body = ErrorBody)))]
+pub async fn create_logout(
+    State(state): State<AppState>,
+    _same_origin: SameOrigin,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
     if let Some(session) = crate::auth::session_value(&headers) {
         let mut tx = state.store.write().await?;
         tx.delete_session(&OpaqueToken::hash_of(&session)).await?;

@@ -22,12 +22,7 @@ pub fn name_or_default(name: Option<&str>, email: &Email) -> ApiResult<String> {
     }
 }
 
-/// Runs CPU-heavy password work (tens of milliseconds) off the async workers.
-pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(&e))
-}
-
-/// Hashes a password off the async workers.
+/// Hashes a password on the hashing thread.
 pub async fn hash(password: Password) -> ApiResult<PasswordHash> {
-    blocking(move || password.hash()).await
+    super::hashing::on_hashing_thread(move || password.hash()).await
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod connections;
 pub mod deployments;
 pub mod git_input;
+pub mod hashing;
 pub mod health;
 pub mod input;
 pub mod members;

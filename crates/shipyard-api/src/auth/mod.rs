@@ -6,6 +6,7 @@ mod origin;
 mod scope;
 
 pub use cookie::{SESSION_COOKIE, SESSION_DAYS, clear_session_cookie, session_cookie, session_value};
+pub use origin::SameOrigin;
 pub use scope::require_write;
 
 use crate::error::ApiError;

@@ -3,7 +3,23 @@
 //! session cookie must also come from the platform's own origin.
 
 use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
 use axum::http::{Method, header, request::Parts};
+
+/// A write that came from no foreign page: extracting it runs the Origin check whether or not
+/// the request carries a session (login, logout and signup set or end one, so a foreign page
+/// must not be able to call them either).
+#[derive(Debug, Clone, Copy)]
+pub struct SameOrigin;
+
+impl FromRequestParts<AppState> for SameOrigin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        check(parts, &state.settings.platform_host).map(|()| SameOrigin)
+    }
+}
 
 /// 403 when a cookie-authenticated write names a foreign `Origin`.
 pub fn check(parts: &Parts, platform_host: &str) -> Result<(), ApiError> {

@@ -12,6 +12,7 @@ mod deploy_sandbox;
 mod deploy_stream;
 mod edge;
 mod environments;
+mod hosts_and_clients;
 mod matrix_isolation;
 mod matrix_no500;
 mod members;

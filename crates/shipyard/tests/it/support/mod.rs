@@ -68,6 +68,11 @@ impl TestServer {
         )
     }
 
+    /// The server's process id (for reading its `/proc` entry).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The data directory.
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
