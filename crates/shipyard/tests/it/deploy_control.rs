@@ -353,3 +353,62 @@ async fn a_secret_that_cannot_be_decrypted_fails_the_deployment_with_the_cause()
         "the log says why: {lines:?}"
     );
 }
+
+#[tokio::test]
+async fn api_writes_succeed_while_two_builds_flood_their_logs() {
+    let server = TestServer::start(&["--build-concurrency", "2"]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let flood = static_build("seq 1 50000; seq 1 50000 >&2; mkdir dist && cp index.html dist/");
+    let mut deployments = Vec::new();
+    for name in ["flood-a", "flood-b"] {
+        let app = ada
+            .deployable(&server, name, "static", &[("index.html", "x")], flood.clone())
+            .await;
+        deployments.push(ada.deploy(&app).await["id"].as_str().expect("id").to_owned());
+    }
+    // Writes that take the main database's write lock, for as long as the builds run.
+    let mut writes = 0;
+    let started = std::time::Instant::now();
+    loop {
+        let mut finished = 0;
+        for id in &deployments {
+            let view = ada
+                .token
+                .get(&format!("/tenants/{}/deployments/{id}", ada.tenant_id))
+                .await
+                .expect("request");
+            finished += usize::from(matches!(
+                view.body["status"].as_str(),
+                Some("ready" | "failed" | "canceled")
+            ));
+        }
+        if finished == deployments.len() {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(180),
+            "the builds did not finish"
+        );
+        let response = ada
+            .token
+            .post(
+                &format!("/tenants/{}/secrets", ada.tenant_id),
+                &json!({ "name": format!("KEY_{writes}"), "value": "some-value", "scope": "workspace" }),
+            )
+            .await
+            .expect("request");
+        assert_eq!(
+            response.status, 201,
+            "write {writes} during the flood: {}",
+            response.body
+        );
+        writes += 1;
+    }
+    assert!(writes > 0, "positive control: writes happened while the builds ran");
+    for id in &deployments {
+        let done = ada.finished(id, 10).await;
+        assert_eq!(done["status"], "ready", "{done}");
+        let lines = ada.all_log_lines(id, 10_000).await;
+        assert!(lines.len() >= 100_000, "{id} kept every line: {}", lines.len());
+    }
+}
