@@ -45,6 +45,29 @@ impl ArtifactStore {
         }
     }
 
+    /// Removes every artifact directory no release owns (`owned` lists the release ids the
+    /// store keeps): what a crash between storing the files and committing the row left.
+    /// Returns how many went.
+    pub fn sweep_unowned(&self, owned: &std::collections::HashSet<String>) -> std::io::Result<usize> {
+        let mut removed = 0;
+        for entry in std::fs::read_dir(&self.root)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if owned.contains(&name) {
+                continue;
+            }
+            let path = entry.path();
+            // Never follow a link out of the store: a link is removed as a link.
+            if entry.file_type()?.is_dir() {
+                std::fs::remove_dir_all(&path)?;
+            } else {
+                std::fs::remove_file(&path)?;
+            }
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
     /// Deletes a release's files; a release already gone is fine.
     pub fn remove(&self, release: &ReleaseId) -> std::io::Result<()> {
         match std::fs::remove_dir_all(self.path(release)) {

@@ -96,6 +96,13 @@ impl Worker {
             }
         }
         self.sandbox.remove_stale_groups();
+        // Artifacts whose release row never committed (a crash in between) belong to nobody.
+        let owned = self.store.read().await?.all_release_ids().await?;
+        match crate::build::artifact_store(&self.settings).and_then(|a| a.sweep_unowned(&owned)) {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(artifacts = n, "artifact directories no release owns were removed"),
+            Err(e) => tracing::warn!(error = %e, "artifact directories could not be swept"),
+        }
         Ok(taken.len())
     }
 

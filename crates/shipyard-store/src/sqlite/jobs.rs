@@ -120,6 +120,13 @@ impl Jobs for Tx {
         Ok(out)
     }
 
+    async fn all_release_ids(&mut self) -> Result<std::collections::HashSet<String>> {
+        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM releases")
+            .fetch_all(&mut *self.0)
+            .await?;
+        Ok(ids.into_iter().map(|(id,)| id).collect())
+    }
+
     async fn worker_scope(&mut self, tenant: &TenantId) -> Result<Option<TenantScope>> {
         let row: Option<(String, bool)> = sqlx::query_as("SELECT slug, suspended FROM tenants WHERE id = ?")
             .bind(tenant.as_str().to_owned())

@@ -8,7 +8,7 @@ use crate::scope::TenantScope;
 use crate::traits::{Environments, Projects};
 use crate::{Result, StoreError};
 use chrono::Utc;
-use shipyard_core::{DeploymentId, ProjectId, ReleaseId};
+use shipyard_core::{DeploymentId, EnvironmentId, ProjectId, ReleaseId};
 
 macro_rules! project_columns {
     () => {
@@ -135,20 +135,25 @@ impl Projects for Tx {
         self.project(scope, id).await
     }
 
-    async fn project_leftovers(
+    async fn leftovers(
         &mut self,
         scope: &TenantScope,
         id: &ProjectId,
+        environment: Option<&EnvironmentId>,
     ) -> Result<(Vec<ReleaseId>, Vec<DeploymentId>)> {
-        let releases: Vec<(String,)> = sqlx::query_as("SELECT id FROM releases WHERE tenant_id = ? AND project_id = ?")
+        const WHERE: &str = "WHERE tenant_id = ?1 AND project_id = ?2 AND (?3 IS NULL OR environment_id = ?3)";
+        let env = environment.map(|e| e.as_str().to_owned());
+        let releases: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT id FROM releases {WHERE}")))
             .bind(scope.tenant_id().as_str().to_owned())
             .bind(id.as_str().to_owned())
+            .bind(env.clone())
             .fetch_all(&mut *self.0)
             .await?;
         let deployments: Vec<(String,)> =
-            sqlx::query_as("SELECT id FROM deployments WHERE tenant_id = ? AND project_id = ?")
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT id FROM deployments {WHERE}")))
                 .bind(scope.tenant_id().as_str().to_owned())
                 .bind(id.as_str().to_owned())
+                .bind(env)
                 .fetch_all(&mut *self.0)
                 .await?;
         Ok((

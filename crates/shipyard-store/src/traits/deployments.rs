@@ -93,6 +93,9 @@ pub trait Jobs {
         now: Option<DateTime<Utc>>,
         reason: &str,
     ) -> impl Future<Output = Result<Vec<InterruptedJob>>> + Send;
+    /// The id of every release the store keeps (all workspaces), for sweeping artifact
+    /// directories nobody owns.
+    fn all_release_ids(&mut self) -> impl Future<Output = Result<std::collections::HashSet<String>>> + Send;
     /// The scope a worker acts in for a job of `tenant`.
     fn worker_scope(&mut self, tenant: &TenantId) -> impl Future<Output = Result<Option<TenantScope>>> + Send;
 }

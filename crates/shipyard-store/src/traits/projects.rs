@@ -62,12 +62,13 @@ pub trait Projects {
         id: &ProjectId,
         patch: &ProjectPatch,
     ) -> impl Future<Output = Result<Option<Project>>> + Send;
-    /// What a project leaves outside the database: its releases (artifacts) and deployments
-    /// (log streams), to be removed with it.
-    fn project_leftovers(
+    /// What a project (or one environment of it) leaves outside the database: its releases
+    /// (artifacts) and deployments (log streams), to be removed with it.
+    fn leftovers(
         &mut self,
         scope: &TenantScope,
         id: &ProjectId,
+        environment: Option<&EnvironmentId>,
     ) -> impl Future<Output = Result<(Vec<ReleaseId>, Vec<DeploymentId>)>> + Send;
     /// Deletes a project with its environments; false when there is none.
     fn delete_project(&mut self, scope: &TenantScope, id: &ProjectId) -> impl Future<Output = Result<bool>> + Send;

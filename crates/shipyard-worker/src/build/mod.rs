@@ -5,6 +5,7 @@
 mod failure;
 mod log;
 mod release;
+mod snapshot;
 mod steps;
 
 use failure::{End, Failure};
@@ -24,6 +25,28 @@ use shipyard_store::{
 };
 use std::path::Path;
 use tokio::sync::watch;
+
+/// What a successful build leaves for its project's cache, done after the deployment is
+/// ready so it never delays one.
+struct CacheUpdate {
+    /// The released app whose `node_modules` becomes the snapshot, for node projects.
+    snapshot: Option<std::path::PathBuf>,
+    cache: BuildCache,
+    tag: String,
+}
+
+impl CacheUpdate {
+    /// Swaps the snapshot in, then records the key it was made for: a build that sees the
+    /// key as a hit always finds the snapshot that goes with it.
+    async fn apply(self) {
+        if let Some(app) = self.snapshot {
+            snapshot::take(app, self.cache.dir.clone(), self.tag).await;
+        }
+        if let Err(e) = self.cache.commit() {
+            tracing::warn!(error = %e, "the build cache key could not be written");
+        }
+    }
+}
 
 /// What the build reads before it starts.
 struct Inputs {
@@ -196,9 +219,13 @@ impl Worker {
         {
             tracing::warn!(path = %workspace.display(), error = %e, "build workspace not removed");
         }
-        if let Err(failure) = outcome {
-            self.record_end(&job, attempt, &log, &failure).await;
-        }
+        let update = match outcome {
+            Ok(update) => Some(update),
+            Err(failure) => {
+                self.record_end(&job, attempt, &log, &failure).await;
+                None
+            }
+        };
         let finished = async {
             let mut tx = self.store.write().await?;
             tx.finish_job(job.id, &job.lease).await?;
@@ -208,6 +235,11 @@ impl Worker {
             tracing::error!(job = job.id, error = %e, "could not mark a job done");
         }
         self.logs.notify();
+        // After the job is done (the environment's next build may start) but inside this
+        // task, so the worker's shutdown waits for it like for the build.
+        if let Some(update) = update {
+            update.apply().await;
+        }
     }
 
     async fn build(
@@ -216,7 +248,7 @@ impl Worker {
         log: &BuildLog,
         ws: &Path,
         cancel: watch::Receiver<bool>,
-    ) -> Result<(), Failure> {
+    ) -> Result<CacheUpdate, Failure> {
         let Inputs {
             scope,
             deployment: dep,
@@ -362,24 +394,27 @@ impl Worker {
         let snapshot = cache_use.node_modules.is_some();
         self.run_steps(inputs, &plan, log, ctx, cache_use, cancel).await?;
         let release = self.release(inputs, log, ws, &commit).await?;
-        if snapshot {
-            let mut app = self.settings.data_dir.join("artifacts").join(release.as_str());
-            if !project.build.root_directory.is_empty() {
-                app = app.join(&project.build.root_directory);
-            }
-            steps::snapshot_node_modules(app, cache.dir.clone(), inputs.deployment.id.to_string());
+        let mut app = self.settings.data_dir.join("artifacts").join(release.as_str());
+        if !project.build.root_directory.is_empty() {
+            app = app.join(&project.build.root_directory);
         }
-        if let Err(e) = cache.commit() {
-            tracing::warn!(error = %e, "the build cache key could not be written");
-        }
-        Ok(())
+        Ok(CacheUpdate {
+            snapshot: snapshot.then_some(app),
+            cache,
+            tag: inputs.deployment.id.to_string(),
+        })
     }
 }
 
 impl Worker {
     fn artifacts(&self) -> std::io::Result<ArtifactStore> {
-        ArtifactStore::new(self.settings.data_dir.join("artifacts"))
+        artifact_store(&self.settings)
     }
+}
+
+/// The artifact store of this worker's data directory.
+pub(crate) fn artifact_store(settings: &crate::WorkerSettings) -> std::io::Result<ArtifactStore> {
+    ArtifactStore::new(settings.data_dir.join("artifacts"))
 }
 
 fn dep_ref(dep: &Deployment) -> String {

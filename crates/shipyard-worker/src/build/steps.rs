@@ -33,35 +33,6 @@ pub(super) struct CacheUse {
     pub node_modules: Option<String>,
 }
 
-/// Copies a released app's `node_modules` into the project's cache for the next build. It
-/// runs after the deployment is ready, so it never delays one; the snapshot is swapped in
-/// whole, so a reader sees the old one or the new one, never half of either.
-pub(super) fn snapshot_node_modules(app: std::path::PathBuf, cache: std::path::PathBuf, tag: String) {
-    tokio::spawn(async move {
-        let source = app.join("node_modules");
-        if !source.is_dir() {
-            return;
-        }
-        let staging = cache.join(format!("node_modules.new-{tag}"));
-        let target = cache.join("node_modules");
-        let copied = tokio::process::Command::new("cp")
-            .arg("-a")
-            .arg(&source)
-            .arg(&staging)
-            .status()
-            .await;
-        if copied.is_ok_and(|s| s.success()) {
-            let _ = tokio::fs::remove_dir_all(&target).await;
-            if let Err(e) = tokio::fs::rename(&staging, &target).await {
-                tracing::warn!(error = %e, "node_modules snapshot not swapped in");
-            }
-        } else {
-            tracing::warn!(path = %source.display(), "node_modules could not be copied into the cache");
-        }
-        let _ = tokio::fs::remove_dir_all(&staging).await;
-    });
-}
-
 impl Worker {
     pub(super) async fn run_steps(
         &self,
@@ -114,9 +85,7 @@ impl Worker {
                 && cache_hit
                 && let Some(dir) = &cache.node_modules
             {
-                let restore = format!(
-                    "test -d {dir}/node_modules && rm -rf node_modules && cp -a {dir}/node_modules node_modules"
-                );
+                let restore = super::snapshot::restore_command(dir);
                 if run(&ctx, &restore).await.success() {
                     log.say("node_modules restored from the cache; nothing to install")
                         .await;

@@ -263,3 +263,79 @@ async fn an_unchanged_npm_project_installs_from_the_cache_alone() {
         "{lines:#?}"
     );
 }
+
+#[tokio::test]
+async fn two_environments_building_at_once_both_restore_a_complete_node_modules() {
+    let server = TestServer::start(&["--build-concurrency", "2"]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let app = ada
+        .deployable(
+            &server,
+            "twoenvs",
+            "node",
+            &[
+                ("package.json", r#"{"name":"npmapp","version":"1.0.0","private":true,"scripts":{"start":"node server.js"},"dependencies":{"left-pad":"1.3.0"}}"#),
+                ("package-lock.json", include_str!("fixtures/npm-lock.json")),
+                ("server.js", SERVER_JS),
+            ],
+            Value::Null,
+        )
+        .await;
+    let first = ada
+        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 120)
+        .await;
+    assert_eq!(first["status"], "ready", "{first}");
+    let cache = server.data_dir().join("cache").join(&app.project_id).join("files");
+    for _ in 0..100 {
+        if cache.join("node_modules/left-pad/index.js").exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let staging = ada
+        .post_ok(
+            &format!("/tenants/{}/projects/{}/environments", ada.tenant_id, app.project_id),
+            &json!({ "name": "staging", "branch": "main" }),
+        )
+        .await;
+    let staging_id = staging["id"].as_str().expect("env id");
+    // Both restore from the one project cache while each swaps in its own snapshot when ready.
+    let mut ids = Vec::new();
+    for env in [app.environment_id.as_str(), staging_id] {
+        let made = ada
+            .post_ok(
+                &format!(
+                    "/tenants/{}/projects/{}/environments/{env}/deployments",
+                    ada.tenant_id, app.project_id
+                ),
+                &json!({}),
+            )
+            .await;
+        ids.push(made["id"].as_str().expect("id").to_owned());
+    }
+    for id in &ids {
+        let done = ada.finished(id, 120).await;
+        assert_eq!(done["status"], "ready", "{done}");
+        let lines = ada.log_lines(id).await;
+        assert!(
+            lines
+                .iter()
+                .any(|l| l["line"] == "node_modules restored from the cache; nothing to install"),
+            "{id} restored from the cache: {lines:?}"
+        );
+        let module = server
+            .data_dir()
+            .join("artifacts")
+            .join(done["releaseId"].as_str().expect("release"))
+            .join("node_modules/left-pad");
+        for file in ["package.json", "index.js"] {
+            assert!(module.join(file).is_file(), "{id}: {} is complete", module.display());
+        }
+        assert!(
+            !std::fs::symlink_metadata(module.parent().expect("node_modules"))
+                .expect("node_modules")
+                .is_symlink(),
+            "the artifact holds a copy, not the cache's link"
+        );
+    }
+}

@@ -131,3 +131,88 @@ async fn deleting_a_project_removes_its_artifacts_logs_and_cache() {
         .await;
     assert_error(&logs.expect("request"), 404);
 }
+
+#[tokio::test]
+async fn deleting_an_environment_removes_its_artifacts_and_logs_and_a_restart_sweeps_unowned_ones() {
+    let mut server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let app = ada
+        .deployable(
+            &server,
+            "envsite",
+            "static",
+            &[("index.html", "x")],
+            crate::support::deploy::static_build("mkdir dist && cp index.html dist/"),
+        )
+        .await;
+    let staging = ada
+        .post_ok(
+            &format!("/tenants/{}/projects/{}/environments", ada.tenant_id, app.project_id),
+            &json!({ "name": "staging", "branch": "main" }),
+        )
+        .await;
+    let staging_id = staging["id"].as_str().expect("env id").to_owned();
+    let mut done = Vec::new();
+    for env in [app.environment_id.as_str(), staging_id.as_str()] {
+        let made = ada
+            .post_ok(
+                &format!(
+                    "/tenants/{}/projects/{}/environments/{env}/deployments",
+                    ada.tenant_id, app.project_id
+                ),
+                &json!({}),
+            )
+            .await;
+        let view = ada.finished(made["id"].as_str().expect("id"), 60).await;
+        assert_eq!(view["status"], "ready", "{view}");
+        done.push(view);
+    }
+    let artifact = |view: &serde_json::Value| {
+        server
+            .data_dir()
+            .join("artifacts")
+            .join(view["releaseId"].as_str().expect("release"))
+    };
+    let (kept, gone) = (artifact(&done[0]), artifact(&done[1]));
+    assert!(kept.is_dir() && gone.is_dir(), "both releases have files");
+    let deleted = ada
+        .token
+        .delete(&format!(
+            "/tenants/{}/projects/{}/environments/{staging_id}",
+            ada.tenant_id, app.project_id
+        ))
+        .await
+        .expect("request");
+    assert_eq!(deleted.status, 204);
+    assert!(!gone.exists(), "the deleted environment's artifact is removed");
+    assert!(kept.is_dir(), "positive control: production's artifact stays");
+    let logs = shipyard_store::logs::LogStore::open(&server.data_dir().join("logs.db"))
+        .await
+        .expect("open logs");
+    let stream = |view: &serde_json::Value| format!("build:{}", view["id"].as_str().expect("id"));
+    assert!(
+        logs.read(&stream(&done[1]), 0, 10).await.expect("read").is_empty(),
+        "its build log is removed"
+    );
+    assert!(
+        !logs.read(&stream(&done[0]), 0, 10).await.expect("read").is_empty(),
+        "production's log stays"
+    );
+
+    // A crash between storing files and committing the release row leaves a directory no
+    // release owns; the next start removes it and nothing else.
+    assert!(server.terminate().success());
+    let orphan = server.data_dir().join("artifacts/rel_00000000000000000000000000000000");
+    std::fs::create_dir_all(orphan.join("dist")).expect("orphan");
+    std::fs::write(orphan.join("dist/index.html"), "orphan").expect("write");
+    let dir = std::mem::replace(&mut server.dir, tempfile::tempdir().expect("tempdir"));
+    let restarted = TestServer::start_in(dir, &[]);
+    assert!(!orphan.exists(), "the unowned artifact is swept at start");
+    assert!(
+        restarted
+            .data_dir()
+            .join("artifacts")
+            .join(kept.file_name().expect("name"))
+            .is_dir()
+    );
+}

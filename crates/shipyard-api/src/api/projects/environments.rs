@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use shipyard_core::{EnvironmentId, Role, Slug};
-use shipyard_store::{Backend, Environment, Environments, NewEnvironment, SqliteStore, TenantScope, Tx};
+use shipyard_store::{Backend, Environment, Environments, NewEnvironment, Projects, SqliteStore, TenantScope, Tx};
 use utoipa::ToSchema;
 
 /// `POST /tenants/<t>/projects/<p>/environments`
@@ -145,7 +145,9 @@ pub async fn delete_environment(
             "the production environment cannot be deleted; delete the project instead",
         ));
     }
+    let (releases, deployments) = tx.leftovers(&scope, &project.id, Some(&env.id)).await?;
     tx.delete_environment(&scope, &env.id).await?;
     SqliteStore::commit(tx).await?;
+    super::read::remove_leftovers(&state, &releases, &deployments).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use shipyard_core::{ProjectStatus, Role};
+use shipyard_core::{DeploymentId, ProjectStatus, ReleaseId, Role};
 use shipyard_store::{Backend, ProjectFilter, Projects, SqliteStore};
 use utoipa::IntoParams;
 
@@ -95,29 +95,33 @@ pub async fn delete_project(
     let scope = auth.tenant(&mut tx, &tenant_id).await?;
     let project = find_project(&mut tx, &scope, &project_id).await?;
     require_write(&scope, Role::Member)?;
-    let (releases, deployments) = tx.project_leftovers(&scope, &project.id).await?;
+    let (releases, deployments) = tx.leftovers(&scope, &project.id, None).await?;
     tx.delete_project(&scope, &project.id).await?;
     SqliteStore::commit(tx).await?;
-    // The rows are gone; files and log streams follow. A leftover only costs disk, so a
-    // failure is logged rather than undoing the delete.
+    remove_leftovers(&state, &releases, &deployments).await;
+    let cache = state.settings.work_root.join("cache").join(project.id.as_str());
+    let _ = std::fs::remove_dir_all(cache);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes the files and log streams of deleted releases and deployments. The rows are gone
+/// already; a leftover only costs disk, so a failure is logged rather than undoing the delete.
+pub(super) async fn remove_leftovers(state: &AppState, releases: &[ReleaseId], deployments: &[DeploymentId]) {
     let artifacts = state.settings.data_dir.join("artifacts");
-    for release in &releases {
+    for release in releases {
         if let Err(e) = std::fs::remove_dir_all(artifacts.join(release.as_str()))
             && e.kind() != std::io::ErrorKind::NotFound
         {
-            tracing::warn!(%release, error = %e, "artifact of a deleted project not removed");
+            tracing::warn!(%release, error = %e, "artifact of a deleted release not removed");
         }
     }
-    for deployment in &deployments {
+    for deployment in deployments {
         if let Err(e) = state
             .logs
             .delete_stream(&crate::api::deployments::logs::build_stream(deployment))
             .await
         {
-            tracing::warn!(%deployment, error = %e, "build log of a deleted project not removed");
+            tracing::warn!(%deployment, error = %e, "build log of a deleted deployment not removed");
         }
     }
-    let cache = state.settings.work_root.join("cache").join(project.id.as_str());
-    let _ = std::fs::remove_dir_all(cache);
-    Ok(StatusCode::NO_CONTENT)
 }

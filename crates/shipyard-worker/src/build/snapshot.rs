@@ -1,0 +1,141 @@
+//! The `node_modules` snapshot a project's next build restores instead of installing. Each
+//! snapshot is a complete, never-changed generation directory in the project's cache, and
+//! `node_modules` there is a link to the current one, replaced by one rename: a restore that
+//! runs while another environment's deployment swaps in a new snapshot copies the old
+//! generation or the new one, whole. A generation is kept for `KEEP_RETIRED` after it stops
+//! being current, so a restore that started just before the swap can finish reading it.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// How long a retired generation stays for restores still reading it (longer than a build).
+const KEEP_RETIRED: Duration = Duration::from_secs(30 * 60);
+/// Names of generation directories (and of the previous scheme's staging copies).
+const GENERATION_PREFIXES: [&str; 2] = ["node_modules.snap-", "node_modules.new-"];
+
+/// The shell command that restores the current snapshot into the build's `node_modules`;
+/// `dir` is the cache directory as the sandbox sees it.
+pub(super) fn restore_command(dir: &str) -> String {
+    format!(
+        "test -d {dir}/node_modules/ && snapshot=\"$(readlink -f {dir}/node_modules)\" \
+         && rm -rf node_modules && cp -a \"$snapshot\" node_modules"
+    )
+}
+
+/// Copies a released app's `node_modules` into `cache` as generation `tag` and makes it the
+/// current one. Runs after the deployment is ready, so it never delays one.
+pub(super) async fn take(app: PathBuf, cache: PathBuf, tag: String) {
+    let source = app.join("node_modules");
+    // The app's files are the tenant's: a `node_modules` that is a link is not followed.
+    if !std::fs::symlink_metadata(&source).is_ok_and(|m| m.is_dir()) {
+        return;
+    }
+    let generation = format!("{}{tag}", GENERATION_PREFIXES[0]);
+    let staging = cache.join(&generation);
+    let copied = tokio::process::Command::new("cp")
+        .arg("-a")
+        .arg(&source)
+        .arg(&staging)
+        .status()
+        .await;
+    if !copied.is_ok_and(|s| s.success()) {
+        tracing::warn!(path = %source.display(), "node_modules could not be copied into the cache");
+        let _ = tokio::fs::remove_dir_all(&staging).await;
+        return;
+    }
+    let current = cache.join("node_modules");
+    let retired = std::fs::read_link(&current).ok();
+    if let Err(e) = point_at(&cache, &generation, &tag) {
+        tracing::warn!(error = %e, "node_modules snapshot not swapped in");
+        let _ = tokio::fs::remove_dir_all(&staging).await;
+        return;
+    }
+    if let Some(retired) = retired {
+        // Its retirement starts the grace period of the restores still reading it.
+        let _ = std::fs::File::open(cache.join(retired)).and_then(|f| f.set_modified(SystemTime::now()));
+    }
+    sweep(&cache, &generation);
+}
+
+/// Replaces the `node_modules` link with one to `generation`, in one rename.
+fn point_at(cache: &Path, generation: &str, tag: &str) -> std::io::Result<()> {
+    let link = cache.join(format!("node_modules.link-{tag}"));
+    let current = cache.join("node_modules");
+    std::os::unix::fs::symlink(generation, &link)?;
+    let swapped = std::fs::rename(&link, &current).or_else(|e| {
+        // A cache from before generations holds a directory there: replace it once.
+        if std::fs::symlink_metadata(&current).is_ok_and(|m| m.is_dir()) {
+            std::fs::remove_dir_all(&current)?;
+            std::fs::rename(&link, &current)
+        } else {
+            Err(e)
+        }
+    });
+    if swapped.is_err() {
+        let _ = std::fs::remove_file(&link);
+    }
+    swapped
+}
+
+/// Removes generations other than `current` retired longer than `KEEP_RETIRED` ago.
+fn sweep(cache: &Path, current: &str) {
+    let Ok(entries) = std::fs::read_dir(cache) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == current || !GENERATION_PREFIXES.iter().any(|p| name.starts_with(p)) {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|at| at.elapsed().ok())
+            .is_some_and(|age| age > KEEP_RETIRED);
+        if meta.is_dir()
+            && old
+            && let Err(e) = std::fs::remove_dir_all(entry.path())
+        {
+            tracing::warn!(path = %entry.path().display(), error = %e, "old node_modules snapshot not removed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_new_snapshot_replaces_the_link_and_keeps_the_retired_generation() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (app, cache) = (dir.path().join("app"), dir.path().join("cache"));
+        std::fs::create_dir_all(app.join("node_modules/left-pad")).expect("mkdir");
+        std::fs::write(app.join("node_modules/left-pad/index.js"), "v1").expect("write");
+        std::fs::create_dir_all(cache.join("node_modules")).expect("a directory from the old scheme");
+        take(app.clone(), cache.clone(), "dep_a".into()).await;
+        let link = std::fs::read_link(cache.join("node_modules")).expect("a link now");
+        assert_eq!(link, Path::new("node_modules.snap-dep_a"));
+        std::fs::write(app.join("node_modules/left-pad/index.js"), "v2").expect("write");
+        take(app, cache.clone(), "dep_b".into()).await;
+        assert_eq!(
+            std::fs::read_to_string(cache.join("node_modules/left-pad/index.js")).expect("read"),
+            "v2"
+        );
+        assert_eq!(
+            std::fs::read_to_string(cache.join("node_modules.snap-dep_a/left-pad/index.js")).expect("read"),
+            "v1",
+            "the retired generation stays for restores still reading it"
+        );
+        assert!(!cache.join("node_modules.link-dep_b").exists());
+
+        // An app whose node_modules is a link (to anywhere) is not snapshotted through it.
+        let linked = dir.path().join("linked");
+        std::fs::create_dir_all(&linked).expect("mkdir");
+        std::os::unix::fs::symlink("/etc", linked.join("node_modules")).expect("link");
+        take(linked, cache.clone(), "dep_c".into()).await;
+        assert!(!cache.join("node_modules.snap-dep_c").exists());
+        assert_eq!(
+            std::fs::read_link(cache.join("node_modules")).expect("link"),
+            Path::new("node_modules.snap-dep_b")
+        );
+    }
+}
