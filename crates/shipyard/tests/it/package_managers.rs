@@ -292,25 +292,11 @@ async fn two_environments_building_at_once_both_restore_a_complete_node_modules(
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let staging = ada
-        .post_ok(
-            &format!("/tenants/{}/projects/{}/environments", ada.tenant_id, app.project_id),
-            &json!({ "name": "staging", "branch": "main" }),
-        )
-        .await;
-    let staging_id = staging["id"].as_str().expect("env id");
+    let staging_id = ada.add_environment(&app, "staging").await;
     // Both restore from the one project cache while each swaps in its own snapshot when ready.
     let mut ids = Vec::new();
-    for env in [app.environment_id.as_str(), staging_id] {
-        let made = ada
-            .post_ok(
-                &format!(
-                    "/tenants/{}/projects/{}/environments/{env}/deployments",
-                    ada.tenant_id, app.project_id
-                ),
-                &json!({}),
-            )
-            .await;
+    for env in [app.environment_id.as_str(), &staging_id] {
+        let made = ada.deploy_env(&app, env).await;
         ids.push(made["id"].as_str().expect("id").to_owned());
     }
     for id in &ids {

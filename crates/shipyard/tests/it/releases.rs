@@ -145,24 +145,10 @@ async fn deleting_an_environment_removes_its_artifacts_and_logs_and_a_restart_sw
             crate::support::deploy::static_build("mkdir dist && cp index.html dist/"),
         )
         .await;
-    let staging = ada
-        .post_ok(
-            &format!("/tenants/{}/projects/{}/environments", ada.tenant_id, app.project_id),
-            &json!({ "name": "staging", "branch": "main" }),
-        )
-        .await;
-    let staging_id = staging["id"].as_str().expect("env id").to_owned();
+    let staging_id = ada.add_environment(&app, "staging").await;
     let mut done = Vec::new();
     for env in [app.environment_id.as_str(), staging_id.as_str()] {
-        let made = ada
-            .post_ok(
-                &format!(
-                    "/tenants/{}/projects/{}/environments/{env}/deployments",
-                    ada.tenant_id, app.project_id
-                ),
-                &json!({}),
-            )
-            .await;
+        let made = ada.deploy_env(&app, env).await;
         let view = ada.finished(made["id"].as_str().expect("id"), 60).await;
         assert_eq!(view["status"], "ready", "{view}");
         done.push(view);

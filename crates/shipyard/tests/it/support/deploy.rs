@@ -66,16 +66,32 @@ impl Tenant {
         }
     }
 
-    /// Triggers a deployment and returns its view.
+    /// Triggers a deployment of production and returns its view.
     pub async fn deploy(&self, d: &Deployable) -> Value {
+        self.deploy_env(d, &d.environment_id).await
+    }
+
+    /// Triggers a deployment of environment `env` and returns its view.
+    pub async fn deploy_env(&self, d: &Deployable, env: &str) -> Value {
         self.post_ok(
             &format!(
-                "/tenants/{}/projects/{}/environments/{}/deployments",
-                self.tenant_id, d.project_id, d.environment_id
+                "/tenants/{}/projects/{}/environments/{env}/deployments",
+                self.tenant_id, d.project_id
             ),
             &json!({}),
         )
         .await
+    }
+
+    /// Adds an environment on `main`; returns its id.
+    pub async fn add_environment(&self, d: &Deployable, name: &str) -> String {
+        let made = self
+            .post_ok(
+                &format!("/tenants/{}/projects/{}/environments", self.tenant_id, d.project_id),
+                &json!({ "name": name, "branch": "main" }),
+            )
+            .await;
+        made["id"].as_str().expect("env id").to_owned()
     }
 
     /// Polls a deployment until `done(status)` holds, at most `secs` seconds.
