@@ -21,6 +21,7 @@ use utoipa::ToSchema;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateTenantRequest {
     /// Deploys allowed per UTC day, 0 to 100000.
+    #[schema(minimum = 0, maximum = 100000)]
     pub deploys_per_day: Option<i64>,
     /// Suspend (read-only, apps keep serving) or reinstate.
     pub suspended: Option<bool>,
@@ -31,17 +32,25 @@ pub struct UpdateTenantRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateUserRequest {
     /// Login email.
+    #[schema(
+        max_length = 254,
+        pattern = r"^[!-?A-~]+@[!--/-?A-~][!-?A-~]*\.[!-?A-~]*[!--/-?A-~]$"
+    )]
     pub email: String,
     /// Display name (default: the part of the email before `@`).
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: Option<String>,
     /// At least 8 characters.
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 8, max_length = 256)]
     pub password: SecretString,
 }
 
 /// Every workspace on the platform.
 #[utoipa::path(get, path = "/admin/tenants", tag = "admin", params(PageQuery), security(("session" = [])),
-    responses((status = 200, body = List<TenantView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 400, description = "A bad query parameter (page, perPage)", body = ErrorBody), (status = 200, body = List<TenantView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_admin_tenants(
     State(state): State<AppState>,
     auth: Auth,
@@ -86,7 +95,7 @@ pub async fn update_admin_tenant(
 
 /// Every user on the platform.
 #[utoipa::path(get, path = "/admin/users", tag = "admin", params(PageQuery), security(("session" = [])),
-    responses((status = 200, body = List<UserView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 400, description = "A bad query parameter (page, perPage)", body = ErrorBody), (status = 200, body = List<UserView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_admin_users(
     State(state): State<AppState>,
     auth: Auth,

@@ -93,12 +93,20 @@ pub enum AuthRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateConnectionRequest {
     /// Display name (default: the repository's name).
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: Option<String>,
     /// `git`.
     pub provider: Provider,
     /// `https://…`, `ssh://…`, `user@host:path` or `file:///…`.
     pub url: String,
     /// Default branch (default: the remote's HEAD).
+    #[schema(
+        max_length = 255,
+        pattern = r"^[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*(/[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*)*$"
+    )]
     pub default_branch: Option<String>,
     /// Credentials, if the repository is private.
     pub auth: Option<AuthRequest>,
@@ -158,7 +166,7 @@ async fn find(tx: &mut Tx, scope: &TenantScope, raw: &str) -> ApiResult<Connecti
 /// The workspace's repository connections.
 #[utoipa::path(get, path = "/tenants/{tenantId}/repository-connections", tag = "repositories",
     params(("tenantId" = String, Path, description = "`ten_…`"), PageQuery), security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = List<ConnectionView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 400, description = "A bad query parameter (page, perPage)", body = ErrorBody), (status = 200, body = List<ConnectionView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_repository_connections(
     State(state): State<AppState>,
     auth: Auth,
@@ -307,7 +315,7 @@ pub async fn delete_repository_connection(
 #[utoipa::path(get, path = "/tenants/{tenantId}/repository-connections/{connectionId}/branches", tag = "repositories",
     params(("tenantId" = String, Path, description = "`ten_…`"), ("connectionId" = String, Path, description = "`rc_…`"), PageQuery),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = List<Branch>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 400, description = "A bad query parameter (page, perPage)", body = ErrorBody), (status = 200, body = List<Branch>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 422, description = "The repository cannot be read", body = ErrorBody)))]
 pub async fn list_repository_branches(
     State(state): State<AppState>,

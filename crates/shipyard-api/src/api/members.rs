@@ -27,7 +27,7 @@ pub struct MemberView {
     /// Their name.
     pub name: String,
     /// Their role here.
-    #[schema(value_type = String, example = "member")]
+    #[schema(example = "member")]
     pub role: Role,
     /// When they joined.
     pub joined_at: DateTime<Utc>,
@@ -50,9 +50,13 @@ impl From<Member> for MemberView {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddMemberRequest {
     /// Email of an existing user.
+    #[schema(
+        max_length = 254,
+        pattern = r"^[!-?A-~]+@[!--/-?A-~][!-?A-~]*\.[!-?A-~]*[!--/-?A-~]$"
+    )]
     pub email: String,
     /// `owner`, `admin`, `member` or `viewer`.
-    #[schema(value_type = String, example = "member")]
+    #[schema(example = "member")]
     pub role: Role,
 }
 
@@ -61,7 +65,7 @@ pub struct AddMemberRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateMemberRequest {
     /// The new role.
-    #[schema(value_type = String, example = "viewer")]
+    #[schema(example = "viewer")]
     pub role: Role,
 }
 
@@ -94,7 +98,7 @@ async fn find_member(tx: &mut Tx, scope: &TenantScope, raw: &str) -> Result<Memb
 #[utoipa::path(get, path = "/tenants/{tenantId}/members", tag = "members",
     params(("tenantId" = String, Path, description = "`ten_…`"), PageQuery),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = List<MemberView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 400, description = "A bad query parameter (page, perPage)", body = ErrorBody), (status = 200, body = List<MemberView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_members(
     State(state): State<AppState>,
     auth: Auth,

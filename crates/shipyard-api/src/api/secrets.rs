@@ -20,7 +20,7 @@ use shipyard_store::{
 use utoipa::{IntoParams, ToSchema};
 
 /// Largest value accepted: a certificate chain or a service-account JSON fits easily.
-const MAX_VALUE_BYTES: usize = 64 * 1024;
+const MAX_VALUE_CHARS: usize = 64 * 1024;
 
 /// A secret as the API shows it: never its value.
 #[derive(Debug, Serialize, ToSchema)]
@@ -64,9 +64,10 @@ impl From<Secret> for SecretView {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateSecretRequest {
     /// Environment-variable name (not PORT, HOME, PATH, CI or SHIPYARD_*).
+    #[schema(pattern = r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")]
     pub name: String,
     /// The value; write-only.
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 65536, pattern = r"^[^\u0000]+$")]
     pub value: SecretString,
     /// workspace, project or environment.
     pub scope: SecretScope,
@@ -81,7 +82,7 @@ pub struct CreateSecretRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateSecretRequest {
     /// The new value; it becomes the next version.
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 65536, pattern = r"^[^\u0000]+$")]
     pub value: SecretString,
 }
 
@@ -91,22 +92,25 @@ pub struct UpdateSecretRequest {
 #[into_params(parameter_in = Query)]
 pub struct SecretQuery {
     /// workspace, project or environment.
+    #[param(value_type = Option<SecretScope>)]
     pub scope: Option<String>,
     /// `prj_…`
     pub project_id: Option<String>,
     /// `env_…`
     pub environment_id: Option<String>,
     /// 1-based page number (default 1).
+    #[param(minimum = 1)]
     pub page: Option<u32>,
     /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
 }
 
 fn value(raw: &SecretString) -> ApiResult<&str> {
     let raw = raw.expose_secret();
-    if raw.is_empty() || raw.len() > MAX_VALUE_BYTES || raw.contains('\0') {
+    if raw.is_empty() || raw.chars().count() > MAX_VALUE_CHARS || raw.contains('\0') {
         return Err(ApiError::bad_request(
-            "field `value` must be 1 byte to 64 KiB of text without NUL bytes",
+            "field `value` must be 1 to 65536 characters of text without NUL characters",
         ));
     }
     Ok(raw)

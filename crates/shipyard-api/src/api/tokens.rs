@@ -54,8 +54,13 @@ impl From<ApiToken> for TokenView {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateTokenRequest {
     /// A label, e.g. `ci`.
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
     /// Lifetime in days, 1 to 3650 (default: no expiry).
+    #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<u32>,
 }
 
@@ -79,7 +84,7 @@ pub struct CreatedToken {
 
 /// Your tokens, newest first.
 #[utoipa::path(get, path = "/account/api-tokens", tag = "account", params(PageQuery),
-    security(("session" = [])), responses((status = 200, body = List<TokenView>),
+    security(("session" = [])), responses((status = 400, description = "A bad query parameter (page, perPage)", body = ErrorBody), (status = 200, body = List<TokenView>),
     (status = 401, body = ErrorBody), (status = 403, description = "Called with a token", body = ErrorBody)))]
 pub async fn list_api_tokens(
     State(state): State<AppState>,

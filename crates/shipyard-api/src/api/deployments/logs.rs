@@ -20,8 +20,10 @@ use utoipa::{IntoParams, ToSchema};
 #[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// Return lines after this seq (default 0: from the start).
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// Lines at most, 1 to 10000 (default 1000).
+    #[param(minimum = 1, maximum = 10000)]
     pub limit: Option<i64>,
 }
 

@@ -22,10 +22,13 @@ pub struct DeploymentQuery {
     /// `env_…`
     pub environment_id: Option<String>,
     /// queued, building, deploying, ready, failed or canceled.
+    #[param(value_type = Option<shipyard_core::DeploymentStatus>)]
     pub status: Option<String>,
     /// 1-based page number (default 1).
+    #[param(minimum = 1)]
     pub page: Option<u32>,
     /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
 }
 

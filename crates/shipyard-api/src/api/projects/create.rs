@@ -24,6 +24,10 @@ use utoipa::ToSchema;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateProjectRequest {
     /// Display name; the slug is made from it.
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
     /// static, react, node or python.
     #[serde(rename = "type")]
@@ -35,6 +39,10 @@ pub struct CreateProjectRequest {
     /// Directory of the app inside the repository.
     pub root_directory: Option<String>,
     /// Branch of the production environment (default: the connection's default branch).
+    #[schema(
+        max_length = 255,
+        pattern = r"^[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*(/[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*)*$"
+    )]
     pub production_branch: Option<String>,
     /// Must agree with `type` (false for static/react, true for node/python).
     pub runs_server: Option<bool>,

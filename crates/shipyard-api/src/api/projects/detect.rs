@@ -20,6 +20,10 @@ pub struct DetectRequest {
     /// The repository to inspect.
     pub repository_connection_id: String,
     /// Branch to read (default: the connection's default branch).
+    #[schema(
+        max_length = 255,
+        pattern = r"^[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*(/[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*)*$"
+    )]
     pub branch: Option<String>,
     /// Directory of the app inside the repository.
     pub root_directory: Option<String>,

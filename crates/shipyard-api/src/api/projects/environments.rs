@@ -20,8 +20,16 @@ use utoipa::ToSchema;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateEnvironmentRequest {
     /// Display name; the slug is made from it.
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
     /// Branch it deploys.
+    #[schema(
+        max_length = 255,
+        pattern = r"^[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*(/[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*)*$"
+    )]
     pub branch: String,
 }
 
@@ -30,8 +38,16 @@ pub struct CreateEnvironmentRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateEnvironmentRequest {
     /// New display name (the slug stays).
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: Option<String>,
     /// New branch.
+    #[schema(
+        max_length = 255,
+        pattern = r"^[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*(/[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*)*$"
+    )]
     pub branch: Option<String>,
 }
 

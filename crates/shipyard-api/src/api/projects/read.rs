@@ -22,10 +22,13 @@ pub struct ProjectQuery {
     /// Case-insensitive part of the name or slug.
     pub search: Option<String>,
     /// active, paused or archived.
+    #[param(value_type = Option<shipyard_core::ProjectStatus>)]
     pub status: Option<String>,
     /// 1-based page number (default 1).
+    #[param(minimum = 1)]
     pub page: Option<u32>,
     /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
 }
 
