@@ -252,7 +252,14 @@ async fn a_restart_queues_the_running_build_again_once_and_keeps_the_queued_one(
     let running = ada.deploy(&app).await["id"].as_str().expect("id").to_owned();
     ada.wait_for(&running, 30, |s| s == "building").await;
     let queued = ada.deploy(&app).await["id"].as_str().expect("id").to_owned();
+    // `building` is set before the checkout: wait (bounded) for the build to be under way.
     let workspace = server.data_dir().join("builds").join(&running);
+    for _ in 0..100 {
+        if ada.log_lines(&running).await.iter().any(|l| l["line"] == "started") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert!(workspace.exists(), "the build has a workspace");
 
     let mut restarted = restart(&mut server);
