@@ -2,7 +2,6 @@
 //! the package manager and the lockfile's hash, so an unchanged lockfile installs offline
 //! from the cache. The build log says hit or miss, and why.
 
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// Lockfiles that pin an install, in the order they are looked for.
@@ -30,11 +29,12 @@ pub(crate) struct BuildCache {
     key: String,
 }
 
-/// `sha256` of the app's lockfile, and its name.
+/// `sha256` of the app's lockfile, and its name. The lockfile is the tenant's: streamed,
+/// never read whole, and not followed when it is a link (then the cache misses).
 fn lockfile_hash(app: &Path) -> Option<(String, String)> {
     LOCKFILES.iter().find_map(|name| {
-        let bytes = std::fs::read(app.join(name)).ok()?;
-        Some(((*name).to_owned(), hex::encode(Sha256::digest(&bytes))))
+        let hash = shipyard_sandbox::sha256_file(app, Path::new(name)).ok()?;
+        Some(((*name).to_owned(), hash))
     })
 }
 

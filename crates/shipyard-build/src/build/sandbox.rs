@@ -5,7 +5,9 @@
 
 use super::limiter::{LimitGroup, Limiter, Limits};
 use super::step::StepContext;
-use shipyard_core::ExposeSecret;
+use shipyard_core::{ExposeSecret, SecretString};
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use thiserror::Error;
@@ -233,20 +235,29 @@ impl Sandbox {
 
     /// The command that runs `script` in the workspace `ws` (holding `src/` and `home/`), in
     /// `workdir` (relative to the app root), with exactly `env`, `path` first on PATH, and
-    /// `cache` (the project's package caches) mounted.
-    pub fn command(&self, ctx: &StepContext, script: &str, group: Option<&LimitGroup>) -> tokio::process::Command {
+    /// `cache` (the project's package caches) mounted. Under bubblewrap the host-side
+    /// processes (the limit-group `sh` and `bwrap`) get a fixed minimal environment, and the
+    /// build's environment and mounts reach bwrap only through `stdin_args` (for `--args 0`),
+    /// so no secret is in a host-side process's argv or environ.
+    pub fn command(&self, ctx: &StepContext, script: &str, group: Option<&LimitGroup>) -> SandboxedCommand {
         let ws = ctx.ws.as_path();
-        let src = ws.join("src");
-        let home = ws.join("home");
         let (app, home_in, cache_in) = self.paths(ws, ctx.cache.as_deref());
         let workdir_in = if ctx.workdir.is_empty() {
             app.clone()
         } else {
             app.join(&ctx.workdir)
         };
+        let env = self.environment(ctx, &app, &home_in, cache_in.as_deref());
         let mut cmd = self.base_command(Path::new("/"), group);
+        cmd.env_clear();
         if let Isolation::Bubblewrap { .. } = self.isolation {
-            cmd.args([
+            cmd.env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").env("LANG", "C.UTF-8");
+            cmd.args(["--args", "0"]);
+            let mut inner: Vec<OsString> = vec!["--clearenv".into()];
+            for (key, value) in &env {
+                inner.extend(["--setenv".into(), key.into(), value.expose_secret().into()]);
+            }
+            for arg in [
                 "--ro-bind",
                 "/",
                 "/",
@@ -256,27 +267,62 @@ impl Sandbox {
                 "/proc",
                 "--tmpfs",
                 "/tmp",
-            ]);
-            cmd.args(["--tmpfs", "/root", "--tmpfs", "/home", "--tmpfs", "/srv"]);
-            for hidden in &self.hidden {
-                cmd.arg("--tmpfs").arg(hidden);
+            ] {
+                inner.push(arg.into());
             }
-            cmd.arg("--bind").arg(&src).arg(&app);
-            cmd.arg("--bind").arg(&home).arg(&home_in);
+            for hidden in ["/root", "/home", "/srv"]
+                .iter()
+                .map(PathBuf::from)
+                .chain(self.hidden.iter().cloned())
+            {
+                inner.extend(["--tmpfs".into(), hidden.into_os_string()]);
+            }
+            inner.extend(["--bind".into(), ws.join("src").into(), app.clone().into()]);
+            inner.extend(["--bind".into(), ws.join("home").into(), home_in.clone().into()]);
             if let (Some(cache), Some(cache_in)) = (&ctx.cache, &cache_in) {
-                cmd.arg("--bind").arg(cache).arg(cache_in);
+                inner.extend(["--bind".into(), cache.into(), cache_in.into()]);
             }
-            cmd.arg("--chdir").arg(&workdir_in).arg("--");
-        } else {
-            cmd.current_dir(&workdir_in);
+            inner.extend(["--chdir".into(), workdir_in.into()]);
+            // bwrap takes the command itself only from its real argv. The script is the
+            // project's build config (members read it through the API), not a secret.
+            cmd.args(["--", "sh", "-c", script]);
+            let mut stdin_args = Vec::new();
+            for arg in inner {
+                stdin_args.extend_from_slice(arg.as_bytes());
+                stdin_args.push(0);
+            }
+            return SandboxedCommand {
+                command: cmd,
+                stdin_args: Some(stdin_args),
+            };
         }
+        // Unconfined (--insecure-no-sandbox): there is no inside, so the build's environment is
+        // the process's own, as that mode announces.
+        cmd.current_dir(&workdir_in);
         cmd.args(["sh", "-c", script]);
-        cmd.env_clear();
+        cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.expose_secret())));
+        SandboxedCommand {
+            command: cmd,
+            stdin_args: None,
+        }
+    }
+
+    /// Exactly the environment a build step gets: paths, caches, home, the host's trust
+    /// anchors and proxies, the step's own variables (secrets among them), and `CI`.
+    fn environment(
+        &self,
+        ctx: &StepContext,
+        app: &Path,
+        home_in: &Path,
+        cache_in: Option<&Path>,
+    ) -> Vec<(String, SecretString)> {
+        let mut env: Vec<(String, SecretString)> = Vec::new();
+        let mut set = |key: &str, value: String| env.push((key.to_owned(), SecretString::from(value)));
         let mut path: Vec<String> = ctx.path.clone();
         path.push(app.join(".venv/bin").display().to_string());
         path.push("/usr/local/bin:/usr/bin:/bin".to_owned());
-        cmd.env("PATH", path.join(":"));
-        if let Some(cache_in) = &cache_in {
+        set("PATH", path.join(":"));
+        if let Some(cache_in) = cache_in {
             let c = cache_in.display();
             for (key, sub) in [
                 ("npm_config_cache", "npm"),
@@ -287,21 +333,30 @@ impl Sandbox {
                 ("UV_CACHE_DIR", "uv"),
                 ("POETRY_CACHE_DIR", "poetry"),
             ] {
-                cmd.env(key, format!("{c}/{sub}"));
+                set(key, format!("{c}/{sub}"));
             }
         }
-        cmd.env("HOME", &home_in);
-        cmd.env("LANG", "C.UTF-8");
-        cmd.env("npm_config_update_notifier", "false");
-        cmd.env("npm_config_fund", "false");
-        cmd.env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
+        set("HOME", home_in.display().to_string());
+        set("LANG", "C.UTF-8".to_owned());
+        set("npm_config_update_notifier", "false".to_owned());
+        set("npm_config_fund", "false".to_owned());
+        set("PIP_DISABLE_PIP_VERSION_CHECK", "1".to_owned());
         for key in INHERITED_ENV {
             if let Ok(value) = std::env::var(key) {
-                cmd.env(key, value);
+                set(key, value);
             }
         }
-        cmd.envs(ctx.env.iter().map(|(k, v)| (k.as_str(), v.expose_secret())));
-        cmd.env("CI", "true");
-        cmd
+        env.extend(ctx.env.iter().cloned());
+        env.push(("CI".to_owned(), SecretString::from("true")));
+        env
     }
+}
+
+/// A sandboxed step ready to spawn: write `stdin_args` (when there are any) to its stdin
+/// right after spawning; bubblewrap reads its arguments and the build's environment from there.
+pub struct SandboxedCommand {
+    /// The host-side command.
+    pub command: tokio::process::Command,
+    /// NUL-separated bubblewrap arguments for `--args 0`.
+    pub stdin_args: Option<Vec<u8>>,
 }

@@ -1,11 +1,11 @@
 //! One build step: spawn it in the sandbox, stream its output line by line through the
 //! redactor, and end it on success, failure, timeout or cancel, whole process tree included.
 
-use super::sandbox::Sandbox;
+use super::sandbox::{Sandbox, SandboxedCommand};
 use shipyard_core::{LineRedactor, Redactor, SecretString};
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -109,15 +109,29 @@ pub async fn run_step(
         Ok(group) => group,
         Err(e) => return StepOutcome::SpawnFailed(format!("cannot set resource limits: {e}")),
     };
-    let mut cmd = sandbox.command(ctx, script, group.as_ref());
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+    let SandboxedCommand {
+        command: mut cmd,
+        stdin_args,
+    } = sandbox.command(ctx, script, group.as_ref());
+    cmd.stdin(if stdin_args.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .kill_on_drop(true);
     let mut child = match cmd.spawn() {
         Ok(child) => child,
         Err(e) => return StepOutcome::SpawnFailed(e.to_string()),
     };
+    if let (Some(args), Some(mut stdin)) = (stdin_args, child.stdin.take()) {
+        // bubblewrap reads these to the end before it starts anything, then the build
+        // inherits the closed pipe as an empty stdin.
+        if let Err(e) = stdin.write_all(&args).await {
+            return StepOutcome::SpawnFailed(format!("the sandbox did not take its arguments: {e}"));
+        }
+    }
     let readers = [
         child
             .stdout

@@ -107,6 +107,9 @@ pub fn detect(tree: &FileTree) -> Detection {
     if found.project_type.is_none() {
         monorepo::suggest(tree, &mut found);
     }
+    for why in &tree.unreadable {
+        found.say(format!("Not read: {why}."));
+    }
     found
 }
 

@@ -11,6 +11,8 @@ pub const MAX_READ_BYTES: usize = 256 * 1024;
 pub struct FileTree {
     paths: BTreeSet<String>,
     contents: BTreeMap<String, String>,
+    /// Manifests that were not read, and why (a link, a FIFO): detection says so.
+    pub unreadable: Vec<String>,
 }
 
 /// Whether detection wants to read a file at `path` (relative, `/`-separated).
@@ -72,25 +74,38 @@ impl FileTree {
     }
 
     /// Reads the interesting files of a checked-out directory (two levels deep, skipping
-    /// `node_modules` and dot-directories), as detection would see them in git.
+    /// `node_modules` and dot-directories), as detection would see them in git. The tree is
+    /// the tenant's: no link is followed, only regular files are read, and none past
+    /// `MAX_READ_BYTES`; a manifest that is a link or not a file is named in `unreadable`.
     pub fn from_dir(root: &std::path::Path) -> FileTree {
         fn walk(tree: &mut FileTree, root: &std::path::Path, dir: &std::path::Path, depth: usize) {
             let Ok(entries) = std::fs::read_dir(dir) else { return };
             for entry in entries.flatten() {
                 let path = entry.path();
                 let Ok(rel) = path.strip_prefix(root) else { continue };
+                let rel_path = rel.to_owned();
                 let rel = rel.to_string_lossy().into_owned();
                 let name = entry.file_name().to_string_lossy().into_owned();
-                if path.is_dir() {
+                let Ok(kind) = entry.file_type() else { continue };
+                if kind.is_dir() {
                     if depth < 2 && name != "node_modules" && !name.starts_with('.') {
                         walk(tree, root, &path, depth + 1);
                     }
                     continue;
                 }
-                let small = entry.metadata().is_ok_and(|m| m.len() as usize <= MAX_READ_BYTES);
-                match std::fs::read_to_string(&path) {
-                    Ok(text) if small && is_interesting(&rel) => tree.add_file(rel, text),
-                    _ => tree.add_path(rel),
+                if !is_interesting(&rel) {
+                    tree.add_path(rel);
+                    continue;
+                }
+                let read = shipyard_sandbox::read_capped(root, &rel_path, MAX_READ_BYTES as u64)
+                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+                match read {
+                    Ok(text) => tree.add_file(rel, text),
+                    Err(shipyard_sandbox::FileError::TooLarge(..)) => tree.add_path(rel),
+                    Err(e) => {
+                        tree.unreadable.push(e.to_string());
+                        tree.add_path(rel);
+                    }
                 }
             }
         }

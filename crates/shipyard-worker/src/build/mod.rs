@@ -321,6 +321,9 @@ impl Worker {
         let app_dir = if project.build.root_directory.is_empty() {
             src.clone()
         } else {
+            // The repository decides what `rootDirectory` is: a link there is not followed.
+            shipyard_sandbox::files::check_dir_beneath(&src, Path::new(&project.build.root_directory))
+                .map_err(|e| Failure::new(format!("rootDirectory cannot be used: {e}")))?;
             src.join(&project.build.root_directory)
         };
         let found = detect(&FileTree::from_dir(&app_dir));

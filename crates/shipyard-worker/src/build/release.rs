@@ -49,6 +49,7 @@ impl Worker {
                 }
             }
         }
+        self.check_links(ws, project)?;
         self.set_status(
             scope,
             dep,
@@ -168,6 +169,29 @@ impl Worker {
             }
         }
         Ok(release_id)
+    }
+
+    /// Refuses an artifact with a link into the platform's files (the data directory, the work
+    /// root with its caches and other builds), and a static site whose output directory is a
+    /// link out of the repository.
+    fn check_links(&self, ws: &Path, project: &shipyard_store::Project) -> Result<(), Failure> {
+        let src = ws.join("src");
+        let forbidden = [self.settings.data_dir.clone(), self.settings.work_root.clone()];
+        shipyard_sandbox::check_links(&src, &forbidden)
+            .map_err(|e| Failure::new(format!("the build left a link Shipyard will not release: {e}")))?;
+        if project.runtime.runtime_type == RuntimeType::Static
+            && let Some(out) = project.build.output_directory.as_deref()
+        {
+            let rel = Path::new(&project.build.root_directory).join(out);
+            if !shipyard_sandbox::stays_inside(&src, &rel) {
+                let target = std::fs::canonicalize(src.join(&rel)).unwrap_or_else(|_| src.join(&rel));
+                return Err(Failure::new(format!(
+                    "output directory `{out}` is a symlink to {}, outside the repository",
+                    target.display()
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Removes a release that lost to a cancel before it became anyone's: row, pins, files.

@@ -1,0 +1,166 @@
+//! Reading files in a directory a tenant can write, without ever following a link: each path
+//! is opened relative to its root with `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)`, so a
+//! link in any component, a `..` out of the root, a device or a FIFO is refused, and a file's
+//! size is checked before a byte is read.
+
+use rustix::fs::{Mode, OFlags, ResolveFlags, openat2};
+use rustix::io::Errno;
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use thiserror::Error;
+
+/// Why a tenant's file was not read.
+#[derive(Debug, Error)]
+pub enum FileError {
+    /// The path is a symbolic link or passes through one (or leaves its root).
+    #[error("`{0}` is a symbolic link or passes through one; Shipyard does not follow links in a repository")]
+    Link(String),
+    /// Something other than a regular file (a directory, a FIFO, a device).
+    #[error("`{0}` is not a regular file")]
+    NotRegular(String),
+    /// Larger than the reader allows.
+    #[error("`{0}` is larger than {1} bytes")]
+    TooLarge(String, u64),
+    /// Not there.
+    #[error("`{0}` does not exist")]
+    Missing(String),
+    /// The system refused for another reason.
+    #[error("`{0}` could not be read: {1}")]
+    Io(String, std::io::Error),
+}
+
+/// Opens `rel` under `root` as a regular file without following any link; returns it with
+/// its size.
+pub fn open_beneath(root: &Path, rel: &Path) -> Result<(File, u64), FileError> {
+    let name = rel.display().to_string();
+    let dir = File::open(root).map_err(|e| FileError::Io(name.clone(), e))?;
+    let fd = openat2(
+        &dir,
+        rel,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::empty(),
+        ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
+    )
+    .map_err(|e| match e {
+        Errno::LOOP | Errno::XDEV => FileError::Link(name.clone()),
+        Errno::NOENT | Errno::NOTDIR => FileError::Missing(name.clone()),
+        other => FileError::Io(name.clone(), other.into()),
+    })?;
+    let file = File::from(fd);
+    let meta = file.metadata().map_err(|e| FileError::Io(name.clone(), e))?;
+    if !meta.is_file() {
+        return Err(FileError::NotRegular(name));
+    }
+    Ok((file, meta.len()))
+}
+
+/// The bytes of `rel` under `root`, refused before reading when over `cap`.
+pub fn read_capped(root: &Path, rel: &Path, cap: u64) -> Result<Vec<u8>, FileError> {
+    let (file, len) = open_beneath(root, rel)?;
+    let name = || rel.display().to_string();
+    if len > cap {
+        return Err(FileError::TooLarge(name(), cap));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    // The size was checked, but a file can grow while it is read: never past the cap.
+    file.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| FileError::Io(name(), e))?;
+    if bytes.len() as u64 > cap {
+        return Err(FileError::TooLarge(name(), cap));
+    }
+    Ok(bytes)
+}
+
+/// The hex SHA-256 of `rel` under `root`, streamed (a lockfile of any size costs a buffer).
+pub fn sha256_file(root: &Path, rel: &Path) -> Result<String, FileError> {
+    let (mut file, _) = open_beneath(root, rel)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).map_err(|e| FileError::Io(rel.display().to_string(), e))?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// Checks that `rel` under `root` is a directory reached without a link (a `rootDirectory`).
+pub fn check_dir_beneath(root: &Path, rel: &Path) -> Result<(), FileError> {
+    let name = rel.display().to_string();
+    let dir = File::open(root).map_err(|e| FileError::Io(name.clone(), e))?;
+    openat2(
+        &dir,
+        rel,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
+    )
+    .map(drop)
+    .map_err(|e| match e {
+        Errno::LOOP | Errno::XDEV => FileError::Link(name.clone()),
+        Errno::NOENT => FileError::Missing(name.clone()),
+        Errno::NOTDIR if std::fs::symlink_metadata(root.join(rel)).is_ok_and(|m| m.is_symlink()) => {
+            FileError::Link(name.clone())
+        }
+        Errno::NOTDIR => FileError::NotRegular(name.clone()),
+        other => FileError::Io(name.clone(), other.into()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_devices_and_big_files_are_refused_before_reading() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        std::fs::write(root.join("package.json"), "{}").expect("write");
+        std::fs::create_dir(root.join("sub")).expect("mkdir");
+        std::fs::write(root.join("sub/big"), vec![b'x'; 2048]).expect("write");
+        std::os::unix::fs::symlink("/dev/zero", root.join("zero")).expect("link");
+        std::os::unix::fs::symlink("/etc", root.join("etc")).expect("link");
+        std::os::unix::fs::symlink("package.json", root.join("alias.json")).expect("link");
+
+        assert_eq!(
+            read_capped(root, Path::new("package.json"), 100).expect("control"),
+            b"{}"
+        );
+        assert!(matches!(
+            read_capped(root, Path::new("zero"), 100),
+            Err(FileError::Link(_))
+        ));
+        assert!(matches!(
+            read_capped(root, Path::new("etc/passwd"), 1 << 20),
+            Err(FileError::Link(_))
+        ));
+        assert!(matches!(
+            read_capped(root, Path::new("alias.json"), 100),
+            Err(FileError::Link(_))
+        ));
+        assert!(matches!(
+            read_capped(root, Path::new("../x"), 100),
+            Err(FileError::Link(_))
+        ));
+        assert!(matches!(
+            read_capped(root, Path::new("sub"), 100),
+            Err(FileError::NotRegular(_))
+        ));
+        assert!(matches!(
+            read_capped(root, Path::new("sub/big"), 1000),
+            Err(FileError::TooLarge(..))
+        ));
+        assert!(matches!(
+            read_capped(root, Path::new("nope"), 100),
+            Err(FileError::Missing(_))
+        ));
+        assert_eq!(
+            sha256_file(root, Path::new("package.json")).expect("hash"),
+            "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+        );
+        assert!(matches!(sha256_file(root, Path::new("zero")), Err(FileError::Link(_))));
+        assert!(check_dir_beneath(root, Path::new("sub")).is_ok());
+        assert!(matches!(
+            check_dir_beneath(root, Path::new("etc")),
+            Err(FileError::Link(_))
+        ));
+    }
+}
