@@ -14,6 +14,7 @@ pub mod rel_path;
 pub mod role;
 pub mod secret;
 pub mod secret_box;
+pub mod secret_rules;
 pub mod slug;
 pub mod token;
 

@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use shipyard_core::secret_rules::{check_secret_name, check_secret_value};
 use shipyard_core::{EnvVarName, EnvironmentId, ProjectId, Role, SecretId, SecretScope};
 use shipyard_core::{ExposeSecret, SecretString};
 use shipyard_store::secrets::secret_aad;
@@ -239,8 +240,11 @@ pub async fn create_secret(
     let scope = auth.tenant(&mut tx, &tenant_id).await?;
     require_write(&scope, Role::Member)?;
     let req: CreateSecretRequest = body.parse()?;
-    let name = EnvVarName::parse(&req.name).map_err(|e| ApiError::bad_request(format!("field `name`: {e}")))?;
+    let name = EnvVarName::parse(&req.name)
+        .and_then(|n| check_secret_name(n.as_str()).map(|()| n))
+        .map_err(|e| ApiError::bad_request(format!("field `name`: {e}")))?;
     let plain = value(&req.value)?;
+    check_secret_value(name.as_str(), plain).map_err(|e| ApiError::bad_request(format!("field `value`: {e}")))?;
     let (project_id, environment_id, target) = target(&mut tx, &scope, &req).await?;
     let aad = secret_aad(scope.tenant_id(), req.scope, &target, name.as_str());
     let new = NewSecret {
@@ -279,6 +283,8 @@ pub async fn update_secret(
     require_write(&scope, Role::Member)?;
     let req: UpdateSecretRequest = body.parse()?;
     let plain = value(&req.value)?;
+    check_secret_value(secret.name.as_str(), plain)
+        .map_err(|e| ApiError::bad_request(format!("field `value`: {e}")))?;
     let aad = secret_aad(
         scope.tenant_id(),
         secret.scope,

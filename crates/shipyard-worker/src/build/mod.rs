@@ -326,7 +326,12 @@ impl Worker {
                 .map_err(|e| Failure::new(format!("rootDirectory cannot be used: {e}")))?;
             src.join(&project.build.root_directory)
         };
-        let found = detect(&FileTree::from_dir(&app_dir));
+        let tree = FileTree::from_dir(&app_dir);
+        // A manifest the server would not read (a link, a FIFO) is not one a build may use.
+        if let Some(why) = tree.unreadable.first() {
+            return Err(Failure::new(format!("the repository cannot be built as it is: {why}")));
+        }
+        let found = detect(&tree);
         let manager = project.build.package_manager.or(found.package_manager);
         let version = found.package_manager_version.clone();
         let cache_root = self.settings.work_root.join("cache").join(project.id.as_str());

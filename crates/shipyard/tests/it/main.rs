@@ -21,6 +21,7 @@ mod operations;
 mod package_managers;
 mod project_validation;
 mod projects;
+mod red_team_files;
 mod releases;
 mod secrets;
 mod support;
