@@ -133,21 +133,12 @@ async fn forwarded_addresses_count_only_from_a_trusted_proxy() {
     assert_eq!(other.status, 401, "another client has its own budget");
 }
 
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM")
-}
-
 #[tokio::test]
 async fn huge_distinct_emails_do_not_grow_the_login_limiter() {
     // A denial-of-service guard with a generous bound, not a timing test.
     let server = TestServer::start(&[]);
     assert_eq!(server.client().get("/healthz").await.expect("request").status, 200);
-    let before = peak_rss_kib(server.pid());
+    let before = server.peak_rss_kib();
     let padding = "a".repeat(900 * 1024);
     let mut limited = 0;
     for i in 0..200 {
@@ -157,7 +148,7 @@ async fn huge_distinct_emails_do_not_grow_the_login_limiter() {
         limited += usize::from(response.status == 429);
     }
     assert!(limited > 0, "positive control: the flood reached the limiter");
-    let after = peak_rss_kib(server.pid());
+    let after = server.peak_rss_kib();
     assert!(
         after < before + 40 * 1024,
         "peak resident memory grew from {before} KiB to {after} KiB"

@@ -115,21 +115,12 @@ async fn secret_values_never_reach_a_process_outside_the_sandbox() {
     assert_eq!(ada.finished(&id, 60).await["status"], "ready");
 }
 
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM")
-}
-
 #[tokio::test]
 async fn manifests_that_are_links_to_devices_or_huge_end_clearly_without_growing_the_server() {
     // A denial-of-service guard with a generous bound, not a benchmark.
     let server = TestServer::start(&["--build-memory", "256MiB"]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let before = peak_rss_kib(server.pid());
+    let before = server.peak_rss_kib();
     let package = r#"{"name":"app","private":true,"scripts":{"start":"node server.js"}}"#;
     let mut ended = Vec::new();
     for (name, link) in [("zero-manifest", "package.json"), ("zero-lock", "package-lock.json")] {
@@ -194,7 +185,7 @@ async fn manifests_that_are_links_to_devices_or_huge_end_clearly_without_growing
         "detection of a linked manifest is no crash: {}",
         detect.body
     );
-    let after = peak_rss_kib(server.pid());
+    let after = server.peak_rss_kib();
     assert!(
         after < before + 150 * 1024,
         "peak resident memory grew from {before} KiB to {after} KiB"

@@ -68,9 +68,14 @@ impl TestServer {
         )
     }
 
-    /// The server's process id (for reading its `/proc` entry).
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+    /// The server's peak resident memory so far (VmHWM), in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM")
     }
 
     /// The data directory.
