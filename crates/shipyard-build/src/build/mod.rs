@@ -10,6 +10,6 @@ mod toolchain;
 
 pub use limiter::{LimitGroup, Limiter, Limits};
 pub use plan::{Plan, PlanError, Step, check_node_version};
-pub use sandbox::{Sandbox, SandboxError};
+pub use sandbox::{Sandbox, SandboxError, SandboxedCommand};
 pub use step::{OutputLine, StepContext, StepOutcome, run_step};
 pub use toolchain::{Toolchain, toolchain};

@@ -286,14 +286,9 @@ impl Sandbox {
             // bwrap takes the command itself only from its real argv. The script is the
             // project's build config (members read it through the API), not a secret.
             cmd.args(["--", "sh", "-c", script]);
-            let mut stdin_args = Vec::new();
-            for arg in inner {
-                stdin_args.extend_from_slice(arg.as_bytes());
-                stdin_args.push(0);
-            }
             return SandboxedCommand {
                 command: cmd,
-                stdin_args: Some(stdin_args),
+                stdin_args: Some(nul_joined(inner)),
             };
         }
         // Unconfined (--insecure-no-sandbox): there is no inside, so the build's environment is
@@ -304,6 +299,74 @@ impl Sandbox {
         SandboxedCommand {
             command: cmd,
             stdin_args: None,
+        }
+    }
+
+    /// The command that copies `source` (read-only) to `dest_dir/name` as the build user
+    /// inside the sandbox, then refreshes the timestamp of `dest_dir/touch`. `dest_dir` is a
+    /// directory tenants write (a project's cache): a link they planted there resolves inside
+    /// the sandbox's view (the host read-only, their own cache), so the copy can never write
+    /// through it into the host, as a root `cp` would.
+    pub fn copy_command(&self, source: &Path, dest_dir: &Path, name: &str, touch: Option<&str>) -> SandboxedCommand {
+        let (from, to) = match self.isolation {
+            Isolation::Bubblewrap { .. } => (PathBuf::from("/srv/source"), PathBuf::from("/srv/dest")),
+            Isolation::None => (source.to_owned(), dest_dir.to_owned()),
+        };
+        let mut script = String::from("cp -a \"$1\" \"$2/$3\"");
+        if touch.is_some() {
+            // The name comes from a link the tenant controls: a touch that fails is no failure.
+            script.push_str(" && { touch -c \"$2/$4\" 2>/dev/null || true; }");
+        }
+        let mut cmd = self.base_command(Path::new("/"), None);
+        cmd.env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .env("LANG", "C.UTF-8");
+        let mut tail: Vec<OsString> = vec!["sh".into(), "-c".into(), script.into(), "copy".into()];
+        tail.extend([
+            from.clone().into(),
+            to.clone().into(),
+            name.into(),
+            touch.unwrap_or("").into(),
+        ]);
+        let Isolation::Bubblewrap { .. } = self.isolation else {
+            cmd.args(tail);
+            return SandboxedCommand {
+                command: cmd,
+                stdin_args: None,
+            };
+        };
+        cmd.args(["--args", "0", "--"]).args(tail);
+        let mut inner: Vec<OsString> = vec![
+            "--clearenv".into(),
+            "--setenv".into(),
+            "PATH".into(),
+            "/usr/bin:/bin".into(),
+        ];
+        for arg in [
+            "--ro-bind",
+            "/",
+            "/",
+            "--dev",
+            "/dev",
+            "--proc",
+            "/proc",
+            "--tmpfs",
+            "/tmp",
+        ] {
+            inner.push(arg.into());
+        }
+        for hidden in ["/root", "/home", "/srv"]
+            .iter()
+            .map(PathBuf::from)
+            .chain(self.hidden.iter().cloned())
+        {
+            inner.extend(["--tmpfs".into(), hidden.into_os_string()]);
+        }
+        inner.extend(["--ro-bind".into(), source.into(), from.into()]);
+        inner.extend(["--bind".into(), dest_dir.into(), to.into()]);
+        SandboxedCommand {
+            command: cmd,
+            stdin_args: Some(nul_joined(inner)),
         }
     }
 
@@ -349,6 +412,42 @@ impl Sandbox {
         env.extend(ctx.env.iter().cloned());
         env.push(("CI".to_owned(), SecretString::from("true")));
         env
+    }
+}
+
+/// Arguments for bwrap's `--args`: each followed by a NUL.
+fn nul_joined(args: Vec<OsString>) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for arg in args {
+        bytes.extend_from_slice(arg.as_bytes());
+        bytes.push(0);
+    }
+    bytes
+}
+
+impl SandboxedCommand {
+    /// Spawns it with output discarded, hands bwrap its arguments, and waits; true on success.
+    pub async fn succeeds(self) -> bool {
+        let SandboxedCommand {
+            command: mut cmd,
+            stdin_args,
+        } = self;
+        cmd.stdin(if stdin_args.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+        let Ok(mut child) = cmd.spawn() else { return false };
+        if let (Some(args), Some(mut stdin)) = (stdin_args, child.stdin.take()) {
+            use tokio::io::AsyncWriteExt;
+            if stdin.write_all(&args).await.is_err() {
+                return false;
+            }
+        }
+        child.wait().await.is_ok_and(|s| s.success())
     }
 }
 

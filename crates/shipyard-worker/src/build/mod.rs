@@ -14,7 +14,7 @@ use log::BuildLog;
 use crate::cache::BuildCache;
 use crate::context::Worker;
 use shipyard_build::ArtifactStore;
-use shipyard_build::build::{Plan, Step, StepContext, check_node_version, toolchain};
+use shipyard_build::build::{Plan, Sandbox, Step, StepContext, check_node_version, toolchain};
 use shipyard_build::{FileTree, detect};
 use shipyard_core::{DeploymentStatus, Redactor, SecretString};
 use shipyard_store::logs::LogKind;
@@ -38,9 +38,9 @@ struct CacheUpdate {
 impl CacheUpdate {
     /// Swaps the snapshot in, then records the key it was made for: a build that sees the
     /// key as a hit always finds the snapshot that goes with it.
-    async fn apply(self) {
+    async fn apply(self, sandbox: &Sandbox) {
         if let Some(app) = self.snapshot {
-            snapshot::take(app, self.cache.dir.clone(), self.tag).await;
+            snapshot::take(sandbox, app, self.cache.dir.clone(), self.tag).await;
         }
         if let Err(e) = self.cache.commit() {
             tracing::warn!(error = %e, "the build cache key could not be written");
@@ -238,7 +238,7 @@ impl Worker {
         // After the job is done (the environment's next build may start) but inside this
         // task, so the worker's shutdown waits for it like for the build.
         if let Some(update) = update {
-            update.apply().await;
+            update.apply(&self.sandbox).await;
         }
     }
 

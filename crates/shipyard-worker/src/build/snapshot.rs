@@ -5,8 +5,9 @@
 //! generation or the new one, whole. A generation is kept for `KEEP_RETIRED` after it stops
 //! being current, so a restore that started just before the swap can finish reading it.
 
+use shipyard_build::build::Sandbox;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// How long a retired generation stays for restores still reading it (longer than a build).
 const KEEP_RETIRED: Duration = Duration::from_secs(30 * 60);
@@ -23,36 +24,34 @@ pub(super) fn restore_command(dir: &str) -> String {
 }
 
 /// Copies a released app's `node_modules` into `cache` as generation `tag` and makes it the
-/// current one. Runs after the deployment is ready, so it never delays one.
-pub(super) async fn take(app: PathBuf, cache: PathBuf, tag: String) {
+/// current one. Runs after the deployment is ready, so it never delays one. The cache is the
+/// tenant's to write: the copy runs as the build user inside the sandbox, and the server
+/// itself only creates a link and renames it, neither of which follows a link.
+pub(super) async fn take(sandbox: &Sandbox, app: PathBuf, cache: PathBuf, tag: String) {
     let source = app.join("node_modules");
     // The app's files are the tenant's: a `node_modules` that is a link is not followed.
     if !std::fs::symlink_metadata(&source).is_ok_and(|m| m.is_dir()) {
         return;
     }
     let generation = format!("{}{tag}", GENERATION_PREFIXES[0]);
-    let staging = cache.join(&generation);
-    let copied = tokio::process::Command::new("cp")
-        .arg("-a")
-        .arg(&source)
-        .arg(&staging)
-        .status()
+    let current = cache.join("node_modules");
+    // Its retirement starts the grace period of the restores still reading it.
+    let retired = std::fs::read_link(&current)
+        .ok()
+        .map(|r| r.to_string_lossy().into_owned());
+    let copied = sandbox
+        .copy_command(&source, &cache, &generation, retired.as_deref())
+        .succeeds()
         .await;
-    if !copied.is_ok_and(|s| s.success()) {
+    if !copied {
         tracing::warn!(path = %source.display(), "node_modules could not be copied into the cache");
-        let _ = tokio::fs::remove_dir_all(&staging).await;
+        let _ = tokio::fs::remove_dir_all(cache.join(&generation)).await;
         return;
     }
-    let current = cache.join("node_modules");
-    let retired = std::fs::read_link(&current).ok();
     if let Err(e) = point_at(&cache, &generation, &tag) {
         tracing::warn!(error = %e, "node_modules snapshot not swapped in");
-        let _ = tokio::fs::remove_dir_all(&staging).await;
+        let _ = tokio::fs::remove_dir_all(cache.join(&generation)).await;
         return;
-    }
-    if let Some(retired) = retired {
-        // Its retirement starts the grace period of the restores still reading it.
-        let _ = std::fs::File::open(cache.join(retired)).and_then(|f| f.set_modified(SystemTime::now()));
     }
     sweep(&cache, &generation);
 }
@@ -104,18 +103,27 @@ fn sweep(cache: &Path, current: &str) {
 mod tests {
     use super::*;
 
+    fn unconfined() -> Sandbox {
+        let limits = shipyard_build::build::Limits {
+            memory_bytes: 1 << 30,
+            pids: 512,
+        };
+        Sandbox::detect(&[], true, limits).expect("the unconfined sandbox always works")
+    }
+
     #[tokio::test]
     async fn a_new_snapshot_replaces_the_link_and_keeps_the_retired_generation() {
+        let sandbox = unconfined();
         let dir = tempfile::tempdir().expect("tempdir");
         let (app, cache) = (dir.path().join("app"), dir.path().join("cache"));
         std::fs::create_dir_all(app.join("node_modules/left-pad")).expect("mkdir");
         std::fs::write(app.join("node_modules/left-pad/index.js"), "v1").expect("write");
         std::fs::create_dir_all(cache.join("node_modules")).expect("a directory from the old scheme");
-        take(app.clone(), cache.clone(), "dep_a".into()).await;
+        take(&sandbox, app.clone(), cache.clone(), "dep_a".into()).await;
         let link = std::fs::read_link(cache.join("node_modules")).expect("a link now");
         assert_eq!(link, Path::new("node_modules.snap-dep_a"));
         std::fs::write(app.join("node_modules/left-pad/index.js"), "v2").expect("write");
-        take(app, cache.clone(), "dep_b".into()).await;
+        take(&sandbox, app, cache.clone(), "dep_b".into()).await;
         assert_eq!(
             std::fs::read_to_string(cache.join("node_modules/left-pad/index.js")).expect("read"),
             "v2"
@@ -131,7 +139,7 @@ mod tests {
         let linked = dir.path().join("linked");
         std::fs::create_dir_all(&linked).expect("mkdir");
         std::os::unix::fs::symlink("/etc", linked.join("node_modules")).expect("link");
-        take(linked, cache.clone(), "dep_c".into()).await;
+        take(&sandbox, linked, cache.clone(), "dep_c".into()).await;
         assert!(!cache.join("node_modules.snap-dep_c").exists());
         assert_eq!(
             std::fs::read_link(cache.join("node_modules")).expect("link"),

@@ -237,3 +237,69 @@ async fn an_artifact_may_not_link_into_the_data_directory() {
         .await;
     assert_eq!(ready["status"], "ready", "{ready}");
 }
+
+#[tokio::test]
+async fn a_planted_snapshot_link_never_lets_the_server_write_through_it() {
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let app = ada
+        .deployable(
+            &server,
+            "planted",
+            "node",
+            &[
+                ("package.json", r#"{"name":"npmapp","version":"1.0.0","private":true,"scripts":{"start":"node server.js"},"dependencies":{"left-pad":"1.3.0"}}"#),
+                ("package-lock.json", include_str!("fixtures/npm-lock.json")),
+                ("server.js", ""),
+            ],
+            serde_json::Value::Null,
+        )
+        .await;
+    let first = ada
+        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 120)
+        .await;
+    assert_eq!(first["status"], "ready", "{first}");
+    let cache = server.data_dir().join("cache").join(&app.project_id).join("files");
+    let scratch = server.dir.path().join("scratch");
+    std::fs::create_dir_all(&scratch).expect("scratch");
+    std::fs::write(scratch.join("marker"), "mine").expect("marker");
+    // The next deployment's snapshot generation is named after it: plant that name as a link
+    // to a directory of ours before its build ends, as a build sharing the cache could.
+    let second = ada.deploy(&app).await["id"].as_str().expect("id").to_owned();
+    symlink(&scratch, cache.join(format!("node_modules.snap-{second}"))).expect("plant");
+    assert_eq!(ada.finished(&second, 120).await["status"], "ready");
+    // The snapshot runs just after ready: give it a bounded moment.
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let names: Vec<String> = std::fs::read_dir(&scratch)
+        .expect("scratch")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["marker"], "the server wrote through the planted link");
+
+    // Positive control: a root `cp -a` to the same planted name, as the server used to run,
+    // does write into the directory the link names.
+    let planted = cache.join(format!("node_modules.snap-{second}"));
+    let _ = std::fs::remove_file(&planted);
+    let _ = std::fs::remove_dir_all(&planted);
+    symlink(&scratch, &planted).expect("plant again");
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(
+            server
+                .data_dir()
+                .join("artifacts")
+                .join(first["releaseId"].as_str().expect("release"))
+                .join("node_modules"),
+        )
+        .arg(cache.join(format!("node_modules.snap-{second}")))
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+    assert!(
+        scratch.join("node_modules/left-pad").exists(),
+        "the probe writes through a link"
+    );
+}
