@@ -257,26 +257,7 @@ impl Sandbox {
             for (key, value) in &env {
                 inner.extend(["--setenv".into(), key.into(), value.expose_secret().into()]);
             }
-            for arg in [
-                "--ro-bind",
-                "/",
-                "/",
-                "--dev",
-                "/dev",
-                "--proc",
-                "/proc",
-                "--tmpfs",
-                "/tmp",
-            ] {
-                inner.push(arg.into());
-            }
-            for hidden in ["/root", "/home", "/srv"]
-                .iter()
-                .map(PathBuf::from)
-                .chain(self.hidden.iter().cloned())
-            {
-                inner.extend(["--tmpfs".into(), hidden.into_os_string()]);
-            }
+            inner.extend(self.base_view());
             inner.extend(["--bind".into(), ws.join("src").into(), app.clone().into()]);
             inner.extend(["--bind".into(), ws.join("home").into(), home_in.clone().into()]);
             if let (Some(cache), Some(cache_in)) = (&ctx.cache, &cache_in) {
@@ -342,26 +323,7 @@ impl Sandbox {
             "PATH".into(),
             "/usr/bin:/bin".into(),
         ];
-        for arg in [
-            "--ro-bind",
-            "/",
-            "/",
-            "--dev",
-            "/dev",
-            "--proc",
-            "/proc",
-            "--tmpfs",
-            "/tmp",
-        ] {
-            inner.push(arg.into());
-        }
-        for hidden in ["/root", "/home", "/srv"]
-            .iter()
-            .map(PathBuf::from)
-            .chain(self.hidden.iter().cloned())
-        {
-            inner.extend(["--tmpfs".into(), hidden.into_os_string()]);
-        }
+        inner.extend(self.base_view());
         inner.extend(["--ro-bind".into(), source.into(), from.into()]);
         inner.extend(["--bind".into(), dest_dir.into(), to.into()]);
         SandboxedCommand {
@@ -412,6 +374,35 @@ impl Sandbox {
         env.extend(ctx.env.iter().cloned());
         env.push(("CI".to_owned(), SecretString::from("true")));
         env
+    }
+}
+
+impl Sandbox {
+    /// What every sandbox sees before its own binds: the host read-only, fresh `/dev`,
+    /// `/proc` and `/tmp`, and empty homes, `/srv` and data directory.
+    fn base_view(&self) -> Vec<OsString> {
+        let mut view: Vec<OsString> = [
+            "--ro-bind",
+            "/",
+            "/",
+            "--dev",
+            "/dev",
+            "--proc",
+            "/proc",
+            "--tmpfs",
+            "/tmp",
+        ]
+        .into_iter()
+        .map(OsString::from)
+        .collect();
+        for hidden in ["/root", "/home", "/srv"]
+            .iter()
+            .map(PathBuf::from)
+            .chain(self.hidden.iter().cloned())
+        {
+            view.extend(["--tmpfs".into(), hidden.into_os_string()]);
+        }
+        view
     }
 }
 

@@ -155,17 +155,12 @@ async fn uv_and_poetry_projects_deploy() {
 async fn an_unchanged_npm_project_installs_from_the_cache_alone() {
     let server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let lock = include_str!("fixtures/npm-lock.json");
     let app = ada
         .deployable(
             &server,
             "cached",
             "node",
-            &[
-                ("package.json", r#"{"name":"npmapp","version":"1.0.0","private":true,"scripts":{"start":"node server.js"},"dependencies":{"left-pad":"1.3.0"}}"#),
-                ("package-lock.json", lock),
-                ("server.js", SERVER_JS),
-            ],
+            &crate::support::git::npm_app_files(),
             Value::Null,
         )
         .await;
@@ -273,11 +268,7 @@ async fn two_environments_building_at_once_both_restore_a_complete_node_modules(
             &server,
             "twoenvs",
             "node",
-            &[
-                ("package.json", r#"{"name":"npmapp","version":"1.0.0","private":true,"scripts":{"start":"node server.js"},"dependencies":{"left-pad":"1.3.0"}}"#),
-                ("package-lock.json", include_str!("fixtures/npm-lock.json")),
-                ("server.js", SERVER_JS),
-            ],
+            &crate::support::git::npm_app_files(),
             Value::Null,
         )
         .await;

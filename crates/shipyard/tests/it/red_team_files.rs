@@ -247,11 +247,7 @@ async fn a_planted_snapshot_link_never_lets_the_server_write_through_it() {
             &server,
             "planted",
             "node",
-            &[
-                ("package.json", r#"{"name":"npmapp","version":"1.0.0","private":true,"scripts":{"start":"node server.js"},"dependencies":{"left-pad":"1.3.0"}}"#),
-                ("package-lock.json", include_str!("fixtures/npm-lock.json")),
-                ("server.js", ""),
-            ],
+            &crate::support::git::npm_app_files(),
             serde_json::Value::Null,
         )
         .await;

@@ -195,3 +195,18 @@ async fn serve_git(State(backend): State<Arc<Backend>>, request: Request) -> Res
         .body(Body::from(out.stdout[head_end + sep..].to_vec()))
         .expect("response")
 }
+
+/// An npm app with one dependency (left-pad) and its real lockfile, serving `ok`.
+pub fn npm_app_files() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            "package.json",
+            r#"{"name":"npmapp","version":"1.0.0","private":true,"scripts":{"start":"node server.js"},"dependencies":{"left-pad":"1.3.0"}}"#,
+        ),
+        ("package-lock.json", include_str!("../fixtures/npm-lock.json")),
+        (
+            "server.js",
+            "require('http').createServer((q, r) => r.end('ok')).listen(process.env.PORT || 3000);",
+        ),
+    ]
+}
