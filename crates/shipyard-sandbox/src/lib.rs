@@ -1,12 +1,21 @@
 //! Untrusted code and the files it writes. Every repository, build and app is written by
-//! someone who read our source: the server reads their files only through `files` (no link
-//! is followed, nothing but a regular file is read, and never more than a cap), and an
-//! artifact is released only when `links` finds no link into the platform's own files.
-//! Running untrusted code (the bubblewrap command line, the limiters) moves here next (#10).
+//! someone who read our source: it runs only through `Sandbox::command` (a `Spec` in, a
+//! bubblewrap command out, with limits from the `Limiter`), the server reads its files only
+//! through `files` (no link is followed, nothing but a regular file is read, never more than a
+//! cap), and an artifact is released only when `links` finds no link into the platform's files.
 #![forbid(unsafe_code)]
 
+pub mod bwrap;
+pub mod command;
+pub mod copy;
 pub mod files;
+pub mod limiter;
 pub mod links;
+pub mod spec;
 
+pub use bwrap::{Sandbox, SandboxError};
+pub use command::SandboxedCommand;
 pub use files::{FileError, read_capped, sha256_file};
+pub use limiter::{LimitGroup, Limiter, Limits};
 pub use links::{LinkError, check_links, stays_inside};
+pub use spec::{Bind, Spec, inherited_host_settings};

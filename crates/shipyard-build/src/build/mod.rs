@@ -1,15 +1,14 @@
-//! Running untrusted build steps: the sandbox (bubblewrap as an unprivileged user), resource
-//! limits (a `Limiter` chosen by what the host offers), and one step's execution with its
-//! output streamed, redacted, line by line.
+//! Running build steps: where a build's directories appear in the sandbox
+//! (`shipyard-sandbox` runs them), the plan, and one step's execution with its output
+//! streamed, redacted, line by line.
 
-mod limiter;
+mod layout;
 mod plan;
-mod sandbox;
 mod step;
 mod toolchain;
 
-pub use limiter::{LimitGroup, Limiter, Limits};
+pub use layout::{APP_DIR, CACHE_DIR, HOME_DIR, paths, step_command};
 pub use plan::{Plan, PlanError, Step, check_node_version};
-pub use sandbox::{Sandbox, SandboxError, SandboxedCommand};
+pub use shipyard_sandbox::{LimitGroup, Limiter, Limits, Sandbox, SandboxError, SandboxedCommand};
 pub use step::{OutputLine, StepContext, StepOutcome, run_step};
 pub use toolchain::{Toolchain, toolchain};

@@ -1,8 +1,9 @@
 //! One build step: spawn it in the sandbox, stream its output line by line through the
 //! redactor, and end it on success, failure, timeout or cancel, whole process tree included.
 
-use super::sandbox::{Sandbox, SandboxedCommand};
+use super::layout::step_command;
 use shipyard_core::{LineRedactor, Redactor, SecretString};
+use shipyard_sandbox::{Sandbox, SandboxedCommand};
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -112,7 +113,7 @@ pub async fn run_step(
     let SandboxedCommand {
         command: mut cmd,
         stdin_args,
-    } = sandbox.command(ctx, script, group.as_ref());
+    } = step_command(sandbox, ctx, script, group.as_ref());
     cmd.stdin(if stdin_args.is_some() {
         Stdio::piped()
     } else {

@@ -348,7 +348,7 @@ impl Worker {
             self.sandbox.user(),
         )
         .map_err(|e| Failure::new(format!("the build cache could not be prepared: {e}")))?;
-        let (app_in, _, cache_in) = self.sandbox.paths(ws, Some(&cache.dir));
+        let (app_in, _, cache_in) = shipyard_build::build::paths(&self.sandbox, ws, Some(&cache.dir));
         let tools = format!("{}/tools", cache_in.as_deref().unwrap_or(&app_in).display());
         let chain = toolchain(manager, version.as_deref(), &tools, &app_in.display().to_string());
         if !chain.description.is_empty() {

@@ -1,0 +1,107 @@
+//! Where a build's directories appear inside the sandbox and what its environment is. The app
+//! is always at `/srv/app`, so paths baked in at build time (a Python venv) hold at run time.
+
+use super::step::StepContext;
+use shipyard_core::SecretString;
+use shipyard_sandbox::{Bind, LimitGroup, Sandbox, SandboxedCommand, Spec, inherited_host_settings};
+use std::path::{Path, PathBuf};
+
+/// Where the app's directory appears inside the sandbox.
+pub const APP_DIR: &str = "/srv/app";
+/// Where the build's home directory appears inside the sandbox.
+pub const HOME_DIR: &str = "/home/build";
+/// Where the project's package caches appear inside the sandbox.
+pub const CACHE_DIR: &str = "/home/build/.shipyard-cache";
+
+/// Where the app root, the home and the cache appear to a build in workspace `ws`.
+pub fn paths(sandbox: &Sandbox, ws: &Path, cache: Option<&Path>) -> (PathBuf, PathBuf, Option<PathBuf>) {
+    if sandbox.is_confined() {
+        (
+            PathBuf::from(APP_DIR),
+            PathBuf::from(HOME_DIR),
+            cache.map(|_| PathBuf::from(CACHE_DIR)),
+        )
+    } else {
+        (ws.join("src"), ws.join("home"), cache.map(Path::to_owned))
+    }
+}
+
+/// The command that runs `script` in the workspace `ws` (holding `src/` and `home/`), in
+/// `workdir` (relative to the app root), with exactly the step's environment, `path` first on
+/// PATH, and `cache` (the project's package caches) mounted.
+pub fn step_command(
+    sandbox: &Sandbox,
+    ctx: &StepContext,
+    script: &str,
+    group: Option<&LimitGroup>,
+) -> SandboxedCommand {
+    let ws = ctx.ws.as_path();
+    let (app, home_in, cache_in) = paths(sandbox, ws, ctx.cache.as_deref());
+    let chdir = if ctx.workdir.is_empty() {
+        app.clone()
+    } else {
+        app.join(&ctx.workdir)
+    };
+    let mut binds = vec![
+        Bind {
+            host: ws.join("src"),
+            inside: app.clone(),
+            writable: true,
+        },
+        Bind {
+            host: ws.join("home"),
+            inside: home_in.clone(),
+            writable: true,
+        },
+    ];
+    if let (Some(cache), Some(cache_in)) = (&ctx.cache, &cache_in) {
+        binds.push(Bind {
+            host: cache.clone(),
+            inside: cache_in.clone(),
+            writable: true,
+        });
+    }
+    let spec = Spec {
+        binds,
+        env: environment(ctx, &app, &home_in, cache_in.as_deref()),
+        chdir,
+        program: vec!["sh".into(), "-c".into(), script.into()],
+    };
+    sandbox.command(&spec, group)
+}
+
+/// Exactly the environment a build step gets: paths, caches, home, the host's trust anchors
+/// and proxies, the step's own variables (secrets among them), and `CI`.
+fn environment(ctx: &StepContext, app: &Path, home_in: &Path, cache_in: Option<&Path>) -> Vec<(String, SecretString)> {
+    let mut env: Vec<(String, SecretString)> = Vec::new();
+    let mut set = |key: &str, value: String| env.push((key.to_owned(), SecretString::from(value)));
+    let mut path: Vec<String> = ctx.path.clone();
+    path.push(app.join(".venv/bin").display().to_string());
+    path.push("/usr/local/bin:/usr/bin:/bin".to_owned());
+    set("PATH", path.join(":"));
+    if let Some(cache_in) = cache_in {
+        let c = cache_in.display();
+        for (key, sub) in [
+            ("npm_config_cache", "npm"),
+            ("npm_config_store_dir", "pnpm-store"),
+            ("YARN_CACHE_FOLDER", "yarn"),
+            ("BUN_INSTALL_CACHE_DIR", "bun"),
+            ("PIP_CACHE_DIR", "pip"),
+            ("UV_CACHE_DIR", "uv"),
+            ("POETRY_CACHE_DIR", "poetry"),
+        ] {
+            set(key, format!("{c}/{sub}"));
+        }
+    }
+    set("HOME", home_in.display().to_string());
+    set("LANG", "C.UTF-8".to_owned());
+    set("npm_config_update_notifier", "false".to_owned());
+    set("npm_config_fund", "false".to_owned());
+    set("PIP_DISABLE_PIP_VERSION_CHECK", "1".to_owned());
+    for (key, value) in inherited_host_settings() {
+        set(&key, value);
+    }
+    env.extend(ctx.env.iter().cloned());
+    env.push(("CI".to_owned(), SecretString::from("true")));
+    env
+}
