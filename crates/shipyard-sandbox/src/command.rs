@@ -3,6 +3,8 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::process::Stdio;
+use tokio::io::AsyncWriteExt;
+use tokio::process::Child;
 
 /// Arguments for bwrap's `--args`: each followed by a NUL.
 pub(crate) fn nul_joined(args: Vec<OsString>) -> Vec<u8> {
@@ -15,8 +17,9 @@ pub(crate) fn nul_joined(args: Vec<OsString>) -> Vec<u8> {
 }
 
 impl SandboxedCommand {
-    /// Spawns it with output discarded, hands bwrap its arguments, and waits; true on success.
-    pub async fn succeeds(self) -> bool {
+    /// Spawns it with piped stdout and stderr (killed when dropped) and hands bwrap its
+    /// arguments; the process then sees an empty stdin.
+    pub async fn spawn(self) -> std::io::Result<Child> {
         let SandboxedCommand {
             command: mut cmd,
             stdin_args,
@@ -26,22 +29,25 @@ impl SandboxedCommand {
         } else {
             Stdio::null()
         })
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .kill_on_drop(true);
-        let Ok(mut child) = cmd.spawn() else { return false };
+        let mut child = cmd.spawn()?;
         if let (Some(args), Some(mut stdin)) = (stdin_args, child.stdin.take()) {
-            use tokio::io::AsyncWriteExt;
-            if stdin.write_all(&args).await.is_err() {
-                return false;
-            }
+            // bubblewrap reads these to the end before it starts anything.
+            stdin.write_all(&args).await?;
         }
-        child.wait().await.is_ok_and(|s| s.success())
+        Ok(child)
+    }
+
+    /// Spawns it, discards its output, and waits; true on success.
+    pub async fn succeeds(self) -> bool {
+        let Ok(child) = self.spawn().await else { return false };
+        child.wait_with_output().await.is_ok_and(|out| out.status.success())
     }
 }
 
-/// A sandboxed step ready to spawn: write `stdin_args` (when there are any) to its stdin
-/// right after spawning; bubblewrap reads its arguments and the build's environment from there.
+/// A sandboxed process ready to spawn (with `spawn`, which hands `stdin_args` to bubblewrap).
 pub struct SandboxedCommand {
     /// The host-side command.
     pub command: tokio::process::Command,

@@ -3,10 +3,9 @@
 
 use super::layout::step_command;
 use shipyard_core::{LineRedactor, Redactor, SecretString};
-use shipyard_sandbox::{Sandbox, SandboxedCommand};
+use shipyard_sandbox::Sandbox;
 use std::os::unix::process::ExitStatusExt;
-use std::process::Stdio;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -110,29 +109,10 @@ pub async fn run_step(
         Ok(group) => group,
         Err(e) => return StepOutcome::SpawnFailed(format!("cannot set resource limits: {e}")),
     };
-    let SandboxedCommand {
-        command: mut cmd,
-        stdin_args,
-    } = step_command(sandbox, ctx, script, group.as_ref());
-    cmd.stdin(if stdin_args.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .kill_on_drop(true);
-    let mut child = match cmd.spawn() {
+    let mut child = match step_command(sandbox, ctx, script, group.as_ref()).spawn().await {
         Ok(child) => child,
         Err(e) => return StepOutcome::SpawnFailed(e.to_string()),
     };
-    if let (Some(args), Some(mut stdin)) = (stdin_args, child.stdin.take()) {
-        // bubblewrap reads these to the end before it starts anything, then the build
-        // inherits the closed pipe as an empty stdin.
-        if let Err(e) = stdin.write_all(&args).await {
-            return StepOutcome::SpawnFailed(format!("the sandbox did not take its arguments: {e}"));
-        }
-    }
     let readers = [
         child
             .stdout
