@@ -53,6 +53,30 @@ async fn secrets_that_steer_the_loader_or_an_interpreter_are_refused() {
     assert_error(&patched, 400);
 }
 
+/// Stores a workspace secret without the API, sealed with the server's own key.
+async fn plant_secret(server: &TestServer, tenant: &str, name: &str, value: &str) {
+    use shipyard_store::{Backend, Jobs, Secrets};
+    let key = std::fs::read(server.data_dir().join("master.key")).expect("master.key");
+    let secret_box = shipyard_core::SecretBox::new(&key).expect("key");
+    let store = shipyard_store::SqliteStore::open(&server.data_dir().join("shipyard.db"))
+        .await
+        .expect("open the store");
+    let tenant = shipyard_core::TenantId::from_trusted(tenant.to_owned());
+    let mut tx = store.write().await.expect("begin");
+    let scope = tx.worker_scope(&tenant).await.expect("scope").expect("workspace");
+    let aad = shipyard_store::secrets::secret_aad(&tenant, shipyard_core::SecretScope::Workspace, "", name);
+    let new = shipyard_store::NewSecret {
+        name: shipyard_core::EnvVarName::parse(name).expect("an env-var name"),
+        scope: shipyard_core::SecretScope::Workspace,
+        project_id: None,
+        environment_id: None,
+        sealed: secret_box.seal(value.as_bytes(), &aad),
+    };
+    tx.create_secret(&scope, &new).await.expect("secret");
+    shipyard_store::SqliteStore::commit(tx).await.expect("commit");
+    store.close().await;
+}
+
 /// Whether `pid` lives in this process's pid namespace (outside every sandbox).
 fn on_the_host(pid: &str) -> bool {
     let ours = std::fs::read_link("/proc/self/ns/pid").ok();
@@ -72,12 +96,10 @@ async fn secret_values_never_reach_a_process_outside_the_sandbox() {
             static_build("sleep 6; mkdir dist && cp index.html dist/"),
         )
         .await;
-    let sentinel = "sentinel-7Qw2mZ81vK";
-    ada.post_ok(
-        &format!("/tenants/{}/secrets", ada.tenant_id),
-        &json!({ "name": "PROBE_VALUE", "value": sentinel, "scope": "project", "projectId": app.project_id }),
-    )
-    .await;
+    // Written into the store directly, past the API's name check, as `LD_PRELOAD`: even a
+    // secret the API would refuse never reaches a process outside the sandbox.
+    let sentinel = "/nonexistent/sentinel-7Qw2mZ81vK.so";
+    plant_secret(&server, &ada.tenant_id, "LD_PRELOAD", sentinel).await;
     let id = ada.deploy(&app).await["id"].as_str().expect("id").to_owned();
     ada.wait_for(&id, 30, |s| s == "building").await;
     // Scan while the build sleeps: the sleeping step has the value (positive control), and
