@@ -34,7 +34,7 @@ pub struct CreateUserRequest {
     /// Login email.
     #[schema(
         max_length = 254,
-        pattern = r"^[!-?A-~]+@[!--/-?A-~][!-?A-~]*\.[!-?A-~]*[!--/-?A-~]$"
+        pattern = r"^[!-?A-~]+@[!-,/-?A-~][!-?A-~]*\.[!-?A-~]*[!-,/-?A-~]$"
     )]
     pub email: String,
     /// Display name (default: the part of the email before `@`).

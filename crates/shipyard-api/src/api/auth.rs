@@ -38,7 +38,7 @@ pub struct SignupRequest {
     #[schema(
         example = "ada@example.com",
         max_length = 254,
-        pattern = r"^[!-?A-~]+@[!--/-?A-~][!-?A-~]*\.[!-?A-~]*[!--/-?A-~]$"
+        pattern = r"^[!-?A-~]+@[!-,/-?A-~][!-?A-~]*\.[!-?A-~]*[!-,/-?A-~]$"
     )]
     pub email: String,
     /// At least 8 characters.

@@ -52,7 +52,7 @@ pub struct AddMemberRequest {
     /// Email of an existing user.
     #[schema(
         max_length = 254,
-        pattern = r"^[!-?A-~]+@[!--/-?A-~][!-?A-~]*\.[!-?A-~]*[!--/-?A-~]$"
+        pattern = r"^[!-?A-~]+@[!-,/-?A-~][!-?A-~]*\.[!-?A-~]*[!-,/-?A-~]$"
     )]
     pub email: String,
     /// `owner`, `admin`, `member` or `viewer`.
