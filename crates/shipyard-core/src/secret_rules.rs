@@ -12,21 +12,24 @@ const NODE_PRELOADS: &[&str] = &["--require", "-r", "--import", "--loader", "--e
 
 /// Refuses a secret name that steers the loader or an interpreter.
 pub fn check_secret_name(name: &str) -> Result<(), DomainError> {
-    if name.starts_with("LD_") || HOOKS.contains(&name) {
+    if name.starts_with("LD_") || name.starts_with("BASH_FUNC_") || HOOKS.contains(&name) {
         return Err(DomainError::InvalidEnvVarName(format!(
-            "`{name}` is not allowed as a secret: LD_*, {} change how programs start",
+            "`{name}` is not allowed as a secret: LD_*, BASH_FUNC_*, {} change how programs start",
             HOOKS.join(", ")
         )));
     }
     Ok(())
 }
 
-/// Refuses a `NODE_OPTIONS` value that preloads a file by absolute path.
+/// Refuses a `NODE_OPTIONS` value that preloads a file from outside the app (an absolute
+/// path, a `file:`/`data:` URL, a path that climbs with `..`).
 pub fn check_secret_value(name: &str, value: &str) -> Result<(), DomainError> {
     if name != "NODE_OPTIONS" {
         return Ok(());
     }
-    let mut words = value.split_whitespace();
+    // Node reads quotes in NODE_OPTIONS: `"--require=/x.js"` is `--require=/x.js`.
+    let unquoted = value.replace(['"', '\''], "");
+    let mut words = unquoted.split_whitespace();
     while let Some(word) = words.next() {
         let (flag, inline) = match word.split_once('=') {
             Some((flag, path)) => (flag, Some(path)),
@@ -36,10 +39,10 @@ pub fn check_secret_value(name: &str, value: &str) -> Result<(), DomainError> {
             continue;
         }
         let path = inline.or_else(|| words.next()).unwrap_or_default();
-        let path = path.trim_matches(|c| c == '"' || c == '\'');
-        if path.starts_with('/') || path.starts_with("file:") {
+        let outside = path.starts_with('/') || path.starts_with("file:") || path.starts_with("data:");
+        if outside || path.split('/').any(|part| part == "..") {
             return Err(DomainError::InvalidEnvVarName(format!(
-                "NODE_OPTIONS may not preload a file by absolute path (`{flag} {path}`); require it from the app instead"
+                "NODE_OPTIONS may not preload a file outside the app (`{flag} {path}`): require it from the app instead"
             )));
         }
     }

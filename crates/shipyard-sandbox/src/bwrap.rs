@@ -24,6 +24,9 @@ pub enum SandboxError {
         "bubblewrap cannot create a sandbox on this host ({0}); start with --insecure-no-sandbox to run builds unconfined"
     )]
     Unusable(String),
+    /// An argument for bubblewrap holds a NUL, which would split it into options of its own.
+    #[error("a sandbox argument contains a NUL byte: `{0}`")]
+    Nul(String),
     /// The unprivileged build user cannot be made.
     #[error("cannot set up the build user `shipyard-build`: {0}")]
     User(String),

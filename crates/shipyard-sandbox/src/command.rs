@@ -1,5 +1,6 @@
 //! A sandboxed process ready to spawn, and how its arguments reach bubblewrap.
 
+use crate::bwrap::SandboxError;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::process::Stdio;
@@ -7,13 +8,16 @@ use tokio::io::AsyncWriteExt;
 use tokio::process::Child;
 
 /// Arguments for bwrap's `--args`: each followed by a NUL.
-pub(crate) fn nul_joined(args: Vec<OsString>) -> Vec<u8> {
+pub(crate) fn nul_joined(args: Vec<OsString>) -> Result<Vec<u8>, SandboxError> {
     let mut bytes = Vec::new();
     for arg in args {
+        if arg.as_bytes().contains(&0) {
+            return Err(SandboxError::Nul(arg.to_string_lossy().replace('\0', "\\0")));
+        }
         bytes.extend_from_slice(arg.as_bytes());
         bytes.push(0);
     }
-    bytes
+    Ok(bytes)
 }
 
 impl SandboxedCommand {
@@ -53,4 +57,17 @@ pub struct SandboxedCommand {
     pub command: tokio::process::Command,
     /// NUL-separated bubblewrap arguments for `--args 0`.
     pub stdin_args: Option<Vec<u8>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_argument_with_a_nul_is_refused_not_split() {
+        let joined = nul_joined(vec!["--setenv".into(), "PATH".into(), "/bin".into()]).expect("plain args");
+        assert_eq!(joined, b"--setenv\0PATH\0/bin\0");
+        let smuggled = nul_joined(vec!["/t/pnpm-9\0--bind\0/\0/x".into()]);
+        assert!(matches!(smuggled, Err(SandboxError::Nul(_))));
+    }
 }

@@ -1,6 +1,6 @@
 //! Copying into a directory tenants write, as the sandbox user inside the sandbox.
 
-use crate::bwrap::{Isolation, Sandbox};
+use crate::bwrap::{Isolation, Sandbox, SandboxError};
 use crate::command::{SandboxedCommand, nul_joined};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -11,7 +11,13 @@ impl Sandbox {
     /// directory tenants write (a project's cache): a link they planted there resolves inside
     /// the sandbox's view (the host read-only, their own cache), so the copy can never write
     /// through it into the host, as a root `cp` would.
-    pub fn copy_command(&self, source: &Path, dest_dir: &Path, name: &str, touch: Option<&str>) -> SandboxedCommand {
+    pub fn copy_command(
+        &self,
+        source: &Path,
+        dest_dir: &Path,
+        name: &str,
+        touch: Option<&str>,
+    ) -> Result<SandboxedCommand, SandboxError> {
         let (from, to) = match self.isolation {
             Isolation::Bubblewrap { .. } => (PathBuf::from("/srv/source"), PathBuf::from("/srv/dest")),
             Isolation::None => (source.to_owned(), dest_dir.to_owned()),
@@ -34,10 +40,10 @@ impl Sandbox {
         ]);
         let Isolation::Bubblewrap { .. } = self.isolation else {
             cmd.args(tail);
-            return SandboxedCommand {
+            return Ok(SandboxedCommand {
                 command: cmd,
                 stdin_args: None,
-            };
+            });
         };
         cmd.args(["--args", "0", "--"]).args(tail);
         let mut inner: Vec<OsString> = vec![
@@ -49,9 +55,9 @@ impl Sandbox {
         inner.extend(self.base_view());
         inner.extend(["--ro-bind".into(), source.into(), from.into()]);
         inner.extend(["--bind".into(), dest_dir.into(), to.into()]);
-        SandboxedCommand {
+        Ok(SandboxedCommand {
             command: cmd,
-            stdin_args: Some(nul_joined(inner)),
-        }
+            stdin_args: Some(nul_joined(inner)?),
+        })
     }
 }

@@ -32,21 +32,29 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// Checks every symlink under `root`: one that resolves, lexically or on disk, into any of
-/// `forbidden` (and not back inside `root`, which may itself lie in a forbidden tree) is
-/// refused. Walks without following links.
+/// Checks every symlink under `root` (the artifact where it will be served from: a relative
+/// link means something else after a move). Refused: a relative link that climbs out of
+/// `root`; an absolute one into `/proc` or `/dev/fd` (it means whatever the reader's process
+/// holds); one that resolves, lexically or on disk, into any of `forbidden` and not back inside
+/// `root`; and anything the walk cannot read. Walks without following links.
 pub fn check_links(root: &Path, forbidden: &[PathBuf]) -> Result<(), LinkError> {
     let inside = std::fs::canonicalize(root).unwrap_or_else(|_| normalize(root));
     let forbidden: Vec<PathBuf> = forbidden
         .iter()
         .map(|f| std::fs::canonicalize(f).unwrap_or_else(|_| normalize(f)))
         .collect();
+    let refuse = |path: &Path, target: String| LinkError {
+        link: path.strip_prefix(root).unwrap_or(path).display().to_string(),
+        target,
+    };
+    let unreadable = |path: &Path, e: std::io::Error| refuse(path, format!("something unreadable ({e})"));
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let Ok(kind) = entry.file_type() else { continue };
+        let entries = std::fs::read_dir(&dir).map_err(|e| unreadable(&dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| unreadable(&dir, e))?;
             let path = entry.path();
+            let kind = entry.file_type().map_err(|e| unreadable(&path, e))?;
             if kind.is_dir() {
                 pending.push(path);
                 continue;
@@ -54,23 +62,22 @@ pub fn check_links(root: &Path, forbidden: &[PathBuf]) -> Result<(), LinkError> 
             if !kind.is_symlink() {
                 continue;
             }
-            let Ok(target) = std::fs::read_link(&path) else {
-                continue;
-            };
+            let target = std::fs::read_link(&path).map_err(|e| unreadable(&path, e))?;
             let lexical = normalize(&dir.join(&target));
-            // On disk too: a chain of links, or `/proc/self/root/…`, ends elsewhere than it reads.
+            if target.is_relative() && !lexical.starts_with(&inside) && !lexical.starts_with(root) {
+                return Err(refuse(&path, lexical.display().to_string()));
+            }
+            if target.starts_with("/proc") || target.starts_with("/dev/fd") {
+                return Err(refuse(&path, target.display().to_string()));
+            }
+            // On disk too: a chain of links ends elsewhere than it reads.
             let on_disk = std::fs::canonicalize(&path).ok();
             let lands = |f: &Path| {
                 let here = |p: &Path| p.starts_with(f) && !p.starts_with(&inside);
                 here(&lexical) || on_disk.as_deref().is_some_and(here)
             };
-            let bad = forbidden.iter().any(|f| lands(f));
-            if bad {
-                let rel = path.strip_prefix(root).unwrap_or(&path);
-                return Err(LinkError {
-                    link: rel.display().to_string(),
-                    target: on_disk.unwrap_or(lexical).display().to_string(),
-                });
+            if forbidden.iter().any(|f| lands(f)) {
+                return Err(refuse(&path, on_disk.unwrap_or(lexical).display().to_string()));
             }
         }
     }
@@ -132,5 +139,13 @@ mod tests {
 
         // The app itself may live in a forbidden tree (the work root): links inside it stay.
         assert!(check_links(&app, &[dir.path().to_path_buf()]).is_ok());
+
+        // A relative link that climbs out means something else once the artifact moves, even
+        // when it points at nothing forbidden (or nothing at all) where it is checked.
+        symlink("../../../../elsewhere/master.key", app.join("moved")).expect("link");
+        assert!(
+            check_links(&app, &[]).is_err(),
+            "a climb out of the artifact is refused"
+        );
     }
 }

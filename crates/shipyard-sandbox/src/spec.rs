@@ -4,7 +4,7 @@
 //! environment and binds reach bwrap only through `--args 0` on a pipe, so no secret is in a
 //! host-side process's argv or environ.
 
-use crate::bwrap::Sandbox;
+use crate::bwrap::{Sandbox, SandboxError};
 use crate::command::{SandboxedCommand, nul_joined};
 use crate::limiter::LimitGroup;
 use shipyard_core::{ExposeSecret, SecretString};
@@ -64,7 +64,7 @@ pub fn inherited_host_settings() -> Vec<(String, String)> {
 
 impl Sandbox {
     /// The command that runs `spec`, joining `group` first.
-    pub fn command(&self, spec: &Spec, group: Option<&LimitGroup>) -> SandboxedCommand {
+    pub fn command(&self, spec: &Spec, group: Option<&LimitGroup>) -> Result<SandboxedCommand, SandboxError> {
         let mut cmd = self.base_command(Path::new("/"), group);
         cmd.env_clear();
         if !self.is_confined() {
@@ -73,10 +73,10 @@ impl Sandbox {
             cmd.current_dir(&spec.chdir);
             cmd.args(&spec.program);
             cmd.envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.expose_secret())));
-            return SandboxedCommand {
+            return Ok(SandboxedCommand {
                 command: cmd,
                 stdin_args: None,
-            };
+            });
         }
         cmd.env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").env("LANG", "C.UTF-8");
         let mut inner: Vec<OsString> = vec!["--clearenv".into()];
@@ -92,9 +92,9 @@ impl Sandbox {
         // bwrap takes the program only from its real argv: it is configuration (a build
         // command members read through the API), never a secret.
         cmd.args(["--args", "0", "--"]).args(&spec.program);
-        SandboxedCommand {
+        Ok(SandboxedCommand {
             command: cmd,
-            stdin_args: Some(nul_joined(inner)),
-        }
+            stdin_args: Some(nul_joined(inner)?),
+        })
     }
 }

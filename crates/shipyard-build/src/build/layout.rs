@@ -3,7 +3,7 @@
 
 use super::step::StepContext;
 use shipyard_core::SecretString;
-use shipyard_sandbox::{Bind, LimitGroup, Sandbox, SandboxedCommand, Spec, inherited_host_settings};
+use shipyard_sandbox::{Bind, LimitGroup, Sandbox, SandboxError, SandboxedCommand, Spec, inherited_host_settings};
 use std::path::{Path, PathBuf};
 
 /// Where the app's directory appears inside the sandbox.
@@ -34,7 +34,7 @@ pub fn step_command(
     ctx: &StepContext,
     script: &str,
     group: Option<&LimitGroup>,
-) -> SandboxedCommand {
+) -> Result<SandboxedCommand, SandboxError> {
     let ws = ctx.ws.as_path();
     let (app, home_in, cache_in) = paths(sandbox, ws, ctx.cache.as_deref());
     let chdir = if ctx.workdir.is_empty() {

@@ -109,7 +109,11 @@ pub async fn run_step(
         Ok(group) => group,
         Err(e) => return StepOutcome::SpawnFailed(format!("cannot set resource limits: {e}")),
     };
-    let mut child = match step_command(sandbox, ctx, script, group.as_ref()).spawn().await {
+    let command = match step_command(sandbox, ctx, script, group.as_ref()) {
+        Ok(command) => command,
+        Err(e) => return StepOutcome::SpawnFailed(e.to_string()),
+    };
+    let mut child = match command.spawn().await {
         Ok(child) => child,
         Err(e) => return StepOutcome::SpawnFailed(e.to_string()),
     };

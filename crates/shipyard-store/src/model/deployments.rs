@@ -151,6 +151,8 @@ pub struct ClaimedJob {
     pub deployment_id: DeploymentId,
     /// This claim's lease token: only its holder may renew or finish the job.
     pub lease: String,
+    /// The deployment's attempt at the claim: every status write of this claim is guarded by it.
+    pub attempt: i64,
 }
 
 /// A release: an artifact and the configuration it runs with.

@@ -26,13 +26,20 @@ impl Jobs for Tx {
         .bind(ts(lease_until))
         .fetch_optional(&mut *self.0)
         .await?;
-        Ok(row.and_then(|(id, tenant, dep)| {
-            dep.map(|d| ClaimedJob {
-                id,
-                tenant_id: TenantId::from_trusted(tenant),
-                deployment_id: DeploymentId::from_trusted(d),
-                lease: lease.to_owned(),
-            })
+        let Some((id, tenant, Some(dep))) = row else {
+            return Ok(None);
+        };
+        let attempt: i64 = sqlx::query_scalar("SELECT attempt FROM deployments WHERE id = ?")
+            .bind(dep.clone())
+            .fetch_optional(&mut *self.0)
+            .await?
+            .unwrap_or(1);
+        Ok(Some(ClaimedJob {
+            id,
+            tenant_id: TenantId::from_trusted(tenant),
+            deployment_id: DeploymentId::from_trusted(dep),
+            lease: lease.to_owned(),
+            attempt,
         }))
     }
 

@@ -23,14 +23,15 @@ use shipyard_store::{
     Backend, ClaimedJob, Connections, Deployment, DeploymentUpdate, Deployments, Environments, Jobs, Project, Projects,
     ResolvedSecret, SqliteStore, TenantScope, Transition,
 };
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tokio::sync::watch;
 
 /// What a successful build leaves for its project's cache, done after the deployment is
 /// ready so it never delays one.
 struct CacheUpdate {
-    /// The released app whose `node_modules` becomes the snapshot, for node projects.
-    snapshot: Option<std::path::PathBuf>,
+    /// The release's artifact and the app's directory in it, whose `node_modules` becomes the
+    /// snapshot, for node projects.
+    snapshot: Option<(PathBuf, PathBuf)>,
     cache: BuildCache,
     tag: String,
 }
@@ -39,8 +40,8 @@ impl CacheUpdate {
     /// Swaps the snapshot in, then records the key it was made for: a build that sees the
     /// key as a hit always finds the snapshot that goes with it.
     async fn apply(self, sandbox: &Sandbox) {
-        if let Some(app) = self.snapshot {
-            snapshot::take(sandbox, app, self.cache.dir.clone(), self.tag).await;
+        if let Some((artifact, app)) = self.snapshot {
+            snapshot::take(sandbox, &artifact, &app, self.cache.dir.clone(), self.tag).await;
         }
         if let Err(e) = self.cache.commit() {
             tracing::warn!(error = %e, "the build cache key could not be written");
@@ -202,30 +203,30 @@ impl Worker {
         let (cancel_tx, cancel_rx) = watch::channel(false);
         let heartbeat = self.heartbeat(job.id, job.lease.clone(), cancel_tx);
         let workspace = self.settings.work_root.join("builds").join(job.deployment_id.as_str());
-        let (attempt, outcome) = match self.inputs(&job).await {
+        let outcome = match self.inputs(&job).await {
             Ok(inputs) => {
                 log = BuildLog::new(stream, inputs.redactor.clone(), self.logs.writer());
-                (
-                    Some(inputs.deployment.attempt),
-                    self.build(&inputs, &log, &workspace, cancel_rx).await,
-                )
+                self.build(&inputs, &log, &workspace, cancel_rx).await
             }
-            // Nothing was read, so no attempt to guard: whichever run this is, it cannot start.
-            Err(failure) => (None, Err(failure)),
+            Err(failure) => Err(failure),
         };
-        heartbeat.abort();
-        if let Err(e) = std::fs::remove_dir_all(&workspace)
+        let update = match outcome {
+            Ok(update) => Some(update),
+            Err(failure) => {
+                self.record_end(&job, Some(job.attempt), &log, &failure).await;
+                None
+            }
+        };
+        // The lease is held until the workspace is gone: a build that leaves millions of files
+        // must not let its job be taken back (and the same workspace reused) mid-removal.
+        let removing = workspace.clone();
+        let removed = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(removing)).await;
+        if let Ok(Err(e)) = removed
             && e.kind() != std::io::ErrorKind::NotFound
         {
             tracing::warn!(path = %workspace.display(), error = %e, "build workspace not removed");
         }
-        let update = match outcome {
-            Ok(update) => Some(update),
-            Err(failure) => {
-                self.record_end(&job, attempt, &log, &failure).await;
-                None
-            }
-        };
+        heartbeat.abort();
         let finished = async {
             let mut tx = self.store.write().await?;
             tx.finish_job(job.id, &job.lease).await?;
@@ -402,12 +403,9 @@ impl Worker {
         let snapshot = cache_use.node_modules.is_some();
         self.run_steps(inputs, &plan, log, ctx, cache_use, cancel).await?;
         let release = self.release(inputs, log, ws, &commit).await?;
-        let mut app = self.settings.data_dir.join("artifacts").join(release.as_str());
-        if !project.build.root_directory.is_empty() {
-            app = app.join(&project.build.root_directory);
-        }
+        let artifact = self.settings.data_dir.join("artifacts").join(release.as_str());
         Ok(CacheUpdate {
-            snapshot: snapshot.then_some(app),
+            snapshot: snapshot.then(|| (artifact, PathBuf::from(&project.build.root_directory))),
             cache,
             tag: inputs.deployment.id.to_string(),
         })

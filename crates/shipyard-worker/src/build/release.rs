@@ -49,7 +49,6 @@ impl Worker {
                 }
             }
         }
-        self.check_links(ws, project)?;
         self.set_status(
             scope,
             dep,
@@ -64,9 +63,14 @@ impl Worker {
         let artifacts = self
             .artifacts()
             .map_err(|e| Failure::new(format!("the artifact store failed: {e}")))?;
-        artifacts
+        let stored = artifacts
             .store(&ws.join("src"), &release_id)
             .map_err(|e| Failure::new(format!("the artifact could not be stored: {e}")))?;
+        // Checked where it will be served from: a relative link reads differently after a move.
+        if let Err(failure) = self.check_links(&stored, project) {
+            self.discard_artifact(&artifacts, &release_id);
+            return Err(failure);
+        }
         log.say(format!("Artifact stored as release {release_id}")).await;
 
         let versions: Vec<serde_json::Value> = inputs
@@ -174,16 +178,15 @@ impl Worker {
     /// Refuses an artifact with a link into the platform's files (the data directory, the work
     /// root with its caches and other builds), and a static site whose output directory is a
     /// link out of the repository.
-    fn check_links(&self, ws: &Path, project: &shipyard_store::Project) -> Result<(), Failure> {
-        let src = ws.join("src");
+    fn check_links(&self, src: &Path, project: &shipyard_store::Project) -> Result<(), Failure> {
         let forbidden = [self.settings.data_dir.clone(), self.settings.work_root.clone()];
-        shipyard_sandbox::check_links(&src, &forbidden)
+        shipyard_sandbox::check_links(src, &forbidden)
             .map_err(|e| Failure::new(format!("the build left a link Shipyard will not release: {e}")))?;
         if project.runtime.runtime_type == RuntimeType::Static
             && let Some(out) = project.build.output_directory.as_deref()
         {
             let rel = Path::new(&project.build.root_directory).join(out);
-            if !shipyard_sandbox::stays_inside(&src, &rel) {
+            if !shipyard_sandbox::stays_inside(src, &rel) {
                 let target = std::fs::canonicalize(src.join(&rel)).unwrap_or_else(|_| src.join(&rel));
                 return Err(Failure::new(format!(
                     "output directory `{out}` is a symlink to {}, outside the repository",

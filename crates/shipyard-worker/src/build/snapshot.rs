@@ -27,22 +27,27 @@ pub(super) fn restore_command(dir: &str) -> String {
 /// current one. Runs after the deployment is ready, so it never delays one. The cache is the
 /// tenant's to write: the copy runs as the build user inside the sandbox, and the server
 /// itself only creates a link and renames it, neither of which follows a link.
-pub(super) async fn take(sandbox: &Sandbox, app: PathBuf, cache: PathBuf, tag: String) {
-    let source = app.join("node_modules");
-    // The app's files are the tenant's: a `node_modules` that is a link is not followed.
-    if !std::fs::symlink_metadata(&source).is_ok_and(|m| m.is_dir()) {
+pub(super) async fn take(sandbox: &Sandbox, artifact: &Path, app: &Path, cache: PathBuf, tag: String) {
+    // The artifact's files are the tenant's: `node_modules` must be reached without a link in
+    // any component (the app's directory included), or bubblewrap would bind what it names.
+    let rel = app.join("node_modules");
+    if shipyard_sandbox::files::check_dir_beneath(artifact, &rel).is_err() {
         return;
     }
+    let source = artifact.join(&rel);
     let generation = format!("{}{tag}", GENERATION_PREFIXES[0]);
     let current = cache.join("node_modules");
     // Its retirement starts the grace period of the restores still reading it.
     let retired = std::fs::read_link(&current)
         .ok()
         .map(|r| r.to_string_lossy().into_owned());
-    let copied = sandbox
-        .copy_command(&source, &cache, &generation, retired.as_deref())
-        .succeeds()
-        .await;
+    let copied = match sandbox.copy_command(&source, &cache, &generation, retired.as_deref()) {
+        Ok(command) => command.succeeds().await,
+        Err(e) => {
+            tracing::warn!(error = %e, "node_modules snapshot not taken");
+            false
+        }
+    };
     if !copied {
         tracing::warn!(path = %source.display(), "node_modules could not be copied into the cache");
         let _ = tokio::fs::remove_dir_all(cache.join(&generation)).await;
@@ -119,11 +124,11 @@ mod tests {
         std::fs::create_dir_all(app.join("node_modules/left-pad")).expect("mkdir");
         std::fs::write(app.join("node_modules/left-pad/index.js"), "v1").expect("write");
         std::fs::create_dir_all(cache.join("node_modules")).expect("a directory from the old scheme");
-        take(&sandbox, app.clone(), cache.clone(), "dep_a".into()).await;
+        take(&sandbox, &app, Path::new(""), cache.clone(), "dep_a".into()).await;
         let link = std::fs::read_link(cache.join("node_modules")).expect("a link now");
         assert_eq!(link, Path::new("node_modules.snap-dep_a"));
         std::fs::write(app.join("node_modules/left-pad/index.js"), "v2").expect("write");
-        take(&sandbox, app, cache.clone(), "dep_b".into()).await;
+        take(&sandbox, &app, Path::new(""), cache.clone(), "dep_b".into()).await;
         assert_eq!(
             std::fs::read_to_string(cache.join("node_modules/left-pad/index.js")).expect("read"),
             "v2"
@@ -139,7 +144,7 @@ mod tests {
         let linked = dir.path().join("linked");
         std::fs::create_dir_all(&linked).expect("mkdir");
         std::os::unix::fs::symlink("/etc", linked.join("node_modules")).expect("link");
-        take(&sandbox, linked, cache.clone(), "dep_c".into()).await;
+        take(&sandbox, &linked, Path::new(""), cache.clone(), "dep_c".into()).await;
         assert!(!cache.join("node_modules.snap-dep_c").exists());
         assert_eq!(
             std::fs::read_link(cache.join("node_modules")).expect("link"),
