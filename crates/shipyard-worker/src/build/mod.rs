@@ -3,12 +3,14 @@
 //! reason.
 
 mod failure;
+mod inputs;
 mod log;
 mod release;
 mod snapshot;
 mod steps;
 
 use failure::{End, Failure};
+use inputs::Inputs;
 use log::BuildLog;
 
 use crate::cache::BuildCache;
@@ -18,10 +20,8 @@ use shipyard_build::build::{Plan, Sandbox, Step, StepContext, check_node_version
 use shipyard_build::{FileTree, detect};
 use shipyard_core::{DeploymentStatus, Redactor, SecretString};
 use shipyard_store::logs::LogKind;
-use shipyard_store::secrets::{open_connection_credential, redactor, resolve};
 use shipyard_store::{
-    Backend, ClaimedJob, Connections, Deployment, DeploymentUpdate, Deployments, Environments, Jobs, Project, Projects,
-    ResolvedSecret, SqliteStore, TenantScope, Transition,
+    Backend, ClaimedJob, Deployment, DeploymentUpdate, Deployments, Jobs, SqliteStore, TenantScope, Transition,
 };
 use std::path::{Path, PathBuf};
 use tokio::sync::watch;
@@ -47,17 +47,6 @@ impl CacheUpdate {
             tracing::warn!(error = %e, "the build cache key could not be written");
         }
     }
-}
-
-/// What the build reads before it starts.
-struct Inputs {
-    scope: TenantScope,
-    deployment: Deployment,
-    project: Project,
-    secrets: Vec<ResolvedSecret>,
-    redactor: Redactor,
-    git_auth: shipyard_build::GitAuth,
-    url: shipyard_core::GitUrl,
 }
 
 /// Gives `path` and everything under it to `uid:gid` (the build user).
@@ -151,49 +140,6 @@ impl Worker {
             Err(e) => tracing::error!(deployment = %id, error = %e, "could not record the end of a build"),
         }
         self.logs.notify();
-    }
-
-    async fn inputs(&self, job: &ClaimedJob) -> Result<Inputs, Failure> {
-        let mut tx = self.store.read().await?;
-        let scope = tx
-            .worker_scope(&job.tenant_id)
-            .await?
-            .ok_or_else(|| Failure::new("the workspace no longer exists"))?;
-        let deployment = tx
-            .deployment(&scope, &job.deployment_id)
-            .await?
-            .ok_or_else(|| Failure::new("the deployment was deleted"))?;
-        let project = tx
-            .project(&scope, &deployment.project_id)
-            .await?
-            .ok_or_else(|| Failure::new("the project was deleted"))?;
-        tx.environment(&scope, &deployment.environment_id)
-            .await?
-            .ok_or_else(|| Failure::new("the environment was deleted"))?;
-        let conn = tx
-            .connection(&scope, &project.connection_id)
-            .await?
-            .ok_or_else(|| Failure::new("the repository connection was deleted"))?;
-        let secrets = resolve(
-            &mut tx,
-            &scope,
-            &self.secret_box,
-            &project.id,
-            &deployment.environment_id,
-        )
-        .await?;
-        let redactor = redactor(&mut tx, &scope, &self.secret_box).await?;
-        let git_auth =
-            shipyard_build::GitAuth::from_stored(&conn.auth_kind, open_connection_credential(&self.secret_box, &conn)?);
-        Ok(Inputs {
-            scope,
-            deployment,
-            project,
-            secrets,
-            redactor,
-            git_auth,
-            url: conn.url,
-        })
     }
 
     /// Builds a claimed job's deployment and records how it ended.

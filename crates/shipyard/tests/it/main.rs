@@ -8,6 +8,7 @@ mod connections;
 mod deploy_apps;
 mod deploy_control;
 mod deploy_failures;
+mod deploy_restarts;
 mod deploy_sandbox;
 mod deploy_stream;
 mod edge;
