@@ -94,7 +94,7 @@ impl Worker {
 
     /// Records how a build that did not make a release ended; the loser of a race only says
     /// so in the log.
-    async fn record_end(&self, job: &ClaimedJob, attempt: Option<i64>, log: &BuildLog, failure: &Failure) {
+    async fn record_end(&self, job: &ClaimedJob, log: &BuildLog, failure: &Failure) {
         let id = &job.deployment_id;
         log.close().await;
         let status = match failure.end {
@@ -115,7 +115,7 @@ impl Worker {
         let update = DeploymentUpdate {
             status: Some(status),
             error: Some(error.clone()),
-            attempt,
+            attempt: Some(job.attempt),
             ..Default::default()
         };
         let recorded = async {
@@ -159,7 +159,7 @@ impl Worker {
         let update = match outcome {
             Ok(update) => Some(update),
             Err(failure) => {
-                self.record_end(&job, Some(job.attempt), &log, &failure).await;
+                self.record_end(&job, &log, &failure).await;
                 None
             }
         };

@@ -155,15 +155,7 @@ async fn uv_and_poetry_projects_deploy() {
 async fn an_unchanged_npm_project_installs_from_the_cache_alone() {
     let server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let app = ada
-        .deployable(
-            &server,
-            "cached",
-            "node",
-            &crate::support::git::npm_app_files(),
-            Value::Null,
-        )
-        .await;
+    let app = ada.npm_deployable(&server, "cached").await;
     let lines_of = |done: Value| {
         let ada = ada.clone();
         async move {
@@ -263,15 +255,7 @@ async fn an_unchanged_npm_project_installs_from_the_cache_alone() {
 async fn two_environments_building_at_once_both_restore_a_complete_node_modules() {
     let server = TestServer::start(&["--build-concurrency", "2"]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let app = ada
-        .deployable(
-            &server,
-            "twoenvs",
-            "node",
-            &crate::support::git::npm_app_files(),
-            Value::Null,
-        )
-        .await;
+    let app = ada.npm_deployable(&server, "twoenvs").await;
     let first = ada
         .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 120)
         .await;

@@ -264,15 +264,7 @@ async fn an_artifact_may_not_link_into_the_data_directory() {
 async fn a_planted_snapshot_link_never_lets_the_server_write_through_it() {
     let server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let app = ada
-        .deployable(
-            &server,
-            "planted",
-            "node",
-            &crate::support::git::npm_app_files(),
-            serde_json::Value::Null,
-        )
-        .await;
+    let app = ada.npm_deployable(&server, "planted").await;
     let first = ada
         .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 120)
         .await;

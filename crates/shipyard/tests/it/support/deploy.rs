@@ -66,6 +66,12 @@ impl Tenant {
         }
     }
 
+    /// A node project from `npm_app_files` (left-pad with its real lockfile).
+    pub async fn npm_deployable(&self, server: &TestServer, name: &str) -> Deployable {
+        self.deployable(server, name, "node", &super::git::npm_app_files(), Value::Null)
+            .await
+    }
+
     /// Triggers a deployment of production and returns its view.
     pub async fn deploy(&self, d: &Deployable) -> Value {
         self.deploy_env(d, &d.environment_id).await
