@@ -1,15 +1,14 @@
-//! Bubblewrap as this host offers it: whether it can confine at all, the unprivileged user
-//! sandboxed processes run as, the limit groups they join, and the view every sandbox starts
-//! from (the host read-only, the data directory replaced by an empty tmpfs).
+//! Bubblewrap as this host offers it: whether it can confine at all, the user, limit groups
+//! and network namespace a sandboxed process gets, and the view every sandbox starts from
+//! (the host read-only, the data directory replaced by an empty tmpfs).
 
+use crate::identity::Identity;
 use crate::limiter::{LimitGroup, Limiter, Limits};
+use crate::network::{Network, NetworkError, NetworkPolicy};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use thiserror::Error;
-
-/// The unprivileged account sandboxed processes run as when Shipyard runs as root.
-pub(crate) const BUILD_USER: &str = "shipyard-build";
 
 /// Why the sandbox cannot be used.
 #[derive(Debug, Error)]
@@ -19,32 +18,77 @@ pub enum SandboxError {
         "bubblewrap is not installed: install the `bubblewrap` package (apt-get install bubblewrap), or start with --insecure-no-sandbox to run builds unconfined"
     )]
     BwrapMissing,
+    /// A tool the sandbox's network needs is not installed.
+    #[error(
+        "`{tool}` is not installed: install the `{package}` package (apt-get install {package}); every sandbox gets a network namespace of its own through it. Or start with --insecure-no-sandbox to run builds unconfined"
+    )]
+    ToolMissing {
+        /// The command.
+        tool: &'static str,
+        /// Its Debian package.
+        package: &'static str,
+    },
     /// It is installed but cannot create namespaces here.
     #[error(
         "bubblewrap cannot create a sandbox on this host ({0}); start with --insecure-no-sandbox to run builds unconfined"
     )]
     Unusable(String),
+    /// Not root: the sandbox's users and network namespaces cannot be made.
+    #[error(
+        "the sandbox needs root: every project runs as a user of its own in a network namespace of its own, which only root can set up; run `shipyard serve` as root, or start with --insecure-no-sandbox to run builds unconfined"
+    )]
+    NotRoot,
+    /// No limiter: untrusted code would run without memory or process limits.
+    #[error(
+        "no resource limits can be enforced: {0}; untrusted code is not run without them (start with --insecure-no-sandbox to run builds unconfined and unlimited)"
+    )]
+    NoLimits(String),
     /// An argument for bubblewrap holds a NUL, which would split it into options of its own.
     #[error("a sandbox argument contains a NUL byte: `{0}`")]
     Nul(String),
-    /// The unprivileged build user cannot be made.
-    #[error("cannot set up the build user `shipyard-build`: {0}")]
-    User(String),
+    /// The sandbox user's `/etc/passwd` could not be written.
+    #[error("cannot prepare the sandbox's user files: {0}")]
+    UserFiles(String),
+    /// The network namespace could not be made.
+    #[error(transparent)]
+    Network(#[from] NetworkError),
 }
 
 #[derive(Debug, Clone)]
 pub(crate) enum Isolation {
-    Bubblewrap { user: Option<(u32, u32)> },
+    Bubblewrap,
     None,
 }
 
-/// How builds are confined on this host.
+/// What `Sandbox::detect` sets up from.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Paths builds must not see (the data directory, the work root).
+    pub hidden: Vec<PathBuf>,
+    /// Run unconfined (`--insecure-no-sandbox`).
+    pub insecure: bool,
+    /// Limits of each run.
+    pub limits: Limits,
+    /// Where the cgroup hierarchies are mounted (`--cgroup-root`, normally `/sys/fs/cgroup`).
+    pub cgroup_root: PathBuf,
+    /// A directory of the server's (readable by sandbox users) for the synthesized user files.
+    pub state_dir: PathBuf,
+}
+
+/// How untrusted code is confined on this host; `for_project` binds it to one project's user
+/// and network.
 #[derive(Debug, Clone)]
 pub struct Sandbox {
     pub(crate) isolation: Isolation,
     limiter: Limiter,
     limits: Limits,
     hidden: Vec<PathBuf>,
+    policy: Option<NetworkPolicy>,
+    instance: String,
+    state_dir: PathBuf,
+    run_as: Identity,
+    user_files: Option<(PathBuf, PathBuf)>,
+    netns: Option<PathBuf>,
 }
 
 fn output(cmd: &str, args: &[&str]) -> Option<String> {
@@ -58,65 +102,55 @@ fn output(cmd: &str, args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-/// The build user's uid and gid, made when missing (only possible as root).
-fn build_user() -> Result<Option<(u32, u32)>, SandboxError> {
-    if output("id", &["-u"]).as_deref() != Some("0") {
-        return Ok(None);
-    }
-    if output("id", &["-u", BUILD_USER]).is_none() {
-        let made = std::process::Command::new("useradd")
-            .args([
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                BUILD_USER,
-            ])
-            .output()
-            .map_err(|e| SandboxError::User(e.to_string()))?;
-        if !made.status.success() {
-            return Err(SandboxError::User(
-                String::from_utf8_lossy(&made.stderr).trim().to_owned(),
-            ));
-        }
-    }
-    let uid = output("id", &["-u", BUILD_USER]).and_then(|u| u.parse().ok());
-    let gid = output("id", &["-g", BUILD_USER]).and_then(|g| g.parse().ok());
-    match (uid, gid) {
-        (Some(uid), Some(gid)) => Ok(Some((uid, gid))),
-        _ => Err(SandboxError::User("id did not report the user".into())),
-    }
-}
+/// The network tools every confined sandbox needs, with their Debian packages.
+const NETWORK_TOOLS: [(&str, &str, &str); 3] = [
+    ("pasta", "--version", "passt"),
+    ("nft", "--version", "nftables"),
+    ("ip", "-V", "iproute2"),
+];
 
 impl Sandbox {
-    /// Sets up confinement, hiding `hidden` (the data directory) from builds. Without
-    /// bubblewrap this fails unless `insecure` allows unconfined builds.
-    pub fn detect(hidden: &[PathBuf], insecure: bool, limits: Limits) -> Result<Self, SandboxError> {
-        let instance = hidden.first().map_or(0u64, |path| {
+    /// Sets up confinement. Without bubblewrap, the network tools, root or a limiter this
+    /// fails (naming what is missing) unless `insecure` allows unconfined builds.
+    pub fn detect(config: SandboxConfig) -> Result<Self, SandboxError> {
+        let instance = config.hidden.first().map_or(0u64, |path| {
             path.to_string_lossy()
                 .bytes()
                 .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
         });
-        let limiter = Limiter::detect(Path::new("/sys/fs/cgroup"), &format!("{instance:016x}"));
-        let unconfined = || Sandbox {
+        let instance = format!("{instance:016x}");
+        let limiter = Limiter::detect(&config.cgroup_root, &instance);
+        let mut sandbox = Sandbox {
             isolation: Isolation::None,
-            limiter: limiter.clone(),
-            limits,
-            hidden: hidden.to_vec(),
+            limiter,
+            limits: config.limits,
+            hidden: config.hidden,
+            policy: None,
+            instance,
+            state_dir: config.state_dir,
+            run_as: Identity::NOBODY,
+            user_files: None,
+            netns: None,
         };
-        if insecure {
-            return Ok(unconfined());
+        if config.insecure {
+            return Ok(sandbox);
         }
         if output("bwrap", &["--version"]).is_none() {
             return Err(SandboxError::BwrapMissing);
         }
-        let user = build_user()?;
-        let sandbox = Sandbox {
-            isolation: Isolation::Bubblewrap { user },
-            limiter,
-            limits,
-            hidden: hidden.to_vec(),
-        };
+        for (tool, flag, package) in NETWORK_TOOLS {
+            if output(tool, &[flag]).is_none() && output(tool, &["--help"]).is_none() {
+                return Err(SandboxError::ToolMissing { tool, package });
+            }
+        }
+        if output("id", &["-u"]).as_deref() != Some("0") {
+            return Err(SandboxError::NotRoot);
+        }
+        if let Some(why) = sandbox.limiter.unusable() {
+            return Err(SandboxError::NoLimits(why.to_owned()));
+        }
+        sandbox.policy = Some(NetworkPolicy::detect()?);
+        sandbox.isolation = Isolation::Bubblewrap;
         let mut probe = sandbox.base_command(Path::new("/"), None);
         probe.args(["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--", "true"]);
         let status = probe.as_std_mut().stderr(Stdio::piped()).output();
@@ -132,44 +166,84 @@ impl Sandbox {
     /// One line for the start-up banner: what is enforced.
     pub fn describe(&self) -> String {
         let who = match &self.isolation {
-            Isolation::Bubblewrap { user: Some(_) } => format!("builds run as `{BUILD_USER}` under bubblewrap"),
-            Isolation::Bubblewrap { user: None } => "builds run under bubblewrap as the server's user".to_owned(),
+            Isolation::Bubblewrap => "builds run under bubblewrap as a user of their project's own, in a network namespace of their own (pasta; host loopback, its addresses and 169.254.0.0/16 refused)".to_owned(),
             Isolation::None => "INSECURE: builds run unconfined (--insecure-no-sandbox)".to_owned(),
         };
         format!("{who}; {}", self.limiter.describe(self.limits))
     }
 
-    /// The uid builds run as, when it differs from the server's.
-    pub fn uid(&self) -> Option<u32> {
-        match self.isolation {
-            Isolation::Bubblewrap { user: Some((uid, _)) } => Some(uid),
-            _ => None,
+    /// This sandbox for one project's processes: they run as `identity` (seeing `home` as its
+    /// home in `/etc/passwd`), in `network` when given and with no network at all otherwise.
+    pub fn for_project(
+        &self,
+        identity: Identity,
+        home: &Path,
+        network: Option<&Network>,
+    ) -> Result<Sandbox, SandboxError> {
+        let mut bound = self.clone();
+        if !self.is_confined() {
+            return Ok(bound);
+        }
+        bound.run_as = identity;
+        bound.user_files = Some(
+            identity
+                .write_files(&self.state_dir.join("users"), home)
+                .map_err(|e| SandboxError::UserFiles(e.to_string()))?,
+        );
+        bound.netns = network.map(|n| n.path().to_owned());
+        Ok(bound)
+    }
+
+    /// A network namespace of its own for one run (`name` unique among the server's runs);
+    /// `None` when unconfined, where processes share the host's network. Blocks while it is
+    /// set up (tens of milliseconds).
+    pub fn network(&self, name: &str) -> Result<Option<Network>, SandboxError> {
+        match (&self.isolation, &self.policy) {
+            (Isolation::Bubblewrap, Some(policy)) => {
+                Ok(Some(policy.create(&format!("{}{name}", self.netns_prefix()))?))
+            }
+            _ => Ok(None),
         }
     }
 
-    /// The (uid, gid) builds run as, when it differs from the server's.
+    fn netns_prefix(&self) -> String {
+        format!("shipyard-{}-", &self.instance[..8])
+    }
+
+    /// The (uid, gid) this sandbox's processes run as, when it differs from the server's.
     pub fn user(&self) -> Option<(u32, u32)> {
         match self.isolation {
-            Isolation::Bubblewrap { user } => user,
+            Isolation::Bubblewrap => Some((self.run_as.uid, self.run_as.gid)),
             Isolation::None => None,
         }
     }
 
-    /// Removes what builds of a previous run of the server left in the limit groups.
-    pub fn remove_stale_groups(&self) {
+    /// Removes what runs of a previous run of the server left: empty limit groups and network
+    /// namespaces.
+    pub fn remove_stale(&self) {
         self.limiter.remove_stale_groups();
+        if self.is_confined() {
+            NetworkPolicy::remove_stale(&self.netns_prefix());
+        }
     }
 
     /// Makes the limit groups of one run.
     pub fn limit_group(&self, name: &str) -> std::io::Result<Option<LimitGroup>> {
-        self.limiter.prepare(name, self.limits, self.uid())
+        self.limiter.prepare(name, self.limits)
     }
 
-    /// The command that joins `group`, then (under bubblewrap) enters the sandbox; the caller
-    /// appends the sandbox arguments.
+    /// The limits each run gets.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// The command that joins `group`, then (under bubblewrap) enters the network namespace,
+    /// drops to the sandbox's user and enters the sandbox; the caller appends the sandbox
+    /// arguments.
     pub(crate) fn base_command(&self, cwd: &Path, group: Option<&LimitGroup>) -> tokio::process::Command {
-        // `sh` moves itself into the limit groups before `exec`, so nothing the build starts
-        // can escape them by forking early.
+        // `sh` (still root) moves itself into the limit groups before `exec`, so nothing the
+        // build starts can escape them by forking early, and the groups need not be writable
+        // by the sandbox's user (cgroup v2 would refuse that move anyway).
         let mut cmd = tokio::process::Command::new("sh");
         cmd.arg("-c")
             .arg("for f in \"$@\"; do [ \"$f\" = -- ] && break; echo $$ > \"$f\" || exit 125; shift; done; shift; exec \"$@\"")
@@ -178,18 +252,29 @@ impl Sandbox {
             cmd.arg(file);
         }
         cmd.arg("--");
-        if let Isolation::Bubblewrap { user } = self.isolation {
-            if let Some((uid, gid)) = user {
-                cmd.uid(uid).gid(gid);
+        if let Isolation::Bubblewrap = self.isolation {
+            cmd.arg("nsenter");
+            if let Some(netns) = &self.netns {
+                cmd.arg(format!("--net={}", netns.display()));
             }
             cmd.args([
+                "--setuid",
+                &self.run_as.uid.to_string(),
+                "--setgid",
+                &self.run_as.gid.to_string(),
+                "--",
                 "bwrap",
                 "--die-with-parent",
                 "--new-session",
+                "--unshare-user",
+                "--disable-userns",
                 "--unshare-pid",
                 "--unshare-ipc",
                 "--unshare-uts",
             ]);
+            if self.netns.is_none() {
+                cmd.arg("--unshare-net");
+            }
         }
         cmd.current_dir(cwd);
         cmd
@@ -198,7 +283,7 @@ impl Sandbox {
     /// Whether processes are confined (false only with `--insecure-no-sandbox`): then the
     /// paths inside a spec must be the host's own.
     pub fn is_confined(&self) -> bool {
-        matches!(self.isolation, Isolation::Bubblewrap { .. })
+        matches!(self.isolation, Isolation::Bubblewrap)
     }
 }
 
@@ -226,6 +311,16 @@ impl Sandbox {
             .chain(self.hidden.iter().cloned())
         {
             view.extend(["--tmpfs".into(), hidden.into_os_string()]);
+        }
+        if let Some((passwd, group)) = &self.user_files {
+            view.extend([
+                "--ro-bind".into(),
+                passwd.clone().into_os_string(),
+                "/etc/passwd".into(),
+                "--ro-bind".into(),
+                group.clone().into_os_string(),
+                "/etc/group".into(),
+            ]);
         }
         view
     }

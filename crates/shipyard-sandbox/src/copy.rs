@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 impl Sandbox {
-    /// The command that copies `source` (read-only) to `dest_dir/name` as the build user
+    /// The command that copies `source` (read-only) to `dest_dir/name` as the sandbox's user
     /// inside the sandbox, then refreshes the timestamp of `dest_dir/touch`. `dest_dir` is a
     /// directory tenants write (a project's cache): a link they planted there resolves inside
     /// the sandbox's view (the host read-only, their own cache), so the copy can never write
@@ -19,7 +19,7 @@ impl Sandbox {
         touch: Option<&str>,
     ) -> Result<SandboxedCommand, SandboxError> {
         let (from, to) = match self.isolation {
-            Isolation::Bubblewrap { .. } => (PathBuf::from("/srv/source"), PathBuf::from("/srv/dest")),
+            Isolation::Bubblewrap => (PathBuf::from("/srv/source"), PathBuf::from("/srv/dest")),
             Isolation::None => (source.to_owned(), dest_dir.to_owned()),
         };
         let mut script = String::from("cp -a \"$1\" \"$2/$3\"");
@@ -38,7 +38,7 @@ impl Sandbox {
             name.into(),
             touch.unwrap_or("").into(),
         ]);
-        let Isolation::Bubblewrap { .. } = self.isolation else {
+        let Isolation::Bubblewrap = self.isolation else {
             cmd.args(tail);
             return Ok(SandboxedCommand {
                 command: cmd,

@@ -1,6 +1,7 @@
 //! Untrusted code and the files it writes. Every repository, build and app is written by
 //! someone who read our source: it runs only through `Sandbox::command` (a `Spec` in, a
-//! bubblewrap command out, with limits from the `Limiter`), the server reads its files only
+//! bubblewrap command out, as the project's own user, in a network namespace of its own, with
+//! limits from the `Limiter`), the server reads its files only
 //! through `files` (no link is followed, nothing but a regular file is read, never more than a
 //! cap), and an artifact is released only when `links` finds no link into the platform's files.
 #![forbid(unsafe_code)]
@@ -9,13 +10,17 @@ pub mod bwrap;
 pub mod command;
 pub mod copy;
 pub mod files;
+pub mod identity;
 pub mod limiter;
 pub mod links;
+pub mod network;
 pub mod spec;
 
-pub use bwrap::{Sandbox, SandboxError};
+pub use bwrap::{Sandbox, SandboxConfig, SandboxError};
 pub use command::SandboxedCommand;
 pub use files::{FileError, read_capped, sha256_file};
+pub use identity::{Identity, SANDBOX_USER};
 pub use limiter::{LimitGroup, Limiter, Limits};
 pub use links::{LinkError, check_links, stays_inside};
+pub use network::{Network, NetworkError, NetworkPolicy};
 pub use spec::{Bind, Spec, inherited_host_settings};

@@ -90,7 +90,7 @@ impl DataDir {
         self.root.join("shipyard.db")
     }
 
-    /// Lets the unprivileged build user reach its own workspace: the data directory and
+    /// Lets the sandbox users reach their own workspaces: the data directory and
     /// `builds/` become traverse-only for others (0711), while everything the server keeps
     /// (databases, key, mirrors) is readable by the server's user alone. Inside the sandbox
     /// the whole data directory is hidden anyway; this is the second wall.
@@ -124,7 +124,7 @@ impl DataDir {
     }
 
     /// Where build workspaces and caches go: inside the data directory when every directory
-    /// above it lets others through (the build user must reach its workspace), else a
+    /// above it lets others through (the sandbox users must reach their workspaces), else a
     /// directory under `/var/tmp` named after this data directory.
     pub fn work_root(&self) -> Result<PathBuf, DataDirError> {
         let traversable = self

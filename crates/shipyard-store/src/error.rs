@@ -19,6 +19,14 @@ pub enum StoreError {
     /// names which one, never its value.
     #[error("{0} could not be decrypted")]
     Undecryptable(String),
+    /// Every uid of the configured sandbox range is taken.
+    #[error("every sandbox uid from {first} to {last} is taken (--sandbox-uids): widen the range")]
+    UidsExhausted {
+        /// The range's first uid.
+        first: u32,
+        /// Its last.
+        last: u32,
+    },
     /// A row held a value this version of Shipyard cannot read.
     #[error("corrupt row: {0}")]
     Corrupt(String),

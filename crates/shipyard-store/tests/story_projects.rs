@@ -2,10 +2,10 @@
 
 mod common;
 
-use common::{PAGE, new_project, new_user};
+use common::{PAGE, new_project, new_user, owner_scope, public_connection};
 use shipyard_core::{ConnectionId, GitUrl, ProjectStatus, Slug};
 use shipyard_store::{
-    Backend, Connections, Environments, NewConnection, NewEnvironment, ProjectFilter, ProjectPatch, Projects,
+    Backend, Connections, Environments, Jobs, NewConnection, NewEnvironment, ProjectFilter, ProjectPatch, Projects,
     SqliteStore, StoreError, Tenants, Users,
 };
 
@@ -137,4 +137,36 @@ async fn sqlite_backend_tells_the_project_story() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(&dir.path().join("shipyard.db")).await.expect("open");
     project_story(store).await;
+}
+
+#[tokio::test]
+async fn every_project_gets_a_sandbox_uid_of_its_own_never_reused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("shipyard.db")).await.expect("open");
+    let mut tx = store.write().await.expect("begin");
+    let scope = owner_scope(&mut tx, "uids@example.com", "Uids").await;
+    let conn = tx
+        .create_connection(&scope, &public_connection("https://git.example.com/a/b.git"))
+        .await
+        .expect("connection");
+    let a = tx.create_project(&scope, &new_project("A", &conn.id)).await.expect("a");
+    let b = tx.create_project(&scope, &new_project("B", &conn.id)).await.expect("b");
+    let range = 200_000..=200_002;
+    let uid_a = tx.sandbox_uid(&a.id, range.clone()).await.expect("a's uid");
+    let uid_b = tx.sandbox_uid(&b.id, range.clone()).await.expect("b's uid");
+    assert_eq!((uid_a, uid_b), (200_000, 200_001));
+    assert_eq!(
+        tx.sandbox_uid(&a.id, range.clone()).await.expect("again"),
+        uid_a,
+        "stable"
+    );
+    assert!(tx.delete_project(&scope, &a.id).await.expect("delete"));
+    let c = tx.create_project(&scope, &new_project("C", &conn.id)).await.expect("c");
+    let uid_c = tx.sandbox_uid(&c.id, range.clone()).await.expect("c's uid");
+    assert_eq!(uid_c, 200_002, "a deleted project's uid is not handed out again");
+    let d = tx.create_project(&scope, &new_project("D", &conn.id)).await.expect("d");
+    match tx.sandbox_uid(&d.id, range).await {
+        Err(shipyard_store::StoreError::UidsExhausted { first, last }) => assert_eq!((first, last), (200_000, 200_002)),
+        other => panic!("the range is used up: {other:?}"),
+    }
 }

@@ -50,13 +50,22 @@ impl BuildCache {
     ) -> std::io::Result<Self> {
         let dir = root.join("files");
         let key_file = root.join("key");
-        if clear {
+        // A cache another sandbox user filled (the shared build user of older versions) is
+        // not handed over: chowning a tree a tenant wrote would be a root file operation on it.
+        let foreign = owner.is_some_and(|(uid, _)| {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::symlink_metadata(&dir).is_ok_and(|m| m.uid() != uid)
+        });
+        if clear || foreign {
             let _ = std::fs::remove_dir_all(root);
         }
         let fresh = !dir.exists();
         std::fs::create_dir_all(&dir)?;
         if fresh && let Some((uid, gid)) = owner {
+            use std::os::unix::fs::PermissionsExt;
             std::os::unix::fs::chown(&dir, Some(uid), Some(gid))?;
+            // The project's user alone may enter its cache.
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
         }
         let lock = lockfile_hash(app);
         let key = format!("{manager}\n{}", lock.as_ref().map_or("", |(_, hash)| hash.as_str()));
@@ -69,6 +78,10 @@ impl BuildCache {
             (None, _) => (
                 false,
                 "cache miss: no lockfile to key the cache on; packages already cached are reused".to_owned(),
+            ),
+            (Some(_), None) if foreign => (
+                false,
+                "cache miss: the cache belonged to another sandbox user; starting a new one".to_owned(),
             ),
             (Some(_), None) => (false, "cache miss: first build with this cache".to_owned()),
             (Some((name, _)), Some(previous)) if previous == key => (

@@ -26,16 +26,16 @@ pub struct WorkerSettings {
     /// The data directory (`artifacts/` lives there).
     pub data_dir: PathBuf,
     /// Where build workspaces (`builds/`) and package caches (`cache/`) live: the data
-    /// directory when the build user can reach into it, else a traversable directory outside.
+    /// directory when sandbox users can reach into it, else a traversable directory outside.
     pub work_root: PathBuf,
     /// Builds at once.
     pub concurrency: usize,
     /// Wall clock per build.
     pub timeout: Duration,
-    /// Memory limit per build (reported in errors).
-    pub memory_bytes: u64,
     /// Releases kept per environment; older ones lose their artifact.
     pub release_retention: i64,
+    /// The uids projects' sandboxes are given, one per project (`--sandbox-uids`).
+    pub sandbox_uids: std::ops::RangeInclusive<u32>,
 }
 
 /// Everything a build needs.
@@ -88,14 +88,14 @@ impl Worker {
                 "builds interrupted by the restart were queued again or failed"
             );
         }
-        // Their workspaces and limit groups are leftovers now.
+        // Their workspaces, limit groups and network namespaces are leftovers now.
         let builds = self.settings.work_root.join("builds");
         for entry in std::fs::read_dir(&builds).into_iter().flatten().flatten() {
             if let Err(e) = std::fs::remove_dir_all(entry.path()) {
                 tracing::warn!(path = %entry.path().display(), error = %e, "stale build workspace not removed");
             }
         }
-        self.sandbox.remove_stale_groups();
+        self.sandbox.remove_stale();
         // Artifacts whose release row never committed (a crash in between) belong to nobody.
         let owned = self.store.read().await?.all_release_ids().await?;
         match crate::build::artifact_store(&self.settings).and_then(|a| a.sweep_unowned(&owned)) {

@@ -54,6 +54,12 @@ pub struct ServeArgs {
     /// CIDRs of proxies whose X-Forwarded-For is believed, comma-separated [default: none].
     #[arg(long, env = "SHIPYARD_TRUSTED_PROXY")]
     pub trusted_proxy: Option<String>,
+    /// Where the cgroup hierarchies are mounted [default: /sys/fs/cgroup].
+    #[arg(long, env = "SHIPYARD_CGROUP_ROOT")]
+    pub cgroup_root: Option<PathBuf>,
+    /// The uids projects' sandboxes run as, one per project, e.g. `200000-299999` [default: 200000-299999].
+    #[arg(long, env = "SHIPYARD_SANDBOX_UIDS")]
+    pub sandbox_uids: Option<String>,
 }
 
 /// The TOML file: the same settings, keyed by flag name.
@@ -73,6 +79,8 @@ struct FileConfig {
     release_retention: Option<i64>,
     insecure_no_sandbox: Option<bool>,
     trusted_proxy: Option<String>,
+    cgroup_root: Option<PathBuf>,
+    sandbox_uids: Option<String>,
 }
 
 /// The resolved settings of a server.
@@ -104,6 +112,10 @@ pub struct Settings {
     pub insecure_no_sandbox: bool,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpNet>,
+    /// Where the cgroup hierarchies are mounted.
+    pub cgroup_root: PathBuf,
+    /// The uids projects' sandboxes run as.
+    pub sandbox_uids: std::ops::RangeInclusive<u32>,
 }
 
 impl ServeArgs {
@@ -149,6 +161,16 @@ impl ServeArgs {
             },
             insecure_no_sandbox: self.insecure_no_sandbox.or(file.insecure_no_sandbox).unwrap_or(false),
             trusted_proxies: cidrs(self.trusted_proxy.or(file.trusted_proxy).as_deref().unwrap_or(""))?,
+            cgroup_root: self
+                .cgroup_root
+                .or(file.cgroup_root)
+                .unwrap_or_else(|| PathBuf::from("/sys/fs/cgroup")),
+            sandbox_uids: uid_range(
+                self.sandbox_uids
+                    .or(file.sandbox_uids)
+                    .as_deref()
+                    .unwrap_or("200000-299999"),
+            )?,
         };
         Ok(settings)
     }
@@ -170,6 +192,20 @@ fn cidrs(text: &str) -> anyhow::Result<Vec<IpNet>> {
                 .map_err(|_| anyhow::anyhow!("--trusted-proxy `{part}` is not a CIDR like 10.0.0.0/8 or an address"))
         })
         .collect()
+}
+
+/// `200000-299999`: uids no host account uses (the root and system ranges are refused).
+fn uid_range(text: &str) -> anyhow::Result<std::ops::RangeInclusive<u32>> {
+    let wrong = || anyhow::anyhow!("--sandbox-uids `{text}` is not a range of uids like 200000-299999");
+    let (first, last) = text.trim().split_once('-').ok_or_else(wrong)?;
+    let first: u32 = first.trim().parse().map_err(|_| wrong())?;
+    let last: u32 = last.trim().parse().map_err(|_| wrong())?;
+    if first < 65536 || last < first || last >= u32::MAX - 1 {
+        bail!(
+            "--sandbox-uids `{text}` must start at 65536 or above (below that live the host's own accounts) and not end before it starts"
+        );
+    }
+    Ok(first..=last)
 }
 
 /// `90s`, `15m`, `1h` (a bare number is seconds).
@@ -305,5 +341,15 @@ mod tests {
             ),
             (900, 2 << 30, 512)
         );
+        assert_eq!(defaults.sandbox_uids, 200_000..=299_999);
+        assert_eq!(defaults.cgroup_root, PathBuf::from("/sys/fs/cgroup"));
+        for bad in ["1000-2000", "300000-200000", "lots", "200000"] {
+            let args = ServeArgs {
+                sandbox_uids: Some(bad.into()),
+                ..ServeArgs::default()
+            };
+            let err = format!("{:#}", args.resolve().expect_err(bad));
+            assert!(err.contains("--sandbox-uids"), "{err}");
+        }
     }
 }

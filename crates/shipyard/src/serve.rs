@@ -4,7 +4,7 @@
 use crate::config::Settings;
 use anyhow::Context;
 use shipyard_api::{ApiSettings, AppState, api_router};
-use shipyard_build::build::{Limits, Sandbox};
+use shipyard_build::build::{Limits, Sandbox, SandboxConfig};
 use shipyard_build::{Git, Repositories};
 use shipyard_edge::{EdgeConfig, edge_router};
 use shipyard_store::logs::LogStore;
@@ -26,6 +26,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     let limits = Limits {
         memory_bytes: settings.build_memory,
         pids: settings.build_pids,
+        cpu_millis: None,
     };
     let work_root = data_dir.work_root()?;
     let hidden = if work_root == data_dir.root() {
@@ -33,7 +34,13 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     } else {
         vec![data_dir.root().to_owned(), work_root.clone()]
     };
-    let sandbox = Sandbox::detect(&hidden, settings.insecure_no_sandbox, limits)?;
+    let sandbox = Sandbox::detect(SandboxConfig {
+        hidden,
+        insecure: settings.insecure_no_sandbox,
+        limits,
+        cgroup_root: settings.cgroup_root.clone(),
+        state_dir: work_root.join("sandbox"),
+    })?;
     let store = SqliteStore::open(&data_dir.database_path())
         .await
         .with_context(|| format!("cannot open the database {}", data_dir.database_path().display()))?;
@@ -60,8 +67,8 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
             work_root: work_root.clone(),
             concurrency: settings.build_concurrency,
             timeout: settings.build_timeout,
-            memory_bytes: settings.build_memory,
             release_retention: settings.release_retention,
+            sandbox_uids: settings.sandbox_uids.clone(),
         },
         jobs_queued.clone(),
     );
@@ -110,9 +117,9 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     );
     if work_root != data_dir.root() {
         // The data directory sits below a directory others cannot enter (e.g. /root), so the
-        // unprivileged build user could not reach a workspace inside it.
+        // sandbox users could not reach a workspace inside it.
         println!(
-            "build workspaces and caches: {} (the build user cannot reach into the data directory)",
+            "build workspaces and caches: {} (sandbox users cannot reach into the data directory)",
             work_root.display()
         );
     }

@@ -3,7 +3,7 @@
 
 use super::layout::step_command;
 use shipyard_core::{LineRedactor, Redactor, SecretString};
-use shipyard_sandbox::Sandbox;
+use shipyard_sandbox::{LimitGroup, Sandbox};
 use std::os::unix::process::ExitStatusExt;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::{mpsc, watch};
@@ -50,6 +50,8 @@ pub enum StepOutcome {
     Canceled,
     /// It hit the memory limit and was killed.
     OutOfMemory,
+    /// It tried to run more processes at once than allowed (a fork bomb) and was stopped.
+    TooManyProcesses,
     /// It could not be started.
     SpawnFailed(String),
 }
@@ -88,6 +90,20 @@ fn kill_all(pids: &[u32]) {
         .arg("-KILL")
         .args(pids.iter().map(u32::to_string))
         .status();
+}
+
+/// Resolves once a fork in `group` was refused for its process limit: a build that hits it is
+/// stopped at once, rather than left to spin until its deadline.
+async fn process_limit_hit(group: Option<&LimitGroup>) {
+    let Some(group) = group else {
+        return std::future::pending().await;
+    };
+    loop {
+        if group.hit_process_limit() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 /// Runs `script` as `ctx` says; output goes to `out` as redacted lines.
@@ -138,6 +154,7 @@ pub async fn run_step(
         },
         () = tokio::time::sleep_until(deadline) => StepOutcome::TimedOut,
         () = async { while cancel.changed().await.is_ok() { if *cancel.borrow() { return; } } std::future::pending::<()>().await } => StepOutcome::Canceled,
+        () = process_limit_hit(group.as_ref()) => StepOutcome::TooManyProcesses,
     };
     if !matches!(outcome, StepOutcome::Exited(_) | StepOutcome::Signaled(_)) {
         let _ = child.start_kill();
@@ -145,6 +162,7 @@ pub async fn run_step(
     }
     if let Some(group) = &group {
         // Whatever escaped the process tree (a daemonised child) is still in the group.
+        group.kill_at_once();
         for _ in 0..50 {
             let left = group.members();
             if left.is_empty() {
@@ -161,6 +179,10 @@ pub async fn run_step(
         // The kernel kills the process that hit the limit; the shell around it reports 128 + 9.
         (StepOutcome::Signaled(9) | StepOutcome::Exited(137), Some(group)) if group.hit_memory_limit() => {
             StepOutcome::OutOfMemory
+        }
+        // A step that failed after a refused fork failed because of it.
+        (StepOutcome::Exited(code), Some(group)) if *code != 0 && group.hit_process_limit() => {
+            StepOutcome::TooManyProcesses
         }
         _ => outcome,
     };

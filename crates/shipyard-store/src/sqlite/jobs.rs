@@ -3,11 +3,12 @@
 use super::Tx;
 use super::rows::ts;
 use crate::Result;
+use crate::StoreError;
 use crate::model::{ClaimedJob, DeploymentUpdate, InterruptedJob};
 use crate::scope::TenantScope;
 use crate::traits::{Deployments, Jobs};
 use chrono::{DateTime, Utc};
-use shipyard_core::{DeploymentId, DeploymentStatus, Role, Slug, TenantId, UserId};
+use shipyard_core::{DeploymentId, DeploymentStatus, ProjectId, Role, Slug, TenantId, UserId};
 
 /// The user a worker acts as: not a person, and never a member of anything.
 const SYSTEM_USER: &str = "usr_00000000000000000000000000000000";
@@ -132,6 +133,34 @@ impl Jobs for Tx {
             .fetch_all(&mut *self.0)
             .await?;
         Ok(ids.into_iter().map(|(id,)| id).collect())
+    }
+
+    async fn sandbox_uid(&mut self, project: &ProjectId, range: std::ops::RangeInclusive<u32>) -> Result<u32> {
+        let mine: Option<(i64,)> = sqlx::query_as("SELECT uid FROM sandbox_uids WHERE project_id = ?")
+            .bind(project.as_str().to_owned())
+            .fetch_optional(&mut *self.0)
+            .await?;
+        let (first, last) = (*range.start(), *range.end());
+        if let Some((uid,)) = mine {
+            return u32::try_from(uid).map_err(|_| StoreError::Corrupt(format!("sandbox uid {uid}")));
+        }
+        let (highest,): (Option<i64>,) = sqlx::query_as("SELECT MAX(uid) FROM sandbox_uids WHERE uid BETWEEN ? AND ?")
+            .bind(i64::from(first))
+            .bind(i64::from(last))
+            .fetch_one(&mut *self.0)
+            .await?;
+        let next = highest.map_or(i64::from(first), |h| h + 1);
+        if next > i64::from(last) {
+            return Err(StoreError::UidsExhausted { first, last });
+        }
+        sqlx::query("INSERT INTO sandbox_uids (uid, project_id, created_at) VALUES (?, ?, ?)")
+            .bind(next)
+            .bind(project.as_str().to_owned())
+            .bind(ts(Utc::now()))
+            .execute(&mut *self.0)
+            .await
+            .map_err(StoreError::from_write)?;
+        u32::try_from(next).map_err(|_| StoreError::Corrupt(format!("sandbox uid {next}")))
     }
 
     async fn worker_scope(&mut self, tenant: &TenantId) -> Result<Option<TenantScope>> {

@@ -96,6 +96,13 @@ pub trait Jobs {
     /// The id of every release the store keeps (all workspaces), for sweeping artifact
     /// directories nobody owns.
     fn all_release_ids(&mut self) -> impl Future<Output = Result<std::collections::HashSet<String>>> + Send;
+    /// The uid `project`'s sandboxes run as: its own, taken from `range` the first time and
+    /// never given to another project, even after this one is deleted.
+    fn sandbox_uid(
+        &mut self,
+        project: &shipyard_core::ProjectId,
+        range: std::ops::RangeInclusive<u32>,
+    ) -> impl Future<Output = Result<u32>> + Send;
     /// The scope a worker acts in for a job of `tenant`.
     fn worker_scope(&mut self, tenant: &TenantId) -> impl Future<Output = Result<Option<TenantScope>>> + Send;
 }

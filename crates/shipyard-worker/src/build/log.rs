@@ -23,6 +23,11 @@ impl BuildLog {
         }
     }
 
+    /// The redactor the build's own output goes through too.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
     /// `text` with every secret value masked.
     pub fn redact(&self, text: &str) -> String {
         self.redactor.redact(text).into_owned()

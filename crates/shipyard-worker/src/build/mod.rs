@@ -16,9 +16,10 @@ use log::BuildLog;
 use crate::cache::BuildCache;
 use crate::context::Worker;
 use shipyard_build::ArtifactStore;
-use shipyard_build::build::{Plan, Sandbox, Step, StepContext, check_node_version, toolchain};
+use shipyard_build::build::{HOME_DIR, Plan, Sandbox, Step, StepContext, check_node_version, toolchain};
 use shipyard_build::{FileTree, detect};
 use shipyard_core::{DeploymentStatus, Redactor, SecretString};
+use shipyard_sandbox::{Identity, Network};
 use shipyard_store::logs::LogKind;
 use shipyard_store::{
     Backend, ClaimedJob, Deployment, DeploymentUpdate, Deployments, Jobs, SqliteStore, TenantScope, Transition,
@@ -29,6 +30,8 @@ use tokio::sync::watch;
 /// What a successful build leaves for its project's cache, done after the deployment is
 /// ready so it never delays one.
 struct CacheUpdate {
+    /// The project's sandbox, without a network: the copy needs none.
+    sandbox: Sandbox,
     /// The release's artifact and the app's directory in it, whose `node_modules` becomes the
     /// snapshot, for node projects.
     snapshot: Option<(PathBuf, PathBuf)>,
@@ -39,9 +42,9 @@ struct CacheUpdate {
 impl CacheUpdate {
     /// Swaps the snapshot in, then records the key it was made for: a build that sees the
     /// key as a hit always finds the snapshot that goes with it.
-    async fn apply(self, sandbox: &Sandbox) {
+    async fn apply(self) {
         if let Some((artifact, app)) = self.snapshot {
-            snapshot::take(sandbox, &artifact, &app, self.cache.dir.clone(), self.tag).await;
+            snapshot::take(&self.sandbox, &artifact, &app, self.cache.dir.clone(), self.tag).await;
         }
         if let Err(e) = self.cache.commit() {
             tracing::warn!(error = %e, "the build cache key could not be written");
@@ -49,7 +52,8 @@ impl CacheUpdate {
     }
 }
 
-/// Gives `path` and everything under it to `uid:gid` (the build user).
+/// Gives `path` and everything under it to `uid:gid` (the project's sandbox user). It runs
+/// before any of the project's code does, on a tree only the server has written.
 fn chown_tree(path: &Path, owner: Option<(u32, u32)>) -> std::io::Result<()> {
     let Some((uid, gid)) = owner else { return Ok(()) };
     std::os::unix::fs::lchown(path, Some(uid), Some(gid))?;
@@ -185,7 +189,7 @@ impl Worker {
         // After the job is done (the environment's next build may start) but inside this
         // task, so the worker's shutdown waits for it like for the build.
         if let Some(update) = update {
-            update.apply(&self.sandbox).await;
+            update.apply().await;
         }
     }
 
@@ -219,7 +223,8 @@ impl Worker {
             dep.branch
         ))
         .await;
-        log.say(format!("Sandbox: {}", self.sandbox.describe())).await;
+        let (sandbox, network) = self.project_sandbox(inputs).await?;
+        log.say(format!("Sandbox: {}", sandbox.describe())).await;
         log.say(format!("Fetching {}", inputs.url.as_str())).await;
         let (commit, subject, mirror) = self
             .repos
@@ -255,7 +260,12 @@ impl Worker {
             .export(&mirror, &commit, &src)
             .await
             .map_err(|e| Failure::new(format!("checking out {short} failed: {e}")))?;
-        chown_tree(ws, self.sandbox.user())
+        chown_tree(ws, sandbox.user())
+            .and_then(|()| {
+                use std::os::unix::fs::PermissionsExt;
+                // The project's user alone may enter its workspace.
+                std::fs::set_permissions(ws, std::fs::Permissions::from_mode(0o700))
+            })
             .map_err(|e| Failure::new(format!("the build workspace could not be prepared: {e}")))?;
 
         let runtime = project.runtime.runtime_type;
@@ -292,10 +302,10 @@ impl Worker {
             &label,
             &app_dir,
             inputs.deployment.clear_cache,
-            self.sandbox.user(),
+            sandbox.user(),
         )
         .map_err(|e| Failure::new(format!("the build cache could not be prepared: {e}")))?;
-        let (app_in, _, cache_in) = shipyard_build::build::paths(&self.sandbox, ws, Some(&cache.dir));
+        let (app_in, _, cache_in) = shipyard_build::build::paths(&sandbox, ws, Some(&cache.dir));
         let tools = format!("{}/tools", cache_in.as_deref().unwrap_or(&app_in).display());
         let chain = toolchain(manager, version.as_deref(), &tools, &app_in.display().to_string());
         if !chain.description.is_empty() {
@@ -347,10 +357,16 @@ impl Worker {
             node_modules,
         };
         let snapshot = cache_use.node_modules.is_some();
-        self.run_steps(inputs, &plan, log, ctx, cache_use, cancel).await?;
+        self.run_steps(&sandbox, &plan, log, ctx, cache_use, cancel).await?;
+        // Nothing runs in the namespace any more.
+        drop(network);
         let release = self.release(inputs, log, ws, &commit).await?;
         let artifact = self.settings.data_dir.join("artifacts").join(release.as_str());
         Ok(CacheUpdate {
+            sandbox: self
+                .sandbox
+                .for_project(sandbox_identity(&sandbox), Path::new(HOME_DIR), None)
+                .map_err(|e| Failure::new(e.to_string()))?,
             snapshot: snapshot.then(|| (artifact, PathBuf::from(&project.build.root_directory))),
             cache,
             tag: inputs.deployment.id.to_string(),
@@ -359,6 +375,27 @@ impl Worker {
 }
 
 impl Worker {
+    /// The sandbox of this build: the project's own user, and a network namespace of its
+    /// own (set up before any step, removed when the network is dropped).
+    async fn project_sandbox(&self, inputs: &Inputs) -> Result<(Sandbox, Option<Network>), Failure> {
+        let mut tx = self.store.write().await?;
+        let uid = tx
+            .sandbox_uid(&inputs.project.id, self.settings.sandbox_uids.clone())
+            .await?;
+        SqliteStore::commit(tx).await?;
+        let name = format!("{}-{}", inputs.deployment.id, inputs.deployment.attempt);
+        let sandbox = self.sandbox.clone();
+        let network = tokio::task::spawn_blocking(move || sandbox.network(&name))
+            .await
+            .map_err(|e| Failure::new(format!("the build's network could not be set up: {e}")))?
+            .map_err(|e| Failure::new(e.to_string()))?;
+        let bound = self
+            .sandbox
+            .for_project(Identity::project(uid), Path::new(HOME_DIR), network.as_ref())
+            .map_err(|e| Failure::new(e.to_string()))?;
+        Ok((bound, network))
+    }
+
     fn artifacts(&self) -> std::io::Result<ArtifactStore> {
         artifact_store(&self.settings)
     }
@@ -367,6 +404,13 @@ impl Worker {
 /// The artifact store of this worker's data directory.
 pub(crate) fn artifact_store(settings: &crate::WorkerSettings) -> std::io::Result<ArtifactStore> {
     ArtifactStore::new(settings.data_dir.join("artifacts"))
+}
+
+/// The identity a project-bound sandbox runs as (`nobody` when unconfined, where it is unused).
+fn sandbox_identity(sandbox: &Sandbox) -> Identity {
+    sandbox
+        .user()
+        .map_or(Identity::NOBODY, |(uid, gid)| Identity { uid, gid })
 }
 
 fn dep_ref(dep: &Deployment) -> String {

@@ -25,7 +25,7 @@ pub(super) fn restore_command(dir: &str) -> String {
 
 /// Copies a released app's `node_modules` into `cache` as generation `tag` and makes it the
 /// current one. Runs after the deployment is ready, so it never delays one. The cache is the
-/// tenant's to write: the copy runs as the build user inside the sandbox, and the server
+/// tenant's to write: the copy runs as the project's user inside the sandbox, and the server
 /// itself only creates a link and renames it, neither of which follows a link.
 pub(super) async fn take(sandbox: &Sandbox, artifact: &Path, app: &Path, cache: PathBuf, tag: String) {
     // The artifact's files are the tenant's: `node_modules` must be reached without a link in
@@ -112,8 +112,16 @@ mod tests {
         let limits = shipyard_build::build::Limits {
             memory_bytes: 1 << 30,
             pids: 512,
+            cpu_millis: None,
         };
-        Sandbox::detect(&[], true, limits).expect("the unconfined sandbox always works")
+        Sandbox::detect(shipyard_build::build::SandboxConfig {
+            hidden: Vec::new(),
+            insecure: true,
+            limits,
+            cgroup_root: PathBuf::from("/nonexistent"),
+            state_dir: PathBuf::from("/nonexistent"),
+        })
+        .expect("the unconfined sandbox always works")
     }
 
     #[tokio::test]

@@ -1,14 +1,15 @@
 //! Running a build's steps in the sandbox, with the install fallbacks (offline cache, then
 //! online; `npm ci`, then `npm install`), and turning how a step ended into one sentence.
 
-use super::{BuildLog, Failure, Inputs};
+use super::{BuildLog, Failure};
 use crate::context::Worker;
-use shipyard_build::build::{OutputLine, Plan, Step, StepContext, StepOutcome, run_step};
+use shipyard_build::build::{Limits, OutputLine, Plan, Sandbox, Step, StepContext, StepOutcome, run_step};
 use shipyard_store::logs::LogKind;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-pub(super) fn describe(step: &Step, outcome: &StepOutcome, timeout: std::time::Duration, memory_mb: u64) -> Failure {
+pub(super) fn describe(step: &Step, outcome: &StepOutcome, timeout: std::time::Duration, limits: Limits) -> Failure {
+    let memory_mb = limits.memory_bytes / (1024 * 1024);
     let what = format!("{} command `{}`", step.name, step.command);
     match outcome {
         StepOutcome::Exited(code) => Failure::new(format!("{what} exited with code {code}")),
@@ -19,6 +20,10 @@ pub(super) fn describe(step: &Step, outcome: &StepOutcome, timeout: std::time::D
         )),
         StepOutcome::OutOfMemory => Failure::new(format!(
             "{what} ran out of memory (limit {memory_mb} MiB, --build-memory)"
+        )),
+        StepOutcome::TooManyProcesses => Failure::new(format!(
+            "{what} was stopped: it tried to run more than {} processes at once (limit --build-pids; a fork bomb?)",
+            limits.pids
         )),
         StepOutcome::SpawnFailed(e) => Failure::new(format!("{what} could not start: {e}")),
         StepOutcome::Canceled => Failure::canceled("canceled by a user"),
@@ -36,7 +41,7 @@ pub(super) struct CacheUse {
 impl Worker {
     pub(super) async fn run_steps(
         &self,
-        inputs: &Inputs,
+        sandbox: &Sandbox,
         plan: &Plan,
         log: &BuildLog,
         ctx: StepContext,
@@ -66,19 +71,14 @@ impl Worker {
         let mut offline = ctx.clone();
         offline.env.push(("npm_config_offline".into(), "true".into()));
         offline.env.push(("UV_OFFLINE".into(), "1".into()));
-        let memory_mb = self.sandbox_memory_mb();
         let mut result = Ok(());
         for step in &steps {
             log.say(format!("$ {}", step.command)).await;
             let install = step.name == "install" && !step.command.contains("-m venv");
             let run = |ctx: &StepContext, command: &str| {
                 let (ctx, command) = (ctx.clone(), command.to_owned());
-                let (redactor, tx, sandbox, mut cancel) = (
-                    inputs.redactor.clone(),
-                    tx.clone(),
-                    self.sandbox.clone(),
-                    cancel.clone(),
-                );
+                let (redactor, tx, sandbox, mut cancel) =
+                    (log.redactor().clone(), tx.clone(), sandbox.clone(), cancel.clone());
                 async move { run_step(&sandbox, &ctx, &command, &redactor, &tx, &mut cancel, deadline).await }
             };
             if install
@@ -106,16 +106,12 @@ impl Worker {
                 outcome = run(&ctx, "npm install").await;
             }
             if !outcome.success() {
-                result = Err(describe(step, &outcome, self.settings.timeout, memory_mb));
+                result = Err(describe(step, &outcome, self.settings.timeout, sandbox.limits()));
                 break;
             }
         }
         drop(tx);
         let _ = forward.await;
         result
-    }
-
-    fn sandbox_memory_mb(&self) -> u64 {
-        self.settings.memory_bytes / (1024 * 1024)
     }
 }

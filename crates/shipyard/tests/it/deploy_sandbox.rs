@@ -62,7 +62,7 @@ async fn builds_get_secrets_redacted_and_cannot_see_the_platform() {
         "hidden: database",
         "hidden: /proc/1/root",
         "read-only: /usr",
-        "user shipyard-build",
+        "user app",
     ] {
         assert!(text.contains(wall), "missing `{wall}` in:\n{text}");
     }
@@ -82,7 +82,7 @@ async fn builds_get_secrets_redacted_and_cannot_see_the_platform() {
 #[tokio::test]
 async fn a_data_directory_behind_a_private_parent_still_builds() {
     use std::os::unix::fs::PermissionsExt;
-    // Like `cargo run -- serve` from /root: the build user cannot enter the data directory.
+    // Like `cargo run -- serve` from /root: sandbox users cannot enter the data directory.
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
     let server = TestServer::start_in(dir, &[]);

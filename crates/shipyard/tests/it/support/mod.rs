@@ -83,6 +83,16 @@ impl TestServer {
         self.dir.path().join("data")
     }
 
+    /// Where build workspaces and caches live: the data directory, or the directory outside
+    /// it that `serve` names at start when the data directory is not reachable by builds.
+    pub fn work_root(&self) -> PathBuf {
+        self.stdout()
+            .lines()
+            .find_map(|l| l.strip_prefix("build workspaces and caches: "))
+            .and_then(|rest| rest.split_whitespace().next())
+            .map_or_else(|| self.data_dir(), PathBuf::from)
+    }
+
     /// Everything the server wrote to stdout so far.
     pub fn stdout(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("stdout.log")).unwrap_or_default()

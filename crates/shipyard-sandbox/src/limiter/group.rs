@@ -1,0 +1,91 @@
+//! The limit groups one run joins, and what they say about how it ended.
+
+use std::path::PathBuf;
+
+/// The cgroups one run joins (one per v1 controller, or one v2 group).
+#[derive(Debug)]
+pub struct LimitGroup {
+    dirs: Vec<PathBuf>,
+    unified: bool,
+}
+
+/// A number a cgroup file holds, or one of its `key value` lines.
+fn counter(path: PathBuf, key: Option<&str>) -> u64 {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return 0;
+    };
+    match key {
+        None => text.trim().parse().unwrap_or(0),
+        Some(key) => text
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(' ')?.trim().parse().ok())
+            .unwrap_or(0),
+    }
+}
+
+impl LimitGroup {
+    pub(super) fn new(dirs: Vec<PathBuf>, unified: bool) -> Self {
+        Self { dirs, unified }
+    }
+
+    /// The directories of the groups.
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
+    }
+
+    /// The `cgroup.procs` files a process writes its pid to, to join.
+    pub fn procs_files(&self) -> Vec<PathBuf> {
+        self.dirs.iter().map(|d| d.join("cgroup.procs")).collect()
+    }
+
+    /// Whether the kernel killed something in the group for exceeding the memory limit
+    /// (v2 `memory.events`; v1 `oom_kill` in `memory.oom_control`, or the fail counters on
+    /// kernels without it).
+    pub fn hit_memory_limit(&self) -> bool {
+        self.dirs.iter().any(|d| {
+            if self.unified {
+                return counter(d.join("memory.events"), Some("oom_kill")) > 0;
+            }
+            counter(d.join("memory.oom_control"), Some("oom_kill")) > 0
+                || counter(d.join("memory.failcnt"), None) > 0
+                || counter(d.join("memory.memsw.failcnt"), None) > 0
+        })
+    }
+
+    /// Whether a fork in the group was refused because it had as many processes as allowed.
+    pub fn hit_process_limit(&self) -> bool {
+        self.dirs
+            .iter()
+            .any(|d| counter(d.join("pids.events"), Some("max")) > 0)
+    }
+
+    /// Pids still in the group.
+    pub fn members(&self) -> Vec<u32> {
+        let mut pids: Vec<u32> = self
+            .dirs
+            .iter()
+            .filter_map(|d| std::fs::read_to_string(d.join("cgroup.procs")).ok())
+            .flat_map(|text| text.lines().filter_map(|l| l.trim().parse().ok()).collect::<Vec<_>>())
+            .collect();
+        pids.sort_unstable();
+        pids.dedup();
+        pids
+    }
+
+    /// Kills everything in the group at once where the kernel offers it (v2 `cgroup.kill`);
+    /// callers still kill the members they see, which is all v1 offers.
+    pub fn kill_at_once(&self) {
+        if self.unified {
+            for dir in &self.dirs {
+                let _ = std::fs::write(dir.join("cgroup.kill"), "1");
+            }
+        }
+    }
+
+    /// Removes the groups (they must be empty).
+    pub fn remove(&self) {
+        for dir in &self.dirs {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! A sandbox's network namespace, made for real (these tests run as root, as the server does):
+//! its nftables rules are read back from the kernel. The 169.254.0.0/16 rule is checked at the
+//! ruleset level only: no test sends traffic there.
+
+use shipyard_sandbox::NetworkPolicy;
+use std::path::Path;
+
+fn as_root() {
+    let uid = std::process::Command::new("id").arg("-u").output().expect("id");
+    assert_eq!(
+        String::from_utf8_lossy(&uid.stdout).trim(),
+        "0",
+        "network namespaces are made by root: run the tests as root, as the test command does"
+    );
+}
+
+#[test]
+fn the_namespace_refuses_loopback_link_local_and_the_hosts_addresses() {
+    as_root();
+    let policy = NetworkPolicy::detect().expect("host addresses");
+    assert!(
+        policy.host_addresses().iter().any(|a| a.is_loopback()),
+        "the host's addresses include loopback: {:?}",
+        policy.host_addresses()
+    );
+    let name = format!("shipyard-test-rules-{}", std::process::id());
+    let net = policy.create(&name).expect("a namespace");
+    assert!(Path::new("/run/netns").join(&name).exists());
+    // Read back from the kernel, not from the text we loaded.
+    let rules = net.rules().expect("nft list");
+    let refused = rules
+        .lines()
+        .find(|l| l.contains("ip daddr") && l.contains("reject"))
+        .unwrap_or_else(|| panic!("a reject rule: {rules}"));
+    assert!(refused.contains("127.0.0.0/8"), "{rules}");
+    assert!(refused.contains("169.254.0.0/16"), "{rules}");
+    for addr in policy
+        .host_addresses()
+        .iter()
+        .filter(|a| a.is_ipv4() && !a.is_loopback())
+    {
+        assert!(
+            refused.contains(&addr.to_string()),
+            "host address {addr} refused: {rules}"
+        );
+    }
+    assert!(
+        rules.contains("oifname \"lo\" accept"),
+        "the namespace's own loopback works: {rules}"
+    );
+    assert!(rules.contains("meta nfproto ipv6 reject"), "{rules}");
+    drop(net);
+    assert!(
+        !Path::new("/run/netns").join(&name).exists(),
+        "dropping removes the namespace"
+    );
+}
+
+#[test]
+fn pasta_maps_no_gateway_and_forwards_no_port_either_way() {
+    let args = NetworkPolicy::pasta_args(Path::new("/run/netns/x")).join(" ");
+    assert!(args.contains("--no-map-gw"), "{args}");
+    for flag in ["-t none", "-u none", "-T none", "-U none"] {
+        assert!(args.contains(flag), "{flag} in {args}");
+    }
+}
