@@ -88,6 +88,7 @@ pub struct Sandbox {
     state_dir: PathBuf,
     run_as: Identity,
     user_files: Option<(PathBuf, PathBuf)>,
+    resolv_conf: Option<PathBuf>,
     netns: Option<PathBuf>,
 }
 
@@ -100,6 +101,26 @@ fn output(cmd: &str, args: &[&str]) -> Option<String> {
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// Writes `dir/name` (root's, world-readable: bubblewrap opens it as the sandbox's user),
+/// replacing an older one atomically; returns its path.
+pub(crate) fn write_root_file(dir: &Path, name: &str, text: &str) -> std::io::Result<PathBuf> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new().recursive(true).mode(0o755).create(dir)?;
+    let path = dir.join(name);
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
+        // Unique per write: two builds of one project may write the same file at once.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = dir.join(format!(".{name}.{}.{n}", std::process::id()));
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(text.as_bytes())?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        std::fs::rename(&tmp, &path)?;
+    }
+    Ok(path)
 }
 
 /// The network tools every confined sandbox needs, with their Debian packages.
@@ -130,6 +151,7 @@ impl Sandbox {
             state_dir: config.state_dir,
             run_as: Identity::NOBODY,
             user_files: None,
+            resolv_conf: None,
             netns: None,
         };
         if config.insecure {
@@ -149,7 +171,13 @@ impl Sandbox {
         if let Some(why) = sandbox.limiter.unusable() {
             return Err(SandboxError::NoLimits(why.to_owned()));
         }
-        sandbox.policy = Some(NetworkPolicy::detect()?);
+        let policy = NetworkPolicy::detect()?;
+        let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        sandbox.resolv_conf = Some(
+            write_root_file(&sandbox.state_dir, "resolv.conf", &policy.resolv_conf(&host_resolv))
+                .map_err(|e| SandboxError::UserFiles(e.to_string()))?,
+        );
+        sandbox.policy = Some(policy);
         sandbox.isolation = Isolation::Bubblewrap;
         let mut probe = sandbox.base_command(Path::new("/"), None);
         probe.args(["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--", "true"]);
@@ -311,6 +339,13 @@ impl Sandbox {
             .chain(self.hidden.iter().cloned())
         {
             view.extend(["--tmpfs".into(), hidden.into_os_string()]);
+        }
+        if let (Some(resolv), Some(_)) = (&self.resolv_conf, &self.netns) {
+            view.extend([
+                "--ro-bind".into(),
+                resolv.clone().into_os_string(),
+                "/etc/resolv.conf".into(),
+            ]);
         }
         if let Some((passwd, group)) = &self.user_files {
             view.extend([

@@ -3,7 +3,7 @@
 //! project's own (allocated by the store from the configured range); the host needs no
 //! account for it.
 
-use std::io::Write;
+use crate::bwrap::write_root_file;
 use std::path::{Path, PathBuf};
 
 /// The account name every sandbox user has inside its sandbox.
@@ -44,25 +44,13 @@ impl Identity {
         format!("root:x:0:\n{SANDBOX_USER}:x:{}:\nnogroup:x:65534:\n", self.gid)
     }
 
-    /// Writes the two files under `dir/<uid>/` (root's, world-readable: bubblewrap opens them
-    /// as the sandbox's user), replacing older ones atomically; returns their paths.
+    /// Writes the two files under `dir/<uid>/`; returns their paths.
     pub(crate) fn write_files(&self, dir: &Path, home: &Path) -> std::io::Result<(PathBuf, PathBuf)> {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
         let own = dir.join(self.uid.to_string());
-        std::fs::DirBuilder::new().recursive(true).mode(0o755).create(&own)?;
-        let mut paths = Vec::new();
-        for (name, text) in [("passwd", self.passwd(home)), ("group", self.group())] {
-            let path = own.join(name);
-            if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-                let tmp = own.join(format!(".{name}.{}", std::process::id()));
-                let mut file = std::fs::File::create(&tmp)?;
-                file.write_all(text.as_bytes())?;
-                file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
-                std::fs::rename(&tmp, &path)?;
-            }
-            paths.push(path);
-        }
-        Ok((paths[0].clone(), paths[1].clone()))
+        Ok((
+            write_root_file(&own, "passwd", &self.passwd(home))?,
+            write_root_file(&own, "group", &self.group())?,
+        ))
     }
 }
 

@@ -10,6 +10,11 @@
 //! addresses, which pasta would otherwise dial on the namespace's behalf. The namespace belongs
 //! to the host's user namespace, so nothing inside the sandbox (no capability there, not even
 //! root of a nested user namespace) can change the rules.
+//!
+//! DNS goes through the host's resolver even when that lives on the host's loopback
+//! (systemd-resolved's 127.0.0.53): pasta answers queries sent to the gateway address
+//! (`--dns-forward`) by asking the host's first nameserver, and the sandbox's
+//! `/etc/resolv.conf` names that address.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -47,6 +52,8 @@ pub enum NetworkError {
 pub struct NetworkPolicy {
     /// The host's own addresses (every interface's).
     host_addresses: Vec<IpAddr>,
+    /// The address sandboxes send DNS queries to (the default gateway's, which pasta answers).
+    dns: IpAddr,
 }
 
 fn run(cmd: &mut Command, stdin: Option<&str>) -> Result<String, NetworkError> {
@@ -78,7 +85,7 @@ fn run(cmd: &mut Command, stdin: Option<&str>) -> Result<String, NetworkError> {
 }
 
 impl NetworkPolicy {
-    /// Reads the host's addresses (`ip -o addr`).
+    /// Reads the host's addresses (`ip -o addr`) and its default gateway.
     pub fn detect() -> Result<Self, NetworkError> {
         let listing = run(Command::new("ip").args(["-o", "addr", "show"]), None)?;
         let mut host_addresses: Vec<IpAddr> = listing
@@ -91,7 +98,32 @@ impl NetworkPolicy {
             .collect();
         host_addresses.sort();
         host_addresses.dedup();
-        Ok(Self { host_addresses })
+        let routes = run(Command::new("ip").args(["-4", "route", "show", "default"]), None)?;
+        let dns = routes
+            .split_whitespace()
+            .skip_while(|w| *w != "via")
+            .nth(1)
+            .and_then(|a| a.parse().ok())
+            .ok_or_else(|| NetworkError::Tool {
+                command: "ip -4 route show default".into(),
+                detail: "this host has no IPv4 default route, so sandboxes could reach nothing".into(),
+            })?;
+        Ok(Self { host_addresses, dns })
+    }
+
+    /// The `/etc/resolv.conf` sandboxes with a network see: the host's search domains and
+    /// options, and the one nameserver pasta answers for.
+    pub fn resolv_conf(&self, host: &str) -> String {
+        let mut text: String = host
+            .lines()
+            .filter(|l| {
+                let l = l.trim_start();
+                l.starts_with("search") || l.starts_with("domain") || l.starts_with("options")
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        text.push_str(&format!("nameserver {}\n", self.dns));
+        text
     }
 
     /// The host addresses the ruleset refuses.
@@ -123,7 +155,7 @@ impl NetworkPolicy {
     }
 
     /// The arguments pasta gets for the namespace at `path`.
-    pub fn pasta_args(path: &Path) -> Vec<String> {
+    pub fn pasta_args(&self, path: &Path) -> Vec<String> {
         [
             "--runas",
             "0:0",
@@ -140,6 +172,8 @@ impl NetworkPolicy {
             "none",
             "-U",
             "none",
+            "--dns-forward",
+            &self.dns.to_string(),
             "-f",
             "-q",
         ]
@@ -167,7 +201,7 @@ impl NetworkPolicy {
             Some(&self.ruleset()),
         )?;
         let pasta = Command::new("pasta")
-            .args(Self::pasta_args(&net.path))
+            .args(self.pasta_args(&net.path))
             .env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
             .stdin(Stdio::null())

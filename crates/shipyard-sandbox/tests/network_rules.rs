@@ -57,10 +57,23 @@ fn the_namespace_refuses_loopback_link_local_and_the_hosts_addresses() {
 }
 
 #[test]
-fn pasta_maps_no_gateway_and_forwards_no_port_either_way() {
-    let args = NetworkPolicy::pasta_args(Path::new("/run/netns/x")).join(" ");
+fn pasta_maps_no_gateway_forwards_no_port_and_answers_dns_at_the_gateway() {
+    let policy = NetworkPolicy::detect().expect("host addresses");
+    let args = policy.pasta_args(Path::new("/run/netns/x")).join(" ");
     assert!(args.contains("--no-map-gw"), "{args}");
     for flag in ["-t none", "-u none", "-T none", "-U none"] {
         assert!(args.contains(flag), "{flag} in {args}");
     }
+    let resolv = policy.resolv_conf("# made by a tool\nnameserver 127.0.0.53\nsearch corp.example\noptions edns0\n");
+    let dns = resolv
+        .lines()
+        .find_map(|l| l.strip_prefix("nameserver "))
+        .expect("one nameserver");
+    assert_eq!(resolv.matches("nameserver").count(), 1, "{resolv}");
+    assert!(
+        !dns.starts_with("127."),
+        "a loopback resolver is reached through pasta: {resolv}"
+    );
+    assert!(args.contains(&format!("--dns-forward {dns}")), "{args}");
+    assert!(resolv.contains("search corp.example\noptions edns0\n"), "{resolv}");
 }
