@@ -4,7 +4,7 @@
 
 use crate::identity::Identity;
 use crate::limiter::{LimitGroup, Limiter, Limits};
-use crate::network::{Network, NetworkError, NetworkPolicy};
+use crate::network::{NETNS_DIR, Network, NetworkError, NetworkPolicy};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -107,15 +107,28 @@ fn output(cmd: &str, args: &[&str]) -> Option<String> {
 /// replacing an older one atomically; returns its path.
 pub(crate) fn write_root_file(dir: &Path, name: &str, text: &str) -> std::io::Result<PathBuf> {
     use std::io::Write;
-    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     std::fs::DirBuilder::new().recursive(true).mode(0o755).create(dir)?;
+    // Only a directory of root's own holds these: nobody else may swap in a link.
+    let meta = std::fs::symlink_metadata(dir)?;
+    if !meta.is_dir() || std::os::unix::fs::MetadataExt::uid(&meta) != rustix::process::geteuid().as_raw() {
+        return Err(std::io::Error::other(format!(
+            "{} is not a directory of the server's own",
+            dir.display()
+        )));
+    }
     let path = dir.join(name);
     if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
         // Unique per write: two builds of one project may write the same file at once.
         static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmp = dir.join(format!(".{name}.{}.{n}", std::process::id()));
-        let mut file = std::fs::File::create(&tmp)?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .mode(0o644)
+            .open(&tmp)?;
         file.write_all(text.as_bytes())?;
         file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
         std::fs::rename(&tmp, &path)?;
@@ -172,11 +185,15 @@ impl Sandbox {
             return Err(SandboxError::NoLimits(why.to_owned()));
         }
         let policy = NetworkPolicy::detect()?;
+        // The base view hides it; it must exist for that before the first namespace does.
+        std::fs::create_dir_all(NETNS_DIR).map_err(|e| SandboxError::Unusable(format!("{NETNS_DIR}: {e}")))?;
         let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-        sandbox.resolv_conf = Some(
-            write_root_file(&sandbox.state_dir, "resolv.conf", &policy.resolv_conf(&host_resolv))
-                .map_err(|e| SandboxError::UserFiles(e.to_string()))?,
-        );
+        if let Some(text) = policy.resolv_conf(&host_resolv) {
+            sandbox.resolv_conf = Some(
+                write_root_file(&sandbox.state_dir, "resolv.conf", &text)
+                    .map_err(|e| SandboxError::UserFiles(e.to_string()))?,
+            );
+        }
         sandbox.policy = Some(policy);
         sandbox.isolation = Isolation::Bubblewrap;
         let mut probe = sandbox.base_command(Path::new("/"), None);
@@ -227,15 +244,15 @@ impl Sandbox {
     /// set up (tens of milliseconds).
     pub fn network(&self, name: &str) -> Result<Option<Network>, SandboxError> {
         match (&self.isolation, &self.policy) {
-            (Isolation::Bubblewrap, Some(policy)) => {
-                Ok(Some(policy.create(&format!("{}{name}", self.netns_prefix()))?))
-            }
+            (Isolation::Bubblewrap, Some(policy)) => Ok(Some(
+                policy.refreshed()?.create(&format!("{}{name}", self.netns_prefix()))?,
+            )),
             _ => Ok(None),
         }
     }
 
     fn netns_prefix(&self) -> String {
-        format!("shipyard-{}-", &self.instance[..8])
+        format!("shipyard-{}-", self.instance)
     }
 
     /// The (uid, gid) this sandbox's processes run as, when it differs from the server's.
@@ -333,7 +350,8 @@ impl Sandbox {
         .into_iter()
         .map(OsString::from)
         .collect();
-        for hidden in ["/root", "/home", "/srv"]
+        // `/run/netns` would name every running build of every project.
+        for hidden in ["/root", "/home", "/srv", "/run/netns"]
             .iter()
             .map(PathBuf::from)
             .chain(self.hidden.iter().cloned())

@@ -44,10 +44,14 @@ impl SandboxedCommand {
         Ok(child)
     }
 
-    /// Spawns it, discards its output, and waits; true on success.
-    pub async fn succeeds(self) -> bool {
+    /// Spawns it, discards its output, and waits at most `within`; true on success. On
+    /// time-out it is killed (bubblewrap's pid namespace takes everything inside with it).
+    pub async fn succeeds_within(self, within: std::time::Duration) -> bool {
         let Ok(child) = self.spawn().await else { return false };
-        child.wait_with_output().await.is_ok_and(|out| out.status.success())
+        matches!(
+            tokio::time::timeout(within, child.wait_with_output()).await,
+            Ok(Ok(out)) if out.status.success()
+        )
     }
 }
 

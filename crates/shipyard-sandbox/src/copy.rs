@@ -2,13 +2,14 @@
 
 use crate::bwrap::{Isolation, Sandbox, SandboxError};
 use crate::command::{SandboxedCommand, nul_joined};
+use crate::limiter::LimitGroup;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 impl Sandbox {
     /// The command that copies `source` (read-only) to `dest_dir/name` as the sandbox's user
     /// inside the sandbox, then refreshes the timestamp of `dest_dir/touch`. `dest_dir` is a
-    /// directory tenants write (a project's cache): a link they planted there resolves inside
+    /// directory tenants write (a project's cache), so the copy runs in `group`'s limits: a link they planted there resolves inside
     /// the sandbox's view (the host read-only, their own cache), so the copy can never write
     /// through it into the host, as a root `cp` would.
     pub fn copy_command(
@@ -17,6 +18,7 @@ impl Sandbox {
         dest_dir: &Path,
         name: &str,
         touch: Option<&str>,
+        group: Option<&LimitGroup>,
     ) -> Result<SandboxedCommand, SandboxError> {
         let (from, to) = match self.isolation {
             Isolation::Bubblewrap => (PathBuf::from("/srv/source"), PathBuf::from("/srv/dest")),
@@ -27,7 +29,7 @@ impl Sandbox {
             // The name comes from a link the tenant controls: a touch that fails is no failure.
             script.push_str(" && { touch -c \"$2/$4\" 2>/dev/null || true; }");
         }
-        let mut cmd = self.base_command(Path::new("/"), None);
+        let mut cmd = self.base_command(Path::new("/"), group);
         cmd.env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
             .env("LANG", "C.UTF-8");

@@ -15,6 +15,7 @@ pub mod limiter;
 pub mod links;
 pub mod network;
 pub mod spec;
+pub mod uid_range;
 
 pub use bwrap::{Sandbox, SandboxConfig, SandboxError};
 pub use command::SandboxedCommand;
@@ -24,3 +25,4 @@ pub use limiter::{LimitGroup, Limiter, Limits};
 pub use links::{LinkError, check_links, stays_inside};
 pub use network::{Network, NetworkError, NetworkPolicy};
 pub use spec::{Bind, Spec, inherited_host_settings};
+pub use uid_range::{UidRangeError, UidReservation};

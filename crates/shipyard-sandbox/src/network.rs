@@ -26,7 +26,7 @@ use thiserror::Error;
 pub const TABLE: &str = "inet shipyard";
 
 /// Where `ip netns` keeps its namespaces.
-const NETNS_DIR: &str = "/run/netns";
+pub(crate) const NETNS_DIR: &str = "/run/netns";
 
 /// How long pasta may take to bring the namespace's interface up.
 const READY_WITHIN: Duration = Duration::from_secs(10);
@@ -52,11 +52,34 @@ pub enum NetworkError {
 pub struct NetworkPolicy {
     /// The host's own addresses (every interface's).
     host_addresses: Vec<IpAddr>,
-    /// The address sandboxes send DNS queries to (the default gateway's, which pasta answers).
-    dns: IpAddr,
+    /// Networks behind the host's other interfaces (container bridges, VPN links): the host's
+    /// own services in all but name. The default route's network (proxies, registry mirrors)
+    /// stays reachable, as CONTRACT.md asks only for the host's own addresses.
+    internal_networks: Vec<String>,
+    /// The address sandboxes send DNS queries to (the default gateway's, which pasta
+    /// answers); none on a host without a gateway, where sandboxes use the host's resolvers.
+    dns: Option<IpAddr>,
 }
 
+/// Metadata services clouds keep outside 169.254.0.0/16 (Azure, Alibaba, Oracle).
+const METADATA: &[&str] = &["168.63.129.16", "100.100.100.200", "192.0.0.192"];
+
+/// `addr/len` as the network it is in (`10.1.2.3/16` → `10.1.0.0/16`).
+fn network_of(cidr: &str) -> Option<String> {
+    let (addr, len) = cidr.split_once('/')?;
+    let addr: std::net::Ipv4Addr = addr.parse().ok()?;
+    let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    Some(format!("{}/{len}", std::net::Ipv4Addr::from(u32::from(addr) & mask)))
+}
+
+/// How long one `ip`, `nft` or `nsenter` call may take.
+const TOOL_WITHIN: Duration = Duration::from_secs(30);
+
+/// Runs a set-up tool with a fixed environment, `stdin` on its input, bounded in time; its
+/// stdout on success.
 fn run(cmd: &mut Command, stdin: Option<&str>) -> Result<String, NetworkError> {
+    use std::io::Read;
     let command = format!("{cmd:?}").replace('"', "");
     cmd.env_clear()
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
@@ -72,48 +95,90 @@ fn run(cmd: &mut Command, stdin: Option<&str>) -> Result<String, NetworkError> {
         use std::io::Write;
         pipe.write_all(text.as_bytes()).map_err(|e| tool(e.to_string()))?;
     }
-    let out = child.wait_with_output().map_err(|e| tool(e.to_string()))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait().map_err(|e| tool(e.to_string()))? {
+            Some(status) => break status,
+            None if started.elapsed() > TOOL_WITHIN => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(tool(format!("it did not finish within {} s", TOOL_WITHIN.as_secs())));
+            }
+            None => std::thread::sleep(Duration::from_millis(2)),
+        }
+    };
+    let out = stdout.join().unwrap_or_default();
+    let err = stderr.join().unwrap_or_default();
+    if status.success() {
+        Ok(out)
     } else {
-        Err(tool(format!(
-            "{}: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        )))
+        Err(tool(format!("{status}: {}", err.trim())))
     }
 }
 
 impl NetworkPolicy {
-    /// Reads the host's addresses (`ip -o addr`) and its default gateway.
+    /// Reads the host's addresses, its interfaces' networks and its default gateway.
     pub fn detect() -> Result<Self, NetworkError> {
+        let routes = run(Command::new("ip").args(["-4", "route", "show", "default"]), None)?;
+        let words: Vec<&str> = routes.lines().next().unwrap_or("").split_whitespace().collect();
+        let after = |key: &str| words.iter().position(|w| *w == key).and_then(|i| words.get(i + 1));
+        let dns = after("via").and_then(|a| a.parse().ok());
+        let default_dev = after("dev").map(|d| (*d).to_owned());
         let listing = run(Command::new("ip").args(["-o", "addr", "show"]), None)?;
-        let mut host_addresses: Vec<IpAddr> = listing
-            .lines()
-            .filter_map(|line| {
-                let mut words = line.split_whitespace();
-                words.find(|w| *w == "inet" || *w == "inet6")?;
-                words.next()?.split('/').next()?.parse().ok()
-            })
-            .collect();
+        let mut host_addresses: Vec<IpAddr> = Vec::new();
+        let mut internal_networks: Vec<String> = Vec::new();
+        for line in listing.lines() {
+            // `4: eth0    inet 192.0.2.2/24 brd 192.0.2.255 scope global eth0`
+            let mut fields = line.split_whitespace();
+            let dev = fields.nth(1).unwrap_or("").trim_end_matches(':');
+            let Some(family) = fields.next() else { continue };
+            let Some(cidr) = fields.next() else { continue };
+            let Some(addr) = cidr.split('/').next().and_then(|a| a.parse::<IpAddr>().ok()) else {
+                continue;
+            };
+            host_addresses.push(addr);
+            let other_interface = dev != "lo" && Some(dev) != default_dev.as_deref();
+            if family == "inet"
+                && other_interface
+                && let Some(net) = network_of(cidr)
+            {
+                internal_networks.push(net);
+            }
+        }
         host_addresses.sort();
         host_addresses.dedup();
-        let routes = run(Command::new("ip").args(["-4", "route", "show", "default"]), None)?;
-        let dns = routes
-            .split_whitespace()
-            .skip_while(|w| *w != "via")
-            .nth(1)
-            .and_then(|a| a.parse().ok())
-            .ok_or_else(|| NetworkError::Tool {
-                command: "ip -4 route show default".into(),
-                detail: "this host has no IPv4 default route, so sandboxes could reach nothing".into(),
-            })?;
-        Ok(Self { host_addresses, dns })
+        internal_networks.sort();
+        internal_networks.dedup();
+        Ok(Self {
+            host_addresses,
+            internal_networks,
+            dns,
+        })
+    }
+
+    /// The host as it is now (addresses come and go: a DHCP lease, a new bridge), keeping the
+    /// DNS address the sandboxes' `/etc/resolv.conf` already names.
+    pub fn refreshed(&self) -> Result<Self, NetworkError> {
+        let now = Self::detect()?;
+        Ok(Self { dns: self.dns, ..now })
     }
 
     /// The `/etc/resolv.conf` sandboxes with a network see: the host's search domains and
-    /// options, and the one nameserver pasta answers for.
-    pub fn resolv_conf(&self, host: &str) -> String {
+    /// options, and the one nameserver pasta answers for; None when the host has no gateway
+    /// (sandboxes then see the host's own file).
+    pub fn resolv_conf(&self, host: &str) -> Option<String> {
+        let dns = self.dns?;
         let mut text: String = host
             .lines()
             .filter(|l| {
@@ -122,8 +187,8 @@ impl NetworkPolicy {
             })
             .map(|l| format!("{l}\n"))
             .collect();
-        text.push_str(&format!("nameserver {}\n", self.dns));
-        text
+        text.push_str(&format!("nameserver {dns}\n"));
+        Some(text)
     }
 
     /// The host addresses the ruleset refuses.
@@ -132,20 +197,27 @@ impl NetworkPolicy {
     }
 
     /// The nftables ruleset of a sandbox namespace. Loopback inside the namespace is its own
-    /// (accepted); IPv6 is refused whole, as pasta relays IPv4 only (`-4`).
+    /// (accepted); DNS to the address pasta answers is accepted; IPv6 is refused whole, as
+    /// pasta relays IPv4 only (`-4`).
     pub fn ruleset(&self) -> String {
         let mut refused = vec!["127.0.0.0/8".to_owned(), "169.254.0.0/16".to_owned()];
+        refused.extend(METADATA.iter().map(|a| (*a).to_owned()));
+        refused.extend(self.internal_networks.iter().cloned());
         refused.extend(
             self.host_addresses
                 .iter()
                 .filter(|a| a.is_ipv4() && !a.is_loopback())
                 .map(IpAddr::to_string),
         );
+        let dns = self.dns.map_or(String::new(), |dns| {
+            format!("\t\tip daddr {dns} udp dport 53 accept\n\t\tip daddr {dns} tcp dport 53 accept\n")
+        });
         format!(
             "table {TABLE} {{\n\
              \tchain output {{\n\
              \t\ttype filter hook output priority filter; policy accept;\n\
              \t\toifname \"lo\" accept\n\
+             {dns}\
              \t\tip daddr {{ {} }} reject with icmpx type admin-prohibited\n\
              \t\tmeta nfproto ipv6 reject with icmpx type admin-prohibited\n\
              \t}}\n\
@@ -156,7 +228,7 @@ impl NetworkPolicy {
 
     /// The arguments pasta gets for the namespace at `path`.
     pub fn pasta_args(&self, path: &Path) -> Vec<String> {
-        [
+        let mut args: Vec<String> = [
             "--runas",
             "0:0",
             "--netns",
@@ -172,14 +244,16 @@ impl NetworkPolicy {
             "none",
             "-U",
             "none",
-            "--dns-forward",
-            &self.dns.to_string(),
             "-f",
             "-q",
         ]
         .iter()
         .map(|s| (*s).to_owned())
-        .collect()
+        .collect();
+        if let Some(dns) = self.dns {
+            args.extend(["--dns-forward".to_owned(), dns.to_string()]);
+        }
+        args
     }
 
     /// Makes the namespace `name` with its rules and its relay.

@@ -49,6 +49,20 @@ fn the_namespace_refuses_loopback_link_local_and_the_hosts_addresses() {
         "the namespace's own loopback works: {rules}"
     );
     assert!(rules.contains("meta nfproto ipv6 reject"), "{rules}");
+    assert!(
+        refused.contains("168.63.129.16"),
+        "metadata outside link-local too: {rules}"
+    );
+    let pasta = policy.pasta_args(Path::new("/run/netns/x")).join(" ");
+    let dns = pasta
+        .split("--dns-forward ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .expect("a DNS address");
+    assert!(
+        rules.contains(&format!("ip daddr {dns} udp dport 53 accept")),
+        "DNS to the address pasta answers, and nothing else of the gateway: {rules}"
+    );
     drop(net);
     assert!(
         !Path::new("/run/netns").join(&name).exists(),
@@ -64,7 +78,9 @@ fn pasta_maps_no_gateway_forwards_no_port_and_answers_dns_at_the_gateway() {
     for flag in ["-t none", "-u none", "-T none", "-U none"] {
         assert!(args.contains(flag), "{flag} in {args}");
     }
-    let resolv = policy.resolv_conf("# made by a tool\nnameserver 127.0.0.53\nsearch corp.example\noptions edns0\n");
+    let resolv = policy
+        .resolv_conf("# made by a tool\nnameserver 127.0.0.53\nsearch corp.example\noptions edns0\n")
+        .expect("this host has a default gateway");
     let dns = resolv
         .lines()
         .find_map(|l| l.strip_prefix("nameserver "))

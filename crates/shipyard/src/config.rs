@@ -57,7 +57,7 @@ pub struct ServeArgs {
     /// Where the cgroup hierarchies are mounted [default: /sys/fs/cgroup].
     #[arg(long, env = "SHIPYARD_CGROUP_ROOT")]
     pub cgroup_root: Option<PathBuf>,
-    /// The uids projects' sandboxes run as, one per project, e.g. `200000-299999` [default: 200000-299999].
+    /// The uids projects' sandboxes run as, one per project, e.g. `1500000-1599999` [default: 1500000-1599999].
     #[arg(long, env = "SHIPYARD_SANDBOX_UIDS")]
     pub sandbox_uids: Option<String>,
 }
@@ -169,7 +169,7 @@ impl ServeArgs {
                 self.sandbox_uids
                     .or(file.sandbox_uids)
                     .as_deref()
-                    .unwrap_or("200000-299999"),
+                    .unwrap_or("1500000-1599999"),
             )?,
         };
         Ok(settings)
@@ -194,9 +194,10 @@ fn cidrs(text: &str) -> anyhow::Result<Vec<IpNet>> {
         .collect()
 }
 
-/// `200000-299999`: uids no host account uses (the root and system ranges are refused).
+/// `1500000-1599999`: uids no host account uses (the root and system ranges are refused; the
+/// default stays below 2^21, the most a plain tar header holds).
 fn uid_range(text: &str) -> anyhow::Result<std::ops::RangeInclusive<u32>> {
-    let wrong = || anyhow::anyhow!("--sandbox-uids `{text}` is not a range of uids like 200000-299999");
+    let wrong = || anyhow::anyhow!("--sandbox-uids `{text}` is not a range of uids like 1500000-1599999");
     let (first, last) = text.trim().split_once('-').ok_or_else(wrong)?;
     let first: u32 = first.trim().parse().map_err(|_| wrong())?;
     let last: u32 = last.trim().parse().map_err(|_| wrong())?;
@@ -341,7 +342,7 @@ mod tests {
             ),
             (900, 2 << 30, 512)
         );
-        assert_eq!(defaults.sandbox_uids, 200_000..=299_999);
+        assert_eq!(defaults.sandbox_uids, 1_500_000..=1_599_999);
         assert_eq!(defaults.cgroup_root, PathBuf::from("/sys/fs/cgroup"));
         for bad in ["1000-2000", "300000-200000", "lots", "200000"] {
             let args = ServeArgs {

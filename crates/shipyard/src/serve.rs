@@ -41,6 +41,12 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         cgroup_root: settings.cgroup_root.clone(),
         state_dir: work_root.join("sandbox"),
     })?;
+    // Held until the server stops: no other server on this host hands out these uids.
+    let _uids = if sandbox.is_confined() {
+        Some(shipyard_sandbox::uid_range::reserve(&settings.sandbox_uids)?)
+    } else {
+        None
+    };
     let store = SqliteStore::open(&data_dir.database_path())
         .await
         .with_context(|| format!("cannot open the database {}", data_dir.database_path().display()))?;

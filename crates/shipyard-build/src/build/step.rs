@@ -92,16 +92,14 @@ fn kill_all(pids: &[u32]) {
         .status();
 }
 
-/// Resolves once a fork in `group` was refused for its process limit: a build that hits it is
-/// stopped at once, rather than left to spin until its deadline.
+/// Resolves once a fork in `group` was refused for its process limit. A fork bomb is stopped
+/// at once rather than left to spin until its deadline; a build that merely touches the limit
+/// would fail on the refused fork anyway, and this way it fails saying why.
 async fn process_limit_hit(group: Option<&LimitGroup>) {
     let Some(group) = group else {
         return std::future::pending().await;
     };
-    loop {
-        if group.hit_process_limit() {
-            return;
-        }
+    while !group.hit_process_limit() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }

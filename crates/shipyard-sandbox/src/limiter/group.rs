@@ -52,11 +52,17 @@ impl LimitGroup {
         })
     }
 
-    /// Whether a fork in the group was refused because it had as many processes as allowed.
-    pub fn hit_process_limit(&self) -> bool {
+    /// How many forks in the group were refused because it had as many processes as allowed.
+    pub fn refused_forks(&self) -> u64 {
         self.dirs
             .iter()
-            .any(|d| counter(d.join("pids.events"), Some("max")) > 0)
+            .map(|d| counter(d.join("pids.events"), Some("max")))
+            .sum()
+    }
+
+    /// Whether a fork in the group was ever refused for the process limit.
+    pub fn hit_process_limit(&self) -> bool {
+        self.refused_forks() > 0
     }
 
     /// Pids still in the group.

@@ -152,7 +152,13 @@ impl Worker {
         let mut log = BuildLog::new(stream.clone(), Redactor::none(), self.logs.writer());
         let (cancel_tx, cancel_rx) = watch::channel(false);
         let heartbeat = self.heartbeat(job.id, job.lease.clone(), cancel_tx);
-        let workspace = self.settings.work_root.join("builds").join(job.deployment_id.as_str());
+        // One workspace per attempt: an attempt whose lease was taken back may still be running
+        // in its own, and the next one must never start in a directory tenant code can write.
+        let workspace = self
+            .settings
+            .work_root
+            .join("builds")
+            .join(format!("{}-attempt{}", job.deployment_id, job.attempt));
         let outcome = match self.inputs(&job).await {
             Ok(inputs) => {
                 log = BuildLog::new(stream, inputs.redactor.clone(), self.logs.writer());
@@ -253,8 +259,9 @@ impl Worker {
             .await?;
 
         let src = ws.join("src");
-        std::fs::create_dir_all(&src)
-            .and_then(|()| std::fs::create_dir_all(ws.join("home")))
+        std::fs::create_dir(ws)
+            .and_then(|()| std::fs::create_dir(&src))
+            .and_then(|()| std::fs::create_dir(ws.join("home")))
             .map_err(|e| Failure::new(format!("the build workspace could not be made: {e}")))?;
         self.repos
             .export(&mirror, &commit, &src)
@@ -357,9 +364,10 @@ impl Worker {
             node_modules,
         };
         let snapshot = cache_use.node_modules.is_some();
-        self.run_steps(&sandbox, &plan, log, ctx, cache_use, cancel).await?;
-        // Nothing runs in the namespace any more.
-        drop(network);
+        let ran = self.run_steps(&sandbox, &plan, log, ctx, cache_use, cancel).await;
+        // Nothing runs in the namespace any more; removing it waits on `ip`, off the runtime.
+        let _ = tokio::task::spawn_blocking(move || drop(network)).await;
+        ran?;
         let release = self.release(inputs, log, ws, &commit).await?;
         let artifact = self.settings.data_dir.join("artifacts").join(release.as_str());
         Ok(CacheUpdate {

@@ -23,6 +23,9 @@ pub(super) fn restore_command(dir: &str) -> String {
     )
 }
 
+/// How long copying a snapshot may take.
+const COPY_WITHIN: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Copies a released app's `node_modules` into `cache` as generation `tag` and makes it the
 /// current one. Runs after the deployment is ready, so it never delays one. The cache is the
 /// tenant's to write: the copy runs as the project's user inside the sandbox, and the server
@@ -41,13 +44,25 @@ pub(super) async fn take(sandbox: &Sandbox, artifact: &Path, app: &Path, cache: 
     let retired = std::fs::read_link(&current)
         .ok()
         .map(|r| r.to_string_lossy().into_owned());
-    let copied = match sandbox.copy_command(&source, &cache, &generation, retired.as_deref()) {
-        Ok(command) => command.succeeds().await,
+    // The tree is the tenant's: the copy gets the build's limits and a deadline.
+    let group = match sandbox.limit_group(&format!("snapshot-{tag}")) {
+        Ok(group) => group,
+        Err(e) => {
+            tracing::warn!(error = %e, "node_modules snapshot not taken: no limit group");
+            return;
+        }
+    };
+    let copied = match sandbox.copy_command(&source, &cache, &generation, retired.as_deref(), group.as_ref()) {
+        Ok(command) => command.succeeds_within(COPY_WITHIN).await,
         Err(e) => {
             tracing::warn!(error = %e, "node_modules snapshot not taken");
             false
         }
     };
+    if let Some(group) = group {
+        group.kill_at_once();
+        group.remove();
+    }
     if !copied {
         tracing::warn!(path = %source.display(), "node_modules could not be copied into the cache");
         let _ = tokio::fs::remove_dir_all(cache.join(&generation)).await;

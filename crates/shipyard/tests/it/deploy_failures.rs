@@ -145,7 +145,10 @@ fn build_processes(deployment: &str) -> usize {
                 .flatten()
                 .flatten()
         })
-        .filter_map(|instance| std::fs::read_to_string(instance.path().join(deployment).join("cgroup.procs")).ok())
+        .filter_map(|instance| {
+            let group = instance.path().join(format!("{deployment}-attempt1"));
+            std::fs::read_to_string(group.join("cgroup.procs")).ok()
+        })
         .map(|procs| procs.lines().filter(|l| !l.trim().is_empty()).count())
         .sum()
 }
@@ -166,7 +169,7 @@ async fn cancel_ends_the_whole_build_tree() {
         )
         .await;
     let id = ada.deploy(&busy).await["id"].as_str().expect("id").to_owned();
-    let heartbeat = server.data_dir().join("builds").join(&id).join("src/heartbeat");
+    let heartbeat = server.workspace(&id, 1).join("src/heartbeat");
     let deadline = Instant::now() + Duration::from_secs(30);
     while !heartbeat.exists() {
         assert!(Instant::now() < deadline, "the build never started beating");

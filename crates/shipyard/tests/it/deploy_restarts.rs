@@ -36,7 +36,7 @@ async fn a_restart_queues_the_running_build_again_once_and_keeps_the_queued_one(
     ada.wait_for(&running, 30, |s| s == "building").await;
     let queued = ada.deploy(&app).await["id"].as_str().expect("id").to_owned();
     // `building` is set before the checkout: wait (bounded) for the build to be under way.
-    let workspace = server.data_dir().join("builds").join(&running);
+    let workspace = server.workspace(&running, 1);
     for _ in 0..100 {
         if ada.log_lines(&running).await.iter().any(|l| l["line"] == "started") {
             break;
@@ -83,9 +83,15 @@ async fn a_restart_queues_the_running_build_again_once_and_keeps_the_queued_one(
     let failed = ada.finished(&twice, 30).await;
     assert_eq!(failed["status"], "failed");
     assert_eq!(failed["error"], "interrupted by a platform restart");
+    let left: Vec<String> = std::fs::read_dir(last.work_root().join("builds"))
+        .expect("builds dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(twice.as_str()))
+        .collect();
     assert!(
-        !last.data_dir().join("builds").join(&twice).exists(),
-        "the restart cleared the interrupted workspace"
+        left.is_empty(),
+        "the restart cleared the interrupted workspaces: {left:?}"
     );
 }
 

@@ -168,7 +168,7 @@ async fn every_project_builds_as_a_user_of_its_own_that_tools_can_name() {
             assert_eq!(done["status"], "ready", "{done}");
             let (uid, names) = identity_lines(&log_text(&ada.log_lines(done["id"].as_str().expect("id")).await));
             assert_eq!(names, ["app", "app", "app"], "id, node and python name the user");
-            assert!((200_000..=299_999).contains(&uid), "from the configured range: {uid}");
+            assert!(server.uid_range().contains(&uid), "from the configured range: {uid}");
             uids.push(uid);
         }
     }
@@ -207,7 +207,7 @@ async fn what_a_build_leaves_in_its_workspace_and_cache_is_its_projects_alone() 
         .and_then(|u| u.parse().ok())
         .expect("uid");
     let work = server.work_root();
-    let ws = work.join("builds").join(&dep);
+    let ws = server.workspace(&dep, 1);
     let cache = work.join("cache").join(&app.project_id);
     let owner_and_mode = |path: &Path| {
         let meta = std::fs::symlink_metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use shipyard_client::Client;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 /// Password every test user gets.
@@ -34,38 +35,78 @@ impl TestServer {
     }
 
     /// Starts a server whose data dir is `<dir>/data`; its stdout and stderr go to files there.
+    /// Unless `extra` names one, the server gets a sandbox uid range of its own (servers of
+    /// concurrent tests must not share one, and `serve` refuses an overlapping range), kept
+    /// in `<dir>/uids` so a restart on the same directory keeps it.
     pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Self {
         let data = dir.path().join("data");
-        let stdout = std::fs::File::create(dir.path().join("stdout.log")).expect("stdout file");
-        let stderr = std::fs::File::create(dir.path().join("stderr.log")).expect("stderr file");
-        let child = Command::new(binary())
+        let own_range = !extra.contains(&"--sandbox-uids");
+        let kept = dir.path().join("uids");
+        let mut slot = std::fs::read_to_string(&kept)
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+            .unwrap_or_else(|| {
+                static NEXT: AtomicU32 = AtomicU32::new(0);
+                (std::process::id() % 40) * 100 + NEXT.fetch_add(1, Ordering::Relaxed) % 100
+            });
+        for _ in 0..20 {
+            let range = format!("{}-{}", 1_600_000 + slot * 100, 1_600_000 + slot * 100 + 99);
+            let mut args: Vec<&str> = extra.to_vec();
+            if own_range {
+                args.extend(["--sandbox-uids", range.as_str()]);
+                std::fs::write(&kept, slot.to_string()).expect("keep the uid slot");
+            }
+            match Self::try_start(dir.path(), &data, &args) {
+                Ok((child, base)) => return Self { child, dir, base },
+                // Another server of this machine holds the range: take the next.
+                Err(stderr) if own_range && stderr.contains("another shipyard server on this host") => {
+                    slot = (slot + 1) % 4000;
+                }
+                Err(stderr) => panic!("shipyard serve exited; stderr:\n{stderr}"),
+            }
+        }
+        panic!("no free sandbox uid range for a test server")
+    }
+
+    /// Spawns `serve` and waits until it reports its address (Ok, with it) or exits (Err,
+    /// with its stderr).
+    fn try_start(dir: &Path, data: &Path, extra: &[&str]) -> Result<(Child, String), String> {
+        let stdout = std::fs::File::create(dir.join("stdout.log")).expect("stdout file");
+        let stderr = std::fs::File::create(dir.join("stderr.log")).expect("stderr file");
+        let mut child = Command::new(binary())
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&data)
+            .arg(data)
             .args(extra)
             .env("RUST_LOG", "info,sqlx=warn")
             .stdout(stdout)
             .stderr(stderr)
             .spawn()
             .expect("spawn shipyard serve");
-        let mut server = Self {
-            child,
-            dir,
-            base: String::new(),
-        };
+        let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
         for _ in 0..300 {
-            if let Some(base) = server.stdout().split_whitespace().find(|w| w.starts_with("http://")) {
-                server.base = base.to_owned();
-                return server;
+            if let Some(base) = read("stdout.log").split_whitespace().find(|w| w.starts_with("http://")) {
+                return Ok((child, base.to_owned()));
             }
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("shipyard serve exited with {status}; stderr:\n{}", server.stderr());
+            if let Ok(Some(_)) = child.try_wait() {
+                return Err(read("stderr.log"));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!(
             "shipyard serve did not report its address within 30 s; stderr:\n{}",
-            server.stderr()
+            read("stderr.log")
         )
+    }
+
+    /// The sandbox uids this server hands out.
+    pub fn uid_range(&self) -> std::ops::RangeInclusive<u32> {
+        let slot: u32 = std::fs::read_to_string(self.dir.path().join("uids"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .expect("a test server's uid slot");
+        (1_600_000 + slot * 100)..=(1_600_000 + slot * 100 + 99)
     }
 
     /// The server's peak resident memory so far (VmHWM), in KiB.
@@ -91,6 +132,13 @@ impl TestServer {
             .find_map(|l| l.strip_prefix("build workspaces and caches: "))
             .and_then(|rest| rest.split_whitespace().next())
             .map_or_else(|| self.data_dir(), PathBuf::from)
+    }
+
+    /// The workspace of a deployment's `attempt`-th build.
+    pub fn workspace(&self, deployment: &str, attempt: u32) -> PathBuf {
+        self.work_root()
+            .join("builds")
+            .join(format!("{deployment}-attempt{attempt}"))
     }
 
     /// Everything the server wrote to stdout so far.
