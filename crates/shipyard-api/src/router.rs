@@ -3,7 +3,7 @@
 
 use crate::api::deployments::{actions, logs, read as deploy_read, trigger};
 use crate::api::projects::{create, detect, environments, read, update};
-use crate::api::{admin, auth, connections, health, members, releases, secrets, tokens};
+use crate::api::{admin, auth, connections, health, members, releases, rollback, runtime, secrets, tokens};
 use crate::middleware;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
@@ -58,6 +58,8 @@ pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(actions::create_cancel))
         .routes(routes!(actions::create_retry))
         .routes(routes!(releases::list_releases))
+        .routes(routes!(rollback::create_rollback))
+        .routes(routes!(runtime::get_runtime))
         .routes(routes!(admin::list_admin_tenants))
         .routes(routes!(admin::update_admin_tenant))
         .routes(routes!(admin::list_admin_users, admin::create_admin_user))

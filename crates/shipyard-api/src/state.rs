@@ -4,6 +4,7 @@
 use crate::rate_limit::LoginLimiter;
 use shipyard_build::Repositories;
 use shipyard_core::SecretBox;
+use shipyard_runtime::Runtime;
 use shipyard_store::SqliteStore;
 use shipyard_store::logs::LogStore;
 use std::path::PathBuf;
@@ -29,6 +30,8 @@ pub struct ApiSettings {
     pub work_root: PathBuf,
     /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Releases kept per environment with their files (`--release-retention`).
+    pub release_retention: i64,
 }
 
 /// Shared state of the API.
@@ -48,6 +51,8 @@ pub struct AppState {
     pub logs: LogStore,
     /// Wakes the worker when a job is queued.
     pub jobs_queued: Arc<Notify>,
+    /// What the edge serves, and the one way to change it.
+    pub runtime: Runtime,
 }
 
 impl AppState {
@@ -59,6 +64,7 @@ impl AppState {
         repos: Arc<Repositories>,
         logs: LogStore,
         jobs_queued: Arc<Notify>,
+        runtime: Runtime,
     ) -> Self {
         Self {
             store,
@@ -68,6 +74,7 @@ impl AppState {
             repos,
             logs,
             jobs_queued,
+            runtime,
         }
     }
 }

@@ -45,6 +45,28 @@ impl ArtifactStore {
         }
     }
 
+    /// Makes `to` a copy of `from`'s files for a rollback: hard links (`cp -al`, links kept as
+    /// links), so it costs directories, not data. Releases never change their files, so the
+    /// two can share them; each can still be removed alone.
+    pub fn duplicate(&self, from: &ReleaseId, to: &ReleaseId) -> std::io::Result<PathBuf> {
+        let target = self.path(to);
+        let copied = std::process::Command::new("cp")
+            .arg("-al")
+            .arg(self.path(from))
+            .arg(&target)
+            .stderr(std::process::Stdio::piped())
+            .output()?;
+        if !copied.status.success() {
+            let _ = std::fs::remove_dir_all(&target);
+            return Err(std::io::Error::other(format!(
+                "cp -al {} failed: {}",
+                self.path(from).display(),
+                String::from_utf8_lossy(&copied.stderr).trim()
+            )));
+        }
+        Ok(target)
+    }
+
     /// Removes every artifact directory no release owns (`owned` lists the release ids the
     /// store keeps): what a crash between storing the files and committing the row left.
     /// Returns how many went.

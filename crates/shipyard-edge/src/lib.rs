@@ -1,18 +1,22 @@
 //! Shipyard's public listener. It sees every request first and dispatches on the Host header
-//! before any API middleware runs: a Host under the apps domain belongs to an app (none are
-//! routed yet, so those get a 404 page naming the host); the platform host, `localhost` and IP
-//! literals reach the API; any other Host is 421.
+//! before any API middleware runs: a Host in the route table goes to its app (a static site is
+//! served from its release's files), another Host under the apps domain gets a 404 page naming
+//! it; the platform host, `localhost` and IP literals reach the API; any other Host is 421.
 #![forbid(unsafe_code)]
 
 mod host;
 mod misdirected;
-mod not_found;
+mod pages;
+mod routes;
+mod static_site;
 
 pub use host::request_host;
+pub use routes::{RouteTable, Table, Target};
+pub use static_site::Site;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -75,13 +79,14 @@ impl EdgeConfig {
 struct Edge {
     config: EdgeConfig,
     api: Router,
+    routes: RouteTable,
 }
 
-/// The service the listener runs: Host dispatch, request ids and request tracing.
-pub fn edge_router(config: EdgeConfig, api: Router) -> Router {
+/// The service the listener runs: Host dispatch over `routes`, request ids and tracing.
+pub fn edge_router(config: EdgeConfig, api: Router, routes: RouteTable) -> Router {
     Router::new()
         .fallback(dispatch)
-        .with_state(Arc::new(Edge { config, api }))
+        .with_state(Arc::new(Edge { config, api, routes }))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -89,13 +94,32 @@ pub fn edge_router(config: EdgeConfig, api: Router) -> Router {
 
 async fn dispatch(State(edge): State<Arc<Edge>>, request: Request) -> Response {
     match edge.config.classify(request_host(&request).as_deref()) {
-        HostKind::App(host) => return not_found::page(&host).into_response(),
+        HostKind::App(host) => {
+            // Only the head is needed (and the body is not `Sync`, so it cannot be held
+            // across the file reads).
+            let (head, _body) = request.into_parts();
+            return app(&edge, &host, &head).await;
+        }
         HostKind::Foreign(host) => return misdirected::response(&host, &edge.config.platform_host),
         HostKind::Platform => {}
     }
     match edge.api.clone().oneshot(request).await {
         Ok(response) => response,
         Err(never) => match never {},
+    }
+}
+
+/// The answer of the app at `host`.
+async fn app(edge: &Edge, host: &str, request: &axum::http::request::Parts) -> Response {
+    let Some(target) = edge.routes.get(host) else {
+        return pages::no_app(host);
+    };
+    match target.as_ref() {
+        Target::Static { site, .. } => {
+            site.respond(&request.method, request.uri.path(), &request.headers)
+                .await
+        }
+        Target::Unavailable(why) => pages::unavailable(host, why),
     }
 }
 

@@ -56,6 +56,32 @@ pub fn open_beneath(root: &Path, rel: &Path) -> Result<(File, u64), FileError> {
     Ok((file, meta.len()))
 }
 
+/// Opens `rel` inside the directory `root` (an artifact being served) as a regular file. Links
+/// inside the tree are followed as long as every step stays beneath `root`: one that leaves it
+/// (an absolute target, a `..` past the root, `/proc` magic links) is refused, like a missing
+/// file. Returns it with its metadata.
+pub fn open_served(root: &File, rel: &Path) -> Result<(File, std::fs::Metadata), FileError> {
+    let name = rel.display().to_string();
+    let fd = openat2(
+        root,
+        rel,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::empty(),
+        ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
+    )
+    .map_err(|e| match e {
+        Errno::LOOP | Errno::XDEV => FileError::Link(name.clone()),
+        Errno::NOENT | Errno::NOTDIR | Errno::NAMETOOLONG => FileError::Missing(name.clone()),
+        other => FileError::Io(name.clone(), other.into()),
+    })?;
+    let file = File::from(fd);
+    let meta = file.metadata().map_err(|e| FileError::Io(name.clone(), e))?;
+    if !meta.is_file() {
+        return Err(FileError::NotRegular(name));
+    }
+    Ok((file, meta))
+}
+
 /// The bytes of `rel` under `root`, refused before reading when over `cap`.
 pub fn read_capped(root: &Path, rel: &Path, cap: u64) -> Result<Vec<u8>, FileError> {
     let (file, len) = open_beneath(root, rel)?;
@@ -108,6 +134,37 @@ pub fn check_dir_beneath(root: &Path, rel: &Path) -> Result<(), FileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn served_files_may_link_inside_the_tree_but_never_out_of_it() {
+        let outside = tempfile::tempdir().expect("tempdir");
+        std::fs::write(outside.path().join("secret"), "master key").expect("write");
+        let site = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(site.path().join("v2")).expect("mkdir");
+        std::fs::write(site.path().join("v2/index.html"), "hello").expect("write");
+        std::os::unix::fs::symlink("v2/index.html", site.path().join("latest.html")).expect("link");
+        std::os::unix::fs::symlink(outside.path().join("secret"), site.path().join("abs")).expect("link");
+        std::os::unix::fs::symlink("../../../../../../etc/hostname", site.path().join("climb")).expect("link");
+        let root = File::open(site.path()).expect("root");
+        let (mut file, meta) = open_served(&root, Path::new("latest.html")).expect("a link inside is followed");
+        let mut body = String::new();
+        file.read_to_string(&mut body).expect("read");
+        assert_eq!((body.as_str(), meta.len()), ("hello", 5));
+        for escape in ["abs", "climb", "../x", "/etc/hostname"] {
+            assert!(
+                matches!(open_served(&root, Path::new(escape)), Err(FileError::Link(_))),
+                "{escape} leaves the tree"
+            );
+        }
+        assert!(matches!(
+            open_served(&root, Path::new("v2")),
+            Err(FileError::NotRegular(_))
+        ));
+        assert!(matches!(
+            open_served(&root, Path::new("nope.css")),
+            Err(FileError::Missing(_))
+        ));
+    }
 
     #[test]
     fn links_devices_and_big_files_are_refused_before_reading() {

@@ -19,15 +19,15 @@ pub use model::{
     Paged, Project, ProjectFilter, ProjectPatch, Tenant, TenantPatch, User,
 };
 pub use model::{
-    ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, NewDeployment,
-    NewRelease, Release, Transition,
+    ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,
+    NewDeployment, NewRelease, Release, Transition,
 };
 pub use model::{NewSecret, ResolvedSecret, SealedSecretValue, Secret, SecretFilter};
 pub use scope::{AdminScope, TenantScope};
 pub use sqlite::{SqliteStore, Tx};
 pub use traits::{
-    ApiTokens, Backend, Connections, Deployments, Environments, Jobs, Members, Projects, Releases, Secrets, Sessions,
-    Tenants, Users,
+    ApiTokens, Backend, Connections, Deployments, Environments, Jobs, LiveRoutes, Members, Projects, Releases, Secrets,
+    Sessions, Tenants, Users,
 };
 
 /// Result of a store operation.

@@ -5,6 +5,7 @@ use chrono::{Duration as ChronoDuration, Utc};
 use shipyard_build::Repositories;
 use shipyard_build::build::Sandbox;
 use shipyard_core::SecretBox;
+use shipyard_runtime::Runtime;
 use shipyard_store::logs::LogStore;
 use shipyard_store::{Backend, ClaimedJob, InterruptedJob, Jobs, SqliteStore};
 use std::path::PathBuf;
@@ -46,28 +47,38 @@ pub struct Worker {
     pub(crate) repos: Arc<Repositories>,
     pub(crate) secret_box: SecretBox,
     pub(crate) sandbox: Arc<Sandbox>,
+    pub(crate) runtime: Runtime,
     pub(crate) settings: Arc<WorkerSettings>,
     pub(crate) owner: String,
     wake: Arc<Notify>,
 }
 
+/// What a worker works with, made by the server that runs it.
+pub struct WorkerParts {
+    /// The database.
+    pub store: SqliteStore,
+    /// Build logs.
+    pub logs: LogStore,
+    /// Repository mirrors.
+    pub repos: Arc<Repositories>,
+    /// Opens secrets and credentials.
+    pub secret_box: SecretBox,
+    /// How builds are confined.
+    pub sandbox: Sandbox,
+    /// Where releases go live.
+    pub runtime: Runtime,
+}
+
 impl Worker {
     /// A worker over these parts; `wake` is notified when a job is queued.
-    pub fn new(
-        store: SqliteStore,
-        logs: LogStore,
-        repos: Arc<Repositories>,
-        secret_box: SecretBox,
-        sandbox: Sandbox,
-        settings: WorkerSettings,
-        wake: Arc<Notify>,
-    ) -> Self {
+    pub fn new(parts: WorkerParts, settings: WorkerSettings, wake: Arc<Notify>) -> Self {
         Self {
-            store,
-            logs,
-            repos,
-            secret_box,
-            sandbox: Arc::new(sandbox),
+            store: parts.store,
+            logs: parts.logs,
+            repos: parts.repos,
+            secret_box: parts.secret_box,
+            sandbox: Arc::new(parts.sandbox),
+            runtime: parts.runtime,
             settings: Arc::new(settings),
             owner: format!("worker-{}", uuid::Uuid::now_v7().simple()),
             wake,

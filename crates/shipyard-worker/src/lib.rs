@@ -7,4 +7,4 @@ mod cache;
 mod context;
 mod heartbeat;
 
-pub use context::{Worker, WorkerSettings};
+pub use context::{Worker, WorkerParts, WorkerSettings};

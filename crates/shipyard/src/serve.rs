@@ -6,10 +6,11 @@ use anyhow::Context;
 use shipyard_api::{ApiSettings, AppState, api_router};
 use shipyard_build::build::{Limits, Sandbox, SandboxConfig};
 use shipyard_build::{Git, Repositories};
-use shipyard_edge::{EdgeConfig, edge_router};
+use shipyard_edge::{EdgeConfig, RouteTable, edge_router};
+use shipyard_runtime::Runtime;
 use shipyard_store::logs::LogStore;
 use shipyard_store::{DataDir, SqliteStore};
-use shipyard_worker::{Worker, WorkerSettings};
+use shipyard_worker::{Worker, WorkerParts, WorkerSettings};
 use std::future::Future;
 use std::io::Write;
 use std::sync::Arc;
@@ -61,13 +62,27 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr().context("listener has no local address")?;
 
+    let routes = RouteTable::default();
+    let runtime = Runtime::new(
+        routes.clone(),
+        data_dir.root().join("artifacts"),
+        settings.apps_domain.clone(),
+    );
+    // Every active release serves at once, without a rebuild.
+    runtime
+        .sync(&store)
+        .await
+        .context("cannot build the route table from the database")?;
     let jobs_queued = Arc::new(Notify::new());
     let worker = Worker::new(
-        store.clone(),
-        logs.clone(),
-        repos.clone(),
-        secret_box.clone(),
-        sandbox.clone(),
+        WorkerParts {
+            store: store.clone(),
+            logs: logs.clone(),
+            repos: repos.clone(),
+            secret_box: secret_box.clone(),
+            sandbox: sandbox.clone(),
+            runtime: runtime.clone(),
+        },
         WorkerSettings {
             data_dir: data_dir.root().to_owned(),
             work_root: work_root.clone(),
@@ -92,6 +107,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         data_dir: data_dir.root().to_owned(),
         work_root: work_root.clone(),
         trusted_proxies: settings.trusted_proxies.clone(),
+        release_retention: settings.release_retention,
     };
     let api = api_router(AppState::new(
         store.clone(),
@@ -100,6 +116,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         repos,
         logs,
         jobs_queued,
+        runtime,
     ));
     let edge = edge_router(
         EdgeConfig {
@@ -107,6 +124,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
             apps_domain: settings.apps_domain.clone(),
         },
         api,
+        routes,
     );
 
     // Tests and scripts read this line to learn the port when listening on :0.

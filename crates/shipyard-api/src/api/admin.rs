@@ -90,6 +90,10 @@ pub async fn update_admin_tenant(
     };
     let tenant = tx.update_tenant(&admin, &id, &patch).await?.ok_or_else(not_found)?;
     SqliteStore::commit(tx).await?;
+    if patch.suspended.is_some() {
+        // A suspended workspace's apps answer 503.
+        state.runtime.resync(&state.store).await;
+    }
     Ok(Json(tenant.into()))
 }
 

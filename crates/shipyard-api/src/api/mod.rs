@@ -12,6 +12,8 @@ pub mod input;
 pub mod members;
 pub mod projects;
 pub mod releases;
+pub mod rollback;
+pub mod runtime;
 pub mod secrets;
 pub mod tokens;
 pub mod views;

@@ -202,3 +202,26 @@ pub struct NewRelease {
     /// Config snapshot as JSON.
     pub config: String,
 }
+
+/// One environment as the edge routes it.
+#[derive(Debug, Clone)]
+pub struct LiveRoute {
+    /// The environment.
+    pub environment_id: EnvironmentId,
+    /// Its workspace.
+    pub tenant_id: TenantId,
+    /// Its project.
+    pub project_id: ProjectId,
+    /// `<project-slug>-<env-slug>`, the first label of its live host.
+    pub host_label: String,
+    /// The workspace's slug, the second label.
+    pub workspace_slug: String,
+    /// Whether the workspace is suspended.
+    pub suspended: bool,
+    /// The project's status.
+    pub status: shipyard_core::ProjectStatus,
+    /// The project's type (React sites fall back to `index.html`).
+    pub project_type: shipyard_core::ProjectType,
+    /// The active release with its config snapshot (JSON), when one is live and kept.
+    pub release: Option<(ReleaseId, String)>,
+}

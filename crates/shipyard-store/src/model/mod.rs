@@ -7,8 +7,8 @@ mod secrets;
 
 pub use accounts::{ApiToken, Member, Membership, NewUser, Tenant, TenantPatch, User};
 pub use deployments::{
-    ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, NewDeployment,
-    NewRelease, Release, Transition,
+    ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,
+    NewDeployment, NewRelease, Release, Transition,
 };
 pub use projects::{
     Connection, Environment, NewConnection, NewEnvironment, NewProject, Project, ProjectFilter, ProjectPatch,

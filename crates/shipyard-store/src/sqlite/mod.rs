@@ -8,6 +8,7 @@ mod members;
 mod project_rows;
 mod projects;
 mod releases;
+mod routes;
 pub(crate) mod rows;
 mod secrets;
 mod sessions;

@@ -4,11 +4,13 @@
 mod accounts;
 mod deployments;
 mod projects;
+mod routes;
 mod secrets;
 
 pub use accounts::{ApiTokens, Members, Sessions, Tenants, Users};
 pub use deployments::{Deployments, Jobs, Releases};
 pub use projects::{Connections, Environments, Projects};
+pub use routes::LiveRoutes;
 pub use secrets::Secrets;
 
 use crate::Result;
@@ -29,6 +31,7 @@ pub trait Backend: Clone + Send + Sync + 'static {
         + Deployments
         + Jobs
         + Releases
+        + LiveRoutes
         + Send;
 
     /// A transaction for reads.

@@ -142,6 +142,9 @@ impl Worker {
         log.say(format!("Ready: {said}")).await;
         log.flush().await;
 
+        // The route changes inside this transaction: `ready` is only seen once the live URL
+        // serves the release (or a newer one).
+        let routes = self.runtime.lock().await;
         let mut tx = self.store.write().await?;
         let update = DeploymentUpdate {
             status: Some(DeploymentStatus::Ready),
@@ -158,13 +161,23 @@ impl Worker {
             }
             None => return Err(Failure::new("the deployment was deleted")),
         }
-        if !tx.activate_release_if_newer(scope, &release.id).await? && !newer_active {
+        let activated = routes
+            .activate(&mut tx, scope, &release.id, &dep.environment_id)
+            .await
+            .map_err(|e| Failure::new(format!("the release could not go live: {e}")))?;
+        if !activated && !newer_active {
             tracing::info!(release = %release.id, "a newer release went live while this one was being recorded");
         }
         let pruned = tx
             .prune_releases(scope, &dep.environment_id, self.settings.release_retention)
             .await?;
-        SqliteStore::commit(tx).await?;
+        let committed = SqliteStore::commit(tx).await;
+        drop(routes);
+        if committed.is_err() {
+            // The route may show what never committed: derive it from the store again.
+            self.runtime.resync(&self.store).await;
+        }
+        committed?;
         self.logs.notify();
         for old in pruned {
             // The rows already say the files are gone; a file left behind only costs disk.

@@ -164,6 +164,7 @@ pub async fn delete_environment(
     let (releases, deployments) = tx.leftovers(&scope, &project.id, Some(&env.id)).await?;
     tx.delete_environment(&scope, &env.id).await?;
     SqliteStore::commit(tx).await?;
+    state.runtime.resync(&state.store).await;
     super::read::remove_leftovers(&state, &releases, &deployments).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -95,7 +95,13 @@ pub async fn update_project(
         build.root_directory = validate::directory("rootDirectory", &root)?;
         patch.build = Some(build);
     }
-    Ok(Json(save(&state, tx, &scope, &project, patch).await?))
+    let pausing = patch.status.is_some();
+    let view = save(&state, tx, &scope, &project, patch).await?;
+    if pausing {
+        // Paused, archived or active again: the routes follow the store.
+        state.runtime.resync(&state.store).await;
+    }
+    Ok(Json(view))
 }
 
 /// Changes how the project builds; `null` unsets a field.
@@ -119,7 +125,13 @@ pub async fn update_build_config(
         build: Some(build),
         ..ProjectPatch::default()
     };
-    Ok(Json(save(&state, tx, &scope, &project, patch).await?))
+    let pausing = patch.status.is_some();
+    let view = save(&state, tx, &scope, &project, patch).await?;
+    if pausing {
+        // Paused, archived or active again: the routes follow the store.
+        state.runtime.resync(&state.store).await;
+    }
+    Ok(Json(view))
 }
 
 /// Changes how the project runs; `null` unsets a field.
@@ -143,5 +155,11 @@ pub async fn update_runtime_config(
         runtime: Some(runtime),
         ..ProjectPatch::default()
     };
-    Ok(Json(save(&state, tx, &scope, &project, patch).await?))
+    let pausing = patch.status.is_some();
+    let view = save(&state, tx, &scope, &project, patch).await?;
+    if pausing {
+        // Paused, archived or active again: the routes follow the store.
+        state.runtime.resync(&state.store).await;
+    }
+    Ok(Json(view))
 }

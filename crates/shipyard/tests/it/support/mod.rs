@@ -1,6 +1,7 @@
 //! Starting and stopping a real server, making users in it, and the git repositories it reads.
 
 pub mod deploy;
+pub mod edge;
 pub mod git;
 
 use serde_json::{Value, json};

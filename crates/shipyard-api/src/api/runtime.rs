@@ -1,0 +1,158 @@
+//! `GET …/environments/<e>/runtime`: what is actually serving an environment, read from the
+//! edge's route table (not from what the store would like to be live).
+
+use crate::api::projects::{find_project, live_url};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiPath;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use shipyard_core::EnvironmentId;
+use shipyard_edge::Target;
+use shipyard_store::{Backend, Environments, Releases};
+use utoipa::ToSchema;
+
+/// The release serving an environment.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ActiveRelease {
+    /// `rel_…`
+    pub id: String,
+    /// `v1`, `v2`…
+    pub version: String,
+    /// The commit it was built from.
+    pub commit_sha: String,
+    /// When it went live.
+    pub activated_at: Option<DateTime<Utc>>,
+}
+
+/// A host the edge routes, and what answers it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteView {
+    /// The live host.
+    pub host: String,
+    /// `artifact:rel_…` for a static site's files, `unavailable` for a 503 page.
+    pub target: String,
+}
+
+/// A running instance (node and python releases; none for static sites, whose files the
+/// edge serves itself).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceView {
+    /// Its id.
+    pub id: String,
+    /// The release it runs.
+    pub release_id: String,
+    /// `starting`, `healthy`, `unhealthy`, `draining`, `stopped` or `crashed`.
+    pub status: String,
+    /// Its port, where the driver has one.
+    pub port: Option<u16>,
+    /// Its process id, where the driver has one.
+    pub pid: Option<u32>,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// How often it was restarted.
+    pub restarts: u32,
+    /// How it last exited.
+    pub last_exit_code: Option<i32>,
+}
+
+/// A custom domain of the environment.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainView {
+    /// The hostname.
+    pub hostname: String,
+    /// Its verification status.
+    pub status: String,
+}
+
+/// What serves an environment now.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RuntimeView {
+    /// `stopped` (nothing live), `running` or `paused`.
+    pub status: String,
+    /// The live URLs.
+    pub urls: Vec<String>,
+    /// The active release.
+    pub active_release: Option<ActiveRelease>,
+    /// Running instances (empty for a static site: the edge serves its files).
+    pub instances: Vec<InstanceView>,
+    /// The routes to it.
+    pub routes: Vec<RouteView>,
+    /// Custom domains.
+    pub domains: Vec<DomainView>,
+}
+
+/// What serves an environment: status, live URL, active release and routes.
+#[utoipa::path(get, path = "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}/runtime",
+    tag = "deployments",
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`"),
+        ("environmentId" = String, Path, description = "`env_…`")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = RuntimeView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_runtime(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, project_id, environment_id)): ApiPath<(String, String, String)>,
+) -> ApiResult<Json<RuntimeView>> {
+    let mut tx = state.store.read().await?;
+    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let project = find_project(&mut tx, &scope, &project_id).await?;
+    let missing = || ApiError::not_found(format!("environment {environment_id} not found"));
+    let env_id = EnvironmentId::parse(&environment_id).map_err(|_| missing())?;
+    let env = tx
+        .environment(&scope, &env_id)
+        .await?
+        .filter(|e| e.project_id == project.id)
+        .ok_or_else(missing)?;
+    let active = tx.active_release(&scope, &env.id).await?;
+    let host = state
+        .runtime
+        .host(&format!("{}-{}", project.slug, env.slug), scope.tenant_slug().as_str());
+    // What the edge serves, not what the store would like: the two differ while a change is
+    // on its way, and only the edge's answer is what users get.
+    let (status, routes) = match state.runtime.routes().get(&host).as_deref() {
+        Some(Target::Static { release, .. }) => (
+            "running",
+            vec![RouteView {
+                host: host.clone(),
+                target: format!("artifact:{release}"),
+            }],
+        ),
+        Some(Target::Unavailable(_)) if project.status != shipyard_core::ProjectStatus::Active => (
+            "paused",
+            vec![RouteView {
+                host: host.clone(),
+                target: "unavailable".into(),
+            }],
+        ),
+        Some(Target::Unavailable(_)) => (
+            "stopped",
+            vec![RouteView {
+                host: host.clone(),
+                target: "unavailable".into(),
+            }],
+        ),
+        None => ("stopped", Vec::new()),
+    };
+    Ok(Json(RuntimeView {
+        status: status.to_owned(),
+        urls: vec![live_url(&state, &scope, project.slug.as_str(), env.slug.as_str())],
+        active_release: active.map(|r| ActiveRelease {
+            id: r.id.to_string(),
+            version: format!("v{}", r.version),
+            commit_sha: r.commit_sha,
+            activated_at: r.activated_at,
+        }),
+        instances: Vec::new(),
+        routes,
+        domains: Vec::new(),
+    }))
+}

@@ -1,0 +1,74 @@
+//! One environment's route, from its row: where its release's files are and whether it may
+//! serve at all (a paused project or a suspended workspace answers 503 saying so).
+
+use crate::Runtime;
+use shipyard_core::{ProjectStatus, ProjectType};
+use shipyard_edge::{Site, Target};
+use shipyard_store::LiveRoute;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// `<project>-<env>.<workspace>.<apps-domain>`
+pub(crate) fn host(host_label: &str, workspace_slug: &str, apps_domain: &str) -> String {
+    format!("{host_label}.{workspace_slug}.{apps_domain}").to_ascii_lowercase()
+}
+
+/// The host and target of `row`; None when nothing is live there (no release yet), which the
+/// edge answers with its 404 page. `current` is what the host has now: kept when unchanged.
+pub(crate) fn target(
+    runtime: &Runtime,
+    row: &LiveRoute,
+    current: Option<&Arc<Target>>,
+) -> Option<(String, Arc<Target>)> {
+    let host = runtime.host(&row.host_label, &row.workspace_slug);
+    let (release, config) = row.release.as_ref()?;
+    let unavailable = |why: &str| Some((host.clone(), Arc::new(Target::Unavailable(why.to_owned()))));
+    if row.suspended {
+        return unavailable("This app's workspace is suspended by the platform's administrators.");
+    }
+    match row.status {
+        ProjectStatus::Active => {}
+        ProjectStatus::Paused => {
+            return unavailable(
+                "This app is paused. Its owner can resume it by setting the project's status to active.",
+            );
+        }
+        ProjectStatus::Archived => return unavailable("This app is archived."),
+    }
+    if let Some(current) = current
+        && let Target::Static { release: serving, .. } = current.as_ref()
+        && serving == release.as_str()
+    {
+        return Some((host, current.clone()));
+    }
+    let config: serde_json::Value = serde_json::from_str(config).unwrap_or_default();
+    if config["runtime"]["runtimeType"].as_str() != Some("static") {
+        return unavailable("This release runs a server, and this Shipyard does not start app servers yet.");
+    }
+    let build = &config["build"];
+    let mut sub =
+        Path::new(build["rootDirectory"].as_str().unwrap_or("")).join(build["outputDirectory"].as_str().unwrap_or(""));
+    if sub.as_os_str().is_empty() {
+        sub = PathBuf::from(".");
+    }
+    let artifact = runtime.artifacts.join(release.as_str());
+    // The directories are the tenant's: reached without a link, or not served at all.
+    let site = shipyard_sandbox::files::check_dir_beneath(&artifact, &sub)
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            Site::open(&artifact.join(&sub), row.project_type == ProjectType::React).map_err(|e| e.to_string())
+        });
+    match site {
+        Ok(site) => Some((
+            host,
+            Arc::new(Target::Static {
+                release: release.to_string(),
+                site,
+            }),
+        )),
+        Err(e) => {
+            tracing::error!(%release, error = %e, "a release's files cannot be served");
+            unavailable("This release's files cannot be served; deploy again or roll back.")
+        }
+    }
+}
