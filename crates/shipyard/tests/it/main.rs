@@ -14,6 +14,7 @@ mod deploy_stream;
 mod edge;
 mod environments;
 mod hosts_and_clients;
+mod live_lifecycle;
 mod live_sites;
 mod matrix_isolation;
 mod matrix_no500;
