@@ -28,5 +28,6 @@ mod red_team_files;
 mod red_team_network;
 mod releases;
 mod secrets;
+mod setup_script;
 mod support;
 mod tokens;
