@@ -1,4 +1,4 @@
-"""Measures deploys through Shipyard against the same work done by hand. See deploy.sh."""
+"""Measures deploys (and rollbacks) through Shipyard against the same work done by hand. See deploy.sh."""
 
 import json
 import os
@@ -132,6 +132,74 @@ def parse(stamp):
     return time.mktime(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + float("0." + (frac or "0"))
 
 
+def fetch_live(base, host):
+    req = urllib.request.Request(base + "/", headers={"Host": host})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return resp.read().decode()
+    except OSError:
+        return ""
+
+
+def wait_live(base, host, text, start):
+    """Seconds from `start` until the live URL serves `text` (bounded: 60 s)."""
+    while text not in fetch_live(base, host):
+        if time.monotonic() - start > 60:
+            raise SystemExit(f"{host} did not serve {text!r} within 60 s")
+        time.sleep(0.005)
+    return time.monotonic() - start
+
+
+def live_rows(api, tenant, base, conn, repo):
+    """POST deploy → the live URL serves the new body, and POST rollback → the old one, for the
+    static site; beside the same by hand (clone + copy into a served directory, and a symlink
+    swap)."""
+    body = {"name": "live", "type": "static", "repositoryConnectionId": conn,
+            "config": {"build": {"outputDirectory": "."}}}
+    project = api.call("POST", f"/tenants/{tenant}/projects", body)
+    env = project["environments"][0]["id"]
+    host = re.match(r"http://([^:/]+)", project["environments"][0]["url"]).group(1)
+    deploys, rollbacks, hand_deploys, hand_swaps = [], [], [], []
+    served = os.path.join(WORK, "served")
+
+    def publish(text):
+        with open(os.path.join(repo, "index.html"), "w") as f:
+            f.write(f"<h1>{text}</h1>\n")
+        sh(f"git add -A && git -c user.name=b -c user.email=b@e commit -qm '{text}'", cwd=repo)
+
+    def active_release():
+        path = f"/tenants/{tenant}/projects/{project['id']}/releases?environmentId={env}"
+        return next(r["id"] for r in api.call("GET", path)["items"] if r["status"] == "active")
+
+    publish("live-0")
+    platform_deploy(api, tenant, project["id"], env)
+    previous = active_release()
+    for run in range(1, RUNS + 1):
+        publish(f"live-{run}")
+        start = time.monotonic()
+        dep = api.call("POST", f"/tenants/{tenant}/projects/{project['id']}/environments/{env}/deployments", {})
+        deploys.append(wait_live(base, host, f"live-{run}", start))
+        # Its release is the next run's rollback target (ready follows the route by a commit).
+        current = None
+        while not current:
+            current = api.call("GET", f"/tenants/{tenant}/deployments/{dep['id']}")["releaseId"]
+            time.sleep(0.01)
+        start = time.monotonic()
+        api.call("POST", f"/tenants/{tenant}/rollback", {"releaseId": previous, "reason": "bench"})
+        rollbacks.append(wait_live(base, host, f"live-{run - 1}", start))
+        previous = current
+        # By hand: clone and copy into a fresh directory, then swap a `current` link to it.
+        target = tempfile.mkdtemp(dir=WORK)
+        start = time.monotonic()
+        sh(f"git clone -q file://{repo} {target}/app && cp -r {target}/app/. {target}/site")
+        hand_deploys.append(time.monotonic() - start)
+        start = time.monotonic()
+        sh(f"ln -sfn {target}/site {served}.new && mv -T {served}.new {served}")
+        hand_swaps.append(time.monotonic() - start)
+    m = statistics.median
+    return m(deploys), m(rollbacks), m(hand_deploys), m(hand_swaps)
+
+
 def main():
     data = os.path.join(WORK, "data")
     server = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", data],
@@ -190,6 +258,14 @@ def main():
                 row["install_ratio"] = ratio
                 if ratio < 3.0:
                     failures.append(f"{name}: install warm/cold speed-up {ratio:.1f}x (target ≥ 3x)")
+        static_repo = os.path.join(WORK, "repos", "static")
+        static_conn = api.call("POST", f"/tenants/{tenant}/repository-connections",
+                               {"provider": "git", "url": f"file://{static_repo}"})
+        live_deploy, live_rollback, hand_deploy, hand_swap = live_rows(api, tenant, base, static_conn["id"], static_repo)
+        if live_deploy > 1.0:
+            failures.append(f"static: deploy → live {live_deploy:.2f} s (target ≤ 1 s)")
+        if live_rollback > 0.5:
+            failures.append(f"static: rollback → live {live_rollback:.2f} s (target ≤ 0.5 s)")
         print(f"deploy benchmark, median of {RUNS} runs, seconds (POST → ready vs clone+install+build by hand)")
         print(f"{'app':<9}{'hand cold':>10}{'ship cold':>10}{'ratio':>7}{'hand warm':>10}{'ship warm':>10}{'ratio':>7}"
               f"{'inst cold':>10}{'inst warm':>10}{'inst x':>8}")
@@ -198,6 +274,8 @@ def main():
                   f"{r['platform_cold'] / max(r['hand_cold'], 1e-3):>6.2f}x"
                   f"{r['hand_warm']:>10.2f}{r['platform_warm']:>10.2f}{r['platform_warm'] / max(r['hand_warm'], 1e-3):>6.2f}x"
                   f"{r['install_cold']:>10.2f}{r['install_warm']:>10.2f}{r.get('install_ratio', 0):>7.1f}x")
+        print(f"{'static':<9}{'deploy → live':>20}{live_deploy:>8.2f}   (by hand: clone + copy {hand_deploy:.2f}; target ≤ 1 s)")
+        print(f"{'static':<9}{'rollback → live':>20}{live_rollback:>8.2f}   (by hand: symlink swap {hand_swap:.3f}; target ≤ 0.5 s)")
         for failure in failures:
             print(f"MISSED: {failure}")
         return 1 if failures else 0

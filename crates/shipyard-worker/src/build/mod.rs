@@ -229,25 +229,26 @@ impl Worker {
             dep.branch
         ))
         .await;
-        let (sandbox, network) = self.project_sandbox(inputs).await?;
-        log.say(format!("Sandbox: {}", sandbox.describe())).await;
         log.say(format!("Fetching {}", inputs.url.as_str())).await;
-        let (commit, subject, mirror) = self
-            .repos
-            .fetch_commit(
+        // The sandbox's network namespace is set up while git fetches: neither waits on the other.
+        let (confined, fetched) = tokio::join!(
+            self.project_sandbox(inputs),
+            self.repos.fetch_commit(
                 &project.connection_id,
                 &inputs.url,
                 &inputs.git_auth,
                 &dep.branch,
                 dep.commit_sha.as_deref(),
             )
-            .await
-            .map_err(|e| {
-                Failure::new(format!(
-                    "fetching the repository failed: {}",
-                    inputs.git_auth.redact(&e.to_string())
-                ))
-            })?;
+        );
+        let (sandbox, network) = confined?;
+        log.say(format!("Sandbox: {}", sandbox.describe())).await;
+        let (commit, subject, mirror) = fetched.map_err(|e| {
+            Failure::new(format!(
+                "fetching the repository failed: {}",
+                inputs.git_auth.redact(&e.to_string())
+            ))
+        })?;
         let short = &commit[..commit.len().min(7)];
         log.say(format!("Commit {short}: {subject}")).await;
         let update = DeploymentUpdate {

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Tools the script looks for, and the ones it runs.
-const TOOLS: &[&str] = &["bash", "git", "bwrap", "pasta", "nft", "ip", "nsenter", "node", "npm", "id", "cat"];
+const TOOLS: &[&str] = &[
+    "bash", "git", "bwrap", "pasta", "nft", "ip", "nsenter", "node", "npm", "id", "cat",
+];
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/setup")
@@ -38,7 +40,10 @@ fn host(dir: &Path, without: &[&str], extra: &[(&str, &str)]) -> PathBuf {
     }
     symlink(real_python(), bin.join("python3")).expect("python3");
     let log = dir.join("apt-get.log");
-    let mut scripts = vec![("apt-get".to_owned(), format!("#!/bin/sh\necho \"$@\" >> {}\n", log.display()))];
+    let mut scripts = vec![(
+        "apt-get".to_owned(),
+        format!("#!/bin/sh\necho \"$@\" >> {}\n", log.display()),
+    )];
     scripts.extend(extra.iter().map(|(n, s)| ((*n).to_owned(), (*s).to_owned())));
     for (name, text) in scripts {
         let path = bin.join(name);
@@ -91,7 +96,11 @@ fn a_host_with_everything_installs_nothing() {
 fn without_root_every_missing_package_is_named_in_one_message() {
     let dir = tempfile::tempdir().expect("tempdir");
     // Not root, and no sudo on PATH.
-    let bin = host(dir.path(), &["bwrap", "pasta", "id"], &[("id", "#!/bin/sh\necho 1000\n")]);
+    let bin = host(
+        dir.path(),
+        &["bwrap", "pasta", "id"],
+        &[("id", "#!/bin/sh\necho 1000\n")],
+    );
     let (out, log) = run(dir.path(), &bin);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
