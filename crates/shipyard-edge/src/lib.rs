@@ -7,10 +7,12 @@
 mod host;
 mod misdirected;
 mod pages;
+mod proxy;
 mod routes;
 mod static_site;
 
 pub use host::request_host;
+pub use proxy::{Proxy, Upstreams};
 pub use routes::{RouteTable, Table, Target};
 pub use static_site::Site;
 
@@ -80,13 +82,19 @@ struct Edge {
     config: EdgeConfig,
     api: Router,
     routes: RouteTable,
+    proxy: Proxy,
 }
 
 /// The service the listener runs: Host dispatch over `routes`, request ids and tracing.
 pub fn edge_router(config: EdgeConfig, api: Router, routes: RouteTable) -> Router {
     Router::new()
         .fallback(dispatch)
-        .with_state(Arc::new(Edge { config, api, routes }))
+        .with_state(Arc::new(Edge {
+            config,
+            api,
+            routes,
+            proxy: Proxy::default(),
+        }))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -94,12 +102,7 @@ pub fn edge_router(config: EdgeConfig, api: Router, routes: RouteTable) -> Route
 
 async fn dispatch(State(edge): State<Arc<Edge>>, request: Request) -> Response {
     match edge.config.classify(request_host(&request).as_deref()) {
-        HostKind::App(host) => {
-            // Only the head is needed (and the body is not `Sync`, so it cannot be held
-            // across the file reads).
-            let (head, _body) = request.into_parts();
-            return app(&edge, &host, &head).await;
-        }
+        HostKind::App(host) => return app(&edge, &host, request).await,
         HostKind::Foreign(host) => return misdirected::response(&host, &edge.config.platform_host),
         HostKind::Platform => {}
     }
@@ -110,14 +113,23 @@ async fn dispatch(State(edge): State<Arc<Edge>>, request: Request) -> Response {
 }
 
 /// The answer of the app at `host`.
-async fn app(edge: &Edge, host: &str, request: &axum::http::request::Parts) -> Response {
+async fn app(edge: &Edge, host: &str, request: Request) -> Response {
     let Some(target) = edge.routes.get(host) else {
         return pages::no_app(host);
     };
     match target.as_ref() {
         Target::Static { site, .. } => {
-            site.respond(&request.method, request.uri.path(), &request.headers)
-                .await
+            // Only the head is needed (and the body is not `Sync`, so it cannot be held
+            // across the file reads).
+            let (head, _body) = request.into_parts();
+            site.respond(&head.method, head.uri.path(), &head.headers).await
+        }
+        Target::Proxy { upstreams, .. } => {
+            let client = request
+                .extensions()
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|c| c.0);
+            edge.proxy.forward(upstreams, host, client, request).await
         }
         Target::Unavailable(why) => pages::unavailable(host, why),
     }

@@ -51,6 +51,24 @@ pub fn not_in_site(path: &str) -> Response {
     )
 }
 
+/// 502 page for an app whose instances did not answer.
+pub fn bad_gateway(host: &str) -> Response {
+    page(
+        StatusCode::BAD_GATEWAY,
+        &format!("502: {} did not answer", escape(host)),
+        "None of the app's instances answered this request. If it keeps happening, look at the app's runtime logs.",
+    )
+}
+
+/// 504 page for an app that did not start its answer in time.
+pub fn gateway_timeout(host: &str) -> Response {
+    page(
+        StatusCode::GATEWAY_TIMEOUT,
+        &format!("504: {} took too long", escape(host)),
+        "The app did not start answering within 60 s.",
+    )
+}
+
 /// 400 page for a path that could never name a file of the site (`..`, `%2f`, NUL).
 pub fn bad_path() -> Response {
     page(

@@ -2,6 +2,7 @@
 //! runtime derives it from the store) and swapped whole, atomically, so a request sees the
 //! old table or the new one, never a mix, and a lookup takes no lock.
 
+use crate::proxy::Upstreams;
 use crate::static_site::Site;
 use arc_swap::ArcSwap;
 use std::collections::HashMap;
@@ -16,6 +17,13 @@ pub enum Target {
         release: String,
         /// Its files.
         site: Site,
+    },
+    /// A release's running instances, behind the reverse proxy.
+    Proxy {
+        /// The release (`rel_…`).
+        release: String,
+        /// Its instances' addresses.
+        upstreams: Upstreams,
     },
     /// Routed, but not serving: the 503 page says why (paused, suspended, not started).
     Unavailable(String),

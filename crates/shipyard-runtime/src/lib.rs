@@ -6,14 +6,20 @@
 #![forbid(unsafe_code)]
 
 mod activation;
+mod health;
+mod instances;
 mod routes;
 
 pub use activation::RouteLock;
+pub use health::wait_healthy;
+pub use instances::{Driver, InstanceSpec, InstanceState, Instances};
 
 use shipyard_edge::RouteTable;
 use shipyard_store::{Backend, LiveRoutes, StoreError};
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use thiserror::Error;
 
 /// Why the runtime could not do what it was asked.
@@ -24,12 +30,15 @@ pub enum RuntimeError {
     Store(#[from] StoreError),
 }
 
-/// The runtime of one server: its route table and where releases' files live.
-#[derive(Debug, Clone)]
+/// The runtime of one server: its route table, where releases' files live, and the
+/// instances of server releases it runs.
+#[derive(Clone)]
 pub struct Runtime {
     routes: RouteTable,
     artifacts: PathBuf,
     apps_domain: String,
+    driver: Option<Driver>,
+    running: Arc<Mutex<HashMap<String, Arc<Instances>>>>,
     // Held by whoever changes what is live, from before its write transaction until after its
     // commit, and by every rebuild: a rebuild never installs a view older than a commit.
     lock: Arc<tokio::sync::Mutex<()>>,
@@ -43,7 +52,94 @@ impl Runtime {
             routes,
             artifacts,
             apps_domain,
+            driver: None,
+            running: Arc::new(Mutex::new(HashMap::new())),
             lock: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    /// This runtime, running node and python releases' instances with `driver`.
+    pub fn with_driver(mut self, driver: Driver) -> Self {
+        self.driver = Some(driver);
+        self
+    }
+
+    /// Starts a server release's instances and waits (at most `within`) until every one
+    /// answers `health_path`; then the release may be routed. On failure they are stopped
+    /// again and the reason comes back with their last output lines.
+    pub async fn start_release(
+        &self,
+        spec: InstanceSpec,
+        health_path: &str,
+        within: Duration,
+    ) -> Result<(), (String, Vec<String>)> {
+        let Some(driver) = &self.driver else {
+            return Err(("this server runs no app instances".into(), Vec::new()));
+        };
+        let release = spec.release.to_string();
+        let instances = driver.start(spec).map_err(|e| (e.to_string(), Vec::new()))?;
+        match wait_healthy(&instances, health_path, within).await {
+            Ok(()) => {
+                if let Ok(mut running) = self.running.lock() {
+                    running.insert(release, instances);
+                }
+                Ok(())
+            }
+            Err(why) => {
+                let lines = instances
+                    .states()
+                    .into_iter()
+                    .flat_map(|s| s.last_lines.into_iter())
+                    .collect();
+                instances.stop().await;
+                Err((why, lines))
+            }
+        }
+    }
+
+    /// The running instances of `release`.
+    pub fn instances(&self, release: &str) -> Option<Arc<Instances>> {
+        self.running.lock().ok()?.get(release).cloned()
+    }
+
+    /// Stops, after `drain` (in-flight requests finish on their connections), the instances
+    /// of every release that is no longer live (replaced, paused, deleted).
+    pub async fn retire_inactive<B: Backend>(&self, store: &B, drain: Duration) {
+        let live: HashSet<String> = match store.read().await {
+            Ok(mut tx) => match tx.live_routes(None).await {
+                Ok(rows) => rows
+                    .into_iter()
+                    .filter(|r| !r.suspended && r.status == shipyard_core::ProjectStatus::Active)
+                    .filter_map(|r| r.release.map(|(id, _)| id.to_string()))
+                    .collect(),
+                Err(_) => return,
+            },
+            Err(_) => return,
+        };
+        let retired: Vec<Arc<Instances>> = match self.running.lock() {
+            Ok(mut running) => {
+                let gone: Vec<String> = running.keys().filter(|r| !live.contains(*r)).cloned().collect();
+                gone.iter().filter_map(|r| running.remove(r)).collect()
+            }
+            Err(_) => Vec::new(),
+        };
+        for instances in retired {
+            tokio::spawn(async move {
+                tokio::time::sleep(drain).await;
+                instances.stop().await;
+            });
+        }
+    }
+
+    /// Stops every instance this server started (at shutdown).
+    pub async fn stop_all(&self) {
+        let all: Vec<Arc<Instances>> = self
+            .running
+            .lock()
+            .map(|mut r| r.drain().map(|(_, i)| i).collect())
+            .unwrap_or_default();
+        for instances in all {
+            instances.stop().await;
         }
     }
 

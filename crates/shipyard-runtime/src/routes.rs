@@ -3,7 +3,7 @@
 
 use crate::Runtime;
 use shipyard_core::{ProjectStatus, ProjectType};
-use shipyard_edge::{Site, Target};
+use shipyard_edge::{Site, Target, Upstreams};
 use shipyard_store::LiveRoute;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -43,7 +43,16 @@ pub(crate) fn target(
     }
     let config: serde_json::Value = serde_json::from_str(config).unwrap_or_default();
     if config["runtime"]["runtimeType"].as_str() != Some("static") {
-        return unavailable("This release runs a server, and this Shipyard does not start app servers yet.");
+        return match runtime.instances(release.as_str()) {
+            Some(instances) => Some((
+                host,
+                Arc::new(Target::Proxy {
+                    release: release.to_string(),
+                    upstreams: Upstreams::new(instances.upstreams()),
+                }),
+            )),
+            None => unavailable("This app's instances are not running."),
+        };
     }
     let build = &config["build"];
     let mut sub =

@@ -4,7 +4,7 @@
 
 use crate::identity::Identity;
 use crate::limiter::{LimitGroup, Limiter, Limits};
-use crate::network::{NETNS_DIR, Network, NetworkError, NetworkPolicy};
+use crate::network::{Forward, NETNS_DIR, Network, NetworkError, NetworkPolicy};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -243,9 +243,16 @@ impl Sandbox {
     /// `None` when unconfined, where processes share the host's network. Blocks while it is
     /// set up (tens of milliseconds).
     pub fn network(&self, name: &str) -> Result<Option<Network>, SandboxError> {
+        self.network_forwarding(name, &[])
+    }
+
+    /// Like `network`, with `forwards` from the host's loopback in (an instance's port).
+    pub fn network_forwarding(&self, name: &str, forwards: &[Forward]) -> Result<Option<Network>, SandboxError> {
         match (&self.isolation, &self.policy) {
             (Isolation::Bubblewrap, Some(policy)) => Ok(Some(
-                policy.refreshed()?.create(&format!("{}{name}", self.netns_prefix()))?,
+                policy
+                    .refreshed()?
+                    .create(&format!("{}{name}", self.netns_prefix()), forwards)?,
             )),
             _ => Ok(None),
         }
@@ -280,6 +287,11 @@ impl Sandbox {
     /// The limits each run gets.
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// This sandbox with other limits for its runs (an app instance's own).
+    pub fn with_limits(&self, limits: Limits) -> Sandbox {
+        Sandbox { limits, ..self.clone() }
     }
 
     /// The command that joins `group`, then (under bubblewrap) enters the network namespace,

@@ -47,6 +47,17 @@ pub enum NetworkError {
     NotReady(u64),
 }
 
+/// A port of the host's loopback that pasta forwards to a port inside the namespace: the
+/// edge's one way in to an instance. Other sandboxes cannot use it: they cannot reach the
+/// host's loopback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forward {
+    /// On 127.0.0.1 of the host.
+    pub host_port: u16,
+    /// Inside the namespace.
+    pub port: u16,
+}
+
 /// What every sandbox network refuses, fixed at start.
 #[derive(Debug, Clone)]
 pub struct NetworkPolicy {
@@ -226,8 +237,18 @@ impl NetworkPolicy {
         )
     }
 
-    /// The arguments pasta gets for the namespace at `path`.
-    pub fn pasta_args(&self, path: &Path) -> Vec<String> {
+    /// The arguments pasta gets for the namespace at `path`, forwarding `forwards` from the
+    /// host's loopback in (and nothing else either way).
+    pub fn pasta_args(&self, path: &Path, forwards: &[Forward]) -> Vec<String> {
+        let inbound = if forwards.is_empty() {
+            "none".to_owned()
+        } else {
+            forwards
+                .iter()
+                .map(|f| format!("127.0.0.1/{}:{}", f.host_port, f.port))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         let mut args: Vec<String> = [
             "--runas",
             "0:0",
@@ -237,7 +258,7 @@ impl NetworkPolicy {
             "--no-map-gw",
             "-4",
             "-t",
-            "none",
+            &inbound,
             "-u",
             "none",
             "-T",
@@ -256,8 +277,8 @@ impl NetworkPolicy {
         args
     }
 
-    /// Makes the namespace `name` with its rules and its relay.
-    pub fn create(&self, name: &str) -> Result<Network, NetworkError> {
+    /// Makes the namespace `name` with its rules and its relay, forwarding `forwards` in.
+    pub fn create(&self, name: &str, forwards: &[Forward]) -> Result<Network, NetworkError> {
         run(Command::new("ip").args(["netns", "add", name]), None)?;
         // From here on the namespace exists: dropping `net` removes it on any failure.
         let mut net = Network {
@@ -275,7 +296,7 @@ impl NetworkPolicy {
             Some(&self.ruleset()),
         )?;
         let pasta = Command::new("pasta")
-            .args(self.pasta_args(&net.path))
+            .args(self.pasta_args(&net.path, forwards))
             .env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
             .stdin(Stdio::null())

@@ -24,7 +24,7 @@ fn the_namespace_refuses_loopback_link_local_and_the_hosts_addresses() {
         policy.host_addresses()
     );
     let name = format!("shipyard-test-rules-{}", std::process::id());
-    let net = policy.create(&name).expect("a namespace");
+    let net = policy.create(&name, &[]).expect("a namespace");
     assert!(Path::new("/run/netns").join(&name).exists());
     // Read back from the kernel, not from the text we loaded.
     let rules = net.rules().expect("nft list");
@@ -53,7 +53,7 @@ fn the_namespace_refuses_loopback_link_local_and_the_hosts_addresses() {
         refused.contains("168.63.129.16"),
         "metadata outside link-local too: {rules}"
     );
-    let pasta = policy.pasta_args(Path::new("/run/netns/x")).join(" ");
+    let pasta = policy.pasta_args(Path::new("/run/netns/x"), &[]).join(" ");
     let dns = pasta
         .split("--dns-forward ")
         .nth(1)
@@ -73,7 +73,7 @@ fn the_namespace_refuses_loopback_link_local_and_the_hosts_addresses() {
 #[test]
 fn pasta_maps_no_gateway_forwards_no_port_and_answers_dns_at_the_gateway() {
     let policy = NetworkPolicy::detect().expect("host addresses");
-    let args = policy.pasta_args(Path::new("/run/netns/x")).join(" ");
+    let args = policy.pasta_args(Path::new("/run/netns/x"), &[]).join(" ");
     assert!(args.contains("--no-map-gw"), "{args}");
     for flag in ["-t none", "-u none", "-T none", "-U none"] {
         assert!(args.contains(flag), "{flag} in {args}");

@@ -7,7 +7,7 @@ use shipyard_api::{ApiSettings, AppState, api_router};
 use shipyard_build::build::{Limits, Sandbox, SandboxConfig};
 use shipyard_build::{Git, Repositories};
 use shipyard_edge::{EdgeConfig, RouteTable, edge_router};
-use shipyard_runtime::Runtime;
+use shipyard_runtime::{Driver, Runtime};
 use shipyard_store::logs::LogStore;
 use shipyard_store::{DataDir, SqliteStore};
 use shipyard_worker::{Worker, WorkerParts, WorkerSettings};
@@ -67,7 +67,12 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         routes.clone(),
         data_dir.root().join("artifacts"),
         settings.apps_domain.clone(),
-    );
+    )
+    .with_driver(Driver {
+        sandbox: sandbox.clone(),
+        logs: logs.writer(),
+        root: work_root.join("instances"),
+    });
     // Every active release serves at once, without a rebuild.
     runtime
         .sync(&store)
@@ -116,7 +121,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         repos,
         logs,
         jobs_queued,
-        runtime,
+        runtime.clone(),
     ));
     let edge = edge_router(
         EdgeConfig {
@@ -157,6 +162,8 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         .context("listener failed");
     let _ = stop_worker.send(true);
     let _ = worker_task.await;
+    // Every instance this server started stops with it.
+    runtime.stop_all().await;
     store.close().await;
     tracing::info!("shipyard stopped");
     served

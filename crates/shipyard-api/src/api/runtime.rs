@@ -35,7 +35,8 @@ pub struct ActiveRelease {
 pub struct RouteView {
     /// The live host.
     pub host: String,
-    /// `artifact:rel_…` for a static site's files, `unavailable` for a 503 page.
+    /// `artifact:rel_…` for a static site's files, `instance:<addr>` for a server's instance,
+    /// `unavailable` for a 503 page.
     pub target: String,
 }
 
@@ -76,7 +77,7 @@ pub struct DomainView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RuntimeView {
-    /// `stopped` (nothing live), `running` or `paused`.
+    /// `stopped` (nothing live), `running`, `degraded`, `crashed` or `paused`.
     pub status: String,
     /// The live URLs.
     pub urls: Vec<String>,
@@ -118,6 +119,7 @@ pub async fn get_runtime(
         .host(&format!("{}-{}", project.slug, env.slug), scope.tenant_slug().as_str());
     // What the edge serves, not what the store would like: the two differ while a change is
     // on its way, and only the edge's answer is what users get.
+    let mut instances = Vec::new();
     let (status, routes) = match state.runtime.routes().get(&host).as_deref() {
         Some(Target::Static { release, .. }) => (
             "running",
@@ -126,6 +128,37 @@ pub async fn get_runtime(
                 target: format!("artifact:{release}"),
             }],
         ),
+        Some(Target::Proxy { release, upstreams }) => {
+            let states = state.runtime.instances(release).map(|i| i.states()).unwrap_or_default();
+            let healthy = states.iter().filter(|s| s.status == "healthy").count();
+            instances = states
+                .into_iter()
+                .map(|s| InstanceView {
+                    id: s.id,
+                    release_id: release.clone(),
+                    status: s.status,
+                    port: Some(s.port),
+                    pid: s.pid,
+                    started_at: s.started_at,
+                    restarts: s.restarts,
+                    last_exit_code: s.last_exit_code,
+                })
+                .collect();
+            let status = match healthy {
+                0 => "crashed",
+                n if n < instances.len() => "degraded",
+                _ => "running",
+            };
+            let routes = upstreams
+                .addrs()
+                .iter()
+                .map(|a| RouteView {
+                    host: host.clone(),
+                    target: format!("instance:{a}"),
+                })
+                .collect();
+            (status, routes)
+        }
         Some(Target::Unavailable(_)) if project.status != shipyard_core::ProjectStatus::Active => (
             "paused",
             vec![RouteView {
@@ -151,7 +184,7 @@ pub async fn get_runtime(
             commit_sha: r.commit_sha,
             activated_at: r.activated_at,
         }),
-        instances: Vec::new(),
+        instances,
         routes,
         domains: Vec::new(),
     }))

@@ -5,9 +5,20 @@
 use super::{BuildLog, Failure, Inputs};
 use crate::context::Worker;
 use shipyard_build::ArtifactStore;
+use shipyard_build::build::Limits;
 use shipyard_core::{DeploymentStatus, ReleaseId, RuntimeType};
+use shipyard_runtime::InstanceSpec;
+use shipyard_store::Jobs;
 use shipyard_store::{Backend, DeploymentUpdate, Deployments, NewRelease, Releases, Secrets, SqliteStore, Transition};
 use std::path::Path;
+use std::time::Duration;
+
+/// How long a new server release has to answer its health check (`--health-timeout` later).
+const HEALTH_WITHIN: Duration = Duration::from_secs(60);
+/// How long a replaced release's instances keep serving the requests they already have.
+const DRAIN: Duration = Duration::from_secs(10);
+/// The port a server is given when the project names none.
+const DEFAULT_PORT: u16 = 3000;
 
 impl Worker {
     pub(super) async fn release(
@@ -125,6 +136,14 @@ impl Worker {
             }
         }
 
+        // A server release takes traffic only once its instances answer.
+        if project.runtime.runtime_type != RuntimeType::Static
+            && let Err(failure) = self.start_instances(inputs, log, &release, &stored).await
+        {
+            self.forget_release(inputs, &release.id, &artifacts).await;
+            return Err(failure);
+        }
+
         // The last line lands before the end is recorded, and no write transaction waits for
         // the log writer while other builds flood it.
         let newer_active = !self
@@ -178,6 +197,8 @@ impl Worker {
             self.runtime.resync(&self.store).await;
         }
         committed?;
+        // The release it replaced drains, then stops.
+        self.runtime.retire_inactive(&self.store, DRAIN).await;
         self.logs.notify();
         for old in pruned {
             // The rows already say the files are gone; a file left behind only costs disk.
@@ -211,6 +232,75 @@ impl Worker {
     }
 
     /// Removes a release that lost to a cancel before it became anyone's: row, pins, files.
+    /// Starts a server release's instances and waits for them to answer their health check.
+    async fn start_instances(
+        &self,
+        inputs: &Inputs,
+        log: &BuildLog,
+        release: &shipyard_store::Release,
+        artifact: &Path,
+    ) -> Result<(), Failure> {
+        let runtime = &inputs.project.runtime;
+        let command = runtime
+            .start_command
+            .clone()
+            .filter(|c| !c.trim().is_empty())
+            .ok_or_else(|| {
+                Failure::new("startCommand is not set for this server project; set it with PATCH …/runtime-config")
+            })?;
+        let uid = {
+            let mut tx = self.store.write().await?;
+            let uid = tx
+                .sandbox_uid(&inputs.project.id, self.settings.sandbox_uids.clone())
+                .await?;
+            SqliteStore::commit(tx).await?;
+            uid
+        };
+        let spec = InstanceSpec {
+            release: release.id.clone(),
+            artifact: artifact.to_owned(),
+            root_directory: inputs.project.build.root_directory.clone(),
+            start_command: command.clone(),
+            port: runtime.port.unwrap_or(DEFAULT_PORT),
+            count: runtime.instances.clamp(1, 10),
+            env: inputs
+                .secrets
+                .iter()
+                .map(|s| (s.name.to_string(), s.value.clone()))
+                .collect(),
+            uid,
+            redactor: inputs.redactor.clone(),
+            limits: Limits {
+                memory_bytes: u64::from(runtime.limits.memory_mb) * 1024 * 1024,
+                pids: self.sandbox.limits().pids,
+                cpu_millis: Some(u64::from(runtime.limits.cpu_millis)),
+            },
+        };
+        log.say(format!(
+            "Starting {} instance(s) of release v{}: {command}",
+            spec.count, release.version
+        ))
+        .await;
+        let path = runtime.health_check_path.clone();
+        match self.runtime.start_release(spec, &path, HEALTH_WITHIN).await {
+            Ok(()) => {
+                log.say(format!("release v{} is healthy: GET {path} answered", release.version))
+                    .await;
+                Ok(())
+            }
+            Err((why, lines)) => {
+                for line in lines.iter().rev().take(10).rev() {
+                    log.say(format!("| {}", log.redact(line))).await;
+                }
+                Err(Failure::new(format!(
+                    "release v{} did not become healthy within {} s: {why}",
+                    release.version,
+                    HEALTH_WITHIN.as_secs()
+                )))
+            }
+        }
+    }
+
     async fn forget_release(&self, inputs: &Inputs, id: &ReleaseId, artifacts: &ArtifactStore) {
         let forgotten = async {
             let mut tx = self.store.write().await?;

@@ -1,0 +1,138 @@
+//! The reverse proxy to a release's instances: keep-alive upstream connections in a bounded
+//! idle pool (hyper-util's pooled client), round-robin over the instances, request and
+//! response bodies streamed, `X-Forwarded-*` set by the edge (never taken from the client),
+//! bounded connect and header times, and a 502 page when no instance answers.
+
+use crate::pages;
+use axum::body::Body;
+use axum::http::header::HOST;
+use axum::http::{HeaderName, HeaderValue, Request, Uri};
+use axum::response::Response;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// How long an upstream may take to accept a connection.
+const CONNECT_WITHIN: Duration = Duration::from_secs(5);
+/// How long an upstream may take to send its response's headers.
+const HEADERS_WITHIN: Duration = Duration::from_secs(60);
+/// Idle keep-alive connections kept per instance.
+const IDLE_PER_UPSTREAM: usize = 64;
+
+/// A release's instances, as opaque addresses the driver handed over.
+#[derive(Debug)]
+pub struct Upstreams {
+    addrs: Vec<SocketAddr>,
+    next: AtomicUsize,
+}
+
+impl Upstreams {
+    /// Round-robin over `addrs`.
+    pub fn new(addrs: Vec<SocketAddr>) -> Self {
+        Self {
+            addrs,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// The addresses.
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    fn pick(&self) -> Option<SocketAddr> {
+        if self.addrs.is_empty() {
+            return None;
+        }
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.addrs.len();
+        Some(self.addrs[i])
+    }
+}
+
+/// The pooled client every proxied request goes through.
+#[derive(Debug, Clone)]
+pub struct Proxy {
+    client: Client<HttpConnector, Body>,
+}
+
+impl Default for Proxy {
+    fn default() -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(CONNECT_WITHIN));
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(IDLE_PER_UPSTREAM)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build(connector);
+        Self { client }
+    }
+}
+
+/// Headers that describe one hop and must not be passed on (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [&str; 7] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+impl Proxy {
+    /// Sends `request` (for `host`, from `client`) to one of `upstreams`.
+    pub async fn forward(
+        &self,
+        upstreams: &Upstreams,
+        host: &str,
+        client: Option<SocketAddr>,
+        request: Request<Body>,
+    ) -> Response {
+        let Some(upstream) = upstreams.pick() else {
+            return pages::bad_gateway(host);
+        };
+        let (mut head, body) = request.into_parts();
+        let path = head.uri.path_and_query().map_or("/", |p| p.as_str());
+        let Ok(uri) = Uri::try_from(format!("http://{upstream}{path}")) else {
+            return pages::bad_path();
+        };
+        head.uri = uri;
+        for name in HOP_BY_HOP {
+            head.headers.remove(name);
+        }
+        let set = |headers: &mut axum::http::HeaderMap, name: &'static str, value: String| {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        };
+        // The client's own X-Forwarded-* say nothing trustworthy: the edge's replace them.
+        if let Some(client) = client {
+            set(&mut head.headers, "x-forwarded-for", client.ip().to_string());
+        } else {
+            head.headers.remove("x-forwarded-for");
+        }
+        set(&mut head.headers, "x-forwarded-proto", "http".to_owned());
+        set(&mut head.headers, "x-forwarded-host", host.to_owned());
+        if let Ok(value) = HeaderValue::from_str(host) {
+            head.headers.insert(HOST, value);
+        }
+        let sent = tokio::time::timeout(HEADERS_WITHIN, self.client.request(Request::from_parts(head, body))).await;
+        match sent {
+            Ok(Ok(response)) => {
+                let (mut head, body) = response.into_parts();
+                for name in HOP_BY_HOP {
+                    head.headers.remove(name);
+                }
+                Response::from_parts(head, Body::new(body))
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(%upstream, error = %e, "an instance did not answer");
+                pages::bad_gateway(host)
+            }
+            Err(_) => pages::gateway_timeout(host),
+        }
+    }
+}
