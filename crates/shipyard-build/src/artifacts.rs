@@ -50,12 +50,22 @@ impl ArtifactStore {
     /// two can share them; each can still be removed alone.
     pub fn duplicate(&self, from: &ReleaseId, to: &ReleaseId) -> std::io::Result<PathBuf> {
         let target = self.path(to);
-        let copied = std::process::Command::new("cp")
+        let mut copied = std::process::Command::new("cp")
             .arg("-al")
             .arg(self.path(from))
             .arg(&target)
             .stderr(std::process::Stdio::piped())
             .output()?;
+        if !copied.status.success() {
+            // A file with as many links as the filesystem allows (a tenant can make one): copy.
+            let _ = std::fs::remove_dir_all(&target);
+            copied = std::process::Command::new("cp")
+                .arg("-a")
+                .arg(self.path(from))
+                .arg(&target)
+                .stderr(std::process::Stdio::piped())
+                .output()?;
+        }
         if !copied.status.success() {
             let _ = std::fs::remove_dir_all(&target);
             return Err(std::io::Error::other(format!(

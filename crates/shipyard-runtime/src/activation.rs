@@ -2,12 +2,25 @@
 
 use crate::{Runtime, RuntimeError, routes};
 use shipyard_core::{EnvironmentId, ReleaseId};
+use shipyard_edge::Target;
 use shipyard_store::{LiveRoutes, Releases, TenantScope};
+use std::sync::Arc;
 
 /// The right to change what is live, held across one write transaction and its commit.
+/// Routes it set are put back when it is dropped without `committed` (an early return, a
+/// canceled request): the table never keeps what the store never committed.
 pub struct RouteLock<'a> {
     pub(crate) runtime: &'a Runtime,
     pub(crate) _guard: tokio::sync::MutexGuard<'a, ()>,
+    pub(crate) undo: Vec<(String, Option<Arc<Target>>)>,
+}
+
+impl Drop for RouteLock<'_> {
+    fn drop(&mut self) {
+        if !self.undo.is_empty() {
+            self.runtime.routes.update(std::mem::take(&mut self.undo));
+        }
+    }
 }
 
 impl RouteLock<'_> {
@@ -15,7 +28,7 @@ impl RouteLock<'_> {
     /// route at whatever `tx` now says is live there. The caller commits `tx` before dropping
     /// the lock, and calls `Runtime::sync` if the commit fails. True when it became active.
     pub async fn activate(
-        &self,
+        &mut self,
         tx: &mut (impl Releases + LiveRoutes + Send),
         scope: &TenantScope,
         release: &ReleaseId,
@@ -28,13 +41,13 @@ impl RouteLock<'_> {
 
     /// Sets `environment`'s route to what `tx` says is live there.
     pub async fn route_environment(
-        &self,
+        &mut self,
         tx: &mut (impl LiveRoutes + Send),
         environment: &EnvironmentId,
     ) -> Result<(), RuntimeError> {
         let rows = tx.live_routes(Some(environment)).await?;
         let current = self.runtime.routes.snapshot();
-        let changes = rows
+        let changes: Vec<(String, Option<Arc<Target>>)> = rows
             .iter()
             .map(|row| {
                 let host = self.runtime.host(&row.host_label, &row.workspace_slug);
@@ -42,7 +55,17 @@ impl RouteLock<'_> {
                 (host, target)
             })
             .collect();
+        for (host, _) in &changes {
+            if !self.undo.iter().any(|(h, _)| h == host) {
+                self.undo.push((host.clone(), current.get(host).cloned()));
+            }
+        }
         self.runtime.routes.update(changes);
         Ok(())
+    }
+
+    /// The transaction committed: the routes it set stay.
+    pub fn committed(mut self) {
+        self.undo.clear();
     }
 }

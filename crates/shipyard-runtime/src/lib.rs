@@ -158,6 +158,7 @@ impl Runtime {
         RouteLock {
             runtime: self,
             _guard: self.lock.lock().await,
+            undo: Vec::new(),
         }
     }
 

@@ -61,12 +61,11 @@ pub(crate) fn target(
         sub = PathBuf::from(".");
     }
     let artifact = runtime.artifacts.join(release.as_str());
-    // The directories are the tenant's: reached without a link, or not served at all.
-    let site = shipyard_sandbox::files::check_dir_beneath(&artifact, &sub)
-        .map_err(|e| e.to_string())
-        .and_then(|()| {
-            Site::open(&artifact.join(&sub), row.project_type == ProjectType::React).map_err(|e| e.to_string())
-        });
+    // The directories are the tenant's: reached without leaving the artifact (links inside it
+    // are fine, as the release's own check allows them), or not served at all.
+    let site = shipyard_sandbox::files::open_dir_served(&artifact, &sub)
+        .map(|root| Site::new(root, row.project_type == ProjectType::React))
+        .map_err(|e| e.to_string());
     match site {
         Ok(site) => Some((
             host,

@@ -82,6 +82,27 @@ pub fn open_served(root: &File, rel: &Path) -> Result<(File, std::fs::Metadata),
     Ok((file, meta))
 }
 
+/// Opens the directory `rel` inside `root` (an artifact's served directory), following links
+/// only while they stay beneath `root`, as `open_served` does for files.
+pub fn open_dir_served(root: &Path, rel: &Path) -> Result<File, FileError> {
+    let name = rel.display().to_string();
+    let dir = File::open(root).map_err(|e| FileError::Io(name.clone(), e))?;
+    let fd = openat2(
+        &dir,
+        rel,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
+    )
+    .map_err(|e| match e {
+        Errno::LOOP | Errno::XDEV => FileError::Link(name.clone()),
+        Errno::NOENT => FileError::Missing(name.clone()),
+        Errno::NOTDIR => FileError::NotRegular(name.clone()),
+        other => FileError::Io(name.clone(), other.into()),
+    })?;
+    Ok(File::from(fd))
+}
+
 /// The bytes of `rel` under `root`, refused before reading when over `cap`.
 pub fn read_capped(root: &Path, rel: &Path, cap: u64) -> Result<Vec<u8>, FileError> {
     let (file, len) = open_beneath(root, rel)?;

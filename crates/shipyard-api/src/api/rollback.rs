@@ -55,27 +55,36 @@ pub async fn create_rollback(
         check_target(&mut tx, &scope, &target).await?;
         (target, reason)
     };
-    // The files first, outside any transaction: hard links, so this is quick.
-    let artifacts =
-        ArtifactStore::new(state.settings.data_dir.join("artifacts")).map_err(|e| ApiError::internal(&e))?;
-    let id = ReleaseId::generate();
-    artifacts
-        .duplicate(&target.id, &id)
-        .map_err(|e| ApiError::internal(&e))?;
-    match activate(&state, &auth, &tenant_id, &target, &id, reason).await {
-        Ok((release, pruned)) => {
-            for old in pruned {
+    // Run to the end even if the client goes away: a half-done rollback would leave files no
+    // release owns.
+    let task = tokio::spawn(async move {
+        let artifacts =
+            ArtifactStore::new(state.settings.data_dir.join("artifacts")).map_err(|e| ApiError::internal(&e))?;
+        let id = ReleaseId::generate();
+        // The files first, outside any transaction, off the async threads (a tree of many
+        // directories takes a while even as hard links).
+        let (store, from, to) = (artifacts.clone(), target.id.clone(), id.clone());
+        tokio::task::spawn_blocking(move || store.duplicate(&from, &to))
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+            .map_err(|e| ApiError::internal(&e))?;
+        let outcome = activate(&state, &auth, &tenant_id, &target, &id, reason).await;
+        let (remove, result) = match outcome {
+            Ok((release, pruned)) => (pruned, Ok(release)),
+            Err(e) => (vec![id], Err(e)),
+        };
+        let _ = tokio::task::spawn_blocking(move || {
+            for old in remove {
                 if let Err(e) = artifacts.remove(&old) {
-                    tracing::warn!(release = %old, error = %e, "pruned release's artifact could not be removed");
+                    tracing::warn!(release = %old, error = %e, "a release's artifact could not be removed");
                 }
             }
-            Ok((StatusCode::CREATED, Json(release.into())))
-        }
-        Err(e) => {
-            let _ = artifacts.remove(&id);
-            Err(e)
-        }
-    }
+        })
+        .await;
+        result
+    });
+    let release = task.await.map_err(|e| ApiError::internal(&e))??;
+    Ok((StatusCode::CREATED, Json(release.into())))
 }
 
 /// The release `raw` names in this workspace, or 422 naming the field.
@@ -135,7 +144,7 @@ async fn activate(
     id: &ReleaseId,
     reason: Option<String>,
 ) -> ApiResult<(Release, Vec<ReleaseId>)> {
-    let routes = state.runtime.lock().await;
+    let mut routes = state.runtime.lock().await;
     let mut tx = state.store.write().await?;
     let scope = auth.tenant(&mut tx, tenant_id).await?;
     // Checked again under the write lock: a pause or another rollback may have come first.
@@ -174,10 +183,8 @@ async fn activate(
         .prune_releases(&scope, &release.environment_id, state.settings.release_retention)
         .await?;
     let live = tx.release(&scope, &release.id).await?.unwrap_or(release);
-    if let Err(e) = SqliteStore::commit(tx).await {
-        drop(routes);
-        state.runtime.resync(&state.store).await;
-        return Err(e.into());
-    }
+    // Any return before this point drops the lock uncommitted, which puts the old route back.
+    SqliteStore::commit(tx).await?;
+    routes.committed();
     Ok((live, pruned))
 }

@@ -57,14 +57,25 @@ pub(crate) fn accepted(headers: &HeaderMap) -> Vec<Encoding> {
         .collect()
 }
 
-/// A strong validator from the served variant's size, modification time and encoding.
-pub(crate) fn etag(len: u64, modified: Option<SystemTime>, encoding: Option<Encoding>) -> String {
+/// A file's modification time when HTTP dates can carry it (1970 to 9999): a build may set
+/// any time at all, and an HTTP date outside that range cannot be written.
+pub(crate) fn usable_mtime(meta: &std::fs::Metadata) -> Option<SystemTime> {
+    const YEAR_9999: std::time::Duration = std::time::Duration::from_secs(253_402_300_799);
+    meta.modified()
+        .ok()
+        .filter(|m| m.duration_since(SystemTime::UNIX_EPOCH).is_ok_and(|d| d < YEAR_9999))
+}
+
+/// A strong validator from the served variant's size, modification time, inode and
+/// encoding (the inode tells apart same-size files with the same time; a rollback's hard
+/// links keep it, and their content).
+pub(crate) fn etag(len: u64, modified: Option<SystemTime>, inode: u64, encoding: Option<Encoding>) -> String {
     let nanos = modified
         .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos());
     match encoding {
-        Some(e) => format!("\"{len:x}-{nanos:x}-{}\"", e.suffix()),
-        None => format!("\"{len:x}-{nanos:x}\""),
+        Some(e) => format!("\"{len:x}-{nanos:x}-{inode:x}-{}\"", e.suffix()),
+        None => format!("\"{len:x}-{nanos:x}-{inode:x}\""),
     }
 }
 
@@ -113,19 +124,30 @@ pub(crate) fn cache_control(rel: &Path, content_type: &str) -> &'static str {
         .file_name()
         .and_then(|n| n.to_str())
         .and_then(|n| n.rsplit_once('.').map(|(stem, _)| stem))
-        .is_some_and(|stem| {
-            stem.split(['.', '-', '_']).skip(1).any(|part| {
-                part.len() >= 8
-                    && part.bytes().all(|b| b.is_ascii_alphanumeric())
-                    && part.bytes().any(|b| b.is_ascii_digit())
-                    && part.bytes().any(|b| b.is_ascii_alphabetic())
-            })
-        });
+        .is_some_and(|stem| stem.split(['.', '-', '_']).skip(1).any(looks_like_a_hash));
     if hashed {
         "public, max-age=31536000, immutable"
     } else {
         "public, max-age=0, must-revalidate"
     }
+}
+
+/// A content hash as bundlers write them: hex of 8 or more digits (webpack, CRA), or 8
+/// characters mixing upper case, lower case and digits (Vite, Rollup). Words with a number in
+/// them (`profile1`, `2024final`) are neither.
+fn looks_like_a_hash(part: &str) -> bool {
+    let b = part.as_bytes();
+    let has = |f: fn(&u8) -> bool| b.iter().any(f);
+    let hex = b.len() >= 8
+        && b.iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+        && has(u8::is_ascii_digit)
+        && has(u8::is_ascii_lowercase);
+    let mixed = b.len() == 8
+        && b.iter().all(u8::is_ascii_alphanumeric)
+        && has(u8::is_ascii_uppercase)
+        && has(u8::is_ascii_lowercase)
+        && has(u8::is_ascii_digit);
+    hex || mixed
 }
 
 #[cfg(test)]
@@ -172,7 +194,7 @@ mod tests {
     #[test]
     fn validators_answer_conditionals() {
         let modified = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
-        let tag = etag(1024, Some(modified), None);
+        let tag = etag(1024, Some(modified), 7, None);
         let mut h = HeaderMap::new();
         h.insert(
             IF_NONE_MATCH,
@@ -191,6 +213,11 @@ mod tests {
             HeaderValue::from_str(&httpdate::fmt_http_date(modified)).expect("value"),
         );
         assert!(not_modified(&h, &tag, Some(modified)));
-        assert_ne!(tag, etag(1024, Some(modified), Some(Encoding::Brotli)));
+        assert_ne!(tag, etag(1024, Some(modified), 7, Some(Encoding::Brotli)));
+        assert_ne!(
+            tag,
+            etag(1024, Some(modified), 8, None),
+            "another file of the same size and time"
+        );
     }
 }

@@ -6,6 +6,7 @@
 
 mod headers;
 mod path;
+mod range;
 
 use crate::pages;
 use axum::body::Body;
@@ -39,13 +40,9 @@ struct Found {
 }
 
 impl Site {
-    /// The site whose files are in `dir`.
-    pub fn open(dir: &Path, spa: bool) -> std::io::Result<Self> {
-        let root = File::open(dir)?;
-        if !root.metadata()?.is_dir() {
-            return Err(std::io::Error::other(format!("{} is not a directory", dir.display())));
-        }
-        Ok(Self { root, spa })
+    /// The site whose files are in the directory `root` (already opened).
+    pub fn new(root: File, spa: bool) -> Self {
+        Self { root, spa }
     }
 
     fn open_file(&self, rel: &Path) -> Result<(File, Metadata), FileError> {
@@ -133,8 +130,8 @@ impl Site {
             None => (found.file, found.meta, None),
         };
         let len = meta.len();
-        let modified = meta.modified().ok();
-        let etag = headers::etag(len, modified, encoding);
+        let modified = headers::usable_mtime(&meta);
+        let etag = headers::etag(len, modified, std::os::unix::fs::MetadataExt::ino(&meta), encoding);
         let mut response = Response::builder()
             .header(CONTENT_TYPE, content_type.as_str())
             .header(ETAG, etag.as_str())
@@ -152,27 +149,25 @@ impl Site {
         if ok && headers::not_modified(request, &etag, modified) {
             return finish(response.status(StatusCode::NOT_MODIFIED), Body::empty());
         }
-        let (status, start, count) = match request.get(RANGE).and_then(|v| v.to_str().ok()) {
-            Some(range) if ok && headers::range_applies(request, &etag, modified) => {
-                match http_range_header::parse_range_header(range).and_then(|r| r.validate(len)) {
-                    Ok(ranges) if ranges.len() == 1 => {
-                        let (first, last) = (*ranges[0].start(), *ranges[0].end());
-                        response = response.header(CONTENT_RANGE, format!("bytes {first}-{last}/{len}"));
-                        (StatusCode::PARTIAL_CONTENT, first, last - first + 1)
-                    }
-                    // Several ranges: the whole file is a valid answer and simpler to send.
-                    Ok(_) => (StatusCode::OK, 0, len),
-                    Err(_) => {
-                        return finish(
-                            response
-                                .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                                .header(CONTENT_RANGE, format!("bytes */{len}")),
-                            Body::empty(),
-                        );
-                    }
-                }
+        let wanted = match request.get(RANGE).and_then(|v| v.to_str().ok()) {
+            Some(range) if ok && headers::range_applies(request, &etag, modified) => range::wanted(range, len),
+            _ => range::Wanted::Whole,
+        };
+        let (status, start, count) = match wanted {
+            range::Wanted::Whole => (found.status, 0, len),
+            range::Wanted::Part(first, last) => {
+                response = response.header(CONTENT_RANGE, format!("bytes {first}-{last}/{len}"));
+                (StatusCode::PARTIAL_CONTENT, first, last - first + 1)
             }
-            _ => (found.status, 0, len),
+            range::Wanted::Unsatisfiable => {
+                return finish(
+                    response
+                        .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                        .header(CONTENT_RANGE, format!("bytes */{len}"))
+                        .header(CONTENT_LENGTH, 0),
+                    Body::empty(),
+                );
+            }
         };
         response = response.status(status).header(CONTENT_LENGTH, count);
         if head {

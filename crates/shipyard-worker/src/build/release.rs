@@ -163,7 +163,7 @@ impl Worker {
 
         // The route changes inside this transaction: `ready` is only seen once the live URL
         // serves the release (or a newer one).
-        let routes = self.runtime.lock().await;
+        let mut routes = self.runtime.lock().await;
         let mut tx = self.store.write().await?;
         let update = DeploymentUpdate {
             status: Some(DeploymentStatus::Ready),
@@ -190,22 +190,22 @@ impl Worker {
         let pruned = tx
             .prune_releases(scope, &dep.environment_id, self.settings.release_retention)
             .await?;
-        let committed = SqliteStore::commit(tx).await;
-        drop(routes);
-        if committed.is_err() {
-            // The route may show what never committed: derive it from the store again.
-            self.runtime.resync(&self.store).await;
-        }
-        committed?;
+        // A failed commit drops the lock uncommitted, which puts the old route back.
+        SqliteStore::commit(tx).await?;
+        routes.committed();
         // The release it replaced drains, then stops.
         self.runtime.retire_inactive(&self.store, DRAIN).await;
         self.logs.notify();
-        for old in pruned {
-            // The rows already say the files are gone; a file left behind only costs disk.
-            if let Err(e) = artifacts.remove(&old) {
-                tracing::warn!(release = %old, error = %e, "pruned release's artifact could not be removed");
+        // The rows already say the files are gone; a file left behind only costs disk.
+        let store = artifacts.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            for old in pruned {
+                if let Err(e) = store.remove(&old) {
+                    tracing::warn!(release = %old, error = %e, "pruned release's artifact could not be removed");
+                }
             }
-        }
+        })
+        .await;
         Ok(release_id)
     }
 

@@ -22,7 +22,8 @@ const SITE: &[(&str, &str)] = &[
 /// Copies `site/` to `dist/` and adds links: one inside the site, and two that stay in the
 /// repository (so the release accepts them) but leave the served directory.
 const BUILD: &str = "cp -r site/. dist && ln -s index.html dist/home.html \
-    && ln -s ../private.txt dist/leak.txt && mkdir dist/deep && ln -s ../../private.txt dist/deep/climb.txt";
+    && ln -s ../private.txt dist/leak.txt && mkdir dist/deep && ln -s ../../private.txt dist/deep/climb.txt \
+    && cp site/plain.txt dist/old.txt && touch -d 1969-07-20 dist/old.txt";
 
 async fn deployed_site(server: &TestServer) -> (crate::support::Tenant, Deployable, String) {
     let ada = server.tenant("ada@example.com", "Acme").await;
