@@ -94,6 +94,8 @@ pub struct Driver {
     pub logs: LogWriter,
     /// Where instances' homes live (`<work>/instances`).
     pub root: PathBuf,
+    /// The uids projects' sandboxes get (`--sandbox-uids`).
+    pub uids: std::ops::RangeInclusive<u32>,
 }
 
 /// A free port on the host's loopback (the kernel's choice; taken again by pasta at once).

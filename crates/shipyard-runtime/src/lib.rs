@@ -6,11 +6,13 @@
 #![forbid(unsafe_code)]
 
 mod activation;
+mod bring_up;
 mod health;
 mod instances;
 mod routes;
 
 pub use activation::RouteLock;
+pub use bring_up::{HEALTH_WITHIN, Startable};
 pub use health::wait_healthy;
 pub use instances::{Driver, InstanceSpec, InstanceState, Instances};
 
@@ -21,6 +23,19 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use thiserror::Error;
+
+/// The port a server is given when its project names none.
+pub const DEFAULT_PORT: u16 = 3000;
+
+/// The limits of each instance of a release with `runtime`: its memory and CPU, and the
+/// server's process limit.
+pub fn instance_limits(runtime: &shipyard_core::RuntimeConfig, pids: u64) -> shipyard_sandbox::Limits {
+    shipyard_sandbox::Limits {
+        memory_bytes: u64::from(runtime.limits.memory_mb) * 1024 * 1024,
+        pids,
+        cpu_millis: Some(u64::from(runtime.limits.cpu_millis)),
+    }
+}
 
 /// Why the runtime could not do what it was asked.
 #[derive(Debug, Error)]

@@ -66,6 +66,29 @@ pub async fn resolve(
         .collect()
 }
 
+/// The secret versions a release was made with, opened: what its instances run with, the
+/// same after a rollback or a restart as on the day it was built.
+pub async fn pinned(
+    tx: &mut impl Secrets,
+    scope: &TenantScope,
+    secret_box: &SecretBox,
+    release: &str,
+) -> Result<Vec<ResolvedSecret>> {
+    tx.release_secret_versions(scope, release)
+        .await?
+        .into_iter()
+        .map(|v| {
+            Ok(ResolvedSecret {
+                value: open(secret_box, scope.tenant_id(), &v)?.into(),
+                secret_id: v.secret_id,
+                name: v.name,
+                version: v.version,
+                scope: v.scope,
+            })
+        })
+        .collect()
+}
+
 /// Every secret value the workspace has ever stored and still keeps, in clear, for the redactor.
 pub async fn redaction_values(
     tx: &mut impl Secrets,

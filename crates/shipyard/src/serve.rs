@@ -72,12 +72,18 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         sandbox: sandbox.clone(),
         logs: logs.writer(),
         root: work_root.join("instances"),
+        uids: settings.sandbox_uids.clone(),
     });
     // Every active release serves at once, without a rebuild.
     runtime
         .sync(&store)
         .await
         .context("cannot build the route table from the database")?;
+    // Server releases come back in the background: the listener need not wait for them.
+    tokio::spawn({
+        let (runtime, store, secret_box) = (runtime.clone(), store.clone(), secret_box.clone());
+        async move { runtime.bring_up(&store, &secret_box).await }
+    });
     let jobs_queued = Arc::new(Notify::new());
     let worker = Worker::new(
         WorkerParts {

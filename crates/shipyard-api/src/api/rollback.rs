@@ -68,7 +68,19 @@ pub async fn create_rollback(
             .await
             .map_err(|e| ApiError::internal(&e))?
             .map_err(|e| ApiError::internal(&e))?;
+        // A server release's instances answer before the route moves to them.
+        if let Err(e) = start_instances(&state, &auth, &tenant_id, &target, &id).await {
+            let (store, id) = (artifacts.clone(), id.clone());
+            let _ = tokio::task::spawn_blocking(move || store.remove(&id)).await;
+            return Err(e);
+        }
         let outcome = activate(&state, &auth, &tenant_id, &target, &id, reason).await;
+        if outcome.is_ok() {
+            state
+                .runtime
+                .retire_inactive(&state.store, std::time::Duration::from_secs(10))
+                .await;
+        }
         let (remove, result) = match outcome {
             Ok((release, pruned)) => (pruned, Ok(release)),
             Err(e) => (vec![id], Err(e)),
@@ -85,6 +97,44 @@ pub async fn create_rollback(
     });
     let release = task.await.map_err(|e| ApiError::internal(&e))??;
     Ok((StatusCode::CREATED, Json(release.into())))
+}
+
+/// Starts the instances of rollback release `id` (the files of `target`, its config and
+/// pinned secrets) when it runs a server, and waits for them to answer.
+async fn start_instances(
+    state: &AppState,
+    auth: &Auth,
+    tenant_id: &str,
+    target: &Release,
+    id: &ReleaseId,
+) -> ApiResult<()> {
+    let mut tx = state.store.write().await?;
+    let scope = auth.tenant(&mut tx, tenant_id).await?;
+    let startable = state
+        .runtime
+        .startable(
+            &mut tx,
+            &state.secret_box,
+            &scope,
+            &target.project_id,
+            (id, &target.id),
+            &target.config,
+        )
+        .await
+        .map_err(|why| ApiError::unprocessable(format!("release v{} cannot be started: {why}", target.version)))?;
+    SqliteStore::commit(tx).await?;
+    let Some(start) = startable else { return Ok(()) };
+    state
+        .runtime
+        .start_release(start.spec, &start.health_path, shipyard_runtime::HEALTH_WITHIN)
+        .await
+        .map_err(|(why, _)| {
+            ApiError::unprocessable(format!(
+                "release v{} did not become healthy within {} s: {why}; the active release keeps serving",
+                target.version,
+                shipyard_runtime::HEALTH_WITHIN.as_secs()
+            ))
+        })
 }
 
 /// The release `raw` names in this workspace, or 422 naming the field.

@@ -5,7 +5,6 @@
 use super::{BuildLog, Failure, Inputs};
 use crate::context::Worker;
 use shipyard_build::ArtifactStore;
-use shipyard_build::build::Limits;
 use shipyard_core::{DeploymentStatus, ReleaseId, RuntimeType};
 use shipyard_runtime::InstanceSpec;
 use shipyard_store::Jobs;
@@ -13,12 +12,9 @@ use shipyard_store::{Backend, DeploymentUpdate, Deployments, NewRelease, Release
 use std::path::Path;
 use std::time::Duration;
 
-/// How long a new server release has to answer its health check (`--health-timeout` later).
-const HEALTH_WITHIN: Duration = Duration::from_secs(60);
+use shipyard_runtime::HEALTH_WITHIN;
 /// How long a replaced release's instances keep serving the requests they already have.
 const DRAIN: Duration = Duration::from_secs(10);
-/// The port a server is given when the project names none.
-const DEFAULT_PORT: u16 = 3000;
 
 impl Worker {
     pub(super) async fn release(
@@ -261,7 +257,7 @@ impl Worker {
             artifact: artifact.to_owned(),
             root_directory: inputs.project.build.root_directory.clone(),
             start_command: command.clone(),
-            port: runtime.port.unwrap_or(DEFAULT_PORT),
+            port: runtime.port.unwrap_or(shipyard_runtime::DEFAULT_PORT),
             count: runtime.instances.clamp(1, 10),
             env: inputs
                 .secrets
@@ -270,11 +266,7 @@ impl Worker {
                 .collect(),
             uid,
             redactor: inputs.redactor.clone(),
-            limits: Limits {
-                memory_bytes: u64::from(runtime.limits.memory_mb) * 1024 * 1024,
-                pids: self.sandbox.limits().pids,
-                cpu_millis: Some(u64::from(runtime.limits.cpu_millis)),
-            },
+            limits: shipyard_runtime::instance_limits(runtime, self.sandbox.limits().pids),
         };
         log.say(format!(
             "Starting {} instance(s) of release v{}: {command}",

@@ -5,9 +5,18 @@
 use crate::support::TestServer;
 use serde_json::{Value, json};
 
+/// Deploys a fixture; its server is started as a release must be (a server release is ready
+/// only once it answers): the node fixtures' `server.js`, and for the python fixtures (which
+/// install a package, not a web framework) Python's own HTTP server.
 async fn deploy_to_ready(server: &TestServer, name: &str, kind: &str, files: &[(&str, &str)]) -> (Value, Vec<String>) {
     let ada = server.tenant(&format!("{name}@example.com"), name).await;
-    let app = ada.deployable(server, name, kind, files, Value::Null).await;
+    let start = if kind == "python" {
+        "python3 -m http.server $PORT"
+    } else {
+        "node server.js"
+    };
+    let config = json!({ "runtime": { "startCommand": start, "port": 3000 } });
+    let app = ada.deployable(server, name, kind, files, config).await;
     let done = ada
         .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 400)
         .await;

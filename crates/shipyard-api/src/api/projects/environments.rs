@@ -165,6 +165,10 @@ pub async fn delete_environment(
     tx.delete_environment(&scope, &env.id).await?;
     SqliteStore::commit(tx).await?;
     state.runtime.resync(&state.store).await;
+    state
+        .runtime
+        .retire_inactive(&state.store, std::time::Duration::ZERO)
+        .await;
     super::read::remove_leftovers(&state, &releases, &deployments).await;
     Ok(StatusCode::NO_CONTENT)
 }

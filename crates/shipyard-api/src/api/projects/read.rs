@@ -101,8 +101,12 @@ pub async fn delete_project(
     let (releases, deployments) = tx.leftovers(&scope, &project.id, None).await?;
     tx.delete_project(&scope, &project.id).await?;
     SqliteStore::commit(tx).await?;
-    // Its routes go before its files do.
+    // Its routes go before its files do, and its instances stop.
     state.runtime.resync(&state.store).await;
+    state
+        .runtime
+        .retire_inactive(&state.store, std::time::Duration::ZERO)
+        .await;
     remove_leftovers(&state, &releases, &deployments).await;
     let cache = state.settings.work_root.join("cache").join(project.id.as_str());
     let _ = std::fs::remove_dir_all(cache);

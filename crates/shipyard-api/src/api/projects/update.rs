@@ -95,11 +95,24 @@ pub async fn update_project(
         build.root_directory = validate::directory("rootDirectory", &root)?;
         patch.build = Some(build);
     }
-    let pausing = patch.status.is_some();
+    let status = patch.status;
     let view = save(&state, tx, &scope, &project, patch).await?;
-    if pausing {
-        // Paused, archived or active again: the routes follow the store.
-        state.runtime.resync(&state.store).await;
+    match status {
+        // Active again: its instances start (health-gated) and then take the route.
+        Some(ProjectStatus::Active) => {
+            state.runtime.resync(&state.store).await;
+            let (runtime, store, secret_box) = (state.runtime.clone(), state.store.clone(), state.secret_box.clone());
+            tokio::spawn(async move { runtime.bring_up(&store, &secret_box).await });
+        }
+        // Paused or archived: 503 at once, and its instances stop.
+        Some(_) => {
+            state.runtime.resync(&state.store).await;
+            state
+                .runtime
+                .retire_inactive(&state.store, std::time::Duration::ZERO)
+                .await;
+        }
+        None => {}
     }
     Ok(Json(view))
 }
@@ -125,11 +138,24 @@ pub async fn update_build_config(
         build: Some(build),
         ..ProjectPatch::default()
     };
-    let pausing = patch.status.is_some();
+    let status = patch.status;
     let view = save(&state, tx, &scope, &project, patch).await?;
-    if pausing {
-        // Paused, archived or active again: the routes follow the store.
-        state.runtime.resync(&state.store).await;
+    match status {
+        // Active again: its instances start (health-gated) and then take the route.
+        Some(ProjectStatus::Active) => {
+            state.runtime.resync(&state.store).await;
+            let (runtime, store, secret_box) = (state.runtime.clone(), state.store.clone(), state.secret_box.clone());
+            tokio::spawn(async move { runtime.bring_up(&store, &secret_box).await });
+        }
+        // Paused or archived: 503 at once, and its instances stop.
+        Some(_) => {
+            state.runtime.resync(&state.store).await;
+            state
+                .runtime
+                .retire_inactive(&state.store, std::time::Duration::ZERO)
+                .await;
+        }
+        None => {}
     }
     Ok(Json(view))
 }
@@ -155,11 +181,24 @@ pub async fn update_runtime_config(
         runtime: Some(runtime),
         ..ProjectPatch::default()
     };
-    let pausing = patch.status.is_some();
+    let status = patch.status;
     let view = save(&state, tx, &scope, &project, patch).await?;
-    if pausing {
-        // Paused, archived or active again: the routes follow the store.
-        state.runtime.resync(&state.store).await;
+    match status {
+        // Active again: its instances start (health-gated) and then take the route.
+        Some(ProjectStatus::Active) => {
+            state.runtime.resync(&state.store).await;
+            let (runtime, store, secret_box) = (state.runtime.clone(), state.store.clone(), state.secret_box.clone());
+            tokio::spawn(async move { runtime.bring_up(&store, &secret_box).await });
+        }
+        // Paused or archived: 503 at once, and its instances stop.
+        Some(_) => {
+            state.runtime.resync(&state.store).await;
+            state
+                .runtime
+                .retire_inactive(&state.store, std::time::Duration::ZERO)
+                .await;
+        }
+        None => {}
     }
     Ok(Json(view))
 }
