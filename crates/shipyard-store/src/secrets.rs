@@ -35,6 +35,17 @@ pub fn credential_aad(tenant: &TenantId, id: &ConnectionId, what: &str) -> Vec<u
     format!("repository-connection|{tenant}|{id}|{what}").into_bytes()
 }
 
+/// A sealed secret version, opened.
+fn opened(secret_box: &SecretBox, scope: &TenantScope, v: SealedSecretValue) -> Result<ResolvedSecret> {
+    Ok(ResolvedSecret {
+        value: open(secret_box, scope.tenant_id(), &v)?.into(),
+        secret_id: v.secret_id,
+        name: v.name,
+        version: v.version,
+        scope: v.scope,
+    })
+}
+
 /// The secrets an environment's builds and instances get, by name, narrowest scope winning.
 pub async fn resolve(
     tx: &mut impl Secrets,
@@ -52,18 +63,7 @@ pub async fn resolve(
             merged.insert(value.name.as_str().to_owned(), value);
         }
     }
-    merged
-        .into_values()
-        .map(|v| {
-            Ok(ResolvedSecret {
-                value: open(secret_box, scope.tenant_id(), &v)?.into(),
-                secret_id: v.secret_id,
-                name: v.name,
-                version: v.version,
-                scope: v.scope,
-            })
-        })
-        .collect()
+    merged.into_values().map(|v| opened(secret_box, scope, v)).collect()
 }
 
 /// The secret versions a release was made with, opened: what its instances run with, the
@@ -77,15 +77,7 @@ pub async fn pinned(
     tx.release_secret_versions(scope, release)
         .await?
         .into_iter()
-        .map(|v| {
-            Ok(ResolvedSecret {
-                value: open(secret_box, scope.tenant_id(), &v)?.into(),
-                secret_id: v.secret_id,
-                name: v.name,
-                version: v.version,
-                scope: v.scope,
-            })
-        })
+        .map(|v| opened(secret_box, scope, v))
         .collect()
 }
 

@@ -83,3 +83,93 @@ async fn a_node_app_serves_its_live_url_and_a_release_that_never_gets_healthy_fa
     let still = fetch(&server, &host, "/", &[]).await;
     assert_eq!((still.status, still.text().as_str()), (200, "served by v1"));
 }
+
+/// Polls the live URL until it answers `body` (bounded).
+async fn until_serves(server: &TestServer, host: &str, body: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let got = fetch(server, host, "/", &[]).await;
+        if got.status == 200 && got.text() == body {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{host} still answers {} {:?}",
+            got.status,
+            got.text()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_server_release_rolls_back_pauses_and_comes_back_after_a_restart() {
+    let mut server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let mut files = npm_app_files();
+    let v1 = server_js("served by v1");
+    files.retain(|(name, _)| *name != "server.js");
+    files.push(("server.js", v1.as_str()));
+    let app = ada
+        .deployable(
+            &server,
+            "api",
+            "node",
+            &files,
+            json!({ "runtime": { "startCommand": "node server.js", "port": 3000 } }),
+        )
+        .await;
+    let first = ada
+        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 240)
+        .await;
+    assert_eq!(first["status"], "ready", "{first}");
+    let v2 = server_js("served by v2");
+    commit(&app.repo, &[("server.js", v2.as_str())], "v2");
+    let second = ada
+        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 240)
+        .await;
+    assert_eq!(second["status"], "ready", "{second}");
+    let project: Value = ada
+        .token
+        .get(&format!("/tenants/{}/projects/{}", ada.tenant_id, app.project_id))
+        .await
+        .expect("project")
+        .body;
+    let host = live_host(&project);
+    assert_eq!(fetch(&server, &host, "/", &[]).await.text(), "served by v2");
+
+    // Rollback: the old artifact's instances start, answer, and take the route: no build.
+    let back = ada
+        .token
+        .post(
+            &format!("/tenants/{}/rollback", ada.tenant_id),
+            &json!({ "releaseId": first["releaseId"] }),
+        )
+        .await
+        .expect("rollback");
+    assert_eq!(back.status, 201, "{}", back.body);
+    assert_eq!(
+        fetch(&server, &host, "/", &[]).await.text(),
+        "served by v1",
+        "live when the 201 came"
+    );
+
+    // Paused: 503 and the instances stop; active again: they start and serve.
+    let patch = |status: &'static str| {
+        let (token, path) = (
+            ada.token.clone(),
+            format!("/tenants/{}/projects/{}", ada.tenant_id, app.project_id),
+        );
+        async move { token.patch(&path, &json!({ "status": status })).await.expect("patch") }
+    };
+    assert_eq!(patch("paused").await.status, 200);
+    assert_eq!(fetch(&server, &host, "/", &[]).await.status, 503);
+    assert_eq!(patch("active").await.status, 200);
+    until_serves(&server, &host, "served by v1").await;
+
+    // A restart brings the server release back without a build.
+    assert!(server.terminate().success());
+    let dir = std::mem::replace(&mut server.dir, tempfile::tempdir().expect("tempdir"));
+    let restarted = TestServer::start_in(dir, &[]);
+    until_serves(&restarted, &host, "served by v1").await;
+}

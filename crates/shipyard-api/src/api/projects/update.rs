@@ -63,6 +63,26 @@ async fn save(
     Ok(view)
 }
 
+/// What follows a change of status: the routes (503 while paused or archived) and the
+/// instances (stopped when paused; started, health-gated, when active again).
+async fn follow_status(state: &AppState, status: Option<ProjectStatus>) {
+    match status {
+        Some(ProjectStatus::Active) => {
+            state.runtime.resync(&state.store).await;
+            let (runtime, store, secret_box) = (state.runtime.clone(), state.store.clone(), state.secret_box.clone());
+            tokio::spawn(async move { runtime.bring_up(&store, &secret_box).await });
+        }
+        Some(_) => {
+            state.runtime.resync(&state.store).await;
+            state
+                .runtime
+                .retire_inactive(&state.store, std::time::Duration::ZERO)
+                .await;
+        }
+        None => {}
+    }
+}
+
 /// Renames, describes, moves the root directory of, pauses, archives or reactivates a project.
 #[utoipa::path(patch, path = "/tenants/{tenantId}/projects/{projectId}", tag = "projects", request_body = UpdateProjectRequest,
     params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`")),
@@ -97,23 +117,7 @@ pub async fn update_project(
     }
     let status = patch.status;
     let view = save(&state, tx, &scope, &project, patch).await?;
-    match status {
-        // Active again: its instances start (health-gated) and then take the route.
-        Some(ProjectStatus::Active) => {
-            state.runtime.resync(&state.store).await;
-            let (runtime, store, secret_box) = (state.runtime.clone(), state.store.clone(), state.secret_box.clone());
-            tokio::spawn(async move { runtime.bring_up(&store, &secret_box).await });
-        }
-        // Paused or archived: 503 at once, and its instances stop.
-        Some(_) => {
-            state.runtime.resync(&state.store).await;
-            state
-                .runtime
-                .retire_inactive(&state.store, std::time::Duration::ZERO)
-                .await;
-        }
-        None => {}
-    }
+    follow_status(&state, status).await;
     Ok(Json(view))
 }
 
@@ -138,26 +142,7 @@ pub async fn update_build_config(
         build: Some(build),
         ..ProjectPatch::default()
     };
-    let status = patch.status;
-    let view = save(&state, tx, &scope, &project, patch).await?;
-    match status {
-        // Active again: its instances start (health-gated) and then take the route.
-        Some(ProjectStatus::Active) => {
-            state.runtime.resync(&state.store).await;
-            let (runtime, store, secret_box) = (state.runtime.clone(), state.store.clone(), state.secret_box.clone());
-            tokio::spawn(async move { runtime.bring_up(&store, &secret_box).await });
-        }
-        // Paused or archived: 503 at once, and its instances stop.
-        Some(_) => {
-            state.runtime.resync(&state.store).await;
-            state
-                .runtime
-                .retire_inactive(&state.store, std::time::Duration::ZERO)
-                .await;
-        }
-        None => {}
-    }
-    Ok(Json(view))
+    Ok(Json(save(&state, tx, &scope, &project, patch).await?))
 }
 
 /// Changes how the project runs; `null` unsets a field.
@@ -181,24 +166,5 @@ pub async fn update_runtime_config(
         runtime: Some(runtime),
         ..ProjectPatch::default()
     };
-    let status = patch.status;
-    let view = save(&state, tx, &scope, &project, patch).await?;
-    match status {
-        // Active again: its instances start (health-gated) and then take the route.
-        Some(ProjectStatus::Active) => {
-            state.runtime.resync(&state.store).await;
-            let (runtime, store, secret_box) = (state.runtime.clone(), state.store.clone(), state.secret_box.clone());
-            tokio::spawn(async move { runtime.bring_up(&store, &secret_box).await });
-        }
-        // Paused or archived: 503 at once, and its instances stop.
-        Some(_) => {
-            state.runtime.resync(&state.store).await;
-            state
-                .runtime
-                .retire_inactive(&state.store, std::time::Duration::ZERO)
-                .await;
-        }
-        None => {}
-    }
-    Ok(Json(view))
+    Ok(Json(save(&state, tx, &scope, &project, patch).await?))
 }
