@@ -3,7 +3,9 @@
 
 use crate::api::deployments::{actions, logs, read as deploy_read, trigger};
 use crate::api::projects::{create, detect, environments, read, update};
-use crate::api::{admin, auth, connections, health, members, releases, rollback, runtime, secrets, tokens};
+use crate::api::{
+    admin, auth, connections, health, members, releases, rollback, runtime, runtime_logs, secrets, tokens,
+};
 use crate::middleware;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
@@ -60,6 +62,7 @@ pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(releases::list_releases))
         .routes(routes!(rollback::create_rollback))
         .routes(routes!(runtime::get_runtime))
+        .routes(routes!(runtime_logs::list_runtime_logs))
         .routes(routes!(admin::list_admin_tenants))
         .routes(routes!(admin::update_admin_tenant))
         .routes(routes!(admin::list_admin_users, admin::create_admin_user))

@@ -14,6 +14,7 @@ pub mod projects;
 pub mod releases;
 pub mod rollback;
 pub mod runtime;
+pub mod runtime_logs;
 pub mod secrets;
 pub mod tokens;
 pub mod views;

@@ -2,47 +2,70 @@
 //! pass their health check, and serve the live URL through the edge's reverse proxy; a
 //! release that never gets healthy fails while the old one keeps serving.
 
-use crate::support::TestServer;
+use crate::support::deploy::Deployable;
 use crate::support::edge::{fetch, live_host};
 use crate::support::git::{commit, npm_app_files};
+use crate::support::{Tenant, TestServer};
 use serde_json::{Value, json};
 
-/// A node server answering `body` on `PORT`, echoing the forwarded headers it got.
+/// A node server answering `body` on `PORT`, echoing the forwarded headers it got, and
+/// printing its port, its `API_KEY` (a secret, which the runtime log must mask) and that
+/// key's length (proof it got the secret) at start.
 fn server_js(body: &str) -> String {
     format!(
         "require('http').createServer((q, r) => {{ r.setHeader('x-seen-for', q.headers['x-forwarded-for'] || ''); \
-         r.end('{body}'); }}).listen(process.env.PORT, () => console.log('listening on ' + process.env.PORT));"
+         r.end('{body}'); }}).listen(process.env.PORT, () => {{ console.log('listening on ' + process.env.PORT); \
+         console.log('key ' + process.env.API_KEY); console.log('keylen ' + (process.env.API_KEY || '').length); }});"
     )
 }
 
-#[tokio::test]
-async fn a_node_app_serves_its_live_url_and_a_release_that_never_gets_healthy_fails() {
-    let server = TestServer::start(&[]);
-    let ada = server.tenant("ada@example.com", "Acme").await;
+/// A node project whose server answers `body`.
+async fn node_app(server: &TestServer, ada: &Tenant, body: &str) -> Deployable {
     let mut files = npm_app_files();
-    let first = server_js("served by v1");
+    let js = server_js(body);
     files.retain(|(name, _)| *name != "server.js");
-    files.push(("server.js", first.as_str()));
-    let app = ada
-        .deployable(
-            &server,
-            "api",
-            "node",
-            &files,
-            json!({ "runtime": { "startCommand": "node server.js", "port": 3000 } }),
-        )
-        .await;
-    let done = ada
-        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 240)
-        .await;
-    assert_eq!(done["status"], "ready", "{done}");
+    files.push(("server.js", js.as_str()));
+    ada.deployable(
+        server,
+        "api",
+        "node",
+        &files,
+        json!({ "runtime": { "startCommand": "node server.js", "port": 3000 } }),
+    )
+    .await
+}
+
+/// The live host of a project.
+async fn host_of(ada: &Tenant, app: &Deployable) -> String {
     let project: Value = ada
         .token
         .get(&format!("/tenants/{}/projects/{}", ada.tenant_id, app.project_id))
         .await
         .expect("project")
         .body;
-    let host = live_host(&project);
+    live_host(&project)
+}
+
+#[tokio::test]
+async fn a_node_app_serves_its_live_url_and_a_release_that_never_gets_healthy_fails() {
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let secret = "sk_live_runtime_9f8e7d6c";
+    let made = ada
+        .token
+        .post(
+            &format!("/tenants/{}/secrets", ada.tenant_id),
+            &json!({ "name": "API_KEY", "value": secret, "scope": "workspace" }),
+        )
+        .await
+        .expect("secret");
+    assert_eq!(made.status, 201, "{}", made.body);
+    let app = node_app(&server, &ada, "served by v1").await;
+    let done = ada
+        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 240)
+        .await;
+    assert_eq!(done["status"], "ready", "{done}");
+    let host = host_of(&ada, &app).await;
     let live = fetch(&server, &host, "/", &[("x-forwarded-for", "6.6.6.6")]).await;
     assert_eq!((live.status, live.text().as_str()), (200, "served by v1"));
     assert_eq!(
@@ -62,6 +85,38 @@ async fn a_node_app_serves_its_live_url_and_a_release_that_never_gets_healthy_fa
     assert_eq!(runtime["status"], "running", "{runtime}");
     assert_eq!(runtime["instances"][0]["status"], "healthy", "{runtime}");
     assert!(runtime["instances"][0]["pid"].as_u64().is_some(), "{runtime}");
+    // The instance's output is in the release's runtime log, its secret masked.
+    let logs_path = format!(
+        "/tenants/{}/releases/{}/runtime-logs",
+        ada.tenant_id,
+        done["releaseId"].as_str().expect("release")
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let text = loop {
+        let page = ada.token.get(&logs_path).await.expect("runtime logs").body;
+        let text: Vec<String> = page["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|l| l["line"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if text.iter().any(|l| l.starts_with("key ")) || std::time::Instant::now() > deadline {
+            break text.join("\n");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert!(text.contains("listening on 3000"), "the startup line: {text}");
+    assert!(
+        text.contains(&format!("keylen {}", secret.len())),
+        "control: the app got the secret: {text}"
+    );
+    assert!(
+        text.contains("key ") && !text.contains(secret),
+        "the secret is masked: {text}"
+    );
 
     // A release whose server exits at once never gets healthy: the deploy fails saying so,
     // with the app's last output in the build log, and v1 keeps serving.
@@ -106,19 +161,7 @@ async fn until_serves(server: &TestServer, host: &str, body: &str) {
 async fn a_server_release_rolls_back_pauses_and_comes_back_after_a_restart() {
     let mut server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let mut files = npm_app_files();
-    let v1 = server_js("served by v1");
-    files.retain(|(name, _)| *name != "server.js");
-    files.push(("server.js", v1.as_str()));
-    let app = ada
-        .deployable(
-            &server,
-            "api",
-            "node",
-            &files,
-            json!({ "runtime": { "startCommand": "node server.js", "port": 3000 } }),
-        )
-        .await;
+    let app = node_app(&server, &ada, "served by v1").await;
     let first = ada
         .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 240)
         .await;
@@ -129,13 +172,7 @@ async fn a_server_release_rolls_back_pauses_and_comes_back_after_a_restart() {
         .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 240)
         .await;
     assert_eq!(second["status"], "ready", "{second}");
-    let project: Value = ada
-        .token
-        .get(&format!("/tenants/{}/projects/{}", ada.tenant_id, app.project_id))
-        .await
-        .expect("project")
-        .body;
-    let host = live_host(&project);
+    let host = host_of(&ada, &app).await;
     assert_eq!(fetch(&server, &host, "/", &[]).await.text(), "served by v2");
 
     // Rollback: the old artifact's instances start, answer, and take the route: no build.

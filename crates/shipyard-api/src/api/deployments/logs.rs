@@ -27,6 +27,23 @@ pub struct LogQuery {
     pub limit: Option<i64>,
 }
 
+impl LogQuery {
+    /// `after` and `limit` with their defaults, or 400 naming the one out of range.
+    pub fn bounds(&self) -> ApiResult<(i64, i64)> {
+        let after = self.after.unwrap_or(0);
+        let limit = self.limit.unwrap_or(1000);
+        if after < 0 {
+            return Err(ApiError::bad_request("query parameter `after` must be 0 or more"));
+        }
+        if !(1..=10_000).contains(&limit) {
+            return Err(ApiError::bad_request(
+                "query parameter `limit` must be between 1 and 10000",
+            ));
+        }
+        Ok((after, limit))
+    }
+}
+
 /// A page of log lines.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -69,16 +86,7 @@ pub async fn list_deployment_logs(
         let scope = auth.tenant(&mut tx, &tenant_id).await?;
         find_deployment(&mut tx, &scope, &deployment_id).await?
     };
-    let after = query.after.unwrap_or(0);
-    let limit = query.limit.unwrap_or(1000);
-    if after < 0 {
-        return Err(ApiError::bad_request("query parameter `after` must be 0 or more"));
-    }
-    if !(1..=10_000).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "query parameter `limit` must be between 1 and 10000",
-        ));
-    }
+    let (after, limit) = query.bounds()?;
     let stream = build_stream(&dep.id);
     let items = state.logs.read(&stream, after, limit).await?;
     let last_seq = items.last().map_or(after, |l| l.seq);

@@ -226,6 +226,8 @@ pub struct ProjectFixture {
     pub secret_id: String,
     /// `dep_…` of a deployment of that environment.
     pub deployment_id: String,
+    /// `rel_…` the deployment made.
+    pub release_id: String,
 }
 
 impl Tenant {
@@ -249,6 +251,7 @@ impl Tenant {
             ("environmentId", p.environment_id.clone()),
             ("secretId", p.secret_id.clone()),
             ("deploymentId", p.deployment_id.clone()),
+            ("releaseId", p.release_id.clone()),
         ])
     }
 
@@ -300,14 +303,19 @@ impl Tenant {
             )
             .await;
         // Settle the build, so tests that scan the data directory see no workspace vanish.
-        self.finished(deployment["id"].as_str().expect("id"), 60).await;
+        let done = self.finished(deployment["id"].as_str().expect("id"), 60).await;
         let id = |v: &Value| v["id"].as_str().expect("id").to_owned();
+        let release_id = done["releaseId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the fixture deployment made a release: {done}"))
+            .to_owned();
         ProjectFixture {
             connection_id: id(&conn),
             project_id: id(&project),
             environment_id: id(&env),
             secret_id: id(&secret),
             deployment_id: id(&deployment),
+            release_id,
         }
     }
 
