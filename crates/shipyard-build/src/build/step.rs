@@ -82,16 +82,6 @@ async fn pump(mut reader: impl AsyncRead + Unpin, stderr: bool, redactor: Redact
     }
 }
 
-fn kill_all(pids: &[u32]) {
-    if pids.is_empty() {
-        return;
-    }
-    let _ = std::process::Command::new("kill")
-        .arg("-KILL")
-        .args(pids.iter().map(u32::to_string))
-        .status();
-}
-
 /// Resolves once a fork in `group` was refused for its process limit. A fork bomb is stopped
 /// at once rather than left to spin until its deadline; a build that merely touches the limit
 /// would fail on the refused fork anyway, and this way it fails saying why.
@@ -160,15 +150,7 @@ pub async fn run_step(
     }
     if let Some(group) = &group {
         // Whatever escaped the process tree (a daemonised child) is still in the group.
-        group.kill_at_once();
-        for _ in 0..50 {
-            let left = group.members();
-            if left.is_empty() {
-                break;
-            }
-            kill_all(&left);
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        group.kill_everyone().await;
     }
     for reader in readers.into_iter().flatten() {
         let _ = reader.await;

@@ -88,6 +88,23 @@ impl LimitGroup {
         }
     }
 
+    /// Kills everything left in the group (a daemonised child that escaped its process tree,
+    /// a fork bomb's stragglers), retrying for about a second while members remain.
+    pub async fn kill_everyone(&self) {
+        self.kill_at_once();
+        for _ in 0..50 {
+            let left = self.members();
+            if left.is_empty() {
+                return;
+            }
+            let _ = std::process::Command::new("kill")
+                .arg("-KILL")
+                .args(left.iter().map(u32::to_string))
+                .status();
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Removes the groups (they must be empty).
     pub fn remove(&self) {
         for dir in &self.dirs {

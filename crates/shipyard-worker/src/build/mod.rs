@@ -2,6 +2,7 @@
 //! log; a failure ends in one sentence naming the step, the command and its exit code or
 //! reason.
 
+mod confine;
 mod failure;
 mod inputs;
 mod log;
@@ -9,6 +10,7 @@ mod release;
 mod snapshot;
 mod steps;
 
+use confine::{chown_tree, sandbox_identity};
 use failure::{End, Failure};
 use inputs::Inputs;
 use log::BuildLog;
@@ -19,7 +21,6 @@ use shipyard_build::ArtifactStore;
 use shipyard_build::build::{HOME_DIR, Plan, Sandbox, Step, StepContext, check_node_version, toolchain};
 use shipyard_build::{FileTree, detect};
 use shipyard_core::{DeploymentStatus, Redactor, SecretString};
-use shipyard_sandbox::{Identity, Network};
 use shipyard_store::logs::LogKind;
 use shipyard_store::{
     Backend, ClaimedJob, Deployment, DeploymentUpdate, Deployments, Jobs, SqliteStore, TenantScope, Transition,
@@ -50,19 +51,6 @@ impl CacheUpdate {
             tracing::warn!(error = %e, "the build cache key could not be written");
         }
     }
-}
-
-/// Gives `path` and everything under it to `uid:gid` (the project's sandbox user). It runs
-/// before any of the project's code does, on a tree only the server has written.
-fn chown_tree(path: &Path, owner: Option<(u32, u32)>) -> std::io::Result<()> {
-    let Some((uid, gid)) = owner else { return Ok(()) };
-    std::os::unix::fs::lchown(path, Some(uid), Some(gid))?;
-    if path.is_dir() && !path.is_symlink() {
-        for entry in std::fs::read_dir(path)? {
-            chown_tree(&entry?.path(), owner)?;
-        }
-    }
-    Ok(())
 }
 
 impl Worker {
@@ -384,27 +372,6 @@ impl Worker {
 }
 
 impl Worker {
-    /// The sandbox of this build: the project's own user, and a network namespace of its
-    /// own (set up before any step, removed when the network is dropped).
-    async fn project_sandbox(&self, inputs: &Inputs) -> Result<(Sandbox, Option<Network>), Failure> {
-        let mut tx = self.store.write().await?;
-        let uid = tx
-            .sandbox_uid(&inputs.project.id, self.settings.sandbox_uids.clone())
-            .await?;
-        SqliteStore::commit(tx).await?;
-        let name = format!("{}-{}", inputs.deployment.id, inputs.deployment.attempt);
-        let sandbox = self.sandbox.clone();
-        let network = tokio::task::spawn_blocking(move || sandbox.network(&name))
-            .await
-            .map_err(|e| Failure::new(format!("the build's network could not be set up: {e}")))?
-            .map_err(|e| Failure::new(e.to_string()))?;
-        let bound = self
-            .sandbox
-            .for_project(Identity::project(uid), Path::new(HOME_DIR), network.as_ref())
-            .map_err(|e| Failure::new(e.to_string()))?;
-        Ok((bound, network))
-    }
-
     fn artifacts(&self) -> std::io::Result<ArtifactStore> {
         artifact_store(&self.settings)
     }
@@ -413,13 +380,6 @@ impl Worker {
 /// The artifact store of this worker's data directory.
 pub(crate) fn artifact_store(settings: &crate::WorkerSettings) -> std::io::Result<ArtifactStore> {
     ArtifactStore::new(settings.data_dir.join("artifacts"))
-}
-
-/// The identity a project-bound sandbox runs as (`nobody` when unconfined, where it is unused).
-fn sandbox_identity(sandbox: &Sandbox) -> Identity {
-    sandbox
-        .user()
-        .map_or(Identity::NOBODY, |(uid, gid)| Identity { uid, gid })
 }
 
 fn dep_ref(dep: &Deployment) -> String {

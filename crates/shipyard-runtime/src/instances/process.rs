@@ -1,0 +1,162 @@
+//! One process of an instance: its HOME, its network namespace (pasta forwarding its port
+//! in), its sandboxed command in its limit group, its output pumped to the runtime log, and
+//! its end (an exit, or a stop: SIGTERM, then SIGKILL after the grace period, then whatever
+//! is left in its cgroup).
+
+use super::output::{pump, set, stopped};
+use super::{APP_DIR, Driver, HOME_DIR, InstanceSpec, InstanceState, STOP_GRACE};
+use shipyard_core::SecretString;
+use shipyard_sandbox::{Bind, Forward, Identity, Spec, inherited_host_settings};
+use shipyard_store::logs::LogKind;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+
+impl Driver {
+    /// One process of an instance, from its sandbox to its exit (or to a stop); its exit code.
+    pub(super) async fn run_once(
+        &self,
+        spec: &InstanceSpec,
+        n: u32,
+        state: &Arc<Mutex<InstanceState>>,
+        stop: &mut watch::Receiver<bool>,
+        stream: &str,
+    ) -> std::io::Result<Option<i32>> {
+        let host_port = state.lock().map_or(0, |s| s.port);
+        let name = format!("{}-{}", spec.release, n + 1);
+        let home = self.root.join(&name).join("home");
+        std::fs::create_dir_all(&home)?;
+        let confined = self.sandbox.is_confined();
+        if confined {
+            // The instance's user alone may enter its HOME (made by the server, never written
+            // by tenant code before this).
+            use std::os::unix::fs::PermissionsExt;
+            std::os::unix::fs::chown(&home, Some(spec.uid), Some(spec.uid))?;
+            std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700))?;
+        }
+        // Confined, the app listens on its own port inside its namespace and pasta forwards the
+        // host port to it; unconfined, it listens on the host port itself.
+        let inner_port = if confined { spec.port } else { host_port };
+        let sandbox = self.sandbox.clone();
+        let forwards = [Forward {
+            host_port,
+            port: inner_port,
+        }];
+        let net_name = name.clone();
+        let network = tokio::task::spawn_blocking(move || sandbox.network_forwarding(&net_name, &forwards))
+            .await
+            .map_err(std::io::Error::other)?
+            .map_err(std::io::Error::other)?;
+        let (app, home_in) = if confined {
+            (PathBuf::from(APP_DIR), PathBuf::from(HOME_DIR))
+        } else {
+            (spec.artifact.clone(), home.clone())
+        };
+        let bound = self
+            .sandbox
+            .for_project(Identity::project(spec.uid), &home_in, network.as_ref())
+            .map_err(std::io::Error::other)?;
+        let chdir = if spec.root_directory.is_empty() {
+            app.clone()
+        } else {
+            app.join(&spec.root_directory)
+        };
+        let mut env: Vec<(String, SecretString)> = Vec::new();
+        let mut put = |k: &str, v: String| env.push((k.to_owned(), SecretString::from(v)));
+        put(
+            "PATH",
+            format!(
+                "{}:{}:/usr/local/bin:/usr/bin:/bin",
+                chdir.join("node_modules/.bin").display(),
+                chdir.join(".venv/bin").display()
+            ),
+        );
+        put("HOME", home_in.display().to_string());
+        put("PORT", inner_port.to_string());
+        put("LANG", "C.UTF-8".into());
+        put("NODE_ENV", "production".into());
+        for (k, v) in inherited_host_settings() {
+            put(&k, v);
+        }
+        env.extend(spec.env.iter().cloned());
+        let spec_run = Spec {
+            binds: vec![
+                Bind {
+                    host: spec.artifact.clone(),
+                    inside: app.clone(),
+                    writable: false,
+                },
+                Bind {
+                    host: home.clone(),
+                    inside: home_in.clone(),
+                    writable: true,
+                },
+            ],
+            env,
+            chdir,
+            program: vec!["sh".into(), "-c".into(), format!("exec {}", spec.start_command).into()],
+        };
+        let group = bound.with_limits(spec.limits).limit_group(&name)?;
+        let command = bound
+            .command(&spec_run, group.as_ref())
+            .map_err(std::io::Error::other)?;
+        let mut child = command.spawn().await?;
+        set(state, |s| {
+            s.pid = child.id();
+            s.started_at = chrono::Utc::now();
+        });
+        self.logs
+            .append(
+                stream,
+                LogKind::System,
+                format!("instance {} started: {}", n + 1, spec.start_command),
+            )
+            .await;
+        let pumps = [
+            child.stdout.take().map(|r| {
+                tokio::spawn(pump(
+                    r,
+                    LogKind::Stdout,
+                    spec.redactor.clone(),
+                    self.logs.clone(),
+                    stream.to_owned(),
+                    state.clone(),
+                ))
+            }),
+            child.stderr.take().map(|r| {
+                tokio::spawn(pump(
+                    r,
+                    LogKind::Stderr,
+                    spec.redactor.clone(),
+                    self.logs.clone(),
+                    stream.to_owned(),
+                    state.clone(),
+                ))
+            }),
+        ];
+        let status = tokio::select! {
+            status = child.wait() => status.ok(),
+            () = stopped(stop) => {
+                if let Some(pid) = child.id() {
+                    let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+                }
+                match tokio::time::timeout(STOP_GRACE, child.wait()).await {
+                    Ok(status) => status.ok(),
+                    Err(_) => {
+                        let _ = child.start_kill();
+                        child.wait().await.ok()
+                    }
+                }
+            }
+        };
+        if let Some(group) = &group {
+            group.kill_everyone().await;
+            group.remove();
+        }
+        for pump in pumps.into_iter().flatten() {
+            let _ = pump.await;
+        }
+        let _ = tokio::task::spawn_blocking(move || drop(network)).await;
+        Ok(status.and_then(|s| s.code()))
+    }
+}
