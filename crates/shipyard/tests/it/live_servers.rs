@@ -210,3 +210,117 @@ async fn a_server_release_rolls_back_pauses_and_comes_back_after_a_restart() {
     let restarted = TestServer::start_in(dir, &[]);
     until_serves(&restarted, &host, "served by v1").await;
 }
+
+#[tokio::test]
+async fn an_instance_reaches_neither_the_host_nor_another_sandbox_while_the_edge_reaches_it() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    // A listener on the host's loopback that counts who connects.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let probe_port = listener.local_addr().expect("addr").port();
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            seen.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    let api_port = server.base.rsplit(':').next().expect("port").to_owned();
+    // The app tries the host's loopback listener and the API at start, and says what it got.
+    let app_js = format!(
+        "const net = require('net');\n\
+         for (const [name, port] of [['loopback', {probe_port}], ['api', {api_port}]]) {{\n\
+           const s = net.connect({{ host: '127.0.0.1', port, timeout: 5000 }});\n\
+           s.on('connect', () => {{ console.log('REACHED ' + name); s.destroy(); }});\n\
+           s.on('error', () => console.log('BLOCKED ' + name));\n\
+           s.on('timeout', () => {{ console.log('BLOCKED ' + name); s.destroy(); }});\n\
+         }}\n\
+         require('http').createServer((q, r) => r.end('inside')).listen(process.env.PORT);"
+    );
+    let mut files = npm_app_files();
+    files.retain(|(name, _)| *name != "server.js");
+    files.push(("server.js", app_js.as_str()));
+    let app = ada
+        .deployable(
+            &server,
+            "walled",
+            "node",
+            &files,
+            json!({ "runtime": { "startCommand": "node server.js", "port": 3000 } }),
+        )
+        .await;
+    let done = ada
+        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 240)
+        .await;
+    assert_eq!(done["status"], "ready", "{done}");
+    // Positive control: the edge reaches the instance.
+    let host = host_of(&ada, &app).await;
+    assert_eq!(fetch(&server, &host, "/", &[]).await.text(), "inside");
+    let logs_path = format!(
+        "/tenants/{}/releases/{}/runtime-logs",
+        ada.tenant_id,
+        done["releaseId"].as_str().expect("release")
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let text = loop {
+        let page = ada.token.get(&logs_path).await.expect("logs").body;
+        let text: String = page["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|l| l["line"].as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .unwrap_or_default();
+        if (text.contains(" loopback") && text.contains(" api")) || std::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    for wall in ["loopback", "api"] {
+        assert!(text.contains(&format!("BLOCKED {wall}")), "{wall}: {text}");
+        assert!(!text.contains(&format!("REACHED {wall}")), "{wall}: {text}");
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "nothing from the instance arrived");
+
+    // Another sandbox (a second project's build) cannot reach the instance's port, while the
+    // host can (the edge's way in).
+    let runtime = ada
+        .token
+        .get(&format!(
+            "/tenants/{}/projects/{}/environments/{}/runtime",
+            ada.tenant_id, app.project_id, app.environment_id
+        ))
+        .await
+        .expect("runtime")
+        .body;
+    let port = runtime["instances"][0]["port"].as_u64().expect("the instance's port");
+    std::net::TcpStream::connect(("127.0.0.1", u16::try_from(port).expect("port"))).expect("the host reaches it");
+    let probe = format!(
+        "node -e \"const s=require('net').connect({{host:'127.0.0.1',port:{port},timeout:5000}});\
+         s.on('connect',()=>{{console.log('REACHED instance');process.exit(0)}});\
+         s.on('error',()=>{{console.log('BLOCKED instance');process.exit(0)}});\
+         s.on('timeout',()=>{{console.log('BLOCKED instance');process.exit(0)}})\"; mkdir -p dist && echo x > dist/index.html"
+    );
+    let other = ada
+        .deployable(
+            &server,
+            "neighbour",
+            "static",
+            &[("index.html", "x")],
+            crate::support::deploy::static_build(&probe),
+        )
+        .await;
+    let built = ada
+        .finished(ada.deploy(&other).await["id"].as_str().expect("id"), 120)
+        .await;
+    assert_eq!(built["status"], "ready", "{built}");
+    let lines = ada.log_lines(built["id"].as_str().expect("id")).await;
+    let said: Vec<&str> = lines.iter().filter_map(|l| l["line"].as_str()).collect();
+    assert!(said.contains(&"BLOCKED instance"), "{said:?}");
+    assert!(!said.contains(&"REACHED instance"), "{said:?}");
+}
