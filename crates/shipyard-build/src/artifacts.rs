@@ -50,26 +50,24 @@ impl ArtifactStore {
     /// two can share them; each can still be removed alone.
     pub fn duplicate(&self, from: &ReleaseId, to: &ReleaseId) -> std::io::Result<PathBuf> {
         let target = self.path(to);
-        let mut copied = std::process::Command::new("cp")
-            .arg("-al")
-            .arg(self.path(from))
-            .arg(&target)
-            .stderr(std::process::Stdio::piped())
-            .output()?;
-        if !copied.status.success() {
-            // A file with as many links as the filesystem allows (a tenant can make one): copy.
-            let _ = std::fs::remove_dir_all(&target);
-            copied = std::process::Command::new("cp")
-                .arg("-a")
+        let cp = |flags: &str| {
+            std::process::Command::new("cp")
+                .arg(flags)
                 .arg(self.path(from))
                 .arg(&target)
                 .stderr(std::process::Stdio::piped())
-                .output()?;
+                .output()
+        };
+        let mut copied = cp("-al")?;
+        if !copied.status.success() {
+            // A file with as many links as the filesystem allows (a tenant can make one): copy.
+            let _ = std::fs::remove_dir_all(&target);
+            copied = cp("-a")?;
         }
         if !copied.status.success() {
             let _ = std::fs::remove_dir_all(&target);
             return Err(std::io::Error::other(format!(
-                "cp -al {} failed: {}",
+                "copying {} failed: {}",
                 self.path(from).display(),
                 String::from_utf8_lossy(&copied.stderr).trim()
             )));

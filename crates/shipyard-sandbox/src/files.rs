@@ -31,6 +31,16 @@ pub enum FileError {
     Io(String, std::io::Error),
 }
 
+/// The opened `fd` with its metadata, when it is a regular file.
+fn regular(fd: rustix::fd::OwnedFd, name: String) -> Result<(File, std::fs::Metadata), FileError> {
+    let file = File::from(fd);
+    let meta = file.metadata().map_err(|e| FileError::Io(name.clone(), e))?;
+    if !meta.is_file() {
+        return Err(FileError::NotRegular(name));
+    }
+    Ok((file, meta))
+}
+
 /// Opens `rel` under `root` as a regular file without following any link; returns it with
 /// its size.
 pub fn open_beneath(root: &Path, rel: &Path) -> Result<(File, u64), FileError> {
@@ -48,11 +58,7 @@ pub fn open_beneath(root: &Path, rel: &Path) -> Result<(File, u64), FileError> {
         Errno::NOENT | Errno::NOTDIR => FileError::Missing(name.clone()),
         other => FileError::Io(name.clone(), other.into()),
     })?;
-    let file = File::from(fd);
-    let meta = file.metadata().map_err(|e| FileError::Io(name.clone(), e))?;
-    if !meta.is_file() {
-        return Err(FileError::NotRegular(name));
-    }
+    let (file, meta) = regular(fd, name)?;
     Ok((file, meta.len()))
 }
 
@@ -74,12 +80,7 @@ pub fn open_served(root: &File, rel: &Path) -> Result<(File, std::fs::Metadata),
         Errno::NOENT | Errno::NOTDIR | Errno::NAMETOOLONG => FileError::Missing(name.clone()),
         other => FileError::Io(name.clone(), other.into()),
     })?;
-    let file = File::from(fd);
-    let meta = file.metadata().map_err(|e| FileError::Io(name.clone(), e))?;
-    if !meta.is_file() {
-        return Err(FileError::NotRegular(name));
-    }
-    Ok((file, meta))
+    regular(fd, name)
 }
 
 /// Opens the directory `rel` inside `root` (an artifact's served directory), following links

@@ -3,6 +3,7 @@
 //! the public registries, which this machine reaches; everything else stays on loopback.
 
 use crate::support::TestServer;
+use crate::support::git::vite_react_app_files;
 use serde_json::Value;
 
 fn artifact(server: &TestServer, release: &str) -> std::path::PathBuf {
@@ -107,21 +108,7 @@ async fn an_express_app_installs_with_npm_and_deploys() {
 async fn a_vite_react_app_builds_with_npm_into_dist() {
     let server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let files = [
-        (
-            "package.json",
-            r#"{"name":"web","private":true,"type":"module","scripts":{"build":"vite build"},
-               "dependencies":{"react":"18.3.1","react-dom":"18.3.1"},"devDependencies":{"vite":"5.4.11"}}"#,
-        ),
-        (
-            "index.html",
-            "<!doctype html><div id=\"root\"></div><script type=\"module\" src=\"/src/main.jsx\"></script>",
-        ),
-        (
-            "src/main.jsx",
-            "import React from 'react';\nimport { createRoot } from 'react-dom/client';\ncreateRoot(document.getElementById('root')).render(<h1>Hello from Vite</h1>);\n",
-        ),
-    ];
+    let files = vite_react_app_files();
     let app = ada.deployable(&server, "web", "react", &files, Value::Null).await;
     let dep = ada.deploy(&app).await;
     let done = ada.finished(dep["id"].as_str().expect("id"), 400).await;

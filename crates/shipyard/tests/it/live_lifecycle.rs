@@ -13,14 +13,6 @@ use std::time::{Duration, Instant};
 
 const COPY: &str = "mkdir -p dist && cp index.html dist/";
 
-async fn project_view(ada: &Tenant, app: &Deployable) -> Value {
-    ada.token
-        .get(&format!("/tenants/{}/projects/{}", ada.tenant_id, app.project_id))
-        .await
-        .expect("project")
-        .body
-}
-
 async fn ready(ada: &Tenant, app: &Deployable) -> Value {
     let done = ada
         .finished(ada.deploy(app).await["id"].as_str().expect("id"), 120)
@@ -78,7 +70,7 @@ async fn a_redeploy_swaps_without_a_failed_request_and_a_rollback_needs_no_build
         )
         .await;
     let first = ready(&ada, &app).await;
-    let host = live_host(&project_view(&ada, &app).await);
+    let host = ada.live_host_of(&app).await;
     assert_eq!(fetch(&server, &host, "/", &[]).await.text(), "version one");
 
     // 20 clients loop over the whole swap (bounded: they stop when told, or after 60 s).
@@ -252,7 +244,7 @@ async fn deleting_an_environment_or_project_takes_its_route_and_files() {
         .finished(ada.deploy_env(&app, &staging).await["id"].as_str().expect("id"), 120)
         .await;
     assert_eq!(staged["status"], "ready", "{staged}");
-    let view = project_view(&ada, &app).await;
+    let view = ada.project_view(&app).await;
     let host_of = |slug: &str| {
         view["environments"]
             .as_array()

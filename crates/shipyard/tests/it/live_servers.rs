@@ -3,10 +3,10 @@
 //! release that never gets healthy fails while the old one keeps serving.
 
 use crate::support::deploy::Deployable;
-use crate::support::edge::{fetch, live_host};
+use crate::support::edge::fetch;
 use crate::support::git::{commit, npm_app_files};
 use crate::support::{Tenant, TestServer};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// A node server answering `body` on `PORT`, echoing the forwarded headers it got, and
 /// printing its port, its `API_KEY` (a secret, which the runtime log must mask) and that
@@ -35,17 +35,6 @@ async fn node_app(server: &TestServer, ada: &Tenant, body: &str) -> Deployable {
     .await
 }
 
-/// The live host of a project.
-async fn host_of(ada: &Tenant, app: &Deployable) -> String {
-    let project: Value = ada
-        .token
-        .get(&format!("/tenants/{}/projects/{}", ada.tenant_id, app.project_id))
-        .await
-        .expect("project")
-        .body;
-    live_host(&project)
-}
-
 #[tokio::test]
 async fn a_node_app_serves_its_live_url_and_a_release_that_never_gets_healthy_fails() {
     let server = TestServer::start(&[]);
@@ -65,7 +54,7 @@ async fn a_node_app_serves_its_live_url_and_a_release_that_never_gets_healthy_fa
         .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 240)
         .await;
     assert_eq!(done["status"], "ready", "{done}");
-    let host = host_of(&ada, &app).await;
+    let host = ada.live_host_of(&app).await;
     let live = fetch(&server, &host, "/", &[("x-forwarded-for", "6.6.6.6")]).await;
     assert_eq!((live.status, live.text().as_str()), (200, "served by v1"));
     assert_eq!(
@@ -73,41 +62,13 @@ async fn a_node_app_serves_its_live_url_and_a_release_that_never_gets_healthy_fa
         "127.0.0.1",
         "the edge sets X-Forwarded-For; the client's is dropped"
     );
-    let runtime = ada
-        .token
-        .get(&format!(
-            "/tenants/{}/projects/{}/environments/{}/runtime",
-            ada.tenant_id, app.project_id, app.environment_id
-        ))
-        .await
-        .expect("runtime")
-        .body;
+    let runtime = ada.runtime_view(&app).await;
     assert_eq!(runtime["status"], "running", "{runtime}");
     assert_eq!(runtime["instances"][0]["status"], "healthy", "{runtime}");
     assert!(runtime["instances"][0]["pid"].as_u64().is_some(), "{runtime}");
     // The instance's output is in the release's runtime log, its secret masked.
-    let logs_path = format!(
-        "/tenants/{}/releases/{}/runtime-logs",
-        ada.tenant_id,
-        done["releaseId"].as_str().expect("release")
-    );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let text = loop {
-        let page = ada.token.get(&logs_path).await.expect("runtime logs").body;
-        let text: Vec<String> = page["items"]
-            .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|l| l["line"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if text.iter().any(|l| l.starts_with("key ")) || std::time::Instant::now() > deadline {
-            break text.join("\n");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    };
+    let release = done["releaseId"].as_str().expect("release");
+    let text = ada.runtime_log_text(release, |t| t.contains("keylen ")).await;
     assert!(text.contains("listening on 3000"), "the startup line: {text}");
     assert!(
         text.contains(&format!("keylen {}", secret.len())),
@@ -172,7 +133,7 @@ async fn a_server_release_rolls_back_pauses_and_comes_back_after_a_restart() {
         .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 240)
         .await;
     assert_eq!(second["status"], "ready", "{second}");
-    let host = host_of(&ada, &app).await;
+    let host = ada.live_host_of(&app).await;
     assert_eq!(fetch(&server, &host, "/", &[]).await.text(), "served by v2");
 
     // Rollback: the old artifact's instances start, answer, and take the route: no build.
@@ -256,31 +217,12 @@ async fn an_instance_reaches_neither_the_host_nor_another_sandbox_while_the_edge
         .await;
     assert_eq!(done["status"], "ready", "{done}");
     // Positive control: the edge reaches the instance.
-    let host = host_of(&ada, &app).await;
+    let host = ada.live_host_of(&app).await;
     assert_eq!(fetch(&server, &host, "/", &[]).await.text(), "inside");
-    let logs_path = format!(
-        "/tenants/{}/releases/{}/runtime-logs",
-        ada.tenant_id,
-        done["releaseId"].as_str().expect("release")
-    );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let text = loop {
-        let page = ada.token.get(&logs_path).await.expect("logs").body;
-        let text: String = page["items"]
-            .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|l| l["line"].as_str())
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })
-            .unwrap_or_default();
-        if (text.contains(" loopback") && text.contains(" api")) || std::time::Instant::now() > deadline {
-            break text;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    };
+    let release = done["releaseId"].as_str().expect("release");
+    let text = ada
+        .runtime_log_text(release, |t| t.contains(" loopback") && t.contains(" api"))
+        .await;
     for wall in ["loopback", "api"] {
         assert!(text.contains(&format!("BLOCKED {wall}")), "{wall}: {text}");
         assert!(!text.contains(&format!("REACHED {wall}")), "{wall}: {text}");
@@ -289,15 +231,7 @@ async fn an_instance_reaches_neither_the_host_nor_another_sandbox_while_the_edge
 
     // Another sandbox (a second project's build) cannot reach the instance's port, while the
     // host can (the edge's way in).
-    let runtime = ada
-        .token
-        .get(&format!(
-            "/tenants/{}/projects/{}/environments/{}/runtime",
-            ada.tenant_id, app.project_id, app.environment_id
-        ))
-        .await
-        .expect("runtime")
-        .body;
+    let runtime = ada.runtime_view(&app).await;
     let port = runtime["instances"][0]["port"].as_u64().expect("the instance's port");
     std::net::TcpStream::connect(("127.0.0.1", u16::try_from(port).expect("port"))).expect("the host reaches it");
     let probe = format!(

@@ -5,7 +5,8 @@
 
 use crate::support::TestServer;
 use crate::support::deploy::Deployable;
-use crate::support::edge::{fetch, live_host, raw_status};
+use crate::support::edge::{fetch, raw_status};
+use crate::support::git::vite_react_app_files;
 use serde_json::{Value, json};
 
 const SITE: &[(&str, &str)] = &[
@@ -40,13 +41,8 @@ async fn deployed_site(server: &TestServer) -> (crate::support::Tenant, Deployab
         .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 120)
         .await;
     assert_eq!(done["status"], "ready", "{done}");
-    let project = ada
-        .token
-        .get(&format!("/tenants/{}/projects/{}", ada.tenant_id, app.project_id))
-        .await
-        .expect("project")
-        .body;
-    (ada, app, live_host(&project))
+    let host = ada.live_host_of(&app).await;
+    (ada, app, host)
 }
 
 #[tokio::test]
@@ -182,33 +178,13 @@ async fn nothing_outside_the_artifact_is_ever_served() {
 async fn a_vite_react_site_serves_its_assets_and_falls_back_to_index_html() {
     let server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let files = [
-        (
-            "package.json",
-            r#"{"name":"web","private":true,"type":"module","scripts":{"build":"vite build"},
-               "dependencies":{"react":"18.3.1","react-dom":"18.3.1"},"devDependencies":{"vite":"5.4.11"}}"#,
-        ),
-        (
-            "index.html",
-            "<!doctype html><div id=\"root\"></div><script type=\"module\" src=\"/src/main.jsx\"></script>",
-        ),
-        (
-            "src/main.jsx",
-            "import React from 'react';\nimport { createRoot } from 'react-dom/client';\ncreateRoot(document.getElementById('root')).render(<h1>Hello from Vite</h1>);\n",
-        ),
-    ];
+    let files = vite_react_app_files();
     let app = ada.deployable(&server, "spa", "react", &files, Value::Null).await;
     let done = ada
         .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 400)
         .await;
     assert_eq!(done["status"], "ready", "{done}");
-    let project = ada
-        .token
-        .get(&format!("/tenants/{}/projects/{}", ada.tenant_id, app.project_id))
-        .await
-        .expect("project")
-        .body;
-    let host = live_host(&project);
+    let host = ada.live_host_of(&app).await;
     let index = fetch(&server, &host, "/", &[]).await;
     assert_eq!(index.status, 200);
     let html = index.text();

@@ -1,7 +1,8 @@
 //! Fetching live URLs through the edge: requests go to the server's loopback listener with the
 //! app's `Host` header (Debian's resolver does not resolve `*.localhost`).
 
-use super::TestServer;
+use super::deploy::Deployable;
+use super::{Tenant, TestServer};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 use std::time::Duration;
@@ -99,4 +100,55 @@ pub async fn raw_status(server: &TestServer, host: &str, raw_path: &str) -> (u16
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("a status line in {text}"));
     (status, text)
+}
+
+impl Tenant {
+    /// The project view of `app`.
+    pub async fn project_view(&self, app: &Deployable) -> Value {
+        self.token
+            .get(&format!("/tenants/{}/projects/{}", self.tenant_id, app.project_id))
+            .await
+            .expect("project")
+            .body
+    }
+
+    /// The live host of `app`'s production environment.
+    pub async fn live_host_of(&self, app: &Deployable) -> String {
+        live_host(&self.project_view(app).await)
+    }
+
+    /// `GET …/environments/<production>/runtime` of `app`.
+    pub async fn runtime_view(&self, app: &Deployable) -> Value {
+        self.token
+            .get(&format!(
+                "/tenants/{}/projects/{}/environments/{}/runtime",
+                self.tenant_id, app.project_id, app.environment_id
+            ))
+            .await
+            .expect("runtime")
+            .body
+    }
+
+    /// A release's runtime-log lines, polled (at most 30 s) until `enough` holds of them.
+    pub async fn runtime_log_text(&self, release: &str, enough: impl Fn(&str) -> bool) -> String {
+        let path = format!("/tenants/{}/releases/{release}/runtime-logs", self.tenant_id);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let page = self.token.get(&path).await.expect("runtime logs").body;
+            let text = page["items"]
+                .as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|l| l["line"].as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .unwrap_or_default();
+            if enough(&text) || std::time::Instant::now() > deadline {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
 }

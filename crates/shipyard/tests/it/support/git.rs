@@ -196,6 +196,25 @@ async fn serve_git(State(backend): State<Arc<Backend>>, request: Request) -> Res
         .expect("response")
 }
 
+/// A Vite + React app that really builds (pinned versions, no lockfile: npm resolves it).
+pub fn vite_react_app_files() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            "package.json",
+            r#"{"name":"web","private":true,"type":"module","scripts":{"build":"vite build"},
+               "dependencies":{"react":"18.3.1","react-dom":"18.3.1"},"devDependencies":{"vite":"5.4.11"}}"#,
+        ),
+        (
+            "index.html",
+            "<!doctype html><div id=\"root\"></div><script type=\"module\" src=\"/src/main.jsx\"></script>",
+        ),
+        (
+            "src/main.jsx",
+            "import React from 'react';\nimport { createRoot } from 'react-dom/client';\ncreateRoot(document.getElementById('root')).render(<h1>Hello from Vite</h1>);\n",
+        ),
+    ]
+}
+
 /// An npm app with one dependency (left-pad) and its real lockfile, serving `ok`.
 pub fn npm_app_files() -> Vec<(&'static str, &'static str)> {
     vec![
