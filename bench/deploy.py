@@ -4,6 +4,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -19,6 +20,7 @@ APPS = {
     "static": {
         "type": "static",
         "files": {"index.html": "<h1>bench</h1>\n"},
+        "marker": ("index.html", "<h1>{}</h1>\n"),
         "config": {"build": {"outputDirectory": "."}},
         "hand": [],
     },
@@ -27,10 +29,14 @@ APPS = {
         "files": {
             "package.json": json.dumps({"name": "api", "version": "1.0.0", "private": True,
                                         "scripts": {"start": "node server.js"}, "dependencies": {"express": "4.21.2"}}),
-            "server.js": "require('express')().listen(process.env.PORT || 3000);\n",
+            "server.js": "const body = require('fs').readFileSync('body.txt', 'utf8');\n"
+                         "require('express')().get('/', (q, r) => r.send(body)).listen(process.env.PORT || 3000);\n",
+            "body.txt": "bench\n",
         },
+        "marker": ("body.txt", "{}\n"),
         "config": None,
         "hand": ["npm ci"],
+        "start": "node server.js",
     },
     "vite": {
         "type": "react",
@@ -38,10 +44,12 @@ APPS = {
             "package.json": json.dumps({"name": "web", "private": True, "type": "module", "scripts": {"build": "vite build"},
                                         "dependencies": {"react": "18.3.1", "react-dom": "18.3.1"},
                                         "devDependencies": {"vite": "5.4.11"}}),
-            "index.html": '<!doctype html><div id="root"></div><script type="module" src="/src/main.jsx"></script>\n',
+            "index.html": '<!doctype html><title>bench</title><div id="root"></div><script type="module" src="/src/main.jsx"></script>\n',
             "src/main.jsx": "import React from 'react';\nimport { createRoot } from 'react-dom/client';\n"
                             "createRoot(document.getElementById('root')).render(<h1>bench</h1>);\n",
         },
+        "marker": ("index.html", '<!doctype html><title>{}</title><div id="root"></div>'
+                                 '<script type="module" src="/src/main.jsx"></script>\n'),
         "config": None,
         "hand": ["npm ci", "npm run build"],
     },
@@ -65,17 +73,54 @@ def make_repo(name, app):
     return path
 
 
-def by_hand(repo, app, cache):
-    """Clone + install + build in a fresh directory with `cache` as npm's cache."""
+def publish(repo, app, text):
+    """Commits `text` as the app's visible content (its marker file)."""
+    name, template = app["marker"]
+    with open(os.path.join(repo, name), "w") as f:
+        f.write(template.format(text))
+    sh(f"git add -A && git -c user.name=b -c user.email=b@e commit -qm '{text}'", cwd=repo)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_and_wait(cwd, command, text, env):
+    """Starts a server the way the platform does and waits until it answers `text`; returns
+    the seconds that took and the process (to stop)."""
+    port = free_port()
+    start = time.monotonic()
+    proc = subprocess.Popen(command, cwd=cwd, shell=True, env=dict(env, PORT=str(port)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while text not in fetch_url(f"http://127.0.0.1:{port}/"):
+        if time.monotonic() - start > 60 or proc.poll() is not None:
+            proc.kill()
+            raise SystemExit(f"`{command}` did not answer {text!r}")
+        time.sleep(0.005)
+    return time.monotonic() - start, proc
+
+
+def by_hand(repo, app, cache, text):
+    """Clone + install + build in a fresh directory with `cache` as npm's cache, then (for a
+    server) start it and wait until it answers `text`. Returns the total seconds and the
+    server's own start-to-answer seconds (0 for sites)."""
     target = tempfile.mkdtemp(dir=WORK)
     env = dict(os.environ, npm_config_cache=cache, CI="true")
     start = time.monotonic()
     sh(f"git clone -q file://{repo} {target}/app", env=env)
     for command in app["hand"]:
         sh(command, cwd=f"{target}/app", env=env)
+    boot = 0.0
+    if "start" in app:
+        boot, proc = start_and_wait(f"{target}/app", app["start"], text, env)
     elapsed = time.monotonic() - start
+    if "start" in app:
+        proc.terminate()
+        proc.wait(timeout=10)
     shutil.rmtree(target, ignore_errors=True)
-    return elapsed
+    return elapsed, boot
 
 
 class Api:
@@ -90,22 +135,25 @@ class Api:
             return json.loads(resp.read() or b"null")
 
 
-def platform_deploy(api, tenant, project, env):
+def platform_deploy(api, base, tenant, project, text):
+    """POST deploy → the live URL serves `text`; returns those seconds, the install's seconds
+    and the release."""
+    env = project["environments"][0]["id"]
+    host = re.match(r"http://([^:/]+)", project["environments"][0]["url"]).group(1)
     start = time.monotonic()
-    dep = api.call("POST", f"/tenants/{tenant}/projects/{project}/environments/{env}/deployments", {})
+    dep = api.call("POST", f"/tenants/{tenant}/projects/{project['id']}/environments/{env}/deployments", {})
     deadline = start + 600
-    while True:
+    while text not in fetch_live(base, host):
         view = api.call("GET", f"/tenants/{tenant}/deployments/{dep['id']}")
-        if view["status"] in ("ready", "failed", "canceled"):
-            break
+        if view["status"] in ("failed", "canceled"):
+            raise SystemExit(f"deployment {view['status']}: {view['error']}")
         if time.monotonic() > deadline:
-            raise SystemExit(f"deployment {dep['id']} did not finish in 600 s")
-        time.sleep(0.05)
+            raise SystemExit(f"deployment {dep['id']} was not live in 600 s")
+        time.sleep(0.005)
     elapsed = time.monotonic() - start
-    if view["status"] != "ready":
-        raise SystemExit(f"deployment failed: {view['error']}")
+    view = api.call("GET", f"/tenants/{tenant}/deployments/{dep['id']}")
     lines = api.call("GET", f"/tenants/{tenant}/deployments/{dep['id']}/logs?limit=10000")["items"]
-    return elapsed, install_seconds(lines)
+    return elapsed, install_seconds(lines), view["releaseId"]
 
 
 def wait_for_snapshot(data, project, node):
@@ -132,13 +180,17 @@ def parse(stamp):
     return time.mktime(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + float("0." + (frac or "0"))
 
 
-def fetch_live(base, host):
-    req = urllib.request.Request(base + "/", headers={"Host": host})
+def fetch_url(url, host=None):
+    req = urllib.request.Request(url, headers={"Host": host} if host else {})
     try:
         with urllib.request.urlopen(req, timeout=5) as resp:
             return resp.read().decode()
     except OSError:
         return ""
+
+
+def fetch_live(base, host):
+    return fetch_url(base + "/", host)
 
 
 def wait_live(base, host, text, start):
@@ -150,54 +202,38 @@ def wait_live(base, host, text, start):
     return time.monotonic() - start
 
 
-def live_rows(api, tenant, base, conn, repo):
-    """POST deploy → the live URL serves the new body, and POST rollback → the old one, for the
-    static site; beside the same by hand (clone + copy into a served directory, and a symlink
+def live_rows(api, tenant, base, conn, repo, app, name):
+    """POST deploy → the live URL serves the new body, and POST rollback → the old one; for a
+    static site also the same by hand (clone + copy into a served directory, and a symlink
     swap)."""
-    body = {"name": "live", "type": "static", "repositoryConnectionId": conn,
-            "config": {"build": {"outputDirectory": "."}}}
+    body = {"name": f"live-{name}", "type": app["type"], "repositoryConnectionId": conn}
+    if app["config"]:
+        body["config"] = app["config"]
     project = api.call("POST", f"/tenants/{tenant}/projects", body)
-    env = project["environments"][0]["id"]
     host = re.match(r"http://([^:/]+)", project["environments"][0]["url"]).group(1)
     deploys, rollbacks, hand_deploys, hand_swaps = [], [], [], []
-    served = os.path.join(WORK, "served")
-
-    def publish(text):
-        with open(os.path.join(repo, "index.html"), "w") as f:
-            f.write(f"<h1>{text}</h1>\n")
-        sh(f"git add -A && git -c user.name=b -c user.email=b@e commit -qm '{text}'", cwd=repo)
-
-    def active_release():
-        path = f"/tenants/{tenant}/projects/{project['id']}/releases?environmentId={env}"
-        return next(r["id"] for r in api.call("GET", path)["items"] if r["status"] == "active")
-
-    publish("live-0")
-    platform_deploy(api, tenant, project["id"], env)
-    previous = active_release()
+    served = os.path.join(WORK, f"served-{name}")
+    publish(repo, app, f"{name}-live-0")
+    _, _, previous = platform_deploy(api, base, tenant, project, f"{name}-live-0")
     for run in range(1, RUNS + 1):
-        publish(f"live-{run}")
-        start = time.monotonic()
-        dep = api.call("POST", f"/tenants/{tenant}/projects/{project['id']}/environments/{env}/deployments", {})
-        deploys.append(wait_live(base, host, f"live-{run}", start))
-        # Its release is the next run's rollback target (ready follows the route by a commit).
-        current = None
-        while not current:
-            current = api.call("GET", f"/tenants/{tenant}/deployments/{dep['id']}")["releaseId"]
-            time.sleep(0.01)
+        publish(repo, app, f"{name}-live-{run}")
+        elapsed, _, current = platform_deploy(api, base, tenant, project, f"{name}-live-{run}")
+        deploys.append(elapsed)
         start = time.monotonic()
         api.call("POST", f"/tenants/{tenant}/rollback", {"releaseId": previous, "reason": "bench"})
-        rollbacks.append(wait_live(base, host, f"live-{run - 1}", start))
+        rollbacks.append(wait_live(base, host, f"{name}-live-{run - 1}", start))
         previous = current
-        # By hand: clone and copy into a fresh directory, then swap a `current` link to it.
-        target = tempfile.mkdtemp(dir=WORK)
-        start = time.monotonic()
-        sh(f"git clone -q file://{repo} {target}/app && cp -r {target}/app/. {target}/site")
-        hand_deploys.append(time.monotonic() - start)
-        start = time.monotonic()
-        sh(f"ln -sfn {target}/site {served}.new && mv -T {served}.new {served}")
-        hand_swaps.append(time.monotonic() - start)
+        if name == "static":
+            # By hand: clone and copy into a fresh directory, then swap a `current` link to it.
+            target = tempfile.mkdtemp(dir=WORK)
+            start = time.monotonic()
+            sh(f"git clone -q file://{repo} {target}/app && cp -r {target}/app/. {target}/site")
+            hand_deploys.append(time.monotonic() - start)
+            start = time.monotonic()
+            sh(f"ln -sfn {target}/site {served}.new && mv -T {served}.new {served}")
+            hand_swaps.append(time.monotonic() - start)
     m = statistics.median
-    return m(deploys), m(rollbacks), m(hand_deploys), m(hand_swaps)
+    return m(deploys), m(rollbacks), m(hand_deploys) if hand_deploys else 0.0, m(hand_swaps) if hand_swaps else 0.0
 
 
 def main():
@@ -211,29 +247,35 @@ def main():
                                 "--workspace", "Bench"], capture_output=True, text=True, check=True).stdout.strip()
         api = Api(base, token)
         tenant = api.call("GET", "/auth/me")["memberships"][0]["tenantId"]
-        rows, failures = [], []
+        rows, failures, conns, boots = [], [], {}, []
         for name, app in APPS.items():
             repo = make_repo(name, app)
             conn = api.call("POST", f"/tenants/{tenant}/repository-connections", {"provider": "git", "url": f"file://{repo}"})
+            conns[name] = (conn["id"], repo)
             cold, warm, cold_install, warm_install, hand_cold, hand_warm = [], [], [], [], [], []
             for run in range(RUNS):
                 body = {"name": f"{name}-{run}", "type": app["type"], "repositoryConnectionId": conn["id"]}
                 if app["config"]:
                     body["config"] = app["config"]
                 project = api.call("POST", f"/tenants/{tenant}/projects", body)
-                env = project["environments"][0]["id"]
                 cache = tempfile.mkdtemp(dir=WORK)
 
                 def platform_pair():
-                    t, i = platform_deploy(api, tenant, project["id"], env)
+                    publish(repo, app, f"{name}-{run}-ship-cold")
+                    t, i, _ = platform_deploy(api, base, tenant, project, f"{name}-{run}-ship-cold")
                     cold.append(t); cold_install.append(i)
                     wait_for_snapshot(data, project["id"], "package.json" in app["files"])
-                    t, i = platform_deploy(api, tenant, project["id"], env)
+                    publish(repo, app, f"{name}-{run}-ship-warm")
+                    t, i, _ = platform_deploy(api, base, tenant, project, f"{name}-{run}-ship-warm")
                     warm.append(t); warm_install.append(i)
 
                 def hand_pair():
-                    hand_cold.append(by_hand(repo, app, cache))
-                    hand_warm.append(by_hand(repo, app, cache))
+                    for phase, out in (("cold", hand_cold), ("warm", hand_warm)):
+                        publish(repo, app, f"{name}-{run}-hand-{phase}")
+                        elapsed, boot = by_hand(repo, app, cache, f"{name}-{run}-hand-{phase}")
+                        out.append(elapsed)
+                        if boot:
+                            boots.append(boot)
 
                 # Whoever goes first pays for the registry's (and its proxy's) cold caches:
                 # alternate, so neither side always gets the warm one.
@@ -251,22 +293,23 @@ def main():
             else:
                 for phase in ("cold", "warm"):
                     overhead = row[f"platform_{phase}"] / row[f"hand_{phase}"]
-                    row[f"overhead_{phase}"] = overhead
                     if overhead > 1.10:
-                        failures.append(f"{name}: platform/hand ({phase}) {overhead:.2f}x (target ≤ 1.10x)")
+                        failures.append(f"{name}: deploy → live / by hand ({phase}) {overhead:.2f}x (target ≤ 1.10x)")
                 ratio = row["install_cold"] / row["install_warm"] if row["install_warm"] else float("inf")
                 row["install_ratio"] = ratio
                 if ratio < 3.0:
                     failures.append(f"{name}: install warm/cold speed-up {ratio:.1f}x (target ≥ 3x)")
-        static_repo = os.path.join(WORK, "repos", "static")
-        static_conn = api.call("POST", f"/tenants/{tenant}/repository-connections",
-                               {"provider": "git", "url": f"file://{static_repo}"})
-        live_deploy, live_rollback, hand_deploy, hand_swap = live_rows(api, tenant, base, static_conn["id"], static_repo)
+        live_deploy, live_rollback, hand_deploy, hand_swap = live_rows(api, tenant, base, *conns["static"], APPS["static"], "static")
         if live_deploy > 1.0:
             failures.append(f"static: deploy → live {live_deploy:.2f} s (target ≤ 1 s)")
         if live_rollback > 0.5:
             failures.append(f"static: rollback → live {live_rollback:.2f} s (target ≤ 0.5 s)")
-        print(f"deploy benchmark, median of {RUNS} runs, seconds (POST → ready vs clone+install+build by hand)")
+        _, server_rollback, _, _ = live_rows(api, tenant, base, *conns["express"], APPS["express"], "express")
+        boot = statistics.median(boots)
+        if server_rollback > boot + 0.5:
+            failures.append(f"express: rollback → live {server_rollback:.2f} s (target ≤ its start-to-answer {boot:.2f} + 0.5 s)")
+        print(f"deploy benchmark, median of {RUNS} runs, seconds: POST deploy → the live URL serves the new content,"
+              " vs clone + install + build (+ start until it answers) by hand")
         print(f"{'app':<9}{'hand cold':>10}{'ship cold':>10}{'ratio':>7}{'hand warm':>10}{'ship warm':>10}{'ratio':>7}"
               f"{'inst cold':>10}{'inst warm':>10}{'inst x':>8}")
         for r in rows:
@@ -276,6 +319,8 @@ def main():
                   f"{r['install_cold']:>10.2f}{r['install_warm']:>10.2f}{r.get('install_ratio', 0):>7.1f}x")
         print(f"{'static':<9}{'deploy → live':>20}{live_deploy:>8.2f}   (by hand: clone + copy {hand_deploy:.2f}; target ≤ 1 s)")
         print(f"{'static':<9}{'rollback → live':>20}{live_rollback:>8.2f}   (by hand: symlink swap {hand_swap:.3f}; target ≤ 0.5 s)")
+        print(f"{'express':<9}{'rollback → live':>20}{server_rollback:>8.2f}   (the app's own start-to-answer {boot:.2f}; "
+              f"target ≤ {boot + 0.5:.2f} s)")
         for failure in failures:
             print(f"MISSED: {failure}")
         return 1 if failures else 0

@@ -63,6 +63,7 @@ pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(rollback::create_rollback))
         .routes(routes!(runtime::get_runtime))
         .routes(routes!(runtime_logs::list_runtime_logs))
+        .routes(routes!(runtime_logs::get_runtime_log_stream))
         .routes(routes!(admin::list_admin_tenants))
         .routes(routes!(admin::update_admin_tenant))
         .routes(routes!(admin::list_admin_users, admin::create_admin_user))

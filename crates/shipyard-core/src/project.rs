@@ -197,6 +197,18 @@ pub struct RuntimeConfig {
     pub limits: Limits,
     /// How many instances run.
     pub instances: u32,
+    /// Seconds a new release has to pass its health check (null: the server's
+    /// `--health-timeout`).
+    #[serde(default)]
+    pub health_check_timeout_seconds: Option<u32>,
+    /// Seconds a replaced release's instances keep serving in-flight requests before they stop.
+    #[serde(default = "default_drain_seconds")]
+    pub drain_seconds: u32,
+}
+
+/// Ten seconds of draining: long enough for ordinary requests to finish.
+fn default_drain_seconds() -> u32 {
+    10
 }
 
 impl RuntimeConfig {
@@ -209,6 +221,8 @@ impl RuntimeConfig {
             health_check_path: "/".to_owned(),
             limits: Limits::default(),
             instances: 1,
+            health_check_timeout_seconds: None,
+            drain_seconds: default_drain_seconds(),
         }
     }
 }

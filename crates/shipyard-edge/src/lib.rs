@@ -12,7 +12,7 @@ mod routes;
 mod static_site;
 
 pub use host::request_host;
-pub use proxy::{Proxy, Upstreams};
+pub use proxy::{Proxy, Upstream, Upstreams};
 pub use routes::{RouteTable, Table, Target};
 pub use static_site::Site;
 
@@ -141,10 +141,34 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    let (begun, began) = tokio::sync::oneshot::channel();
+    let signal = async move {
+        shutdown.await;
+        let _ = begun.send(());
+    };
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(signal)
+        .into_future();
+    // Connections that outlast the grace (a stuck upstream, a client that never reads) are
+    // closed rather than holding the shutdown, and with it the stopping of app instances, up.
+    let grace = async {
+        if began.await.is_ok() {
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        served = server => served,
+        () = grace => {
+            tracing::warn!("connections still open {} s after shutdown began; closing them", SHUTDOWN_GRACE.as_secs());
+            Ok(())
+        }
+    }
 }
+
+/// How long open connections get to finish once shutdown begins.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,5 @@
 //! The reverse proxy to a release's instances: keep-alive upstream connections in a bounded
-//! idle pool (hyper-util's pooled client), round-robin over the instances, request and
+//! idle pool (hyper-util's pooled client), round-robin over the instances that serve, request and
 //! response bodies streamed, `X-Forwarded-*` set by the edge (never taken from the client),
 //! bounded connect and header times, and a 502 page when no instance answers.
 
@@ -12,7 +12,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// How long an upstream may take to accept a connection.
@@ -22,33 +23,44 @@ const HEADERS_WITHIN: Duration = Duration::from_secs(60);
 /// Idle keep-alive connections kept per instance.
 const IDLE_PER_UPSTREAM: usize = 64;
 
+/// One instance as the edge sees it: an opaque address, and whether it takes requests now
+/// (the driver clears the flag while the instance restarts or fails its health check).
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    /// Where it answers.
+    pub addr: SocketAddr,
+    /// Whether it takes requests.
+    pub serving: Arc<AtomicBool>,
+}
+
 /// A release's instances, as opaque addresses the driver handed over.
 #[derive(Debug)]
 pub struct Upstreams {
-    addrs: Vec<SocketAddr>,
+    all: Vec<Upstream>,
     next: AtomicUsize,
 }
 
 impl Upstreams {
-    /// Round-robin over `addrs`.
-    pub fn new(addrs: Vec<SocketAddr>) -> Self {
+    /// Round-robin over the serving ones of `all`.
+    pub fn new(all: Vec<Upstream>) -> Self {
         Self {
-            addrs,
+            all,
             next: AtomicUsize::new(0),
         }
     }
 
     /// The addresses.
-    pub fn addrs(&self) -> &[SocketAddr] {
-        &self.addrs
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        self.all.iter().map(|u| u.addr).collect()
     }
 
+    /// The next serving instance; None when none is.
     fn pick(&self) -> Option<SocketAddr> {
-        if self.addrs.is_empty() {
-            return None;
-        }
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.addrs.len();
-        Some(self.addrs[i])
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        (0..self.all.len())
+            .map(|i| &self.all[(start + i) % self.all.len()])
+            .find(|u| u.serving.load(Ordering::Relaxed))
+            .map(|u| u.addr)
     }
 }
 

@@ -3,21 +3,12 @@
 //! goes live. Each uses the release's own config snapshot and pinned secret versions.
 
 use crate::{InstanceSpec, Runtime};
-use shipyard_core::{BuildConfig, ProjectId, ProjectStatus, ReleaseId, RuntimeConfig, RuntimeType, SecretBox};
+use shipyard_core::{
+    BuildConfig, ProjectId, ProjectStatus, Redactor, ReleaseId, RuntimeConfig, RuntimeType, SecretBox, SecretString,
+};
 use shipyard_store::secrets::{pinned, redactor};
 use shipyard_store::{Backend, Connections, Jobs, LiveRoutes, Secrets, TenantScope};
 use std::time::Duration;
-
-/// How long a release brought up from the store has to answer its health check.
-pub const HEALTH_WITHIN: Duration = Duration::from_secs(60);
-
-/// A server release ready to start: its spec and its health-check path.
-pub struct Startable {
-    /// What runs.
-    pub spec: InstanceSpec,
-    /// What must answer 2xx/3xx.
-    pub health_path: String,
-}
 
 impl Runtime {
     /// The instances of release `artifact` (of `project`, made with `config`, running with
@@ -31,7 +22,7 @@ impl Runtime {
         project: &ProjectId,
         (artifact, pins_of): (&ReleaseId, &ReleaseId),
         config: &str,
-    ) -> Result<Option<Startable>, String> {
+    ) -> Result<Option<InstanceSpec>, String> {
         let config: serde_json::Value = serde_json::from_str(config).map_err(|e| e.to_string())?;
         let runtime: RuntimeConfig = serde_json::from_value(config["runtime"].clone()).map_err(|e| e.to_string())?;
         if runtime.runtime_type == RuntimeType::Static {
@@ -48,26 +39,42 @@ impl Runtime {
             .await
             .map_err(|e| e.to_string())?;
         let redactor = redactor(tx, scope, secret_box).await.map_err(|e| e.to_string())?;
+        let env = secrets.into_iter().map(|s| (s.name.to_string(), s.value)).collect();
+        self.instance_spec(artifact, (&build, &runtime), env, uid, redactor)
+            .map(Some)
+    }
+
+    /// What runs for `release` (built with `build`, running as `runtime` says) with `env` as
+    /// the project's sandbox user `uid`; `Err` when it has nothing to start.
+    pub fn instance_spec(
+        &self,
+        release: &ReleaseId,
+        (build, runtime): (&BuildConfig, &RuntimeConfig),
+        env: Vec<(String, SecretString)>,
+        uid: u32,
+        redactor: Redactor,
+    ) -> Result<InstanceSpec, String> {
         let start_command = runtime
             .start_command
             .clone()
             .filter(|c| !c.trim().is_empty())
-            .ok_or("the release has no startCommand")?;
-        Ok(Some(Startable {
-            spec: InstanceSpec {
-                release: artifact.clone(),
-                artifact: self.artifacts.join(artifact.as_str()),
-                root_directory: build.root_directory,
-                start_command,
-                port: runtime.port.unwrap_or(crate::DEFAULT_PORT),
-                count: runtime.instances.clamp(1, 10),
-                env: secrets.into_iter().map(|s| (s.name.to_string(), s.value)).collect(),
-                uid,
-                redactor,
-                limits: crate::instance_limits(&runtime, self.driver.as_ref().map_or(512, |d| d.sandbox.limits().pids)),
-            },
-            health_path: runtime.health_check_path,
-        }))
+            .ok_or("startCommand is not set for this server project; set it with PATCH …/runtime-config")?;
+        let pids = self.driver.as_ref().map_or(512, |d| d.sandbox.limits().pids);
+        Ok(InstanceSpec {
+            release: release.clone(),
+            artifact: self.artifacts.join(release.as_str()),
+            root_directory: build.root_directory.clone(),
+            start_command,
+            port: runtime.port.unwrap_or(crate::DEFAULT_PORT),
+            count: runtime.instances.clamp(1, 10),
+            env,
+            uid,
+            redactor,
+            limits: crate::instance_limits(runtime, pids),
+            health_path: runtime.health_check_path.clone(),
+            health_within: self.health_within(runtime),
+            drain: Duration::from_secs(u64::from(runtime.drain_seconds)),
+        })
     }
 
     /// Starts the instances of every live server release that has none (at start, after a
@@ -103,8 +110,8 @@ impl Runtime {
                 Ok::<_, String>(startable)
             };
             match prepared.await {
-                Ok(Some(start)) => {
-                    if let Err((why, _)) = self.start_release(start.spec, &start.health_path, HEALTH_WITHIN).await {
+                Ok(Some(spec)) => {
+                    if let Err((why, _)) = self.start_release(spec).await {
                         tracing::error!(%release, reason = %why, "a live release's instances did not become healthy");
                     }
                 }

@@ -1,46 +1,90 @@
-//! Whether a release's instances answer: `healthCheckPath` with 2xx or 3xx from every one of
-//! them (a TCP accept when the path is empty), within the release's time.
+//! Whether instances answer: `healthCheckPath` with 2xx or 3xx (a TCP accept when the path is
+//! empty). Each running instance is watched from its start to its exit: it takes requests
+//! from its first answer on, and stops taking them after three failed checks in a row. A new
+//! release waits for every instance's first answer within its time.
 
-use crate::instances::Instances;
+use crate::instances::{InstanceState, Instances};
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Waits until every instance answers; `Err` says what the last attempt saw.
-pub async fn wait_healthy(instances: &Instances, path: &str, within: Duration) -> Result<(), String> {
-    let client = reqwest::Client::builder()
+/// How often a starting instance is asked, and how often a healthy one.
+const STARTING_EVERY: Duration = Duration::from_millis(100);
+const HEALTHY_EVERY: Duration = Duration::from_secs(5);
+/// Failed checks in a row after which a healthy instance is `unhealthy` (and takes no requests).
+const FAILURES_UNHEALTHY: u32 = 3;
+
+/// One check of `upstream`; `Err` says what it saw.
+async fn probe(client: &reqwest::Client, upstream: SocketAddr, path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return tokio::net::TcpStream::connect(upstream)
+            .await
+            .map(drop)
+            .map_err(|e| format!("connecting failed: {e}"));
+    }
+    match client.get(format!("http://{upstream}{path}")).send().await {
+        Ok(r) if r.status().is_success() || r.status().is_redirection() => Ok(()),
+        Ok(r) => Err(format!("GET {path} answered {}", r.status().as_u16())),
+        Err(e) if e.is_connect() => Err(format!("GET {path}: nothing listens on the port yet")),
+        Err(e) => Err(format!("GET {path} failed: {e}")),
+    }
+}
+
+/// Checks one running instance until it is aborted (when its process ends).
+pub(crate) async fn watch(upstream: SocketAddr, path: String, state: Arc<Mutex<InstanceState>>) {
+    let Ok(client) = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| e.to_string())?;
-    let started = Instant::now();
-    let mut last = "no instance answered yet".to_owned();
-    for upstream in instances.upstreams() {
-        loop {
-            if instances.states().iter().any(|s| s.status == "crashed") {
-                return Err(format!("its instances crashed ({last})"));
-            }
-            let seen = if path.is_empty() {
-                tokio::net::TcpStream::connect(upstream)
-                    .await
-                    .map(drop)
-                    .map_err(|e| format!("connecting failed: {e}"))
-            } else {
-                match client.get(format!("http://{upstream}{path}")).send().await {
-                    Ok(r) if r.status().is_success() || r.status().is_redirection() => Ok(()),
-                    Ok(r) => Err(format!("GET {path} answered {}", r.status().as_u16())),
-                    Err(e) if e.is_connect() => Err(format!("GET {path}: nothing listens on the port yet")),
-                    Err(e) => Err(format!("GET {path} failed: {e}")),
+    else {
+        return;
+    };
+    let mut failures = 0;
+    loop {
+        let seen = probe(&client, upstream, &path).await;
+        let healthy = if let Ok(mut s) = state.lock() {
+            match &seen {
+                Ok(()) => {
+                    failures = 0;
+                    if s.status != "draining" {
+                        s.status = "healthy".into();
+                    }
+                    s.serving.store(true, Ordering::Relaxed);
                 }
-            };
-            match seen {
-                Ok(()) => break,
-                Err(why) => last = why,
+                Err(why) => {
+                    failures += 1;
+                    s.last_probe = why.clone();
+                    if s.status == "healthy" && failures >= FAILURES_UNHEALTHY {
+                        s.status = "unhealthy".into();
+                        s.serving.store(false, Ordering::Relaxed);
+                    }
+                }
             }
-            if started.elapsed() > within {
-                return Err(last);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            s.status != "starting"
+        } else {
+            return;
+        };
+        tokio::time::sleep(if healthy { HEALTHY_EVERY } else { STARTING_EVERY }).await;
     }
-    instances.mark_healthy();
-    Ok(())
+}
+
+/// Waits until every instance has answered once; `Err` says what the last check saw.
+pub async fn wait_healthy(instances: &Instances, within: Duration) -> Result<(), String> {
+    let started = Instant::now();
+    loop {
+        let states = instances.states();
+        if states.iter().all(|s| s.status == "healthy") {
+            return Ok(());
+        }
+        let waiting = states.iter().find(|s| s.status != "healthy");
+        let last = waiting.map_or_else(String::new, |s| s.last_probe.clone());
+        if states.iter().any(|s| s.status == "crashed") {
+            return Err(format!("its instances crashed ({last})"));
+        }
+        if started.elapsed() > within {
+            return Err(last);
+        }
+        tokio::time::sleep(STARTING_EVERY).await;
+    }
 }

@@ -12,7 +12,6 @@ mod instances;
 mod routes;
 
 pub use activation::RouteLock;
-pub use bring_up::{HEALTH_WITHIN, Startable};
 pub use health::wait_healthy;
 pub use instances::{Driver, InstanceSpec, InstanceState, Instances};
 
@@ -26,6 +25,10 @@ use thiserror::Error;
 
 /// The port a server is given when its project names none.
 pub const DEFAULT_PORT: u16 = 3000;
+
+/// How long a new release has to answer its health check when neither the project nor
+/// `--health-timeout` says.
+pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The limits of each instance of a release with `runtime`: its memory and CPU, and the
 /// server's process limit.
@@ -53,7 +56,10 @@ pub struct Runtime {
     artifacts: PathBuf,
     apps_domain: String,
     driver: Option<Driver>,
+    health_timeout: Duration,
     running: Arc<Mutex<HashMap<String, Arc<Instances>>>>,
+    // Replaced releases' instances while they drain: still this server's to stop at shutdown.
+    retiring: Arc<Mutex<Vec<Arc<Instances>>>>,
     // Held by whoever changes what is live, from before its write transaction until after its
     // commit, and by every rebuild: a rebuild never installs a view older than a commit.
     lock: Arc<tokio::sync::Mutex<()>>,
@@ -68,32 +74,32 @@ impl Runtime {
             artifacts,
             apps_domain,
             driver: None,
+            health_timeout: DEFAULT_HEALTH_TIMEOUT,
             running: Arc::new(Mutex::new(HashMap::new())),
+            retiring: Arc::new(Mutex::new(Vec::new())),
             lock: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
-    /// This runtime, running node and python releases' instances with `driver`.
-    pub fn with_driver(mut self, driver: Driver) -> Self {
+    /// This runtime, running node and python releases' instances with `driver`, giving a
+    /// new release `health_timeout` to answer unless its project says otherwise.
+    pub fn with_driver(mut self, driver: Driver, health_timeout: Duration) -> Self {
         self.driver = Some(driver);
+        self.health_timeout = health_timeout;
         self
     }
 
-    /// Starts a server release's instances and waits (at most `within`) until every one
-    /// answers `health_path`; then the release may be routed. On failure they are stopped
-    /// again and the reason comes back with their last output lines.
-    pub async fn start_release(
-        &self,
-        spec: InstanceSpec,
-        health_path: &str,
-        within: Duration,
-    ) -> Result<(), (String, Vec<String>)> {
+    /// Starts a server release's instances and waits (at most its health time) until every
+    /// one answers its health check; then the release may be routed. On failure they are
+    /// stopped again and the reason comes back with their last output lines.
+    pub async fn start_release(&self, spec: InstanceSpec) -> Result<(), (String, Vec<String>)> {
         let Some(driver) = &self.driver else {
             return Err(("this server runs no app instances".into(), Vec::new()));
         };
         let release = spec.release.to_string();
+        let within = spec.health_within;
         let instances = driver.start(spec).map_err(|e| (e.to_string(), Vec::new()))?;
-        match wait_healthy(&instances, health_path, within).await {
+        match wait_healthy(&instances, within).await {
             Ok(()) => {
                 if let Ok(mut running) = self.running.lock() {
                     running.insert(release, instances);
@@ -117,9 +123,10 @@ impl Runtime {
         self.running.lock().ok()?.get(release).cloned()
     }
 
-    /// Stops, after `drain` (in-flight requests finish on their connections), the instances
-    /// of every release that is no longer live (replaced, paused, deleted).
-    pub async fn retire_inactive<B: Backend>(&self, store: &B, drain: Duration) {
+    /// Stops the instances of every release that is no longer live (replaced, paused,
+    /// deleted); with `drain`, after their release's `drainSeconds`, so in-flight requests
+    /// finish on their connections.
+    pub async fn retire_inactive<B: Backend>(&self, store: &B, drain: bool) {
         let live: HashSet<String> = match store.read().await {
             Ok(mut tx) => match tx.live_routes(None).await {
                 Ok(rows) => rows
@@ -139,23 +146,46 @@ impl Runtime {
             Err(_) => Vec::new(),
         };
         for instances in retired {
+            if let Ok(mut retiring) = self.retiring.lock() {
+                retiring.push(instances.clone());
+            }
+            let retiring = self.retiring.clone();
             tokio::spawn(async move {
-                tokio::time::sleep(drain).await;
-                instances.stop().await;
+                instances.retire(drain).await;
+                if let Ok(mut retiring) = retiring.lock() {
+                    retiring.retain(|i| !Arc::ptr_eq(i, &instances));
+                }
             });
         }
     }
 
     /// Stops every instance this server started (at shutdown).
     pub async fn stop_all(&self) {
-        let all: Vec<Arc<Instances>> = self
+        let mut all: Vec<Arc<Instances>> = self
             .running
             .lock()
             .map(|mut r| r.drain().map(|(_, i)| i).collect())
             .unwrap_or_default();
+        all.extend(
+            self.retiring
+                .lock()
+                .map(|mut r| std::mem::take(&mut *r))
+                .unwrap_or_default(),
+        );
+        // All at once: each may take its grace period.
+        let mut stopping = tokio::task::JoinSet::new();
         for instances in all {
-            instances.stop().await;
+            stopping.spawn(async move { instances.stop().await });
         }
+        while stopping.join_next().await.is_some() {}
+    }
+
+    /// How long a release with `runtime` has to pass its health check: its own
+    /// `healthCheckTimeoutSeconds`, or the server's `--health-timeout`.
+    pub fn health_within(&self, runtime: &shipyard_core::RuntimeConfig) -> Duration {
+        runtime
+            .health_check_timeout_seconds
+            .map_or(self.health_timeout, |s| Duration::from_secs(u64::from(s)))
     }
 
     /// The table the edge reads.

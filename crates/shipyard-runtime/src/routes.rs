@@ -2,7 +2,7 @@
 //! serve at all (a paused project or a suspended workspace answers 503 saying so).
 
 use crate::Runtime;
-use shipyard_core::{ProjectStatus, ProjectType};
+use shipyard_core::{ProjectStatus, ProjectType, RuntimeType};
 use shipyard_edge::{Site, Target, Upstreams};
 use shipyard_store::LiveRoute;
 use std::path::{Path, PathBuf};
@@ -41,8 +41,9 @@ pub(crate) fn target(
     {
         return Some((host, current.clone()));
     }
+    let runs_server = shipyard_store::release_runtime(config).is_none_or(|r| r.runtime_type != RuntimeType::Static);
     let config: serde_json::Value = serde_json::from_str(config).unwrap_or_default();
-    if config["runtime"]["runtimeType"].as_str() != Some("static") {
+    if runs_server {
         return match runtime.instances(release.as_str()) {
             Some(instances) => Some((
                 host,

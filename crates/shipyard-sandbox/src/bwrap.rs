@@ -4,7 +4,7 @@
 
 use crate::identity::Identity;
 use crate::limiter::{LimitGroup, Limiter, Limits};
-use crate::network::{Forward, NETNS_DIR, Network, NetworkError, NetworkPolicy};
+use crate::network::{Forward, Network, NetworkError, NetworkPolicy};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -186,7 +186,7 @@ impl Sandbox {
         }
         let policy = NetworkPolicy::detect()?;
         // The base view hides it; it must exist for that before the first namespace does.
-        std::fs::create_dir_all(NETNS_DIR).map_err(|e| SandboxError::Unusable(format!("{NETNS_DIR}: {e}")))?;
+        crate::network::prepare_dir()?;
         let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
         if let Some(text) = policy.resolv_conf(&host_resolv) {
             sandbox.resolv_conf = Some(
@@ -362,8 +362,9 @@ impl Sandbox {
         .into_iter()
         .map(OsString::from)
         .collect();
-        // `/run/netns` would name every running build of every project.
-        for hidden in ["/root", "/home", "/srv", "/run/netns"]
+        // The namespaces' directories would name every running build and instance, and
+        // /run/shipyard the uid ranges of every server on the host.
+        for hidden in ["/root", "/home", "/srv", "/run/netns", "/run/shipyard"]
             .iter()
             .map(PathBuf::from)
             .chain(self.hidden.iter().cloned())

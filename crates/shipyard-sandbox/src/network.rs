@@ -2,7 +2,7 @@
 //! whom" says: the registries and the internet yes; the host's loopback, its own addresses,
 //! 169.254.0.0/16 and other sandboxes no.
 //!
-//! The server (root) makes the namespace with `ip netns add`, loads an nftables ruleset into
+//! The server (root) makes the namespace (a file under `NETNS_DIR`), loads an nftables ruleset into
 //! it, and starts `pasta` (Debian's `passt`) to relay its traffic through host sockets:
 //! `--no-map-gw` keeps the gateway from meaning the host, `-T none -U none` forwards no host
 //! port into it (pasta's default would forward every port bound on the host's loopback), and
@@ -25,8 +25,35 @@ use thiserror::Error;
 /// The nftables table every sandbox namespace holds.
 pub const TABLE: &str = "inet shipyard";
 
-/// Where `ip netns` keeps its namespaces.
-pub(crate) const NETNS_DIR: &str = "/run/netns";
+/// Where the namespaces' files live. Not `ip netns`'s `/run/netns`: that is a shared mount, so
+/// a namespace removed there vanishes from every mount namespace at once, and a sandbox being
+/// set up at that moment (bubblewrap remounts every submount of `/` read-only) fails. This
+/// directory is a private mount of its own: a sandbox keeps the view it started with.
+pub const NETNS_DIR: &str = "/run/shipyard/netns";
+
+/// Makes `NETNS_DIR` a private mount, once per process (again would be harmless).
+pub(crate) fn prepare_dir() -> Result<(), NetworkError> {
+    static PREPARED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    if PREPARED.get().is_some() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(NETNS_DIR).map_err(|e| NetworkError::Tool {
+        command: format!("mkdir {NETNS_DIR}"),
+        detail: e.to_string(),
+    })?;
+    if run(Command::new("mountpoint").args(["-q", NETNS_DIR]), None).is_err() {
+        run(Command::new("mount").args(["--bind", NETNS_DIR, NETNS_DIR]), None)?;
+    }
+    run(Command::new("mount").args(["--make-private", NETNS_DIR]), None)?;
+    let _ = PREPARED.set(());
+    Ok(())
+}
+
+/// Removes the namespace file at `path` (unmounts it, then deletes it).
+fn remove_namespace(path: &Path) {
+    let _ = run(Command::new("umount").arg(path), None);
+    let _ = std::fs::remove_file(path);
+}
 
 /// How long pasta may take to bring the namespace's interface up.
 const READY_WITHIN: Duration = Duration::from_secs(10);
@@ -279,13 +306,24 @@ impl NetworkPolicy {
 
     /// Makes the namespace `name` with its rules and its relay, forwarding `forwards` in.
     pub fn create(&self, name: &str, forwards: &[Forward]) -> Result<Network, NetworkError> {
-        run(Command::new("ip").args(["netns", "add", name]), None)?;
-        // From here on the namespace exists: dropping `net` removes it on any failure.
+        prepare_dir()?;
+        let path = Path::new(NETNS_DIR).join(name);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| NetworkError::Tool {
+                command: format!("create {}", path.display()),
+                detail: e.to_string(),
+            })?;
+        // From here on the file exists: dropping `net` removes it (and the namespace) on any failure.
         let mut net = Network {
             name: name.to_owned(),
-            path: Path::new(NETNS_DIR).join(name),
+            path,
             pasta: None,
         };
+        let bind = format!("--net={}", net.path.display());
+        run(Command::new("unshare").args([bind.as_str(), "true"]), None)?;
         let enter = format!("--net={}", net.path.display());
         run(
             Command::new("nsenter").args([&enter, "ip", "link", "set", "lo", "up"]),
@@ -316,9 +354,8 @@ impl NetworkPolicy {
     /// (their pasta quits when its namespace goes).
     pub fn remove_stale(prefix: &str) {
         for entry in std::fs::read_dir(NETNS_DIR).into_iter().flatten().flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(prefix) {
-                let _ = run(Command::new("ip").args(["netns", "delete", &name]), None);
+            if entry.file_name().to_string_lossy().starts_with(prefix) {
+                remove_namespace(&entry.path());
             }
         }
     }
@@ -338,7 +375,7 @@ impl Network {
         &self.path
     }
 
-    /// The namespace's name in `ip netns`.
+    /// The namespace's name (its file's name under `NETNS_DIR`).
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -383,6 +420,6 @@ impl Drop for Network {
             let _ = pasta.kill();
             let _ = pasta.wait();
         }
-        let _ = run(Command::new("ip").args(["netns", "delete", &self.name]), None);
+        remove_namespace(&self.path);
     }
 }

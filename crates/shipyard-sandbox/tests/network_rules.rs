@@ -3,6 +3,7 @@
 //! ruleset level only: no test sends traffic there.
 
 use shipyard_sandbox::NetworkPolicy;
+use shipyard_sandbox::network::NETNS_DIR;
 use std::path::Path;
 
 fn as_root() {
@@ -25,7 +26,7 @@ fn the_namespace_refuses_loopback_link_local_and_the_hosts_addresses() {
     );
     let name = format!("shipyard-test-rules-{}", std::process::id());
     let net = policy.create(&name, &[]).expect("a namespace");
-    assert!(Path::new("/run/netns").join(&name).exists());
+    assert!(Path::new(NETNS_DIR).join(&name).exists());
     // Read back from the kernel, not from the text we loaded.
     let rules = net.rules().expect("nft list");
     let refused = rules
@@ -65,7 +66,7 @@ fn the_namespace_refuses_loopback_link_local_and_the_hosts_addresses() {
     );
     drop(net);
     assert!(
-        !Path::new("/run/netns").join(&name).exists(),
+        !Path::new(NETNS_DIR).join(&name).exists(),
         "dropping removes the namespace"
     );
 }

@@ -119,6 +119,7 @@ async fn story<B: Backend>(store: B) {
     let admin = tx.admin_scope(&ada.id).await.expect("scope").expect("ada is admin");
     let patch = TenantPatch {
         deploys_per_day: Some(5),
+        memory_mb_limit: Some(1024),
         suspended: Some(true),
     };
     let patched = tx
@@ -126,7 +127,10 @@ async fn story<B: Backend>(store: B) {
         .await
         .expect("patch")
         .expect("exists");
-    assert_eq!((patched.deploys_per_day, patched.suspended), (5, true));
+    assert_eq!(
+        (patched.deploys_per_day, patched.memory_mb_limit, patched.suspended),
+        (5, 1024, true)
+    );
     assert!(
         tx.update_tenant(&admin, &TenantId::generate(), &patch)
             .await

@@ -120,7 +120,7 @@ impl Worker {
     /// Says in each taken build's log what happened to it.
     async fn announce(&self, taken: &[InterruptedJob], requeued_because: &str) {
         for job in taken {
-            let stream = format!("build:{}", job.deployment_id);
+            let stream = shipyard_store::logs::build_stream(&job.deployment_id);
             let line = if job.requeued {
                 format!("{requeued_because}; queued again as attempt 2")
             } else {

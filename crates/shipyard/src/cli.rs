@@ -17,7 +17,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the platform: API, console, edge router and workers, on one listener.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Administer an install from its host.
     Admin {
         /// The admin command.

@@ -39,6 +39,9 @@ pub struct ServeArgs {
     /// Wall clock per build, e.g. `15m`, `90s`, `1h` [default: 15m].
     #[arg(long, env = "SHIPYARD_BUILD_TIMEOUT")]
     pub build_timeout: Option<String>,
+    /// How long a new release has to answer its health check unless its project says, e.g. `60s` [default: 60s].
+    #[arg(long, env = "SHIPYARD_HEALTH_TIMEOUT")]
+    pub health_timeout: Option<String>,
     /// Memory per build, e.g. `2GiB`, `512MiB` [default: 2GiB].
     #[arg(long, env = "SHIPYARD_BUILD_MEMORY")]
     pub build_memory: Option<String>,
@@ -74,6 +77,7 @@ struct FileConfig {
     allow_local_repos: Option<bool>,
     build_concurrency: Option<usize>,
     build_timeout: Option<String>,
+    health_timeout: Option<String>,
     build_memory: Option<String>,
     build_pids: Option<u64>,
     release_retention: Option<i64>,
@@ -102,6 +106,8 @@ pub struct Settings {
     pub build_concurrency: usize,
     /// Wall clock per build.
     pub build_timeout: Duration,
+    /// How long a new release has to answer its health check.
+    pub health_timeout: Duration,
     /// Memory per build in bytes.
     pub build_memory: u64,
     /// Processes per build.
@@ -147,6 +153,13 @@ impl ServeArgs {
                 "build-timeout",
                 self.build_timeout.or(file.build_timeout).as_deref().unwrap_or("15m"),
             )?,
+            health_timeout: match duration(
+                "health-timeout",
+                self.health_timeout.or(file.health_timeout).as_deref().unwrap_or("60s"),
+            )? {
+                d if (1..=600).contains(&d.as_secs()) => d,
+                _ => bail!("--health-timeout must be between 1s and 10m"),
+            },
             build_memory: bytes(
                 "build-memory",
                 self.build_memory.or(file.build_memory).as_deref().unwrap_or("2GiB"),

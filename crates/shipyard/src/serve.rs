@@ -68,12 +68,15 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         data_dir.root().join("artifacts"),
         settings.apps_domain.clone(),
     )
-    .with_driver(Driver {
-        sandbox: sandbox.clone(),
-        logs: logs.writer(),
-        root: work_root.join("instances"),
-        uids: settings.sandbox_uids.clone(),
-    });
+    .with_driver(
+        Driver {
+            sandbox: sandbox.clone(),
+            logs: logs.writer(),
+            root: work_root.join("instances"),
+            uids: settings.sandbox_uids.clone(),
+        },
+        settings.health_timeout,
+    );
     // Every active release serves at once, without a rebuild.
     runtime
         .sync(&store)
@@ -125,7 +128,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         api_settings,
         secret_box,
         repos,
-        logs,
+        logs.clone(),
         jobs_queued,
         runtime.clone(),
     ));
@@ -163,6 +166,11 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
 
     let (stop_worker, worker_stop) = watch::channel(false);
     let worker_task = tokio::spawn(worker.run(worker_stop));
+    let followers = logs.clone();
+    let shutdown = async move {
+        shutdown.await;
+        followers.end_followers();
+    };
     let served = shipyard_edge::serve(listener, edge, shutdown)
         .await
         .context("listener failed");

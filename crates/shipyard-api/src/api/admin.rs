@@ -23,6 +23,9 @@ pub struct UpdateTenantRequest {
     /// Deploys allowed per UTC day, 0 to 100000.
     #[schema(minimum = 0, maximum = 100000)]
     pub deploys_per_day: Option<i64>,
+    /// MiB the instances of its active releases may take together, 0 to 16777216.
+    #[schema(minimum = 0, maximum = 16777216)]
+    pub memory_mb_limit: Option<i64>,
     /// Suspend (read-only, apps keep serving) or reinstate.
     pub suspended: Option<bool>,
 }
@@ -63,7 +66,7 @@ pub async fn list_admin_tenants(
     Ok(Json(List::from_page(paged, page, TenantView::from)))
 }
 
-/// Sets a workspace's deploy quota or suspends it.
+/// Sets a workspace's deploy quota or memory limit, or suspends it.
 #[utoipa::path(patch, path = "/admin/tenants/{tenantId}", tag = "admin", request_body = UpdateTenantRequest,
     params(("tenantId" = String, Path, description = "`ten_…`")), security(("session" = [])),
     responses((status = 200, body = TenantView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -84,8 +87,14 @@ pub async fn update_admin_tenant(
             "field `deploysPerDay` must be between 0 and 100000",
         ));
     }
+    if req.memory_mb_limit.is_some_and(|n| !(0..=16_777_216).contains(&n)) {
+        return Err(ApiError::bad_request(
+            "field `memoryMbLimit` must be between 0 and 16777216",
+        ));
+    }
     let patch = TenantPatch {
         deploys_per_day: req.deploys_per_day,
+        memory_mb_limit: req.memory_mb_limit,
         suspended: req.suspended,
     };
     let tenant = tx.update_tenant(&admin, &id, &patch).await?.ok_or_else(not_found)?;

@@ -2,6 +2,7 @@
 //! artifact, config snapshot and pinned secret versions, live when the answer comes. No
 //! build, no deployment, no quota; the same activation path as a deploy.
 
+use crate::api::memory_budget;
 use crate::api::releases::ReleaseView;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -34,7 +35,7 @@ pub struct RollbackRequest {
     responses((status = 201, description = "The new release, live", body = ReleaseView), (status = 400, body = ErrorBody),
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 409, description = "Already active, pruned, or the project is paused or archived", body = ErrorBody),
-    (status = 422, description = "No such release in this workspace", body = ErrorBody)))]
+    (status = 422, description = "No such release in this workspace, or over the workspace's memory limit", body = ErrorBody)))]
 pub async fn create_rollback(
     State(state): State<AppState>,
     auth: Auth,
@@ -53,6 +54,10 @@ pub async fn create_rollback(
         }
         let target = find_target(&mut tx, &scope, &req.release_id).await?;
         check_target(&mut tx, &scope, &target).await?;
+        if let Some(runtime) = target.runtime() {
+            let env = std::slice::from_ref(&target.environment_id);
+            memory_budget::check(&mut tx, &scope, &runtime, env, "this rollback").await?;
+        }
         (target, reason)
     };
     // Run to the end even if the client goes away: a half-done rollback would leave files no
@@ -76,10 +81,7 @@ pub async fn create_rollback(
         }
         let outcome = activate(&state, &auth, &tenant_id, &target, &id, reason).await;
         if outcome.is_ok() {
-            state
-                .runtime
-                .retire_inactive(&state.store, std::time::Duration::from_secs(10))
-                .await;
+            state.runtime.retire_inactive(&state.store, true).await;
         }
         let (remove, result) = match outcome {
             Ok((release, pruned)) => (pruned, Ok(release)),
@@ -123,18 +125,15 @@ async fn start_instances(
         .await
         .map_err(|why| ApiError::unprocessable(format!("release v{} cannot be started: {why}", target.version)))?;
     SqliteStore::commit(tx).await?;
-    let Some(start) = startable else { return Ok(()) };
-    state
-        .runtime
-        .start_release(start.spec, &start.health_path, shipyard_runtime::HEALTH_WITHIN)
-        .await
-        .map_err(|(why, _)| {
-            ApiError::unprocessable(format!(
-                "release v{} did not become healthy within {} s: {why}; the active release keeps serving",
-                target.version,
-                shipyard_runtime::HEALTH_WITHIN.as_secs()
-            ))
-        })
+    let Some(spec) = startable else { return Ok(()) };
+    let within = spec.health_within;
+    state.runtime.start_release(spec).await.map_err(|(why, _)| {
+        ApiError::unprocessable(format!(
+            "release v{} did not become healthy within {} s: {why}; the active release keeps serving",
+            target.version,
+            within.as_secs()
+        ))
+    })
 }
 
 /// The release `raw` names in this workspace, or 422 naming the field.

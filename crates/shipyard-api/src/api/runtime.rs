@@ -61,6 +61,8 @@ pub struct InstanceView {
     pub restarts: u32,
     /// How it last exited.
     pub last_exit_code: Option<i32>,
+    /// The same in words ("exited with code 3", "was killed by signal 9 (SIGKILL)").
+    pub last_exit_reason: Option<String>,
 }
 
 /// A custom domain of the environment.
@@ -77,7 +79,7 @@ pub struct DomainView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RuntimeView {
-    /// `stopped` (nothing live), `running`, `degraded`, `crashed` or `paused`.
+    /// `stopped` (nothing live), `starting`, `running`, `degraded`, `crashed` or `paused`.
     pub status: String,
     /// The live URLs.
     pub urls: Vec<String>,
@@ -130,7 +132,8 @@ pub async fn get_runtime(
         ),
         Some(Target::Proxy { release, upstreams }) => {
             let states = state.runtime.instances(release).map(|i| i.states()).unwrap_or_default();
-            let healthy = states.iter().filter(|s| s.status == "healthy").count();
+            let count = |status: &str| states.iter().filter(|s| s.status == status).count();
+            let (healthy, crashed) = (count("healthy"), count("crashed"));
             instances = states
                 .into_iter()
                 .map(|s| InstanceView {
@@ -142,12 +145,17 @@ pub async fn get_runtime(
                     started_at: s.started_at,
                     restarts: s.restarts,
                     last_exit_code: s.last_exit_code,
+                    last_exit_reason: s.last_exit_reason,
                 })
                 .collect();
-            let status = match healthy {
-                0 => "crashed",
-                n if n < instances.len() => "degraded",
-                _ => "running",
+            let status = if healthy == instances.len() {
+                "running"
+            } else if crashed == instances.len() {
+                "crashed"
+            } else if healthy == 0 && crashed == 0 {
+                "starting"
+            } else {
+                "degraded"
             };
             let routes = upstreams
                 .addrs()

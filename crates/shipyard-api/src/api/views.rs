@@ -71,6 +71,8 @@ pub struct TenantView {
     pub slug: String,
     /// Deploy quota per UTC day.
     pub deploys_per_day: i64,
+    /// MiB the instances of its active releases may take together (`instances × limits.memoryMb`).
+    pub memory_mb_limit: i64,
     /// Suspended workspaces are read-only.
     pub suspended: bool,
     /// When it was made.
@@ -84,6 +86,7 @@ impl From<Tenant> for TenantView {
             name: t.name,
             slug: t.slug.to_string(),
             deploys_per_day: t.deploys_per_day,
+            memory_mb_limit: t.memory_mb_limit,
             suspended: t.suspended,
             created_at: t.created_at,
         }

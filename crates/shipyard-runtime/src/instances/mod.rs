@@ -9,11 +9,15 @@ mod process;
 
 use output::{set, stopped};
 use shipyard_core::{Redactor, ReleaseId, SecretString};
+use shipyard_edge::Upstream;
 use shipyard_sandbox::Sandbox;
 use shipyard_store::logs::{LogKind, LogWriter};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
+use std::process::ExitStatus;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -55,6 +59,12 @@ pub struct InstanceSpec {
     pub limits: shipyard_sandbox::Limits,
     /// Masks secret values in its output.
     pub redactor: Redactor,
+    /// What must answer 2xx/3xx (`healthCheckPath`; empty: a TCP accept).
+    pub health_path: String,
+    /// How long a new release has for its first answer (`healthCheckTimeoutSeconds`).
+    pub health_within: Duration,
+    /// How long it keeps serving in-flight requests once replaced (`drainSeconds`).
+    pub drain: Duration,
 }
 
 /// How an instance is doing.
@@ -62,8 +72,12 @@ pub struct InstanceSpec {
 pub struct InstanceState {
     /// `inst_<n>` within its release.
     pub id: String,
-    /// `starting`, `healthy`, `stopped` or `crashed`.
+    /// `starting`, `healthy`, `unhealthy`, `stopped` or `crashed`.
     pub status: String,
+    /// Whether the edge sends it requests (healthy and running).
+    pub serving: Arc<AtomicBool>,
+    /// What its last failed health check saw.
+    pub last_probe: String,
     /// The host port the edge reaches it on.
     pub port: u16,
     /// Its process (the sandbox's outer process), while running.
@@ -74,6 +88,8 @@ pub struct InstanceState {
     pub restarts: u32,
     /// How its last process ended.
     pub last_exit_code: Option<i32>,
+    /// The same in words ("exited with code 3", "killed by signal 9 (SIGKILL)").
+    pub last_exit_reason: Option<String>,
     /// Its last output lines.
     pub last_lines: VecDeque<String>,
 }
@@ -83,6 +99,8 @@ pub struct InstanceState {
 pub struct Instances {
     /// The release.
     pub release: ReleaseId,
+    /// How long it drains once replaced.
+    pub drain: Duration,
     states: Vec<Arc<Mutex<InstanceState>>>,
     stop: watch::Sender<bool>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -118,11 +136,14 @@ impl Driver {
             let state = Arc::new(Mutex::new(InstanceState {
                 id: format!("inst_{}", n + 1),
                 status: "starting".into(),
+                serving: Arc::new(AtomicBool::new(false)),
+                last_probe: "no instance answered yet".into(),
                 port,
                 pid: None,
                 started_at: chrono::Utc::now(),
                 restarts: 0,
                 last_exit_code: None,
+                last_exit_reason: None,
                 last_lines: VecDeque::new(),
             }));
             states.push(state.clone());
@@ -133,6 +154,7 @@ impl Driver {
         }
         Ok(Arc::new(Instances {
             release: spec.release,
+            drain: spec.drain,
             states,
             stop,
             tasks: Mutex::new(tasks),
@@ -147,7 +169,7 @@ impl Driver {
         state: Arc<Mutex<InstanceState>>,
         mut stop: watch::Receiver<bool>,
     ) {
-        let stream = format!("runtime:{}", spec.release);
+        let stream = shipyard_store::logs::runtime_stream(&spec.release);
         let mut crashes: VecDeque<Instant> = VecDeque::new();
         let mut backoff = Duration::from_secs(1);
         loop {
@@ -157,8 +179,8 @@ impl Driver {
                 set(&state, |s| s.status = "stopped".into());
                 return;
             }
-            let code = match ended {
-                Ok(code) => code,
+            let exit = match ended {
+                Ok(exit) => exit,
                 Err(e) => {
                     self.logs
                         .append(
@@ -170,8 +192,10 @@ impl Driver {
                     None
                 }
             };
+            let reason = exit.map_or_else(|| "it could not start".to_owned(), describe);
             set(&state, |s| {
-                s.last_exit_code = code;
+                s.last_exit_code = exit.and_then(|e| e.code());
+                s.last_exit_reason = Some(reason.clone());
                 s.pid = None;
             });
             crashes.push_back(Instant::now());
@@ -199,12 +223,7 @@ impl Driver {
                 .append(
                     &stream,
                     LogKind::System,
-                    format!(
-                        "instance {} exited ({}); restarting in {} s",
-                        n + 1,
-                        code.map_or("killed by a signal".to_owned(), |c| format!("code {c}")),
-                        backoff.as_secs()
-                    ),
+                    format!("instance {} {reason}; restarting in {} s", n + 1, backoff.as_secs()),
                 )
                 .await;
             tokio::select! {
@@ -224,11 +243,16 @@ impl Driver {
 }
 
 impl Instances {
-    /// Where the edge reaches each instance.
-    pub fn upstreams(&self) -> Vec<SocketAddr> {
+    /// Where the edge reaches each instance, and whether it takes requests now.
+    pub fn upstreams(&self) -> Vec<Upstream> {
         self.states
             .iter()
-            .filter_map(|s| s.lock().ok().map(|s| SocketAddr::from(([127, 0, 0, 1], s.port))))
+            .filter_map(|s| {
+                s.lock().ok().map(|s| Upstream {
+                    addr: SocketAddr::from(([127, 0, 0, 1], s.port)),
+                    serving: s.serving.clone(),
+                })
+            })
             .collect()
     }
 
@@ -240,15 +264,16 @@ impl Instances {
             .collect()
     }
 
-    /// Marks every instance healthy (once the release passed its health check).
-    pub fn mark_healthy(&self) {
+    /// Marks every instance `draining`, waits (with `drain`) for the release's drain time,
+    /// then stops them.
+    pub async fn retire(&self, drain: bool) {
         for state in &self.states {
-            set(state, |s| {
-                if s.status == "starting" {
-                    s.status = "healthy".into();
-                }
-            });
+            set(state, |s| s.status = "draining".into());
         }
+        if drain {
+            tokio::time::sleep(self.drain).await;
+        }
+        self.stop().await;
     }
 
     /// Stops every instance (SIGTERM, then SIGKILL after a grace period) and waits for them.
@@ -258,5 +283,20 @@ impl Instances {
         for task in tasks {
             let _ = task.await;
         }
+    }
+}
+
+/// How a process ended, in words.
+fn describe(exit: ExitStatus) -> String {
+    match (exit.code(), exit.signal()) {
+        // The sandbox reports a signal that ended the app as 128 + its number, as shells do.
+        (Some(code), _) if (129..=159).contains(&code) => {
+            format!("was killed by signal {} (exit code {code})", code - 128)
+        }
+        (Some(code), _) => format!("exited with code {code}"),
+        (None, Some(9)) => "was killed by signal 9 (SIGKILL)".to_owned(),
+        (None, Some(15)) => "was stopped by signal 15 (SIGTERM)".to_owned(),
+        (None, Some(signal)) => format!("was killed by signal {signal}"),
+        (None, None) => "ended".to_owned(),
     }
 }

@@ -9,6 +9,8 @@ use shipyard_core::SecretString;
 use shipyard_sandbox::{Bind, Forward, Identity, Spec, inherited_host_settings};
 use shipyard_store::logs::LogKind;
 use std::path::PathBuf;
+use std::process::ExitStatus;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 
@@ -21,7 +23,7 @@ impl Driver {
         state: &Arc<Mutex<InstanceState>>,
         stop: &mut watch::Receiver<bool>,
         stream: &str,
-    ) -> std::io::Result<Option<i32>> {
+    ) -> std::io::Result<Option<ExitStatus>> {
         let host_port = state.lock().map_or(0, |s| s.port);
         let name = format!("{}-{}", spec.release, n + 1);
         let home = self.root.join(&name).join("home");
@@ -134,6 +136,12 @@ impl Driver {
                 ))
             }),
         ];
+        // Checked from its start until it ends: the edge sends it requests once it answers.
+        let watch = tokio::spawn(crate::health::watch(
+            std::net::SocketAddr::from(([127, 0, 0, 1], host_port)),
+            spec.health_path.clone(),
+            state.clone(),
+        ));
         let status = tokio::select! {
             status = child.wait() => status.ok(),
             () = stopped(stop) => {
@@ -149,6 +157,13 @@ impl Driver {
                 }
             }
         };
+        watch.abort();
+        set(state, |s| {
+            s.serving.store(false, Ordering::Relaxed);
+            if s.status == "healthy" || s.status == "unhealthy" {
+                s.status = "starting".into();
+            }
+        });
         if let Some(group) = &group {
             group.kill_everyone().await;
             group.remove();
@@ -157,6 +172,6 @@ impl Driver {
             let _ = pump.await;
         }
         let _ = tokio::task::spawn_blocking(move || drop(network)).await;
-        Ok(status.and_then(|s| s.code()))
+        Ok(status)
     }
 }

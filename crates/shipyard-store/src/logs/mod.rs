@@ -12,8 +12,20 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::watch;
+
+/// The stream of a deployment's build log.
+pub fn build_stream(deployment: &shipyard_core::DeploymentId) -> String {
+    format!("build:{deployment}")
+}
+
+/// The stream of a release's runtime log (its instances' output and the supervisor's lines).
+pub fn runtime_stream(release: &shipyard_core::ReleaseId) -> String {
+    format!("runtime:{release}")
+}
 
 /// Which output a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -64,6 +76,7 @@ pub struct LogStore {
     pool: SqlitePool,
     changes: watch::Sender<u64>,
     writer: LogWriter,
+    ending: Arc<AtomicBool>,
 }
 
 impl LogStore {
@@ -82,7 +95,12 @@ impl LogStore {
         sqlx::migrate!("migrations/logs").run(&pool).await?;
         let (changes, _) = watch::channel(0);
         let writer = LogWriter::start(pool.clone(), changes.clone());
-        Ok(Self { pool, changes, writer })
+        Ok(Self {
+            pool,
+            changes,
+            writer,
+            ending: Arc::new(AtomicBool::new(false)),
+        })
     }
 
     /// The writer that appends to this store.
@@ -120,6 +138,18 @@ impl LogStore {
                 .fetch_one(&self.pool)
                 .await?,
         )
+    }
+
+    /// Ends every follower's stream (the server is shutting down; clients resume elsewhere
+    /// with `Last-Event-ID`), so open streams do not hold the shutdown up.
+    pub fn end_followers(&self) {
+        self.ending.store(true, Ordering::Relaxed);
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    /// Whether followers should end (see `end_followers`).
+    pub fn ending(&self) -> bool {
+        self.ending.load(Ordering::Relaxed)
     }
 
     /// A receiver that changes whenever lines are committed or a status changes.

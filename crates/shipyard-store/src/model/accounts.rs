@@ -44,6 +44,8 @@ pub struct Tenant {
     pub slug: Slug,
     /// Deploy quota per UTC day.
     pub deploys_per_day: i64,
+    /// MiB the instances of its active releases may take together.
+    pub memory_mb_limit: i64,
     /// A suspended workspace is read-only.
     pub suspended: bool,
     /// When it was made.
@@ -55,6 +57,8 @@ pub struct Tenant {
 pub struct TenantPatch {
     /// New deploy quota.
     pub deploys_per_day: Option<i64>,
+    /// New memory limit (MiB).
+    pub memory_mb_limit: Option<i64>,
     /// New suspension state.
     pub suspended: Option<bool>,
 }

@@ -184,6 +184,19 @@ pub struct Release {
     pub activated_at: Option<DateTime<Utc>>,
 }
 
+impl Release {
+    /// How it runs, from its config snapshot (None when the snapshot cannot be read).
+    pub fn runtime(&self) -> Option<shipyard_core::RuntimeConfig> {
+        release_runtime(&self.config)
+    }
+}
+
+/// How a release with config snapshot `config` runs.
+pub fn release_runtime(config: &str) -> Option<shipyard_core::RuntimeConfig> {
+    let config: serde_json::Value = serde_json::from_str(config).ok()?;
+    serde_json::from_value(config["runtime"].clone()).ok()
+}
+
 /// What is needed to record a release.
 #[derive(Debug, Clone)]
 pub struct NewRelease {

@@ -157,6 +157,18 @@ impl Releases for Tx {
         row.map(Release::try_from).transpose()
     }
 
+    async fn active_releases(&mut self, scope: &TenantScope) -> Result<Vec<Release>> {
+        let rows: Vec<ReleaseRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            release_columns!(),
+            " FROM releases WHERE tenant_id = ? AND status = 'active'"
+        ))
+        .bind(scope.tenant_id().as_str().to_owned())
+        .fetch_all(&mut *self.0)
+        .await?;
+        rows.into_iter().map(Release::try_from).collect()
+    }
+
     async fn active_release(&mut self, scope: &TenantScope, env: &EnvironmentId) -> Result<Option<Release>> {
         let row: Option<ReleaseRow> = sqlx::query_as(concat!(
             "SELECT ",

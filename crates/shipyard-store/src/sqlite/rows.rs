@@ -56,6 +56,7 @@ pub(crate) struct TenantRow {
     name: String,
     slug: String,
     deploys_per_day: i64,
+    memory_mb_limit: i64,
     suspended: bool,
     created_at: String,
 }
@@ -68,6 +69,7 @@ impl TryFrom<TenantRow> for Tenant {
             name: r.name,
             slug: Slug::from_trusted(r.slug),
             deploys_per_day: r.deploys_per_day,
+            memory_mb_limit: r.memory_mb_limit,
             suspended: r.suspended,
             created_at: parse_ts(&r.created_at)?,
         })

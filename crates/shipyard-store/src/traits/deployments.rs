@@ -26,6 +26,8 @@ pub trait Deployments {
     ) -> impl Future<Output = Result<i64>> + Send;
     /// The workspace's daily deploy quota.
     fn deploy_quota(&mut self, scope: &TenantScope) -> impl Future<Output = Result<i64>> + Send;
+    /// The workspace's memory limit (MiB) for the instances of its active releases.
+    fn memory_mb_limit(&mut self, scope: &TenantScope) -> impl Future<Output = Result<i64>> + Send;
     /// One deployment by id.
     fn deployment(
         &mut self,
@@ -134,6 +136,8 @@ pub trait Releases {
     -> impl Future<Output = Result<()>> + Send;
     /// One release.
     fn release(&mut self, scope: &TenantScope, id: &ReleaseId) -> impl Future<Output = Result<Option<Release>>> + Send;
+    /// Every active release of the workspace, with its environment and project: what runs.
+    fn active_releases(&mut self, scope: &TenantScope) -> impl Future<Output = Result<Vec<Release>>> + Send;
     /// The active release of an environment.
     fn active_release(
         &mut self,

@@ -136,7 +136,7 @@ impl Worker {
 
     /// Builds a claimed job's deployment and records how it ended.
     pub(crate) async fn process(&self, job: ClaimedJob) {
-        let stream = format!("build:{}", job.deployment_id);
+        let stream = shipyard_store::logs::build_stream(&job.deployment_id);
         let mut log = BuildLog::new(stream.clone(), Redactor::none(), self.logs.writer());
         let (cancel_tx, cancel_rx) = watch::channel(false);
         let heartbeat = self.heartbeat(job.id, job.lease.clone(), cancel_tx);

@@ -6,15 +6,9 @@ use super::{BuildLog, Failure, Inputs};
 use crate::context::Worker;
 use shipyard_build::ArtifactStore;
 use shipyard_core::{DeploymentStatus, ReleaseId, RuntimeType};
-use shipyard_runtime::InstanceSpec;
 use shipyard_store::Jobs;
 use shipyard_store::{Backend, DeploymentUpdate, Deployments, NewRelease, Releases, Secrets, SqliteStore, Transition};
 use std::path::Path;
-use std::time::Duration;
-
-use shipyard_runtime::HEALTH_WITHIN;
-/// How long a replaced release's instances keep serving the requests they already have.
-const DRAIN: Duration = Duration::from_secs(10);
 
 impl Worker {
     pub(super) async fn release(
@@ -134,7 +128,7 @@ impl Worker {
 
         // A server release takes traffic only once its instances answer.
         if project.runtime.runtime_type != RuntimeType::Static
-            && let Err(failure) = self.start_instances(inputs, log, &release, &stored).await
+            && let Err(failure) = self.start_instances(inputs, log, &release).await
         {
             self.forget_release(inputs, &release.id, &artifacts).await;
             return Err(failure);
@@ -190,7 +184,7 @@ impl Worker {
         SqliteStore::commit(tx).await?;
         routes.committed();
         // The release it replaced drains, then stops.
-        self.runtime.retire_inactive(&self.store, DRAIN).await;
+        self.runtime.retire_inactive(&self.store, true).await;
         self.logs.notify();
         // The rows already say the files are gone; a file left behind only costs disk.
         let store = artifacts.clone();
@@ -227,23 +221,13 @@ impl Worker {
         Ok(())
     }
 
-    /// Removes a release that lost to a cancel before it became anyone's: row, pins, files.
     /// Starts a server release's instances and waits for them to answer their health check.
     async fn start_instances(
         &self,
         inputs: &Inputs,
         log: &BuildLog,
         release: &shipyard_store::Release,
-        artifact: &Path,
     ) -> Result<(), Failure> {
-        let runtime = &inputs.project.runtime;
-        let command = runtime
-            .start_command
-            .clone()
-            .filter(|c| !c.trim().is_empty())
-            .ok_or_else(|| {
-                Failure::new("startCommand is not set for this server project; set it with PATCH …/runtime-config")
-            })?;
         let uid = {
             let mut tx = self.store.write().await?;
             let uid = tx
@@ -252,29 +236,28 @@ impl Worker {
             SqliteStore::commit(tx).await?;
             uid
         };
-        let spec = InstanceSpec {
-            release: release.id.clone(),
-            artifact: artifact.to_owned(),
-            root_directory: inputs.project.build.root_directory.clone(),
-            start_command: command.clone(),
-            port: runtime.port.unwrap_or(shipyard_runtime::DEFAULT_PORT),
-            count: runtime.instances.clamp(1, 10),
-            env: inputs
-                .secrets
-                .iter()
-                .map(|s| (s.name.to_string(), s.value.clone()))
-                .collect(),
-            uid,
-            redactor: inputs.redactor.clone(),
-            limits: shipyard_runtime::instance_limits(runtime, self.sandbox.limits().pids),
-        };
+        let env = inputs
+            .secrets
+            .iter()
+            .map(|s| (s.name.to_string(), s.value.clone()))
+            .collect();
+        let spec = self
+            .runtime
+            .instance_spec(
+                &release.id,
+                (&inputs.project.build, &inputs.project.runtime),
+                env,
+                uid,
+                inputs.redactor.clone(),
+            )
+            .map_err(Failure::new)?;
         log.say(format!(
-            "Starting {} instance(s) of release v{}: {command}",
-            spec.count, release.version
+            "Starting {} instance(s) of release v{}: {}",
+            spec.count, release.version, spec.start_command
         ))
         .await;
-        let path = runtime.health_check_path.clone();
-        match self.runtime.start_release(spec, &path, HEALTH_WITHIN).await {
+        let (path, within) = (spec.health_path.clone(), spec.health_within);
+        match self.runtime.start_release(spec).await {
             Ok(()) => {
                 log.say(format!("release v{} is healthy: GET {path} answered", release.version))
                     .await;
@@ -287,12 +270,13 @@ impl Worker {
                 Err(Failure::new(format!(
                     "release v{} did not become healthy within {} s: {why}",
                     release.version,
-                    HEALTH_WITHIN.as_secs()
+                    within.as_secs()
                 )))
             }
         }
     }
 
+    /// Removes a release that lost to a cancel before it became anyone's: row, pins, files.
     async fn forget_release(&self, inputs: &Inputs, id: &ReleaseId, artifacts: &ArtifactStore) {
         let forgotten = async {
             let mut tx = self.store.write().await?;

@@ -40,15 +40,7 @@ async fn a_node_app_serves_its_live_url_and_a_release_that_never_gets_healthy_fa
     let server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let secret = "sk_live_runtime_9f8e7d6c";
-    let made = ada
-        .token
-        .post(
-            &format!("/tenants/{}/secrets", ada.tenant_id),
-            &json!({ "name": "API_KEY", "value": secret, "scope": "workspace" }),
-        )
-        .await
-        .expect("secret");
-    assert_eq!(made.status, 201, "{}", made.body);
+    ada.workspace_secret("API_KEY", secret).await;
     let app = node_app(&server, &ada, "served by v1").await;
     let done = ada
         .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 240)

@@ -17,6 +17,7 @@ mod hosts_and_clients;
 mod live_lifecycle;
 mod live_servers;
 mod live_sites;
+mod live_swaps;
 mod matrix_isolation;
 mod matrix_no500;
 mod members;

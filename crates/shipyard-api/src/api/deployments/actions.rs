@@ -1,6 +1,7 @@
 //! Cancel and retry.
 
 use super::{DeploymentView, check_quota, deployment_view, find_deployment};
+use crate::api::memory_budget;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath;
@@ -47,6 +48,7 @@ pub async fn create_cancel(
     security(("bearer" = []), ("session" = [])),
     responses((status = 201, body = DeploymentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 409, description = "Still running, or the project is paused", body = ErrorBody),
+    (status = 422, description = "Over the workspace's memory limit", body = ErrorBody),
     (status = 429, description = "Daily deploy quota used up", body = ErrorBody)))]
 pub async fn create_retry(
     State(state): State<AppState>,
@@ -75,6 +77,14 @@ pub async fn create_retry(
         )));
     }
     check_quota(&mut tx, &scope).await?;
+    memory_budget::check(
+        &mut tx,
+        &scope,
+        &project.runtime,
+        std::slice::from_ref(&dep.environment_id),
+        "this retry",
+    )
+    .await?;
     let new = NewDeployment {
         project_id: dep.project_id.clone(),
         environment_id: dep.environment_id.clone(),

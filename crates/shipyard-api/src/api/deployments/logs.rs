@@ -1,7 +1,8 @@
 //! A deployment's build log: pages of JSON, or a live Server-Sent Events stream that resumes
 //! from `?after=` or `Last-Event-ID` with no line lost or repeated.
 
-use super::{find_deployment, stream};
+use super::find_deployment;
+use crate::api::log_follow::{Subject, follow};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
@@ -12,7 +13,7 @@ use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use shipyard_store::Backend;
-use shipyard_store::logs::LogLine;
+use shipyard_store::logs::{LogLine, build_stream};
 use utoipa::{IntoParams, ToSchema};
 
 /// `?after=&limit=`
@@ -64,9 +65,25 @@ pub struct StreamQuery {
     pub after: Option<i64>,
 }
 
-/// The stream name of a deployment's build log.
-pub fn build_stream(id: &shipyard_core::DeploymentId) -> String {
-    format!("build:{id}")
+impl StreamQuery {
+    /// Where a stream resumes: `?after=`, else `Last-Event-ID`, else the start.
+    pub fn resume_point(&self, headers: &HeaderMap) -> ApiResult<i64> {
+        let from_header = headers
+            .get("last-event-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim);
+        let after = match (self.after, from_header) {
+            (Some(after), _) => after,
+            (None, Some(id)) => id
+                .parse()
+                .map_err(|_| ApiError::bad_request(format!("Last-Event-ID `{id}` is not a log sequence number")))?,
+            (None, None) => 0,
+        };
+        if after < 0 {
+            return Err(ApiError::bad_request("query parameter `after` must be 0 or more"));
+        }
+        Ok(after)
+    }
 }
 
 /// Historical build log lines.
@@ -115,19 +132,6 @@ pub async fn get_deployment_stream(
         let dep = find_deployment(&mut tx, &scope, &deployment_id).await?;
         (scope, dep)
     };
-    let from_header = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim);
-    let after = match (query.after, from_header) {
-        (Some(after), _) => after,
-        (None, Some(id)) => id
-            .parse()
-            .map_err(|_| ApiError::bad_request(format!("Last-Event-ID `{id}` is not a log sequence number")))?,
-        (None, None) => 0,
-    };
-    if after < 0 {
-        return Err(ApiError::bad_request("query parameter `after` must be 0 or more"));
-    }
-    Ok(stream::follow(state, scope, dep.id, after))
+    let after = query.resume_point(&headers)?;
+    Ok(follow(state, Subject::Deployment(scope, dep.id), after))
 }

@@ -3,7 +3,6 @@
 pub mod actions;
 pub mod logs;
 pub mod read;
-mod stream;
 pub mod trigger;
 
 use crate::error::{ApiError, ApiResult};

@@ -1,8 +1,8 @@
 //! `POST …/environments/<e>/deployments`: queue a build of the environment's branch.
 
 use super::{DeploymentView, check_quota, deployment_view};
-use crate::api::git_input;
 use crate::api::projects::find_project;
+use crate::api::{git_input, memory_budget};
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, JsonBody};
@@ -36,6 +36,7 @@ pub struct TriggerRequest {
     responses((status = 201, body = DeploymentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, description = "Role, or a suspended workspace", body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 409, description = "The project is paused or archived", body = ErrorBody),
+    (status = 422, description = "Over the workspace's memory limit", body = ErrorBody),
     (status = 429, description = "Daily deploy quota used up; see Retry-After", body = ErrorBody)))]
 pub async fn create_deployment(
     State(state): State<AppState>,
@@ -75,6 +76,14 @@ pub async fn create_deployment(
         )));
     }
     check_quota(&mut tx, &scope).await?;
+    memory_budget::check(
+        &mut tx,
+        &scope,
+        &project.runtime,
+        std::slice::from_ref(&env.id),
+        "this deploy",
+    )
+    .await?;
     let new = NewDeployment {
         project_id: project.id.clone(),
         environment_id: env.id.clone(),

@@ -125,8 +125,15 @@ pub struct RuntimeConfigPatch {
     pub health_check_path: Option<String>,
     /// Per-instance limits.
     pub limits: Option<LimitsPatch>,
-    /// Instances to run (1 to 20).
+    /// Instances to run (1 to 10).
     pub instances: Option<u32>,
+    /// Seconds a new release has to pass its health check (1 to 600; null: the server's
+    /// `--health-timeout`, 60 s unless set).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<u32>)]
+    pub health_check_timeout_seconds: Option<Option<u32>>,
+    /// Seconds a replaced release keeps serving in-flight requests (0 to 300; default 10).
+    pub drain_seconds: Option<u32>,
 }
 
 impl RuntimeConfigPatch {
@@ -168,7 +175,17 @@ impl RuntimeConfigPatch {
             }
         }
         if let Some(n) = self.instances {
-            runtime.instances = validate::within("instances", n, 1, 20)?;
+            runtime.instances = validate::within("instances", n, 1, 10)?;
+        }
+        match self.health_check_timeout_seconds {
+            None => {}
+            Some(None) => runtime.health_check_timeout_seconds = None,
+            Some(Some(s)) => {
+                runtime.health_check_timeout_seconds = Some(validate::within("healthCheckTimeoutSeconds", s, 1, 600)?);
+            }
+        }
+        if let Some(s) = self.drain_seconds {
+            runtime.drain_seconds = validate::within("drainSeconds", s, 0, 300)?;
         }
         Ok(())
     }

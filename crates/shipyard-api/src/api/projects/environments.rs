@@ -165,10 +165,7 @@ pub async fn delete_environment(
     tx.delete_environment(&scope, &env.id).await?;
     SqliteStore::commit(tx).await?;
     state.runtime.resync(&state.store).await;
-    state
-        .runtime
-        .retire_inactive(&state.store, std::time::Duration::ZERO)
-        .await;
+    state.runtime.retire_inactive(&state.store, false).await;
     super::read::remove_leftovers(&state, &releases, &deployments).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -103,10 +103,7 @@ pub async fn delete_project(
     SqliteStore::commit(tx).await?;
     // Its routes go before its files do, and its instances stop.
     state.runtime.resync(&state.store).await;
-    state
-        .runtime
-        .retire_inactive(&state.store, std::time::Duration::ZERO)
-        .await;
+    state.runtime.retire_inactive(&state.store, false).await;
     remove_leftovers(&state, &releases, &deployments).await;
     let cache = state.settings.work_root.join("cache").join(project.id.as_str());
     let _ = std::fs::remove_dir_all(cache);
@@ -127,7 +124,7 @@ pub(super) async fn remove_leftovers(state: &AppState, releases: &[ReleaseId], d
     for deployment in deployments {
         if let Err(e) = state
             .logs
-            .delete_stream(&crate::api::deployments::logs::build_stream(deployment))
+            .delete_stream(&shipyard_store::logs::build_stream(deployment))
             .await
         {
             tracing::warn!(%deployment, error = %e, "build log of a deleted deployment not removed");

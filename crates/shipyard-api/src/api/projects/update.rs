@@ -3,6 +3,7 @@
 
 use super::config::{BuildConfigPatch, RuntimeConfigPatch};
 use super::{ProjectView, find_project, project_view, validate};
+use crate::api::memory_budget;
 use crate::api::views::display_name;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -12,7 +13,7 @@ use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 use shipyard_core::{ProjectStatus, Role};
-use shipyard_store::{Backend, Project, ProjectPatch, Projects, SqliteStore, TenantScope, Tx};
+use shipyard_store::{Backend, Project, ProjectPatch, Projects, Releases, SqliteStore, TenantScope, Tx};
 use utoipa::ToSchema;
 
 /// `PATCH /tenants/<t>/projects/<p>`
@@ -74,10 +75,7 @@ async fn follow_status(state: &AppState, status: Option<ProjectStatus>) {
         }
         Some(_) => {
             state.runtime.resync(&state.store).await;
-            state
-                .runtime
-                .retire_inactive(&state.store, std::time::Duration::ZERO)
-                .await;
+            state.runtime.retire_inactive(&state.store, false).await;
         }
         None => {}
     }
@@ -158,10 +156,19 @@ pub async fn update_runtime_config(
     ApiPath((tenant_id, project_id)): ApiPath<(String, String)>,
     body: JsonBody,
 ) -> ApiResult<Json<ProjectView>> {
-    let (tx, scope, project) = writable(&state, &auth, &tenant_id, &project_id).await?;
+    let (mut tx, scope, project) = writable(&state, &auth, &tenant_id, &project_id).await?;
     let req: RuntimeConfigPatch = body.parse()?;
     let mut runtime = project.runtime.clone();
     req.apply(&mut runtime, project.project_type)?;
+    // Checked against the environments that run a release now: their next deploy runs this.
+    let running: Vec<_> = tx
+        .active_releases(&scope)
+        .await?
+        .into_iter()
+        .filter(|r| r.project_id == project.id)
+        .map(|r| r.environment_id)
+        .collect();
+    memory_budget::check(&mut tx, &scope, &runtime, &running, "this runtime config").await?;
     let patch = ProjectPatch {
         runtime: Some(runtime),
         ..ProjectPatch::default()

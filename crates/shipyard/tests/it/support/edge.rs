@@ -4,7 +4,7 @@
 use super::deploy::Deployable;
 use super::{Tenant, TestServer};
 use reqwest::header::HeaderMap;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::time::Duration;
 
 /// An edge response: status, headers and the raw body (never decompressed).
@@ -127,6 +127,19 @@ impl Tenant {
             .await
             .expect("runtime")
             .body
+    }
+
+    /// Sets workspace secret `name` to `value`.
+    pub async fn workspace_secret(&self, name: &str, value: &str) {
+        let made = self
+            .token
+            .post(
+                &format!("/tenants/{}/secrets", self.tenant_id),
+                &json!({ "name": name, "value": value, "scope": "workspace" }),
+            )
+            .await
+            .expect("secret");
+        assert_eq!(made.status, 201, "{}", made.body);
     }
 
     /// A release's runtime-log lines, polled (at most 30 s) until `enough` holds of them.

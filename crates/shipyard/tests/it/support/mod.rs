@@ -179,7 +179,18 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        // Kills by PID (the Child handle), then reaps.
+        // SIGTERM first, so the server stops the app instances it started (bounded: 15 s),
+        // then SIGKILL by PID (the Child handle), then reap.
+        if let Ok(None) = self.child.try_wait() {
+            let pid = self.child.id().to_string();
+            let _ = Command::new("kill").args(["-TERM", &pid]).status();
+            for _ in 0..150 {
+                if !matches!(self.child.try_wait(), Ok(None)) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

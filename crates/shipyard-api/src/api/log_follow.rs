@@ -1,0 +1,174 @@
+//! Following a log stream over Server-Sent Events: read lines after the cursor from the
+//! store, send what its subject's status became, wait for the notifier, repeat; end with
+//! `done` once the subject is over and its log read out. A deployment's build log and a
+//! release's runtime log are followed the same way.
+
+use crate::state::AppState;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use chrono::Utc;
+use futures_util::Stream;
+use serde_json::json;
+use shipyard_core::{DeploymentId, ReleaseId, RuntimeType};
+use shipyard_store::logs::{build_stream, runtime_stream};
+use shipyard_store::{Backend, Deployments, Releases, TenantScope};
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Lines read per round trip to the store.
+const CHUNK: i64 = 500;
+
+/// Whose log is followed.
+pub enum Subject {
+    /// A deployment: `status` frames as it moves, `done` once it ended.
+    Deployment(TenantScope, DeploymentId),
+    /// A release's instances: `done` once it is inactive and they have stopped.
+    Release(TenantScope, ReleaseId),
+}
+
+/// Where a subject stands: its status, and whether nothing more will be logged.
+struct Standing {
+    status: String,
+    over: bool,
+}
+
+impl Subject {
+    /// The log stream's name.
+    fn stream(&self) -> String {
+        match self {
+            Self::Deployment(_, id) => build_stream(id),
+            Self::Release(_, id) => runtime_stream(id),
+        }
+    }
+
+    /// None once the subject is gone (deleted).
+    async fn standing(&self, state: &AppState) -> Option<Standing> {
+        let mut tx = state.store.read().await.ok()?;
+        match self {
+            Self::Deployment(scope, id) => {
+                let dep = tx.deployment(scope, id).await.ok()??;
+                Some(Standing {
+                    status: dep.status.as_str().to_owned(),
+                    over: dep.status.is_terminal(),
+                })
+            }
+            Self::Release(scope, id) => {
+                let release = tx.release(scope, id).await.ok()??;
+                let running = state.runtime.instances(id.as_str()).is_some();
+                // A static site's files are served by the edge: it never logs a runtime line.
+                let serves_files = release.runtime().is_some_and(|r| r.runtime_type == RuntimeType::Static);
+                let over = serves_files || (!release.active && !running);
+                let status = if over {
+                    "stopped"
+                } else if running {
+                    "running"
+                } else {
+                    "active"
+                };
+                Some(Standing {
+                    status: status.to_owned(),
+                    over,
+                })
+            }
+        }
+    }
+
+    /// Whether its status changes are sent as `status` frames (a release has only its end).
+    fn sends_status(&self) -> bool {
+        matches!(self, Self::Deployment(..))
+    }
+}
+
+struct Follower {
+    state: AppState,
+    subject: Subject,
+    stream: String,
+    cursor: i64,
+    status: Option<String>,
+    changes: watch::Receiver<u64>,
+    pending: VecDeque<Event>,
+    finished: bool,
+}
+
+fn frame(value: serde_json::Value) -> Event {
+    Event::default().data(value.to_string())
+}
+
+impl Follower {
+    /// Queues the next frames; false when there is nothing new yet.
+    async fn fill(&mut self) -> bool {
+        let lines = match self.state.logs.read(&self.stream, self.cursor, CHUNK).await {
+            Ok(lines) => lines,
+            Err(e) => {
+                tracing::error!(error = %e, "log read failed; ending the stream");
+                self.finished = true;
+                return false;
+            }
+        };
+        let more = lines.len() as i64 == CHUNK;
+        for line in lines {
+            self.cursor = line.seq;
+            let data =
+                json!({ "type": "log", "seq": line.seq, "at": line.at, "stream": line.stream, "line": line.line });
+            self.pending.push_back(frame(data).id(line.seq.to_string()));
+        }
+        if more {
+            return true;
+        }
+        let Some(standing) = self.subject.standing(&self.state).await else {
+            self.finished = true;
+            return !self.pending.is_empty();
+        };
+        if self.subject.sends_status() && self.status.as_deref() != Some(standing.status.as_str()) {
+            self.pending.push_back(frame(
+                json!({ "type": "status", "status": standing.status, "at": Utc::now() }),
+            ));
+        }
+        self.status = Some(standing.status.clone());
+        if standing.over {
+            // Every line is flushed before the end is recorded (the worker's last step, the
+            // supervisor's exit), so one more read after seeing the end finds the rest.
+            match self.state.logs.read(&self.stream, self.cursor, CHUNK).await {
+                Ok(rest) if rest.is_empty() => {
+                    self.pending
+                        .push_back(frame(json!({ "type": "done", "status": standing.status })));
+                    self.finished = true;
+                }
+                _ => return true,
+            }
+        }
+        !self.pending.is_empty()
+    }
+}
+
+/// The SSE response following `subject`'s log from `after`.
+pub fn follow(state: AppState, subject: Subject, after: i64) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let changes = state.logs.subscribe();
+    let follower = Follower {
+        stream: subject.stream(),
+        state,
+        subject,
+        cursor: after,
+        status: None,
+        changes,
+        pending: VecDeque::new(),
+        finished: false,
+    };
+    let events = futures_util::stream::unfold(follower, |mut f| async move {
+        loop {
+            if let Some(event) = f.pending.pop_front() {
+                return Some((Ok(event), f));
+            }
+            if f.finished || f.state.logs.ending() {
+                return None;
+            }
+            f.changes.borrow_and_update();
+            if !f.fill().await {
+                // Woken by the notifier; the timeout bounds how stale a missed wake can leave us.
+                let _ = tokio::time::timeout(Duration::from_secs(2), f.changes.changed()).await;
+            }
+        }
+    });
+    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("heartbeat"))
+}
