@@ -80,6 +80,7 @@ impl Runtime {
     /// Starts the instances of every live server release that has none (at start, after a
     /// resume), then routes them. Failures are logged: the route stays a 503 page.
     pub async fn bring_up<B: Backend>(&self, store: &B, secret_box: &SecretBox) {
+        let _one_at_a_time = self.bringing_up.lock().await;
         let rows = match store.read().await {
             Ok(mut tx) => tx.live_routes(None).await.unwrap_or_default(),
             Err(_) => return,

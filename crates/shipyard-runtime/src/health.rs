@@ -33,16 +33,21 @@ async fn probe(client: &reqwest::Client, upstream: SocketAddr, path: &str) -> Re
 
 /// Checks one running instance until it is aborted (when its process ends).
 pub(crate) async fn watch(upstream: SocketAddr, path: String, state: Arc<Mutex<InstanceState>>) {
-    let Ok(client) = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-    else {
-        return;
-    };
+    // One client for every check: building one (its TLS roots) would cost each start time.
+    static CLIENT: std::sync::OnceLock<Option<reqwest::Client>> = std::sync::OnceLock::new();
+    let client = CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            // A fresh connection each time: a restarted instance answers on the same port.
+            .pool_max_idle_per_host(0)
+            .build()
+            .ok()
+    });
+    let Some(client) = client else { return };
     let mut failures = 0;
     loop {
-        let seen = probe(&client, upstream, &path).await;
+        let seen = probe(client, upstream, &path).await;
         let healthy = if let Ok(mut s) = state.lock() {
             match &seen {
                 Ok(()) => {

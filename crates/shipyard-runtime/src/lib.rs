@@ -9,6 +9,7 @@ mod activation;
 mod bring_up;
 mod health;
 mod instances;
+pub mod memory_budget;
 mod routes;
 
 pub use activation::RouteLock;
@@ -58,8 +59,13 @@ pub struct Runtime {
     driver: Option<Driver>,
     health_timeout: Duration,
     running: Arc<Mutex<HashMap<String, Arc<Instances>>>>,
-    // Replaced releases' instances while they drain: still this server's to stop at shutdown.
-    retiring: Arc<Mutex<Vec<Arc<Instances>>>>,
+    // Every set of instances started and not yet stopped: starting (in their health wait),
+    // routed, or draining. What `stop_all` stops, and what says a release still runs.
+    alive: Arc<Mutex<Vec<Arc<Instances>>>>,
+    // Set by `stop_all`: nothing starts after it.
+    closing: Arc<std::sync::atomic::AtomicBool>,
+    // One `bring_up` at a time: two would start the same release twice.
+    bringing_up: Arc<tokio::sync::Mutex<()>>,
     // Held by whoever changes what is live, from before its write transaction until after its
     // commit, and by every rebuild: a rebuild never installs a view older than a commit.
     lock: Arc<tokio::sync::Mutex<()>>,
@@ -76,7 +82,9 @@ impl Runtime {
             driver: None,
             health_timeout: DEFAULT_HEALTH_TIMEOUT,
             running: Arc::new(Mutex::new(HashMap::new())),
-            retiring: Arc::new(Mutex::new(Vec::new())),
+            alive: Arc::new(Mutex::new(Vec::new())),
+            closing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            bringing_up: Arc::new(tokio::sync::Mutex::new(())),
             lock: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
@@ -98,11 +106,24 @@ impl Runtime {
         };
         let release = spec.release.to_string();
         let within = spec.health_within;
-        let instances = driver.start(spec).map_err(|e| (e.to_string(), Vec::new()))?;
+        let instances = {
+            let mut alive = self
+                .alive
+                .lock()
+                .map_err(|_| ("the runtime is broken".to_owned(), Vec::new()))?;
+            // Checked under the lock `stop_all` takes: a set started now is one it stops.
+            if self.closing.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(("the server is shutting down".into(), Vec::new()));
+            }
+            let instances = driver.start(spec).map_err(|e| (e.to_string(), Vec::new()))?;
+            alive.push(instances.clone());
+            instances
+        };
         match wait_healthy(&instances, within).await {
             Ok(()) => {
-                if let Ok(mut running) = self.running.lock() {
-                    running.insert(release, instances);
+                let replaced = self.running.lock().ok().and_then(|mut r| r.insert(release, instances));
+                if let Some(replaced) = replaced {
+                    self.stop_and_forget(replaced).await;
                 }
                 Ok(())
             }
@@ -112,15 +133,30 @@ impl Runtime {
                     .into_iter()
                     .flat_map(|s| s.last_lines.into_iter())
                     .collect();
-                instances.stop().await;
+                self.stop_and_forget(instances).await;
                 Err((why, lines))
             }
         }
     }
 
-    /// The running instances of `release`.
+    /// The routed instances of `release`.
     pub fn instances(&self, release: &str) -> Option<Arc<Instances>> {
         self.running.lock().ok()?.get(release).cloned()
+    }
+
+    /// Whether any instance of `release` still runs (starting, routed or draining).
+    pub fn runs(&self, release: &str) -> bool {
+        self.alive
+            .lock()
+            .is_ok_and(|alive| alive.iter().any(|i| i.release.as_str() == release))
+    }
+
+    /// Stops `instances` and drops them from the live set.
+    async fn stop_and_forget(&self, instances: Arc<Instances>) {
+        instances.stop().await;
+        if let Ok(mut alive) = self.alive.lock() {
+            alive.retain(|i| !Arc::ptr_eq(i, &instances));
+        }
     }
 
     /// Stops the instances of every release that is no longer live (replaced, paused,
@@ -146,14 +182,11 @@ impl Runtime {
             Err(_) => Vec::new(),
         };
         for instances in retired {
-            if let Ok(mut retiring) = self.retiring.lock() {
-                retiring.push(instances.clone());
-            }
-            let retiring = self.retiring.clone();
+            let alive = self.alive.clone();
             tokio::spawn(async move {
                 instances.retire(drain).await;
-                if let Ok(mut retiring) = retiring.lock() {
-                    retiring.retain(|i| !Arc::ptr_eq(i, &instances));
+                if let Ok(mut alive) = alive.lock() {
+                    alive.retain(|i| !Arc::ptr_eq(i, &instances));
                 }
             });
         }
@@ -161,17 +194,16 @@ impl Runtime {
 
     /// Stops every instance this server started (at shutdown).
     pub async fn stop_all(&self) {
-        let mut all: Vec<Arc<Instances>> = self
-            .running
-            .lock()
-            .map(|mut r| r.drain().map(|(_, i)| i).collect())
-            .unwrap_or_default();
-        all.extend(
-            self.retiring
-                .lock()
-                .map(|mut r| std::mem::take(&mut *r))
-                .unwrap_or_default(),
-        );
+        if let Ok(mut running) = self.running.lock() {
+            running.clear();
+        }
+        let all: Vec<Arc<Instances>> = match self.alive.lock() {
+            Ok(mut alive) => {
+                self.closing.store(true, std::sync::atomic::Ordering::SeqCst);
+                std::mem::take(&mut *alive)
+            }
+            Err(_) => Vec::new(),
+        };
         // All at once: each may take its grace period.
         let mut stopping = tokio::task::JoinSet::new();
         for instances in all {

@@ -55,7 +55,7 @@ impl Subject {
             }
             Self::Release(scope, id) => {
                 let release = tx.release(scope, id).await.ok()??;
-                let running = state.runtime.instances(id.as_str()).is_some();
+                let running = state.runtime.runs(id.as_str());
                 // A static site's files are served by the edge: it never logs a runtime line.
                 let serves_files = release.runtime().is_some_and(|r| r.runtime_type == RuntimeType::Static);
                 let over = serves_files || (!release.active && !running);

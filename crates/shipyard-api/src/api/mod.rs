@@ -11,7 +11,6 @@ pub mod health;
 pub mod input;
 pub mod log_follow;
 pub mod members;
-pub mod memory_budget;
 pub mod projects;
 pub mod releases;
 pub mod rollback;

@@ -2,7 +2,7 @@
 //! artifact, config snapshot and pinned secret versions, live when the answer comes. No
 //! build, no deployment, no quota; the same activation path as a deploy.
 
-use crate::api::memory_budget;
+use crate::api::deployments::check_memory;
 use crate::api::releases::ReleaseView;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -56,7 +56,7 @@ pub async fn create_rollback(
         check_target(&mut tx, &scope, &target).await?;
         if let Some(runtime) = target.runtime() {
             let env = std::slice::from_ref(&target.environment_id);
-            memory_budget::check(&mut tx, &scope, &runtime, env, "this rollback").await?;
+            check_memory(&mut tx, &scope, &runtime, env, "this rollback").await?;
         }
         (target, reason)
     };

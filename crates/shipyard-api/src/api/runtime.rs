@@ -134,6 +134,7 @@ pub async fn get_runtime(
             let states = state.runtime.instances(release).map(|i| i.states()).unwrap_or_default();
             let count = |status: &str| states.iter().filter(|s| s.status == status).count();
             let (healthy, crashed) = (count("healthy"), count("crashed"));
+            let states_all_starting = count("starting") == states.len();
             instances = states
                 .into_iter()
                 .map(|s| InstanceView {
@@ -152,7 +153,7 @@ pub async fn get_runtime(
                 "running"
             } else if crashed == instances.len() {
                 "crashed"
-            } else if healthy == 0 && crashed == 0 {
+            } else if states_all_starting {
                 "starting"
             } else {
                 "degraded"

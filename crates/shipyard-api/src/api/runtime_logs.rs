@@ -37,9 +37,8 @@ pub async fn list_runtime_logs(
     let items = state.logs.read(&stream, after, limit).await?;
     let last_seq = items.last().map_or(after, |l| l.seq);
     // Done once nothing more can come: the release is not live and none of its instances runs.
-    let done = !release.active
-        && state.runtime.instances(release.id.as_str()).is_none()
-        && last_seq >= state.logs.last_seq(&stream).await?;
+    let done =
+        !release.active && !state.runtime.runs(release.id.as_str()) && last_seq >= state.logs.last_seq(&stream).await?;
     Ok(Json(LogPage { items, last_seq, done }))
 }
 

@@ -175,7 +175,9 @@ impl Driver {
         loop {
             let started = Instant::now();
             let ended = self.run_once(&spec, n, &state, &mut stop, &stream).await;
-            if *stop.borrow() {
+            // A draining instance that exits is done: its release no longer serves.
+            let draining = state.lock().is_ok_and(|s| s.status == "draining");
+            if *stop.borrow() || draining {
                 set(&state, |s| s.status = "stopped".into());
                 return;
             }
@@ -268,7 +270,11 @@ impl Instances {
     /// then stops them.
     pub async fn retire(&self, drain: bool) {
         for state in &self.states {
-            set(state, |s| s.status = "draining".into());
+            set(state, |s| {
+                if matches!(s.status.as_str(), "starting" | "healthy" | "unhealthy") {
+                    s.status = "draining".into();
+                }
+            });
         }
         if drain {
             tokio::time::sleep(self.drain).await;

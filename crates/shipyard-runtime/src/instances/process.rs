@@ -27,6 +27,10 @@ impl Driver {
         let host_port = state.lock().map_or(0, |s| s.port);
         let name = format!("{}-{}", spec.release, n + 1);
         let home = self.root.join(&name).join("home");
+        // Its namespace and cgroup are this process's alone: a set of the same release that is
+        // still stopping (a quick pause and resume) has its own.
+        static STARTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let name = format!("{name}-{}", STARTS.fetch_add(1, Ordering::Relaxed));
         std::fs::create_dir_all(&home)?;
         let confined = self.sandbox.is_confined();
         if confined {
@@ -158,6 +162,8 @@ impl Driver {
             }
         };
         watch.abort();
+        // Awaited: a check that was under way must not mark the ended process as serving.
+        let _ = watch.await;
         set(state, |s| {
             s.serving.store(false, Ordering::Relaxed);
             if s.status == "healthy" || s.status == "unhealthy" {

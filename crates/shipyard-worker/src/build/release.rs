@@ -228,6 +228,17 @@ impl Worker {
         log: &BuildLog,
         release: &shipyard_store::Release,
     ) -> Result<(), Failure> {
+        // The workspace may have changed since the deploy was accepted: checked again here.
+        let over = {
+            let mut tx = self.store.read().await?;
+            let what = format!("release v{}", release.version);
+            let env = std::slice::from_ref(&inputs.deployment.environment_id);
+            shipyard_runtime::memory_budget::over_budget(&mut tx, &inputs.scope, &inputs.project.runtime, env, &what)
+                .await?
+        };
+        if let Some(why) = over {
+            return Err(Failure::new(why));
+        }
         let uid = {
             let mut tx = self.store.write().await?;
             let uid = tx
@@ -286,6 +297,8 @@ impl Worker {
         if let Err(e) = forgotten.await {
             tracing::warn!(release = %id, error = %e, "a canceled deployment's release row was not removed");
         }
+        // Instances it had started (it lost to a cancel after they answered) stop with it.
+        self.runtime.retire_inactive(&self.store, false).await;
         self.discard_artifact(artifacts, id);
     }
 

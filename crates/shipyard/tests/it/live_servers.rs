@@ -129,6 +129,8 @@ async fn a_server_release_rolls_back_pauses_and_comes_back_after_a_restart() {
     assert_eq!(fetch(&server, &host, "/", &[]).await.text(), "served by v2");
 
     // Rollback: the old artifact's instances start, answer, and take the route: no build.
+    let deployments = format!("/tenants/{}/projects/{}/deployments", ada.tenant_id, app.project_id);
+    let before = ada.token.get(&deployments).await.expect("deployments").body["total"].clone();
     let back = ada
         .token
         .post(
@@ -142,6 +144,12 @@ async fn a_server_release_rolls_back_pauses_and_comes_back_after_a_restart() {
         fetch(&server, &host, "/", &[]).await.text(),
         "served by v1",
         "live when the 201 came"
+    );
+    let after = ada.token.get(&deployments).await.expect("deployments").body["total"].clone();
+    assert_eq!(
+        (before.as_u64(), &after),
+        (Some(2), &before),
+        "a rollback makes no deployment (no build, no build log)"
     );
 
     // Paused: 503 and the instances stop; active again: they start and serve.
@@ -181,10 +189,20 @@ async fn an_instance_reaches_neither_the_host_nor_another_sandbox_while_the_edge
         }
     });
     let api_port = server.base.rsplit(':').next().expect("port").to_owned();
-    // The app tries the host's loopback listener and the API at start, and says what it got.
+    // Another project's instance, whose port the app will try too.
+    let neighbour = node_app(&server, &ada, "neighbour serves").await;
+    let up = ada
+        .finished(ada.deploy(&neighbour).await["id"].as_str().expect("id"), 240)
+        .await;
+    assert_eq!(up["status"], "ready", "{up}");
+    let neighbour_port = ada.runtime_view(&neighbour).await["instances"][0]["port"]
+        .as_u64()
+        .expect("the neighbour's port");
+    // The app tries the host's loopback listener, the API and the neighbour's instance at
+    // start, and says what it got.
     let app_js = format!(
         "const net = require('net');\n\
-         for (const [name, port] of [['loopback', {probe_port}], ['api', {api_port}]]) {{\n\
+         for (const [name, port] of [['loopback', {probe_port}], ['api', {api_port}], ['neighbour', {neighbour_port}]]) {{\n\
            const s = net.connect({{ host: '127.0.0.1', port, timeout: 5000 }});\n\
            s.on('connect', () => {{ console.log('REACHED ' + name); s.destroy(); }});\n\
            s.on('error', () => console.log('BLOCKED ' + name));\n\
@@ -213,13 +231,21 @@ async fn an_instance_reaches_neither_the_host_nor_another_sandbox_while_the_edge
     assert_eq!(fetch(&server, &host, "/", &[]).await.text(), "inside");
     let release = done["releaseId"].as_str().expect("release");
     let text = ada
-        .runtime_log_text(release, |t| t.contains(" loopback") && t.contains(" api"))
+        .runtime_log_text(release, |t| {
+            t.contains(" loopback") && t.contains(" api") && t.contains(" neighbour")
+        })
         .await;
-    for wall in ["loopback", "api"] {
+    for wall in ["loopback", "api", "neighbour"] {
         assert!(text.contains(&format!("BLOCKED {wall}")), "{wall}: {text}");
         assert!(!text.contains(&format!("REACHED {wall}")), "{wall}: {text}");
     }
     assert_eq!(hits.load(Ordering::SeqCst), 0, "nothing from the instance arrived");
+    // Control for the neighbour: the edge reaches it.
+    let neighbour_host = ada.live_host_of(&neighbour).await;
+    assert_eq!(
+        fetch(&server, &neighbour_host, "/", &[]).await.text(),
+        "neighbour serves"
+    );
 
     // Another sandbox (a second project's build) cannot reach the instance's port, while the
     // host can (the edge's way in).

@@ -464,6 +464,20 @@ async fn a_deploy_past_the_workspaces_memory_limit_is_refused_with_the_amount() 
     );
     let canceled = ada.token.post(&cancel, &json!({})).await.expect("cancel");
     assert!(matches!(canceled.status, 202 | 409), "{}", canceled.body);
+    // With nothing running yet, a runtime config is checked as one environment's.
+    let too_big = ada
+        .token
+        .patch(&config_path, &json!({ "limits": { "memoryMb": 2048 } }))
+        .await
+        .expect("runtime-config");
+    assert_eq!(too_big.status, 422, "{}", too_big.body);
+    assert!(
+        too_big.body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("1048 MiB over")),
+        "{}",
+        too_big.body
+    );
     let too_many = ada
         .token
         .patch(&config_path, &json!({ "instances": 11 }))

@@ -1,7 +1,7 @@
 //! Cancel and retry.
 
+use super::check_memory;
 use super::{DeploymentView, check_quota, deployment_view, find_deployment};
-use crate::api::memory_budget;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath;
@@ -77,7 +77,7 @@ pub async fn create_retry(
         )));
     }
     check_quota(&mut tx, &scope).await?;
-    memory_budget::check(
+    check_memory(
         &mut tx,
         &scope,
         &project.runtime,

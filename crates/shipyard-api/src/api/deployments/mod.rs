@@ -129,6 +129,21 @@ pub async fn find_deployment(tx: &mut Tx, scope: &TenantScope, raw: &str) -> Api
     found.ok_or_else(not_found)
 }
 
+/// 422 saying by how much when `runtime` running in `environments` would take the workspace
+/// past its `memoryMbLimit` (see `shipyard_runtime::memory_budget`).
+pub async fn check_memory(
+    tx: &mut Tx,
+    scope: &TenantScope,
+    runtime: &shipyard_core::RuntimeConfig,
+    environments: &[shipyard_core::EnvironmentId],
+    what: &str,
+) -> ApiResult<()> {
+    match shipyard_runtime::memory_budget::over_budget(tx, scope, runtime, environments, what).await? {
+        Some(why) => Err(ApiError::unprocessable(why)),
+        None => Ok(()),
+    }
+}
+
 /// 429 when the workspace used its deploys for this UTC day.
 pub async fn check_quota(tx: &mut Tx, scope: &TenantScope) -> ApiResult<()> {
     let now = Utc::now();

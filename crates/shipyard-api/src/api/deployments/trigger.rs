@@ -1,8 +1,9 @@
 //! `POST …/environments/<e>/deployments`: queue a build of the environment's branch.
 
+use super::check_memory;
 use super::{DeploymentView, check_quota, deployment_view};
+use crate::api::git_input;
 use crate::api::projects::find_project;
-use crate::api::{git_input, memory_budget};
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, JsonBody};
@@ -76,7 +77,7 @@ pub async fn create_deployment(
         )));
     }
     check_quota(&mut tx, &scope).await?;
-    memory_budget::check(
+    check_memory(
         &mut tx,
         &scope,
         &project.runtime,

@@ -3,7 +3,7 @@
 
 use super::config::{BuildConfigPatch, RuntimeConfigPatch};
 use super::{ProjectView, find_project, project_view, validate};
-use crate::api::memory_budget;
+use crate::api::deployments::check_memory;
 use crate::api::views::display_name;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -160,7 +160,8 @@ pub async fn update_runtime_config(
     let req: RuntimeConfigPatch = body.parse()?;
     let mut runtime = project.runtime.clone();
     req.apply(&mut runtime, project.project_type)?;
-    // Checked against the environments that run a release now: their next deploy runs this.
+    // Checked against the environments that run a release now (their next deploy runs this),
+    // or, with none yet, against the first one that will.
     let running: Vec<_> = tx
         .active_releases(&scope)
         .await?
@@ -168,7 +169,7 @@ pub async fn update_runtime_config(
         .filter(|r| r.project_id == project.id)
         .map(|r| r.environment_id)
         .collect();
-    memory_budget::check(&mut tx, &scope, &runtime, &running, "this runtime config").await?;
+    check_memory(&mut tx, &scope, &runtime, &running, "this runtime config").await?;
     let patch = ProjectPatch {
         runtime: Some(runtime),
         ..ProjectPatch::default()

@@ -1,31 +1,33 @@
 //! A workspace's memory budget (CONTRACT.md "Runtime details"): `instances × limits.memoryMb`
 //! of all its active server releases may not pass its `memoryMbLimit`. Deploys, rollbacks and
-//! runtime-config changes are checked against it before they are accepted.
+//! runtime-config changes are checked against it when they are asked for, and a release once
+//! more just before its instances start (the workspace may have changed in between).
 
-use crate::error::{ApiError, ApiResult};
 use shipyard_core::{EnvironmentId, RuntimeConfig, RuntimeType};
-use shipyard_store::{Deployments, Release, Releases, TenantScope, Tx};
+use shipyard_store::{Deployments, Release, Releases, StoreError, TenantScope};
 
 /// MiB the instances of one environment running `runtime` take: none for a static site.
 fn footprint(runtime: &RuntimeConfig) -> i64 {
     if runtime.runtime_type == RuntimeType::Static {
         return 0;
     }
-    i64::from(runtime.instances) * i64::from(runtime.limits.memory_mb)
+    // Clamped as the driver clamps it: snapshots from before the 1–10 rule may say more.
+    i64::from(runtime.instances.clamp(1, 10)) * i64::from(runtime.limits.memory_mb)
 }
 
-/// 422 saying by how much when `runtime` running in `environments` (in place of what is active
-/// there) would take the workspace past its limit; `what` names the change ("this deploy").
-pub async fn check(
-    tx: &mut Tx,
+/// The sentence saying by how much, when `runtime` running in `environments` (in place of what
+/// is active there; none: one environment that runs nothing yet) would take the workspace past
+/// its limit; `what` names the change ("this deploy").
+pub async fn over_budget(
+    tx: &mut (impl Releases + Deployments + Send),
     scope: &TenantScope,
     runtime: &RuntimeConfig,
     environments: &[EnvironmentId],
     what: &str,
-) -> ApiResult<()> {
-    let wanted = footprint(runtime) * environments.len() as i64;
+) -> Result<Option<String>, StoreError> {
+    let wanted = footprint(runtime) * environments.len().max(1) as i64;
     if wanted == 0 {
-        return Ok(());
+        return Ok(None);
     }
     let elsewhere: i64 = tx
         .active_releases(scope)
@@ -38,7 +40,7 @@ pub async fn check(
     let limit = tx.memory_mb_limit(scope).await?;
     let total = elsewhere + wanted;
     if total > limit {
-        return Err(ApiError::unprocessable(format!(
+        return Ok(Some(format!(
             "{what} would take the workspace's instances to {total} MiB of memory ({} × {} MiB here, \
              {elsewhere} MiB elsewhere), {} MiB over its memoryMbLimit of {limit} MiB",
             runtime.instances,
@@ -46,5 +48,5 @@ pub async fn check(
             total - limit
         )));
     }
-    Ok(())
+    Ok(None)
 }
