@@ -4,6 +4,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -36,7 +37,9 @@ APPS = {
         "marker": ("body.txt", "{}\n"),
         "config": None,
         "hand": ["npm ci"],
-        "start": "node server.js",
+        # By hand it starts with the command the platform runs (the project's startCommand,
+        # filled in below from detection), so both sides start the same way.
+        "start": None,
     },
     "vite": {
         "type": "react",
@@ -87,16 +90,27 @@ def free_port():
         return s.getsockname()[1]
 
 
+def stop(proc):
+    """Stops a server started by `start_and_wait` and everything it started."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
 def start_and_wait(cwd, command, text, env):
     """Starts a server the way the platform does and waits until it answers `text`; returns
     the seconds that took and the process (to stop)."""
     port = free_port()
     start = time.monotonic()
-    proc = subprocess.Popen(command, cwd=cwd, shell=True, env=dict(env, PORT=str(port)),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # A session of its own: stopped as a group (npm's child node with it) by its leader's PID.
+    proc = subprocess.Popen(f"exec {command}", cwd=cwd, shell=True, env=dict(env, PORT=str(port)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     while text not in fetch_url(f"http://127.0.0.1:{port}/"):
         if time.monotonic() - start > 60 or proc.poll() is not None:
-            proc.kill()
+            stop(proc)
             raise SystemExit(f"`{command}` did not answer {text!r}")
         time.sleep(0.005)
     return time.monotonic() - start, proc
@@ -117,8 +131,7 @@ def by_hand(repo, app, cache, text):
         boot, proc = start_and_wait(f"{target}/app", app["start"], text, env)
     elapsed = time.monotonic() - start
     if "start" in app:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop(proc)
     shutil.rmtree(target, ignore_errors=True)
     return elapsed, boot
 
@@ -258,6 +271,8 @@ def main():
                 if app["config"]:
                     body["config"] = app["config"]
                 project = api.call("POST", f"/tenants/{tenant}/projects", body)
+                if "start" in app:
+                    app["start"] = project["config"]["runtime"]["startCommand"]
                 cache = tempfile.mkdtemp(dir=WORK)
 
                 def platform_pair():

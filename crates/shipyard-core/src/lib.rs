@@ -24,7 +24,9 @@ pub use error::DomainError;
 pub use git_url::{GitTransport, GitUrl};
 pub use ids::{ConnectionId, DeploymentId, EnvironmentId, ProjectId, ReleaseId, SecretId, TenantId, TokenId, UserId};
 pub use password::{Password, PasswordHash};
-pub use project::{BuildConfig, Limits, PackageManager, ProjectStatus, ProjectType, RuntimeConfig, RuntimeType};
+pub use project::{
+    BuildConfig, Limits, PackageManager, ProjectStatus, ProjectType, RELEASE_TOOLS_DIR, RuntimeConfig, RuntimeType,
+};
 pub use redact::{LineRedactor, Redactor};
 pub use role::Role;
 pub use secrecy::{ExposeSecret, SecretString};

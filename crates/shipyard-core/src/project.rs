@@ -162,6 +162,10 @@ pub struct BuildConfig {
     pub package_manager: Option<PackageManager>,
 }
 
+/// Where, inside a server release's app directory, the build leaves a copy of the package
+/// manager it installed (pnpm, yarn, bun), so a start command that runs it works at run time.
+pub const RELEASE_TOOLS_DIR: &str = ".shipyard/tools";
+
 /// Resource limits of one instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

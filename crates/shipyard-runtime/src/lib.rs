@@ -144,6 +144,11 @@ impl Runtime {
         self.running.lock().ok()?.get(release).cloned()
     }
 
+    /// Every set of instances that runs (starting, routed or draining).
+    pub fn instance_sets(&self) -> Vec<Arc<Instances>> {
+        self.alive.lock().map(|alive| alive.clone()).unwrap_or_default()
+    }
+
     /// Whether any instance of `release` still runs (starting, routed or draining).
     pub fn runs(&self, release: &str) -> bool {
         self.alive

@@ -153,6 +153,23 @@ pub fn check_dir_beneath(root: &Path, rel: &Path) -> Result<(), FileError> {
     })
 }
 
+/// The names of the directories directly inside `rel` in `root` (none when `rel` is missing
+/// or leaves `root`); links are neither followed nor listed.
+pub fn subdirectories_served(root: &Path, rel: &Path) -> Vec<String> {
+    let Ok(dir) = open_dir_served(root, rel) else {
+        return Vec::new();
+    };
+    let Ok(entries) = rustix::fs::Dir::read_from(&dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_type() == rustix::fs::FileType::Directory)
+        .filter_map(|e| e.file_name().to_str().ok().map(str::to_owned))
+        .filter(|name| name != "." && name != "..")
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

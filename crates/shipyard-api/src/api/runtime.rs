@@ -93,6 +93,20 @@ pub struct RuntimeView {
     pub domains: Vec<DomainView>,
 }
 
+fn instance_view(s: shipyard_runtime::InstanceState, release: &str) -> InstanceView {
+    InstanceView {
+        id: s.id,
+        release_id: release.to_owned(),
+        status: s.status,
+        port: Some(s.port),
+        pid: s.pid,
+        started_at: s.started_at,
+        restarts: s.restarts,
+        last_exit_code: s.last_exit_code,
+        last_exit_reason: s.last_exit_reason,
+    }
+}
+
 /// What serves an environment: status, live URL, active release and routes.
 #[utoipa::path(get, path = "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}/runtime",
     tag = "deployments",
@@ -135,20 +149,7 @@ pub async fn get_runtime(
             let count = |status: &str| states.iter().filter(|s| s.status == status).count();
             let (healthy, crashed) = (count("healthy"), count("crashed"));
             let states_all_starting = count("starting") == states.len();
-            instances = states
-                .into_iter()
-                .map(|s| InstanceView {
-                    id: s.id,
-                    release_id: release.clone(),
-                    status: s.status,
-                    port: Some(s.port),
-                    pid: s.pid,
-                    started_at: s.started_at,
-                    restarts: s.restarts,
-                    last_exit_code: s.last_exit_code,
-                    last_exit_reason: s.last_exit_reason,
-                })
-                .collect();
+            instances = states.into_iter().map(|s| instance_view(s, release)).collect();
             let status = if healthy == instances.len() {
                 "running"
             } else if crashed == instances.len() {
@@ -184,6 +185,20 @@ pub async fn get_runtime(
         ),
         None => ("stopped", Vec::new()),
     };
+    // A replaced release's instances finish their requests before they stop (`draining`).
+    for set in state.runtime.instance_sets() {
+        if instances.iter().any(|i| i.release_id == set.release.as_str()) {
+            continue;
+        }
+        let Some(release) = tx.release(&scope, &set.release).await? else {
+            continue;
+        };
+        if release.environment_id == env.id {
+            let release = release.id.to_string();
+            let live = set.states().into_iter().filter(|s| s.status != "stopped");
+            instances.extend(live.map(|s| instance_view(s, &release)));
+        }
+    }
     Ok(Json(RuntimeView {
         status: status.to_owned(),
         urls: vec![live_url(&state, &scope, project.slug.as_str(), env.slug.as_str())],

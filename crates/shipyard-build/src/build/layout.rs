@@ -97,6 +97,9 @@ fn environment(ctx: &StepContext, app: &Path, home_in: &Path, cache_in: Option<&
     set("LANG", "C.UTF-8".to_owned());
     set("npm_config_update_notifier", "false".to_owned());
     set("npm_config_fund", "false".to_owned());
+    // `npm audit` after every install is one more registry round trip, for a report that
+    // belongs in CI rather than in a deploy's build log.
+    set("npm_config_audit", "false".to_owned());
     set("PIP_DISABLE_PIP_VERSION_CHECK", "1".to_owned());
     for (key, value) in inherited_host_settings() {
         set(&key, value);

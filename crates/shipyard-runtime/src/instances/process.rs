@@ -5,10 +5,11 @@
 
 use super::output::{pump, set, stopped};
 use super::{APP_DIR, Driver, HOME_DIR, InstanceSpec, InstanceState, STOP_GRACE};
+use shipyard_core::RELEASE_TOOLS_DIR;
 use shipyard_core::SecretString;
 use shipyard_sandbox::{Bind, Forward, Identity, Spec, inherited_host_settings};
 use shipyard_store::logs::LogKind;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -67,20 +68,23 @@ impl Driver {
         } else {
             app.join(&spec.root_directory)
         };
+        let mut path = vec![chdir.join("node_modules/.bin"), chdir.join(".venv/bin")];
+        // The package manager the build used, when the release carries a copy of it.
+        let tools = Path::new(&spec.root_directory).join(RELEASE_TOOLS_DIR);
+        for tool in shipyard_sandbox::files::subdirectories_served(&spec.artifact, &tools) {
+            path.push(chdir.join(RELEASE_TOOLS_DIR).join(tool).join("node_modules/.bin"));
+        }
         let mut env: Vec<(String, SecretString)> = Vec::new();
         let mut put = |k: &str, v: String| env.push((k.to_owned(), SecretString::from(v)));
-        put(
-            "PATH",
-            format!(
-                "{}:{}:/usr/local/bin:/usr/bin:/bin",
-                chdir.join("node_modules/.bin").display(),
-                chdir.join(".venv/bin").display()
-            ),
-        );
+        let path: Vec<String> = path.iter().map(|p| p.display().to_string()).collect();
+        put("PATH", format!("{}:/usr/local/bin:/usr/bin:/bin", path.join(":")));
         put("HOME", home_in.display().to_string());
         put("PORT", inner_port.to_string());
         put("LANG", "C.UTF-8".into());
         put("NODE_ENV", "production".into());
+        // `npm start` would otherwise ask the registry for a newer npm first: a third of a
+        // second of every start (measured), and traffic the app never asked for.
+        put("npm_config_update_notifier", "false".into());
         for (k, v) in inherited_host_settings() {
             put(&k, v);
         }

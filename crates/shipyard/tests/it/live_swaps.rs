@@ -118,6 +118,19 @@ async fn swap_under_load(server: &TestServer, ada: &Tenant, app: &Deployable, fi
     tokio::time::sleep(Duration::from_millis(500)).await;
     commit(&app.repo, &[(file, new)], "new body");
     deploy_ready(ada, app).await;
+    // The replaced release's instance shows as draining while it finishes (2 s).
+    let draining = runtime_until(ada, app, "a draining instance", |v| {
+        v["instances"]
+            .as_array()
+            .is_some_and(|i| i.iter().any(|i| i["status"] == "draining"))
+    })
+    .await;
+    assert!(
+        draining["instances"]
+            .as_array()
+            .is_some_and(|i| i.iter().any(|i| i["status"] == "healthy")),
+        "{draining}"
+    );
     // Past the old release's drain (2 s) and its SIGTERM: the load keeps going meanwhile.
     tokio::time::sleep(Duration::from_secs(4)).await;
     stop.store(true, Ordering::Relaxed);

@@ -6,16 +6,16 @@ use crate::support::TestServer;
 use serde_json::{Value, json};
 
 /// Deploys a fixture; its server is started as a release must be (a server release is ready
-/// only once it answers): the node fixtures' `server.js`, and for the python fixtures (which
-/// install a package, not a web framework) Python's own HTTP server.
+/// only once it answers): the node fixtures with the start command detection gives them (their
+/// package manager's `run start`, so the tool must be there at run time too), and for the
+/// python fixtures (which install a package, not a web framework) Python's own HTTP server.
 async fn deploy_to_ready(server: &TestServer, name: &str, kind: &str, files: &[(&str, &str)]) -> (Value, Vec<String>) {
     let ada = server.tenant(&format!("{name}@example.com"), name).await;
-    let start = if kind == "python" {
-        "python3 -m http.server $PORT"
+    let config = if kind == "python" {
+        json!({ "runtime": { "startCommand": "python3 -m http.server $PORT", "port": 3000 } })
     } else {
-        "node server.js"
+        json!({ "runtime": { "port": 3000 } })
     };
-    let config = json!({ "runtime": { "startCommand": start, "port": 3000 } });
     let app = ada.deployable(server, name, kind, files, config).await;
     let done = ada
         .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 400)
@@ -95,6 +95,11 @@ async fn pnpm_follows_an_older_lockfile_major() {
         "pnpm 8 for lockfileVersion 6.0: {lines:#?}"
     );
     assert!(lines.iter().any(|l| l == "$ pnpm install --frozen-lockfile"));
+    // Ready means it answered: started by pnpm itself, from the copy the release carries.
+    assert!(
+        lines.iter().any(|l| l.ends_with(": pnpm run start")),
+        "started with pnpm: {lines:#?}"
+    );
 }
 
 #[tokio::test]
