@@ -61,7 +61,8 @@ pub struct InstanceView {
     pub restarts: u32,
     /// How it last exited.
     pub last_exit_code: Option<i32>,
-    /// The same in words ("exited with code 3", "was killed by signal 9 (SIGKILL)").
+    /// The same in words ("exited with code 3", "was killed by signal 9 (SIGKILL)", "killed:
+    /// out of memory at 256 MiB").
     pub last_exit_reason: Option<String>,
 }
 

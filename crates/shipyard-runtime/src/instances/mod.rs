@@ -88,7 +88,8 @@ pub struct InstanceState {
     pub restarts: u32,
     /// How its last process ended.
     pub last_exit_code: Option<i32>,
-    /// The same in words ("exited with code 3", "killed by signal 9 (SIGKILL)").
+    /// The same in words ("exited with code 3", "was killed by signal 9 (SIGKILL)", "killed:
+    /// out of memory at 256 MiB").
     pub last_exit_reason: Option<String>,
     /// Its last output lines.
     pub last_lines: VecDeque<String>,
@@ -181,8 +182,8 @@ impl Driver {
                 set(&state, |s| s.status = "stopped".into());
                 return;
             }
-            let exit = match ended {
-                Ok(exit) => exit,
+            let (exit, out_of_memory) = match ended {
+                Ok(ended) => (ended.status, ended.out_of_memory),
                 Err(e) => {
                     self.logs
                         .append(
@@ -191,10 +192,17 @@ impl Driver {
                             format!("instance {} could not start: {e}", n + 1),
                         )
                         .await;
-                    None
+                    (None, false)
                 }
             };
-            let reason = exit.map_or_else(|| "it could not start".to_owned(), describe);
+            let reason = if out_of_memory {
+                format!(
+                    "killed: out of memory at {} MiB",
+                    spec.limits.memory_bytes / (1024 * 1024)
+                )
+            } else {
+                exit.map_or_else(|| "it could not start".to_owned(), describe)
+            };
             set(&state, |s| {
                 s.last_exit_code = exit.and_then(|e| e.code());
                 s.last_exit_reason = Some(reason.clone());

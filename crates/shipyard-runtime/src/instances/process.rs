@@ -9,11 +9,20 @@ use shipyard_core::RELEASE_TOOLS_DIR;
 use shipyard_core::SecretString;
 use shipyard_sandbox::{Bind, Forward, Identity, Spec, inherited_host_settings};
 use shipyard_store::logs::LogKind;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
+
+/// How one process of an instance ended.
+pub(super) struct Ended {
+    /// Its exit status (None when it could not be waited for).
+    pub(super) status: Option<ExitStatus>,
+    /// Whether the kernel killed it at its memory limit.
+    pub(super) out_of_memory: bool,
+}
 
 impl Driver {
     /// One process of an instance, from its sandbox to its exit (or to a stop); its exit code.
@@ -24,7 +33,7 @@ impl Driver {
         state: &Arc<Mutex<InstanceState>>,
         stop: &mut watch::Receiver<bool>,
         stream: &str,
-    ) -> std::io::Result<Option<ExitStatus>> {
+    ) -> std::io::Result<Ended> {
         let host_port = state.lock().map_or(0, |s| s.port);
         let name = format!("{}-{}", spec.release, n + 1);
         let home = self.root.join(&name).join("home");
@@ -174,6 +183,9 @@ impl Driver {
                 s.status = "starting".into();
             }
         });
+        // Read before the group goes: a SIGKILL the kernel sent at the memory limit.
+        let killed_by_signal_9 = status.is_some_and(|s| s.signal() == Some(9) || s.code() == Some(137));
+        let out_of_memory = killed_by_signal_9 && group.as_ref().is_some_and(|g| g.hit_memory_limit());
         if let Some(group) = &group {
             group.kill_everyone().await;
             group.remove();
@@ -182,6 +194,6 @@ impl Driver {
             let _ = pump.await;
         }
         let _ = tokio::task::spawn_blocking(move || drop(network)).await;
-        Ok(status)
+        Ok(Ended { status, out_of_memory })
     }
 }

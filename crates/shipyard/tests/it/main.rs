@@ -15,6 +15,7 @@ mod edge;
 mod environments;
 mod hosts_and_clients;
 mod live_lifecycle;
+mod live_limits;
 mod live_servers;
 mod live_sites;
 mod live_swaps;
