@@ -4,7 +4,7 @@
 
 use crate::support::TestServer;
 use crate::support::edge::fetch;
-use crate::support::git::npm_app_files;
+use crate::support::git::npm_app_serving;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -19,9 +19,7 @@ const HOG_JS: &str = "const hog = [];\n\
 async fn an_instance_past_its_memory_limit_is_killed_reported_and_serves_again() {
     let server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let mut files = npm_app_files();
-    files.retain(|(name, _)| *name != "server.js");
-    files.push(("server.js", HOG_JS));
+    let files = npm_app_serving(HOG_JS);
     let app = ada
         .deployable(
             &server,

@@ -4,7 +4,7 @@
 
 use crate::support::deploy::Deployable;
 use crate::support::edge::fetch;
-use crate::support::git::{commit, npm_app_files};
+use crate::support::git::{commit, npm_app_serving};
 use crate::support::{Tenant, TestServer};
 use serde_json::json;
 
@@ -21,10 +21,8 @@ fn server_js(body: &str) -> String {
 
 /// A node project whose server answers `body`.
 async fn node_app(server: &TestServer, ada: &Tenant, body: &str) -> Deployable {
-    let mut files = npm_app_files();
     let js = server_js(body);
-    files.retain(|(name, _)| *name != "server.js");
-    files.push(("server.js", js.as_str()));
+    let files = npm_app_serving(&js);
     ada.deployable(
         server,
         "api",
@@ -210,9 +208,7 @@ async fn an_instance_reaches_neither_the_host_nor_another_sandbox_while_the_edge
          }}\n\
          require('http').createServer((q, r) => r.end('inside')).listen(process.env.PORT);"
     );
-    let mut files = npm_app_files();
-    files.retain(|(name, _)| *name != "server.js");
-    files.push(("server.js", app_js.as_str()));
+    let files = npm_app_serving(&app_js);
     let app = ada
         .deployable(
             &server,

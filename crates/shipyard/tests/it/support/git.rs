@@ -229,3 +229,11 @@ pub fn npm_app_files() -> Vec<(&'static str, &'static str)> {
         ),
     ]
 }
+
+/// `npm_app_files` with `server_js` as its server.
+pub fn npm_app_serving(server_js: &str) -> Vec<(&'static str, &str)> {
+    let mut files = npm_app_files();
+    files.retain(|(name, _)| *name != "server.js");
+    files.push(("server.js", server_js));
+    files
+}
