@@ -1,16 +1,17 @@
 //! The reverse proxy to a release's instances: keep-alive upstream connections in a bounded
 //! idle pool (hyper-util's pooled client), round-robin over the instances that serve, request and
-//! response bodies streamed, `X-Forwarded-*` set by the edge (never taken from the client),
+//! response bodies streamed, WebSocket (and other `Upgrade`) connections joined once the app
+//! switches, `X-Forwarded-*` set by the edge (never taken from the client),
 //! bounded connect and header times, and a 502 page when no instance answers.
 
 use crate::pages;
 use axum::body::Body;
-use axum::http::header::HOST;
-use axum::http::{HeaderName, HeaderValue, Request, Uri};
+use axum::http::header::{CONNECTION, HOST, UPGRADE};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, Uri};
 use axum::response::Response;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -83,6 +84,17 @@ impl Default for Proxy {
     }
 }
 
+/// The protocol a request asks to switch to (`Connection: upgrade` with `Upgrade: …`).
+fn requested_upgrade(headers: &HeaderMap) -> Option<HeaderValue> {
+    let asks = headers
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case("upgrade"));
+    asks.then(|| headers.get(UPGRADE).cloned()).flatten()
+}
+
 /// Headers that describe one hop and must not be passed on (RFC 9110 §7.6.1).
 const HOP_BY_HOP: [&str; 7] = [
     "connection",
@@ -101,11 +113,14 @@ impl Proxy {
         upstreams: &Upstreams,
         host: &str,
         client: Option<SocketAddr>,
-        request: Request<Body>,
+        mut request: Request<Body>,
     ) -> Response {
         let Some(upstream) = upstreams.pick() else {
             return pages::bad_gateway(host);
         };
+        // A protocol switch (WebSocket) asked for by the client: passed on, and once the app
+        // agrees (101), the two connections are joined byte for byte.
+        let switch = requested_upgrade(request.headers()).map(|protocol| (protocol, hyper::upgrade::on(&mut request)));
         let (mut head, body) = request.into_parts();
         let path = head.uri.path_and_query().map_or("/", |p| p.as_str());
         let Ok(uri) = Uri::try_from(format!("http://{upstream}{path}")) else {
@@ -114,6 +129,10 @@ impl Proxy {
         head.uri = uri;
         for name in HOP_BY_HOP {
             head.headers.remove(name);
+        }
+        if let Some((protocol, _)) = &switch {
+            head.headers.insert(CONNECTION, HeaderValue::from_static("upgrade"));
+            head.headers.insert(UPGRADE, protocol.clone());
         }
         let set = |headers: &mut axum::http::HeaderMap, name: &'static str, value: String| {
             if let Ok(value) = HeaderValue::from_str(&value) {
@@ -133,7 +152,19 @@ impl Proxy {
         }
         let sent = tokio::time::timeout(HEADERS_WITHIN, self.client.request(Request::from_parts(head, body))).await;
         match sent {
-            Ok(Ok(response)) => {
+            Ok(Ok(mut response)) => {
+                let switched = response.status() == StatusCode::SWITCHING_PROTOCOLS;
+                if let (true, Some((_, client))) = (switched, switch) {
+                    let app = hyper::upgrade::on(&mut response);
+                    tokio::spawn(async move {
+                        if let (Ok(client), Ok(app)) = (client.await, app.await) {
+                            let _ =
+                                tokio::io::copy_bidirectional(&mut TokioIo::new(client), &mut TokioIo::new(app)).await;
+                        }
+                    });
+                    let (head, body) = response.into_parts();
+                    return Response::from_parts(head, Body::new(body));
+                }
                 let (mut head, body) = response.into_parts();
                 for name in HOP_BY_HOP {
                     head.headers.remove(name);

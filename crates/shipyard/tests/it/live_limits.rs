@@ -4,7 +4,6 @@
 
 use crate::support::TestServer;
 use crate::support::edge::fetch;
-use crate::support::git::npm_app_serving;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -19,20 +18,9 @@ const HOG_JS: &str = "const hog = [];\n\
 async fn an_instance_past_its_memory_limit_is_killed_reported_and_serves_again() {
     let server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let files = npm_app_serving(HOG_JS);
-    let app = ada
-        .deployable(
-            &server,
-            "hog",
-            "node",
-            &files,
-            json!({ "runtime": { "startCommand": "node server.js", "limits": { "memoryMb": 128 } } }),
-        )
+    let (app, done) = ada
+        .node_app_ready(&server, "hog", HOG_JS, json!({ "limits": { "memoryMb": 128 } }))
         .await;
-    let done = ada
-        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 240)
-        .await;
-    assert_eq!(done["status"], "ready", "{done}");
     let host = ada.live_host_of(&app).await;
     // Control: it serves, and nothing has killed it yet.
     assert_eq!(fetch(&server, &host, "/", &[]).await.text(), "ok");

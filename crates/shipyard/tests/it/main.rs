@@ -18,6 +18,7 @@ mod live_lifecycle;
 mod live_limits;
 mod live_servers;
 mod live_sites;
+mod live_streaming;
 mod live_swaps;
 mod matrix_isolation;
 mod matrix_no500;

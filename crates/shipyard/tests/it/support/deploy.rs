@@ -66,6 +66,27 @@ impl Tenant {
         }
     }
 
+    /// A node project `name` whose server is `server_js` (run as `node server.js`, with the
+    /// rest of `runtime`), deployed to ready; the project and its deployment.
+    pub async fn node_app_ready(
+        &self,
+        server: &TestServer,
+        name: &str,
+        server_js: &str,
+        mut runtime: Value,
+    ) -> (Deployable, Value) {
+        runtime["startCommand"] = json!("node server.js");
+        let files = crate::support::git::npm_app_serving(server_js);
+        let app = self
+            .deployable(server, name, "node", &files, json!({ "runtime": runtime }))
+            .await;
+        let done = self
+            .finished(self.deploy(&app).await["id"].as_str().expect("id"), 240)
+            .await;
+        assert_eq!(done["status"], "ready", "{done}");
+        (app, done)
+    }
+
     /// A node project from `npm_app_files` (left-pad with its real lockfile).
     pub async fn npm_deployable(&self, server: &TestServer, name: &str) -> Deployable {
         self.deployable(server, name, "node", &super::git::npm_app_files(), Value::Null)

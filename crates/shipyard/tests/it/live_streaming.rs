@@ -1,0 +1,99 @@
+//! Streaming through the edge (#14): a WebSocket connection is joined to the app once it
+//! switches protocols, and an SSE response passes through unbuffered.
+
+use crate::support::TestServer;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// A WebSocket echo (by hand: small text frames only) and an SSE stream whose second event
+/// comes 2 s after its first.
+const STREAMING_JS: &str = r#"
+const http = require('http');
+const crypto = require('crypto');
+const server = http.createServer((q, r) => {
+  if (q.url === '/events') {
+    r.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    r.write('data: first\n\n');
+    setTimeout(() => { r.write('data: second\n\n'); r.end(); }, 2000);
+    return;
+  }
+  r.end('ok');
+});
+server.on('upgrade', (q, socket) => {
+  const accept = crypto.createHash('sha1')
+    .update(q.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+  socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    'Sec-WebSocket-Accept: ' + accept + '\r\n\r\n');
+  socket.on('data', (buf) => {
+    if ((buf[0] & 0x0f) === 8) { socket.end(); return; }
+    const len = buf[1] & 127, mask = buf.slice(2, 6), text = Buffer.alloc(len);
+    for (let i = 0; i < len; i++) text[i] = buf[6 + i] ^ mask[i % 4];
+    const reply = Buffer.from('echo: ' + text.toString());
+    socket.write(Buffer.concat([Buffer.from([0x81, reply.length]), reply]));
+  });
+});
+server.listen(process.env.PORT);
+"#;
+
+#[tokio::test]
+async fn websockets_and_server_sent_events_pass_through_the_edge() {
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let (app, _) = ada.node_app_ready(&server, "streams", STREAMING_JS, json!({})).await;
+    let host = ada.live_host_of(&app).await;
+
+    // WebSocket: the upgrade reaches the app, and messages go both ways.
+    let url = format!("{}/ws", server.base.replace("http://", "ws://"));
+    let mut request = url.into_client_request().expect("request");
+    request.headers_mut().insert("host", host.parse().expect("host header"));
+    let (mut socket, response) =
+        tokio::time::timeout(Duration::from_secs(20), tokio_tungstenite::connect_async(request))
+            .await
+            .expect("handshake in time")
+            .expect("the edge switches protocols");
+    assert_eq!(response.status().as_u16(), 101);
+    for text in ["hello", "again"] {
+        socket.send(Message::text(text)).await.expect("send");
+        let reply = tokio::time::timeout(Duration::from_secs(20), socket.next())
+            .await
+            .expect("a reply in time")
+            .expect("a frame")
+            .expect("a message");
+        assert_eq!(reply, Message::text(format!("echo: {text}")));
+    }
+    let _ = socket.close(None).await;
+
+    // SSE: the first event comes through on its own, before the app has sent the second.
+    let mut events = crate::support::edge::edge_client()
+        .get(format!("{}/events", server.base))
+        .header("host", &host)
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(events.status().as_u16(), 200);
+    let first = tokio::time::timeout(Duration::from_secs(20), events.chunk())
+        .await
+        .expect("a first chunk in time")
+        .expect("read")
+        .expect("a chunk");
+    let first = String::from_utf8_lossy(&first).into_owned();
+    assert!(
+        first.contains("data: first") && !first.contains("second"),
+        "unbuffered: {first:?}"
+    );
+    let mut rest = String::new();
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(20), events.chunk())
+        .await
+        .expect("the rest in time")
+        .expect("read")
+    {
+        rest.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(
+        rest.contains("data: second"),
+        "control: the second event came too: {rest:?}"
+    );
+}
