@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod host;
+mod listener;
 mod misdirected;
 mod pages;
 mod proxy;
@@ -12,6 +13,7 @@ mod routes;
 mod static_site;
 
 pub use host::request_host;
+pub use listener::serve;
 pub use proxy::{Proxy, Upstream, Upstreams};
 pub use routes::{RouteTable, Table, Target};
 pub use static_site::Site;
@@ -19,10 +21,8 @@ pub use static_site::Site;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::response::Response;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::net::TcpListener;
 use tower::ServiceExt;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -134,41 +134,6 @@ async fn app(edge: &Edge, host: &str, request: Request) -> Response {
         Target::Unavailable(why) => pages::unavailable(host, why),
     }
 }
-
-/// Serves `app` on `listener` until `shutdown` completes, then lets open requests finish.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let (begun, began) = tokio::sync::oneshot::channel();
-    let signal = async move {
-        shutdown.await;
-        let _ = begun.send(());
-    };
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(signal)
-        .into_future();
-    // Connections that outlast the grace (a stuck upstream, a client that never reads) are
-    // closed rather than holding the shutdown, and with it the stopping of app instances, up.
-    let grace = async {
-        if began.await.is_ok() {
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    tokio::select! {
-        served = server => served,
-        () = grace => {
-            tracing::warn!("connections still open {} s after shutdown began; closing them", SHUTDOWN_GRACE.as_secs());
-            Ok(())
-        }
-    }
-}
-
-/// How long open connections get to finish once shutdown begins.
-const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[cfg(test)]
 mod tests {

@@ -42,6 +42,9 @@ pub struct ServeArgs {
     /// How long a new release has to answer its health check unless its project says, e.g. `60s` [default: 60s].
     #[arg(long, env = "SHIPYARD_HEALTH_TIMEOUT")]
     pub health_timeout: Option<String>,
+    /// How long a client may take to send a request's headers, e.g. `30s` [default: 30s].
+    #[arg(long, env = "SHIPYARD_HEADER_TIMEOUT")]
+    pub header_timeout: Option<String>,
     /// Memory per build, e.g. `2GiB`, `512MiB` [default: 2GiB].
     #[arg(long, env = "SHIPYARD_BUILD_MEMORY")]
     pub build_memory: Option<String>,
@@ -78,6 +81,7 @@ struct FileConfig {
     build_concurrency: Option<usize>,
     build_timeout: Option<String>,
     health_timeout: Option<String>,
+    header_timeout: Option<String>,
     build_memory: Option<String>,
     build_pids: Option<u64>,
     release_retention: Option<i64>,
@@ -108,6 +112,8 @@ pub struct Settings {
     pub build_timeout: Duration,
     /// How long a new release has to answer its health check.
     pub health_timeout: Duration,
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: Duration,
     /// Memory per build in bytes.
     pub build_memory: u64,
     /// Processes per build.
@@ -159,6 +165,13 @@ impl ServeArgs {
             )? {
                 d if (1..=600).contains(&d.as_secs()) => d,
                 _ => bail!("--health-timeout must be between 1s and 10m"),
+            },
+            header_timeout: match duration(
+                "header-timeout",
+                self.header_timeout.or(file.header_timeout).as_deref().unwrap_or("30s"),
+            )? {
+                d if (1..=600).contains(&d.as_secs()) => d,
+                _ => bail!("--header-timeout must be between 1s and 10m"),
             },
             build_memory: bytes(
                 "build-memory",

@@ -171,7 +171,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         shutdown.await;
         followers.end_followers();
     };
-    let served = shipyard_edge::serve(listener, edge, shutdown)
+    let served = shipyard_edge::serve(listener, edge, shutdown, settings.header_timeout)
         .await
         .context("listener failed");
     let _ = stop_worker.send(true);

@@ -189,3 +189,34 @@ async fn settings_come_from_flags_over_environment_over_file() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--apps-domain"));
 }
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start(&["--header-timeout", "2s"]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let exchange = |request: &'static str| {
+        let addr = addr.clone();
+        async move {
+            let mut stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+            stream.write_all(request.as_bytes()).await.expect("write");
+            let started = std::time::Instant::now();
+            let mut answer = Vec::new();
+            tokio::time::timeout(std::time::Duration::from_secs(20), stream.read_to_end(&mut answer))
+                .await
+                .expect("the server ends the connection")
+                .expect("read");
+            (String::from_utf8_lossy(&answer).into_owned(), started.elapsed())
+        }
+    };
+    // Control: a whole request is answered.
+    let (whole, _) = exchange("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await;
+    assert!(whole.starts_with("HTTP/1.1 200"), "{whole}");
+    // Half of its headers, then silence: the connection is closed once the time is up.
+    let (half, after) = exchange("GET /healthz HTTP/1.1\r\nHost: localhost\r\n").await;
+    assert!(!half.contains(" 200 "), "never answered as if complete: {half}");
+    assert!(
+        after >= std::time::Duration::from_secs(1),
+        "closed by the timeout, not at once: {after:?}"
+    );
+}
