@@ -175,6 +175,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn subdirectories_are_listed_without_following_a_link_out() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let outside = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(outside.path().join("secret-dir")).expect("mkdir");
+        let app = root.path().join("app");
+        std::fs::create_dir_all(app.join(".shipyard/tools/pnpm-9")).expect("mkdir");
+        std::fs::write(app.join(".shipyard/tools/not-a-dir"), "x").expect("file");
+        std::os::unix::fs::symlink(outside.path(), app.join(".shipyard/tools/link")).expect("symlink");
+        // Control: a real directory is listed; a file and a link are not.
+        assert_eq!(
+            subdirectories_served(root.path(), Path::new("app/.shipyard/tools")),
+            ["pnpm-9"]
+        );
+        // A tenant's link in the path itself leads nowhere.
+        std::fs::create_dir(root.path().join("evil")).expect("mkdir");
+        std::os::unix::fs::symlink(outside.path(), root.path().join("evil/tools")).expect("symlink");
+        assert!(subdirectories_served(root.path(), Path::new("evil/tools")).is_empty());
+        assert!(subdirectories_served(root.path(), Path::new("../")).is_empty());
+    }
+
+    #[test]
     fn served_files_may_link_inside_the_tree_but_never_out_of_it() {
         let outside = tempfile::tempdir().expect("tempdir");
         std::fs::write(outside.path().join("secret"), "master key").expect("write");

@@ -1,6 +1,7 @@
 //! What a build runs: the install and build commands in order, checked against the host's
 //! toolchains first.
 
+use super::toolchain::Toolchain;
 use shipyard_core::{BuildConfig, PackageManager, RuntimeType};
 use thiserror::Error;
 
@@ -33,6 +34,8 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// Whether a Python venv is made first (pip installs into it, inside the artifact).
     pub python_venv: bool,
+    /// Whether it runs a server (the release then carries the package manager it used).
+    runs_server: bool,
 }
 
 impl Plan {
@@ -53,7 +56,34 @@ impl Plan {
         }
         let python_venv =
             runtime == RuntimeType::Python && matches!(build.package_manager, None | Some(PackageManager::Pip));
-        Self { steps, python_venv }
+        Self {
+            steps,
+            python_venv,
+            runs_server: runtime != RuntimeType::Static,
+        }
+    }
+
+    /// This plan with `chain`'s set-up first and, for a server whose node package manager
+    /// the platform provides (kept under `tools`), a last step copying that tool into the
+    /// release: a start command such as `pnpm run start` needs it at run time too.
+    pub fn with_toolchain(mut self, chain: &Toolchain, manager: Option<PackageManager>, tools: &str) -> Self {
+        if let Some(setup) = &chain.setup {
+            self.steps.insert(
+                0,
+                Step {
+                    name: "setup",
+                    command: setup.clone(),
+                },
+            );
+            if self.runs_server && manager.is_some_and(PackageManager::is_node) {
+                let dir = shipyard_core::RELEASE_TOOLS_DIR;
+                self.steps.push(Step {
+                    name: "tools",
+                    command: format!("rm -rf {dir} && mkdir -p {dir} && cp -a {tools}/. {dir}/"),
+                });
+            }
+        }
+        self
     }
 }
 
@@ -90,6 +120,36 @@ pub fn check_node_version(wanted: &str, host: &str) -> Result<(), PlanError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_release_carries_the_package_manager_it_was_built_with() {
+        let build = BuildConfig {
+            install_command: Some("pnpm install --frozen-lockfile".into()),
+            ..BuildConfig::default()
+        };
+        let chain = crate::build::toolchain(Some(PackageManager::Pnpm), Some("9"), "/cache/tools", "/app");
+        let server =
+            Plan::new(&build, RuntimeType::Node).with_toolchain(&chain, Some(PackageManager::Pnpm), "/cache/tools");
+        let names: Vec<&str> = server.steps.iter().map(|s| s.name).collect();
+        assert_eq!(names, ["setup", "install", "tools"]);
+        assert!(
+            server.steps[2]
+                .command
+                .contains("cp -a /cache/tools/. .shipyard/tools/")
+        );
+        // A static site serves files: nothing runs pnpm after the build.
+        let site =
+            Plan::new(&build, RuntimeType::Static).with_toolchain(&chain, Some(PackageManager::Pnpm), "/cache/tools");
+        assert_eq!(
+            site.steps.iter().map(|s| s.name).collect::<Vec<_>>(),
+            ["setup", "install"]
+        );
+        // npm comes with node: nothing to set up or carry.
+        let npm = crate::build::toolchain(Some(PackageManager::Npm), None, "/cache/tools", "/app");
+        let plain =
+            Plan::new(&build, RuntimeType::Node).with_toolchain(&npm, Some(PackageManager::Npm), "/cache/tools");
+        assert_eq!(plain.steps.iter().map(|s| s.name).collect::<Vec<_>>(), ["install"]);
+    }
 
     #[test]
     fn node_versions_match_by_major() {

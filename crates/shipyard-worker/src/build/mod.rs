@@ -18,9 +18,9 @@ use log::BuildLog;
 use crate::cache::BuildCache;
 use crate::context::Worker;
 use shipyard_build::ArtifactStore;
-use shipyard_build::build::{HOME_DIR, Plan, Sandbox, Step, StepContext, check_node_version, toolchain};
+use shipyard_build::build::{HOME_DIR, Plan, Sandbox, StepContext, check_node_version, toolchain};
 use shipyard_build::{FileTree, detect};
-use shipyard_core::{DeploymentStatus, RELEASE_TOOLS_DIR, Redactor, RuntimeType, SecretString};
+use shipyard_core::{DeploymentStatus, Redactor, SecretString};
 use shipyard_store::logs::LogKind;
 use shipyard_store::{
     Backend, ClaimedJob, Deployment, DeploymentUpdate, Deployments, Jobs, SqliteStore, TenantScope, Transition,
@@ -334,27 +334,7 @@ impl Worker {
             path: chain.path.clone(),
             cache: Some(cache.dir.clone()),
         };
-        let mut plan = Plan::new(&project.build, runtime);
-        // A server started through its package manager (`pnpm run start`, `yarn start`, `bun
-        // run start`) needs that tool at run time too: a copy goes into the release, where its
-        // instances find it on their PATH.
-        if runtime != RuntimeType::Static && chain.setup.is_some() && manager.is_some_and(|m| m.is_node()) {
-            plan.steps.push(Step {
-                name: "tools",
-                command: format!(
-                    "rm -rf {RELEASE_TOOLS_DIR} && mkdir -p {RELEASE_TOOLS_DIR} && cp -a {tools}/. {RELEASE_TOOLS_DIR}/"
-                ),
-            });
-        }
-        if let Some(setup) = chain.setup {
-            plan.steps.insert(
-                0,
-                Step {
-                    name: "setup",
-                    command: setup,
-                },
-            );
-        }
+        let plan = Plan::new(&project.build, runtime).with_toolchain(&chain, manager, &tools);
         let node_modules = manager
             .filter(|m| m.is_node())
             .and(cache_in.as_ref())

@@ -14,6 +14,8 @@ mod deploy_stream;
 mod edge;
 mod environments;
 mod hosts_and_clients;
+mod live_budget;
+mod live_instances;
 mod live_lifecycle;
 mod live_limits;
 mod live_servers;

@@ -1,8 +1,12 @@
 //! Starting and stopping a real server, making users in it, and the git repositories it reads.
 
+pub mod apps;
+pub mod checks;
 pub mod deploy;
 pub mod edge;
 pub mod git;
+
+pub use checks::{assert_error, assert_error_shape, files_under};
 
 use serde_json::{Value, json};
 use shipyard_client::Client;
@@ -364,42 +368,4 @@ impl TestServer {
         let session = self.client().login(email, PASSWORD).await.expect("login");
         (session, made["id"].as_str().expect("id").to_owned())
     }
-}
-
-/// Asserts an error answer has the contract's shape and the given status.
-pub fn assert_error(response: &shipyard_client::ApiResponse, status: u16) {
-    assert_eq!(response.status, status, "unexpected status; body: {}", response.body);
-    assert_error_shape(response);
-}
-
-/// Asserts a non-2xx answer is `{ statusCode, error, message }` with a matching code.
-pub fn assert_error_shape(response: &shipyard_client::ApiResponse) {
-    let body = &response.body;
-    assert_eq!(
-        body["statusCode"].as_u64(),
-        Some(u64::from(response.status)),
-        "statusCode in {body}"
-    );
-    assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "error in {body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "message in {body}"
-    );
-}
-
-/// Every file under `root`, for leak checks.
-pub fn files_under(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out
 }

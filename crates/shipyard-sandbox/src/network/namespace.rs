@@ -1,0 +1,162 @@
+//! A sandbox's network namespace as a file under `NETNS_DIR`: made with `unshare --net=`, its
+//! loopback up, the policy's ruleset loaded and pasta relaying for it; removed (relay stopped,
+//! file unmounted and deleted) when its `Network` is dropped.
+
+use super::{Forward, NetworkError, NetworkPolicy, run};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where the namespaces' files live. Not `ip netns`'s `/run/netns`: that is a shared mount, so
+/// a namespace removed there vanishes from every mount namespace at once, and a sandbox being
+/// set up at that moment (bubblewrap remounts every submount of `/` read-only) fails. This
+/// directory is a private mount of its own: a sandbox keeps the view it started with.
+pub const NETNS_DIR: &str = "/run/shipyard/netns";
+
+/// Makes `NETNS_DIR` a private mount, once per process (again would be harmless).
+pub(crate) fn prepare_dir() -> Result<(), NetworkError> {
+    static PREPARED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    if PREPARED.get().is_some() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(NETNS_DIR).map_err(|e| NetworkError::Tool {
+        command: format!("mkdir {NETNS_DIR}"),
+        detail: e.to_string(),
+    })?;
+    if run(Command::new("mountpoint").args(["-q", NETNS_DIR]), None).is_err() {
+        run(Command::new("mount").args(["--bind", NETNS_DIR, NETNS_DIR]), None)?;
+    }
+    run(Command::new("mount").args(["--make-private", NETNS_DIR]), None)?;
+    let _ = PREPARED.set(());
+    Ok(())
+}
+
+/// Removes the namespace file at `path` (unmounts it, then deletes it).
+fn remove_namespace(path: &Path) {
+    let _ = run(Command::new("umount").arg(path), None);
+    let _ = std::fs::remove_file(path);
+}
+
+/// How long pasta may take to bring the namespace's interface up.
+const READY_WITHIN: Duration = Duration::from_secs(10);
+
+impl NetworkPolicy {
+    /// Makes the namespace `name` with its rules and its relay, forwarding `forwards` in.
+    pub fn create(&self, name: &str, forwards: &[Forward]) -> Result<Network, NetworkError> {
+        prepare_dir()?;
+        let path = Path::new(NETNS_DIR).join(name);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| NetworkError::Tool {
+                command: format!("create {}", path.display()),
+                detail: e.to_string(),
+            })?;
+        // From here on the file exists: dropping `net` removes it (and the namespace) on any failure.
+        let mut net = Network {
+            name: name.to_owned(),
+            path,
+            pasta: None,
+        };
+        let bind = format!("--net={}", net.path.display());
+        run(Command::new("unshare").args([bind.as_str(), "true"]), None)?;
+        let enter = format!("--net={}", net.path.display());
+        run(
+            Command::new("nsenter").args([&enter, "ip", "link", "set", "lo", "up"]),
+            None,
+        )?;
+        run(
+            Command::new("nsenter").args([&enter, "nft", "-f", "-"]),
+            Some(&self.ruleset()),
+        )?;
+        let pasta = Command::new("pasta")
+            .args(self.pasta_args(&net.path, forwards))
+            .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| NetworkError::Tool {
+                command: "pasta".into(),
+                detail: e.to_string(),
+            })?;
+        net.pasta = Some(pasta);
+        net.wait_ready()?;
+        Ok(net)
+    }
+
+    /// Removes the namespaces a previous run of the server with this `prefix` left behind
+    /// (their pasta quits when its namespace goes).
+    pub fn remove_stale(prefix: &str) {
+        for entry in std::fs::read_dir(NETNS_DIR).into_iter().flatten().flatten() {
+            if entry.file_name().to_string_lossy().starts_with(prefix) {
+                remove_namespace(&entry.path());
+            }
+        }
+    }
+}
+
+/// One sandbox's network namespace; dropping it stops its relay and removes it.
+#[derive(Debug)]
+pub struct Network {
+    name: String,
+    path: PathBuf,
+    pasta: Option<Child>,
+}
+
+impl Network {
+    /// The namespace's file, for `nsenter --net=`.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The namespace's name (its file's name under `NETNS_DIR`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The ruleset the namespace holds now, read back from the kernel.
+    pub fn rules(&self) -> Result<String, NetworkError> {
+        let enter = format!("--net={}", self.path.display());
+        run(
+            Command::new("nsenter").args([enter.as_str(), "nft", "list", "table", "inet", "shipyard"]),
+            None,
+        )
+    }
+
+    fn wait_ready(&mut self) -> Result<(), NetworkError> {
+        let started = Instant::now();
+        let enter = format!("--net={}", self.path.display());
+        while started.elapsed() < READY_WITHIN {
+            if let Some(pasta) = self.pasta.as_mut()
+                && let Ok(Some(status)) = pasta.try_wait()
+            {
+                return Err(NetworkError::Tool {
+                    command: "pasta".into(),
+                    detail: format!("it exited ({status})"),
+                });
+            }
+            let addrs = run(
+                Command::new("nsenter").args([enter.as_str(), "ip", "-o", "-4", "addr", "show", "scope", "global"]),
+                None,
+            )?;
+            if addrs.contains("inet ") {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Err(NetworkError::NotReady(READY_WITHIN.as_secs()))
+    }
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        if let Some(mut pasta) = self.pasta.take() {
+            let _ = pasta.kill();
+            let _ = pasta.wait();
+        }
+        remove_namespace(&self.path);
+    }
+}
