@@ -10,11 +10,12 @@ mod bring_up;
 mod health;
 mod instances;
 pub mod memory_budget;
+pub mod rollback;
 mod routes;
 
 pub use activation::RouteLock;
 pub use health::wait_healthy;
-pub use instances::{Driver, InstanceSpec, InstanceState, Instances};
+pub use instances::{CRASH_LIMIT, Driver, InstanceSpec, InstanceState, Instances};
 
 use shipyard_edge::RouteTable;
 use shipyard_store::{Backend, LiveRoutes, StoreError};

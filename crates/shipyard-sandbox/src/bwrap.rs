@@ -363,11 +363,13 @@ impl Sandbox {
         .map(OsString::from)
         .collect();
         // The namespaces' directories would name every running build and instance, and
-        // /run/shipyard the uid ranges of every server on the host.
+        // /run/shipyard the uid ranges of every server on the host. A path the host lacks has
+        // nothing to hide, and under the read-only root bubblewrap could not make it.
         for hidden in ["/root", "/home", "/srv", "/run/netns", "/run/shipyard"]
             .iter()
             .map(PathBuf::from)
             .chain(self.hidden.iter().cloned())
+            .filter(|p| p.symlink_metadata().is_ok())
         {
             view.extend(["--tmpfs".into(), hidden.into_os_string()]);
         }

@@ -37,6 +37,8 @@ pub struct WorkerSettings {
     pub release_retention: i64,
     /// The uids projects' sandboxes are given, one per project (`--sandbox-uids`).
     pub sandbox_uids: std::ops::RangeInclusive<u32>,
+    /// How long after go-live a crash loop rolls a release back (`--go-live-watch`; zero: never).
+    pub go_live_watch: Duration,
 }
 
 /// Everything a build needs.

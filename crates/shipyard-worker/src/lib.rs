@@ -5,6 +5,7 @@
 mod build;
 mod cache;
 mod context;
+mod go_live;
 mod heartbeat;
 
 pub use context::{Worker, WorkerParts, WorkerSettings};

@@ -42,6 +42,9 @@ pub struct ServeArgs {
     /// How long a new release has to answer its health check unless its project says, e.g. `60s` [default: 60s].
     #[arg(long, env = "SHIPYARD_HEALTH_TIMEOUT")]
     pub health_timeout: Option<String>,
+    /// How long after go-live a crash loop rolls a release back, e.g. `2m`; `0` turns it off [default: 2m].
+    #[arg(long, env = "SHIPYARD_GO_LIVE_WATCH")]
+    pub go_live_watch: Option<String>,
     /// How long a client may take to send a request's headers, e.g. `30s` [default: 30s].
     #[arg(long, env = "SHIPYARD_HEADER_TIMEOUT")]
     pub header_timeout: Option<String>,
@@ -81,6 +84,7 @@ struct FileConfig {
     build_concurrency: Option<usize>,
     build_timeout: Option<String>,
     health_timeout: Option<String>,
+    go_live_watch: Option<String>,
     header_timeout: Option<String>,
     build_memory: Option<String>,
     build_pids: Option<u64>,
@@ -112,6 +116,8 @@ pub struct Settings {
     pub build_timeout: Duration,
     /// How long a new release has to answer its health check.
     pub health_timeout: Duration,
+    /// How long after go-live a crash loop rolls a release back (zero: never).
+    pub go_live_watch: Duration,
     /// How long a client may take to send a request's headers.
     pub header_timeout: Duration,
     /// Memory per build in bytes.
@@ -165,6 +171,19 @@ impl ServeArgs {
             )? {
                 d if (1..=600).contains(&d.as_secs()) => d,
                 _ => bail!("--health-timeout must be between 1s and 10m"),
+            },
+            go_live_watch: match self
+                .go_live_watch
+                .or(file.go_live_watch)
+                .as_deref()
+                .unwrap_or("2m")
+                .trim()
+            {
+                "0" => Duration::ZERO,
+                text => match duration("go-live-watch", text)? {
+                    d if d.as_secs() <= 3600 => d,
+                    _ => bail!("--go-live-watch must be at most 1h (or 0 to turn it off)"),
+                },
             },
             header_timeout: match duration(
                 "header-timeout",

@@ -104,6 +104,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
             timeout: settings.build_timeout,
             release_retention: settings.release_retention,
             sandbox_uids: settings.sandbox_uids.clone(),
+            go_live_watch: settings.go_live_watch,
         },
         jobs_queued.clone(),
     );

@@ -26,8 +26,8 @@ use tokio::sync::watch;
 const APP_DIR: &str = "/srv/app";
 /// Where an instance's own HOME appears.
 const HOME_DIR: &str = "/home/app";
-/// Crashes within `CRASH_WINDOW` after which an instance is left `crashed`.
-const CRASH_LIMIT: usize = 5;
+/// Crashes within `CRASH_WINDOW` after which an instance is left `crashed` (a crash loop).
+pub const CRASH_LIMIT: usize = 5;
 const CRASH_WINDOW: Duration = Duration::from_secs(120);
 /// How long a stopped instance has between SIGTERM and SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(5);

@@ -330,6 +330,29 @@ impl Deployments for Tx {
         }))
     }
 
+    async fn fail_after_go_live(
+        &mut self,
+        scope: &TenantScope,
+        id: &DeploymentId,
+        error: &str,
+        event: &str,
+    ) -> Result<bool> {
+        let applied = sqlx::query(
+            "UPDATE deployments SET status = 'failed', error = ? WHERE tenant_id = ? AND id = ? AND status = 'ready'",
+        )
+        .bind(error.to_owned())
+        .bind(scope.tenant_id().as_str().to_owned())
+        .bind(id.as_str().to_owned())
+        .execute(&mut *self.0)
+        .await?
+        .rows_affected()
+            == 1;
+        if applied {
+            self.add_event(id, event, error).await?;
+        }
+        Ok(applied)
+    }
+
     async fn request_cancel(&mut self, scope: &TenantScope, id: &DeploymentId) -> Result<bool> {
         let Some(dep) = self.deployment(scope, id).await? else {
             return Ok(false);

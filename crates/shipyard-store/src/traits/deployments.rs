@@ -64,6 +64,16 @@ pub trait Deployments {
         update: &DeploymentUpdate,
         event: &str,
     ) -> impl Future<Output = Result<Option<Transition>>> + Send;
+    /// The go-live watch's one move: a `ready` deployment becomes `failed` with `error`, and an
+    /// event of type `event` (`auto_rollback`, or `failed` when there was nothing to return
+    /// to). False when it was not `ready` (it moves at most once).
+    fn fail_after_go_live(
+        &mut self,
+        scope: &TenantScope,
+        id: &DeploymentId,
+        error: &str,
+        event: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
     /// Asks for a cancel: its job is flagged (its worker watches the flag), and a deployment no
     /// build has started yet ends at once (true), even when a worker has just claimed it.
     fn request_cancel(&mut self, scope: &TenantScope, id: &DeploymentId) -> impl Future<Output = Result<bool>> + Send;

@@ -13,7 +13,7 @@ mod steps;
 use confine::{chown_tree, sandbox_identity};
 use failure::{End, Failure};
 use inputs::Inputs;
-use log::BuildLog;
+pub(crate) use log::BuildLog;
 
 use crate::cache::BuildCache;
 use crate::context::Worker;

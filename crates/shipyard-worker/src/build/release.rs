@@ -4,6 +4,7 @@
 
 use super::{BuildLog, Failure, Inputs};
 use crate::context::Worker;
+use crate::go_live::Watched;
 use shipyard_build::ArtifactStore;
 use shipyard_core::{DeploymentStatus, ReleaseId, RuntimeType};
 use shipyard_store::Jobs;
@@ -170,6 +171,7 @@ impl Worker {
             }
             None => return Err(Failure::new("the deployment was deleted")),
         }
+        let previous = tx.active_release(scope, &dep.environment_id).await?.map(|r| r.id);
         let activated = routes
             .activate(&mut tx, scope, &release.id, &dep.environment_id)
             .await
@@ -186,6 +188,15 @@ impl Worker {
         // The release it replaced drains, then stops.
         self.runtime.retire_inactive(&self.store, true).await;
         self.logs.notify();
+        if activated && project.runtime.runtime_type != RuntimeType::Static {
+            self.watch_go_live(Watched {
+                scope: scope.clone(),
+                deployment: dep.id.clone(),
+                log: log.clone(),
+                release: release.clone(),
+                previous,
+            });
+        }
         // The rows already say the files are gone; a file left behind only costs disk.
         let store = artifacts.clone();
         let _ = tokio::task::spawn_blocking(move || {

@@ -15,6 +15,7 @@ mod edge;
 mod environments;
 mod hosts_and_clients;
 mod live_budget;
+mod live_go_live;
 mod live_instances;
 mod live_lifecycle;
 mod live_limits;

@@ -83,7 +83,11 @@ impl Tenant {
         let done = self
             .finished(self.deploy(&app).await["id"].as_str().expect("id"), 240)
             .await;
-        assert_eq!(done["status"], "ready", "{done}");
+        if done["status"] != "ready" {
+            let log = self.log_lines(done["id"].as_str().unwrap_or_default()).await;
+            let text: Vec<&str> = log.iter().filter_map(|l| l["line"].as_str()).collect();
+            panic!("deployment not ready: {done}\nbuild log:\n{}", text.join("\n"));
+        }
         (app, done)
     }
 

@@ -1,0 +1,208 @@
+//! Returning an environment to one of its earlier releases: a new release made from the old
+//! one's artifact, config snapshot and pinned secret versions, live when this returns. No
+//! build; the same activation path as a deploy. `POST …/rollback` and the go-live watch's
+//! automatic rollback both come through here.
+
+use crate::Runtime;
+use shipyard_build::ArtifactStore;
+use shipyard_core::{ProjectStatus, ReleaseId, SecretBox};
+use shipyard_store::{Backend, NewRelease, Projects, Release, Releases, Secrets, StoreError, TenantScope};
+use thiserror::Error;
+
+/// Why a rollback did not happen (nothing of it is left behind).
+#[derive(Debug, Error)]
+pub enum RollbackError {
+    /// The release cannot be returned to now (already active, pruned, project paused).
+    #[error("{0}")]
+    Refused(String),
+    /// The release or its project is gone, or its instances cannot start or never answered.
+    #[error("{0}")]
+    Unusable(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The artifact files could not be copied.
+    #[error("the release's files could not be copied: {0}")]
+    Files(String),
+    /// The route table could not take the release.
+    #[error(transparent)]
+    Routes(#[from] crate::RuntimeError),
+}
+
+/// What to return to, and how.
+pub struct Rollback<'a> {
+    /// The release returned to.
+    pub target: &'a Release,
+    /// Why, kept in the new release's config as `rollbackReason`.
+    pub reason: Option<String>,
+    /// Releases kept per environment (`--release-retention`).
+    pub retention: i64,
+}
+
+/// Why `target` cannot be returned to now, if it cannot.
+pub async fn check_target(
+    tx: &mut (impl Projects + Send),
+    scope: &TenantScope,
+    target: &Release,
+) -> Result<(), RollbackError> {
+    let project = tx
+        .project(scope, &target.project_id)
+        .await?
+        .ok_or_else(|| RollbackError::Unusable("field `releaseId`: its project no longer exists".into()))?;
+    if project.status != ProjectStatus::Active {
+        return Err(RollbackError::Refused(format!(
+            "project {} is {}; set its status to active to roll back",
+            project.slug,
+            project.status.as_str()
+        )));
+    }
+    if target.active {
+        return Err(RollbackError::Refused(format!(
+            "release v{} is already the active release of its environment",
+            target.version
+        )));
+    }
+    if !target.artifact_available {
+        return Err(RollbackError::Refused(format!(
+            "release v{} can no longer be rolled back to: retention removed its files (--release-retention keeps the newest releases per environment)",
+            target.version
+        )));
+    }
+    Ok(())
+}
+
+impl Runtime {
+    /// Makes a new release of `rollback.target`'s environment from it and makes it live:
+    /// files first, then (for a server) its instances until they answer, then the route.
+    pub async fn roll_back<B: Backend>(
+        &self,
+        store: &B,
+        secret_box: &SecretBox,
+        scope: &TenantScope,
+        rollback: Rollback<'_>,
+    ) -> Result<Release, RollbackError> {
+        let artifacts = ArtifactStore::new(self.artifacts.clone()).map_err(|e| RollbackError::Files(e.to_string()))?;
+        let id = ReleaseId::generate();
+        // Off the async threads: a tree of many directories takes a while even as hard links.
+        let (files, from, to) = (artifacts.clone(), rollback.target.id.clone(), id.clone());
+        tokio::task::spawn_blocking(move || files.duplicate(&from, &to))
+            .await
+            .map_err(|e| RollbackError::Files(e.to_string()))?
+            .map_err(|e| RollbackError::Files(e.to_string()))?;
+        let outcome = match self
+            .start_rollback(store, secret_box, scope, rollback.target, &id)
+            .await
+        {
+            Ok(()) => self.activate_rollback(store, scope, &rollback, &id).await,
+            Err(e) => Err(e),
+        };
+        if outcome.is_ok() {
+            self.retire_inactive(store, true).await;
+        } else {
+            // Instances it started (the route never moved to them) stop with it.
+            self.retire_inactive(store, false).await;
+        }
+        let (remove, result) = match outcome {
+            Ok((release, pruned)) => (pruned, Ok(release)),
+            Err(e) => (vec![id], Err(e)),
+        };
+        let _ = tokio::task::spawn_blocking(move || {
+            for old in remove {
+                if let Err(e) = artifacts.remove(&old) {
+                    tracing::warn!(release = %old, error = %e, "a release's artifact could not be removed");
+                }
+            }
+        })
+        .await;
+        result
+    }
+
+    /// Starts the instances of rollback release `id` (the files of `target`, its config and
+    /// pinned secrets) when it runs a server, and waits for them to answer.
+    async fn start_rollback<B: Backend>(
+        &self,
+        store: &B,
+        secret_box: &SecretBox,
+        scope: &TenantScope,
+        target: &Release,
+        id: &ReleaseId,
+    ) -> Result<(), RollbackError> {
+        let mut tx = store.write().await?;
+        let startable = self
+            .startable(
+                &mut tx,
+                secret_box,
+                scope,
+                &target.project_id,
+                (id, &target.id),
+                &target.config,
+            )
+            .await
+            .map_err(|why| RollbackError::Unusable(format!("release v{} cannot be started: {why}", target.version)))?;
+        B::commit(tx).await?;
+        let Some(spec) = startable else { return Ok(()) };
+        let within = spec.health_within;
+        self.start_release(spec).await.map_err(|(why, _)| {
+            RollbackError::Unusable(format!(
+                "release v{} did not become healthy within {} s: {why}; the active release keeps serving",
+                target.version,
+                within.as_secs()
+            ))
+        })
+    }
+
+    /// Records the new release with the old one's config and pins and makes it live, in one
+    /// transaction under the route lock; returns it with the releases retention pruned.
+    async fn activate_rollback<B: Backend>(
+        &self,
+        store: &B,
+        scope: &TenantScope,
+        rollback: &Rollback<'_>,
+        id: &ReleaseId,
+    ) -> Result<(Release, Vec<ReleaseId>), RollbackError> {
+        let mut routes = self.lock().await;
+        let mut tx = store.write().await?;
+        // Checked again under the write lock: a pause or another rollback may have come first.
+        let target = tx
+            .release(scope, &rollback.target.id)
+            .await?
+            .ok_or_else(|| RollbackError::Unusable(format!("release v{} no longer exists", rollback.target.version)))?;
+        check_target(&mut tx, scope, &target).await?;
+        let mut config: serde_json::Value = serde_json::from_str(&target.config).unwrap_or_default();
+        if let Some(reason) = &rollback.reason {
+            config["rollbackReason"] = serde_json::Value::String(reason.clone());
+        }
+        let release = tx
+            .create_release(
+                scope,
+                &NewRelease {
+                    id: id.clone(),
+                    project_id: target.project_id.clone(),
+                    environment_id: target.environment_id.clone(),
+                    deployment_id: None,
+                    commit_sha: target.commit_sha.clone(),
+                    rollback_of: Some(target.id.clone()),
+                    config: config.to_string(),
+                },
+            )
+            .await?;
+        let pins: Vec<_> = tx
+            .release_secret_versions(scope, target.id.as_str())
+            .await?
+            .into_iter()
+            .map(|s| (s.secret_id, s.version))
+            .collect();
+        tx.pin_secret_versions(scope, release.id.as_str(), &pins).await?;
+        routes
+            .activate(&mut tx, scope, &release.id, &release.environment_id)
+            .await?;
+        let pruned = tx
+            .prune_releases(scope, &release.environment_id, rollback.retention)
+            .await?;
+        let live = tx.release(scope, &release.id).await?.unwrap_or(release);
+        // Any return before this point drops the lock uncommitted, which puts the old route back.
+        B::commit(tx).await?;
+        routes.committed();
+        Ok((live, pruned))
+    }
+}
