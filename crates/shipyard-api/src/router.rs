@@ -4,7 +4,7 @@
 use crate::api::deployments::{actions, logs, read as deploy_read, trigger};
 use crate::api::projects::{create, detect, environments, read, update};
 use crate::api::{
-    admin, auth, connections, health, members, releases, rollback, runtime, runtime_logs, secrets, tokens,
+    access_logs, admin, auth, connections, health, members, releases, rollback, runtime, runtime_logs, secrets, tokens,
 };
 use crate::middleware;
 use crate::openapi::ApiDoc;
@@ -64,6 +64,8 @@ pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(runtime::get_runtime))
         .routes(routes!(runtime_logs::list_runtime_logs))
         .routes(routes!(runtime_logs::get_runtime_log_stream))
+        .routes(routes!(access_logs::list_access_logs))
+        .routes(routes!(access_logs::get_access_log_stream))
         .routes(routes!(admin::list_admin_tenants))
         .routes(routes!(admin::update_admin_tenant))
         .routes(routes!(admin::list_admin_users, admin::create_admin_user))

@@ -110,11 +110,23 @@ impl Client {
         }
     }
 
-    /// Sends a prepared request and reads the answer.
+    /// Sends a prepared request and reads the answer. An event stream's body is not read (it
+    /// may never end): its status and headers come back with a `Null` body.
     pub async fn send(&self, builder: RequestBuilder) -> Result<ApiResponse, ClientError> {
         let response = builder.send().await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
+        let streams = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|t| t.to_str().ok())
+            .is_some_and(|t| t.starts_with("text/event-stream"));
+        if streams {
+            return Ok(ApiResponse {
+                status,
+                headers,
+                body: Value::Null,
+            });
+        }
         let bytes = response.bytes().await?;
         let body = if bytes.is_empty() {
             Value::Null

@@ -4,6 +4,8 @@
 //! it; the platform host, `localhost` and IP literals reach the API; any other Host is 421.
 #![forbid(unsafe_code)]
 
+mod access_log;
+mod client_addr;
 mod host;
 mod listener;
 mod misdirected;
@@ -12,6 +14,8 @@ mod proxy;
 mod routes;
 mod static_site;
 
+pub use access_log::{AccessEntry, AccessLog};
+pub use client_addr::client_addr;
 pub use host::request_host;
 pub use listener::serve;
 pub use proxy::{Proxy, Upstream, Upstreams};
@@ -34,6 +38,8 @@ pub struct EdgeConfig {
     pub platform_host: String,
     /// Apps live on subdomains of this.
     pub apps_domain: String,
+    /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Who answers a request, by its Host.
@@ -83,10 +89,12 @@ struct Edge {
     api: Router,
     routes: RouteTable,
     proxy: Proxy,
+    access: AccessLog,
 }
 
-/// The service the listener runs: Host dispatch over `routes`, request ids and tracing.
-pub fn edge_router(config: EdgeConfig, api: Router, routes: RouteTable) -> Router {
+/// The service the listener runs: Host dispatch over `routes`, request ids and tracing; apps'
+/// requests go to `access`.
+pub fn edge_router(config: EdgeConfig, api: Router, routes: RouteTable, access: AccessLog) -> Router {
     Router::new()
         .fallback(dispatch)
         .with_state(Arc::new(Edge {
@@ -94,6 +102,7 @@ pub fn edge_router(config: EdgeConfig, api: Router, routes: RouteTable) -> Route
             api,
             routes,
             proxy: Proxy::default(),
+            access,
         }))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
@@ -117,22 +126,33 @@ async fn app(edge: &Edge, host: &str, request: Request) -> Response {
     let Some(target) = edge.routes.get(host) else {
         return pages::no_app(host);
     };
-    match target.as_ref() {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let asked = access_log::Asked {
+        method: request.method().clone(),
+        uri: request.uri().clone(),
+        user_agent: request
+            .headers()
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        client: client_addr(peer.map(|p| p.ip()), request.headers(), &edge.config.trusted_proxies),
+        at: chrono::Utc::now(),
+        started: std::time::Instant::now(),
+    };
+    let response = match target.as_ref() {
         Target::Static { site, .. } => {
             // Only the head is needed (and the body is not `Sync`, so it cannot be held
             // across the file reads).
             let (head, _body) = request.into_parts();
             site.respond(&head.method, head.uri.path(), &head.headers).await
         }
-        Target::Proxy { upstreams, .. } => {
-            let client = request
-                .extensions()
-                .get::<axum::extract::ConnectInfo<SocketAddr>>()
-                .map(|c| c.0);
-            edge.proxy.forward(upstreams, host, client, request).await
-        }
-        Target::Unavailable(why) => pages::unavailable(host, why),
-    }
+        Target::Proxy { upstreams, .. } => edge.proxy.forward(upstreams, host, peer, request).await,
+        Target::Unavailable { why, .. } => pages::unavailable(host, why),
+    };
+    edge.access.wrap(target.environment(), host, asked, response)
 }
 
 #[cfg(test)]
@@ -144,6 +164,7 @@ mod tests {
         let config = EdgeConfig {
             platform_host: "localhost".into(),
             apps_domain: "localhost".into(),
+            trusted_proxies: Vec::new(),
         };
         assert!(config.is_app_host("web-production.acme.localhost"));
         assert!(!config.is_app_host("localhost"));
@@ -153,6 +174,7 @@ mod tests {
         let split = EdgeConfig {
             platform_host: "shipyard.example.com".into(),
             apps_domain: "example.com".into(),
+            trusted_proxies: Vec::new(),
         };
         assert!(!split.is_app_host("shipyard.example.com"));
         assert!(split.is_app_host("web.acme.example.com"));
@@ -163,6 +185,7 @@ mod tests {
         let config = EdgeConfig {
             platform_host: "shipyard.example.com".into(),
             apps_domain: "apps.example.com".into(),
+            trusted_proxies: Vec::new(),
         };
         for platform in ["shipyard.example.com", "localhost", "127.0.0.1", "10.1.2.3", "[::1]"] {
             assert_eq!(config.classify(Some(platform)), HostKind::Platform, "{platform}");

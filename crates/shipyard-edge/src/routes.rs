@@ -13,6 +13,8 @@ use std::sync::Arc;
 pub enum Target {
     /// A release's built files.
     Static {
+        /// The environment it serves (`env_…`; its access log).
+        environment: String,
         /// The release (`rel_…`).
         release: String,
         /// Its files.
@@ -20,13 +22,31 @@ pub enum Target {
     },
     /// A release's running instances, behind the reverse proxy.
     Proxy {
+        /// The environment it serves.
+        environment: String,
         /// The release (`rel_…`).
         release: String,
         /// Its instances' addresses.
         upstreams: Upstreams,
     },
     /// Routed, but not serving: the 503 page says why (paused, suspended, not started).
-    Unavailable(String),
+    Unavailable {
+        /// The environment it would serve.
+        environment: String,
+        /// What the page says.
+        why: String,
+    },
+}
+
+impl Target {
+    /// The environment the host belongs to.
+    pub fn environment(&self) -> &str {
+        match self {
+            Target::Static { environment, .. }
+            | Target::Proxy { environment, .. }
+            | Target::Unavailable { environment, .. } => environment,
+        }
+    }
 }
 
 /// The whole table.

@@ -5,6 +5,7 @@
 //! rollbacks share that one activation path; node and python instances join it later.
 #![forbid(unsafe_code)]
 
+pub mod access_log;
 mod activation;
 mod bring_up;
 mod health;
@@ -17,7 +18,7 @@ pub use activation::RouteLock;
 pub use health::wait_healthy;
 pub use instances::{CRASH_LIMIT, Driver, InstanceSpec, InstanceState, Instances};
 
-use shipyard_edge::RouteTable;
+use shipyard_edge::{AccessLog, RouteTable};
 use shipyard_store::{Backend, LiveRoutes, StoreError};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -55,6 +56,7 @@ pub enum RuntimeError {
 #[derive(Clone)]
 pub struct Runtime {
     routes: RouteTable,
+    access: AccessLog,
     artifacts: PathBuf,
     apps_domain: String,
     driver: Option<Driver>,
@@ -73,11 +75,12 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// The runtime over `routes`, serving artifacts from `artifacts` (`<data>/artifacts`) on
-    /// hosts under `apps_domain`.
-    pub fn new(routes: RouteTable, artifacts: PathBuf, apps_domain: String) -> Self {
+    /// The runtime over `routes` (whose requests the edge logs to `access`), serving
+    /// artifacts from `artifacts` (`<data>/artifacts`) on hosts under `apps_domain`.
+    pub fn new(routes: RouteTable, access: AccessLog, artifacts: PathBuf, apps_domain: String) -> Self {
         Self {
             routes,
+            access,
             artifacts,
             apps_domain,
             driver: None,
@@ -224,6 +227,11 @@ impl Runtime {
         runtime
             .health_check_timeout_seconds
             .map_or(self.health_timeout, |s| Duration::from_secs(u64::from(s)))
+    }
+
+    /// Access-log entries of `environment` dropped because the edge's queue was full.
+    pub fn access_dropped(&self, environment: &str) -> u64 {
+        self.access.dropped(environment)
     }
 
     /// The table the edge reads.

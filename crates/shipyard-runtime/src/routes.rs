@@ -22,7 +22,14 @@ pub(crate) fn target(
 ) -> Option<(String, Arc<Target>)> {
     let host = runtime.host(&row.host_label, &row.workspace_slug);
     let (release, config) = row.release.as_ref()?;
-    let unavailable = |why: &str| Some((host.clone(), Arc::new(Target::Unavailable(why.to_owned()))));
+    let environment = row.environment_id.to_string();
+    let unavailable = |why: &str| {
+        let target = Target::Unavailable {
+            environment: environment.clone(),
+            why: why.to_owned(),
+        };
+        Some((host.clone(), Arc::new(target)))
+    };
     if row.suspended {
         return unavailable("This app's workspace is suspended by the platform's administrators.");
     }
@@ -48,6 +55,7 @@ pub(crate) fn target(
             Some(instances) => Some((
                 host,
                 Arc::new(Target::Proxy {
+                    environment,
                     release: release.to_string(),
                     upstreams: Upstreams::new(instances.upstreams()),
                 }),
@@ -71,6 +79,7 @@ pub(crate) fn target(
         Ok(site) => Some((
             host,
             Arc::new(Target::Static {
+                environment,
                 release: release.to_string(),
                 site,
             }),

@@ -6,7 +6,7 @@ use anyhow::Context;
 use shipyard_api::{ApiSettings, AppState, api_router};
 use shipyard_build::build::{Limits, Sandbox, SandboxConfig};
 use shipyard_build::{Git, Repositories};
-use shipyard_edge::{EdgeConfig, RouteTable, edge_router};
+use shipyard_edge::{AccessLog, EdgeConfig, RouteTable, edge_router};
 use shipyard_runtime::{Driver, Runtime};
 use shipyard_store::logs::LogStore;
 use shipyard_store::{DataDir, SqliteStore};
@@ -16,6 +16,9 @@ use std::io::Write;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
+
+/// Access-log entries the edge may have waiting to be stored before it drops (and counts) more.
+const ACCESS_LOG_QUEUE: usize = 16_384;
 
 /// Runs the platform until `shutdown` completes.
 pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
@@ -63,8 +66,12 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     let addr = listener.local_addr().context("listener has no local address")?;
 
     let routes = RouteTable::default();
+    // The edge never waits on its access log: a full queue drops (and counts) the entry.
+    let (access, access_entries) = AccessLog::new(ACCESS_LOG_QUEUE);
+    tokio::spawn(shipyard_runtime::access_log::keep(access_entries, logs.writer()));
     let runtime = Runtime::new(
         routes.clone(),
+        access.clone(),
         data_dir.root().join("artifacts"),
         settings.apps_domain.clone(),
     )
@@ -137,9 +144,11 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         EdgeConfig {
             platform_host: settings.platform_host.clone(),
             apps_domain: settings.apps_domain.clone(),
+            trusted_proxies: settings.trusted_proxies.clone(),
         },
         api,
         routes,
+        access,
     );
 
     // Tests and scripts read this line to learn the port when listening on :0.

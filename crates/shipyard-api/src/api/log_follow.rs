@@ -1,16 +1,17 @@
 //! Following a log stream over Server-Sent Events: read lines after the cursor from the
 //! store, send what its subject's status became, wait for the notifier, repeat; end with
-//! `done` once the subject is over and its log read out. A deployment's build log and a
-//! release's runtime log are followed the same way.
+//! `done` once the subject is over and its log read out. A deployment's build log, a
+//! release's runtime log and an environment's access log are followed the same way.
 
+use crate::api::access_logs::AccessItem;
 use crate::state::AppState;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::Utc;
 use futures_util::Stream;
 use serde_json::json;
-use shipyard_core::{DeploymentId, ReleaseId, RuntimeType};
-use shipyard_store::logs::{build_stream, runtime_stream};
-use shipyard_store::{Backend, Deployments, Releases, TenantScope};
+use shipyard_core::{DeploymentId, EnvironmentId, ReleaseId, RuntimeType};
+use shipyard_store::logs::{LogLine, access_stream, build_stream, runtime_stream};
+use shipyard_store::{Backend, Deployments, Environments, Releases, TenantScope};
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
@@ -25,6 +26,8 @@ pub enum Subject {
     Deployment(TenantScope, DeploymentId),
     /// A release's instances: `done` once it is inactive and they have stopped.
     Release(TenantScope, ReleaseId),
+    /// An environment's access log: never done while the environment exists.
+    Environment(TenantScope, EnvironmentId),
 }
 
 /// Where a subject stands: its status, and whether nothing more will be logged.
@@ -39,6 +42,21 @@ impl Subject {
         match self {
             Self::Deployment(_, id) => build_stream(id),
             Self::Release(_, id) => runtime_stream(id),
+            Self::Environment(_, id) => access_stream(id.as_str()),
+        }
+    }
+
+    /// The `log` frame of a stored line (None for one that is not this subject's kind).
+    fn frame_of(&self, line: &LogLine) -> Option<serde_json::Value> {
+        match self {
+            Self::Environment(..) => {
+                let mut data = serde_json::to_value(AccessItem::from_line(line)?).ok()?;
+                data["type"] = json!("log");
+                Some(data)
+            }
+            _ => {
+                Some(json!({ "type": "log", "seq": line.seq, "at": line.at, "stream": line.stream, "line": line.line }))
+            }
         }
     }
 
@@ -69,6 +87,13 @@ impl Subject {
                 Some(Standing {
                     status: status.to_owned(),
                     over,
+                })
+            }
+            Self::Environment(scope, id) => {
+                tx.environment(scope, id).await.ok()??;
+                Some(Standing {
+                    status: "serving".to_owned(),
+                    over: false,
                 })
             }
         }
@@ -109,9 +134,9 @@ impl Follower {
         let more = lines.len() as i64 == CHUNK;
         for line in lines {
             self.cursor = line.seq;
-            let data =
-                json!({ "type": "log", "seq": line.seq, "at": line.at, "stream": line.stream, "line": line.line });
-            self.pending.push_back(frame(data).id(line.seq.to_string()));
+            if let Some(data) = self.subject.frame_of(&line) {
+                self.pending.push_back(frame(data).id(line.seq.to_string()));
+            }
         }
         if more {
             return true;

@@ -1,6 +1,7 @@
 //! Handlers, one module per resource; each handler is `<verb>_<resource>` and that name is
 //! its OpenAPI operation id.
 
+pub mod access_logs;
 pub mod admin;
 pub mod auth;
 pub mod connections;

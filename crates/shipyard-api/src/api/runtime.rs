@@ -92,6 +92,16 @@ pub struct RuntimeView {
     pub routes: Vec<RouteView>,
     /// Custom domains.
     pub domains: Vec<DomainView>,
+    /// How the environment's access log keeps up.
+    pub access_log: AccessLogView,
+}
+
+/// The access log's health.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessLogView {
+    /// Entries dropped because the edge's queue was full (since the server started; 0 normally).
+    pub dropped: u64,
 }
 
 fn instance_view(s: shipyard_runtime::InstanceState, release: &str) -> InstanceView {
@@ -145,7 +155,7 @@ pub async fn get_runtime(
                 target: format!("artifact:{release}"),
             }],
         ),
-        Some(Target::Proxy { release, upstreams }) => {
+        Some(Target::Proxy { release, upstreams, .. }) => {
             let states = state.runtime.instances(release).map(|i| i.states()).unwrap_or_default();
             let count = |status: &str| states.iter().filter(|s| s.status == status).count();
             let (healthy, crashed) = (count("healthy"), count("crashed"));
@@ -170,14 +180,14 @@ pub async fn get_runtime(
                 .collect();
             (status, routes)
         }
-        Some(Target::Unavailable(_)) if project.status != shipyard_core::ProjectStatus::Active => (
+        Some(Target::Unavailable { .. }) if project.status != shipyard_core::ProjectStatus::Active => (
             "paused",
             vec![RouteView {
                 host: host.clone(),
                 target: "unavailable".into(),
             }],
         ),
-        Some(Target::Unavailable(_)) => (
+        Some(Target::Unavailable { .. }) => (
             "stopped",
             vec![RouteView {
                 host: host.clone(),
@@ -212,5 +222,8 @@ pub async fn get_runtime(
         instances,
         routes,
         domains: Vec::new(),
+        access_log: AccessLogView {
+            dropped: state.runtime.access_dropped(env.id.as_str()),
+        },
     }))
 }

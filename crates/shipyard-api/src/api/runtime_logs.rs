@@ -34,12 +34,18 @@ pub async fn list_runtime_logs(
     };
     let (after, limit) = query.bounds()?;
     let stream = runtime_stream(&release.id);
+    let truncated_before = state.logs.truncated_before(&stream, after).await?;
     let items = state.logs.read(&stream, after, limit).await?;
     let last_seq = items.last().map_or(after, |l| l.seq);
     // Done once nothing more can come: the release is not live and none of its instances runs.
     let done =
         !release.active && !state.runtime.runs(release.id.as_str()) && last_seq >= state.logs.last_seq(&stream).await?;
-    Ok(Json(LogPage { items, last_seq, done }))
+    Ok(Json(LogPage {
+        items,
+        last_seq,
+        done,
+        truncated_before,
+    }))
 }
 
 /// The release `raw` names in the caller's workspace `tenant_id`, or 404.

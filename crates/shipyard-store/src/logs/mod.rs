@@ -2,6 +2,8 @@
 //! into `logs.db`, and every commit wakes followers, who always read from the store after
 //! their cursor, so a slow or reconnecting follower never misses or repeats a line.
 
+#[cfg(test)]
+mod tests;
 mod writer;
 
 pub use writer::LogWriter;
@@ -25,6 +27,22 @@ pub fn build_stream(deployment: &shipyard_core::DeploymentId) -> String {
 /// The stream of a release's runtime log (its instances' output and the supervisor's lines).
 pub fn runtime_stream(release: &shipyard_core::ReleaseId) -> String {
     format!("runtime:{release}")
+}
+
+/// The stream of an environment's access log (each line one entry as JSON).
+pub fn access_stream(environment: &str) -> String {
+    format!("access:{environment}")
+}
+
+/// Lines a runtime or access log keeps: the newest, and none older than `KEEP_FOR`.
+pub const KEEP_LINES: i64 = 100_000;
+/// How long a runtime or access log line is kept.
+pub const KEEP_FOR: chrono::TimeDelta = chrono::TimeDelta::days(7);
+
+/// Whether `stream` is pruned by `KEEP_LINES` and `KEEP_FOR` (build logs live as long as their
+/// deployment).
+fn retained(stream: &str) -> bool {
+    stream.starts_with("runtime:") || stream.starts_with("access:")
 }
 
 /// Which output a line came from.
@@ -95,12 +113,23 @@ impl LogStore {
         sqlx::migrate!("migrations/logs").run(&pool).await?;
         let (changes, _) = watch::channel(0);
         let writer = LogWriter::start(pool.clone(), changes.clone());
-        Ok(Self {
+        let store = Self {
             pool,
             changes,
             writer,
             ending: Arc::new(AtomicBool::new(false)),
-        })
+        };
+        let pruner = store.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                if let Err(e) = pruner.prune_old().await {
+                    tracing::warn!(error = %e, "old log lines could not be pruned");
+                }
+            }
+        });
+        Ok(store)
     }
 
     /// The writer that appends to this store.
@@ -128,6 +157,34 @@ impl LogStore {
                 })
             })
             .collect()
+    }
+
+    /// The lowest seq `stream` still keeps (None when it holds nothing).
+    pub async fn first_seq(&self, stream: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT MIN(seq) FROM log_lines WHERE stream = ?")
+            .bind(stream.to_owned())
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// `Some(oldest kept seq)` when a read after `after` skips lines retention removed.
+    pub async fn truncated_before(&self, stream: &str, after: i64) -> Result<Option<i64>> {
+        Ok(self.first_seq(stream).await?.filter(|first| *first > after + 1))
+    }
+
+    /// Removes runtime and access log lines older than `KEEP_FOR`, keeping each stream's
+    /// newest line so its `seq` carries on after a restart.
+    pub async fn prune_old(&self) -> Result<u64> {
+        let cutoff = crate::sqlite::rows::ts(Utc::now() - KEEP_FOR);
+        let gone = sqlx::query(
+            "DELETE FROM log_lines WHERE (stream LIKE 'runtime:%' OR stream LIKE 'access:%') AND at < ?
+               AND seq < (SELECT MAX(l.seq) FROM log_lines l WHERE l.stream = log_lines.stream)",
+        )
+        .bind(cutoff)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(gone)
     }
 
     /// The highest seq of `stream` (0 when empty).

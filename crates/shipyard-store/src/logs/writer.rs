@@ -1,7 +1,7 @@
 //! The batching writer: one task per log store owns the `seq` counters and commits lines in
 //! batches, so a build printing a hundred thousand lines costs a few hundred transactions.
 
-use super::{LogKind, insert_sql, now_text};
+use super::{KEEP_LINES, LogKind, insert_sql, now_text, retained};
 use crate::Result;
 use sqlx::SqlitePool;
 use std::collections::HashMap;
@@ -234,6 +234,16 @@ async fn commit(pool: &SqlitePool, state: &mut HashMap<String, StreamState>, row
             .execute(&mut *tx)
             .await?;
         next.insert(stream, seq + 1);
+    }
+    // A runtime or access log keeps its newest lines only.
+    for (stream, next) in &next {
+        if retained(stream) && next - 1 > KEEP_LINES {
+            sqlx::query("DELETE FROM log_lines WHERE stream = ? AND seq <= ?")
+                .bind((*stream).to_owned())
+                .bind(next - 1 - KEEP_LINES)
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     tx.commit().await?;
     for (stream, seq) in next {

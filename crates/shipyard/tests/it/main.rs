@@ -14,6 +14,7 @@ mod deploy_stream;
 mod edge;
 mod environments;
 mod hosts_and_clients;
+mod live_access_logs;
 mod live_budget;
 mod live_go_live;
 mod live_instances;

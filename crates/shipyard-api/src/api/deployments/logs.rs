@@ -55,6 +55,10 @@ pub struct LogPage {
     pub last_seq: i64,
     /// Whether the deployment has ended and every line is in the store.
     pub done: bool,
+    /// Set when `after` was below the oldest line kept (a runtime log keeps its newest
+    /// 100,000 lines, at most 7 days): the page starts there, and lines before it are gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated_before: Option<i64>,
 }
 
 /// `?after=` for the stream.
@@ -109,7 +113,12 @@ pub async fn list_deployment_logs(
     let last_seq = items.last().map_or(after, |l| l.seq);
     // Terminal status is recorded after the last line is flushed, so this is exact.
     let done = dep.status.is_terminal() && last_seq >= state.logs.last_seq(&stream).await?;
-    Ok(Json(LogPage { items, last_seq, done }))
+    Ok(Json(LogPage {
+        items,
+        last_seq,
+        done,
+        truncated_before: None,
+    }))
 }
 
 /// Live build log and status as Server-Sent Events: `log` frames (with `id: <seq>`), `status`

@@ -51,7 +51,8 @@ pub struct UpdateEnvironmentRequest {
     pub branch: Option<String>,
 }
 
-async fn find_env(
+/// The environment `raw` names in `project`, or 404.
+pub(crate) async fn find_env(
     tx: &mut Tx,
     scope: &TenantScope,
     project: &shipyard_store::Project,

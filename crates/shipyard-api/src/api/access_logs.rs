@@ -1,0 +1,133 @@
+//! `GET …/environments/<e>/access-logs`: an environment's requests with a status ≥ 400 or a
+//! method other than GET, static and proxied alike, as the edge recorded them; pages of JSON
+//! after a `seq`, or followed live over Server-Sent Events.
+
+use crate::api::deployments::logs::{LogQuery, StreamQuery};
+use crate::api::log_follow::{Subject, follow};
+use crate::api::projects::{environments::find_env, find_project};
+use crate::auth::Auth;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiPath, ApiQuery};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::IntoResponse;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shipyard_core::EnvironmentId;
+use shipyard_store::logs::{LogLine, access_stream};
+use shipyard_store::{Backend, TenantScope};
+use utoipa::ToSchema;
+
+/// One logged request.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessItem {
+    /// Its position in the environment's access log (`?after=` takes it).
+    #[serde(default)]
+    pub seq: i64,
+    /// When the request came.
+    pub at: DateTime<Utc>,
+    /// Its method.
+    pub method: String,
+    /// Its path (the query is not kept: it often carries tokens).
+    pub path: String,
+    /// The status answered.
+    pub status: u16,
+    /// From the request to the end of the response body.
+    pub duration_ms: u64,
+    /// Response body bytes sent.
+    pub bytes: u64,
+    /// The client's address (behind `--trusted-proxy`, the forwarded one).
+    pub client_ip: Option<String>,
+    /// Its `User-Agent`.
+    pub user_agent: Option<String>,
+    /// The host it asked for.
+    pub host: String,
+}
+
+impl AccessItem {
+    /// The entry a stored line holds (None for a line that is not one).
+    pub fn from_line(line: &LogLine) -> Option<Self> {
+        let mut item: Self = serde_json::from_str(&line.line).ok()?;
+        item.seq = line.seq;
+        Some(item)
+    }
+}
+
+/// A page of access-log entries.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessPage {
+    /// Entries in order.
+    pub items: Vec<AccessItem>,
+    /// Seq of the last entry returned (or `after` when none).
+    pub last_seq: i64,
+    /// Set when `after` was below the oldest entry kept (newest 100,000, at most 7 days): the
+    /// page starts there, and entries before it are gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated_before: Option<i64>,
+}
+
+/// The environment's id after checking the caller may read it (404 otherwise).
+async fn environment(
+    state: &AppState,
+    auth: &Auth,
+    (tenant_id, project_id, environment_id): (&str, &str, &str),
+) -> ApiResult<(TenantScope, EnvironmentId)> {
+    let mut tx = state.store.read().await?;
+    let scope = auth.tenant(&mut tx, tenant_id).await?;
+    let project = find_project(&mut tx, &scope, project_id).await?;
+    let env = find_env(&mut tx, &scope, &project, environment_id).await?;
+    Ok((scope, env.id))
+}
+
+/// An environment's access log.
+#[utoipa::path(get, path = "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}/access-logs",
+    tag = "deployments",
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`"),
+        ("environmentId" = String, Path, description = "`env_…`"), LogQuery),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = AccessPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+pub async fn list_access_logs(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, project_id, environment_id)): ApiPath<(String, String, String)>,
+    ApiQuery(query): ApiQuery<LogQuery>,
+) -> ApiResult<Json<AccessPage>> {
+    let (_, env) = environment(&state, &auth, (&tenant_id, &project_id, &environment_id)).await?;
+    let (after, limit) = query.bounds()?;
+    let stream = access_stream(env.as_str());
+    let truncated_before = state.logs.truncated_before(&stream, after).await?;
+    let lines = state.logs.read(&stream, after, limit).await?;
+    let last_seq = lines.last().map_or(after, |l| l.seq);
+    let items = lines.iter().filter_map(AccessItem::from_line).collect();
+    Ok(Json(AccessPage {
+        items,
+        last_seq,
+        truncated_before,
+    }))
+}
+
+/// An environment's access log live, as Server-Sent Events: a `log` frame per entry (the
+/// item's fields, with `id: <seq>`), resuming from `?after=` or `Last-Event-ID`.
+#[utoipa::path(get, path = "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}/access-logs/stream",
+    tag = "deployments",
+    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`"),
+        ("environmentId" = String, Path, description = "`env_…`"), StreamQuery),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "text/event-stream of JSON frames", content_type = "text/event-stream"),
+    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_access_log_stream(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((tenant_id, project_id, environment_id)): ApiPath<(String, String, String)>,
+    ApiQuery(query): ApiQuery<StreamQuery>,
+    headers: HeaderMap,
+) -> ApiResult<impl IntoResponse> {
+    let (scope, env) = environment(&state, &auth, (&tenant_id, &project_id, &environment_id)).await?;
+    let after = query.resume_point(&headers)?;
+    Ok(follow(state, Subject::Environment(scope, env), after))
+}

@@ -1,0 +1,169 @@
+//! The edge's access log (CONTRACT.md, "Runtime details"): every environment's requests with
+//! a status ≥ 400 or a method other than GET, each recorded once its response body has ended
+//! (so `bytes` and `durationMs` are what the client got). Recording never waits: entries go
+//! into a bounded queue, and one that finds it full is counted as dropped for its environment.
+
+use axum::body::{Body, Bytes};
+use axum::http::{Method, Response, Uri};
+use chrono::{DateTime, Utc};
+use http_body::{Frame, SizeHint};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+/// One logged request.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessEntry {
+    /// The environment whose log keeps it (`env_…`; not part of the item).
+    #[serde(skip)]
+    pub environment: String,
+    /// When the request came.
+    pub at: DateTime<Utc>,
+    /// Its method.
+    pub method: String,
+    /// Its path (without the query, which often carries tokens).
+    pub path: String,
+    /// The status answered.
+    pub status: u16,
+    /// From the request to the end of the response body.
+    pub duration_ms: u64,
+    /// Response body bytes sent.
+    pub bytes: u64,
+    /// The client (the peer, or behind `--trusted-proxy` the forwarded address).
+    pub client_ip: Option<String>,
+    /// Its `User-Agent`.
+    pub user_agent: Option<String>,
+    /// The host it asked for.
+    pub host: String,
+}
+
+/// Where the edge records entries; cheap to clone.
+#[derive(Clone)]
+pub struct AccessLog {
+    queue: mpsc::Sender<AccessEntry>,
+    dropped: Arc<Mutex<HashMap<String, u64>>>,
+}
+
+/// What the edge knows of a request before it is answered.
+pub(crate) struct Asked {
+    pub method: Method,
+    pub uri: Uri,
+    pub user_agent: Option<String>,
+    pub client: Option<IpAddr>,
+    pub at: DateTime<Utc>,
+    pub started: Instant,
+}
+
+impl AccessLog {
+    /// A log whose queue holds `capacity` entries; the receiver is whoever stores them.
+    pub fn new(capacity: usize) -> (Self, mpsc::Receiver<AccessEntry>) {
+        let (queue, entries) = mpsc::channel(capacity.max(1));
+        let log = Self {
+            queue,
+            dropped: Arc::new(Mutex::new(HashMap::new())),
+        };
+        (log, entries)
+    }
+
+    /// Entries of `environment` dropped because the queue was full (since the server started).
+    pub fn dropped(&self, environment: &str) -> u64 {
+        self.dropped
+            .lock()
+            .map_or(0, |d| d.get(environment).copied().unwrap_or(0))
+    }
+
+    /// Queues `entry`, or counts it as dropped: never waits.
+    fn record(&self, entry: AccessEntry) {
+        if let Err(e) = self.queue.try_send(entry) {
+            let entry = match e {
+                mpsc::error::TrySendError::Full(entry) | mpsc::error::TrySendError::Closed(entry) => entry,
+            };
+            if let Ok(mut dropped) = self.dropped.lock() {
+                *dropped.entry(entry.environment).or_default() += 1;
+            }
+        }
+    }
+
+    /// `response` to `asked` of `host` in `environment`, logged once its body ends when the
+    /// log keeps such requests; otherwise untouched.
+    pub(crate) fn wrap(&self, environment: &str, host: &str, asked: Asked, response: Response<Body>) -> Response<Body> {
+        let status = response.status().as_u16();
+        if status < 400 && asked.method == Method::GET {
+            return response;
+        }
+        let entry = AccessEntry {
+            environment: environment.to_owned(),
+            at: asked.at,
+            method: asked.method.as_str().to_owned(),
+            path: asked.uri.path().to_owned(),
+            status,
+            duration_ms: 0,
+            bytes: 0,
+            client_ip: asked.client.map(|ip| ip.to_string()),
+            user_agent: asked.user_agent,
+            host: host.to_owned(),
+        };
+        let (head, body) = response.into_parts();
+        let counted = Counted {
+            inner: body,
+            pending: Some((self.clone(), entry, asked.started)),
+        };
+        Response::from_parts(head, Body::new(counted))
+    }
+}
+
+/// A response body that counts what it sends and records its entry when it ends or is
+/// dropped (the client went away).
+struct Counted {
+    inner: Body,
+    pending: Option<(AccessLog, AccessEntry, Instant)>,
+}
+
+impl Counted {
+    fn finish(&mut self) {
+        if let Some((log, mut entry, started)) = self.pending.take() {
+            entry.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            log.record(entry);
+        }
+    }
+}
+
+impl http_body::Body for Counted {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                let sent = frame.data_ref().map_or(0, |d| d.len() as u64);
+                if let Some((_, entry, _)) = self.pending.as_mut() {
+                    entry.bytes += sent;
+                }
+            }
+            Poll::Ready(None | Some(Err(_))) => self.finish(),
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
