@@ -191,7 +191,7 @@ async fn settings_come_from_flags_over_environment_over_file() {
 }
 
 #[tokio::test]
-async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+async fn a_client_that_never_finishes_its_headers_or_idles_is_disconnected() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let server = TestServer::start(&["--header-timeout", "2s"]);
     let addr = server.base.trim_start_matches("http://").to_owned();
@@ -218,5 +218,12 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
     assert!(
         after >= std::time::Duration::from_secs(1),
         "closed by the timeout, not at once: {after:?}"
+    );
+    // A kept-alive connection that sends nothing more is closed by the same timeout.
+    let (idle, after) = exchange("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
+    assert!(idle.starts_with("HTTP/1.1 200"), "answered first: {idle}");
+    assert!(
+        after >= std::time::Duration::from_secs(1),
+        "kept open for a next request, then closed: {after:?}"
     );
 }
