@@ -4,7 +4,7 @@
 //! into a bounded queue, and one that finds it full is counted as dropped for its environment.
 
 use axum::body::{Body, Bytes};
-use axum::http::{Method, Response, Uri};
+use axum::http::{HeaderValue, Method, Response, Uri};
 use chrono::{DateTime, Utc};
 use http_body::{Frame, SizeHint};
 use serde::Serialize;
@@ -50,11 +50,12 @@ pub struct AccessLog {
     dropped: Arc<Mutex<HashMap<String, u64>>>,
 }
 
-/// What the edge knows of a request before it is answered.
+/// What the edge knows of a request before it is answered: cheap copies (shared buffers), as
+/// every request takes them and most are never logged.
 pub(crate) struct Asked {
     pub method: Method,
     pub uri: Uri,
-    pub user_agent: Option<String>,
+    pub user_agent: Option<HeaderValue>,
     pub client: Option<IpAddr>,
     pub at: DateTime<Utc>,
     pub started: Instant,
@@ -106,7 +107,7 @@ impl AccessLog {
             duration_ms: 0,
             bytes: 0,
             client_ip: asked.client.map(|ip| ip.to_string()),
-            user_agent: asked.user_agent,
+            user_agent: asked.user_agent.and_then(|v| v.to_str().ok().map(str::to_owned)),
             host: host.to_owned(),
         };
         let (head, body) = response.into_parts();

@@ -133,11 +133,7 @@ async fn app(edge: &Edge, host: &str, request: Request) -> Response {
     let asked = access_log::Asked {
         method: request.method().clone(),
         uri: request.uri().clone(),
-        user_agent: request
-            .headers()
-            .get(axum::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
+        user_agent: request.headers().get(axum::http::header::USER_AGENT).cloned(),
         client: client_addr(peer.map(|p| p.ip()), request.headers(), &edge.config.trusted_proxies),
         at: chrono::Utc::now(),
         started: std::time::Instant::now(),

@@ -111,7 +111,7 @@ impl Worker {
             let mut tx = self.store.read().await.map_err(|e| e.to_string())?;
             tx.release(scope, previous).await.map_err(|e| e.to_string())?
         };
-        let Some(target) = target else { return Ok(None) };
+        let target = target.ok_or("the release live before it no longer exists")?;
         let rollback = Rollback {
             target: &target,
             reason: Some(format!(

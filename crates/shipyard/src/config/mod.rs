@@ -2,12 +2,15 @@
 //! (`SHIPYARD_<FLAG>`) and a key of the TOML file given by `--config`; flags win over the
 //! environment, which wins over the file, which wins over the defaults.
 
+mod values;
+
 use anyhow::{Context, bail};
 use ipnet::IpNet;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use values::{bytes, cidrs, duration, hostname, uid_range, watch_window};
 
 /// Flags of `shipyard serve`; every one is optional so the file and defaults can fill in.
 #[derive(Debug, Default, clap::Args)]
@@ -172,19 +175,7 @@ impl ServeArgs {
                 d if (1..=600).contains(&d.as_secs()) => d,
                 _ => bail!("--health-timeout must be between 1s and 10m"),
             },
-            go_live_watch: match self
-                .go_live_watch
-                .or(file.go_live_watch)
-                .as_deref()
-                .unwrap_or("2m")
-                .trim()
-            {
-                "0" => Duration::ZERO,
-                text => match duration("go-live-watch", text)? {
-                    d if d.as_secs() <= 3600 => d,
-                    _ => bail!("--go-live-watch must be at most 1h (or 0 to turn it off)"),
-                },
-            },
+            go_live_watch: watch_window(self.go_live_watch.or(file.go_live_watch).as_deref().unwrap_or("2m"))?,
             header_timeout: match duration(
                 "header-timeout",
                 self.header_timeout.or(file.header_timeout).as_deref().unwrap_or("30s"),
@@ -224,96 +215,6 @@ impl ServeArgs {
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("config file {}", path.display()))
-}
-
-/// `10.0.0.0/8,192.168.1.5` (a bare address is one host).
-fn cidrs(text: &str) -> anyhow::Result<Vec<IpNet>> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            part.parse::<IpNet>()
-                .or_else(|_| part.parse::<std::net::IpAddr>().map(IpNet::from))
-                .map_err(|_| anyhow::anyhow!("--trusted-proxy `{part}` is not a CIDR like 10.0.0.0/8 or an address"))
-        })
-        .collect()
-}
-
-/// `1500000-1599999`: uids no host account uses (the root and system ranges are refused; the
-/// default stays below 2^21, the most a plain tar header holds).
-fn uid_range(text: &str) -> anyhow::Result<std::ops::RangeInclusive<u32>> {
-    let wrong = || anyhow::anyhow!("--sandbox-uids `{text}` is not a range of uids like 1500000-1599999");
-    let (first, last) = text.trim().split_once('-').ok_or_else(wrong)?;
-    let first: u32 = first.trim().parse().map_err(|_| wrong())?;
-    let last: u32 = last.trim().parse().map_err(|_| wrong())?;
-    if first < 65536 || last < first || last >= u32::MAX - 1 {
-        bail!(
-            "--sandbox-uids `{text}` must start at 65536 or above (below that live the host's own accounts) and not end before it starts"
-        );
-    }
-    Ok(first..=last)
-}
-
-/// `90s`, `15m`, `1h` (a bare number is seconds).
-fn duration(setting: &str, text: &str) -> anyhow::Result<Duration> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--{setting} `{text}` is not a duration like 90s, 15m or 1h"))?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => bail!("--{setting} `{text}` is not a duration like 90s, 15m or 1h"),
-    };
-    if secs == 0 {
-        bail!("--{setting} must be more than zero");
-    }
-    Ok(Duration::from_secs(secs))
-}
-
-/// `512MiB`, `2GiB`, `1G` (a bare number is bytes).
-fn bytes(setting: &str, text: &str) -> anyhow::Result<u64> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--{setting} `{text}` is not a size like 512MiB or 2GiB"))?;
-    let factor = match unit.trim() {
-        "" | "B" => 1,
-        "K" | "KiB" | "k" => 1 << 10,
-        "M" | "MiB" => 1 << 20,
-        "G" | "GiB" => 1 << 30,
-        _ => bail!("--{setting} `{text}` is not a size like 512MiB or 2GiB"),
-    };
-    let total = n.saturating_mul(factor);
-    if total < 64 << 20 {
-        bail!("--{setting} must be at least 64MiB");
-    }
-    Ok(total)
-}
-
-/// A host setting: lower-cased, dot-separated labels of letters, digits and `-`.
-fn hostname(setting: &str, value: Option<String>) -> anyhow::Result<String> {
-    let host = value
-        .unwrap_or_else(|| "localhost".into())
-        .trim()
-        .trim_end_matches('.')
-        .to_ascii_lowercase();
-    let valid_label = |l: &str| {
-        !l.is_empty()
-            && l.len() <= 63
-            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-    };
-    if host.len() > 253 || !host.split('.').all(valid_label) {
-        bail!("--{setting} `{host}` is not a hostname (labels of letters, digits and `-`, joined by dots)");
-    }
-    Ok(host)
 }
 
 #[cfg(test)]
@@ -389,6 +290,14 @@ mod tests {
         );
         assert_eq!(defaults.sandbox_uids, 1_500_000..=1_599_999);
         assert_eq!(defaults.cgroup_root, PathBuf::from("/sys/fs/cgroup"));
+        assert_eq!(defaults.go_live_watch, Duration::from_secs(120));
+        for (text, watch) in [("0", Some(0)), ("30s", Some(30)), ("2h", None), ("soon", None)] {
+            let args = ServeArgs {
+                go_live_watch: Some(text.into()),
+                ..ServeArgs::default()
+            };
+            assert_eq!(args.resolve().ok().map(|s| s.go_live_watch.as_secs()), watch, "{text}");
+        }
         for bad in ["1000-2000", "300000-200000", "lots", "200000"] {
             let args = ServeArgs {
                 sandbox_uids: Some(bad.into()),

@@ -1,0 +1,107 @@
+//! The values settings take: durations, sizes, CIDRs, uid ranges and hostnames, each refused
+//! with the flag's name and an example of what it takes.
+
+use anyhow::bail;
+use ipnet::IpNet;
+use std::time::Duration;
+
+/// `10.0.0.0/8,192.168.1.5` (a bare address is one host).
+pub(super) fn cidrs(text: &str) -> anyhow::Result<Vec<IpNet>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<IpNet>()
+                .or_else(|_| part.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| anyhow::anyhow!("--trusted-proxy `{part}` is not a CIDR like 10.0.0.0/8 or an address"))
+        })
+        .collect()
+}
+
+/// `1500000-1599999`: uids no host account uses (the root and system ranges are refused; the
+/// default stays below 2^21, the most a plain tar header holds).
+pub(super) fn uid_range(text: &str) -> anyhow::Result<std::ops::RangeInclusive<u32>> {
+    let wrong = || anyhow::anyhow!("--sandbox-uids `{text}` is not a range of uids like 1500000-1599999");
+    let (first, last) = text.trim().split_once('-').ok_or_else(wrong)?;
+    let first: u32 = first.trim().parse().map_err(|_| wrong())?;
+    let last: u32 = last.trim().parse().map_err(|_| wrong())?;
+    if first < 65536 || last < first || last >= u32::MAX - 1 {
+        bail!(
+            "--sandbox-uids `{text}` must start at 65536 or above (below that live the host's own accounts) and not end before it starts"
+        );
+    }
+    Ok(first..=last)
+}
+
+/// `90s`, `15m`, `1h` (a bare number is seconds).
+pub(super) fn duration(setting: &str, text: &str) -> anyhow::Result<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--{setting} `{text}` is not a duration like 90s, 15m or 1h"))?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => bail!("--{setting} `{text}` is not a duration like 90s, 15m or 1h"),
+    };
+    if secs == 0 {
+        bail!("--{setting} must be more than zero");
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// `512MiB`, `2GiB`, `1G` (a bare number is bytes).
+pub(super) fn bytes(setting: &str, text: &str) -> anyhow::Result<u64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--{setting} `{text}` is not a size like 512MiB or 2GiB"))?;
+    let factor = match unit.trim() {
+        "" | "B" => 1,
+        "K" | "KiB" | "k" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        _ => bail!("--{setting} `{text}` is not a size like 512MiB or 2GiB"),
+    };
+    let total = n.saturating_mul(factor);
+    if total < 64 << 20 {
+        bail!("--{setting} must be at least 64MiB");
+    }
+    Ok(total)
+}
+
+/// A host setting: lower-cased, dot-separated labels of letters, digits and `-`.
+pub(super) fn hostname(setting: &str, value: Option<String>) -> anyhow::Result<String> {
+    let host = value
+        .unwrap_or_else(|| "localhost".into())
+        .trim()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    let valid_label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if host.len() > 253 || !host.split('.').all(valid_label) {
+        bail!("--{setting} `{host}` is not a hostname (labels of letters, digits and `-`, joined by dots)");
+    }
+    Ok(host)
+}
+
+/// The go-live watch: a duration of at most an hour, or `0` for none.
+pub(super) fn watch_window(text: &str) -> anyhow::Result<Duration> {
+    if text.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    match duration("go-live-watch", text)? {
+        d if d.as_secs() <= 3600 => Ok(d),
+        _ => bail!("--go-live-watch must be at most 1h (or 0 to turn it off)"),
+    }
+}
