@@ -119,9 +119,13 @@ impl LogStore {
             writer,
             ending: Arc::new(AtomicBool::new(false)),
         };
+        // Pruned once here, before anyone reads, then hourly; the task's first tick is an hour
+        // out, so it never races a caller of `prune_old`.
+        store.prune_old().await?;
         let pruner = store.clone();
         tokio::spawn(async move {
-            let mut every = tokio::time::interval(Duration::from_secs(3600));
+            let hour = Duration::from_secs(3600);
+            let mut every = tokio::time::interval_at(tokio::time::Instant::now() + hour, hour);
             loop {
                 every.tick().await;
                 if let Err(e) = pruner.prune_old().await {
