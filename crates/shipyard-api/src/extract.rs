@@ -34,8 +34,14 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 v.eq_ignore_ascii_case("application/json") || v.to_ascii_lowercase().ends_with("+json")
             });
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            // A client that stopped sending its body is told so, not that it sent a bad one.
+            let status = if shipyard_edge::timed_out(&rejection) {
+                axum::http::StatusCode::REQUEST_TIMEOUT
+            } else {
+                rejection.status()
+            };
             ApiError::new(
-                rejection.status(),
+                status,
                 format!("request body could not be read: {}", rejection.body_text()),
             )
         })?;

@@ -7,6 +7,7 @@
 mod access_log;
 mod client_addr;
 mod host;
+mod idle;
 mod listener;
 mod misdirected;
 mod pages;
@@ -17,7 +18,8 @@ mod static_site;
 pub use access_log::{AccessEntry, AccessLog};
 pub use client_addr::client_addr;
 pub use host::request_host;
-pub use listener::serve;
+pub use idle::timed_out;
+pub use listener::{ClientTimeouts, serve};
 pub use proxy::{Proxy, Upstream, Upstreams};
 pub use routes::{RouteTable, Table, Target};
 pub use static_site::Site;
@@ -40,6 +42,9 @@ pub struct EdgeConfig {
     pub apps_domain: String,
     /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long an app may take to start answering, and to send the next piece of its answer;
+    /// how long a joined (WebSocket) connection may sit idle (`--idle-timeout`).
+    pub idle_timeout: std::time::Duration,
 }
 
 /// Who answers a request, by its Host.
@@ -98,10 +103,10 @@ pub fn edge_router(config: EdgeConfig, api: Router, routes: RouteTable, access: 
     Router::new()
         .fallback(dispatch)
         .with_state(Arc::new(Edge {
+            proxy: Proxy::new(config.idle_timeout),
             config,
             api,
             routes,
-            proxy: Proxy::default(),
             access,
         }))
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -161,6 +166,7 @@ mod tests {
             platform_host: "localhost".into(),
             apps_domain: "localhost".into(),
             trusted_proxies: Vec::new(),
+            idle_timeout: std::time::Duration::from_secs(60),
         };
         assert!(config.is_app_host("web-production.acme.localhost"));
         assert!(!config.is_app_host("localhost"));
@@ -171,6 +177,7 @@ mod tests {
             platform_host: "shipyard.example.com".into(),
             apps_domain: "example.com".into(),
             trusted_proxies: Vec::new(),
+            idle_timeout: std::time::Duration::from_secs(60),
         };
         assert!(!split.is_app_host("shipyard.example.com"));
         assert!(split.is_app_host("web.acme.example.com"));
@@ -182,6 +189,7 @@ mod tests {
             platform_host: "shipyard.example.com".into(),
             apps_domain: "apps.example.com".into(),
             trusted_proxies: Vec::new(),
+            idle_timeout: std::time::Duration::from_secs(60),
         };
         for platform in ["shipyard.example.com", "localhost", "127.0.0.1", "10.1.2.3", "[::1]"] {
             assert_eq!(config.classify(Some(platform)), HostKind::Platform, "{platform}");

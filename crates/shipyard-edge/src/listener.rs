@@ -1,9 +1,12 @@
 //! Accepting connections: each served by hyper (HTTP/1.1 with upgrades, or HTTP/2 with prior
-//! knowledge), with a bound on how long a client may take to send a request's headers, so a
-//! slow or silent client cannot hold a connection open for nothing; and a graceful shutdown
-//! that gives open connections a few seconds before they are closed.
+//! knowledge), with bounds on how long a client may take to send a request's headers, to send
+//! the next piece of its body, and to take the next piece of the response, so a slow or silent
+//! client cannot hold a connection open for nothing; and a graceful shutdown that gives open
+//! connections a few seconds before they are closed.
 
+use crate::idle::IdleBody;
 use axum::Router;
+use axum::body::Body;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -13,6 +16,18 @@ use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_io_timeout::TimeoutStream;
+
+/// How long clients may be slow or silent.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientTimeouts {
+    /// For each request's headers, and for the wait between two requests on a kept-alive
+    /// connection.
+    pub header: Duration,
+    /// Between two pieces of a request body, and for a response write to make progress (a
+    /// client that stops reading).
+    pub idle: Duration,
+}
 
 /// How long open connections get to finish once shutdown begins: connections that outlast it
 /// (a stuck upstream, a client that never reads) are closed rather than holding the shutdown,
@@ -20,18 +35,18 @@ use tokio::net::TcpListener;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets open requests finish (for
-/// at most `SHUTDOWN_GRACE`). A client gets `header_timeout` to send each request's headers.
+/// at most `SHUTDOWN_GRACE`), its clients bounded by `timeouts`.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    header_timeout: Duration,
+    timeouts: ClientTimeouts,
 ) -> std::io::Result<()> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
+        .header_read_timeout(timeouts.header);
     builder.http2().timer(TokioTimer::new());
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -49,17 +64,25 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = tower::util::MapRequest::new(app.clone(), move |mut request: hyper::Request<Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            request
+        // A write that cannot progress for `idle` (the client stopped reading) fails, and
+        // hyper drops the connection; upgraded connections keep the bound.
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(timeouts.idle));
+        let idle = timeouts.idle;
+        let service = tower::util::MapRequest::new(app.clone(), move |request: hyper::Request<Incoming>| {
+            let (mut head, body) = request.into_parts();
+            head.extensions.insert(ConnectInfo(peer));
+            hyper::Request::from_parts(head, Body::new(IdleBody::new(body, idle)))
         });
         let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .serve_connection_with_upgrades(TokioIo::new(Box::pin(stream)), TowerToHyperService::new(service))
             .into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
-            // A client that went away or timed out: nothing to report.
-            let _ = connection.await;
+            // A client that went away or timed out: worth a debug line, not a warning.
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = ?e, "connection ended early");
+            }
         });
     }
     drop(listener);

@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
+use std::time::Duration;
 
 fn page(status: StatusCode, title: &str, text: &str) -> Response {
     let body = format!(
@@ -60,12 +61,21 @@ pub fn bad_gateway(host: &str) -> Response {
     )
 }
 
-/// 504 page for an app that did not start its answer in time.
-pub fn gateway_timeout(host: &str) -> Response {
+/// 504 page for an app that did not start its answer within `idle`.
+pub fn gateway_timeout(host: &str, idle: Duration) -> Response {
     page(
         StatusCode::GATEWAY_TIMEOUT,
         &format!("504: {} took too long", escape(host)),
-        "The app did not start answering within 60 s.",
+        &format!("The app did not start answering within {} s.", idle.as_secs()),
+    )
+}
+
+/// 408 page for a client whose request body stopped arriving for `idle`.
+pub fn request_timeout(host: &str, idle: Duration) -> Response {
+    page(
+        StatusCode::REQUEST_TIMEOUT,
+        &format!("408: the request to {} stalled", escape(host)),
+        &format!("No part of the request body arrived for {} s.", idle.as_secs()),
     )
 }
 

@@ -2,8 +2,11 @@
 //! idle pool (hyper-util's pooled client), round-robin over the instances that serve, request and
 //! response bodies streamed, WebSocket (and other `Upgrade`) connections joined once the app
 //! switches, `X-Forwarded-*` set by the edge (never taken from the client),
-//! bounded connect and header times, and a 502 page when no instance answers.
+//! bounded connect time and idle times (`--idle-timeout`: for the answer to start, between its
+//! pieces, and on a joined connection), a 408 page for a client whose body stalls, and a 502
+//! page when no instance answers.
 
+use crate::idle::{self, IdleBody};
 use crate::pages;
 use axum::body::Body;
 use axum::http::header::{CONNECTION, HOST, UPGRADE};
@@ -19,8 +22,6 @@ use std::time::Duration;
 
 /// How long an upstream may take to accept a connection.
 const CONNECT_WITHIN: Duration = Duration::from_secs(5);
-/// How long an upstream may take to send its response's headers.
-const HEADERS_WITHIN: Duration = Duration::from_secs(60);
 /// Idle keep-alive connections kept per instance.
 const IDLE_PER_UPSTREAM: usize = 64;
 
@@ -69,10 +70,12 @@ impl Upstreams {
 #[derive(Debug, Clone)]
 pub struct Proxy {
     client: Client<HttpConnector, Body>,
+    idle: Duration,
 }
 
-impl Default for Proxy {
-    fn default() -> Self {
+impl Proxy {
+    /// A client whose apps get `idle` to start answering and between the pieces of an answer.
+    pub fn new(idle: Duration) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(CONNECT_WITHIN));
         connector.set_nodelay(true);
@@ -80,7 +83,7 @@ impl Default for Proxy {
             .pool_max_idle_per_host(IDLE_PER_UPSTREAM)
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
-        Self { client }
+        Self { client, idle }
     }
 }
 
@@ -150,16 +153,27 @@ impl Proxy {
         if let Ok(value) = HeaderValue::from_str(host) {
             head.headers.insert(HOST, value);
         }
-        let sent = tokio::time::timeout(HEADERS_WITHIN, self.client.request(Request::from_parts(head, body))).await;
+        // The app gets `idle` to start its answer once the request has been sent whole.
+        let (done, mut sent_whole) = tokio::sync::watch::channel(false);
+        let body = Body::new(idle::Sent::new(body, done));
+        let answer = self.client.request(Request::from_parts(head, body));
+        let too_long = async {
+            let _ = sent_whole.wait_for(|whole| *whole).await;
+            tokio::time::sleep(self.idle).await;
+        };
+        let sent = tokio::select! {
+            answer = answer => Ok(answer),
+            () = too_long => Err(()),
+        };
         match sent {
             Ok(Ok(mut response)) => {
                 let switched = response.status() == StatusCode::SWITCHING_PROTOCOLS;
                 if let (true, Some((_, client))) = (switched, switch) {
                     let app = hyper::upgrade::on(&mut response);
+                    let idle = self.idle;
                     tokio::spawn(async move {
                         if let (Ok(client), Ok(app)) = (client.await, app.await) {
-                            let _ =
-                                tokio::io::copy_bidirectional(&mut TokioIo::new(client), &mut TokioIo::new(app)).await;
+                            idle::join(TokioIo::new(client), TokioIo::new(app), idle).await;
                         }
                     });
                     let (head, body) = response.into_parts();
@@ -169,13 +183,14 @@ impl Proxy {
                 for name in HOP_BY_HOP {
                     head.headers.remove(name);
                 }
-                Response::from_parts(head, Body::new(body))
+                Response::from_parts(head, Body::new(IdleBody::new(body, self.idle)))
             }
+            Ok(Err(e)) if idle::timed_out(&e) => pages::request_timeout(host, self.idle),
             Ok(Err(e)) => {
                 tracing::warn!(%upstream, error = %e, "an instance did not answer");
                 pages::bad_gateway(host)
             }
-            Err(_) => pages::gateway_timeout(host),
+            Err(_) => pages::gateway_timeout(host, self.idle),
         }
     }
 }

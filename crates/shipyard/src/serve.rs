@@ -6,7 +6,7 @@ use anyhow::Context;
 use shipyard_api::{ApiSettings, AppState, api_router};
 use shipyard_build::build::{Limits, Sandbox, SandboxConfig};
 use shipyard_build::{Git, Repositories};
-use shipyard_edge::{AccessLog, EdgeConfig, RouteTable, edge_router};
+use shipyard_edge::{AccessLog, ClientTimeouts, EdgeConfig, RouteTable, edge_router};
 use shipyard_runtime::{Driver, Runtime};
 use shipyard_store::logs::LogStore;
 use shipyard_store::{DataDir, SqliteStore};
@@ -145,6 +145,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
             platform_host: settings.platform_host.clone(),
             apps_domain: settings.apps_domain.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),
+            idle_timeout: settings.idle_timeout,
         },
         api,
         routes,
@@ -181,9 +182,17 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         shutdown.await;
         followers.end_followers();
     };
-    let served = shipyard_edge::serve(listener, edge, shutdown, settings.header_timeout)
-        .await
-        .context("listener failed");
+    let served = shipyard_edge::serve(
+        listener,
+        edge,
+        shutdown,
+        ClientTimeouts {
+            header: settings.header_timeout,
+            idle: settings.idle_timeout,
+        },
+    )
+    .await
+    .context("listener failed");
     let _ = stop_worker.send(true);
     let _ = worker_task.await;
     // Every instance this server started stops with it.

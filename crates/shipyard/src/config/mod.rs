@@ -51,6 +51,9 @@ pub struct ServeArgs {
     /// How long a client may take to send a request's headers, e.g. `30s` [default: 30s].
     #[arg(long, env = "SHIPYARD_HEADER_TIMEOUT")]
     pub header_timeout: Option<String>,
+    /// How long a request body, an app's answer or a WebSocket may go without a byte, e.g. `60s` [default: 60s].
+    #[arg(long, env = "SHIPYARD_IDLE_TIMEOUT")]
+    pub idle_timeout: Option<String>,
     /// Memory per build, e.g. `2GiB`, `512MiB` [default: 2GiB].
     #[arg(long, env = "SHIPYARD_BUILD_MEMORY")]
     pub build_memory: Option<String>,
@@ -89,6 +92,7 @@ struct FileConfig {
     health_timeout: Option<String>,
     go_live_watch: Option<String>,
     header_timeout: Option<String>,
+    idle_timeout: Option<String>,
     build_memory: Option<String>,
     build_pids: Option<u64>,
     release_retention: Option<i64>,
@@ -123,6 +127,8 @@ pub struct Settings {
     pub go_live_watch: Duration,
     /// How long a client may take to send a request's headers.
     pub header_timeout: Duration,
+    /// How long a request body, an app's answer or a joined connection may go without a byte.
+    pub idle_timeout: Duration,
     /// Memory per build in bytes.
     pub build_memory: u64,
     /// Processes per build.
@@ -182,6 +188,13 @@ impl ServeArgs {
             )? {
                 d if (1..=600).contains(&d.as_secs()) => d,
                 _ => bail!("--header-timeout must be between 1s and 10m"),
+            },
+            idle_timeout: match duration(
+                "idle-timeout",
+                self.idle_timeout.or(file.idle_timeout).as_deref().unwrap_or("60s"),
+            )? {
+                d if (1..=3600).contains(&d.as_secs()) => d,
+                _ => bail!("--idle-timeout must be between 1s and 1h"),
             },
             build_memory: bytes(
                 "build-memory",

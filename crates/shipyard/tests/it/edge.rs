@@ -188,6 +188,23 @@ async fn settings_come_from_flags_over_environment_over_file() {
         .expect("run");
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--apps-domain"));
+    for (flag, value) in [
+        ("--idle-timeout", "0s"),
+        ("--idle-timeout", "2h"),
+        ("--header-timeout", "0s"),
+    ] {
+        let refused = Command::new(binary())
+            .args(["serve", "--listen", "127.0.0.1:0", flag, value, "--data-dir"])
+            .arg(dir.path().join("data3"))
+            .output()
+            .expect("run");
+        assert!(!refused.status.success(), "{flag} {value} is refused");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            stderr.starts_with(&format!("error: {flag} must be")),
+            "{flag} {value}: {stderr}"
+        );
+    }
 }
 
 #[tokio::test]

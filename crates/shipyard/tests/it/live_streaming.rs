@@ -2,17 +2,16 @@
 //! switches protocols, and an SSE response passes through unbuffered.
 
 use crate::support::TestServer;
+use crate::support::apps::WEBSOCKET_ECHO_JS;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-/// A WebSocket echo (by hand: small text frames only) and an SSE stream whose second event
-/// comes 2 s after its first.
+/// An SSE stream whose second event comes 2 s after its first (and the WebSocket echo).
 const STREAMING_JS: &str = r#"
 const http = require('http');
-const crypto = require('crypto');
 const server = http.createServer((q, r) => {
   if (q.url === '/events') {
     r.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -22,27 +21,20 @@ const server = http.createServer((q, r) => {
   }
   r.end('ok');
 });
-server.on('upgrade', (q, socket) => {
-  const accept = crypto.createHash('sha1')
-    .update(q.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
-  socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-    'Sec-WebSocket-Accept: ' + accept + '\r\n\r\n');
-  socket.on('data', (buf) => {
-    if ((buf[0] & 0x0f) === 8) { socket.end(); return; }
-    const len = buf[1] & 127, mask = buf.slice(2, 6), text = Buffer.alloc(len);
-    for (let i = 0; i < len; i++) text[i] = buf[6 + i] ^ mask[i % 4];
-    const reply = Buffer.from('echo: ' + text.toString());
-    socket.write(Buffer.concat([Buffer.from([0x81, reply.length]), reply]));
-  });
-});
-server.listen(process.env.PORT);
 "#;
 
 #[tokio::test]
 async fn websockets_and_server_sent_events_pass_through_the_edge() {
     let server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let (app, _) = ada.node_app_ready(&server, "streams", STREAMING_JS, json!({})).await;
+    let (app, _) = ada
+        .node_app_ready(
+            &server,
+            "streams",
+            &format!("{STREAMING_JS}{WEBSOCKET_ECHO_JS}"),
+            json!({}),
+        )
+        .await;
     let host = ada.live_host_of(&app).await;
 
     // WebSocket: the upgrade reaches the app, and messages go both ways.

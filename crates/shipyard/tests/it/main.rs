@@ -17,6 +17,7 @@ mod hosts_and_clients;
 mod live_access_logs;
 mod live_budget;
 mod live_go_live;
+mod live_idle;
 mod live_instances;
 mod live_lifecycle;
 mod live_limits;

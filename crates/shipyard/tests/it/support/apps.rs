@@ -7,6 +7,25 @@ use super::{Tenant, TestServer};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
+/// The end of a node test app whose `http` server is `server`: upgrades become a WebSocket
+/// echo (by hand: small text frames only, each answered `echo: <text>`), then it listens.
+pub const WEBSOCKET_ECHO_JS: &str = r#"
+server.on('upgrade', (q, socket) => {
+  const accept = require('crypto').createHash('sha1')
+    .update(q.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+  socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    'Sec-WebSocket-Accept: ' + accept + '\r\n\r\n');
+  socket.on('data', (buf) => {
+    if ((buf[0] & 0x0f) === 8) { socket.end(); return; }
+    const len = buf[1] & 127, mask = buf.slice(2, 6), text = Buffer.alloc(len);
+    for (let i = 0; i < len; i++) text[i] = buf[6 + i] ^ mask[i % 4];
+    const reply = Buffer.from('echo: ' + text.toString());
+    socket.write(Buffer.concat([Buffer.from([0x81, reply.length]), reply]));
+  });
+});
+server.listen(process.env.PORT);
+"#;
+
 /// An Express app answering the contents of `body.txt`, logging a line per `/log` request.
 pub fn express_files(body: &str) -> Vec<(&'static str, String)> {
     vec![

@@ -82,7 +82,7 @@ impl TestServer {
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data)
             .args(extra)
-            .env("RUST_LOG", "info,sqlx=warn")
+            .env("RUST_LOG", "info,sqlx=warn,shipyard_edge=debug")
             .stdout(stdout)
             .stderr(stderr)
             .spawn()
