@@ -8,6 +8,7 @@ mod access_log;
 mod client_addr;
 mod host;
 mod idle;
+mod inbound;
 mod listener;
 mod misdirected;
 mod pages;
@@ -19,6 +20,7 @@ pub use access_log::{AccessEntry, AccessLog};
 pub use client_addr::client_addr;
 pub use host::request_host;
 pub use idle::timed_out;
+pub use inbound::{Inbound, Opened};
 pub use listener::{ClientTimeouts, serve};
 pub use proxy::{Proxy, Upstream, Upstreams};
 pub use routes::{RouteTable, Table, Target};
@@ -45,6 +47,8 @@ pub struct EdgeConfig {
     /// How long an app may take to start answering, and to send the next piece of its answer;
     /// how long a joined (WebSocket) connection may sit idle (`--idle-timeout`).
     pub idle_timeout: std::time::Duration,
+    /// How the proxy dials instances (the runtime opens a way in for each).
+    pub inbound: Inbound,
 }
 
 /// Who answers a request, by its Host.
@@ -103,7 +107,7 @@ pub fn edge_router(config: EdgeConfig, api: Router, routes: RouteTable, access: 
     Router::new()
         .fallback(dispatch)
         .with_state(Arc::new(Edge {
-            proxy: Proxy::new(config.idle_timeout),
+            proxy: Proxy::new(config.idle_timeout, config.inbound.clone()),
             config,
             api,
             routes,
@@ -167,6 +171,7 @@ mod tests {
             apps_domain: "localhost".into(),
             trusted_proxies: Vec::new(),
             idle_timeout: std::time::Duration::from_secs(60),
+            inbound: Inbound::default(),
         };
         assert!(config.is_app_host("web-production.acme.localhost"));
         assert!(!config.is_app_host("localhost"));
@@ -178,6 +183,7 @@ mod tests {
             apps_domain: "example.com".into(),
             trusted_proxies: Vec::new(),
             idle_timeout: std::time::Duration::from_secs(60),
+            inbound: Inbound::default(),
         };
         assert!(!split.is_app_host("shipyard.example.com"));
         assert!(split.is_app_host("web.acme.example.com"));
@@ -190,6 +196,7 @@ mod tests {
             apps_domain: "apps.example.com".into(),
             trusted_proxies: Vec::new(),
             idle_timeout: std::time::Duration::from_secs(60),
+            inbound: Inbound::default(),
         };
         for platform in ["shipyard.example.com", "localhost", "127.0.0.1", "10.1.2.3", "[::1]"] {
             assert_eq!(config.classify(Some(platform)), HostKind::Platform, "{platform}");

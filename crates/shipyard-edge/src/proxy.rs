@@ -7,21 +7,19 @@
 //! page when no instance answers.
 
 use crate::idle::{self, IdleBody};
+use crate::inbound::{Connector, Inbound};
 use crate::pages;
 use axum::body::Body;
 use axum::http::header::{CONNECTION, HOST, UPGRADE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, Uri};
 use axum::response::Response;
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-/// How long an upstream may take to accept a connection.
-const CONNECT_WITHIN: Duration = Duration::from_secs(5);
 /// Idle keep-alive connections kept per instance.
 const IDLE_PER_UPSTREAM: usize = 64;
 
@@ -69,16 +67,15 @@ impl Upstreams {
 /// The pooled client every proxied request goes through.
 #[derive(Debug, Clone)]
 pub struct Proxy {
-    client: Client<HttpConnector, Body>,
+    client: Client<Connector, Body>,
     idle: Duration,
 }
 
 impl Proxy {
-    /// A client whose apps get `idle` to start answering and between the pieces of an answer.
-    pub fn new(idle: Duration) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(CONNECT_WITHIN));
-        connector.set_nodelay(true);
+    /// A client dialling instances through `inbound`, whose apps get `idle` to start answering
+    /// and between the pieces of an answer.
+    pub fn new(idle: Duration, inbound: Inbound) -> Self {
+        let connector = Connector::new(inbound);
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(IDLE_PER_UPSTREAM)
             .pool_idle_timeout(Duration::from_secs(30))

@@ -63,6 +63,7 @@ async fn edge(app: SocketAddr) -> SocketAddr {
         apps_domain: "localhost".into(),
         trusted_proxies: Vec::new(),
         idle_timeout: Duration::from_secs(60),
+        inbound: shipyard_edge::Inbound::default(),
     };
     let router = shipyard_edge::edge_router(config, Router::new(), routes, access);
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -69,6 +69,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     // The edge never waits on its access log: a full queue drops (and counts) the entry.
     let (access, access_entries) = AccessLog::new(ACCESS_LOG_QUEUE);
     tokio::spawn(shipyard_runtime::access_log::keep(access_entries, logs.writer()));
+    let inbound = shipyard_edge::Inbound::default();
     let runtime = Runtime::new(
         routes.clone(),
         access.clone(),
@@ -81,6 +82,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
             logs: logs.writer(),
             root: work_root.join("instances"),
             uids: settings.sandbox_uids.clone(),
+            inbound: inbound.clone(),
         },
         settings.health_timeout,
     );
@@ -146,6 +148,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
             apps_domain: settings.apps_domain.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),
             idle_timeout: settings.idle_timeout,
+            inbound,
         },
         api,
         routes,

@@ -118,6 +118,8 @@ pub struct Driver {
     pub root: PathBuf,
     /// The uids projects' sandboxes get (`--sandbox-uids`).
     pub uids: std::ops::RangeInclusive<u32>,
+    /// The edge's ways into instances' namespaces.
+    pub inbound: shipyard_edge::Inbound,
 }
 
 /// A free port on the host's loopback (the kernel's choice; taken again by pasta at once).

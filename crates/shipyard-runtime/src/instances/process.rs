@@ -1,5 +1,5 @@
-//! One process of an instance: its HOME, its network namespace (pasta forwarding its port
-//! in), its sandboxed command in its limit group, its output pumped to the runtime log, and
+//! One process of an instance: its HOME, its network namespace (the edge dials into it; pasta
+//! forwards its port in for health checks), its sandboxed command in its limit group, its output pumped to the runtime log, and
 //! its end (an exit, or a stop: SIGTERM, then SIGKILL after the grace period, then whatever
 //! is left in its cgroup).
 
@@ -63,6 +63,10 @@ impl Driver {
             .await
             .map_err(std::io::Error::other)?
             .map_err(std::io::Error::other)?;
+        // The edge dials the app inside its namespace for as long as this process runs.
+        let _way_in = network
+            .as_ref()
+            .map(|net| self.inbound.open(host_port, net.path().to_owned(), inner_port));
         let (app, home_in) = if confined {
             (PathBuf::from(APP_DIR), PathBuf::from(HOME_DIR))
         } else {

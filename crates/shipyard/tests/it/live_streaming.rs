@@ -1,5 +1,6 @@
 //! Streaming through the edge (#14): a WebSocket connection is joined to the app once it
-//! switches protocols, and an SSE response passes through unbuffered.
+//! switches protocols, an SSE response passes through unbuffered, and a large answer arrives
+//! whole while the app keeps its connection open.
 
 use crate::support::TestServer;
 use crate::support::apps::WEBSOCKET_ECHO_JS;
@@ -9,7 +10,8 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-/// An SSE stream whose second event comes 2 s after its first (and the WebSocket echo).
+/// An SSE stream whose second event comes 2 s after its first, 64 MiB at `/big` on a connection
+/// the app keeps open for 2 minutes (and the WebSocket echo).
 const STREAMING_JS: &str = r#"
 const http = require('http');
 const server = http.createServer((q, r) => {
@@ -19,8 +21,10 @@ const server = http.createServer((q, r) => {
     setTimeout(() => { r.write('data: second\n\n'); r.end(); }, 2000);
     return;
   }
+  if (q.url === '/big') { r.end(Buffer.alloc(64 << 20, 97)); return; }
   r.end('ok');
 });
+server.keepAliveTimeout = 120000;
 "#;
 
 #[tokio::test]
@@ -88,4 +92,24 @@ async fn websockets_and_server_sent_events_pass_through_the_edge() {
         rest.contains("data: second"),
         "control: the second event came too: {rest:?}"
     );
+
+    // 64 MiB, three times: all of it arrives long before the app would close its connection
+    // (through pasta's forward, the last megabyte or so waited for that close).
+    for _ in 0..3 {
+        let big = tokio::time::timeout(
+            Duration::from_secs(30),
+            crate::support::edge::edge_client()
+                .get(format!("{}/big", server.base))
+                .header("host", &host)
+                .send(),
+        )
+        .await
+        .expect("headers in time")
+        .expect("big");
+        let body = tokio::time::timeout(Duration::from_secs(30), big.bytes())
+            .await
+            .expect("the whole answer without the app closing its connection")
+            .expect("read");
+        assert_eq!(body.len(), 64 << 20);
+    }
 }

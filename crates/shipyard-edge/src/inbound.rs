@@ -1,0 +1,139 @@
+//! How the proxy reaches an instance. One confined to a network namespace of its own is dialled
+//! from inside that namespace (the socket is made there, by a short-lived thread that joins it),
+//! so requests and answers go straight to the app over the namespace's loopback. Through pasta's
+//! port forward instead, the last megabyte or two of a large answer was seen to wait until the
+//! app closed its connection (Debian's pasta of 2023-03-09 and that of 2025-05-03 alike: after a
+//! write towards the edge would block, it stopped watching for that side to drain). An instance
+//! with no namespace of its own (`--insecure-no-sandbox`) is dialled at its host port.
+
+use hyper::Uri;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioIo;
+use rustix::fs::{Mode, OFlags};
+use rustix::thread::LinkNameSpaceType;
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::net::TcpStream;
+
+/// How long an instance may take to accept a connection.
+pub(crate) const CONNECT_WITHIN: Duration = Duration::from_secs(5);
+
+/// Where an instance listens inside its namespace.
+#[derive(Debug, Clone)]
+struct WayIn {
+    netns: PathBuf,
+    port: u16,
+}
+
+/// The ways into instances' namespaces, by the host port the edge knows each instance by.
+#[derive(Debug, Clone, Default)]
+pub struct Inbound {
+    ways: Arc<RwLock<HashMap<u16, WayIn>>>,
+}
+
+/// An open way in; closed when dropped (the instance's process ended).
+#[derive(Debug)]
+pub struct Opened {
+    inbound: Inbound,
+    host_port: u16,
+}
+
+impl Drop for Opened {
+    fn drop(&mut self) {
+        if let Ok(mut ways) = self.inbound.ways.write() {
+            ways.remove(&self.host_port);
+        }
+    }
+}
+
+impl Inbound {
+    /// From now until the result is dropped, the instance known by `host_port` is dialled at
+    /// `port` inside the namespace whose file is `netns`.
+    pub fn open(&self, host_port: u16, netns: PathBuf, port: u16) -> Opened {
+        if let Ok(mut ways) = self.ways.write() {
+            ways.insert(host_port, WayIn { netns, port });
+        }
+        Opened {
+            inbound: self.clone(),
+            host_port,
+        }
+    }
+
+    fn way(&self, host_port: u16) -> Option<WayIn> {
+        self.ways.read().ok()?.get(&host_port).cloned()
+    }
+}
+
+/// The proxy's connector: into an instance's namespace when it has one, else plain TCP.
+#[derive(Debug, Clone)]
+pub(crate) struct Connector {
+    inbound: Inbound,
+    plain: HttpConnector,
+}
+
+impl Connector {
+    /// Dials through `inbound`'s ways in.
+    pub(crate) fn new(inbound: Inbound) -> Self {
+        let mut plain = HttpConnector::new();
+        plain.set_connect_timeout(Some(CONNECT_WITHIN));
+        plain.set_nodelay(true);
+        Self { inbound, plain }
+    }
+}
+
+type Dialled = Pin<Box<dyn Future<Output = std::io::Result<TokioIo<TcpStream>>> + Send>>;
+
+impl tower::Service<Uri> for Connector {
+    type Response = TokioIo<TcpStream>;
+    type Error = std::io::Error;
+    type Future = Dialled;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, uri: Uri) -> Dialled {
+        match uri.port_u16().and_then(|port| self.inbound.way(port)) {
+            Some(way) => Box::pin(dial_inside(way)),
+            None => {
+                let mut plain = self.plain.clone();
+                Box::pin(async move { plain.call(uri).await.map_err(std::io::Error::other) })
+            }
+        }
+    }
+}
+
+/// A connection to `way`, made inside its namespace by a thread of its own (joining a
+/// namespace is a thread's, so no thread of the runtime's pool is ever moved).
+async fn dial_inside(way: WayIn) -> std::io::Result<TokioIo<TcpStream>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("shipyard-dial".into())
+        .spawn(move || {
+            let _ = tx.send(connect_inside(&way));
+        })?;
+    let stream = rx
+        .await
+        .map_err(|_| std::io::Error::other("the dialling thread ended without an answer"))??;
+    stream.set_nonblocking(true)?;
+    stream.set_nodelay(true)?;
+    Ok(TokioIo::new(TcpStream::from_std(stream)?))
+}
+
+/// Joins `way`'s namespace (this thread only) and connects to its port there.
+fn connect_inside(way: &WayIn) -> std::io::Result<std::net::TcpStream> {
+    // The file is the server's own (under a root-only directory); no link is followed anyway.
+    let netns = rustix::fs::open(
+        &way.netns,
+        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        Mode::empty(),
+    )?;
+    rustix::thread::move_into_link_name_space(std::os::fd::AsFd::as_fd(&netns), Some(LinkNameSpaceType::Network))?;
+    std::net::TcpStream::connect_timeout(&SocketAddr::from((Ipv4Addr::LOCALHOST, way.port)), CONNECT_WITHIN)
+}
