@@ -13,23 +13,18 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
-/// The error an idle body ends with: an `io::Error` of kind `TimedOut`, so code that only sees
-/// a boxed error (the API's body reader, the proxy's client) can tell it from a broken one.
-pub fn idle_error(idle: Duration) -> std::io::Error {
-    std::io::Error::new(
-        std::io::ErrorKind::TimedOut,
-        format!("no data arrived for {} s (--idle-timeout)", idle.as_secs()),
-    )
-}
+/// The error an idle body ends with. A type of its own, so code that only sees a boxed error
+/// (the API's body reader, the proxy's client) can tell it from any other timeout, such as an
+/// instance slow to accept.
+#[derive(Debug, thiserror::Error)]
+#[error("no data arrived for {} s (--idle-timeout)", .0.as_secs())]
+pub struct Idle(Duration);
 
 /// Whether `error`, or an error it was caused by, is an idle body's.
 pub fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut next = Some(error);
     while let Some(error) = next {
-        if error
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::TimedOut)
-        {
+        if error.is::<Idle>() {
             return true;
         }
         next = error.source();
@@ -37,7 +32,7 @@ pub fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// A body that fails with `idle_error` when someone has waited `idle` for its next frame. The
+/// A body that fails with `Idle` when someone has waited `idle` for its next frame. The
 /// clock runs only while someone waits: time the reader spends elsewhere (a client slow to take
 /// the answer, an app slow to take the upload) is not the body's fault.
 pub struct IdleBody<B> {
@@ -81,7 +76,7 @@ where
                     this.deadline.as_mut().reset(deadline);
                 }
                 ready!(this.deadline.as_mut().poll(cx));
-                Poll::Ready(Some(Err(idle_error(this.idle).into())))
+                Poll::Ready(Some(Err(Idle(this.idle).into())))
             }
         }
     }
@@ -254,6 +249,15 @@ mod tests {
         let stalled = body.frame().await.expect("an end").expect_err("timed out");
         assert!(timed_out(stalled.as_ref()), "{stalled}");
         sender.abort();
+    }
+
+    #[test]
+    fn only_an_idle_body_counts_as_timed_out_not_any_timeout() {
+        let connect = std::io::Error::new(std::io::ErrorKind::TimedOut, "the instance did not accept in time");
+        assert!(!timed_out(&connect), "a slow instance is a 502, not the client's 408");
+        let boxed: axum::BoxError = Idle(Duration::from_secs(2)).into();
+        let wrapped = axum::Error::new(boxed);
+        assert!(timed_out(&wrapped), "found through the error's sources");
     }
 
     #[tokio::test(start_paused = true)]

@@ -22,7 +22,7 @@ use std::time::Duration;
 use tokio::net::{TcpSocket, TcpStream};
 
 /// How long an instance may take to accept a connection.
-pub(crate) const CONNECT_WITHIN: Duration = Duration::from_secs(5);
+const CONNECT_WITHIN: Duration = Duration::from_secs(5);
 
 /// Where an instance listens inside its namespace.
 #[derive(Debug, Clone)]

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use values::{bytes, cidrs, duration, hostname, uid_range, watch_window};
+use values::{bytes, cidrs, duration, duration_at_most, hostname, uid_range, watch_window};
 
 /// Flags of `shipyard serve`; every one is optional so the file and defaults can fill in.
 #[derive(Debug, Default, clap::Args)]
@@ -174,28 +174,22 @@ impl ServeArgs {
                 "build-timeout",
                 self.build_timeout.or(file.build_timeout).as_deref().unwrap_or("15m"),
             )?,
-            health_timeout: match duration(
+            health_timeout: duration_at_most(
                 "health-timeout",
                 self.health_timeout.or(file.health_timeout).as_deref().unwrap_or("60s"),
-            )? {
-                d if (1..=600).contains(&d.as_secs()) => d,
-                _ => bail!("--health-timeout must be between 1s and 10m"),
-            },
+                "10m",
+            )?,
             go_live_watch: watch_window(self.go_live_watch.or(file.go_live_watch).as_deref().unwrap_or("2m"))?,
-            header_timeout: match duration(
+            header_timeout: duration_at_most(
                 "header-timeout",
                 self.header_timeout.or(file.header_timeout).as_deref().unwrap_or("30s"),
-            )? {
-                d if (1..=600).contains(&d.as_secs()) => d,
-                _ => bail!("--header-timeout must be between 1s and 10m"),
-            },
-            idle_timeout: match duration(
+                "10m",
+            )?,
+            idle_timeout: duration_at_most(
                 "idle-timeout",
                 self.idle_timeout.or(file.idle_timeout).as_deref().unwrap_or("60s"),
-            )? {
-                d if (1..=3600).contains(&d.as_secs()) => d,
-                _ => bail!("--idle-timeout must be between 1s and 1h"),
-            },
+                "1h",
+            )?,
             build_memory: bytes(
                 "build-memory",
                 self.build_memory.or(file.build_memory).as_deref().unwrap_or("2GiB"),

@@ -53,6 +53,15 @@ pub(super) fn duration(setting: &str, text: &str) -> anyhow::Result<Duration> {
     Ok(Duration::from_secs(secs))
 }
 
+/// A duration (as `duration` reads it) of at most `most` (written the same way, e.g. `10m`).
+pub(super) fn duration_at_most(setting: &str, text: &str, most: &str) -> anyhow::Result<Duration> {
+    let value = duration(setting, text)?;
+    if value > duration(setting, most)? {
+        bail!("--{setting} must be between 1s and {most}");
+    }
+    Ok(value)
+}
+
 /// `512MiB`, `2GiB`, `1G` (a bare number is bytes).
 pub(super) fn bytes(setting: &str, text: &str) -> anyhow::Result<u64> {
     let text = text.trim();
