@@ -5,13 +5,14 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+from serve import Server, free_port, make_repo, sh
 
 BIN, RUNS = sys.argv[1], int(sys.argv[2])
 WORK = tempfile.mkdtemp(prefix="shipyard-bench-")
@@ -59,35 +60,12 @@ APPS = {
 }
 
 
-def sh(cmd, cwd=None, env=None):
-    subprocess.run(cmd, cwd=cwd, env=env, shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def make_repo(name, app):
-    path = os.path.join(WORK, "repos", name)
-    for rel, text in app["files"].items():
-        full = os.path.join(path, rel)
-        os.makedirs(os.path.dirname(full), exist_ok=True)
-        with open(full, "w") as f:
-            f.write(text)
-    if "package.json" in app["files"]:
-        sh("npm install --package-lock-only --no-audit --no-fund", cwd=path)
-    sh("git init -q -b main && git add -A && git -c user.name=b -c user.email=b@e commit -qm bench", cwd=path)
-    return path
-
-
 def publish(repo, app, text):
     """Commits `text` as the app's visible content (its marker file)."""
     name, template = app["marker"]
     with open(os.path.join(repo, name), "w") as f:
         f.write(template.format(text))
     sh(f"git add -A && git -c user.name=b -c user.email=b@e commit -qm '{text}'", cwd=repo)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def stop(proc):
@@ -138,18 +116,6 @@ def by_hand(repo, app, cache, text):
         stop(proc)
     shutil.rmtree(target, ignore_errors=True)
     return elapsed, boot, install
-
-
-class Api:
-    def __init__(self, base, token):
-        self.base, self.token = base, token
-
-    def call(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers={"Authorization": f"Bearer {self.token}", "content-type": "application/json"})
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return json.loads(resp.read() or b"null")
 
 
 def platform_deploy(api, base, tenant, project, text):
@@ -266,19 +232,12 @@ def live_rows(api, tenant, base, conn, repo, app, name):
 def main():
     data = os.path.join(WORK, "data")
     # SERVE_ARGS adds flags to `serve`, e.g. `--insecure-no-sandbox` to see what confinement costs.
-    extra = os.environ.get("SERVE_ARGS", "").split()
-    server = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, *extra],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    server = Server(BIN, data, os.environ.get("SERVE_ARGS", "").split())
     try:
-        line = server.stdout.readline()
-        base = re.search(r"http://[\d.:]+", line).group(0)
-        token = subprocess.run([BIN, "admin", "bootstrap", "--data-dir", data, "--email", "bench@example.com",
-                                "--workspace", "Bench"], capture_output=True, text=True, check=True).stdout.strip()
-        api = Api(base, token)
-        tenant = api.call("GET", "/auth/me")["memberships"][0]["tenantId"]
+        api, base, tenant = server.api, server.base, server.tenant
         rows, failures, conns, boots = [], [], {}, []
         for name, app in APPS.items():
-            repo = make_repo(name, app)
+            repo = make_repo(os.path.join(WORK, "repos", name), app["files"])
             conn = api.call("POST", f"/tenants/{tenant}/repository-connections", {"provider": "git", "url": f"file://{repo}"})
             conns[name] = (conn["id"], repo)
             cold, warm, cold_install, warm_install, hand_cold, hand_warm = [], [], [], [], [], []
@@ -365,8 +324,7 @@ def main():
             print(f"MISSED: {failure}")
         return 1 if failures else 0
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
         shutil.rmtree(WORK, ignore_errors=True)
 
 

@@ -1,0 +1,236 @@
+"""Shipyard's edge against nginx, as a reverse proxy and as a static file server. See edge.sh."""
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from serve import Server, free_port, make_repo
+
+BIN = sys.argv[1]
+RUNS = int(os.environ.get("RUNS", "5"))
+SECONDS = int(os.environ.get("SECONDS_PER_RUN", "5"))
+CONNS = int(os.environ.get("CONNS", "50"))
+# The proxy (or file server) under test gets core 0; the load generator and the upstream core 1.
+SUT, LOAD = "0", "1"
+WORK = tempfile.mkdtemp(prefix="shipyard-edge-bench-")
+os.chmod(WORK, 0o755)
+SIZES = {"1k.bin": 1024, "64k.bin": 65536}
+FILES = {name: "x" * (size - 1) + "\n" for name, size in SIZES.items()}
+
+# The upstream: nginx serving the two files, one process, started by the platform as an app
+# (unconfined) so both proxies reach it at the same 127.0.0.1 port.
+UPSTREAM_SH = r"""set -e
+mkdir -p "$HOME/tmp"
+cat > "$HOME/nginx.conf" <<EOF
+daemon off; master_process off; worker_processes 1; pid $HOME/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off; sendfile on; tcp_nopush on; open_file_cache max=100 inactive=1h;
+  keepalive_requests 100000000; keepalive_timeout 1h;
+  client_body_temp_path $HOME/tmp; proxy_temp_path $HOME/tmp; fastcgi_temp_path $HOME/tmp;
+  uwsgi_temp_path $HOME/tmp; scgi_temp_path $HOME/tmp;
+  server { listen 127.0.0.1:$PORT; root $PWD/public; }
+}
+EOF
+exec /usr/sbin/nginx -e stderr -p "$HOME" -c "$HOME/nginx.conf"
+"""
+NODE_JS = "const body = 'x'.repeat(1023) + '\\n';\nrequire('http').createServer((q, r) => r.end(body)).listen(process.env.PORT);\n"
+
+# The same work Shipyard's edge does for each request: HTTP/1.1 keep-alive to the upstream,
+# no buffering, Host and X-Forwarded-* set, an X-Request-Id made and returned; no access log
+# (Shipyard's logs only errors and non-GETs, so a GET 200 writes none there either).
+NGINX_COMMON = """daemon off; master_process off; worker_processes 1; pid {work}/{name}.pid;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off; keepalive_requests 100000000; keepalive_timeout 1h;
+  client_body_temp_path {work}/tmp; proxy_temp_path {work}/tmp; fastcgi_temp_path {work}/tmp;
+  uwsgi_temp_path {work}/tmp; scgi_temp_path {work}/tmp;
+  {http}
+}}
+"""
+NGINX_PROXY = """upstream app {{ server 127.0.0.1:{upstream}; keepalive 64; keepalive_requests 100000000; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $host;
+      proxy_set_header X-Request-Id $request_id;
+      add_header X-Request-Id $request_id;
+    }}
+  }}"""
+NGINX_STATIC = """sendfile on; tcp_nopush on;
+  open_file_cache max=1000 inactive=1h; open_file_cache_valid 1h;
+  server {{ listen 127.0.0.1:{port}; root {root}; add_header X-Request-Id $request_id; }}"""
+
+
+def nginx(name, http, **fields):
+    """An nginx (one process, on the core under test) with `http` in its http block; its port."""
+    port = free_port()
+    os.makedirs(f"{WORK}/tmp", exist_ok=True)
+    conf = f"{WORK}/{name}.conf"
+    with open(conf, "w") as f:
+        f.write(NGINX_COMMON.format(work=WORK, name=name, http=http.format(port=port, **fields)))
+    proc = subprocess.Popen(["taskset", "-c", SUT, "nginx", "-e", "stderr", "-p", WORK, "-c", conf],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    PROCS.append(proc)
+    return port
+
+
+def pin_tree(pid, cpu):
+    """Moves `pid` and its descendants (every thread) to `cpu`."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parents.setdefault(int(f.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+            except OSError:
+                continue
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        subprocess.run(["taskset", "-a", "-p", "-c", cpu, str(p)], check=False, stdout=subprocess.DEVNULL)
+        todo.extend(parents.get(p, []))
+
+
+def wrk(port, path, host=None, close=False, seconds=SECONDS):
+    """Requests per second of wrk (one thread, CONNS connections) on the load core; a run
+    with errors or non-2xx answers ends the bench (it would measure the wrong thing)."""
+    cmd = ["taskset", "-c", LOAD, "wrk", "-t1", f"-c{CONNS}", f"-d{seconds}s"]
+    for header in ([f"Host: {host}"] if host else []) + (["Connection: close"] if close else []):
+        cmd += ["-H", header]
+    out = subprocess.run(cmd + [f"http://127.0.0.1:{port}/{path}"], capture_output=True, text=True, check=True).stdout
+    bad = re.search(r"(Non-2xx or 3xx responses|Socket errors): (.*)", out)
+    if bad and not (close and bad.group(1) == "Socket errors" and only_read_errors(bad.group(2))):
+        raise SystemExit(f"wrk against :{port}/{path} had errors:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def only_read_errors(text):
+    """wrk counts a server's close after `Connection: close` as nothing; connect/write/timeout
+    errors are real."""
+    counts = dict(re.findall(r"(\w+) (\d+)", text))
+    return all(int(counts.get(kind, 0)) == 0 for kind in ("connect", "write", "timeout"))
+
+
+def oha(port, path, host, rate):
+    """Open-loop latency at `rate` req/s: (p50, p99) in ms, corrected for coordinated omission."""
+    cmd = ["taskset", "-c", LOAD, "oha", "--no-tui", "--output-format", "json", "-z", f"{SECONDS}s", "-w",
+           "-c", str(CONNS), "-q", str(rate), "--latency-correction", "-H", f"Host: {host}",
+           f"http://127.0.0.1:{port}/{path}"]
+    report = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    codes = report.get("statusCodeDistribution", {})
+    if set(codes) != {"200"} or report.get("errorDistribution"):
+        raise SystemExit(f"oha against :{port}/{path} had errors: {codes} {report.get('errorDistribution')}")
+    p = report["latencyPercentiles"]
+    return p["p50"] * 1000, p["p99"] * 1000
+
+
+def pairs(a, b):
+    """A warm-up of each, then RUNS alternating runs A B A B …: (median A, median B, median of A/B)."""
+    a()
+    b()
+    results = [(a(), b()) for _ in range(RUNS)]
+    m = statistics.median
+    return m(r[0] for r in results), m(r[1] for r in results), m(r[0] / r[1] for r in results)
+
+
+PROCS = []
+
+
+def main():
+    rows, misses = [], []
+    served = Server(BIN, f"{WORK}/data", ["--insecure-no-sandbox"], ["taskset", "-c", SUT])
+    confined = None
+    try:
+        public = {f"public/{n}": t for n, t in FILES.items()}
+        public["public/index.html"] = "upstream\n"
+        upstream_repo = make_repo(f"{WORK}/repos/upstream", {
+            "package.json": json.dumps({"name": "upstream", "version": "1.0.0", "private": True,
+                                        "scripts": {"start": "sh upstream.sh"}}),
+            "upstream.sh": UPSTREAM_SH, **public})
+        _, runtime, up_host = served.deploy("upstream", "node", upstream_repo)
+        upstream = runtime["instances"][0]
+        pin_tree(upstream["pid"], LOAD)
+        site_repo = make_repo(f"{WORK}/repos/site", {"index.html": "<h1>bench</h1>\n", **FILES})
+        _, _, site_host = served.deploy("site", "static", site_repo, {"build": {"outputDirectory": "."}})
+        node_repo = make_repo(f"{WORK}/repos/node", {
+            "package.json": json.dumps({"name": "hello", "version": "1.0.0", "private": True,
+                                        "scripts": {"start": "node server.js"}}),
+            "server.js": NODE_JS})
+        _, runtime, node_host = served.deploy("hello", "node", node_repo)
+        pin_tree(runtime["instances"][0]["pid"], LOAD)
+        confined = Server(BIN, f"{WORK}/data-confined", [], ["taskset", "-c", SUT])
+        _, runtime, confined_host = confined.deploy("hello", "node", node_repo)
+        pin_tree(runtime["instances"][0]["pid"], LOAD)
+
+        edge = int(served.base.rsplit(":", 1)[1])
+        proxy = nginx("proxy", NGINX_PROXY, upstream=upstream["port"])
+        files = nginx("static", NGINX_STATIC, root=site_repo)
+        time.sleep(0.5)
+
+        best = {}
+        for path in SIZES:
+            ship, ngx, ratio = pairs(lambda: wrk(edge, path, up_host), lambda: wrk(proxy, path, "bench"))
+            best[path] = max(ship, ngx)
+            rows.append((f"proxy {path} req/s", ship, ngx, ratio, "≥ 1.00", ratio >= 1.0))
+            rate = int(ngx / 2)
+            lat = [(oha(edge, path, up_host, rate), oha(proxy, path, "bench", rate)) for _ in range(RUNS + 1)][1:]
+            ship50, ngx50 = (statistics.median(l[i][0] for l in lat) for i in (0, 1))
+            ship99, ngx99 = (statistics.median(l[i][1] for l in lat) for i in (0, 1))
+            rows.append((f"proxy {path} p50 ms @ {rate}/s", ship50, ngx50, ship50 - ngx50, "info", True))
+            rows.append((f"proxy {path} p99 ms @ {rate}/s", ship99, ngx99, ship99 - ngx99, "≤ +1 ms", ship99 - ngx99 <= 1.0))
+        for path in SIZES:
+            ship, ngx, ratio = pairs(lambda: wrk(edge, path, site_host), lambda: wrk(files, path))
+            rows.append((f"static {path} req/s", ship, ngx, ratio, "≥ 0.80", ratio >= 0.8))
+        ship, ngx, ratio = pairs(lambda: wrk(edge, "1k.bin", up_host, close=True),
+                                 lambda: wrk(proxy, "1k.bin", "bench", close=True))
+        rows.append(("proxy 1k.bin, no client keep-alive", ship, ngx, ratio, "info", True))
+        confined_edge = int(confined.base.rsplit(":", 1)[1])
+        sandboxed, host_process, ratio = pairs(lambda: wrk(confined_edge, "", confined_host),
+                                               lambda: wrk(edge, "", node_host))
+        rows.append(("edge → node: sandboxed / host process", sandboxed, host_process, ratio, "info", True))
+        valid = True
+        for path in SIZES:
+            direct = statistics.median(wrk(upstream["port"], path) for _ in range(RUNS))
+            enough = direct >= 1.5 * best[path]
+            valid &= enough
+            rows.append((f"upstream direct {path} req/s", direct, best[path], direct / best[path], "≥ 1.50", enough))
+    finally:
+        for proc in PROCS:
+            proc.terminate()
+            proc.wait(timeout=10)
+        served.stop()
+        if confined:
+            confined.stop()
+
+    print(f"\nedge bench: {RUNS} alternating pairs of {SECONDS} s, {CONNS} connections, wrk/oha and the upstream on "
+          f"core {LOAD}, the server under test on core {SUT}; ratio = median of per-pair ratios (p50/p99: difference)")
+    print(f"{'row':44} {'shipyard':>11} {'nginx':>11} {'ratio':>8}  {'target':8} result")
+    for name, ship, ngx, ratio, target, ok in rows:
+        print(f"{name:44} {ship:11.2f} {ngx:11.2f} {ratio:8.2f}  {target:8} {'ok' if ok else 'MISSED'}")
+        if not ok:
+            misses.append(name)
+    print("(upstream direct: the 'nginx' column is the best proxied rate of that size)")
+    if not valid:
+        print("INVALID: the upstream is the bottleneck (direct < 1.5× the best proxied rate); nothing compared")
+        sys.exit(2)
+    if misses:
+        print("missed: " + "; ".join(misses))
+        sys.exit(1)
+    print("all targets met")
+
+
+if __name__ == "__main__":
+    main()
