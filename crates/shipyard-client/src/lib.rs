@@ -2,6 +2,9 @@
 //! every answer (status, headers, JSON body); typed helpers turn non-2xx into `ClientError::Api`.
 #![forbid(unsafe_code)]
 
+mod follow;
+pub use follow::Follow;
+
 use reqwest::header::{AUTHORIZATION, COOKIE, HeaderMap, SET_COOKIE};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
@@ -43,15 +46,15 @@ impl ApiResponse {
         if (200..300).contains(&self.status) {
             Ok(self.body)
         } else {
-            let message = self.body["message"]
-                .as_str()
-                .map_or_else(|| self.body.to_string(), str::to_owned);
-            Err(ClientError::Api {
-                status: self.status,
-                message,
-            })
+            Err(api_error(self.status, &self.body))
         }
     }
+}
+
+/// The error an answer of `status` with `body` (the contract's error shape) stands for.
+fn api_error(status: u16, body: &Value) -> ClientError {
+    let message = body["message"].as_str().map_or_else(|| body.to_string(), str::to_owned);
+    ClientError::Api { status, message }
 }
 
 #[derive(Debug, Clone)]

@@ -1,6 +1,7 @@
 //! The command line.
 
 use crate::bootstrap::BootstrapArgs;
+use crate::client::args::{ClientCommand, Global};
 use crate::config::ServeArgs;
 use clap::{Parser, Subcommand};
 
@@ -11,6 +12,9 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Options of the client commands.
+    #[command(flatten)]
+    pub global: Global,
 }
 
 /// Top-level commands.
@@ -24,6 +28,9 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Commands that talk to a Shipyard server over its API.
+    #[command(flatten)]
+    Client(ClientCommand),
 }
 
 /// Commands run on the server host against its data directory.

@@ -1,4 +1,4 @@
-//! `shipyard`: the platform server, its admin commands and (later) the client CLI.
+//! `shipyard`: the platform server, its admin commands and the client commands.
 
 use clap::Parser;
 use shipyard::cli::{AdminCommand, Cli, Command};
@@ -23,6 +23,7 @@ async fn main() -> ExitCode {
         Command::Admin {
             command: AdminCommand::Bootstrap(args),
         } => shipyard::bootstrap::run(args).await,
+        Command::Client(command) => return ExitCode::from(shipyard::client::run(&cli.global, command).await),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,7 +2,7 @@
 //! (`SHIPYARD_<FLAG>`) and a key of the TOML file given by `--config`; flags win over the
 //! environment, which wins over the file, which wins over the defaults.
 
-mod values;
+pub(crate) mod values;
 
 use anyhow::{Context, bail};
 use ipnet::IpNet;

@@ -34,7 +34,7 @@ pub(super) fn uid_range(text: &str) -> anyhow::Result<std::ops::RangeInclusive<u
 }
 
 /// `90s`, `15m`, `1h` (a bare number is seconds).
-pub(super) fn duration(setting: &str, text: &str) -> anyhow::Result<Duration> {
+pub(crate) fn duration(setting: &str, text: &str) -> anyhow::Result<Duration> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);

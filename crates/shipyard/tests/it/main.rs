@@ -4,6 +4,7 @@
 mod accounts;
 mod admin;
 mod bootstrap;
+mod cli;
 mod connections;
 mod deploy_apps;
 mod deploy_control;

@@ -2,6 +2,7 @@
 
 pub mod apps;
 pub mod checks;
+pub mod cli;
 pub mod deploy;
 pub mod edge;
 pub mod git;

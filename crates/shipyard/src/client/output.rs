@@ -1,0 +1,74 @@
+//! How answers are printed: JSON for machines, aligned tables and relative times for people.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use std::io::IsTerminal;
+
+/// Prints `value` as one JSON document on stdout.
+pub fn json(value: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+    );
+}
+
+/// Prints rows under a header, each column as wide as its widest cell.
+pub fn table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+/// A field as text (`-` when null or missing).
+pub fn text(value: &Value) -> String {
+    match value {
+        Value::Null => "-".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// An RFC 3339 time as "3m ago" (the text itself when it is not one).
+pub fn ago(value: &Value) -> String {
+    let Some(at) = value.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()) else {
+        return text(value);
+    };
+    let secs = (Utc::now() - at.with_timezone(&Utc)).num_seconds().max(0);
+    match secs {
+        0..60 => format!("{secs}s ago"),
+        60..3600 => format!("{}m ago", secs / 60),
+        3600..86400 => format!("{}h ago", secs / 3600),
+        _ => format!("{}d ago", secs / 86400),
+    }
+}
+
+/// Whether people are watching stderr (progress lines only then; never in CI).
+pub fn interactive() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn times_read_as_ages_and_fields_as_text() {
+        let earlier = (Utc::now() - chrono::Duration::seconds(130)).to_rfc3339();
+        assert_eq!(ago(&json!(earlier)), "2m ago");
+        assert_eq!(ago(&Value::Null), "-");
+        assert_eq!(text(&json!(3)), "3");
+        assert_eq!(text(&json!("ready")), "ready");
+    }
+}
