@@ -1,6 +1,7 @@
 //! The client commands' command line (clap).
 
 use clap::{Args, Subcommand};
+use std::path::PathBuf;
 
 /// Options every client command takes.
 #[derive(Debug, Clone, Args)]
@@ -43,7 +44,7 @@ pub enum ClientCommand {
     ///
     /// Example: `shipyard whoami --json`
     Whoami,
-    /// List and show projects.
+    /// List, show, detect, create and delete projects.
     ///
     /// Example: `shipyard projects list`
     Projects {
@@ -51,11 +52,19 @@ pub enum ClientCommand {
         #[command(subcommand)]
         command: ProjectsCommand,
     },
+    /// List and create a project's environments.
+    ///
+    /// Example: `shipyard env create staging --branch develop --project web`
+    Env {
+        /// What to do.
+        #[command(subcommand)]
+        command: EnvCommand,
+    },
     /// Deploy an environment, stream its build log and print its live URL.
     ///
     /// Example: `shipyard deploy --project web --note "release 1.2"`
     Deploy(DeployArgs),
-    /// List, show and cancel deployments.
+    /// List, show, cancel and retry deployments.
     ///
     /// Example: `shipyard deployments list --project web`
     Deployments {
@@ -67,6 +76,26 @@ pub enum ClientCommand {
     ///
     /// Example: `shipyard logs DEP-0004 --follow`
     Logs(LogsArgs),
+    /// An environment's releases.
+    ///
+    /// Example: `shipyard releases list --project web`
+    Releases {
+        /// What to do.
+        #[command(subcommand)]
+        command: ReleasesCommand,
+    },
+    /// Serve an earlier release again, with no rebuild, and print the live URL.
+    ///
+    /// Example: `shipyard rollback v3 --project web --reason "v4 broke checkout"`
+    Rollback(RollbackArgs),
+    /// List, set and unset secrets (values from stdin, never from arguments).
+    ///
+    /// Example: `printf %s "$KEY" | shipyard secrets set API_KEY --project web`
+    Secrets {
+        /// What to do.
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
     /// Print the live URL of an environment.
     ///
     /// Example: `shipyard open --project web`
@@ -101,6 +130,77 @@ pub enum ProjectsCommand {
     Show {
         /// Id or slug.
         project: String,
+    },
+    /// Suggest a project's type and commands from its repository (never runs its code).
+    ///
+    /// Example: `shipyard projects detect --repo https://github.com/acme/web.git`
+    Detect(Source),
+    /// Create a project (its type detected unless `--type`), with a `production` environment.
+    ///
+    /// Example: `shipyard projects create web --repo https://github.com/acme/web.git`
+    Create {
+        /// The project's name (its slug is made from it).
+        name: String,
+        /// The repository.
+        #[command(flatten)]
+        source: Source,
+        /// static, react, node or python (default: detected).
+        #[arg(long = "type")]
+        kind: Option<String>,
+    },
+    /// Delete a project: its instances stop, its routes, artifacts and history go.
+    ///
+    /// Example: `shipyard projects delete web --yes`
+    Delete {
+        /// Id or slug.
+        project: String,
+        /// Confirm (nothing is deleted without it).
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// A repository: connected now from `--repo`, or an existing `--connection`.
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false, id = "repository")]
+pub struct Source {
+    /// A git URL to connect (https, ssh, or file:// where the server allows local repositories).
+    #[arg(long, group = "repository")]
+    pub repo: Option<String>,
+    /// An existing repository connection (`rc_…`).
+    #[arg(long, group = "repository")]
+    pub connection: Option<String>,
+    /// The branch (default: the repository's default branch).
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// The app's folder inside the repository.
+    #[arg(long)]
+    pub root_directory: Option<String>,
+}
+
+/// `env …`.
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// A project's environments with their branches and live URLs.
+    ///
+    /// Example: `shipyard env list --project web`
+    List {
+        /// The project, id or slug (default: shipyard.toml's).
+        #[arg(long, short)]
+        project: Option<String>,
+    },
+    /// Add an environment that deploys `--branch`.
+    ///
+    /// Example: `shipyard env create staging --branch develop --project web`
+    Create {
+        /// Its name (its slug is made from it).
+        name: String,
+        /// The branch it deploys.
+        #[arg(long)]
+        branch: String,
+        /// The project, id or slug (default: shipyard.toml's).
+        #[arg(long, short)]
+        project: Option<String>,
     },
 }
 
@@ -138,6 +238,13 @@ pub enum DeploymentsCommand {
         /// Id or ref.
         deployment: String,
     },
+    /// Build the same commit again, with the project's current configuration.
+    ///
+    /// Example: `shipyard deployments retry DEP-0004`
+    Retry {
+        /// Id or ref.
+        deployment: String,
+    },
     /// Cancel a deployment that has not finished.
     ///
     /// Example: `shipyard deployments cancel DEP-0004`
@@ -164,4 +271,77 @@ pub struct LogsArgs {
     /// The environment's access log instead of a build log.
     #[arg(long, conflicts_with = "deployment")]
     pub access: bool,
+}
+
+/// `secrets …`.
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// The secrets of a scope (names and versions; values are never shown).
+    ///
+    /// Example: `shipyard secrets list --project web --env staging`
+    List {
+        /// The scope.
+        #[command(flatten)]
+        scope: SecretScope,
+    },
+    /// Create or update a secret; the value is read from stdin or `--from-file`.
+    ///
+    /// Example: `printf %s "$STRIPE_KEY" | shipyard secrets set STRIPE_KEY --project web`
+    Set {
+        /// An environment-variable name.
+        name: String,
+        /// The scope.
+        #[command(flatten)]
+        scope: SecretScope,
+        /// Read the value from this file instead of stdin.
+        #[arg(long)]
+        from_file: Option<PathBuf>,
+    },
+    /// Delete a secret (releases that use it keep their version).
+    ///
+    /// Example: `shipyard secrets unset STRIPE_KEY --project web`
+    Unset {
+        /// Its name.
+        name: String,
+        /// The scope.
+        #[command(flatten)]
+        scope: SecretScope,
+    },
+}
+
+/// A secret's scope: the workspace without flags, a project with `--project`, one of its
+/// environments with `--env`.
+#[derive(Debug, Clone, Args)]
+pub struct SecretScope {
+    /// The project, id or slug (with `--env` alone: shipyard.toml's).
+    #[arg(long, short)]
+    pub project: Option<String>,
+    /// The environment, id or slug.
+    #[arg(long, short)]
+    pub env: Option<String>,
+}
+
+/// `releases …`.
+#[derive(Debug, Subcommand)]
+pub enum ReleasesCommand {
+    /// An environment's releases, newest first (the rollback targets).
+    ///
+    /// Example: `shipyard releases list --project web`
+    List(Target),
+}
+
+/// `rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The release, id or version such as v3 (default: the one active before the current one).
+    pub release: Option<String>,
+    /// Project and environment.
+    #[command(flatten)]
+    pub target: Target,
+    /// Why (kept with the new release).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Give up waiting for it to serve after this long (exit 6).
+    #[arg(long, default_value = "5m")]
+    pub timeout: String,
 }

@@ -6,10 +6,15 @@ pub mod args;
 pub mod context;
 pub mod credentials;
 pub mod deploy;
+pub mod deployments;
+pub mod environments;
 pub mod failure;
 pub mod logs;
 pub mod output;
+pub mod project_setup;
 pub mod projects;
+pub mod releases;
+pub mod secrets;
 
 use args::{ClientCommand, Global};
 use context::Context;
@@ -37,9 +42,15 @@ async fn dispatch(global: &Global, command: ClientCommand) -> Result<(), Failure
             Ok(())
         }
         ClientCommand::Projects { command } => projects::projects(&Context::open(global).await?, command).await,
+        ClientCommand::Env { command } => environments::run(&Context::open(global).await?, command).await,
         ClientCommand::Deploy(args) => deploy::run(&Context::open(global).await?, args).await,
-        ClientCommand::Deployments { command } => projects::deployments(&Context::open(global).await?, command).await,
+        ClientCommand::Deployments { command } => deployments::run(&Context::open(global).await?, command).await,
         ClientCommand::Logs(args) => logs::run(&Context::open(global).await?, args).await,
-        ClientCommand::Open(target) => projects::open(&Context::open(global).await?, &target).await,
+        ClientCommand::Releases {
+            command: args::ReleasesCommand::List(target),
+        } => releases::list(&Context::open(global).await?, &target).await,
+        ClientCommand::Rollback(args) => releases::rollback(&Context::open(global).await?, args).await,
+        ClientCommand::Secrets { command } => secrets::run(&Context::open(global).await?, command).await,
+        ClientCommand::Open(target) => environments::open(&Context::open(global).await?, &target).await,
     }
 }

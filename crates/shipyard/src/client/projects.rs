@@ -1,10 +1,10 @@
-//! `projects list|show`, `deployments list|show|cancel` and `open`: reading what the API holds.
+//! `projects list|show|create|detect|delete`, and paging through any list.
 
-use super::args::{DeploymentsCommand, ProjectsCommand, Target};
+use super::args::ProjectsCommand;
 use super::context::Context;
 use super::failure::Failure;
 use super::output::{self, ago, text};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// `projects …`.
 pub async fn projects(ctx: &Context, command: ProjectsCommand) -> Result<(), Failure> {
@@ -50,83 +50,21 @@ pub async fn projects(ctx: &Context, command: ProjectsCommand) -> Result<(), Fai
                 .collect();
             output::table(&["ENVIRONMENT", "BRANCH", "URL"], &rows);
         }
-    }
-    Ok(())
-}
-
-/// `deployments …`.
-pub async fn deployments(ctx: &Context, command: DeploymentsCommand) -> Result<(), Failure> {
-    let one = match command {
-        DeploymentsCommand::List(target) => {
-            let (project, env) = ctx.environment(&target).await?;
-            let list = ctx
-                .get(&format!(
-                    "/projects/{}/deployments?environmentId={}&perPage=100",
-                    text(&project["id"]),
-                    text(&env["id"])
-                ))
-                .await?;
-            let items = list["items"].as_array().cloned().unwrap_or_default();
-            if ctx.json {
-                output::json(&Value::Array(items));
-                return Ok(());
-            }
-            let rows: Vec<Vec<String>> = items
-                .iter()
-                .map(|d| {
-                    vec![
-                        text(&d["ref"]),
-                        text(&d["status"]),
-                        text(&d["branch"]),
-                        text(&d["commitSha"]).chars().take(8).collect(),
-                        text(&d["release"]["version"]),
-                        ago(&d["createdAt"]),
-                    ]
-                })
-                .collect();
-            output::table(&["REF", "STATUS", "BRANCH", "COMMIT", "RELEASE", "CREATED"], &rows);
-            return Ok(());
+        ProjectsCommand::Detect(source) => return super::project_setup::detect(ctx, &source).await,
+        ProjectsCommand::Create { name, source, kind } => {
+            return super::project_setup::create(ctx, &name, &source, kind.as_deref()).await;
         }
-        DeploymentsCommand::Show { deployment } => ctx.get(&format!("/deployments/{deployment}")).await?,
-        DeploymentsCommand::Cancel { deployment } => {
-            ctx.post(&format!("/deployments/{deployment}/cancel"), &json!({}))
-                .await?
-        }
-    };
-    if ctx.json {
-        output::json(&one);
-    } else {
-        println!("{} {} ({})", text(&one["ref"]), text(&one["status"]), text(&one["id"]));
-        if !one["error"].is_null() {
-            println!("error: {}", text(&one["error"]));
-        }
-    }
-    Ok(())
-}
-
-/// `open`: the environment's live URL.
-pub async fn open(ctx: &Context, target: &Target) -> Result<(), Failure> {
-    let (project, env) = ctx.environment(target).await?;
-    let runtime = ctx
-        .get(&format!(
-            "/projects/{}/environments/{}/runtime",
-            text(&project["id"]),
-            text(&env["id"])
-        ))
-        .await?;
-    if ctx.json {
-        output::json(&json!({ "urls": runtime["urls"], "status": runtime["status"] }));
-    } else {
-        println!("{}", text(&runtime["urls"][0]));
+        ProjectsCommand::Delete { project, yes } => return super::project_setup::delete(ctx, &project, yes).await,
     }
     Ok(())
 }
 
 /// Every item of a paged list.
-async fn all(ctx: &Context, path: &str) -> Result<Vec<Value>, Failure> {
+pub(super) async fn all(ctx: &Context, path: &str) -> Result<Vec<Value>, Failure> {
     let mut items = Vec::new();
     for page in 1.. {
-        let list = ctx.get(&format!("{path}?perPage=100&page={page}")).await?;
+        let joiner = if path.contains('?') { '&' } else { '?' };
+        let list = ctx.get(&format!("{path}{joiner}perPage=100&page={page}")).await?;
         let got = list["items"].as_array().cloned().unwrap_or_default();
         let total = list["total"].as_u64().unwrap_or(0);
         let done = got.is_empty() || items.len() + got.len() >= usize::try_from(total).unwrap_or(usize::MAX);

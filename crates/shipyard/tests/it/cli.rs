@@ -288,6 +288,17 @@ async fn wrong_credentials_exit_4_a_stopped_server_5_and_bad_usage_2() {
         vec!["whoami"],
         vec!["projects", "list"],
         vec!["projects", "show"],
+        vec!["projects", "detect"],
+        vec!["projects", "create"],
+        vec!["projects", "delete"],
+        vec!["env", "list"],
+        vec!["env", "create"],
+        vec!["deployments", "retry"],
+        vec!["releases", "list"],
+        vec!["rollback"],
+        vec!["secrets", "list"],
+        vec!["secrets", "set"],
+        vec!["secrets", "unset"],
         vec!["deploy"],
         vec!["deployments", "list"],
         vec!["deployments", "show"],
@@ -377,4 +388,187 @@ async fn logs_follow_survives_a_cut_stream_with_no_line_lost_or_repeated() {
     )
     .await;
     assert_eq!(direct.stdout.lines().count(), lines.len(), "{}", direct.stderr);
+}
+
+#[tokio::test]
+async fn secrets_set_from_stdin_or_a_file_and_rollback_serves_the_old_build() {
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let app = ada
+        .deployable(
+            &server,
+            "web",
+            "static",
+            &[("README.md", "hello")],
+            static_build("mkdir -p dist && printf '%s' \"$GREETING\" > dist/index.html"),
+        )
+        .await;
+    let shell = logged_in(&server, &ada).await;
+    let set = run(
+        shell.config.path(),
+        shell.cwd.path(),
+        &["secrets", "set", "GREETING", "--project", "web"],
+        "hello-one\n",
+        &[],
+    )
+    .await;
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    let first = shell.run(&["deploy", "--project", "web"]).await;
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let host = first
+        .stdout
+        .trim()
+        .trim_start_matches("http://")
+        .split(':')
+        .next()
+        .expect("host")
+        .to_owned();
+    assert_eq!(fetch(&server, &host, "/", &[]).await.text(), "hello-one");
+
+    let file = shell.cwd.path().join("greeting.txt");
+    std::fs::write(&file, "hello-two").expect("value file");
+    let from_file = file.to_str().expect("path");
+    let again = shell
+        .run(&[
+            "secrets",
+            "set",
+            "GREETING",
+            "--project",
+            "web",
+            "--from-file",
+            from_file,
+        ])
+        .await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let listed = json_of(&shell.run(&["secrets", "list", "--project", "web", "--json"]).await);
+    assert_eq!(
+        listed.as_array().map(Vec::len),
+        Some(1),
+        "one secret, a new version: {listed}"
+    );
+    assert_eq!(listed[0]["version"], 2);
+    assert!(listed[0].get("value").is_none(), "no value is ever listed");
+    assert_eq!(shell.run(&["deploy", "--project", "web"]).await.code, 0);
+    assert_eq!(fetch(&server, &host, "/", &[]).await.text(), "hello-two");
+
+    let back = shell
+        .run(&["rollback", "--project", "web", "--reason", "two is wrong"])
+        .await;
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert!(back.stderr.contains("Rolled back to v1 as v3"), "{}", back.stderr);
+    assert_eq!(fetch(&server, &host, "/", &[]).await.text(), "hello-one");
+    let releases = json_of(&shell.run(&["releases", "list", "--project", "web", "--json"]).await);
+    assert_eq!(releases[0]["version"], "v3");
+    assert_eq!(releases[0]["status"], "active");
+    assert!(releases[0]["rollbackOf"].is_string(), "{releases}");
+    let deployments = ada
+        .token
+        .get(&format!(
+            "/tenants/{}/projects/{}/deployments",
+            ada.tenant_id, app.project_id
+        ))
+        .await
+        .expect("list")
+        .ok()
+        .expect("deployments");
+    assert_eq!(deployments["total"], 2, "a rollback builds nothing");
+    let to_active = shell.run(&["rollback", "v3", "--project", "web"]).await;
+    assert_eq!(
+        to_active.code, 1,
+        "rolling back to the active release is refused: {}",
+        to_active.stderr
+    );
+
+    let workspace = run(
+        shell.config.path(),
+        shell.cwd.path(),
+        &["secrets", "set", "SHARED"],
+        "x",
+        &[],
+    )
+    .await;
+    assert_eq!(workspace.code, 0, "{}", workspace.stderr);
+    assert!(workspace.stdout.contains("workspace scope"), "{}", workspace.stdout);
+    assert_eq!(
+        shell
+            .run(&["secrets", "unset", "GREETING", "--project", "web"])
+            .await
+            .code,
+        0
+    );
+    let gone = json_of(&shell.run(&["secrets", "list", "--project", "web", "--json"]).await);
+    assert_eq!(gone, serde_json::json!([]));
+    let missing = shell.run(&["secrets", "unset", "GREETING", "--project", "web"]).await;
+    assert_eq!(missing.code, 1, "{}", missing.stderr);
+}
+
+#[tokio::test]
+async fn projects_are_detected_created_given_environments_and_deleted() {
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let url = crate::support::git::make_repo(&server.dir.path().join("site"), &[("index.html", "<h1>hi</h1>")]);
+    let shell = logged_in(&server, &ada).await;
+    let connections = || async {
+        ada.token
+            .get(&format!("/tenants/{}/repository-connections", ada.tenant_id))
+            .await
+            .expect("list")
+            .ok()
+            .expect("connections")["total"]
+            .clone()
+    };
+
+    let suggested = json_of(&shell.run(&["projects", "detect", "--repo", &url, "--json"]).await);
+    assert_eq!(suggested["type"], "static", "{suggested}");
+    assert_eq!(connections().await, 0, "detect removes the connection it made");
+    let refused = shell
+        .run(&["projects", "create", "site", "--repo", &url, "--type", "cobol"])
+        .await;
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("type"),
+        "the server's reason: {}",
+        refused.stderr
+    );
+    assert_eq!(connections().await, 0, "a refused create leaves no connection behind");
+
+    let made = json_of(
+        &shell
+            .run(&["projects", "create", "site", "--repo", &url, "--json"])
+            .await,
+    );
+    assert_eq!(made["type"], "static", "the type was detected: {made}");
+    let staging = shell
+        .run(&["env", "create", "Staging", "--branch", "main", "--project", "site"])
+        .await;
+    assert_eq!(staging.code, 0, "{}", staging.stderr);
+    let envs = json_of(&shell.run(&["env", "list", "--project", "site", "--json"]).await);
+    let slugs: Vec<&str> = envs
+        .as_array()
+        .expect("envs")
+        .iter()
+        .filter_map(|e| e["slug"].as_str())
+        .collect();
+    assert_eq!(slugs, ["production", "staging"]);
+    let deployed = shell.run(&["deploy", "--project", "site", "--env", "staging"]).await;
+    assert_eq!(deployed.code, 0, "{}", deployed.stderr);
+    assert!(
+        deployed.stdout.starts_with("http://site-staging.acme."),
+        "{}",
+        deployed.stdout
+    );
+    let retried = json_of(&shell.run(&["deployments", "retry", "DEP-0001", "--json"]).await);
+    assert_eq!(retried["trigger"], "retry", "{retried}");
+
+    assert_eq!(
+        shell.run(&["projects", "delete", "site"]).await.code,
+        2,
+        "no delete without --yes"
+    );
+    assert_eq!(shell.run(&["projects", "delete", "site", "--yes"]).await.code, 0);
+    assert_eq!(
+        json_of(&shell.run(&["projects", "list", "--json"]).await),
+        serde_json::json!([])
+    );
+    assert_eq!(shell.run(&["projects", "show", "site"]).await.code, 1);
 }

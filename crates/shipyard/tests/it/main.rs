@@ -5,6 +5,7 @@ mod accounts;
 mod admin;
 mod bootstrap;
 mod cli;
+mod cli_ci;
 mod connections;
 mod deploy_apps;
 mod deploy_control;

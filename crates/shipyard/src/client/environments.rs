@@ -1,0 +1,74 @@
+//! `env list|create` and `open`: a project's environments and their live URLs.
+
+use super::args::{EnvCommand, Target};
+use super::context::Context;
+use super::failure::Failure;
+use super::output::{self, text};
+use serde_json::{Value, json};
+
+/// `env …`.
+pub async fn run(ctx: &Context, command: EnvCommand) -> Result<(), Failure> {
+    match command {
+        EnvCommand::List { project } => {
+            let project = ctx
+                .project(&Target {
+                    project,
+                    env: String::new(),
+                })
+                .await?;
+            let envs = project["environments"].as_array().cloned().unwrap_or_default();
+            if ctx.json {
+                output::json(&Value::Array(envs));
+                return Ok(());
+            }
+            let rows: Vec<Vec<String>> = envs
+                .iter()
+                .map(|e| vec![text(&e["slug"]), text(&e["name"]), text(&e["branch"]), text(&e["url"])])
+                .collect();
+            output::table(&["SLUG", "NAME", "BRANCH", "URL"], &rows);
+        }
+        EnvCommand::Create { name, branch, project } => {
+            let project = ctx
+                .project(&Target {
+                    project,
+                    env: String::new(),
+                })
+                .await?;
+            let made = ctx
+                .post(
+                    &format!("/projects/{}/environments", text(&project["id"])),
+                    &json!({ "name": name, "branch": branch }),
+                )
+                .await?;
+            if ctx.json {
+                output::json(&made);
+            } else {
+                println!(
+                    "Created {} on {}: {}",
+                    text(&made["slug"]),
+                    text(&made["branch"]),
+                    text(&made["url"])
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `open`: the environment's live URL.
+pub async fn open(ctx: &Context, target: &Target) -> Result<(), Failure> {
+    let (project, env) = ctx.environment(target).await?;
+    let runtime = ctx
+        .get(&format!(
+            "/projects/{}/environments/{}/runtime",
+            text(&project["id"]),
+            text(&env["id"])
+        ))
+        .await?;
+    if ctx.json {
+        output::json(&json!({ "urls": runtime["urls"], "status": runtime["status"] }));
+    } else {
+        println!("{}", text(&runtime["urls"][0]));
+    }
+    Ok(())
+}

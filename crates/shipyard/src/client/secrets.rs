@@ -1,0 +1,138 @@
+//! `secrets list|set|unset`: values come from stdin or a file, never from an argument, so they
+//! stay out of shell history and `ps`.
+
+use super::args::{SecretScope, SecretsCommand};
+use super::context::Context;
+use super::failure::Failure;
+use super::output::{self, ago, text};
+use serde_json::{Value, json};
+use std::io::Read;
+
+/// `secrets …`.
+pub async fn run(ctx: &Context, command: SecretsCommand) -> Result<(), Failure> {
+    match command {
+        SecretsCommand::List { scope } => {
+            let (filter, _) = resolve(ctx, &scope).await?;
+            let items = listed(ctx, &filter).await?;
+            if ctx.json {
+                output::json(&Value::Array(items));
+                return Ok(());
+            }
+            let rows: Vec<Vec<String>> = items
+                .iter()
+                .map(|s| {
+                    vec![
+                        text(&s["name"]),
+                        text(&s["scope"]),
+                        text(&s["version"]),
+                        ago(&s["updatedAt"]),
+                    ]
+                })
+                .collect();
+            output::table(&["NAME", "SCOPE", "VERSION", "UPDATED"], &rows);
+        }
+        SecretsCommand::Set { name, scope, from_file } => {
+            let value = read_value(from_file.as_deref())?;
+            let (filter, mut body) = resolve(ctx, &scope).await?;
+            let existing = listed(ctx, &filter)
+                .await?
+                .into_iter()
+                .find(|s| s["name"] == name.as_str());
+            let saved = match existing {
+                Some(secret) => {
+                    let path = format!("/tenants/{}/secrets/{}", ctx.tenant, text(&secret["id"]));
+                    ctx.client.patch(&path, &json!({ "value": value })).await?.ok()?
+                }
+                None => {
+                    body["name"] = json!(name);
+                    body["value"] = json!(value);
+                    ctx.post("/secrets", &body).await?
+                }
+            };
+            if ctx.json {
+                output::json(&saved);
+            } else {
+                println!(
+                    "Set {} ({} scope, version {}).",
+                    text(&saved["name"]),
+                    text(&saved["scope"]),
+                    text(&saved["version"])
+                );
+            }
+        }
+        SecretsCommand::Unset { name, scope } => {
+            let (filter, _) = resolve(ctx, &scope).await?;
+            let Some(secret) = listed(ctx, &filter)
+                .await?
+                .into_iter()
+                .find(|s| s["name"] == name.as_str())
+            else {
+                return Err(Failure::Api {
+                    status: 404,
+                    message: format!("no secret {name} in that scope (`shipyard secrets list` shows them)"),
+                });
+            };
+            let path = format!("/tenants/{}/secrets/{}", ctx.tenant, text(&secret["id"]));
+            ctx.client.delete(&path).await?.ok()?;
+            if ctx.json {
+                output::json(&json!({ "deleted": secret }));
+            } else {
+                println!("Unset {name}.");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The list filter and the create body's scope fields for `--project`/`--env` (neither: the
+/// workspace; `--env` alone: that environment of shipyard.toml's project).
+async fn resolve(ctx: &Context, scope: &SecretScope) -> Result<(String, Value), Failure> {
+    let target = super::args::Target {
+        project: scope.project.clone(),
+        env: scope.env.clone().unwrap_or_else(|| "production".into()),
+    };
+    if scope.env.is_some() {
+        let (_, env) = ctx.environment(&target).await?;
+        let id = text(&env["id"]);
+        return Ok((
+            format!("scope=environment&environmentId={id}"),
+            json!({ "scope": "environment", "environmentId": id }),
+        ));
+    }
+    if scope.project.is_some() {
+        let project = ctx.project(&target).await?;
+        let id = text(&project["id"]);
+        return Ok((
+            format!("scope=project&projectId={id}"),
+            json!({ "scope": "project", "projectId": id }),
+        ));
+    }
+    Ok(("scope=workspace".into(), json!({ "scope": "workspace" })))
+}
+
+/// Every secret matching `filter`.
+async fn listed(ctx: &Context, filter: &str) -> Result<Vec<Value>, Failure> {
+    super::projects::all(ctx, &format!("/secrets?{filter}")).await
+}
+
+/// The value: the whole file, or all of stdin, without one trailing newline.
+fn read_value(file: Option<&std::path::Path>) -> Result<String, Failure> {
+    let mut value = String::new();
+    let read = match file {
+        Some(path) => std::fs::read_to_string(path)
+            .map(|v| value = v)
+            .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display()))),
+        None => std::io::stdin()
+            .read_to_string(&mut value)
+            .map(drop)
+            .map_err(|e| Failure::Usage(format!("cannot read the value from stdin: {e}"))),
+    };
+    read?;
+    if value.ends_with('\n') {
+        value.pop();
+        if value.ends_with('\r') {
+            value.pop();
+        }
+    }
+    Ok(value)
+}
