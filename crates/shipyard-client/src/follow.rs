@@ -18,7 +18,6 @@ pub struct Follow {
     path: String,
     last_id: Option<String>,
     events: Option<Events>,
-    drops: u32,
     finished: bool,
 }
 
@@ -30,14 +29,8 @@ impl Follow {
             path: path.into(),
             last_id: None,
             events: None,
-            drops: 0,
             finished: false,
         }
-    }
-
-    /// How many times the connection was opened again after a drop.
-    pub fn reconnects(&self) -> u32 {
-        self.drops
     }
 
     /// The next frame, `None` after the `done` frame. A connection that drops is opened again
@@ -76,7 +69,6 @@ impl Follow {
                 Some(Ok(_)) => {}
                 Some(Err(_)) | None => {
                     self.events = None;
-                    self.drops += 1;
                     in_a_row += 1;
                     if in_a_row > MOST_DROPS {
                         return Err(ClientError::Unexpected(format!(

@@ -4,7 +4,7 @@ use super::args::DeploymentsCommand;
 use super::context::Context;
 use super::failure::Failure;
 use super::output::{self, ago, text};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// `deployments …`.
 pub async fn run(ctx: &Context, command: DeploymentsCommand) -> Result<(), Failure> {
@@ -19,13 +19,11 @@ pub async fn run(ctx: &Context, command: DeploymentsCommand) -> Result<(), Failu
                 ))
                 .await?;
             let items = list["items"].as_array().cloned().unwrap_or_default();
-            if ctx.json {
-                output::json(&Value::Array(items));
-                return Ok(());
-            }
-            let rows: Vec<Vec<String>> = items
-                .iter()
-                .map(|d| {
+            output::list(
+                ctx.json,
+                &items,
+                &["REF", "STATUS", "BRANCH", "COMMIT", "RELEASE", "CREATED"],
+                |d| {
                     vec![
                         text(&d["ref"]),
                         text(&d["status"]),
@@ -34,9 +32,8 @@ pub async fn run(ctx: &Context, command: DeploymentsCommand) -> Result<(), Failu
                         text(&d["release"]["version"]),
                         ago(&d["createdAt"]),
                     ]
-                })
-                .collect();
-            output::table(&["REF", "STATUS", "BRANCH", "COMMIT", "RELEASE", "CREATED"], &rows);
+                },
+            );
             return Ok(());
         }
         DeploymentsCommand::Show { deployment } => ctx.get(&format!("/deployments/{deployment}")).await?,

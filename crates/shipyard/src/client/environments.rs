@@ -4,7 +4,7 @@ use super::args::{EnvCommand, Target};
 use super::context::Context;
 use super::failure::Failure;
 use super::output::{self, text};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// `env …`.
 pub async fn run(ctx: &Context, command: EnvCommand) -> Result<(), Failure> {
@@ -17,15 +17,9 @@ pub async fn run(ctx: &Context, command: EnvCommand) -> Result<(), Failure> {
                 })
                 .await?;
             let envs = project["environments"].as_array().cloned().unwrap_or_default();
-            if ctx.json {
-                output::json(&Value::Array(envs));
-                return Ok(());
-            }
-            let rows: Vec<Vec<String>> = envs
-                .iter()
-                .map(|e| vec![text(&e["slug"]), text(&e["name"]), text(&e["branch"]), text(&e["url"])])
-                .collect();
-            output::table(&["SLUG", "NAME", "BRANCH", "URL"], &rows);
+            output::list(ctx.json, &envs, &["SLUG", "NAME", "BRANCH", "URL"], |e| {
+                vec![text(&e["slug"]), text(&e["name"]), text(&e["branch"]), text(&e["url"])]
+            });
         }
         EnvCommand::Create { name, branch, project } => {
             let project = ctx

@@ -25,7 +25,7 @@ pub async fn run(global: &Global, command: ClientCommand) -> u8 {
     match dispatch(global, command).await {
         Ok(()) => 0,
         Err(failure) => {
-            eprintln!("error: {failure}");
+            eprintln!("error: {}", output::printable(&failure.to_string()));
             failure.exit_code()
         }
     }

@@ -12,6 +12,15 @@ pub fn json(value: &Value) {
     );
 }
 
+/// Prints `items` as one JSON array (`json`), else as a table of `row(item)` under `header`.
+pub fn list(json: bool, items: &[Value], header: &[&str], row: impl Fn(&Value) -> Vec<String>) {
+    if json {
+        self::json(&Value::Array(items.to_vec()));
+    } else {
+        table(header, &items.iter().map(row).collect::<Vec<_>>());
+    }
+}
+
 /// Prints rows under a header, each column as wide as its widest cell.
 pub fn table(header: &[&str], rows: &[Vec<String>]) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
@@ -30,13 +39,28 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-/// A field as text (`-` when null or missing).
+/// A field as text (`-` when null or missing), safe to print (see `printable`).
 pub fn text(value: &Value) -> String {
     match value {
         Value::Null => "-".into(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => printable(s),
         other => other.to_string(),
     }
+}
+
+/// `text` with control characters other than tab written as `\u{…}` escapes: build and app
+/// output, names and request paths are written by tenants and strangers, and raw they could
+/// move the cursor, retitle the terminal or set its clipboard (OSC 52).
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// An RFC 3339 time as "3m ago" (the text itself when it is not one).
@@ -70,5 +94,6 @@ mod tests {
         assert_eq!(ago(&Value::Null), "-");
         assert_eq!(text(&json!(3)), "3");
         assert_eq!(text(&json!("ready")), "ready");
+        assert_eq!(printable("a\u{1b}]52;c;eA==\u{7}\tb"), "a\\u{1b}]52;c;eA==\\u{7}\tb");
     }
 }

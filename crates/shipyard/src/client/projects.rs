@@ -11,23 +11,15 @@ pub async fn projects(ctx: &Context, command: ProjectsCommand) -> Result<(), Fai
     match command {
         ProjectsCommand::List => {
             let items = all(ctx, "/projects").await?;
-            if ctx.json {
-                output::json(&Value::Array(items));
-                return Ok(());
-            }
-            let rows: Vec<Vec<String>> = items
-                .iter()
-                .map(|p| {
-                    vec![
-                        text(&p["slug"]),
-                        text(&p["name"]),
-                        text(&p["type"]),
-                        text(&p["status"]),
-                        ago(&p["updatedAt"]),
-                    ]
-                })
-                .collect();
-            output::table(&["SLUG", "NAME", "TYPE", "STATUS", "UPDATED"], &rows);
+            output::list(ctx.json, &items, &["SLUG", "NAME", "TYPE", "STATUS", "UPDATED"], |p| {
+                vec![
+                    text(&p["slug"]),
+                    text(&p["name"]),
+                    text(&p["type"]),
+                    text(&p["status"]),
+                    ago(&p["updatedAt"]),
+                ]
+            });
         }
         ProjectsCommand::Show { project } => {
             let p = ctx.project_named(&project).await?;

@@ -13,13 +13,11 @@ use tokio::time::Instant;
 pub async fn list(ctx: &Context, target: &Target) -> Result<(), Failure> {
     let (project, env) = ctx.environment(target).await?;
     let items = history(ctx, &project, &env).await?;
-    if ctx.json {
-        output::json(&Value::Array(items));
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = items
-        .iter()
-        .map(|r| {
+    output::list(
+        ctx.json,
+        &items,
+        &["VERSION", "STATUS", "COMMIT", "ROLLBACK OF", "CREATED", "ACTIVATED"],
+        |r| {
             vec![
                 text(&r["version"]),
                 text(&r["status"]),
@@ -28,11 +26,7 @@ pub async fn list(ctx: &Context, target: &Target) -> Result<(), Failure> {
                 ago(&r["createdAt"]),
                 ago(&r["activatedAt"]),
             ]
-        })
-        .collect();
-    output::table(
-        &["VERSION", "STATUS", "COMMIT", "ROLLBACK OF", "CREATED", "ACTIVATED"],
-        &rows,
+        },
     );
     Ok(())
 }

@@ -14,22 +14,14 @@ pub async fn run(ctx: &Context, command: SecretsCommand) -> Result<(), Failure> 
         SecretsCommand::List { scope } => {
             let (filter, _) = resolve(ctx, &scope).await?;
             let items = listed(ctx, &filter).await?;
-            if ctx.json {
-                output::json(&Value::Array(items));
-                return Ok(());
-            }
-            let rows: Vec<Vec<String>> = items
-                .iter()
-                .map(|s| {
-                    vec![
-                        text(&s["name"]),
-                        text(&s["scope"]),
-                        text(&s["version"]),
-                        ago(&s["updatedAt"]),
-                    ]
-                })
-                .collect();
-            output::table(&["NAME", "SCOPE", "VERSION", "UPDATED"], &rows);
+            output::list(ctx.json, &items, &["NAME", "SCOPE", "VERSION", "UPDATED"], |s| {
+                vec![
+                    text(&s["name"]),
+                    text(&s["scope"]),
+                    text(&s["version"]),
+                    ago(&s["updatedAt"]),
+                ]
+            });
         }
         SecretsCommand::Set { name, scope, from_file } => {
             let value = read_value(from_file.as_deref())?;

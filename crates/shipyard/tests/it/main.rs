@@ -4,8 +4,12 @@
 mod accounts;
 mod admin;
 mod bootstrap;
-mod cli;
 mod cli_ci;
+mod cli_deploy;
+mod cli_logs;
+mod cli_projects;
+mod cli_releases;
+mod cli_usage;
 mod connections;
 mod deploy_apps;
 mod deploy_control;

@@ -1,6 +1,9 @@
 //! Running the `shipyard` client commands as the real binary, with a config directory of
 //! their own, bounded in time, and a proxy that cuts a stream once.
 
+use super::{Tenant, TestServer};
+use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -114,4 +117,62 @@ async fn pipe(client: tokio::net::TcpStream, server: tokio::net::TcpStream, cut_
         }
     }
     up.abort();
+}
+
+/// A user's command line: a config directory and a working directory of its own.
+pub struct Shell {
+    /// Its config directory (where `login` stores the token).
+    pub config: tempfile::TempDir,
+    /// Its working directory.
+    pub cwd: tempfile::TempDir,
+}
+
+impl Default for Shell {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Shell {
+    /// A fresh config and working directory.
+    pub fn new() -> Self {
+        Self {
+            config: tempfile::tempdir().expect("config dir"),
+            cwd: tempfile::tempdir().expect("cwd"),
+        }
+    }
+
+    /// Runs `shipyard <args>` in its working directory.
+    pub async fn run(&self, args: &[&str]) -> Ran {
+        run(self.config.path(), self.cwd.path(), args, "", &[]).await
+    }
+
+    /// Runs `shipyard <args>` in `cwd`.
+    pub async fn run_in(&self, cwd: &Path, args: &[&str]) -> Ran {
+        run(self.config.path(), cwd, args, "", &[]).await
+    }
+}
+
+/// The one JSON document a command that exited 0 printed.
+pub fn json_of(ran: &Ran) -> Value {
+    assert_eq!(ran.code, 0, "exit 0 expected; stderr:\n{}", ran.stderr);
+    serde_json::from_str(&ran.stdout).unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{}", ran.stdout))
+}
+
+/// A shell logged in to `server` as `ada` (the token from stdin), its login stored 0600.
+pub async fn logged_in(server: &TestServer, ada: &Tenant) -> Shell {
+    let shell = Shell::new();
+    let ran = run(
+        shell.config.path(),
+        shell.cwd.path(),
+        &["login", "--server", &server.base],
+        &format!("{}\n", ada.token_secret),
+        &[],
+    )
+    .await;
+    assert_eq!(ran.code, 0, "login: {}", ran.stderr);
+    let stored = shell.config.path().join("login.json");
+    let mode = std::fs::metadata(&stored).expect("stored login").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the stored token is readable by its user alone");
+    shell
 }
