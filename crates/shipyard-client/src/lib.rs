@@ -102,6 +102,14 @@ impl Client {
         &self.base
     }
 
+    /// The session cookie value this client holds, if it holds a session.
+    pub fn session(&self) -> Option<&str> {
+        match &self.credential {
+            Some(Credential::Session(s)) => Some(s),
+            _ => None,
+        }
+    }
+
     /// A request to `path` carrying this client's credential, for callers that need to set
     /// headers or a raw body themselves.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
@@ -196,11 +204,21 @@ impl Client {
 
     /// Makes an API token (needs a session) and returns the token's value.
     pub async fn create_token(&self, name: &str) -> Result<String, ClientError> {
-        let body = self.post("/account/api-tokens", &json!({ "name": name })).await?.ok()?;
-        body["token"]
+        let made = self.make_token(name).await?;
+        made["token"]
             .as_str()
             .map(str::to_owned)
             .ok_or_else(|| missing("token"))
+    }
+
+    /// Makes an API token (needs a session) and returns the whole answer (`id`, `token`, …).
+    pub async fn make_token(&self, name: &str) -> Result<Value, ClientError> {
+        self.post("/account/api-tokens", &json!({ "name": name })).await?.ok()
+    }
+
+    /// Ends this client's session (`POST /auth/logout`).
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        self.post("/auth/logout", &json!({})).await?.ok().map(drop)
     }
 }
 

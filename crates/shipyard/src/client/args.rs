@@ -32,11 +32,12 @@ pub struct Target {
 /// Commands that talk to a Shipyard server.
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
-    /// Store a token for this server.
+    /// Store a token for this server: one you give, or one made by signing in with --email.
     ///
     /// Example: `echo "$TOKEN" | shipyard login --server https://shipyard.example.com`
+    /// or `shipyard login --email ada@example.com` (asks for the password)
     Login(LoginArgs),
-    /// Forget the stored token.
+    /// Forget the stored token, revoking it if `login --email` made it.
     ///
     /// Example: `shipyard logout`
     Logout,
@@ -96,7 +97,7 @@ pub enum ClientCommand {
         #[command(subcommand)]
         command: SecretsCommand,
     },
-    /// Print the live URL of an environment.
+    /// Print the live URL of an environment (and open it in a browser on a desktop terminal).
     ///
     /// Example: `shipyard open --project web`
     Open(Target),
@@ -115,6 +116,10 @@ pub struct LoginArgs {
     /// The token (default: `SHIPYARD_TOKEN`, else one line of stdin).
     #[arg(long, env = "SHIPYARD_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Sign in as this user instead (the password from a prompt, or one line of stdin) and
+    /// store a new token named for this machine; any token given is then ignored.
+    #[arg(long)]
+    pub email: Option<String>,
 }
 
 /// `projects …`.

@@ -15,6 +15,13 @@ pub struct Stored {
     pub server: String,
     /// The API token.
     pub token: String,
+    /// The token's id, when `login --email` made it (so `logout` revokes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<String>,
+    /// The session `login --email` signed in with, kept only to revoke that token at
+    /// `logout` (token routes take a session only, CONTRACT.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
 }
 
 /// `$SHIPYARD_CONFIG_DIR`, else `$XDG_CONFIG_HOME/shipyard`, else `~/.config/shipyard`.

@@ -4,6 +4,7 @@ use super::args::DeployArgs;
 use super::context::Context;
 use super::failure::Failure;
 use super::output;
+use super::progress::Progress;
 use serde_json::{Value, json};
 use shipyard_client::Follow;
 use tokio::time::Instant;
@@ -47,24 +48,27 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<(), Failure> {
     );
     let id = output::text(&deployment["id"]);
     let deadline = Instant::now() + timeout;
-    let finished = match tokio::time::timeout_at(deadline, stream_build(ctx, &id)).await {
-        Ok(result) => result?,
-        Err(_) => return Err(Failure::GaveUp(format!("{} ({reference} goes on)", args.timeout))),
-    };
+    let finished =
+        match tokio::time::timeout_at(deadline, stream_build(ctx, &id, &output::text(&deployment["status"]))).await {
+            Ok(result) => result?,
+            Err(_) => return Err(Failure::GaveUp(format!("{} ({reference} goes on)", args.timeout))),
+        };
     finish(ctx, &finished, &project, &env).await
 }
 
 /// Prints the build log and status changes on stderr until the stream's `done`; then the
 /// deployment as it ended.
-async fn stream_build(ctx: &Context, id: &str) -> Result<Value, Failure> {
+async fn stream_build(ctx: &Context, id: &str, status: &str) -> Result<Value, Failure> {
     let mut follow = Follow::new(&ctx.client, format!("/tenants/{}/deployments/{id}/stream", ctx.tenant));
+    let progress = Progress::start(status);
     while let Some(frame) = follow.next().await? {
         match frame["type"].as_str() {
-            Some("log") => eprintln!("{}", output::text(&frame["line"])),
-            Some("status") => eprintln!("==> {}", output::text(&frame["status"])),
+            Some("log") => progress.log(&output::text(&frame["line"])),
+            Some("status") => progress.status(&output::text(&frame["status"])),
             _ => {}
         }
     }
+    drop(progress);
     ctx.get(&format!("/deployments/{id}")).await
 }
 

@@ -5,6 +5,7 @@ use super::context::Context;
 use super::failure::Failure;
 use super::output::{self, text};
 use serde_json::json;
+use std::io::IsTerminal;
 
 /// `env …`.
 pub async fn run(ctx: &Context, command: EnvCommand) -> Result<(), Failure> {
@@ -61,8 +62,24 @@ pub async fn open(ctx: &Context, target: &Target) -> Result<(), Failure> {
         .await?;
     if ctx.json {
         output::json(&json!({ "urls": runtime["urls"], "status": runtime["status"] }));
-    } else {
-        println!("{}", text(&runtime["urls"][0]));
+        return Ok(());
+    }
+    let url = text(&runtime["urls"][0]);
+    println!("{url}");
+    if output::interactive() && std::io::stdout().is_terminal() {
+        launch(&url);
     }
     Ok(())
+}
+
+/// Opens `url` in the desktop's browser, if it is a web address and a browser answers; the
+/// URL is already printed, so a machine without one loses nothing.
+fn launch(url: &str) {
+    let web = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+    if !web {
+        return;
+    }
+    if let Err(e) = open::that_detached(url) {
+        eprintln!("(no browser opened: {e})");
+    }
 }

@@ -34,6 +34,14 @@ pub enum Failure {
     /// `--timeout` passed first (exit 6).
     #[error("gave up waiting after {0}")]
     GaveUp(String),
+    /// `logout` forgot the login but could not revoke its token (the exit code of `why`).
+    #[error("logged out here, but the token {prefix}… was not revoked ({why}); revoke it in the console")]
+    Revocation {
+        /// The token's first characters, as the console's token list shows them.
+        prefix: String,
+        /// Why the revocation failed.
+        why: Box<Failure>,
+    },
     /// Anything else that went wrong on this machine or in an answer (exit 1).
     #[error("{0}")]
     Other(String),
@@ -49,6 +57,7 @@ impl Failure {
             Self::Unreachable(_) => 5,
             Self::Canceled(_) => 3,
             Self::GaveUp(_) => 6,
+            Self::Revocation { why, .. } => why.exit_code(),
             Self::Api { .. } | Self::DeployFailed { .. } | Self::Other(_) => 1,
         }
     }

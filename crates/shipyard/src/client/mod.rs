@@ -11,6 +11,7 @@ pub mod environments;
 pub mod failure;
 pub mod logs;
 pub mod output;
+pub mod progress;
 pub mod project_setup;
 pub mod projects;
 pub mod releases;
@@ -34,7 +35,7 @@ pub async fn run(global: &Global, command: ClientCommand) -> u8 {
 async fn dispatch(global: &Global, command: ClientCommand) -> Result<(), Failure> {
     match command {
         ClientCommand::Login(args) => account::login(global, args).await,
-        ClientCommand::Logout => account::logout(global),
+        ClientCommand::Logout => account::logout(global).await,
         ClientCommand::Whoami => account::whoami(global).await,
         ClientCommand::Completions { shell } => {
             let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
