@@ -1,7 +1,7 @@
 //! `shipyard deploy` run as the real binary against a real server: the build log streamed, the
 //! live URL printed, and the exit code the result (0 ready, 1 failed, 3 canceled).
 
-use crate::support::cli::{json_of, logged_in, run};
+use crate::support::cli::{assert_lists_as_api, json_of, logged_in, run};
 use crate::support::deploy::static_build;
 use crate::support::edge::{fetch, live_host};
 use crate::support::{Tenant, TestServer};
@@ -113,7 +113,16 @@ async fn deploy_streams_the_log_prints_the_live_url_and_exits_with_the_result() 
     let ended = waiter.await.expect("deploy task");
     assert_eq!(ended.code, 3, "a canceled deploy exits 3: {}", ended.stderr);
 
-    let history = json_of(&shell.run(&["deployments", "list", "--project", "web", "--json"]).await);
+    let history = assert_lists_as_api(
+        &shell.run(&["deployments", "list", "--project", "web", "--json"]).await,
+        &ada.token,
+        &format!(
+            "/tenants/{}/projects/{}/deployments?environmentId={}&perPage=100",
+            ada.tenant_id, app.project_id, app.environment_id
+        ),
+        "items",
+    )
+    .await;
     let refs: Vec<&str> = history
         .as_array()
         .expect("list")

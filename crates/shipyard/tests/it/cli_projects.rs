@@ -1,7 +1,8 @@
 //! `shipyard projects detect|create|delete`, `env list|create` and `deployments retry`.
 
 use crate::support::TestServer;
-use crate::support::cli::{json_of, logged_in};
+use crate::support::cli::{assert_lists_as_api, json_of, logged_in};
+use crate::support::edge::fetch;
 
 #[tokio::test]
 async fn projects_are_detected_created_given_environments_and_deleted() {
@@ -43,7 +44,17 @@ async fn projects_are_detected_created_given_environments_and_deleted() {
         .run(&["env", "create", "Staging", "--branch", "main", "--project", "site"])
         .await;
     assert_eq!(staging.code, 0, "{}", staging.stderr);
-    let envs = json_of(&shell.run(&["env", "list", "--project", "site", "--json"]).await);
+    let envs = assert_lists_as_api(
+        &shell.run(&["env", "list", "--project", "site", "--json"]).await,
+        &ada.token,
+        &format!(
+            "/tenants/{}/projects/{}",
+            ada.tenant_id,
+            made["id"].as_str().expect("id")
+        ),
+        "environments",
+    )
+    .await;
     let slugs: Vec<&str> = envs
         .as_array()
         .expect("envs")
@@ -58,6 +69,10 @@ async fn projects_are_detected_created_given_environments_and_deleted() {
         "{}",
         deployed.stdout
     );
+    let host = deployed.stdout.trim().trim_start_matches("http://");
+    let host = host.split([':', '/']).next().expect("host");
+    let live = fetch(&server, host, "/", &[]).await;
+    assert_eq!(live.text(), "<h1>hi</h1>", "the printed URL serves the created project");
     let retried = json_of(&shell.run(&["deployments", "retry", "DEP-0001", "--json"]).await);
     assert_eq!(retried["trigger"], "retry", "{retried}");
 

@@ -1,7 +1,7 @@
 //! `shipyard secrets` (values from stdin or a file only) and `rollback` (no rebuild, the old build serves).
 
 use crate::support::TestServer;
-use crate::support::cli::{json_of, logged_in, run};
+use crate::support::cli::{assert_lists_as_api, json_of, logged_in, run};
 use crate::support::deploy::static_build;
 use crate::support::edge::fetch;
 
@@ -55,7 +55,16 @@ async fn secrets_set_from_stdin_or_a_file_and_rollback_serves_the_old_build() {
         ])
         .await;
     assert_eq!(again.code, 0, "{}", again.stderr);
-    let listed = json_of(&shell.run(&["secrets", "list", "--project", "web", "--json"]).await);
+    let listed = assert_lists_as_api(
+        &shell.run(&["secrets", "list", "--project", "web", "--json"]).await,
+        &ada.token,
+        &format!(
+            "/tenants/{}/secrets?scope=project&projectId={}",
+            ada.tenant_id, app.project_id
+        ),
+        "items",
+    )
+    .await;
     assert_eq!(
         listed.as_array().map(Vec::len),
         Some(1),
@@ -72,7 +81,16 @@ async fn secrets_set_from_stdin_or_a_file_and_rollback_serves_the_old_build() {
     assert_eq!(back.code, 0, "{}", back.stderr);
     assert!(back.stderr.contains("Rolled back to v1 as v3"), "{}", back.stderr);
     assert_eq!(fetch(&server, &host, "/", &[]).await.text(), "hello-one");
-    let releases = json_of(&shell.run(&["releases", "list", "--project", "web", "--json"]).await);
+    let releases = assert_lists_as_api(
+        &shell.run(&["releases", "list", "--project", "web", "--json"]).await,
+        &ada.token,
+        &format!(
+            "/tenants/{}/projects/{}/releases?environmentId={}",
+            ada.tenant_id, app.project_id, app.environment_id
+        ),
+        "items",
+    )
+    .await;
     assert_eq!(releases[0]["version"], "v3");
     assert_eq!(releases[0]["status"], "active");
     assert!(releases[0]["rollbackOf"].is_string(), "{releases}");

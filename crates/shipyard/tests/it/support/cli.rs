@@ -176,3 +176,16 @@ pub async fn logged_in(server: &TestServer, ada: &Tenant) -> Shell {
     assert_eq!(mode & 0o777, 0o600, "the stored token is readable by its user alone");
     shell
 }
+
+/// Asserts the `--json` list `ran` printed is exactly `field` of what `api` answers for `path`
+/// (the API's own items, every field), and returns it.
+pub async fn assert_lists_as_api(ran: &Ran, api: &shipyard_client::Client, path: &str, field: &str) -> Value {
+    let listed = json_of(ran);
+    let answer = api.get(path).await.expect("request").ok().expect("the API's list");
+    assert_eq!(listed, answer[field], "--json lists what {path} answers");
+    assert!(
+        listed.as_array().is_some_and(|l| !l.is_empty()),
+        "a list with items: {listed}"
+    );
+    listed
+}
