@@ -60,8 +60,16 @@ fn api_error(status: u16, body: &Value) -> ClientError {
 #[derive(Debug, Clone)]
 enum Credential {
     Token(String),
-    Session(String),
+    /// A session cookie: its name (`shipyard_session`, or `__Host-shipyard_session` over TLS)
+    /// and value.
+    Session {
+        name: String,
+        value: String,
+    },
 }
+
+/// The names the session cookie goes by (CONTRACT.md: the `__Host-` one over TLS).
+const SESSION_COOKIES: [&str; 2] = ["__Host-shipyard_session", "shipyard_session"];
 
 /// A client bound to one server and, optionally, one credential.
 #[derive(Debug, Clone)]
@@ -74,8 +82,13 @@ pub struct Client {
 impl Client {
     /// An anonymous client of the server at `base` (e.g. `http://127.0.0.1:8080`).
     pub fn new(base: impl Into<String>) -> Self {
+        // The API never redirects; following one would resend a password or a body elsewhere.
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
         Self {
-            http: reqwest::Client::new(),
+            http,
             base: base.into().trim_end_matches('/').to_owned(),
             credential: None,
         }
@@ -89,10 +102,17 @@ impl Client {
         }
     }
 
-    /// The same server, authenticated by a session cookie value.
+    /// The same server, authenticated by a `shipyard_session` cookie value.
     pub fn with_session(&self, session: impl Into<String>) -> Self {
+        self.with_cookie(SESSION_COOKIES[1], session.into())
+    }
+
+    fn with_cookie(&self, name: &str, value: String) -> Self {
         Self {
-            credential: Some(Credential::Session(session.into())),
+            credential: Some(Credential::Session {
+                name: name.to_owned(),
+                value,
+            }),
             ..self.clone()
         }
     }
@@ -102,21 +122,13 @@ impl Client {
         &self.base
     }
 
-    /// The session cookie value this client holds, if it holds a session.
-    pub fn session(&self) -> Option<&str> {
-        match &self.credential {
-            Some(Credential::Session(s)) => Some(s),
-            _ => None,
-        }
-    }
-
     /// A request to `path` carrying this client's credential, for callers that need to set
     /// headers or a raw body themselves.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         let builder = self.http.request(method, format!("{}{}", self.base, path));
         match &self.credential {
             Some(Credential::Token(t)) => builder.header(AUTHORIZATION, format!("Bearer {t}")),
-            Some(Credential::Session(s)) => builder.header(COOKIE, format!("shipyard_session={s}")),
+            Some(Credential::Session { name, value }) => builder.header(COOKIE, format!("{name}={value}")),
             None => builder,
         }
     }
@@ -182,9 +194,10 @@ impl Client {
     pub async fn signup(&self, email: &str, password: &str, workspace: &str) -> Result<(Client, Value), ClientError> {
         let body = json!({ "email": email, "password": password, "workspaceName": workspace });
         let response = self.post("/auth/signup", &body).await?;
-        let session = session_from(&response.headers);
+        let cookie = session_cookie(&response.headers);
         let me = response.ok()?;
-        Ok((self.with_session(session.ok_or_else(|| missing("session cookie"))?), me))
+        let (name, value) = cookie.ok_or_else(|| missing("session cookie"))?;
+        Ok((self.with_cookie(name, value), me))
     }
 
     /// Logs in and returns a client holding the session.
@@ -192,9 +205,10 @@ impl Client {
         let response = self
             .post("/auth/login", &json!({ "email": email, "password": password }))
             .await?;
-        let session = session_from(&response.headers);
+        let cookie = session_cookie(&response.headers);
         response.ok()?;
-        Ok(self.with_session(session.ok_or_else(|| missing("session cookie"))?))
+        let (name, value) = cookie.ok_or_else(|| missing("session cookie"))?;
+        Ok(self.with_cookie(name, value))
     }
 
     /// `GET /auth/me`.
@@ -204,16 +218,21 @@ impl Client {
 
     /// Makes an API token (needs a session) and returns the token's value.
     pub async fn create_token(&self, name: &str) -> Result<String, ClientError> {
-        let made = self.make_token(name).await?;
+        let made = self.make_token(name, None).await?;
         made["token"]
             .as_str()
             .map(str::to_owned)
             .ok_or_else(|| missing("token"))
     }
 
-    /// Makes an API token (needs a session) and returns the whole answer (`id`, `token`, …).
-    pub async fn make_token(&self, name: &str) -> Result<Value, ClientError> {
-        self.post("/account/api-tokens", &json!({ "name": name })).await?.ok()
+    /// Makes an API token (needs a session), expiring after `days` if given, and returns the
+    /// whole answer (`id`, `token`, `prefix`, …).
+    pub async fn make_token(&self, name: &str, days: Option<u32>) -> Result<Value, ClientError> {
+        let mut body = json!({ "name": name });
+        if let Some(days) = days {
+            body["expiresInDays"] = json!(days);
+        }
+        self.post("/account/api-tokens", &body).await?.ok()
     }
 
     /// Ends this client's session (`POST /auth/logout`).
@@ -226,14 +245,17 @@ fn missing(what: &str) -> ClientError {
     ClientError::Unexpected(format!("the answer carried no {what}"))
 }
 
-/// The session value a `Set-Cookie` header starts.
-pub fn session_from(headers: &HeaderMap) -> Option<String> {
+/// The session cookie's name and value from the `Set-Cookie` headers.
+fn session_cookie(headers: &HeaderMap) -> Option<(&'static str, String)> {
     headers
         .get_all(SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("shipyard_session="))
-        .and_then(|rest| rest.split(';').next())
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
+        .find_map(|v| {
+            SESSION_COOKIES.iter().find_map(|name| {
+                let rest = v.strip_prefix(name)?.strip_prefix('=')?;
+                let value = rest.split(';').next().filter(|v| !v.is_empty())?;
+                Some((*name, value.to_owned()))
+            })
+        })
 }

@@ -1,38 +1,48 @@
 //! `login`, `logout` and `whoami`.
 
-use super::args::{Global, LoginArgs};
-use super::context::{Context, server};
+use super::args::{Global, LoginArgs, LogoutArgs};
+use super::context::Context;
 use super::credentials::{self, Stored};
 use super::failure::Failure;
 use super::output;
+use super::sign_in;
 use serde_json::json;
 use shipyard_client::Client;
 use std::io::{BufRead, IsTerminal};
 
-/// Checks the token (given, or made by signing in with `--email`) and stores it; a token an
-/// earlier `login --email` made is revoked once the new one is stored.
+/// Checks the token (given, or made by signing in with `--email`) and stores it.
 pub async fn login(global: &Global, args: LoginArgs) -> Result<(), Failure> {
-    let server = server(global, None);
+    let earlier = credentials::load().ok().flatten();
+    let server = global
+        .server
+        .clone()
+        .or_else(|| earlier.as_ref().map(|e| e.server.clone()))
+        .map(|s| s.trim_end_matches('/').to_owned())
+        .ok_or_else(|| Failure::Usage("name the server to log in to: --server URL (or SHIPYARD_URL)".into()))?;
     let anonymous = Client::new(server.clone());
-    let login = match args.email {
-        Some(email) => sign_in(&anonymous, &email).await?,
-        None => Stored {
-            server: server.clone(),
-            token: match args.token.filter(|t| !t.trim().is_empty()) {
+    let (login, me, path) = match args.email {
+        Some(email) => sign_in::login(&anonymous, &email, earlier.as_ref()).await?,
+        None => {
+            let token = match args.token.filter(|t| !t.trim().is_empty()) {
                 Some(token) => token.trim().to_owned(),
                 None => token_from_stdin()?,
-            },
-            token_id: None,
-            session: None,
-        },
+            };
+            let me = anonymous.with_token(&token).me().await?;
+            let login = Stored {
+                server: server.clone(),
+                token,
+                token_id: None,
+                email: None,
+            };
+            let path = credentials::save(&login)?;
+            (login, me, path)
+        }
     };
-    let me = anonymous.with_token(&login.token).me().await?;
-    let earlier = credentials::load().ok().flatten();
-    let path = credentials::save(&login)?;
-    if let Some(earlier) = earlier.filter(|e| e.token_id.is_some() && e.token_id != login.token_id)
-        && let Err(why) = revoke(&earlier).await
-    {
-        eprintln!("warning: the token the last login made was not revoked: {why}");
+    if let Some(old) = earlier.filter(|e| e.token_id.is_some() && e.token != login.token && login.token_id.is_none()) {
+        sign_in::warn(&format!(
+            "the token {}… an earlier `login --email` made stays valid until it expires; revoke it in the console",
+            prefix(&old)
+        ));
     }
     if global.json {
         output::json(&json!({ "server": server, "me": me, "stored": path, "tokenId": login.token_id }));
@@ -46,50 +56,9 @@ pub async fn login(global: &Global, args: LoginArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Signs in as `email` and makes a token named for this machine with that session.
-async fn sign_in(anonymous: &Client, email: &str) -> Result<Stored, Failure> {
-    let password = password_for(email)?;
-    let session = anonymous.login(email, &password).await?;
-    let made = session.make_token(&format!("shipyard CLI on {}", hostname())).await?;
-    let field = |name: &str| {
-        made[name]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| Failure::Other(format!("the new token's answer has no {name}")))
-    };
-    Ok(Stored {
-        server: anonymous.base().to_owned(),
-        token: field("token")?,
-        token_id: Some(field("id")?),
-        session: session.session().map(str::to_owned),
-    })
-}
-
-/// The password: asked for without echo on a terminal, else one line of stdin.
-fn password_for(email: &str) -> Result<String, Failure> {
-    let unreadable = |e: std::io::Error| Failure::Other(format!("cannot read the password: {e}"));
-    let password = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password(format!("Password for {}: ", output::printable(email))).map_err(unreadable)?
-    } else {
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).map_err(unreadable)?;
-        line.trim_end_matches(['\r', '\n']).to_owned()
-    };
-    if password.is_empty() {
-        return Err(Failure::Usage(
-            "no password: type it at the prompt or write it on stdin".into(),
-        ));
-    }
-    Ok(password)
-}
-
-/// This machine's name, for the token's name ("shipyard CLI on build-7").
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "this machine".into())
+/// The start of a token, as the console's token list shows it.
+fn prefix(login: &Stored) -> String {
+    login.token.chars().take(14).collect()
 }
 
 /// One line of stdin (asked for when stdin is a terminal).
@@ -112,48 +81,47 @@ fn token_from_stdin() -> Result<String, Failure> {
     Ok(token)
 }
 
-/// Revokes the token `login --email` made (with the session it signed in with), then ends
-/// that session. A token already gone counts as revoked.
-async fn revoke(login: &Stored) -> Result<(), Failure> {
-    let (Some(id), Some(session)) = (&login.token_id, &login.session) else {
-        return Ok(());
-    };
-    let client = Client::new(login.server.clone()).with_session(session);
-    let answer = client.delete(&format!("/account/api-tokens/{id}")).await?;
-    if answer.status != 404 {
-        answer.ok()?;
-    }
-    client.logout().await?;
-    Ok(())
-}
-
-/// Forgets the stored login, first revoking the token if `login --email` made it. The login is
-/// forgotten even when the revocation fails; the failure is then the command's result.
-pub async fn logout(global: &Global) -> Result<(), Failure> {
-    let Some(login) = credentials::load()? else {
-        if global.json {
-            output::json(&json!({ "forgotten": false, "revoked": false }));
-        } else {
-            println!("Not logged in.");
+/// Forgets the stored login, first revoking its token if `login --email` made it (unless
+/// `--keep-token`). When the revocation fails the login stays, so it can be tried again.
+pub async fn logout(global: &Global, args: LogoutArgs) -> Result<(), Failure> {
+    let login = match credentials::load() {
+        Ok(Some(login)) => login,
+        Ok(None) => {
+            if global.json {
+                output::json(&json!({ "forgotten": false, "revoked": false }));
+            } else {
+                println!("Not logged in.");
+            }
+            return Ok(());
         }
-        return Ok(());
+        Err(unreadable) => {
+            credentials::forget()?;
+            sign_in::warn(&format!("{unreadable}; it is removed"));
+            return Ok(());
+        }
     };
-    let made_here = login.token_id.is_some();
-    let revoked = revoke(&login).await;
+    let revoked = match (&login.token_id, &login.email) {
+        (Some(id), Some(email)) if !args.keep_token => {
+            sign_in::revoke(&login, id, email)
+                .await
+                .map_err(|why| Failure::Revocation {
+                    prefix: prefix(&login),
+                    why: Box::new(why),
+                })?;
+            true
+        }
+        _ => false,
+    };
     credentials::forget()?;
-    if let Err(why) = revoked {
-        let prefix: String = login.token.chars().take(14).collect();
-        return Err(Failure::Revocation {
-            prefix,
-            why: Box::new(why),
-        });
-    }
     if global.json {
-        output::json(&json!({ "forgotten": true, "revoked": made_here }));
-    } else if made_here {
+        output::json(&json!({ "forgotten": true, "revoked": revoked }));
+    } else if revoked {
         println!("Logged out; the token this login made is revoked.");
     } else {
-        println!("Logged out (the token you gave stays valid until you revoke it in the console).");
+        println!(
+            "Logged out (the token {}… stays valid until it expires or you revoke it in the console).",
+            prefix(&login)
+        );
     }
     Ok(())
 }

@@ -37,10 +37,10 @@ pub enum ClientCommand {
     /// Example: `echo "$TOKEN" | shipyard login --server https://shipyard.example.com`
     /// or `shipyard login --email ada@example.com` (asks for the password)
     Login(LoginArgs),
-    /// Forget the stored token, revoking it if `login --email` made it.
+    /// Forget the stored token, revoking it if `login --email` made it (asks for the password).
     ///
     /// Example: `shipyard logout`
-    Logout,
+    Logout(LogoutArgs),
     /// Who the stored token acts as.
     ///
     /// Example: `shipyard whoami --json`
@@ -120,6 +120,14 @@ pub struct LoginArgs {
     /// store a new token named for this machine; any token given is then ignored.
     #[arg(long)]
     pub email: Option<String>,
+}
+
+/// `logout`.
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Only forget the token here, leaving it valid (revoke it in the console).
+    #[arg(long)]
+    pub keep_token: bool,
 }
 
 /// `projects …`.

@@ -7,8 +7,8 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::PathBuf;
 
-/// What `login` stores.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What `login` stores (no `Debug`: it holds the token).
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Stored {
     /// The server's base URL.
@@ -18,10 +18,9 @@ pub struct Stored {
     /// The token's id, when `login --email` made it (so `logout` revokes it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_id: Option<String>,
-    /// The session `login --email` signed in with, kept only to revoke that token at
-    /// `logout` (token routes take a session only, CONTRACT.md).
+    /// Who signed in to make it (`logout` signs in as them again to revoke it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<String>,
+    pub email: Option<String>,
 }
 
 /// `$SHIPYARD_CONFIG_DIR`, else `$XDG_CONFIG_HOME/shipyard`, else `~/.config/shipyard`.

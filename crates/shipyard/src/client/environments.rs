@@ -66,7 +66,10 @@ pub async fn open(ctx: &Context, target: &Target) -> Result<(), Failure> {
     }
     let url = text(&runtime["urls"][0]);
     println!("{url}");
-    if output::interactive() && std::io::stdout().is_terminal() {
+    let desktop = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+    if desktop && output::interactive() && std::io::stdout().is_terminal() {
         launch(&url);
     }
     Ok(())
@@ -75,11 +78,13 @@ pub async fn open(ctx: &Context, target: &Target) -> Result<(), Failure> {
 /// Opens `url` in the desktop's browser, if it is a web address and a browser answers; the
 /// URL is already printed, so a machine without one loses nothing.
 fn launch(url: &str) {
-    let web = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
-    if !web {
+    let Some(web) = url::Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+    else {
         return;
-    }
-    if let Err(e) = open::that_detached(url) {
-        eprintln!("(no browser opened: {e})");
+    };
+    if let Err(e) = open::that_detached(web.as_str()) {
+        eprintln!("(no browser opened: {})", output::printable(&e.to_string()));
     }
 }

@@ -34,8 +34,12 @@ pub enum Failure {
     /// `--timeout` passed first (exit 6).
     #[error("gave up waiting after {0}")]
     GaveUp(String),
-    /// `logout` forgot the login but could not revoke its token (the exit code of `why`).
-    #[error("logged out here, but the token {prefix}… was not revoked ({why}); revoke it in the console")]
+    /// `logout` could not revoke the token `login --email` made, so it kept the login (the
+    /// exit code of `why`).
+    #[error(
+        "not logged out: the token {prefix}… this login made was not revoked ({why}); try again, \
+         or `shipyard logout --keep-token` to forget it here and revoke it in the console"
+    )]
     Revocation {
         /// The token's first characters, as the console's token list shows them.
         prefix: String,

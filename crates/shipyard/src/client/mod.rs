@@ -16,6 +16,7 @@ pub mod project_setup;
 pub mod projects;
 pub mod releases;
 pub mod secrets;
+pub mod sign_in;
 
 use args::{ClientCommand, Global};
 use context::Context;
@@ -35,7 +36,7 @@ pub async fn run(global: &Global, command: ClientCommand) -> u8 {
 async fn dispatch(global: &Global, command: ClientCommand) -> Result<(), Failure> {
     match command {
         ClientCommand::Login(args) => account::login(global, args).await,
-        ClientCommand::Logout => account::logout(global).await,
+        ClientCommand::Logout(args) => account::logout(global, args).await,
         ClientCommand::Whoami => account::whoami(global).await,
         ClientCommand::Completions { shell } => {
             let mut command = <crate::cli::Cli as clap::CommandFactory>::command();

@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+/// The longest status shown.
+const STATUS_CHARS: usize = 40;
 /// Clears the terminal's current line (carriage return, erase line).
 const CLEAR: &str = "\r\x1b[2K";
 
@@ -19,6 +21,8 @@ pub struct Progress {
 
 struct Line {
     live: bool,
+    /// Set when the display ends: a tick already under way then draws nothing.
+    ended: bool,
     colour: bool,
     status: String,
     started: Instant,
@@ -28,12 +32,13 @@ struct Line {
 impl Progress {
     /// Starts the display at `status`; on a terminal a task redraws the spinner.
     pub fn start(status: &str) -> Self {
-        let live = output::interactive();
+        let live = output::interactive() && std::env::var_os("TERM").is_none_or(|t| t != "dumb");
         let colour = live && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let state = Arc::new(Mutex::new(Line {
             live,
+            ended: false,
             colour,
-            status: status.to_owned(),
+            status: status.chars().take(STATUS_CHARS).collect(),
             started: Instant::now(),
             frame: 0,
         }));
@@ -60,7 +65,8 @@ impl Progress {
     /// A new status: redrawn on a terminal, else printed as `==> status`.
     pub fn status(&self, status: &str) {
         let mut line = self.lock();
-        line.status = status.to_owned();
+        // Kept short, so the line never wraps (a wrapped line cannot be cleared in place).
+        line.status = status.chars().take(STATUS_CHARS).collect();
         if line.live {
             line.write(None);
         } else {
@@ -79,7 +85,9 @@ impl Drop for Progress {
         if let Some(ticker) = self.ticker.take() {
             ticker.abort();
         }
-        if self.lock().live {
+        let mut line = self.lock();
+        line.ended = true;
+        if line.live {
             eprint!("{CLEAR}");
         }
     }
@@ -88,6 +96,9 @@ impl Drop for Progress {
 impl Line {
     /// Writes `log` (if any) and, on a terminal, the status line below it, in one write.
     fn write(&self, log: Option<&str>) {
+        if self.ended {
+            return;
+        }
         let mut out = String::new();
         if self.live {
             out.push_str(CLEAR);

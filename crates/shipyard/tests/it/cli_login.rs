@@ -1,47 +1,52 @@
-//! `login --email` signs in and makes a token named for the machine; `logout` revokes that
-//! token and ends the session, but leaves a token the user gave alone.
+//! `login --email` signs in and makes a token named for the machine (only the token is
+//! stored); `logout` signs in again to revoke it, keeps the login when it cannot, and leaves a
+//! token the user gave alone.
 
 use crate::support::cli::{Ran, Shell, json_of, logged_in, run};
 use crate::support::{PASSWORD, TestServer};
 use serde_json::Value;
 use shipyard_client::Client;
+use std::os::unix::fs::PermissionsExt;
 
-/// The names of `session`'s user's tokens.
-async fn token_names(session: &Client) -> Vec<String> {
+/// `session`'s user's tokens.
+async fn tokens(session: &Client) -> Vec<Value> {
     let list = session
         .get("/account/api-tokens")
         .await
         .expect("request")
         .ok()
         .expect("tokens");
-    list["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|t| t["name"].as_str().expect("name").to_owned())
-        .collect()
+    list["items"].as_array().expect("items").clone()
 }
 
-/// `shipyard login --email <email> [--json]` in `shell` with `password` on stdin.
-async fn email_login(shell: &Shell, server: &TestServer, email: &str, password: &str, json: bool) -> Ran {
-    let mut args = vec!["login", "--server", &server.base, "--email", email];
-    if json {
-        args.push("--json");
-    }
-    run(
-        shell.config.path(),
-        shell.cwd.path(),
-        &args,
-        &format!("{password}\n"),
-        &[],
-    )
-    .await
+/// `shipyard <args>` in `shell` with `stdin` written to it.
+async fn with_stdin(shell: &Shell, args: &[&str], stdin: &str) -> Ran {
+    run(shell.config.path(), shell.cwd.path(), args, stdin, &[]).await
+}
+
+/// `shipyard login --email <email>` against `server` with `password` on stdin.
+async fn email_login(shell: &Shell, server: &TestServer, email: &str, password: &str) -> Ran {
+    let args = ["login", "--server", &server.base, "--email", email, "--json"];
+    with_stdin(shell, &args, &format!("{password}\n")).await
 }
 
 /// The stored login of `shell`.
 fn stored(shell: &Shell) -> Value {
-    let text = std::fs::read_to_string(shell.config.path().join("login.json")).expect("stored login");
-    serde_json::from_str(&text).expect("login.json is JSON")
+    let path = shell.config.path().join("login.json");
+    let mode = std::fs::metadata(&path).expect("stored login").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the stored login is readable by its user alone");
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("login.json is JSON")
+}
+
+/// Whether `token` still authenticates on `server`.
+async fn valid(server: &TestServer, token: &str) -> bool {
+    let answer = server
+        .client()
+        .with_token(token)
+        .get("/auth/me")
+        .await
+        .expect("request");
+    answer.status == 200
 }
 
 #[tokio::test]
@@ -49,81 +54,89 @@ async fn login_with_email_makes_a_token_for_this_machine_and_logout_revokes_it()
     let server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let shell = Shell::new();
-    let refused = email_login(&shell, &server, &ada.email, "not the password", true).await;
+
+    let refused = email_login(&shell, &server, &ada.email, "not the password").await;
     assert_eq!(
         refused.code, 4,
         "a wrong password is an auth failure: {}",
         refused.stderr
     );
     assert!(!shell.config.path().join("login.json").exists(), "nothing stored");
+    let nowhere = with_stdin(&shell, &["login", "--email", &ada.email], &format!("{PASSWORD}\n")).await;
+    assert_eq!(nowhere.code, 2, "no server named: {}", nowhere.stderr);
 
-    let ran = email_login(&shell, &server, &ada.email, PASSWORD, true).await;
-    let answer = json_of(&ran);
+    let answer = json_of(&email_login(&shell, &server, &ada.email, PASSWORD).await);
     assert_eq!(answer["me"]["user"]["email"], ada.email.as_str());
     let login = stored(&shell);
-    let token = login["token"].as_str().expect("token").to_owned();
-    let session = login["session"].as_str().expect("session kept for logout").to_owned();
     assert_eq!(login["tokenId"], answer["tokenId"]);
+    assert_eq!(login["email"], ada.email.as_str());
+    assert!(login.get("session").is_none(), "no session is stored: {login}");
+    let token = login["token"].as_str().expect("token").to_owned();
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("hostname");
-    let name = format!("shipyard CLI on {}", host.trim());
-    assert!(
-        token_names(&ada.session).await.contains(&name),
-        "token named for the machine"
-    );
+    let made = tokens(&ada.session).await;
+    let made = made
+        .iter()
+        .find(|t| t["id"] == login["tokenId"])
+        .expect("the token is listed");
+    assert_eq!(made["name"], format!("shipyard CLI on {}", host.trim()));
+    assert!(made["expiresAt"].is_string(), "it expires: {made}");
     let me = json_of(&shell.run(&["whoami", "--json"]).await);
-    assert_eq!(me["authMethod"], "token", "commands use the new token, not the session");
+    assert_eq!(me["authMethod"], "token");
 
-    let out = shell.run(&["logout"]).await;
+    // No password, or a wrong one: nothing is half done, the login stays.
+    let silent = with_stdin(&shell, &["logout"], "").await;
+    assert_eq!(silent.code, 2, "{}", silent.stderr);
+    assert!(silent.stderr.contains("keep-token"), "{}", silent.stderr);
+    let wrong = with_stdin(&shell, &["logout"], "nope\n").await;
+    assert_eq!(wrong.code, 4, "{}", wrong.stderr);
+    assert_eq!(stored(&shell)["token"], token.as_str());
+    assert!(valid(&server, &token).await);
+
+    let out = with_stdin(&shell, &["logout"], &format!("{PASSWORD}\n")).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("revoked"), "{}", out.stdout);
     assert!(!shell.config.path().join("login.json").exists());
-    let client = server.client();
-    let after = client.with_token(&token).get("/auth/me").await.expect("request");
-    assert_eq!(after.status, 401, "the token login made is revoked");
-    let ended = client.with_session(&session).get("/auth/me").await.expect("request");
-    assert_eq!(ended.status, 401, "the session login signed in with is over");
-    assert!(!token_names(&ada.session).await.contains(&name));
+    assert!(!valid(&server, &token).await, "the token login made is revoked");
+    assert!(!tokens(&ada.session).await.iter().any(|t| t["id"] == login["tokenId"]));
 
-    // Control: a token the user gave is forgotten but stays valid.
+    // Control: a token the user gave is forgotten without a password and stays valid.
     let shell = logged_in(&server, &ada).await;
     assert!(stored(&shell).get("tokenId").is_none());
     let out = shell.run(&["logout"]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("stays valid"), "{}", out.stdout);
-    assert_eq!(ada.token.me().await.expect("still valid")["authMethod"], "token");
+    assert!(valid(&server, &ada.token_secret).await);
 }
 
 #[tokio::test]
-async fn a_second_email_login_revokes_the_first_token_and_a_failed_revocation_says_so() {
-    let server = TestServer::start(&[]);
+async fn a_second_login_revokes_the_first_token_and_a_failed_logout_keeps_the_login() {
+    let mut server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let shell = Shell::new();
-    assert_eq!(email_login(&shell, &server, &ada.email, PASSWORD, false).await.code, 0);
+    assert_eq!(email_login(&shell, &server, &ada.email, PASSWORD).await.code, 0);
     let first = stored(&shell)["token"].as_str().expect("token").to_owned();
-    assert_eq!(email_login(&shell, &server, &ada.email, PASSWORD, false).await.code, 0);
-    let second = stored(&shell);
-    let client = server.client();
-    assert_eq!(
-        client.with_token(&first).get("/auth/me").await.expect("request").status,
-        401
-    );
-    let second_token = second["token"].as_str().expect("token").to_owned();
-    assert_eq!(
-        client.with_token(&second_token).me().await.expect("valid")["authMethod"],
-        "token"
-    );
+    assert_eq!(email_login(&shell, &server, &ada.email, PASSWORD).await.code, 0);
+    let second = stored(&shell)["token"].as_str().expect("token").to_owned();
+    assert!(!valid(&server, &first).await, "the first token is revoked");
+    assert!(valid(&server, &second).await, "control: the new one works");
 
-    // The session ends elsewhere (signed out in another tool): logout cannot revoke, says so
-    // with the token's prefix, exits 4, and still forgets the login.
-    let session = second["session"].as_str().expect("session").to_owned();
-    client.with_session(&session).logout().await.expect("sign out");
-    let out = shell.run(&["logout"]).await;
-    assert_eq!(out.code, 4, "{}", out.stderr);
-    let prefix: String = second_token.chars().take(14).collect();
+    // --keep-token only forgets.
+    let kept = shell.run(&["logout", "--keep-token"]).await;
+    assert_eq!(kept.code, 0, "{}", kept.stderr);
+    assert!(valid(&server, &second).await);
+    assert!(!shell.config.path().join("login.json").exists());
+
+    // The server gone: the revocation cannot happen, so the login is kept to try again.
+    assert_eq!(email_login(&shell, &server, &ada.email, PASSWORD).await.code, 0);
+    let third = stored(&shell)["token"].as_str().expect("token").to_owned();
+    server.terminate();
+    let out = with_stdin(&shell, &["logout"], &format!("{PASSWORD}\n")).await;
+    assert_eq!(out.code, 5, "{}", out.stderr);
+    let prefix: String = third.chars().take(14).collect();
     assert!(
-        out.stderr.contains(&prefix) && out.stderr.contains("not revoked"),
+        out.stderr.contains(&prefix) && out.stderr.contains("not logged out"),
         "{}",
         out.stderr
     );
-    assert!(!shell.config.path().join("login.json").exists());
+    assert_eq!(stored(&shell)["token"], third.as_str(), "the login is kept");
 }

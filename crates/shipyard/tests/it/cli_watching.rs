@@ -8,12 +8,16 @@ use crate::support::{TestServer, binary};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+/// The spinner's frames.
+const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
 /// Runs `shipyard deploy --project web` under a pseudo-terminal (util-linux `script`), with
-/// `CI` set or not; everything the terminal received, and the exit code.
-async fn deploy_on_a_terminal(shell: &Shell, ci: bool) -> (i32, String) {
+/// `envs` set (and `CI`, `NO_COLOR` unset otherwise); everything the terminal received, and
+/// the exit code.
+async fn deploy_on_a_terminal(shell: &Shell, envs: &[(&str, &str)]) -> (i32, String) {
     let mut command = tokio::process::Command::new("script");
     command
-        .args(["-qefc", &format!("{} deploy --project web", binary()), "/dev/null"])
+        .args(["-qefc", &format!("'{}' deploy --project web", binary()), "/dev/null"])
         .current_dir(shell.cwd.path())
         .env("SHIPYARD_CONFIG_DIR", shell.config.path())
         .env_remove("SHIPYARD_TOKEN")
@@ -22,9 +26,7 @@ async fn deploy_on_a_terminal(shell: &Shell, ci: bool) -> (i32, String) {
         .env_remove("CI")
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
-    if ci {
-        command.env("CI", "true");
-    }
+    command.envs(envs.iter().copied());
     let output = tokio::time::timeout(Duration::from_secs(300), command.output())
         .await
         .expect("deploy on a terminal within 300 s")
@@ -49,22 +51,29 @@ async fn a_terminal_sees_a_status_line_and_ci_sees_plain_lines() {
     .await;
     let shell = logged_in(&server, &ada).await;
 
-    let (code, seen) = deploy_on_a_terminal(&shell, false).await;
+    let (code, seen) = deploy_on_a_terminal(&shell, &[]).await;
     assert_eq!(code, 0, "{seen}");
     assert!(seen.contains("step-one"), "the log streams: {seen:?}");
     assert!(
         seen.contains("\r\x1b[2K"),
         "the status line is redrawn in place: {seen:?}"
     );
-    assert!(
-        seen.contains("⠋ \x1b[36mbuilding\x1b[0m ·"),
-        "spinner and coloured status: {seen:?}"
-    );
+    let spun = SPINNER
+        .iter()
+        .any(|glyph| seen.contains(&format!("{glyph} \x1b[36mbuilding\x1b[0m ·")));
+    assert!(spun, "spinner and coloured status: {seen:?}");
     assert!(!seen.contains("==> "), "{seen:?}");
     assert!(seen.contains("http://web-production.acme."), "the URL: {seen:?}");
 
+    let (code, seen) = deploy_on_a_terminal(&shell, &[("NO_COLOR", "1")]).await;
+    assert_eq!(code, 0, "{seen}");
+    assert!(
+        seen.contains("\r\x1b[2K") && !seen.contains("\x1b[36m"),
+        "no colour: {seen:?}"
+    );
+
     // Control: the same terminal with CI set gets no escape sequence at all.
-    let (code, seen) = deploy_on_a_terminal(&shell, true).await;
+    let (code, seen) = deploy_on_a_terminal(&shell, &[("CI", "true")]).await;
     assert_eq!(code, 0, "{seen}");
     assert!(seen.contains("==> building"), "{seen:?}");
     assert!(seen.contains("step-one"), "{seen:?}");
