@@ -25,6 +25,14 @@ impl Encoding {
         }
     }
 
+    /// Its bit in a set of encodings.
+    pub fn bit(self) -> u8 {
+        match self {
+            Encoding::Brotli => 1,
+            Encoding::Gzip => 2,
+        }
+    }
+
     /// The `Content-Encoding` value.
     pub fn name(self) -> &'static str {
         match self {

@@ -2,26 +2,26 @@
 //! precompressed `.br`/`.gz` siblings, cache policy by name, `index.html` for directories,
 //! clean URLs (`/about` → `about.html`), the SPA fallback for React sites and the site's own
 //! `404.html`. Every file is opened beneath the artifact's root directory (`open_served`),
-//! so nothing outside the artifact is ever served, through a link or otherwise.
+//! so nothing outside the artifact is ever served, through a link or otherwise. Small files
+//! found at the path asked for are then kept in memory with their headers (`cache`).
 
+mod answer;
+mod cache;
 mod headers;
 mod path;
 mod range;
 
 use crate::pages;
-use axum::body::Body;
-use axum::http::header::{
-    ACCEPT_RANGES, ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
-    LAST_MODIFIED, RANGE, VARY, X_CONTENT_TYPE_OPTIONS,
-};
+use answer::{Meta, Source, answer};
+use axum::http::header::ALLOW;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use cache::{Cache, Entry, Key};
 use headers::Encoding;
 use shipyard_sandbox::FileError;
 use shipyard_sandbox::files::open_served;
 use std::fs::{File, Metadata};
 use std::path::{Path, PathBuf};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// A built site: its root directory, held open, and whether unknown pages fall back to
 /// `index.html` (React and other single-page apps).
@@ -29,6 +29,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 pub struct Site {
     root: File,
     spa: bool,
+    cache: Cache,
 }
 
 /// A file found for a request.
@@ -37,12 +38,18 @@ struct Found {
     file: File,
     meta: Metadata,
     status: StatusCode,
+    /// Found at the path asked for, not as a fallback (so it may be cached under that path).
+    direct: bool,
 }
 
 impl Site {
     /// The site whose files are in the directory `root` (already opened).
     pub fn new(root: File, spa: bool) -> Self {
-        Self { root, spa }
+        Self {
+            root,
+            spa,
+            cache: Cache::default(),
+        }
     }
 
     fn open_file(&self, rel: &Path) -> Result<(File, Metadata), FileError> {
@@ -76,6 +83,7 @@ impl Site {
                 file,
                 meta,
                 status: StatusCode::OK,
+                direct: true,
             });
         }
         let fallback = |name: &str, status| {
@@ -84,6 +92,7 @@ impl Site {
                 file,
                 meta,
                 status,
+                direct: false,
             })
         };
         if self.spa
@@ -107,15 +116,36 @@ impl Site {
         let Some(wanted) = path::parse(uri_path) else {
             return pages::bad_path();
         };
+        let encodings = headers::accepted(headers);
+        let key = Key::new(&wanted, &encodings);
+        let head = method == Method::HEAD;
+        if let Some(entry) = self.cache.get(&key) {
+            return answer(&entry.meta, Source::Memory(entry.bytes.clone()), head, headers).await;
+        }
         let Some(found) = self.resolve(&wanted) else {
             return pages::not_in_site(uri_path);
         };
-        self.send(found, method == Method::HEAD, headers).await
+        let direct = found.direct;
+        let (meta, file) = self.variant(found, &encodings);
+        if direct && meta.len <= cache::MOST_PER_FILE {
+            let Ok(bytes) = answer::read_part(&file, 0, meta.len) else {
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            };
+            let entry = self.cache.put(
+                key,
+                Entry {
+                    meta,
+                    bytes: bytes.into(),
+                },
+            );
+            return answer(&entry.meta, Source::Memory(entry.bytes.clone()), head, headers).await;
+        }
+        answer(&meta, Source::File(file), head, headers).await
     }
 
     /// The precompressed sibling of `rel` the client takes, when there is one.
-    fn sibling(&self, rel: &Path, headers: &HeaderMap) -> Option<(File, Metadata, Encoding)> {
-        headers::accepted(headers).into_iter().find_map(|encoding| {
+    fn sibling(&self, rel: &Path, encodings: &[Encoding]) -> Option<(File, Metadata, Encoding)> {
+        encodings.iter().find_map(|&encoding| {
             let mut name = rel.as_os_str().to_owned();
             name.push(".");
             name.push(encoding.suffix());
@@ -123,87 +153,34 @@ impl Site {
         })
     }
 
-    async fn send(&self, found: Found, head: bool, request: &HeaderMap) -> Response {
+    /// The variant of `found` to send (its precompressed sibling when the client takes one),
+    /// with what its headers say.
+    fn variant(&self, found: Found, encodings: &[Encoding]) -> (Meta, File) {
         let content_type = content_type(&found.rel);
-        let (file, meta, encoding) = match self.sibling(&found.rel, request) {
+        let (file, meta, encoding) = match self.sibling(&found.rel, encodings) {
             Some((file, meta, encoding)) => (file, meta, Some(encoding)),
             None => (found.file, found.meta, None),
         };
-        let len = meta.len();
         let modified = headers::usable_mtime(&meta);
-        let etag = headers::etag(len, modified, std::os::unix::fs::MetadataExt::ino(&meta), encoding);
-        let mut response = Response::builder()
-            .header(CONTENT_TYPE, content_type.as_str())
-            .header(ETAG, etag.as_str())
-            .header(CACHE_CONTROL, headers::cache_control(&found.rel, &content_type))
-            .header(VARY, "Accept-Encoding")
-            .header(ACCEPT_RANGES, "bytes")
-            .header(X_CONTENT_TYPE_OPTIONS, "nosniff");
-        if let Some(modified) = modified {
-            response = response.header(LAST_MODIFIED, httpdate::fmt_http_date(modified));
-        }
-        if let Some(encoding) = encoding {
-            response = response.header(CONTENT_ENCODING, encoding.name());
-        }
-        let ok = found.status == StatusCode::OK;
-        if ok && headers::not_modified(request, &etag, modified) {
-            return finish(response.status(StatusCode::NOT_MODIFIED), Body::empty());
-        }
-        let wanted = match request.get(RANGE).and_then(|v| v.to_str().ok()) {
-            Some(range) if ok && headers::range_applies(request, &etag, modified) => range::wanted(range, len),
-            _ => range::Wanted::Whole,
+        let etag = headers::etag(
+            meta.len(),
+            modified,
+            std::os::unix::fs::MetadataExt::ino(&meta),
+            encoding,
+        );
+        let meta = Meta {
+            status: found.status,
+            len: meta.len(),
+            modified,
+            etag: HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"\"")),
+            cache_control: headers::cache_control(&found.rel, &content_type),
+            content_type: HeaderValue::from_str(&content_type)
+                .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream")),
+            last_modified: modified.and_then(|m| HeaderValue::from_str(&httpdate::fmt_http_date(m)).ok()),
+            encoding,
         };
-        let (status, start, count) = match wanted {
-            range::Wanted::Whole => (found.status, 0, len),
-            range::Wanted::Part(first, last) => {
-                response = response.header(CONTENT_RANGE, format!("bytes {first}-{last}/{len}"));
-                (StatusCode::PARTIAL_CONTENT, first, last - first + 1)
-            }
-            range::Wanted::Unsatisfiable => {
-                return finish(
-                    response
-                        .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                        .header(CONTENT_RANGE, format!("bytes */{len}"))
-                        .header(CONTENT_LENGTH, 0),
-                    Body::empty(),
-                );
-            }
-        };
-        response = response.status(status).header(CONTENT_LENGTH, count);
-        if head {
-            return finish(response, Body::empty());
-        }
-        if count <= SMALL {
-            return match read_part(&file, start, count) {
-                Ok(bytes) => finish(response, Body::from(bytes)),
-                Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-            };
-        }
-        let mut file = tokio::fs::File::from_std(file);
-        if start > 0 && file.seek(std::io::SeekFrom::Start(start)).await.is_err() {
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-        let stream = tokio_util::io::ReaderStream::with_capacity(file.take(count), 64 * 1024);
-        finish(response, Body::from_stream(stream))
+        (meta, file)
     }
-}
-
-/// Answers up to this size are read whole, right away, and sent with their headers in one
-/// write: the file was just opened (so its pages are almost always cached) and a positional
-/// read of this much costs less than handing chunks to the blocking pool and back.
-const SMALL: u64 = 256 * 1024;
-
-/// `count` bytes of `file` from `start`, read in one go.
-fn read_part(file: &File, start: u64, count: u64) -> std::io::Result<Vec<u8>> {
-    let mut buf = vec![0; usize::try_from(count).map_err(std::io::Error::other)?];
-    std::os::unix::fs::FileExt::read_exact_at(file, &mut buf, start)?;
-    Ok(buf)
-}
-
-fn finish(builder: axum::http::response::Builder, body: Body) -> Response {
-    builder
-        .body(body)
-        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 /// The `Content-Type` of `rel` by its name (text types in UTF-8).

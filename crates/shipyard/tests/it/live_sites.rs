@@ -140,6 +140,28 @@ async fn a_static_site_is_served_with_types_validators_ranges_and_siblings() {
     )
     .await;
     assert_eq!((post.status, post.header("allow").as_str()), (405, "GET, HEAD"));
+
+    // Asked again (small files now answer from memory), every answer is the same.
+    for (path, headers, first) in [
+        ("/", vec![], &home),
+        ("/style.css", vec![("accept-encoding", "gzip, br")], &br),
+        ("/style.css", vec![], &plain),
+        ("/about", vec![], &clean),
+        ("/no/such/page", vec![], &missing),
+        ("/plain.txt", vec![("range", "bytes=0-9")], &part),
+    ] {
+        let again = fetch(&server, &host, path, &headers).await;
+        assert_eq!((again.status, &again.body), (first.status, &first.body), "{path}");
+        for name in [
+            "etag",
+            "content-type",
+            "content-encoding",
+            "last-modified",
+            "content-range",
+        ] {
+            assert_eq!(again.header(name), first.header(name), "{path} {name}");
+        }
+    }
 }
 
 #[tokio::test]
