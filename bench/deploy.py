@@ -12,7 +12,7 @@ import tempfile
 import time
 import urllib.request
 
-from serve import Server, free_port, make_repo, sh
+from serve import Server, free_port, make_repo, settle, sh
 
 BIN, RUNS = sys.argv[1], int(sys.argv[2])
 WORK = tempfile.mkdtemp(prefix="shipyard-bench-")
@@ -273,6 +273,7 @@ def main():
                 # Whoever goes first pays for the registry's (and its proxy's) cold caches:
                 # alternate, so neither side always gets the warm one.
                 for measure in ((platform_pair, hand_pair) if run % 2 == 0 else (hand_pair, platform_pair)):
+                    settle(server.proc.pid)
                     measure()
             m = statistics.median
             row = {

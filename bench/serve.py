@@ -14,6 +14,39 @@ def sh(cmd, cwd=None, env=None):
     subprocess.run(cmd, cwd=cwd, env=env, shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def tree_ticks(pid):
+    """CPU clock ticks (user + system) used so far by `pid` and every process below it."""
+    parents, ticks = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents.setdefault(int(fields[1]), []).append(int(entry))
+            ticks[int(entry)] = int(fields[11]) + int(fields[12])
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += ticks.get(p, 0)
+        todo.extend(parents.get(p, []))
+    return total
+
+
+def settle(pid, quiet=0.1, window=0.3, longest=20.0):
+    """Waits (at most `longest` s) until `pid`'s process tree uses under `quiet` of a core over
+    `window` s: work a measured step left behind (cache snapshots, draining instances, pruning)
+    must not run into the next measured step, whichever side that is."""
+    deadline = time.monotonic() + longest
+    hz = os.sysconf("SC_CLK_TCK")
+    while time.monotonic() < deadline:
+        before = tree_ticks(pid)
+        time.sleep(window)
+        if (tree_ticks(pid) - before) / hz < quiet * window:
+            return
+
+
 def make_repo(path, files):
     """A git repository at `path` holding `files` (relative path → text), committed on main;
     a package.json gets its lockfile."""
