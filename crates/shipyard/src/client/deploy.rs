@@ -48,11 +48,16 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<(), Failure> {
     );
     let id = output::text(&deployment["id"]);
     let deadline = Instant::now() + timeout;
-    let finished =
-        match tokio::time::timeout_at(deadline, stream_build(ctx, &id, &output::text(&deployment["status"]))).await {
+    let status = output::text(&deployment["status"]);
+    let waited = tokio::time::timeout_at(deadline, stream_build(ctx, &id, &status));
+    let finished = tokio::select! {
+        ended = waited => match ended {
             Ok(result) => result?,
             Err(_) => return Err(Failure::GaveUp(format!("{} ({reference} goes on)", args.timeout))),
-        };
+        },
+        // Dropping the wait clears the status line; the deployment itself goes on.
+        _ = tokio::signal::ctrl_c() => return Err(Failure::Interrupted(reference)),
+    };
     finish(ctx, &finished, &project, &env).await
 }
 

@@ -31,6 +31,9 @@ pub enum Failure {
     /// The deployment was canceled (exit 3).
     #[error("deployment {0} was canceled")]
     Canceled(String),
+    /// Ctrl-C while waiting: the same as giving up (exit 6); the deployment goes on.
+    #[error("stopped waiting; {0} goes on (`shipyard logs {0} --follow` to watch it)")]
+    Interrupted(String),
     /// `--timeout` passed first (exit 6).
     #[error("gave up waiting after {0}")]
     GaveUp(String),
@@ -60,7 +63,7 @@ impl Failure {
             Self::Api { status, .. } if *status >= 500 => 5,
             Self::Unreachable(_) => 5,
             Self::Canceled(_) => 3,
-            Self::GaveUp(_) => 6,
+            Self::GaveUp(_) | Self::Interrupted(_) => 6,
             Self::Revocation { why, .. } => why.exit_code(),
             Self::Api { .. } | Self::DeployFailed { .. } | Self::Other(_) => 1,
         }

@@ -1,6 +1,6 @@
 //! How a waiting `deploy` reads to whoever watches it: on a terminal a redrawn status line
 //! (spinner, colour), in CI plain `==> status` lines; and across a cut stream, every build
-//! line once.
+//! line once; Ctrl-C stops the waiting, not the deployment.
 
 use crate::support::cli::{CuttingProxy, Shell, logged_in, run};
 use crate::support::deploy::static_build;
@@ -112,4 +112,58 @@ async fn deploy_streams_every_build_line_once_across_a_cut_stream() {
         "{}",
         deployed.stdout
     );
+}
+
+#[tokio::test]
+async fn ctrl_c_stops_waiting_and_the_deployment_goes_on() {
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let app = ada
+        .deployable(
+            &server,
+            "slow",
+            "static",
+            &[("README.md", "hello")],
+            static_build("echo started && sleep 6 && mkdir -p dist && echo late > dist/index.html"),
+        )
+        .await;
+    let shell = Shell::new();
+    let child = tokio::process::Command::new(binary())
+        .args(["deploy", "--project", "slow", "--server", &server.base])
+        .current_dir(shell.cwd.path())
+        .env("SHIPYARD_CONFIG_DIR", shell.config.path())
+        .env("SHIPYARD_TOKEN", &ada.token_secret)
+        .env("CI", "true")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn deploy");
+    let list = format!("/tenants/{}/projects/{}/deployments", ada.tenant_id, app.project_id);
+    let mut id = None;
+    for _ in 0..300 {
+        let page = ada.token.get(&list).await.expect("list").ok().expect("deployments");
+        if let Some(found) = page["items"][0]["id"].as_str() {
+            id = Some(found.to_owned());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let id = id.expect("the client made a deployment within 30 s");
+    ada.wait_for(&id, 60, |s| s == "building").await;
+    let pid = child.id().expect("pid").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("the client stops within 30 s of Ctrl-C")
+        .expect("output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(6), "Ctrl-C is giving up waiting: {stderr}");
+    assert!(stderr.contains("goes on"), "{stderr}");
+    let done = ada.finished(&id, 120).await;
+    assert_eq!(done["status"], "ready", "the deployment was not canceled: {done}");
 }
