@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 
-from serve import Server, free_port, make_repo
+from serve import Server, free_port, make_repo, process_tree
 
 BIN = sys.argv[1]
 RUNS = int(os.environ.get("RUNS", "5"))
@@ -104,19 +104,8 @@ def cpu_us(pid, run):
 
 def pin_tree(pid, cpu):
     """Moves `pid` and its descendants (every thread) to `cpu`."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    parents.setdefault(int(f.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-            except OSError:
-                continue
-    todo = [pid]
-    while todo:
-        p = todo.pop()
+    for p in process_tree(pid):
         subprocess.run(["taskset", "-a", "-p", "-c", cpu, str(p)], check=False, stdout=subprocess.DEVNULL)
-        todo.extend(parents.get(p, []))
 
 
 def wrk(port, path, host=None, close=False, seconds=SECONDS):

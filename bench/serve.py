@@ -14,8 +14,8 @@ def sh(cmd, cwd=None, env=None):
     subprocess.run(cmd, cwd=cwd, env=env, shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def tree_ticks(pid):
-    """CPU clock ticks (user + system) used so far by `pid` and every process below it."""
+def process_tree(pid):
+    """`pid` and every process below it: {pid: CPU clock ticks (user + system) used so far}."""
     parents, ticks = {}, {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -26,12 +26,17 @@ def tree_ticks(pid):
                 continue
             parents.setdefault(int(fields[1]), []).append(int(entry))
             ticks[int(entry)] = int(fields[11]) + int(fields[12])
-    total, todo = 0, [pid]
+    tree, todo = {}, [pid]
     while todo:
         p = todo.pop()
-        total += ticks.get(p, 0)
+        tree[p] = ticks.get(p, 0)
         todo.extend(parents.get(p, []))
-    return total
+    return tree
+
+
+def tree_ticks(pid):
+    """CPU clock ticks used so far by `pid` and every process below it."""
+    return sum(process_tree(pid).values())
 
 
 def settle(pid, quiet=0.1, window=0.3, longest=20.0):

@@ -9,7 +9,6 @@ use super::headers::Encoding;
 use super::path::SitePath;
 use axum::body::Bytes;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -25,20 +24,16 @@ static HELD: AtomicUsize = AtomicUsize::new(0);
 /// What a request's answer depends on: the path as parsed and the encodings it accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) struct Key {
-    rel: PathBuf,
-    dir: bool,
+    /// The path asked for.
+    pub wanted: SitePath,
     encodings: u8,
 }
 
 impl Key {
     /// The key of `wanted` asked for by a client accepting `encodings`.
-    pub fn new(wanted: &SitePath, encodings: &[Encoding]) -> Self {
+    pub fn new(wanted: SitePath, encodings: &[Encoding]) -> Self {
         let encodings = encodings.iter().fold(0, |bits, e| bits | e.bit());
-        Self {
-            rel: wanted.rel.clone(),
-            dir: wanted.dir,
-            encodings,
-        }
+        Self { wanted, encodings }
     }
 }
 
@@ -68,10 +63,16 @@ impl Cache {
             .cloned()
     }
 
+    /// How many answers are kept.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.entries.read().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
     /// Keeps `entry` for `key` when the budget has room; the entry either way.
     pub fn put(&self, key: Key, entry: Entry) -> Arc<Entry> {
         let entry = Arc::new(entry);
-        let size = entry.bytes.len() + key.rel.as_os_str().len() + OVERHEAD;
+        let size = entry.bytes.len() + key.wanted.rel.as_os_str().len() + OVERHEAD;
         if !reserve(&HELD, size, BUDGET) {
             return entry;
         }
@@ -114,21 +115,22 @@ mod tests {
     fn keys_tell_paths_and_encodings_apart_and_entries_are_counted() {
         let page = path::parse("/a/").expect("path");
         let file = path::parse("/a").expect("path");
-        assert_ne!(Key::new(&page, &[]), Key::new(&file, &[]));
-        assert_ne!(Key::new(&file, &[]), Key::new(&file, &[Encoding::Gzip]));
-        assert_ne!(Key::new(&file, &[Encoding::Brotli]), Key::new(&file, &[Encoding::Gzip]));
+        let key = |p: &SitePath, e: &[Encoding]| Key::new(p.clone(), e);
+        assert_ne!(key(&page, &[]), key(&file, &[]));
+        assert_ne!(key(&file, &[]), key(&file, &[Encoding::Gzip]));
+        assert_ne!(key(&file, &[Encoding::Brotli]), key(&file, &[Encoding::Gzip]));
         let cache = Cache::default();
         let before = HELD.load(Ordering::Acquire);
         let kept = cache.put(
-            Key::new(&file, &[]),
+            key(&file, &[]),
             Entry {
                 meta: Meta::for_tests(3),
                 bytes: Bytes::from_static(b"abc"),
             },
         );
         assert_eq!(kept.bytes, "abc");
-        assert!(cache.get(&Key::new(&file, &[])).is_some());
-        assert!(cache.get(&Key::new(&page, &[])).is_none());
+        assert!(cache.get(&key(&file, &[])).is_some());
+        assert!(cache.get(&key(&page, &[])).is_none());
         assert!(HELD.load(Ordering::Acquire) >= before + 3);
         assert_eq!(cache.held.load(Ordering::Acquire), 3 + "a".len() + OVERHEAD);
     }

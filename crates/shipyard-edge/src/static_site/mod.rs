@@ -117,12 +117,12 @@ impl Site {
             return pages::bad_path();
         };
         let encodings = headers::accepted(headers);
-        let key = Key::new(&wanted, &encodings);
+        let key = Key::new(wanted, &encodings);
         let head = method == Method::HEAD;
         if let Some(entry) = self.cache.get(&key) {
             return answer(&entry.meta, Source::Memory(entry.bytes.clone()), head, headers).await;
         }
-        let Some(found) = self.resolve(&wanted) else {
+        let Some(found) = self.resolve(&key.wanted) else {
             return pages::not_in_site(uri_path);
         };
         let direct = found.direct;
@@ -192,5 +192,32 @@ fn content_type(rel: &Path) -> String {
         format!("{mime}; charset=utf-8")
     } else {
         mime.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn made_up_paths_and_fallbacks_are_not_kept_but_found_files_are() {
+        let dir = tempfile::tempdir().expect("dir");
+        std::fs::write(dir.path().join("index.html"), "<h1>app</h1>").expect("index");
+        std::fs::write(dir.path().join("app.js"), "console.log(1)").expect("js");
+        let site = Site::new(File::open(dir.path()).expect("root"), true);
+        let none = HeaderMap::new();
+        for n in 0..200 {
+            let answer = site.respond(&Method::GET, &format!("/made/up/{n}"), &none).await;
+            assert_eq!(answer.status(), StatusCode::OK, "the SPA fallback answers");
+            let missing = site.respond(&Method::GET, &format!("/nope-{n}.js"), &none).await;
+            assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        }
+        assert_eq!(site.cache.len(), 0, "no fallback and no miss is kept");
+        // Control: a file found at its own path is kept, once.
+        for _ in 0..3 {
+            let answer = site.respond(&Method::GET, "/app.js", &none).await;
+            assert_eq!(answer.status(), StatusCode::OK);
+        }
+        assert_eq!(site.cache.len(), 1);
     }
 }

@@ -7,7 +7,7 @@ use percent_encoding::percent_decode_str;
 use std::path::PathBuf;
 
 /// A request path that names a place in the site.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct SitePath {
     /// Relative to the site's root; empty for `/`.
     pub rel: PathBuf,

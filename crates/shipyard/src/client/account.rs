@@ -38,7 +38,10 @@ pub async fn login(global: &Global, args: LoginArgs) -> Result<(), Failure> {
             (login, me, path)
         }
     };
-    if let Some(old) = earlier.filter(|e| e.token_id.is_some() && e.token != login.token && login.token_id.is_none()) {
+    // A token an earlier `login --email` made, which this login did not revoke (sign_in does
+    // that only for the same user on the same server).
+    let revoked_by_sign_in = |e: &Stored| login.email.is_some() && e.email == login.email && e.server == login.server;
+    if let Some(old) = earlier.filter(|e| e.token_id.is_some() && e.token != login.token && !revoked_by_sign_in(e)) {
         sign_in::warn(&format!(
             "the token {}… an earlier `login --email` made stays valid until it expires; revoke it in the console",
             prefix(&old)

@@ -38,7 +38,7 @@ impl Progress {
             live,
             ended: false,
             colour,
-            status: status.chars().take(STATUS_CHARS).collect(),
+            status: short(status),
             started: Instant::now(),
             frame: 0,
         }));
@@ -65,8 +65,7 @@ impl Progress {
     /// A new status: redrawn on a terminal, else printed as `==> status`.
     pub fn status(&self, status: &str) {
         let mut line = self.lock();
-        // Kept short, so the line never wraps (a wrapped line cannot be cleared in place).
-        line.status = status.chars().take(STATUS_CHARS).collect();
+        line.status = short(status);
         if line.live {
             line.write(None);
         } else {
@@ -77,6 +76,12 @@ impl Progress {
     fn lock(&self) -> std::sync::MutexGuard<'_, Line> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// `status` cut to `STATUS_CHARS`, so the line never wraps (a wrapped line cannot be cleared
+/// in place).
+fn short(status: &str) -> String {
+    status.chars().take(STATUS_CHARS).collect()
 }
 
 impl Drop for Progress {
