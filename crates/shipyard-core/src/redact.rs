@@ -107,31 +107,45 @@ impl LineRedactor {
         }
     }
 
-    /// Takes a chunk and returns the complete lines it finished, redacted, without newlines.
+    /// Takes a chunk and returns the complete lines it finished, redacted, without newlines;
+    /// a line longer than the limit comes out in pieces, whether or not its end has arrived.
     pub fn push(&mut self, chunk: &[u8]) -> Vec<String> {
         self.pending.extend_from_slice(chunk);
-        let mut lines = Vec::new();
-        while let Some(pos) = self.pending.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = self.pending.drain(..=pos).collect();
-            lines.push(self.finish(&line[..line.len() - 1]));
-        }
-        // A line longer than the limit is cut; keep enough of its tail unsent that a value
-        // straddling the cut is still seen whole in the next piece.
+        // Enough of a cut line's tail is kept unsent that a value straddling the cut is still
+        // seen whole in the next piece.
         let overlap = self.redactor.longest_pattern().saturating_sub(1);
-        while self.pending.len() > self.max_line + overlap {
-            let piece: Vec<u8> = self.pending.drain(..self.max_line).collect();
-            let mut joined = piece.clone();
-            joined.extend_from_slice(&self.pending[..overlap]);
-            let redacted = self.finish(&joined);
-            if redacted.len() == joined.len() || !redacted.contains(MASK) {
-                lines.push(self.finish(&piece));
+        let mut lines = Vec::new();
+        loop {
+            let newline = self.pending.iter().position(|b| *b == b'\n');
+            let end = newline.unwrap_or(self.pending.len());
+            // An unfinished line waits for its overlap to arrive; a finished one is cut now.
+            let room = if newline.is_some() { 0 } else { overlap };
+            if end > self.max_line + room {
+                let ahead = overlap.min(end - self.max_line);
+                lines.push(self.cut(ahead));
+            } else if let Some(pos) = newline {
+                let line: Vec<u8> = self.pending.drain(..=pos).collect();
+                lines.push(self.finish(&line[..line.len() - 1]));
             } else {
-                // The value straddled the cut: emit the masked join and drop what it consumed.
-                self.pending.drain(..overlap);
-                lines.push(redacted);
+                return lines;
             }
         }
-        lines
+    }
+
+    /// Cuts the first `max_line` bytes off the pending line, looking `ahead` bytes past the cut
+    /// for a value that straddles it.
+    fn cut(&mut self, ahead: usize) -> String {
+        let piece: Vec<u8> = self.pending.drain(..self.max_line).collect();
+        let mut joined = piece.clone();
+        joined.extend_from_slice(&self.pending[..ahead]);
+        let redacted = self.finish(&joined);
+        if redacted.len() == joined.len() || !redacted.contains(MASK) {
+            self.finish(&piece)
+        } else {
+            // The value straddled the cut: emit the masked join and drop what it consumed.
+            self.pending.drain(..ahead);
+            redacted
+        }
     }
 
     /// The last, unterminated line, if any.
@@ -214,5 +228,17 @@ mod tests {
         assert!(!joined.contains("0123456789"), "{out:?}");
         assert!(joined.contains(MASK), "{out:?}");
         assert!(out.iter().all(|l| l.len() <= 8 + 9), "lines stay bounded: {out:?}");
+    }
+
+    #[test]
+    fn a_long_line_whose_end_arrives_with_its_tail_is_split_too() {
+        let mut stream = LineRedactor::new(Redactor::new(["secret"]), 8);
+        assert!(stream.push(b"aaaa").is_empty());
+        let out = stream.push(b"bbbbccccdddde\nnext\n");
+        assert_eq!(out, ["aaaabbbb", "ccccdddd", "e", "next"], "{out:?}");
+        let mut masked = LineRedactor::new(Redactor::new(["secret"]), 8);
+        let out = masked.push(b"aaaaaasecretbb\n");
+        assert!(out.iter().all(|l| !l.contains("secret")), "{out:?}");
+        assert!(out.concat().contains(MASK), "{out:?}");
     }
 }
