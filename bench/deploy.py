@@ -329,4 +329,5 @@ def main():
         shutil.rmtree(WORK, ignore_errors=True)
 
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2,7 +2,7 @@
 //! is always at `/srv/app`, so paths baked in at build time (a Python venv) hold at run time.
 
 use super::step::StepContext;
-use shipyard_core::SecretString;
+use shipyard_core::{PackageManager, SecretString};
 use shipyard_sandbox::{Bind, LimitGroup, Sandbox, SandboxError, SandboxedCommand, Spec, inherited_host_settings};
 use std::path::{Path, PathBuf};
 
@@ -81,9 +81,11 @@ fn environment(ctx: &StepContext, app: &Path, home_in: &Path, cache_in: Option<&
     set("PATH", path.join(":"));
     if let Some(cache_in) = cache_in {
         let c = cache_in.display();
+        if ctx.manager == Some(PackageManager::Pnpm) {
+            set("npm_config_store_dir", format!("{c}/pnpm-store"));
+        }
         for (key, sub) in [
             ("npm_config_cache", "npm"),
-            ("npm_config_store_dir", "pnpm-store"),
             ("YARN_CACHE_FOLDER", "yarn"),
             ("BUN_INSTALL_CACHE_DIR", "bun"),
             ("PIP_CACHE_DIR", "pip"),
@@ -107,4 +109,44 @@ fn environment(ctx: &StepContext, app: &Path, home_in: &Path, cache_in: Option<&
     env.extend(ctx.env.iter().cloned());
     env.push(("CI".to_owned(), SecretString::from("true")));
     env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shipyard_core::ExposeSecret;
+
+    fn variables(manager: Option<PackageManager>) -> Vec<(String, String)> {
+        let ctx = StepContext {
+            ws: PathBuf::from("/ws"),
+            workdir: String::new(),
+            env: Vec::new(),
+            path: Vec::new(),
+            cache: Some(PathBuf::from("/cache")),
+            manager,
+        };
+        environment(
+            &ctx,
+            Path::new(APP_DIR),
+            Path::new(HOME_DIR),
+            Some(Path::new(CACHE_DIR)),
+        )
+        .into_iter()
+        .map(|(k, v)| (k, v.expose_secret().to_owned()))
+        .collect()
+    }
+
+    #[test]
+    fn only_a_pnpm_build_gets_the_pnpm_store_setting() {
+        let store = ("npm_config_store_dir".to_owned(), format!("{CACHE_DIR}/pnpm-store"));
+        assert!(variables(Some(PackageManager::Pnpm)).contains(&store));
+        for manager in [None, Some(PackageManager::Npm), Some(PackageManager::Yarn)] {
+            let env = variables(manager);
+            assert!(
+                env.iter().all(|(k, _)| k != "npm_config_store_dir"),
+                "{manager:?}: {env:?}"
+            );
+            assert!(env.contains(&("npm_config_cache".to_owned(), format!("{CACHE_DIR}/npm"))));
+        }
+    }
 }

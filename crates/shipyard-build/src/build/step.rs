@@ -35,6 +35,9 @@ pub struct StepContext {
     pub path: Vec<String>,
     /// The project's package-cache directory on the host.
     pub cache: Option<std::path::PathBuf>,
+    /// The build's package manager: only its own cache settings are set (npm warns about
+    /// every setting it does not know, such as pnpm's `store-dir`).
+    pub manager: Option<shipyard_core::PackageManager>,
 }
 
 /// How a step ended.

@@ -1,6 +1,7 @@
 //! The limit groups one run joins, and what they say about how it ended.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 /// The cgroups one run joins (one per v1 controller, or one v2 group).
 #[derive(Debug)]
@@ -92,7 +93,11 @@ impl LimitGroup {
     /// a fork bomb's stragglers), retrying for about a second while members remain.
     pub async fn kill_everyone(&self) {
         self.kill_at_once();
-        for _ in 0..50 {
+        let until = Instant::now() + Duration::from_secs(1);
+        // Processes that were already exiting leave within a millisecond or two; every build
+        // step waits here, so the first looks come soon and only stragglers wait longer.
+        let mut pause = Duration::from_millis(1);
+        while Instant::now() < until {
             let left = self.members();
             if left.is_empty() {
                 return;
@@ -101,7 +106,8 @@ impl LimitGroup {
                 .arg("-KILL")
                 .args(left.iter().map(u32::to_string))
                 .status();
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(20));
         }
     }
 

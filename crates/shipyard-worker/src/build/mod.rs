@@ -333,6 +333,7 @@ impl Worker {
             env,
             path: chain.path.clone(),
             cache: Some(cache.dir.clone()),
+            manager,
         };
         let plan = Plan::new(&project.build, runtime).with_toolchain(&chain, manager, &tools);
         let node_modules = manager
@@ -345,8 +346,10 @@ impl Worker {
         };
         let snapshot = cache_use.node_modules.is_some();
         let ran = self.run_steps(&sandbox, &plan, log, ctx, cache_use, cancel).await;
-        // Nothing runs in the namespace any more; removing it waits on `ip`, off the runtime.
-        let _ = tokio::task::spawn_blocking(move || drop(network)).await;
+        // Nothing runs in the namespace any more. Removing it waits on pasta and `ip` (20–30 ms),
+        // so it happens off the runtime and off the deploy's path; the name is this attempt's
+        // alone, and a namespace a crash leaves behind is removed when the server starts.
+        drop(tokio::task::spawn_blocking(move || drop(network)));
         ran?;
         let release = self.release(inputs, log, ws, &commit).await?;
         let artifact = self.settings.data_dir.join("artifacts").join(release.as_str());
