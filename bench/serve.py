@@ -85,6 +85,14 @@ class Api:
         with urllib.request.urlopen(req, timeout=60) as resp:
             return json.loads(resp.read() or b"null")
 
+    def frames(self, path):
+        """The JSON frames of an SSE stream at `path`, as they arrive (a generator)."""
+        req = urllib.request.Request(self.base + path, headers={"Authorization": f"Bearer {self.token}"})
+        with urllib.request.urlopen(req, timeout=600) as resp:
+            for raw in resp:
+                if raw.startswith(b"data:"):
+                    yield json.loads(raw[5:])
+
 
 class Server:
     """`shipyard serve` on a free loopback port over `data` (prefix: e.g. taskset), with an admin

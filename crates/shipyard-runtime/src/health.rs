@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 /// How often a starting instance is asked (a refused connection costs next to nothing, and
 /// every interval is time a deploy waits), and how often a healthy one.
-const STARTING_EVERY: Duration = Duration::from_millis(20);
+const STARTING_EVERY: Duration = Duration::from_millis(10);
 const HEALTHY_EVERY: Duration = Duration::from_secs(5);
 /// How often a new release's waiter looks at its instances' states.
 const WAIT_EVERY: Duration = Duration::from_millis(10);

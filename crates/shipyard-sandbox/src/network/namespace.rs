@@ -59,15 +59,11 @@ impl NetworkPolicy {
             path,
             pasta: None,
         };
+        // One process makes the namespace, binds it at `path` and loads the ruleset in it, so
+        // nothing ever runs there before its rules (and a deploy waits for one tool, not three).
         let bind = format!("--net={}", net.path.display());
-        run(Command::new("unshare").args([bind.as_str(), "true"]), None)?;
-        let enter = format!("--net={}", net.path.display());
         run(
-            Command::new("nsenter").args([&enter, "ip", "link", "set", "lo", "up"]),
-            None,
-        )?;
-        run(
-            Command::new("nsenter").args([&enter, "nft", "-f", "-"]),
+            Command::new("unshare").args([bind.as_str(), "nft", "-f", "-"]),
             Some(&self.ruleset()),
         )?;
         let pasta = Command::new("pasta")
@@ -126,10 +122,14 @@ impl Network {
         )
     }
 
+    /// Waits until pasta has configured the namespace: its interface has an address, and its
+    /// loopback is up (pasta brings it up; if this one did not, it is brought up here).
     fn wait_ready(&mut self) -> Result<(), NetworkError> {
         let started = Instant::now();
         let enter = format!("--net={}", self.path.display());
         while started.elapsed() < READY_WITHIN {
+            // pasta takes about 10 ms; each look is a tool run, so the first waits a little.
+            std::thread::sleep(Duration::from_millis(5));
             if let Some(pasta) = self.pasta.as_mut()
                 && let Ok(Some(status)) = pasta.try_wait()
             {
@@ -139,13 +139,18 @@ impl Network {
                 });
             }
             let addrs = run(
-                Command::new("nsenter").args([enter.as_str(), "ip", "-o", "-4", "addr", "show", "scope", "global"]),
+                Command::new("nsenter").args([enter.as_str(), "ip", "-o", "-4", "addr", "show"]),
                 None,
             )?;
-            if addrs.contains("inet ") {
+            if addrs.contains("scope global") {
+                if !addrs.contains("inet 127.0.0.1/") {
+                    run(
+                        Command::new("nsenter").args([enter.as_str(), "ip", "link", "set", "lo", "up"]),
+                        None,
+                    )?;
+                }
                 return Ok(());
             }
-            std::thread::sleep(Duration::from_millis(10));
         }
         Err(NetworkError::NotReady(READY_WITHIN.as_secs()))
     }
