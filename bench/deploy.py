@@ -263,17 +263,19 @@ def main():
                     app["start"] = project["config"]["runtime"]["startCommand"]
                 cache = tempfile.mkdtemp(dir=WORK)
 
-                def platform_pair():
+                def platform_cold():
                     publish(repo, app, f"{name}-{run}-ship-cold")
                     t, i, _ = platform_deploy(api, base, tenant, project, f"{name}-{run}-ship-cold")
                     cold.append(t); cold_install.append(i)
                     wait_for_snapshot(data, project["id"], "package.json" in app["files"])
+
+                def platform_warm():
                     publish(repo, app, f"{name}-{run}-ship-warm")
                     t, i, _ = platform_deploy(api, base, tenant, project, f"{name}-{run}-ship-warm")
                     warm.append(t); warm_install.append(i)
 
-                def hand_pair():
-                    for phase, out in (("cold", hand_cold), ("warm", hand_warm)):
+                def hand(phase, out):
+                    def measure():
                         publish(repo, app, f"{name}-{run}-hand-{phase}")
                         elapsed, boot, install = by_hand(repo, app, cache, f"{name}-{run}-hand-{phase}")
                         out.append(elapsed)
@@ -281,12 +283,19 @@ def main():
                             hand_install_cold.append(install)
                         if boot:
                             boots.append(boot)
+                    return measure
 
-                # Whoever goes first pays for the registry's (and its proxy's) cold caches:
-                # alternate, so neither side always gets the warm one.
-                for measure in ((platform_pair, hand_pair) if run % 2 == 0 else (hand_pair, platform_pair)):
-                    settle(server.proc.pid)
-                    measure()
+                # The two sides' cold deploys run back to back, then their warm ones, so that
+                # each compared pair meets the registry (and this machine's neighbours) in about
+                # the same state. Whoever goes first pays for the registry's (and its proxy's)
+                # cold caches: alternate, so neither side always gets the warm one.
+                sides = [(platform_cold, platform_warm), (hand("cold", hand_cold), hand("warm", hand_warm))]
+                if run % 2:
+                    sides.reverse()
+                for phase in (0, 1):
+                    for side in sides:
+                        settle(server.proc.pid)
+                        side[phase]()
             if name != "static":
                 paired[name] = list(zip(cold, hand_cold))
             m = statistics.median
@@ -338,7 +347,9 @@ def main():
         # Each round's pair ran back to back: their ratios show how much of a median's gap is
         # the registry's speed drifting between rounds.
         for name, pairs in paired.items():
-            print(f"{name:<9}{'cold, each round':>20}  " + " ".join(f"{p / h:.2f}x" for p, h in pairs))
+            ratios = [p / h for p, h in pairs]
+            print(f"{name:<9}{'cold, each round':>20}  " + " ".join(f"{r:.2f}x" for r in ratios)
+                  + f"   (their median {statistics.median(ratios):.2f}x)")
         for failure in failures:
             print(f"MISSED: {failure}")
         return 1 if failures else 0

@@ -10,11 +10,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How often a starting instance is asked (a refused connection costs next to nothing, and
-/// every interval is time a deploy waits), and how often a healthy one.
-const STARTING_EVERY: Duration = Duration::from_millis(10);
+/// half an interval on average is time a deploy waits), and how often a healthy one.
+const STARTING_EVERY: Duration = Duration::from_millis(5);
 const HEALTHY_EVERY: Duration = Duration::from_secs(5);
-/// How often a new release's waiter looks at its instances' states.
-const WAIT_EVERY: Duration = Duration::from_millis(10);
+/// How often a new release's waiter looks at its instances' states (a few locks: cheap, and
+/// on the deploy's path like the interval above).
+const WAIT_EVERY: Duration = Duration::from_millis(2);
 /// Failed checks in a row after which a healthy instance is `unhealthy` (and takes no requests).
 const FAILURES_UNHEALTHY: u32 = 3;
 

@@ -37,6 +37,9 @@ fn the_v2_limiter_writes_memory_swap_pids_and_cpu_under_its_own_subtree() {
             "controllers are enabled down to the server's subtree"
         );
     }
+    // The kernel makes `cpu.max.burst` in every group (5.14 and later).
+    std::fs::create_dir_all(base.join("dep_1")).expect("mkdir");
+    std::fs::write(base.join("dep_1/cpu.max.burst"), "0").expect("burst");
     let group = limiter.prepare("dep_1", LIMITS).expect("prepare").expect("a group");
     let dir = base.join("dep_1");
     assert_eq!(group.dirs(), std::slice::from_ref(&dir));
@@ -51,6 +54,11 @@ fn the_v2_limiter_writes_memory_swap_pids_and_cpu_under_its_own_subtree() {
         read(&dir.join("cpu.max")),
         "50000 100000",
         "500 millicores: half of each 100 ms"
+    );
+    assert_eq!(
+        read(&dir.join("cpu.max.burst")),
+        "50000",
+        "a start may spend one period's unused quota at once"
     );
     assert_eq!(group.procs_files(), vec![dir.join("cgroup.procs")]);
     assert!(limiter.describe(LIMITS).starts_with("cgroup v2 limits memory 256 MiB"));
@@ -85,6 +93,20 @@ fn the_v1_limiter_writes_memory_memsw_pids_and_cpu_quota() {
     assert!(matches!(limiter, Limiter::CgroupV1 { cpu: Some(_), .. }), "{limiter:?}");
     let group = limiter.prepare("dep_2", LIMITS).expect("prepare").expect("a group");
     let at = |c: &str, f: &str| read(&root.path().join(c).join("shipyard/inst/dep_2").join(f));
+    assert!(
+        !root.path().join("cpu/shipyard/inst/dep_2/cpu.cfs_burst_us").exists(),
+        "a kernel without CPU burst (no such file) gets none written"
+    );
+    // The same kernel with burst (5.14 and later) makes the file in every group.
+    let burst = root.path().join("cpu/shipyard/inst/dep_3/cpu.cfs_burst_us");
+    std::fs::create_dir_all(burst.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&burst, "0").expect("burst");
+    limiter.prepare("dep_3", LIMITS).expect("prepare").expect("a group");
+    assert_eq!(
+        read(&burst),
+        "50000",
+        "a start may spend one period's unused quota at once"
+    );
     assert_eq!(
         at("memory", "memory.limit_in_bytes"),
         (256u64 * 1024 * 1024).to_string()

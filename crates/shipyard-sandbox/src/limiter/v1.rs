@@ -1,6 +1,6 @@
 //! cgroup v1: a tree per controller; a run's group is a directory of the same name in each.
 
-use super::{CPU_PERIOD_US, LimitGroup, Limiter, Limits, cpu_quota_us};
+use super::{CPU_PERIOD_US, LimitGroup, Limiter, Limits, allow_burst, cpu_quota_us};
 use std::path::{Path, PathBuf};
 
 /// The v1 limiter when the memory and pids trees under `root` are writable.
@@ -46,6 +46,7 @@ pub(super) fn prepare(
         std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join("cpu.cfs_period_us"), CPU_PERIOD_US.to_string())?;
         std::fs::write(dir.join("cpu.cfs_quota_us"), cpu_quota_us(millis).to_string())?;
+        allow_burst(&dir.join("cpu.cfs_burst_us"), millis)?;
         dirs.push(dir);
     }
     Ok(LimitGroup::new(dirs, false))

@@ -2,7 +2,7 @@
 //! every ancestor of a run's group; the groups of one server live under
 //! `<root>/shipyard/<instance>/`.
 
-use super::{CPU_PERIOD_US, LimitGroup, Limiter, Limits, cpu_quota_us};
+use super::{CPU_PERIOD_US, LimitGroup, Limiter, Limits, allow_burst, cpu_quota_us};
 use std::path::Path;
 
 /// Controllers a run's group needs; cpu is used when offered.
@@ -52,6 +52,7 @@ pub(super) fn prepare(base: &Path, name: &str, limits: Limits) -> std::io::Resul
     std::fs::write(dir.join("pids.max"), limits.pids.to_string())?;
     if let Some(millis) = limits.cpu_millis {
         std::fs::write(dir.join("cpu.max"), format!("{} {CPU_PERIOD_US}", cpu_quota_us(millis)))?;
+        allow_burst(&dir.join("cpu.max.burst"), millis)?;
     }
     Ok(LimitGroup::new(vec![dir], true))
 }

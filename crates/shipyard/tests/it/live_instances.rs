@@ -1,6 +1,6 @@
 //! Instances (#13): two share the requests; the runtime-log stream shows a line a request
 //! caused, its secret masked; one killed with SIGKILL is restarted and counted; after SIGTERM
-//! of the server nothing of any instance is left on the host.
+//! of the server nothing of any instance is left on the host; their cgroups hold the limits.
 
 use crate::support::TestServer;
 use crate::support::apps::{deploy_ready, express_files, project, runtime_until};
@@ -150,6 +150,30 @@ async fn two_instances_share_requests_a_killed_one_restarts_and_sigterm_leaves_n
     assert!(
         groups.iter().any(|(_, procs)| !procs.trim().is_empty()),
         "the scan sees their cgroups: {groups:?}"
+    );
+    // Each instance's groups carry the project's limits: 256 MiB, and the default 1000
+    // millicores as a quota (with a burst of one period where the kernel has CPU burst).
+    let file = |dir: &str, name: &str| std::fs::read_to_string(Path::new(dir).join(name)).ok();
+    let (mut memory, mut cpu) = (0, 0);
+    for (dir, _) in &groups {
+        if let Some(limit) = file(dir, "memory.limit_in_bytes").or_else(|| file(dir, "memory.max")) {
+            assert_eq!(limit.trim(), (256u64 << 20).to_string(), "{dir}");
+            memory += 1;
+        }
+        if let Some(quota) = file(dir, "cpu.cfs_quota_us").or_else(|| file(dir, "cpu.max")) {
+            assert!(
+                quota.trim() == "100000" || quota.starts_with("100000 100000"),
+                "{dir}: {quota}"
+            );
+            if let Some(burst) = file(dir, "cpu.cfs_burst_us").or_else(|| file(dir, "cpu.max.burst")) {
+                assert_eq!(burst.trim(), "100000", "{dir}");
+            }
+            cpu += 1;
+        }
+    }
+    assert!(
+        memory >= 2 && cpu >= 2,
+        "both instances' memory and cpu groups were read: {groups:?}"
     );
 
     // SIGTERM of the server stops every instance: no process is left, no cgroup holds one.
