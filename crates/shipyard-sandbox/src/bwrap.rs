@@ -279,6 +279,11 @@ impl Sandbox {
         }
     }
 
+    /// Removes this server's limit groups as it stops, once its runs have ended.
+    pub fn remove_own_groups(&self) {
+        self.limiter.remove_own_groups();
+    }
+
     /// Makes the limit groups of one run.
     pub fn limit_group(&self, name: &str) -> std::io::Result<Option<LimitGroup>> {
         self.limiter.prepare(name, self.limits)

@@ -200,6 +200,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     let _ = worker_task.await;
     // Every instance this server started stops with it.
     runtime.stop_all().await;
+    sandbox.remove_own_groups();
     store.close().await;
     tracing::info!("shipyard stopped");
     served

@@ -94,19 +94,34 @@ impl Limiter {
     /// Removes empty per-run groups a previous run of the server left behind (a build that
     /// was running when it stopped); groups with processes in them are left alone.
     pub fn remove_stale_groups(&self) {
-        let roots: Vec<&PathBuf> = match self {
-            Limiter::CgroupV2 { base } => vec![base],
-            Limiter::CgroupV1 { memory, pids, cpu } => {
-                [Some(memory), Some(pids), cpu.as_ref()].into_iter().flatten().collect()
-            }
-            Limiter::None(_) => Vec::new(),
-        };
-        for root in roots {
+        for root in self.server_groups() {
             for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
                 if entry.path().is_dir() {
                     let _ = std::fs::remove_dir(entry.path());
                 }
             }
+        }
+    }
+
+    /// Removes this server's groups as it stops: the empty per-run groups, then its own
+    /// directory in each tree. Left behind, every data directory a server ever ran on kept
+    /// one on the host (a test run left dozens), and v1 memory groups keep their page cache
+    /// charged. A group something still runs in stays, and so does its parent.
+    pub fn remove_own_groups(&self) {
+        self.remove_stale_groups();
+        for root in self.server_groups() {
+            let _ = std::fs::remove_dir(root);
+        }
+    }
+
+    /// This server's directory in each tree it uses.
+    fn server_groups(&self) -> Vec<&PathBuf> {
+        match self {
+            Limiter::CgroupV2 { base } => vec![base],
+            Limiter::CgroupV1 { memory, pids, cpu } => {
+                [Some(memory), Some(pids), cpu.as_ref()].into_iter().flatten().collect()
+            }
+            Limiter::None(_) => Vec::new(),
         }
     }
 

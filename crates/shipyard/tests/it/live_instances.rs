@@ -1,6 +1,7 @@
 //! Instances (#13): two share the requests; the runtime-log stream shows a line a request
 //! caused, its secret masked; one killed with SIGKILL is restarted and counted; after SIGTERM
-//! of the server nothing of any instance is left on the host; their cgroups hold the limits.
+//! of the server nothing of any instance is left on the host, nor the server's own cgroups;
+//! while they run, their cgroups hold the limits.
 
 use crate::support::TestServer;
 use crate::support::apps::{deploy_ready, express_files, project, runtime_until};
@@ -175,6 +176,14 @@ async fn two_instances_share_requests_a_killed_one_restarts_and_sigterm_leaves_n
         memory >= 2 && cpu >= 2,
         "both instances' memory and cpu groups were read: {groups:?}"
     );
+    let server_groups: Vec<std::path::PathBuf> = groups
+        .iter()
+        .filter_map(|(dir, _)| Path::new(dir).parent().map(Path::to_path_buf))
+        .collect();
+    assert!(
+        !server_groups.is_empty() && server_groups.iter().all(|d| d.is_dir()),
+        "control: the server's own groups exist while it runs: {server_groups:?}"
+    );
 
     // SIGTERM of the server stops every instance: no process is left, no cgroup holds one.
     assert!(server.terminate().success());
@@ -184,5 +193,10 @@ async fn two_instances_share_requests_a_killed_one_restarts_and_sigterm_leaves_n
     assert!(
         groups.iter().all(|(_, procs)| procs.trim().is_empty()),
         "cgroups still hold processes: {groups:?}"
+    );
+    let left: Vec<_> = server_groups.iter().filter(|d| d.exists()).collect();
+    assert!(
+        left.is_empty(),
+        "the server's own groups are removed as it stops: {left:?}"
     );
 }
