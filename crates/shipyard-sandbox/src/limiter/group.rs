@@ -118,3 +118,19 @@ impl LimitGroup {
         }
     }
 }
+
+/// A group dropped with members still in it belongs to a run that was abandoned (a stopping
+/// server aborts the tasks holding its builds and snapshot copies): they go with it. Killing
+/// bubblewrap alone is not enough, as the sandbox it was setting up waits for it forever (seen:
+/// a snapshot copy's sandbox left asleep in its group after a test server stopped).
+impl Drop for LimitGroup {
+    fn drop(&mut self) {
+        self.kill_at_once();
+        for pid in self.members() {
+            if let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            }
+        }
+        self.remove();
+    }
+}

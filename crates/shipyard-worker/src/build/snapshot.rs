@@ -60,7 +60,8 @@ pub(super) async fn take(sandbox: &Sandbox, artifact: &Path, app: &Path, cache: 
         }
     };
     if let Some(group) = group {
-        group.kill_at_once();
+        // A copy that timed out may have left members (cgroup v1 has no `cgroup.kill`).
+        group.kill_everyone().await;
         group.remove();
     }
     if !copied {
