@@ -106,11 +106,21 @@ impl Limiter {
     /// Removes this server's groups as it stops: the empty per-run groups, then its own
     /// directory in each tree. Left behind, every data directory a server ever ran on kept
     /// one on the host (a test run left dozens), and v1 memory groups keep their page cache
-    /// charged. A group something still runs in stays, and so does its parent.
+    /// charged. Runs aborted a moment ago are still exiting, so it looks again for up to a
+    /// second; a group something still runs in stays after that, and so does its parent.
     pub fn remove_own_groups(&self) {
-        self.remove_stale_groups();
-        for root in self.server_groups() {
-            let _ = std::fs::remove_dir(root);
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        loop {
+            self.remove_stale_groups();
+            let left = self
+                .server_groups()
+                .into_iter()
+                .filter(|root| std::fs::remove_dir(root).is_err() && root.exists())
+                .count();
+            if left == 0 || std::time::Instant::now() > until {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
     }
 
