@@ -20,6 +20,16 @@ use tokio::sync::{Notify, watch};
 /// Access-log entries the edge may have waiting to be stored before it drops (and counts) more.
 const ACCESS_LOG_QUEUE: usize = 16_384;
 
+/// Removes the server's cgroup directories however `run` ends, a start that fails after the
+/// sandbox is set up included; declared before everything that runs in them, it goes last.
+struct GroupsRemovedOnExit(Sandbox);
+
+impl Drop for GroupsRemovedOnExit {
+    fn drop(&mut self) {
+        self.0.remove_own_groups();
+    }
+}
+
 /// Runs the platform until `shutdown` completes.
 pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     let git = Git::version()?;
@@ -45,6 +55,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         cgroup_root: settings.cgroup_root.clone(),
         state_dir: work_root.join("sandbox"),
     })?;
+    let _groups = GroupsRemovedOnExit(sandbox.clone());
     // Held until the server stops: no other server on this host hands out these uids.
     let _uids = if sandbox.is_confined() {
         Some(shipyard_sandbox::uid_range::reserve(&settings.sandbox_uids)?)
@@ -200,7 +211,6 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     let _ = worker_task.await;
     // Every instance this server started stops with it.
     runtime.stop_all().await;
-    sandbox.remove_own_groups();
     store.close().await;
     tracing::info!("shipyard stopped");
     served
