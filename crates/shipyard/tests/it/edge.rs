@@ -4,6 +4,7 @@
 use crate::support::{TestServer, assert_error, binary};
 use reqwest::Method;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn healthz_answers_without_credentials() {
@@ -166,6 +167,13 @@ async fn settings_come_from_flags_over_environment_over_file() {
     let mut line = String::new();
     let stdout = child.stdout.take().expect("stdout");
     std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).expect("read line");
+    // SIGTERM, so the server removes what it made on the host (its cgroup directories); SIGKILL
+    // by PID only if it does not stop in 15 s.
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while child.try_wait().expect("wait").is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let _ = child.kill();
     let _ = child.wait();
     assert!(
