@@ -98,17 +98,23 @@ impl LimitGroup {
         // step waits here, so the first looks come soon and only stragglers wait longer.
         let mut pause = Duration::from_millis(1);
         while Instant::now() < until {
-            let left = self.members();
-            if left.is_empty() {
+            if !self.kill_members() {
                 return;
             }
-            let _ = std::process::Command::new("kill")
-                .arg("-KILL")
-                .args(left.iter().map(u32::to_string))
-                .status();
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(20));
         }
+    }
+
+    /// Sends SIGKILL to every member it sees; false when there was none.
+    fn kill_members(&self) -> bool {
+        let members = self.members();
+        for pid in &members {
+            if let Some(pid) = i32::try_from(*pid).ok().and_then(rustix::process::Pid::from_raw) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            }
+        }
+        !members.is_empty()
     }
 
     /// Removes the groups (they must be empty).
@@ -126,11 +132,7 @@ impl LimitGroup {
 impl Drop for LimitGroup {
     fn drop(&mut self) {
         self.kill_at_once();
-        for pid in self.members() {
-            if let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
-                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
-            }
-        }
+        self.kill_members();
         self.remove();
     }
 }
