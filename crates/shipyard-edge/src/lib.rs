@@ -16,7 +16,7 @@ mod proxy;
 mod routes;
 mod static_site;
 
-pub use access_log::{AccessEntry, AccessLog};
+pub use access_log::{AccessEntries, AccessEntry, AccessLog};
 pub use client_addr::client_addr;
 pub use host::request_host;
 pub use idle::timed_out;

@@ -57,7 +57,7 @@ async fn edge(app: SocketAddr) -> SocketAddr {
         upstreams,
     };
     routes.update(vec![(HOST.to_owned(), Some(Arc::new(target)))]);
-    let (access, _entries) = AccessLog::new(16);
+    let (access, _entries) = AccessLog::new(1 << 16);
     let config = EdgeConfig {
         platform_host: "localhost".into(),
         apps_domain: "localhost".into(),

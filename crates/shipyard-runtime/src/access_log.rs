@@ -1,20 +1,33 @@
-//! Storing the edge's access-log entries: taken from its bounded queue (which the edge never
-//! waits on) into each environment's access-log stream, one JSON line per entry.
+//! Storing the edge's access-log entries: taken from its bounded, fair queue (which the edge
+//! never waits on) into each environment's access-log stream, one JSON line per entry. A batch
+//! is committed before the next is taken, so entries waiting to be stored wait in that queue,
+//! whose bound and fairness decide what is dropped, rather than in the log writer's.
 
-use shipyard_edge::AccessEntry;
+use shipyard_edge::AccessEntries;
 use shipyard_store::logs::{LogKind, LogWriter, access_stream};
-use tokio::sync::mpsc;
+
+/// Entries taken from the queue for one commit at most.
+const BATCH: usize = 1000;
 
 /// Stores every entry that reaches the queue until the edge is gone.
-pub async fn keep(mut entries: mpsc::Receiver<AccessEntry>, writer: LogWriter) {
-    while let Some(entry) = entries.recv().await {
-        match serde_json::to_string(&entry) {
-            Ok(line) => {
-                writer
-                    .append(&access_stream(&entry.environment), LogKind::System, line)
-                    .await
-            }
-            Err(e) => tracing::error!(error = %e, "an access-log entry could not be written"),
+pub async fn keep(mut entries: AccessEntries, writer: LogWriter) {
+    while let Some(first) = entries.next().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH
+            && let Some(entry) = entries.try_next()
+        {
+            batch.push(entry);
         }
+        for entry in batch {
+            match serde_json::to_string(&entry) {
+                Ok(line) => {
+                    writer
+                        .append(&access_stream(&entry.environment), LogKind::System, line)
+                        .await
+                }
+                Err(e) => tracing::error!(error = %e, "an access-log entry could not be written"),
+            }
+        }
+        writer.flush().await;
     }
 }

@@ -17,9 +17,6 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
-/// Access-log entries the edge may have waiting to be stored before it drops (and counts) more.
-const ACCESS_LOG_QUEUE: usize = 16_384;
-
 /// Removes the server's cgroup directories however `run` ends, a start that fails after the
 /// sandbox is set up included; declared before everything that runs in them, it goes last.
 struct GroupsRemovedOnExit(Sandbox);
@@ -77,8 +74,10 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     let addr = listener.local_addr().context("listener has no local address")?;
 
     let routes = RouteTable::default();
-    // The edge never waits on its access log: a full queue drops (and counts) the entry.
-    let (access, access_entries) = AccessLog::new(ACCESS_LOG_QUEUE);
+    // The edge never waits on its access log: a full queue drops (and counts) the heaviest
+    // environment's newest entry.
+    let buffer = usize::try_from(settings.access_log_buffer).unwrap_or(usize::MAX);
+    let (access, access_entries) = AccessLog::new(buffer);
     tokio::spawn(shipyard_runtime::access_log::keep(access_entries, logs.writer()));
     let inbound = shipyard_edge::Inbound::default();
     let runtime = Runtime::new(

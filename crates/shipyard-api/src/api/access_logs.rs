@@ -29,9 +29,10 @@ pub struct AccessItem {
     pub seq: i64,
     /// When the request came.
     pub at: DateTime<Utc>,
-    /// Its method.
+    /// Its method (at most 32 bytes; a longer one is cut and ends in `…`).
     pub method: String,
-    /// Its path (the query is not kept: it often carries tokens).
+    /// Its path (the query is not kept: it often carries tokens); at most 2 KiB, a longer one
+    /// is cut and ends in `…`.
     pub path: String,
     /// The status answered.
     pub status: u16,
@@ -41,7 +42,7 @@ pub struct AccessItem {
     pub bytes: u64,
     /// The client's address (behind `--trusted-proxy`, the forwarded one).
     pub client_ip: Option<String>,
-    /// Its `User-Agent`.
+    /// Its `User-Agent`; at most 512 bytes, a longer one is cut and ends in `…`.
     pub user_agent: Option<String>,
     /// The host it asked for.
     pub host: String,

@@ -131,7 +131,9 @@ impl Follower {
                 return false;
             }
         };
-        let more = lines.len() as i64 == CHUNK;
+        // A full read may have more behind it: by count, or cut short by its byte bound.
+        let more = lines.len() as i64 == CHUNK
+            || lines.iter().map(|l| l.line.len()).sum::<usize>() >= shipyard_store::logs::PAGE_BYTES;
         for line in lines {
             self.cursor = line.seq;
             if let Some(data) = self.subject.frame_of(&line) {

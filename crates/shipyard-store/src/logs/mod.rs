@@ -36,6 +36,9 @@ pub fn access_stream(environment: &str) -> String {
 
 /// Lines a runtime or access log keeps: the newest, and none older than `KEEP_FOR`.
 pub const KEEP_LINES: i64 = 100_000;
+/// Bytes of line text one read returns at most (past its first line): a page of the longest
+/// lines stops early, and the caller's cursor carries on from its last line.
+pub const PAGE_BYTES: usize = 1 << 20;
 /// How long a runtime or access log line is kept.
 pub const KEEP_FOR: chrono::TimeDelta = chrono::TimeDelta::days(7);
 
@@ -141,26 +144,30 @@ impl LogStore {
         self.writer.clone()
     }
 
-    /// Lines of `stream` after `after`, at most `limit`.
+    /// Lines of `stream` after `after`: at most `limit`, and no more once they hold
+    /// `PAGE_BYTES` of text (at least one line, so a cursor always moves).
     pub async fn read(&self, stream: &str, after: i64, limit: i64) -> Result<Vec<LogLine>> {
-        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        use futures_util::TryStreamExt;
+        let mut rows = sqlx::query_as::<_, (i64, String, String, String)>(
             "SELECT seq, at, kind, line FROM log_lines WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?",
         )
         .bind(stream.to_owned())
         .bind(after)
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|(seq, at, kind, line)| {
-                Ok(LogLine {
-                    seq,
-                    at: parse_ts(&at)?,
-                    stream: LogKind::parse(&kind),
-                    line,
-                })
-            })
-            .collect()
+        .fetch(&self.pool);
+        let (mut lines, mut bytes) = (Vec::new(), 0);
+        while bytes < PAGE_BYTES
+            && let Some((seq, at, kind, line)) = rows.try_next().await?
+        {
+            bytes += line.len();
+            lines.push(LogLine {
+                seq,
+                at: parse_ts(&at)?,
+                stream: LogKind::parse(&kind),
+                line,
+            });
+        }
+        Ok(lines)
     }
 
     /// The lowest seq `stream` still keeps (None when it holds nothing).

@@ -1,7 +1,7 @@
 //! Retention of runtime and access logs: the newest `KEEP_LINES` lines of a stream, none older
 //! than `KEEP_FOR` (but always its newest line), and build logs untouched by either.
 
-use super::{KEEP_FOR, KEEP_LINES, LogKind, LogStore, insert_sql};
+use super::{KEEP_FOR, KEEP_LINES, LogKind, LogStore, PAGE_BYTES, insert_sql};
 use crate::sqlite::rows::ts;
 use chrono::Utc;
 
@@ -74,4 +74,28 @@ async fn lines_older_than_seven_days_go_but_each_streams_newest_stays() {
         Some(1),
         "build logs are not cut"
     );
+}
+
+#[tokio::test]
+async fn a_page_of_long_lines_stops_at_its_byte_bound_and_the_next_carries_on() {
+    let (_dir, logs) = store().await;
+    let writer = logs.writer();
+    let line = "x".repeat(16 * 1024);
+    for _ in 0..200 {
+        writer.append("build:dep_b", LogKind::Stdout, line.clone()).await;
+    }
+    writer.flush().await;
+    let first = logs.read("build:dep_b", 0, 10_000).await.expect("read");
+    let bytes: usize = first.iter().map(|l| l.line.len()).sum();
+    assert!(bytes >= PAGE_BYTES && bytes <= PAGE_BYTES + line.len(), "{bytes}");
+    let mut seqs: Vec<i64> = first.iter().map(|l| l.seq).collect();
+    for _ in 0..10 {
+        let after = *seqs.last().expect("a line");
+        let next = logs.read("build:dep_b", after, 10_000).await.expect("read");
+        if next.is_empty() {
+            break;
+        }
+        seqs.extend(next.iter().map(|l| l.seq));
+    }
+    assert_eq!(seqs, (1..=200).collect::<Vec<_>>(), "nothing lost or repeated between pages");
 }

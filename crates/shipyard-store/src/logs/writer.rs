@@ -1,15 +1,20 @@
 //! The batching writer: one task per log store owns the `seq` counters and commits lines in
 //! batches, so a build printing a hundred thousand lines costs a few hundred transactions.
+//! Lines waiting for it are bounded in bytes, and a producer waits its turn for room in the
+//! order it asked (the semaphore is fair), so a flooding stream slows itself, not the others.
 
 use super::{KEEP_LINES, LogKind, insert_sql, now_text, retained};
 use crate::Result;
 use sqlx::SqlitePool;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 
-/// Lines waiting for the writer; the bound makes a producer wait rather than grow memory.
-const QUEUE: usize = 8192;
+/// Bytes of lines waiting for the writer; the bound makes a producer wait rather than grow memory.
+pub const QUEUE_BYTES: usize = 32 << 20;
+/// What a line costs the queue besides its text.
+const LINE_OVERHEAD: usize = 96;
 /// Lines per transaction at most.
 const BATCH: usize = 2000;
 
@@ -27,6 +32,8 @@ enum Message {
         stream: String,
         kind: LogKind,
         text: String,
+        // Its room in the queue, given back once the line is committed.
+        room: OwnedSemaphorePermit,
     },
     Close(String),
     Flush(oneshot::Sender<()>),
@@ -35,24 +42,37 @@ enum Message {
 /// Appends lines to the log store.
 #[derive(Clone)]
 pub struct LogWriter {
-    tx: mpsc::Sender<Message>,
+    // Unbounded as a channel: lines hold room in `room`, and closes and flushes come from
+    // callers that wait for them.
+    tx: mpsc::UnboundedSender<Message>,
+    room: Arc<Semaphore>,
 }
 
 impl LogWriter {
     pub(super) fn start(pool: SqlitePool, changes: watch::Sender<u64>) -> Self {
-        let (tx, rx) = mpsc::channel(QUEUE);
+        let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(run(pool, changes, rx));
-        Self { tx }
+        Self {
+            tx,
+            room: Arc::new(Semaphore::new(QUEUE_BYTES)),
+        }
     }
 
-    /// Queues one line (already redacted) for `stream`.
+    /// Queues one line (already redacted) for `stream`, waiting for room first.
     pub async fn append(&self, stream: &str, kind: LogKind, text: impl Into<String>) {
+        let text = text.into();
+        let cost = (text.len() + stream.len() + LINE_OVERHEAD).min(QUEUE_BYTES);
+        let Ok(room) = self.room.clone().acquire_many_owned(cost as u32).await else {
+            tracing::error!(stream, "log writer has stopped; a line was not stored");
+            return;
+        };
         let message = Message::Line {
             stream: stream.to_owned(),
             kind,
-            text: text.into(),
+            text,
+            room,
         };
-        if self.tx.send(message).await.is_err() {
+        if self.tx.send(message).is_err() {
             tracing::error!(stream, "log writer has stopped; a line was not stored");
         }
     }
@@ -60,7 +80,7 @@ impl LogWriter {
     /// Ends a stream's run: says how much output past the cap was dropped, if any, and
     /// forgets its counters.
     pub async fn close(&self, stream: &str) {
-        if self.tx.send(Message::Close(stream.to_owned())).await.is_err() {
+        if self.tx.send(Message::Close(stream.to_owned())).is_err() {
             tracing::error!(stream, "log writer has stopped; a stream was not closed");
         }
     }
@@ -68,7 +88,7 @@ impl LogWriter {
     /// Waits until every line queued before this call is committed.
     pub async fn flush(&self) {
         let (done, wait) = oneshot::channel();
-        if self.tx.send(Message::Flush(done)).await.is_ok() {
+        if self.tx.send(Message::Flush(done)).is_ok() {
             let _ = wait.await;
         }
     }
@@ -166,7 +186,7 @@ impl Streams {
 
 type Row = (String, LogKind, String);
 
-async fn run(pool: SqlitePool, changes: watch::Sender<u64>, mut rx: mpsc::Receiver<Message>) {
+async fn run(pool: SqlitePool, changes: watch::Sender<u64>, mut rx: mpsc::UnboundedReceiver<Message>) {
     let mut streams = Streams {
         pool: pool.clone(),
         cap: BUILD_LOG_CAP,
@@ -182,9 +202,18 @@ async fn run(pool: SqlitePool, changes: watch::Sender<u64>, mut rx: mpsc::Receiv
         }
         let mut acks = Vec::new();
         let mut rows = Vec::new();
+        let mut rooms = Vec::new();
         for message in batch {
             match message {
-                Message::Line { stream, kind, text } => streams.admit(stream, kind, text, &mut rows).await,
+                Message::Line {
+                    stream,
+                    kind,
+                    text,
+                    room,
+                } => {
+                    rooms.push(room);
+                    streams.admit(stream, kind, text, &mut rows).await;
+                }
                 Message::Close(stream) => streams.close(stream, &mut rows),
                 Message::Flush(ack) => acks.push(ack),
             }
@@ -199,6 +228,7 @@ async fn run(pool: SqlitePool, changes: watch::Sender<u64>, mut rx: mpsc::Receiv
             }
             changes.send_modify(|n| *n = n.wrapping_add(1));
         }
+        drop(rooms);
         for ack in acks {
             let _ = ack.send(());
         }

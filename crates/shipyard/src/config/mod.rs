@@ -57,6 +57,9 @@ pub struct ServeArgs {
     /// Memory per build, e.g. `2GiB`, `512MiB` [default: 2GiB].
     #[arg(long, env = "SHIPYARD_BUILD_MEMORY")]
     pub build_memory: Option<String>,
+    /// Bytes of access-log entries waiting to be stored before the heaviest app's newest are dropped, e.g. `16MiB` [default: 16MiB].
+    #[arg(long, env = "SHIPYARD_ACCESS_LOG_BUFFER")]
+    pub access_log_buffer: Option<String>,
     /// Processes per build [default: 512].
     #[arg(long, env = "SHIPYARD_BUILD_PIDS")]
     pub build_pids: Option<u64>,
@@ -94,6 +97,7 @@ struct FileConfig {
     header_timeout: Option<String>,
     idle_timeout: Option<String>,
     build_memory: Option<String>,
+    access_log_buffer: Option<String>,
     build_pids: Option<u64>,
     release_retention: Option<i64>,
     insecure_no_sandbox: Option<bool>,
@@ -131,6 +135,8 @@ pub struct Settings {
     pub idle_timeout: Duration,
     /// Memory per build in bytes.
     pub build_memory: u64,
+    /// Bytes of access-log entries that may wait to be stored.
+    pub access_log_buffer: u64,
     /// Processes per build.
     pub build_pids: u64,
     /// Releases kept per environment.
@@ -193,6 +199,15 @@ impl ServeArgs {
             build_memory: bytes(
                 "build-memory",
                 self.build_memory.or(file.build_memory).as_deref().unwrap_or("2GiB"),
+                "64MiB",
+            )?,
+            access_log_buffer: bytes(
+                "access-log-buffer",
+                self.access_log_buffer
+                    .or(file.access_log_buffer)
+                    .as_deref()
+                    .unwrap_or("16MiB"),
+                "64KiB",
             )?,
             build_pids: match self.build_pids.or(file.build_pids).unwrap_or(512) {
                 n @ 16..=1_000_000 => n,
@@ -298,6 +313,19 @@ mod tests {
         assert_eq!(defaults.sandbox_uids, 1_500_000..=1_599_999);
         assert_eq!(defaults.cgroup_root, PathBuf::from("/sys/fs/cgroup"));
         assert_eq!(defaults.go_live_watch, Duration::from_secs(120));
+        assert_eq!(defaults.access_log_buffer, 16 << 20);
+        for (text, buffer) in [
+            ("64KiB", Some(64 << 10)),
+            ("1MiB", Some(1 << 20)),
+            ("1KiB", None),
+            ("lots", None),
+        ] {
+            let args = ServeArgs {
+                access_log_buffer: Some(text.into()),
+                ..ServeArgs::default()
+            };
+            assert_eq!(args.resolve().ok().map(|s| s.access_log_buffer), buffer, "{text}");
+        }
         for (text, watch) in [("0", Some(0)), ("30s", Some(30)), ("2h", None), ("soon", None)] {
             let args = ServeArgs {
                 go_live_watch: Some(text.into()),

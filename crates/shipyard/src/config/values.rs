@@ -62,26 +62,30 @@ pub(super) fn duration_at_most(setting: &str, text: &str, most: &str) -> anyhow:
     Ok(value)
 }
 
-/// `512MiB`, `2GiB`, `1G` (a bare number is bytes).
-pub(super) fn bytes(setting: &str, text: &str) -> anyhow::Result<u64> {
+/// A size setting, `512MiB`, `2GiB`, `1G` (a bare number is bytes), of at least `least`.
+pub(super) fn bytes(setting: &str, text: &str, least: &str) -> anyhow::Result<u64> {
+    let total =
+        size(text).ok_or_else(|| anyhow::anyhow!("--{setting} `{}` is not a size like 512MiB or 2GiB", text.trim()))?;
+    if total < size(least).unwrap_or(0) {
+        bail!("--{setting} must be at least {least}");
+    }
+    Ok(total)
+}
+
+/// `text` (`512MiB`, `2GiB`, `64KiB`, a number of bytes) in bytes.
+fn size(text: &str) -> Option<u64> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--{setting} `{text}` is not a size like 512MiB or 2GiB"))?;
+    let n: u64 = number.parse().ok()?;
     let factor = match unit.trim() {
         "" | "B" => 1,
         "K" | "KiB" | "k" => 1 << 10,
         "M" | "MiB" => 1 << 20,
         "G" | "GiB" => 1 << 30,
-        _ => bail!("--{setting} `{text}` is not a size like 512MiB or 2GiB"),
+        _ => return None,
     };
-    let total = n.saturating_mul(factor);
-    if total < 64 << 20 {
-        bail!("--{setting} must be at least 64MiB");
-    }
-    Ok(total)
+    Some(n.saturating_mul(factor))
 }
 
 /// A host setting: lower-cased, dot-separated labels of letters, digits and `-`.

@@ -23,7 +23,8 @@ pub struct LogQuery {
     /// Return lines after this seq (default 0: from the start).
     #[param(minimum = 0)]
     pub after: Option<i64>,
-    /// Lines at most, 1 to 10000 (default 1000).
+    /// Lines at most, 1 to 10000 (default 1000); a page also ends once it holds 1 MiB of text,
+    /// and `lastSeq` says where the next begins.
     #[param(minimum = 1, maximum = 10000)]
     pub limit: Option<i64>,
 }

@@ -1,7 +1,10 @@
 //! The edge's access log (CONTRACT.md, "Runtime details"): every environment's requests with
 //! a status ≥ 400 or a method other than GET, each recorded once its response body has ended
 //! (so `bytes` and `durationMs` are what the client got). Recording never waits: entries go
-//! into a bounded queue, and one that finds it full is counted as dropped for its environment.
+//! into a queue bounded in bytes and fair between environments (`queue`), and an entry dropped
+//! for room is counted for its environment. Every field a client writes is cut to a bound first.
+
+mod queue;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, Method, Response, Uri};
@@ -14,7 +17,27 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Instant;
-use tokio::sync::mpsc;
+
+/// The longest method kept (HTTP allows made-up ones).
+pub const MAX_METHOD_BYTES: usize = 32;
+/// The longest path kept.
+pub const MAX_PATH_BYTES: usize = 2048;
+/// The longest `User-Agent` kept.
+pub const MAX_USER_AGENT_BYTES: usize = 512;
+/// What ends a field that was cut to its bound.
+pub const CUT_MARK: &str = "…";
+
+/// `text`, or when longer than `max` bytes its longest prefix that fits with `CUT_MARK` after it.
+fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max.saturating_sub(CUT_MARK.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{CUT_MARK}", &text[..end])
+}
 
 /// One logged request.
 #[derive(Debug, Clone, Serialize)]
@@ -46,8 +69,34 @@ pub struct AccessEntry {
 /// Where the edge records entries; cheap to clone.
 #[derive(Clone)]
 pub struct AccessLog {
-    queue: mpsc::Sender<AccessEntry>,
+    queue: Arc<queue::FairQueue>,
     dropped: Arc<Mutex<HashMap<String, u64>>>,
+    _open: Arc<Open>,
+}
+
+/// Closes the queue when the last `AccessLog` goes, so its reader ends.
+struct Open(Arc<queue::FairQueue>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// The reading end: whoever stores entries takes them from here.
+pub struct AccessEntries(Arc<queue::FairQueue>);
+
+impl AccessEntries {
+    /// The next entry (environments in turn); None once every `AccessLog` is gone and the
+    /// queue is empty.
+    pub async fn next(&mut self) -> Option<AccessEntry> {
+        self.0.pop().await
+    }
+
+    /// The next entry if one waits now.
+    pub fn try_next(&mut self) -> Option<AccessEntry> {
+        self.0.try_pop().flatten()
+    }
 }
 
 /// What the edge knows of a request before it is answered: cheap copies (shared buffers), as
@@ -62,14 +111,16 @@ pub(crate) struct Asked {
 }
 
 impl AccessLog {
-    /// A log whose queue holds `capacity` entries; the receiver is whoever stores them.
-    pub fn new(capacity: usize) -> (Self, mpsc::Receiver<AccessEntry>) {
-        let (queue, entries) = mpsc::channel(capacity.max(1));
+    /// A log whose queue holds at most `capacity_bytes` of entries; the reading end goes to
+    /// whoever stores them.
+    pub fn new(capacity_bytes: usize) -> (Self, AccessEntries) {
+        let queue = Arc::new(queue::FairQueue::new(capacity_bytes));
         let log = Self {
-            queue,
+            queue: queue.clone(),
             dropped: Arc::new(Mutex::new(HashMap::new())),
+            _open: Arc::new(Open(queue.clone())),
         };
-        (log, entries)
+        (log, AccessEntries(queue))
     }
 
     /// Entries of `environment` dropped because the queue was full (since the server started).
@@ -79,14 +130,14 @@ impl AccessLog {
             .map_or(0, |d| d.get(environment).copied().unwrap_or(0))
     }
 
-    /// Queues `entry`, or counts it as dropped: never waits.
+    /// Queues `entry`, counting what was dropped to make room (or `entry` itself): never waits.
     fn record(&self, entry: AccessEntry) {
-        if let Err(e) = self.queue.try_send(entry) {
-            let entry = match e {
-                mpsc::error::TrySendError::Full(entry) | mpsc::error::TrySendError::Closed(entry) => entry,
-            };
-            if let Ok(mut dropped) = self.dropped.lock() {
-                *dropped.entry(entry.environment).or_default() += 1;
+        let lost = self.queue.push(entry);
+        if !lost.is_empty()
+            && let Ok(mut dropped) = self.dropped.lock()
+        {
+            for environment in lost {
+                *dropped.entry(environment).or_default() += 1;
             }
         }
     }
@@ -101,13 +152,15 @@ impl AccessLog {
         let entry = AccessEntry {
             environment: environment.to_owned(),
             at: asked.at,
-            method: asked.method.as_str().to_owned(),
-            path: asked.uri.path().to_owned(),
+            method: cut(asked.method.as_str(), MAX_METHOD_BYTES),
+            path: cut(asked.uri.path(), MAX_PATH_BYTES),
             status,
             duration_ms: 0,
             bytes: 0,
             client_ip: asked.client.map(|ip| ip.to_string()),
-            user_agent: asked.user_agent.and_then(|v| v.to_str().ok().map(str::to_owned)),
+            user_agent: asked
+                .user_agent
+                .and_then(|v| v.to_str().ok().map(|ua| cut(ua, MAX_USER_AGENT_BYTES))),
             host: host.to_owned(),
         };
         let (head, body) = response.into_parts();
@@ -166,5 +219,19 @@ impl http_body::Body for Counted {
 impl Drop for Counted {
     fn drop(&mut self) {
         self.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CUT_MARK, cut};
+
+    #[test]
+    fn a_long_field_is_cut_at_a_character_to_its_bound_and_marked() {
+        assert_eq!(cut("short", 8), "short");
+        let long = "é".repeat(600);
+        let kept = cut(&long, 512);
+        assert!(kept.len() <= 512 && kept.ends_with(CUT_MARK), "{}", kept.len());
+        assert_eq!(kept.trim_end_matches(CUT_MARK), "é".repeat(254));
     }
 }
