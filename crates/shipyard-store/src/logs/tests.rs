@@ -97,5 +97,9 @@ async fn a_page_of_long_lines_stops_at_its_byte_bound_and_the_next_carries_on() 
         }
         seqs.extend(next.iter().map(|l| l.seq));
     }
-    assert_eq!(seqs, (1..=200).collect::<Vec<_>>(), "nothing lost or repeated between pages");
+    assert_eq!(
+        seqs,
+        (1..=200).collect::<Vec<_>>(),
+        "nothing lost or repeated between pages"
+    );
 }
