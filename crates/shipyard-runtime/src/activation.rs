@@ -1,4 +1,5 @@
-//! Making a release live: the one path deploys and rollbacks share.
+//! Making a release live: the one path deploys and rollbacks share, one at a time per
+//! environment.
 
 use crate::{Runtime, RuntimeError, routes};
 use shipyard_core::{EnvironmentId, ReleaseId};
@@ -67,5 +68,35 @@ impl RouteLock<'_> {
     /// The transaction committed: the routes it set stay.
     pub fn committed(mut self) {
         self.undo.clear();
+    }
+}
+
+/// The right to make a release of one environment live (deploy go-live, rollback, bring-up):
+/// one holder per environment at a time, so two activations never start sets side by side.
+pub struct Activation {
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Runtime {
+    /// The lock of `environment`'s activations; entries nobody holds or waits for are dropped.
+    fn activation_lock(&self, environment: &EnvironmentId) -> Option<Arc<tokio::sync::Mutex<()>>> {
+        let mut locks = self.activations.lock().ok()?;
+        locks.retain(|env, lock| env == environment || Arc::strong_count(lock) > 1);
+        Some(locks.entry(environment.clone()).or_default().clone())
+    }
+
+    /// Waits for `environment`'s activation in flight, if any, and takes the right (None only
+    /// when the runtime is broken).
+    pub async fn activation(&self, environment: &EnvironmentId) -> Option<Activation> {
+        let lock = self.activation_lock(environment)?;
+        Some(Activation {
+            _guard: lock.lock_owned().await,
+        })
+    }
+
+    /// The right to activate in `environment`, or None while another activation is in flight.
+    pub fn try_activation(&self, environment: &EnvironmentId) -> Option<Activation> {
+        let lock = self.activation_lock(environment)?;
+        lock.try_lock_owned().ok().map(|guard| Activation { _guard: guard })
     }
 }

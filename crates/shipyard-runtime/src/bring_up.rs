@@ -4,22 +4,23 @@
 
 use crate::{InstanceSpec, Runtime};
 use shipyard_core::{
-    BuildConfig, ProjectId, ProjectStatus, Redactor, ReleaseId, RuntimeConfig, RuntimeType, SecretBox, SecretString,
+    BuildConfig, EnvironmentId, ProjectId, ProjectStatus, Redactor, ReleaseId, RuntimeConfig, RuntimeType, SecretBox,
+    SecretString,
 };
 use shipyard_store::secrets::{pinned, redactor};
 use shipyard_store::{Backend, Connections, Jobs, LiveRoutes, Secrets, TenantScope};
 use std::time::Duration;
 
 impl Runtime {
-    /// The instances of release `artifact` (of `project`, made with `config`, running with
-    /// the secret versions pinned to `pins_of`: itself, or for a rollback the release it
-    /// returns to); None for a static release.
+    /// The instances of release `artifact` (of `project` and `environment`, made with
+    /// `config`, running with the secret versions pinned to `pins_of`: itself, or for a
+    /// rollback the release it returns to); None for a static release.
     pub async fn startable(
         &self,
         tx: &mut (impl Secrets + Connections + Jobs + Send),
         secret_box: &SecretBox,
         scope: &TenantScope,
-        project: &ProjectId,
+        (project, environment): (&ProjectId, &EnvironmentId),
         (artifact, pins_of): (&ReleaseId, &ReleaseId),
         config: &str,
     ) -> Result<Option<InstanceSpec>, String> {
@@ -40,15 +41,16 @@ impl Runtime {
             .map_err(|e| e.to_string())?;
         let redactor = redactor(tx, scope, secret_box).await.map_err(|e| e.to_string())?;
         let env = secrets.into_iter().map(|s| (s.name.to_string(), s.value)).collect();
-        self.instance_spec(artifact, (&build, &runtime), env, uid, redactor)
+        self.instance_spec((artifact, scope, environment), (&build, &runtime), env, uid, redactor)
             .map(Some)
     }
 
-    /// What runs for `release` (built with `build`, running as `runtime` says) with `env` as
-    /// the project's sandbox user `uid`; `Err` when it has nothing to start.
+    /// What runs for `release` of `scope`'s `environment` (built with `build`, running as
+    /// `runtime` says) with `env` as the project's sandbox user `uid`; `Err` when it has
+    /// nothing to start. It carries no budget: the caller adds the one it checks.
     pub fn instance_spec(
         &self,
-        release: &ReleaseId,
+        (release, scope, environment): (&ReleaseId, &TenantScope, &EnvironmentId),
         (build, runtime): (&BuildConfig, &RuntimeConfig),
         env: Vec<(String, SecretString)>,
         uid: u32,
@@ -62,6 +64,9 @@ impl Runtime {
         let pids = self.driver.as_ref().map_or(512, |d| d.sandbox.limits().pids);
         Ok(InstanceSpec {
             release: release.clone(),
+            tenant: scope.tenant_id().clone(),
+            environment: environment.clone(),
+            budget: None,
             artifact: self.artifacts.join(release.as_str()),
             root_directory: build.root_directory.clone(),
             start_command,
@@ -102,7 +107,7 @@ impl Runtime {
                         &mut tx,
                         secret_box,
                         &scope,
-                        &row.project_id,
+                        (&row.project_id, &row.environment_id),
                         (&release, &release),
                         &config,
                     )
@@ -112,7 +117,12 @@ impl Runtime {
             };
             match prepared.await {
                 Ok(Some(spec)) => {
-                    if let Err((why, _)) = self.start_release(spec).await {
+                    let _activation = self.activation(&row.environment_id).await;
+                    // A deploy or rollback may have gone live while this one waited.
+                    if self.instances(release.as_str()).is_some() {
+                        continue;
+                    }
+                    if let Err(why) = self.start_release(spec).await {
                         tracing::error!(%release, reason = %why, "a live release's instances did not become healthy");
                     }
                 }

@@ -14,7 +14,7 @@ pub mod memory_budget;
 pub mod rollback;
 mod routes;
 
-pub use activation::RouteLock;
+pub use activation::{Activation, RouteLock};
 pub use health::wait_healthy;
 pub use instances::{CRASH_LIMIT, Driver, InstanceSpec, InstanceState, Instances};
 
@@ -51,6 +51,17 @@ pub enum RuntimeError {
     Store(#[from] StoreError),
 }
 
+/// Why a release's instances did not start serving.
+#[derive(Debug, Error)]
+pub enum StartError {
+    /// Its workspace's memory budget has no room for them (the sentence says by how much).
+    #[error("{0}")]
+    OverBudget(String),
+    /// They could not start or never answered their health check: why, and their last lines.
+    #[error("{0}")]
+    Unhealthy(String, Vec<String>),
+}
+
 /// The runtime of one server: its route table, where releases' files live, and the
 /// instances of server releases it runs.
 #[derive(Clone)]
@@ -69,6 +80,8 @@ pub struct Runtime {
     closing: Arc<std::sync::atomic::AtomicBool>,
     // One `bring_up` at a time: two would start the same release twice.
     bringing_up: Arc<tokio::sync::Mutex<()>>,
+    // One activation (deploy go-live, rollback, bring-up) at a time per environment.
+    activations: Arc<Mutex<HashMap<shipyard_core::EnvironmentId, Arc<tokio::sync::Mutex<()>>>>>,
     // Held by whoever changes what is live, from before its write transaction until after its
     // commit, and by every rebuild: a rebuild never installs a view older than a commit.
     lock: Arc<tokio::sync::Mutex<()>>,
@@ -89,6 +102,7 @@ impl Runtime {
             alive: Arc::new(Mutex::new(Vec::new())),
             closing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             bringing_up: Arc::new(tokio::sync::Mutex::new(())),
+            activations: Arc::new(Mutex::new(HashMap::new())),
             lock: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
@@ -102,24 +116,36 @@ impl Runtime {
     }
 
     /// Starts a server release's instances and waits (at most its health time) until every
-    /// one answers its health check; then the release may be routed. On failure they are
-    /// stopped again and the reason comes back with their last output lines.
-    pub async fn start_release(&self, spec: InstanceSpec) -> Result<(), (String, Vec<String>)> {
+    /// one answers its health check; then the release may be routed. What still drains in its
+    /// environment is stopped first (the caller holds the environment's `Activation`), and its
+    /// budget, if it has one, is checked under the lock that starts instances. On failure they
+    /// are stopped again and the reason comes back with their last output lines.
+    pub async fn start_release(&self, mut spec: InstanceSpec) -> Result<(), StartError> {
+        let unhealthy = |why: &str| StartError::Unhealthy(why.to_owned(), Vec::new());
         let Some(driver) = &self.driver else {
-            return Err(("this server runs no app instances".into(), Vec::new()));
+            return Err(unhealthy("this server runs no app instances"));
         };
+        self.cut_drains(&spec.environment).await;
         let release = spec.release.to_string();
         let within = spec.health_within;
+        let budget = spec.budget.take();
         let instances = {
-            let mut alive = self
-                .alive
-                .lock()
-                .map_err(|_| ("the runtime is broken".to_owned(), Vec::new()))?;
+            let mut alive = self.alive.lock().map_err(|_| unhealthy("the runtime is broken"))?;
             // Checked under the lock `stop_all` takes: a set started now is one it stops.
             if self.closing.load(std::sync::atomic::Ordering::SeqCst) {
-                return Err(("the server is shutting down".into(), Vec::new()));
+                return Err(unhealthy("the server is shutting down"));
             }
-            let instances = driver.start(spec).map_err(|e| (e.to_string(), Vec::new()))?;
+            if let Some(budget) = budget {
+                let want = memory_budget::Want {
+                    instances: spec.count,
+                    memory_mb: u32::try_from(spec.limits.memory_bytes >> 20).unwrap_or(u32::MAX),
+                };
+                let running = self.held_in(&alive, &budget.tenant);
+                if let Some(why) = budget.over(&running, want, std::slice::from_ref(&spec.environment)) {
+                    return Err(StartError::OverBudget(why));
+                }
+            }
+            let instances = driver.start(spec).map_err(|e| unhealthy(&e.to_string()))?;
             alive.push(instances.clone());
             instances
         };
@@ -138,9 +164,61 @@ impl Runtime {
                     .flat_map(|s| s.last_lines.into_iter())
                     .collect();
                 self.stop_and_forget(instances).await;
-                Err((why, lines))
+                Err(StartError::Unhealthy(why, lines))
             }
         }
+    }
+
+    /// Stops what still drains in `environment`: a new release is going live there, and the
+    /// memory it holds counts against the budget until it is gone. Each says so in its log.
+    async fn cut_drains(&self, environment: &shipyard_core::EnvironmentId) {
+        let draining: Vec<Arc<Instances>> = self
+            .alive
+            .lock()
+            .map(|alive| {
+                alive
+                    .iter()
+                    .filter(|i| i.environment == *environment && i.retired())
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        for instances in draining {
+            if let Some(driver) = &self.driver {
+                let stream = shipyard_store::logs::runtime_stream(&instances.release);
+                let line = "drain cut short: a new release of this environment is going live, and what \
+                            drains counts against the workspace's memory";
+                driver
+                    .logs
+                    .append(&stream, shipyard_store::logs::LogKind::System, line)
+                    .await;
+            }
+            self.stop_and_forget(instances).await;
+        }
+    }
+
+    /// The sets of `tenant` in `alive`, as the budget sees them.
+    fn held_in(&self, alive: &[Arc<Instances>], tenant: &shipyard_core::TenantId) -> Vec<memory_budget::Held> {
+        let running = self.running.lock().map(|r| r.values().cloned().collect::<Vec<_>>());
+        let running = running.unwrap_or_default();
+        alive
+            .iter()
+            .filter(|i| i.tenant == *tenant)
+            .map(|i| memory_budget::Held {
+                environment: i.environment.clone(),
+                release: i.release.clone(),
+                mb: i.want.mb(),
+                serving: running.iter().any(|r| Arc::ptr_eq(r, i)),
+            })
+            .collect()
+    }
+
+    /// Every set of instances of `tenant` that holds memory now: starting, serving, draining.
+    pub fn held(&self, tenant: &shipyard_core::TenantId) -> Vec<memory_budget::Held> {
+        self.alive
+            .lock()
+            .map(|alive| self.held_in(&alive, tenant))
+            .unwrap_or_default()
     }
 
     /// The routed instances of `release`.
@@ -170,19 +248,22 @@ impl Runtime {
 
     /// Stops the instances of every release that is no longer live (replaced, paused,
     /// deleted); with `drain`, after their release's `drainSeconds`, so in-flight requests
-    /// finish on their connections.
+    /// finish on their connections; without (a pause, a delete), what still drains in an
+    /// environment that no longer serves stops too, at once.
     pub async fn retire_inactive<B: Backend>(&self, store: &B, drain: bool) {
-        let live: HashSet<String> = match store.read().await {
+        let rows = match store.read().await {
             Ok(mut tx) => match tx.live_routes(None).await {
-                Ok(rows) => rows
-                    .into_iter()
-                    .filter(|r| !r.suspended && r.status == shipyard_core::ProjectStatus::Active)
-                    .filter_map(|r| r.release.map(|(id, _)| id.to_string()))
-                    .collect(),
+                Ok(rows) => rows,
                 Err(_) => return,
             },
             Err(_) => return,
         };
+        let serving: Vec<_> = rows
+            .into_iter()
+            .filter(|r| !r.suspended && r.status == shipyard_core::ProjectStatus::Active)
+            .filter_map(|r| r.release.map(|(id, _)| (id.to_string(), r.environment_id)))
+            .collect();
+        let live: HashSet<&String> = serving.iter().map(|(release, _)| release).collect();
         let retired: Vec<Arc<Instances>> = match self.running.lock() {
             Ok(mut running) => {
                 let gone: Vec<String> = running.keys().filter(|r| !live.contains(*r)).cloned().collect();
@@ -190,7 +271,21 @@ impl Runtime {
             }
             Err(_) => Vec::new(),
         };
+        // Paused or deleted: what still drains there stops now, with what just stopped serving.
+        let mut now: Vec<Arc<Instances>> = Vec::new();
+        if !drain && let Ok(alive) = self.alive.lock() {
+            now.extend(
+                alive
+                    .iter()
+                    .filter(|i| i.retired() && !serving.iter().any(|(_, env)| *env == i.environment))
+                    .cloned(),
+            );
+        }
         for instances in retired {
+            instances.begin_retiring();
+            now.push(instances);
+        }
+        for instances in now {
             let alive = self.alive.clone();
             tokio::spawn(async move {
                 instances.retire(drain).await;

@@ -1,52 +1,200 @@
-//! A workspace's memory budget (CONTRACT.md "Runtime details"): `instances × limits.memoryMb`
-//! of all its active server releases may not pass its `memoryMbLimit`. Deploys, rollbacks and
-//! runtime-config changes are checked against it when they are asked for, and a release once
-//! more just before its instances start (the workspace may have changed in between).
+//! A workspace's memory budget (CONTRACT.md, "Settled in turn 3"): `instances × limits.memoryMb`
+//! of every instance set that holds memory — starting, serving and draining — may not pass its
+//! `memoryMbLimit`. A swap may pass it by its own overlap (the environment's serving set, which
+//! then drains), for one environment of a workspace at a time. Deploys, rollbacks and
+//! runtime-config changes are checked when they are asked for, and once more, under the lock
+//! that starts instances, just before a release's instances start.
 
-use shipyard_core::{EnvironmentId, RuntimeConfig, RuntimeType};
-use shipyard_store::{Deployments, Release, Releases, StoreError, TenantScope};
+use shipyard_core::{EnvironmentId, ReleaseId, RuntimeConfig, RuntimeType, TenantId};
+use shipyard_store::{Deployments, Releases, StoreError, TenantScope};
 
-/// MiB the instances of one environment running `runtime` take: none for a static site.
-fn footprint(runtime: &RuntimeConfig) -> i64 {
-    if runtime.runtime_type == RuntimeType::Static {
-        return 0;
-    }
-    // Clamped as the driver clamps it: snapshots from before the 1–10 rule may say more.
-    i64::from(runtime.instances.clamp(1, 10)) * i64::from(runtime.limits.memory_mb)
+/// The instances one environment runs: how many, and the memory of each.
+#[derive(Debug, Clone, Copy)]
+pub struct Want {
+    /// How many (0 for a static site).
+    pub instances: u32,
+    /// MiB each.
+    pub memory_mb: u32,
 }
 
-/// The sentence saying by how much, when `runtime` running in `environments` (in place of what
-/// is active there; none: one environment that runs nothing yet) would take the workspace past
-/// its limit; `what` names the change ("this deploy").
-pub async fn over_budget(
-    tx: &mut (impl Releases + Deployments + Send),
-    scope: &TenantScope,
-    runtime: &RuntimeConfig,
-    environments: &[EnvironmentId],
-    what: &str,
-) -> Result<Option<String>, StoreError> {
-    let wanted = footprint(runtime) * environments.len().max(1) as i64;
-    if wanted == 0 {
-        return Ok(None);
+impl Want {
+    /// MiB they take together.
+    pub fn mb(self) -> i64 {
+        i64::from(self.instances) * i64::from(self.memory_mb)
     }
-    let elsewhere: i64 = tx
-        .active_releases(scope)
-        .await?
-        .iter()
-        .filter(|r| !environments.contains(&r.environment_id))
-        .filter_map(Release::runtime)
-        .map(|r| footprint(&r))
-        .sum();
-    let limit = tx.memory_mb_limit(scope).await?;
-    let total = elsewhere + wanted;
-    if total > limit {
-        return Ok(Some(format!(
-            "{what} would take the workspace's instances to {total} MiB of memory ({} × {} MiB here, \
-             {elsewhere} MiB elsewhere), {} MiB over its memoryMbLimit of {limit} MiB",
-            runtime.instances,
-            runtime.limits.memory_mb,
-            total - limit
-        )));
+}
+
+impl From<&RuntimeConfig> for Want {
+    fn from(runtime: &RuntimeConfig) -> Self {
+        let instances = if runtime.runtime_type == RuntimeType::Static {
+            0
+        } else {
+            // Clamped as the driver clamps it: snapshots from before the 1–10 rule may say more.
+            runtime.instances.clamp(1, 10)
+        };
+        Self {
+            instances,
+            memory_mb: runtime.limits.memory_mb,
+        }
     }
-    Ok(None)
+}
+
+/// One set of instances that holds (or will hold) memory.
+#[derive(Debug, Clone)]
+pub struct Held {
+    /// Its environment.
+    pub environment: EnvironmentId,
+    /// Its release.
+    pub release: ReleaseId,
+    /// MiB it holds.
+    pub mb: i64,
+    /// Whether the edge routes to it (else it is starting or draining).
+    pub serving: bool,
+}
+
+/// A workspace's limit and what its store says is live, read once; checked against what runs.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    /// The workspace.
+    pub tenant: TenantId,
+    limit: i64,
+    // Active server releases: they hold memory once brought up, even while none of their
+    // instances runs (at start, before `bring_up` reaches them).
+    stored: Vec<Held>,
+    // The change checked ("this deploy", "release v4").
+    what: String,
+}
+
+impl Budget {
+    /// The budget of `scope`'s workspace for the change `what`.
+    pub async fn of(
+        tx: &mut (impl Releases + Deployments + Send),
+        scope: &TenantScope,
+        what: impl Into<String>,
+    ) -> Result<Self, StoreError> {
+        let stored = tx
+            .active_releases(scope)
+            .await?
+            .into_iter()
+            .filter_map(|r| {
+                let mb = Want::from(&r.runtime()?).mb();
+                (mb > 0).then_some(Held {
+                    environment: r.environment_id,
+                    release: r.id,
+                    mb,
+                    serving: true,
+                })
+            })
+            .collect();
+        Ok(Self {
+            tenant: scope.tenant_id().clone(),
+            limit: tx.memory_mb_limit(scope).await?,
+            stored,
+            what: what.into(),
+        })
+    }
+
+    /// The sentence saying by how much, when `want` going live in `environments` (none: one
+    /// environment that runs nothing yet) would take the workspace past its limit, with
+    /// `running` the workspace's instance sets now.
+    pub fn over(&self, running: &[Held], want: Want, environments: &[EnvironmentId]) -> Option<String> {
+        let wanted = want.mb() * environments.len().max(1) as i64;
+        if wanted == 0 {
+            return None;
+        }
+        let mut held: Vec<&Held> = running.iter().collect();
+        held.extend(
+            self.stored
+                .iter()
+                .filter(|s| !running.iter().any(|r| r.release == s.release)),
+        );
+        let mine = |h: &&Held| environments.contains(&h.environment);
+        let elsewhere: i64 = held.iter().filter(|h| !mine(h)).map(|h| h.mb).sum();
+        let total = elsewhere + wanted;
+        let limit = self.limit;
+        if total > limit {
+            return Some(format!(
+                "{} would take the workspace's instances to {total} MiB of memory ({} × {} MiB here, \
+                 {elsewhere} MiB elsewhere, starting, serving and draining), {} MiB over its memoryMbLimit of {limit} MiB",
+                self.what,
+                want.instances,
+                want.memory_mb,
+                total - limit
+            ));
+        }
+        // The overlap: what serves here now keeps serving while the new set starts, then drains.
+        let overlap: i64 = held.iter().filter(|h| mine(h) && h.serving).map(|h| h.mb).sum();
+        let swapping_elsewhere = held.iter().any(|h| !mine(h) && !h.serving);
+        if overlap > 0 && swapping_elsewhere && total + overlap > limit {
+            return Some(format!(
+                "{} would take the workspace's instances to {} MiB of memory while the release it replaces \
+                 drains ({overlap} MiB), {} MiB over its memoryMbLimit of {limit} MiB; only one environment at a \
+                 time may pass it while swapping, and another one is starting or draining: try again when it is done",
+                self.what,
+                total + overlap,
+                total + overlap - limit
+            ));
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(environment: &EnvironmentId, mb: i64, serving: bool) -> Held {
+        Held {
+            environment: environment.clone(),
+            release: ReleaseId::generate(),
+            mb,
+            serving,
+        }
+    }
+
+    fn budget(limit: i64, stored: Vec<Held>) -> Budget {
+        Budget {
+            tenant: TenantId::generate(),
+            limit,
+            stored,
+            what: "this rollback".into(),
+        }
+    }
+
+    fn node(instances: u32, memory_mb: u32) -> Want {
+        let mut runtime = RuntimeConfig::defaults(RuntimeType::Node);
+        runtime.instances = instances;
+        runtime.limits.memory_mb = memory_mb;
+        Want::from(&runtime)
+    }
+
+    #[test]
+    fn draining_and_starting_sets_count_and_one_environment_at_a_time_may_overlap() {
+        let (a, b) = (EnvironmentId::generate(), EnvironmentId::generate());
+        let here = std::slice::from_ref(&a);
+        let big = node(2, 2560);
+        let (serving_a, draining_b) = (set(&a, 4096, true), set(&b, 4096, false));
+        // A swap of `a` may pass the limit by what serves there now…
+        assert_eq!(
+            budget(8192, vec![]).over(std::slice::from_ref(&serving_a), big, here),
+            None
+        );
+        // …but what drains elsewhere counts in full,
+        let draining = std::slice::from_ref(&draining_b);
+        let over = budget(8192, vec![]).over(draining, big, here).expect("over");
+        assert!(
+            over.contains("9216 MiB") && over.contains("4096 MiB elsewhere"),
+            "{over}"
+        );
+        let small = node(1, 1024);
+        assert_eq!(budget(8192, vec![]).over(draining, small, here), None);
+        // and while `b` drains, `a` may not pass the limit with its own overlap.
+        let refused = budget(8192, vec![])
+            .over(&[draining_b, serving_a], node(1, 3072), here)
+            .expect("over");
+        assert!(refused.contains("only one environment"), "{refused}");
+        // An active release whose instances are not running yet still counts.
+        let stored = vec![set(&b, 8192, true)];
+        assert!(budget(8192, stored).over(&[], small, here).is_some());
+    }
 }

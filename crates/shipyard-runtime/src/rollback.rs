@@ -3,7 +3,7 @@
 //! build; the same activation path as a deploy. `POST …/rollback` and the go-live watch's
 //! automatic rollback both come through here.
 
-use crate::Runtime;
+use crate::{Runtime, StartError};
 use shipyard_build::ArtifactStore;
 use shipyard_core::{ProjectStatus, ReleaseId, SecretBox};
 use shipyard_store::{Backend, NewRelease, Projects, Release, Releases, Secrets, StoreError, TenantScope};
@@ -81,6 +81,11 @@ impl Runtime {
         scope: &TenantScope,
         rollback: Rollback<'_>,
     ) -> Result<Release, RollbackError> {
+        let _activation = self.try_activation(&rollback.target.environment_id).ok_or_else(|| {
+            RollbackError::Refused(
+                "a rollback or deploy of this environment is going live; try again when it is done".into(),
+            )
+        })?;
         let artifacts = ArtifactStore::new(self.artifacts.clone()).map_err(|e| RollbackError::Files(e.to_string()))?;
         let id = ReleaseId::generate();
         // Off the async threads: a tree of many directories takes a while even as hard links.
@@ -133,21 +138,24 @@ impl Runtime {
                 &mut tx,
                 secret_box,
                 scope,
-                &target.project_id,
+                (&target.project_id, &target.environment_id),
                 (id, &target.id),
                 &target.config,
             )
             .await
             .map_err(|why| RollbackError::Unusable(format!("release v{} cannot be started: {why}", target.version)))?;
+        let budget = crate::memory_budget::Budget::of(&mut tx, scope, "this rollback").await?;
         B::commit(tx).await?;
-        let Some(spec) = startable else { return Ok(()) };
+        let Some(mut spec) = startable else { return Ok(()) };
+        spec.budget = Some(budget);
         let within = spec.health_within;
-        self.start_release(spec).await.map_err(|(why, _)| {
-            RollbackError::Unusable(format!(
+        self.start_release(spec).await.map_err(|e| match e {
+            StartError::OverBudget(why) => RollbackError::Unusable(why),
+            StartError::Unhealthy(why, _) => RollbackError::Unusable(format!(
                 "release v{} did not become healthy within {} s: {why}; the active release keeps serving",
                 target.version,
                 within.as_secs()
-            ))
+            )),
         })
     }
 

@@ -56,7 +56,7 @@ pub async fn create_rollback(
         check_target(&mut tx, &scope, &target).await.map_err(rollback_error)?;
         if let Some(runtime) = target.runtime() {
             let env = std::slice::from_ref(&target.environment_id);
-            check_memory(&mut tx, &scope, &runtime, env, "this rollback").await?;
+            check_memory(&state, &mut tx, &scope, &runtime, env, "this rollback").await?;
         }
         (target, reason)
     };

@@ -8,7 +8,7 @@ mod output;
 mod process;
 
 use output::{set, stopped};
-use shipyard_core::{Redactor, ReleaseId, SecretString};
+use shipyard_core::{EnvironmentId, Redactor, ReleaseId, SecretString, TenantId};
 use shipyard_edge::Upstream;
 use shipyard_sandbox::Sandbox;
 use shipyard_store::logs::{LogKind, LogWriter};
@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::ExitStatus;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -41,6 +41,12 @@ const LAST_LINES: usize = 20;
 pub struct InstanceSpec {
     /// The release.
     pub release: ReleaseId,
+    /// Its workspace, whose memory budget it counts against.
+    pub tenant: TenantId,
+    /// Its environment: one activation at a time there, and what drains there is cut short.
+    pub environment: EnvironmentId,
+    /// Checked under the lock that starts instances (None: admitted before, as at start).
+    pub budget: Option<crate::memory_budget::Budget>,
     /// Its files on the host (mounted read-only: releases are immutable).
     pub artifact: PathBuf,
     /// The app's directory inside them (`rootDirectory`).
@@ -100,8 +106,16 @@ pub struct InstanceState {
 pub struct Instances {
     /// The release.
     pub release: ReleaseId,
+    /// Its workspace.
+    pub tenant: TenantId,
+    /// Its environment.
+    pub environment: EnvironmentId,
+    /// What it holds against its workspace's budget.
+    pub want: crate::memory_budget::Want,
     /// How long it drains once replaced.
     pub drain: Duration,
+    // Set once it is replaced (or its environment stops serving): from then on it drains.
+    retired: AtomicBool,
     states: Vec<Arc<Mutex<InstanceState>>>,
     stop: watch::Sender<bool>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -156,7 +170,14 @@ impl Driver {
             ));
         }
         Ok(Arc::new(Instances {
+            want: crate::memory_budget::Want {
+                instances: spec.count,
+                memory_mb: u32::try_from(spec.limits.memory_bytes >> 20).unwrap_or(u32::MAX),
+            },
             release: spec.release,
+            tenant: spec.tenant,
+            environment: spec.environment,
+            retired: AtomicBool::new(false),
             drain: spec.drain,
             states,
             stop,
@@ -276,9 +297,10 @@ impl Instances {
             .collect()
     }
 
-    /// Marks every instance `draining`, waits (with `drain`) for the release's drain time,
-    /// then stops them.
-    pub async fn retire(&self, drain: bool) {
+    /// Marks every instance `draining`: the set no longer serves, and is one a new activation
+    /// of its environment may cut short.
+    pub fn begin_retiring(&self) {
+        self.retired.store(true, Ordering::SeqCst);
         for state in &self.states {
             set(state, |s| {
                 if matches!(s.status.as_str(), "starting" | "healthy" | "unhealthy") {
@@ -286,6 +308,17 @@ impl Instances {
                 }
             });
         }
+    }
+
+    /// Whether it was replaced and drains (or has stopped).
+    pub fn retired(&self) -> bool {
+        self.retired.load(Ordering::SeqCst)
+    }
+
+    /// Marks every instance `draining`, waits (with `drain`) for the release's drain time,
+    /// then stops them.
+    pub async fn retire(&self, drain: bool) {
+        self.begin_retiring();
         if drain {
             tokio::time::sleep(self.drain).await;
         }

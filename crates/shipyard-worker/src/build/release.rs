@@ -7,6 +7,7 @@ use crate::context::Worker;
 use crate::go_live::Watched;
 use shipyard_build::ArtifactStore;
 use shipyard_core::{DeploymentStatus, ReleaseId, RuntimeType};
+use shipyard_runtime::StartError;
 use shipyard_store::Jobs;
 use shipyard_store::{Backend, DeploymentUpdate, Deployments, NewRelease, Releases, Secrets, SqliteStore, Transition};
 use std::path::Path;
@@ -127,6 +128,13 @@ impl Worker {
             }
         }
 
+        // One activation at a time per environment: a rollback (or an earlier deploy) going
+        // live there first finishes, then this one starts its instances and swaps.
+        let _activation = self
+            .runtime
+            .activation(&dep.environment_id)
+            .await
+            .ok_or_else(|| Failure::new("the runtime is broken"))?;
         // A server release takes traffic only once its instances answer.
         if project.runtime.runtime_type != RuntimeType::Static
             && let Err(failure) = self.start_instances(inputs, log, &release).await
@@ -239,17 +247,13 @@ impl Worker {
         log: &BuildLog,
         release: &shipyard_store::Release,
     ) -> Result<(), Failure> {
-        // The workspace may have changed since the deploy was accepted: checked again here.
-        let over = {
+        // The workspace may have changed since the deploy was accepted: checked again when the
+        // instances start, against what runs then.
+        let budget = {
             let mut tx = self.store.read().await?;
             let what = format!("release v{}", release.version);
-            let env = std::slice::from_ref(&inputs.deployment.environment_id);
-            shipyard_runtime::memory_budget::over_budget(&mut tx, &inputs.scope, &inputs.project.runtime, env, &what)
-                .await?
+            shipyard_runtime::memory_budget::Budget::of(&mut tx, &inputs.scope, what).await?
         };
-        if let Some(why) = over {
-            return Err(Failure::new(why));
-        }
         let uid = {
             let mut tx = self.store.write().await?;
             let uid = tx
@@ -263,16 +267,17 @@ impl Worker {
             .iter()
             .map(|s| (s.name.to_string(), s.value.clone()))
             .collect();
-        let spec = self
+        let mut spec = self
             .runtime
             .instance_spec(
-                &release.id,
+                (&release.id, &inputs.scope, &inputs.deployment.environment_id),
                 (&inputs.project.build, &inputs.project.runtime),
                 env,
                 uid,
                 inputs.redactor.clone(),
             )
             .map_err(Failure::new)?;
+        spec.budget = Some(budget);
         log.say(format!(
             "Starting {} instance(s) of release v{}: {}",
             spec.count, release.version, spec.start_command
@@ -285,7 +290,8 @@ impl Worker {
                     .await;
                 Ok(())
             }
-            Err((why, lines)) => {
+            Err(StartError::OverBudget(why)) => Err(Failure::new(why)),
+            Err(StartError::Unhealthy(why, lines)) => {
                 for line in lines.iter().rev().take(10).rev() {
                     log.say(format!("| {}", log.redact(line))).await;
                 }

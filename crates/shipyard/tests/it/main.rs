@@ -43,6 +43,7 @@ mod project_validation;
 mod projects;
 mod red_team_files;
 mod red_team_logs;
+mod red_team_memory;
 mod red_team_network;
 mod releases;
 mod secrets;

@@ -6,6 +6,7 @@ pub mod read;
 pub mod trigger;
 
 use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use serde::Serialize;
 use shipyard_core::deployment::{deployment_ref, parse_deployment_ref};
@@ -132,13 +133,16 @@ pub async fn find_deployment(tx: &mut Tx, scope: &TenantScope, raw: &str) -> Api
 /// 422 saying by how much when `runtime` running in `environments` would take the workspace
 /// past its `memoryMbLimit` (see `shipyard_runtime::memory_budget`).
 pub async fn check_memory(
+    state: &AppState,
     tx: &mut Tx,
     scope: &TenantScope,
     runtime: &shipyard_core::RuntimeConfig,
     environments: &[shipyard_core::EnvironmentId],
     what: &str,
 ) -> ApiResult<()> {
-    match shipyard_runtime::memory_budget::over_budget(tx, scope, runtime, environments, what).await? {
+    let budget = shipyard_runtime::memory_budget::Budget::of(tx, scope, what).await?;
+    let running = state.runtime.held(scope.tenant_id());
+    match budget.over(&running, runtime.into(), environments) {
         Some(why) => Err(ApiError::unprocessable(why)),
         None => Ok(()),
     }

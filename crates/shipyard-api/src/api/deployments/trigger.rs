@@ -78,6 +78,7 @@ pub async fn create_deployment(
     }
     check_quota(&mut tx, &scope).await?;
     check_memory(
+        &state,
         &mut tx,
         &scope,
         &project.runtime,

@@ -169,7 +169,7 @@ pub async fn update_runtime_config(
         .filter(|r| r.project_id == project.id)
         .map(|r| r.environment_id)
         .collect();
-    check_memory(&mut tx, &scope, &runtime, &running, "this runtime config").await?;
+    check_memory(&state, &mut tx, &scope, &runtime, &running, "this runtime config").await?;
     let patch = ProjectPatch {
         runtime: Some(runtime),
         ..ProjectPatch::default()
