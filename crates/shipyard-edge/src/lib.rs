@@ -6,6 +6,8 @@
 
 mod access_log;
 mod client_addr;
+mod connections;
+mod cookies;
 mod host;
 mod idle;
 mod inbound;
@@ -18,6 +20,7 @@ mod static_site;
 
 pub use access_log::{AccessEntries, AccessEntry, AccessLog};
 pub use client_addr::client_addr;
+pub use connections::{ConnectionLimits, raise_open_files_limit};
 pub use host::request_host;
 pub use idle::timed_out;
 pub use inbound::{Inbound, Opened};
@@ -107,7 +110,11 @@ pub fn edge_router(config: EdgeConfig, api: Router, routes: RouteTable, access: 
     Router::new()
         .fallback(dispatch)
         .with_state(Arc::new(Edge {
-            proxy: Proxy::new(config.idle_timeout, config.inbound.clone()),
+            proxy: Proxy::new(
+                config.idle_timeout,
+                config.inbound.clone(),
+                cookies::CookieFence::new(&config.platform_host, &config.apps_domain),
+            ),
             config,
             api,
             routes,

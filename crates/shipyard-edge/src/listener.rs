@@ -1,22 +1,30 @@
 //! Accepting connections: each served by hyper (HTTP/1.1 with upgrades, or HTTP/2 with prior
-//! knowledge), with bounds on how long a client may take to send a request's headers, to send
-//! the next piece of its body, and to take the next piece of the response, so a slow or silent
-//! client cannot hold a connection open for nothing; and a graceful shutdown that gives open
-//! connections a few seconds before they are closed.
+//! knowledge), within the caps on open connections (`connections`), with bounds on how long a
+//! client may take to send a request's headers, to send the next piece of its body, and to take
+//! the next piece of the response, and on how long a connection of either protocol may sit with
+//! no request in flight, so a slow, silent or idle client cannot hold a connection open for
+//! nothing; and a graceful shutdown that gives open connections a few seconds before they are
+//! closed.
 
+use crate::connections::{Census, ConnectionLimits};
 use crate::idle::IdleBody;
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use std::convert::Infallible;
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio_io_timeout::TimeoutStream;
+use tokio_util::task::TaskTracker;
 
 /// How long clients may be slow or silent.
 #[derive(Debug, Clone, Copy)]
@@ -35,12 +43,13 @@ pub struct ClientTimeouts {
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets open requests finish (for
-/// at most `SHUTDOWN_GRACE`), its clients bounded by `timeouts`.
+/// at most `SHUTDOWN_GRACE`), its clients bounded by `timeouts` and `limits`.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
     timeouts: ClientTimeouts,
+    limits: ConnectionLimits,
 ) -> std::io::Result<()> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -48,7 +57,9 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(timeouts.header);
     builder.http2().timer(TokioTimer::new());
-    let graceful = GracefulShutdown::new();
+    let census = Census::new(limits);
+    let connections = TaskTracker::new();
+    let (stop, stopping) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -63,34 +74,176 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Over a cap: closed at once, before a byte is read.
+        let Some(admitted) = census.admit(peer.ip()) else {
+            tracing::debug!(%peer, "connection refused: the connection cap is reached");
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         // A write that cannot progress for `idle` (the client stopped reading) fails, and
         // hyper drops the connection; upgraded connections keep the bound.
         let mut stream = TimeoutStream::new(stream);
         stream.set_write_timeout(Some(timeouts.idle));
         let idle = timeouts.idle;
-        let service = tower::util::MapRequest::new(app.clone(), move |request: hyper::Request<Incoming>| {
-            let (mut head, body) = request.into_parts();
-            head.extensions.insert(ConnectInfo(peer));
-            hyper::Request::from_parts(head, Body::new(IdleBody::new(body, idle)))
-        });
+        let (busy, in_flight) = watch::channel(0usize);
+        let service = Tracked {
+            inner: tower::util::MapRequest::new(app.clone(), move |request: hyper::Request<Incoming>| {
+                let (mut head, body) = request.into_parts();
+                head.extensions.insert(ConnectInfo(peer));
+                hyper::Request::from_parts(head, Body::new(IdleBody::new(body, idle)))
+            }),
+            busy: Arc::new(busy),
+        };
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(Box::pin(stream)), TowerToHyperService::new(service))
             .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
+        let (mut stopping, quiet) = (stopping.clone(), timeouts.header);
+        connections.spawn(async move {
+            let _admitted = admitted;
+            let mut connection = std::pin::pin!(connection);
+            let ended = tokio::select! {
+                ended = connection.as_mut() => Ended::Itself(ended),
+                () = no_request_for(in_flight, quiet) => Ended::Idle,
+                _ = stopping.wait_for(|stop| *stop) => Ended::Stopping,
+            };
+            // The server stops: requests in flight finish (within the shutdown's grace), then
+            // the connection closes. Idle: HTTP/2 says GOAWAY and waits for the client's answer
+            // to its ping, which a client that never answers does not get to delay for long.
+            let ended = match ended {
+                Ended::Itself(ended) => ended,
+                Ended::Stopping => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+                Ended::Idle => {
+                    connection.as_mut().graceful_shutdown();
+                    match tokio::time::timeout(quiet, connection).await {
+                        Ok(ended) => ended,
+                        Err(_) => Ok(()),
+                    }
+                }
+            };
             // A client that went away or timed out: worth a debug line, not a warning.
-            if let Err(e) = connection.await {
+            if let Err(e) = ended {
                 tracing::debug!(%peer, error = ?e, "connection ended early");
             }
         });
     }
     drop(listener);
+    let _ = stop.send(true);
+    connections.close();
     tokio::select! {
-        () = graceful.shutdown() => {}
+        () = connections.wait() => {}
         () = tokio::time::sleep(SHUTDOWN_GRACE) => {
             tracing::warn!("connections still open {} s after shutdown began; closing them", SHUTDOWN_GRACE.as_secs());
         }
     }
     Ok(())
+}
+
+/// Why a connection's task stopped waiting for it.
+enum Ended<E> {
+    /// It ended by itself.
+    Itself(Result<(), E>),
+    /// Nothing was in flight for the quiet time.
+    Idle,
+    /// The server stops.
+    Stopping,
+}
+
+/// Completes once a connection has had no request in flight for `quiet` (HTTP/2 has no
+/// timeout of its own for this, and its pings keep a silent client's connection alive).
+async fn no_request_for(mut in_flight: watch::Receiver<usize>, quiet: Duration) {
+    loop {
+        if in_flight.wait_for(|n| *n == 0).await.is_err() {
+            return std::future::pending().await;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(quiet) => return,
+            changed = in_flight.changed() => {
+                if changed.is_err() {
+                    return std::future::pending().await;
+                }
+            }
+        }
+    }
+}
+
+/// A connection's service that counts its requests in flight, each until its response body
+/// has ended (or the request was abandoned).
+#[derive(Clone)]
+struct Tracked<S> {
+    inner: S,
+    busy: Arc<watch::Sender<usize>>,
+}
+
+/// One request in flight.
+struct Busy(Arc<watch::Sender<usize>>);
+
+impl Busy {
+    fn new(busy: &Arc<watch::Sender<usize>>) -> Self {
+        busy.send_modify(|n| *n += 1);
+        Self(busy.clone())
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+impl<S> tower::Service<hyper::Request<Incoming>> for Tracked<S>
+where
+    S: tower::Service<hyper::Request<Incoming>, Response = axum::response::Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = axum::response::Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: hyper::Request<Incoming>) -> Self::Future {
+        let busy = Busy::new(&self.busy);
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let (head, body) = answer.await?.into_parts();
+            Ok(axum::response::Response::from_parts(
+                head,
+                Body::new(BusyBody {
+                    inner: body,
+                    _busy: busy,
+                }),
+            ))
+        })
+    }
+}
+
+/// A response body that keeps its request counted as in flight until it is done.
+struct BusyBody {
+    inner: Body,
+    _busy: Busy,
+}
+
+impl http_body::Body for BusyBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }

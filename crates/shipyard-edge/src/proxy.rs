@@ -6,6 +6,7 @@
 //! pieces, and on a joined connection), a 408 page for a client whose body stalls, and a 502
 //! page when no instance answers.
 
+use crate::cookies::CookieFence;
 use crate::idle::{self, IdleBody};
 use crate::inbound::{Connector, Inbound};
 use crate::pages;
@@ -69,18 +70,19 @@ impl Upstreams {
 pub struct Proxy {
     client: Client<Connector, Body>,
     idle: Duration,
+    fence: CookieFence,
 }
 
 impl Proxy {
     /// A client dialling instances through `inbound`, whose apps get `idle` to start answering
-    /// and between the pieces of an answer.
-    pub fn new(idle: Duration, inbound: Inbound) -> Self {
+    /// and between the pieces of an answer, and may not set cookies over `fence`.
+    pub(crate) fn new(idle: Duration, inbound: Inbound, fence: CookieFence) -> Self {
         let connector = Connector::new(inbound);
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(IDLE_PER_UPSTREAM)
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
-        Self { client, idle }
+        Self { client, idle, fence }
     }
 }
 
@@ -164,6 +166,10 @@ impl Proxy {
         };
         match sent {
             Ok(Ok(mut response)) => {
+                let dropped = self.fence.filter(response.headers_mut());
+                if dropped > 0 {
+                    tracing::debug!(%host, dropped, "cookies for the platform or every app dropped from an app's answer");
+                }
                 let switched = response.status() == StatusCode::SWITCHING_PROTOCOLS;
                 if let (true, Some((_, client))) = (switched, switch) {
                     let app = hyper::upgrade::on(&mut response);

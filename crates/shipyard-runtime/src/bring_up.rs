@@ -119,7 +119,16 @@ impl Runtime {
                 Ok(Some(spec)) => {
                     let _activation = self.activation(&row.environment_id).await;
                     // A deploy or rollback may have gone live while this one waited.
-                    if self.instances(release.as_str()).is_some() {
+                    let still = match store.read().await {
+                        Ok(mut tx) => tx.live_routes(Some(&row.environment_id)).await.unwrap_or_default(),
+                        Err(_) => Vec::new(),
+                    };
+                    let still_live = still.iter().any(|r| {
+                        r.release.as_ref().is_some_and(|(id, _)| *id == release)
+                            && !r.suspended
+                            && r.status == ProjectStatus::Active
+                    });
+                    if !still_live || self.instances(release.as_str()).is_some() {
                         continue;
                     }
                     if let Err(why) = self.start_release(spec).await {

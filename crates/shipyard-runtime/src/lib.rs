@@ -51,6 +51,22 @@ pub enum RuntimeError {
     Store(#[from] StoreError),
 }
 
+/// A release whose instances answer, held by whoever makes it live until its activation has
+/// committed (or failed): until then no `retire_inactive` takes it for a replaced one.
+#[must_use = "held until the activation commits"]
+pub struct Started {
+    pending: Arc<Mutex<HashSet<String>>>,
+    release: String,
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.remove(&self.release);
+        }
+    }
+}
+
 /// Why a release's instances did not start serving.
 #[derive(Debug, Error)]
 pub enum StartError {
@@ -80,6 +96,9 @@ pub struct Runtime {
     closing: Arc<std::sync::atomic::AtomicBool>,
     // One `bring_up` at a time: two would start the same release twice.
     bringing_up: Arc<tokio::sync::Mutex<()>>,
+    // Releases whose instances answer but whose activation has not committed yet: not retired
+    // by anyone else's `retire_inactive` meanwhile (see `Started`).
+    pending: Arc<Mutex<HashSet<String>>>,
     // One activation (deploy go-live, rollback, bring-up) at a time per environment.
     activations: Arc<Mutex<HashMap<shipyard_core::EnvironmentId, Arc<tokio::sync::Mutex<()>>>>>,
     // Held by whoever changes what is live, from before its write transaction until after its
@@ -103,6 +122,7 @@ impl Runtime {
             closing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             bringing_up: Arc::new(tokio::sync::Mutex::new(())),
             activations: Arc::new(Mutex::new(HashMap::new())),
+            pending: Arc::new(Mutex::new(HashSet::new())),
             lock: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
@@ -120,7 +140,7 @@ impl Runtime {
     /// environment is stopped first (the caller holds the environment's `Activation`), and its
     /// budget, if it has one, is checked under the lock that starts instances. On failure they
     /// are stopped again and the reason comes back with their last output lines.
-    pub async fn start_release(&self, mut spec: InstanceSpec) -> Result<(), StartError> {
+    pub async fn start_release(&self, mut spec: InstanceSpec) -> Result<Started, StartError> {
         let unhealthy = |why: &str| StartError::Unhealthy(why.to_owned(), Vec::new());
         let Some(driver) = &self.driver else {
             return Err(unhealthy("this server runs no app instances"));
@@ -151,11 +171,18 @@ impl Runtime {
         };
         match wait_healthy(&instances, within).await {
             Ok(()) => {
+                if let Ok(mut pending) = self.pending.lock() {
+                    pending.insert(release.clone());
+                }
+                let started = Started {
+                    pending: self.pending.clone(),
+                    release: release.clone(),
+                };
                 let replaced = self.running.lock().ok().and_then(|mut r| r.insert(release, instances));
                 if let Some(replaced) = replaced {
                     self.stop_and_forget(replaced).await;
                 }
-                Ok(())
+                Ok(started)
             }
             Err(why) => {
                 let lines = instances
@@ -258,26 +285,43 @@ impl Runtime {
             },
             Err(_) => return,
         };
+        let active = |r: &shipyard_store::LiveRoute| !r.suspended && r.status == shipyard_core::ProjectStatus::Active;
+        let open: HashSet<shipyard_core::EnvironmentId> = rows
+            .iter()
+            .filter(|r| active(r))
+            .map(|r| r.environment_id.clone())
+            .collect();
         let serving: Vec<_> = rows
             .into_iter()
-            .filter(|r| !r.suspended && r.status == shipyard_core::ProjectStatus::Active)
+            .filter(active)
             .filter_map(|r| r.release.map(|(id, _)| (id.to_string(), r.environment_id)))
             .collect();
         let live: HashSet<&String> = serving.iter().map(|(release, _)| release).collect();
+        let pending = self.pending.lock().map(|p| p.clone()).unwrap_or_default();
         let retired: Vec<Arc<Instances>> = match self.running.lock() {
             Ok(mut running) => {
-                let gone: Vec<String> = running.keys().filter(|r| !live.contains(*r)).cloned().collect();
+                let gone: Vec<String> = running
+                    .keys()
+                    .filter(|r| !live.contains(*r) && !pending.contains(*r))
+                    .cloned()
+                    .collect();
                 gone.iter().filter_map(|r| running.remove(r)).collect()
             }
             Err(_) => Vec::new(),
         };
-        // Paused or deleted: what still drains there stops now, with what just stopped serving.
+        // Paused or deleted: what still drains there stops now, with what just stopped serving,
+        // and so does what starts in an environment that is gone or no longer active.
         let mut now: Vec<Arc<Instances>> = Vec::new();
         if !drain && let Ok(alive) = self.alive.lock() {
             now.extend(
                 alive
                     .iter()
-                    .filter(|i| i.retired() && !serving.iter().any(|(_, env)| *env == i.environment))
+                    .filter(|i| !pending.contains(i.release.as_str()))
+                    .filter(|i| {
+                        (i.retired() && !serving.iter().any(|(_, env)| *env == i.environment))
+                            || !open.contains(&i.environment)
+                    })
+                    .filter(|i| !retired.iter().any(|r| Arc::ptr_eq(r, i)))
                     .cloned(),
             );
         }

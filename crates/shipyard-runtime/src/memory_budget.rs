@@ -124,7 +124,11 @@ impl Budget {
         }
         // The overlap: what serves here now keeps serving while the new set starts, then drains.
         let overlap: i64 = held.iter().filter(|h| mine(h) && h.serving).map(|h| h.mb).sum();
-        let swapping_elsewhere = held.iter().any(|h| !mine(h) && !h.serving);
+        // Another environment is mid-swap while it has a set starting or draining, or two
+        // sets (the new one routed-to-be and the old) before the old is retired.
+        let swapping_elsewhere = held
+            .iter()
+            .any(|h| !mine(h) && (!h.serving || held.iter().filter(|o| o.environment == h.environment).count() > 1));
         if overlap > 0 && swapping_elsewhere && total + overlap > limit {
             return Some(format!(
                 "{} would take the workspace's instances to {} MiB of memory while the release it replaces \
@@ -191,6 +195,12 @@ mod tests {
         // and while `b` drains, `a` may not pass the limit with its own overlap.
         let refused = budget(8192, vec![])
             .over(&[draining_b, serving_a], node(1, 3072), here)
+            .expect("over");
+        assert!(refused.contains("only one environment"), "{refused}");
+        // Two serving sets of `b` (its new one before the old is retired) are a swap too.
+        let (old_b, new_b) = (set(&b, 2048, true), set(&b, 2048, true));
+        let refused = budget(8192, vec![])
+            .over(&[old_b, new_b, set(&a, 4096, true)], node(1, 3072), here)
             .expect("over");
         assert!(refused.contains("only one environment"), "{refused}");
         // An active release whose instances are not running yet still counts.

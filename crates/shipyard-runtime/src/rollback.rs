@@ -3,7 +3,7 @@
 //! build; the same activation path as a deploy. `POST …/rollback` and the go-live watch's
 //! automatic rollback both come through here.
 
-use crate::{Runtime, StartError};
+use crate::{Runtime, StartError, Started};
 use shipyard_build::ArtifactStore;
 use shipyard_core::{ProjectStatus, ReleaseId, SecretBox};
 use shipyard_store::{Backend, NewRelease, Projects, Release, Releases, Secrets, StoreError, TenantScope};
@@ -37,6 +37,10 @@ pub struct Rollback<'a> {
     pub reason: Option<String>,
     /// Releases kept per environment (`--release-retention`).
     pub retention: i64,
+    /// For the go-live watch's automatic rollback: the release it replaces, waited for behind
+    /// an activation in flight and rolled back only if it is still the active one then. None
+    /// (a user's rollback): refused at once while another activation is in flight.
+    pub replacing: Option<ReleaseId>,
 }
 
 /// Why `target` cannot be returned to now, if it cannot.
@@ -81,11 +85,27 @@ impl Runtime {
         scope: &TenantScope,
         rollback: Rollback<'_>,
     ) -> Result<Release, RollbackError> {
-        let _activation = self.try_activation(&rollback.target.environment_id).ok_or_else(|| {
-            RollbackError::Refused(
-                "a rollback or deploy of this environment is going live; try again when it is done".into(),
-            )
-        })?;
+        let environment = &rollback.target.environment_id;
+        let _activation = match &rollback.replacing {
+            None => self.try_activation(environment).ok_or_else(|| {
+                RollbackError::Refused(
+                    "a rollback or deploy of this environment is going live; try again when it is done".into(),
+                )
+            })?,
+            Some(replacing) => {
+                let activation = self
+                    .activation(environment)
+                    .await
+                    .ok_or_else(|| RollbackError::Unusable("the runtime is broken".into()))?;
+                let active = store.read().await?.active_release(scope, environment).await?;
+                if active.as_ref().map(|r| &r.id) != Some(replacing) {
+                    return Err(RollbackError::Refused(
+                        "a newer release went live in the meantime; nothing to roll back".into(),
+                    ));
+                }
+                activation
+            }
+        };
         let artifacts = ArtifactStore::new(self.artifacts.clone()).map_err(|e| RollbackError::Files(e.to_string()))?;
         let id = ReleaseId::generate();
         // Off the async threads: a tree of many directories takes a while even as hard links.
@@ -98,7 +118,11 @@ impl Runtime {
             .start_rollback(store, secret_box, scope, rollback.target, &id)
             .await
         {
-            Ok(()) => self.activate_rollback(store, scope, &rollback, &id).await,
+            Ok(started) => {
+                let activated = self.activate_rollback(store, scope, &rollback, &id).await;
+                drop(started);
+                activated
+            }
             Err(e) => Err(e),
         };
         if outcome.is_ok() {
@@ -131,7 +155,7 @@ impl Runtime {
         scope: &TenantScope,
         target: &Release,
         id: &ReleaseId,
-    ) -> Result<(), RollbackError> {
+    ) -> Result<Option<Started>, RollbackError> {
         let mut tx = store.write().await?;
         let startable = self
             .startable(
@@ -146,10 +170,10 @@ impl Runtime {
             .map_err(|why| RollbackError::Unusable(format!("release v{} cannot be started: {why}", target.version)))?;
         let budget = crate::memory_budget::Budget::of(&mut tx, scope, "this rollback").await?;
         B::commit(tx).await?;
-        let Some(mut spec) = startable else { return Ok(()) };
+        let Some(mut spec) = startable else { return Ok(None) };
         spec.budget = Some(budget);
         let within = spec.health_within;
-        self.start_release(spec).await.map_err(|e| match e {
+        self.start_release(spec).await.map(Some).map_err(|e| match e {
             StartError::OverBudget(why) => RollbackError::Unusable(why),
             StartError::Unhealthy(why, _) => RollbackError::Unusable(format!(
                 "release v{} did not become healthy within {} s: {why}; the active release keeps serving",

@@ -119,6 +119,7 @@ impl Worker {
                 release.version
             )),
             retention: self.settings.release_retention,
+            replacing: Some(release.id.clone()),
         };
         self.runtime
             .roll_back(&self.store, &self.secret_box, scope, rollback)

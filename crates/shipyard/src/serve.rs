@@ -6,7 +6,7 @@ use anyhow::Context;
 use shipyard_api::{ApiSettings, AppState, api_router};
 use shipyard_build::build::{Limits, Sandbox, SandboxConfig};
 use shipyard_build::{Git, Repositories};
-use shipyard_edge::{AccessLog, ClientTimeouts, EdgeConfig, RouteTable, edge_router};
+use shipyard_edge::{AccessLog, ClientTimeouts, ConnectionLimits, EdgeConfig, RouteTable, edge_router};
 use shipyard_runtime::{Driver, Runtime};
 use shipyard_store::logs::LogStore;
 use shipyard_store::{DataDir, SqliteStore};
@@ -68,6 +68,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     data_dir
         .prepare_for_builds()
         .context("cannot prepare the data directory for builds")?;
+    let connection_limits = connection_limits(&settings);
     let listener = TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -203,6 +204,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
             header: settings.header_timeout,
             idle: settings.idle_timeout,
         },
+        connection_limits,
     )
     .await
     .context("listener failed");
@@ -213,6 +215,39 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     store.close().await;
     tracing::info!("shipyard stopped");
     served
+}
+
+/// The listener's caps: `--max-connections` lowered, if need be, to what the open-files limit
+/// (raised here to its hard limit) leaves room for: two descriptors a connection (its own and
+/// an upstream one), and 1,024 for the rest of the server (databases, logs, builds).
+fn connection_limits(settings: &Settings) -> ConnectionLimits {
+    let open_files = match shipyard_edge::raise_open_files_limit() {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "the open-files limit could not be raised");
+            1024
+        }
+    };
+    let room = usize::try_from(open_files.saturating_sub(1024) / 2).unwrap_or(usize::MAX);
+    let total = settings.max_connections.min(room.max(16));
+    if total < settings.max_connections {
+        tracing::warn!(
+            open_files,
+            max_connections = total,
+            "the open-files limit leaves room for fewer connections than --max-connections; raise it (ulimit -n) for more"
+        );
+    }
+    tracing::info!(
+        open_files,
+        max_connections = total,
+        per_client = settings.max_connections_per_client,
+        "connection caps"
+    );
+    ConnectionLimits {
+        total,
+        per_client: settings.max_connections_per_client,
+        exempt: settings.trusted_proxies.clone(),
+    }
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -70,6 +70,7 @@ pub async fn create_rollback(
             target: &target,
             reason,
             retention: state.settings.release_retention,
+            replacing: None,
         };
         state
             .runtime

@@ -100,8 +100,10 @@ impl FairQueue {
         }
         state.bytes += size;
         let env = entry.environment.clone();
+        // An environment is in `turn` exactly while it has a slot in the map (emptied by
+        // eviction or not): a new slot is a new turn.
+        let first = !state.by_environment.contains_key(&env);
         let waiting = state.by_environment.entry(env.clone()).or_default();
-        let first = waiting.entries.is_empty();
         waiting.entries.push_back((entry, size));
         waiting.bytes += size;
         if first {
@@ -203,6 +205,23 @@ mod tests {
             .collect();
         assert_eq!(order[..4], ["quiet/0001", "flood/0000", "quiet/0002", "flood/0001"]);
         assert_eq!(order.len(), 10);
+    }
+
+    #[tokio::test]
+    async fn an_environment_emptied_by_eviction_keeps_one_turn() {
+        let queue = FairQueue::new(entry_bytes(&entry("a", "/0000")));
+        assert!(queue.push(entry("a", "/0000")).is_empty());
+        // Room for one: `c` evicts `a`'s only entry, then `a` comes back and evicts `c`'s.
+        assert_eq!(queue.push(entry("c", "/0000")), vec!["a".to_owned()]);
+        assert_eq!(queue.push(entry("a", "/0001")), vec!["c".to_owned()]);
+        let (turns, slots) = queue
+            .state
+            .lock()
+            .map(|s| (s.turn.len(), s.by_environment.len()))
+            .unwrap_or_default();
+        assert_eq!(turns, slots, "one turn per environment");
+        assert_eq!(queue.try_pop().flatten().map(|e| e.path), Some("/0001".to_owned()));
+        assert!(queue.try_pop().flatten().is_none());
     }
 
     #[tokio::test]

@@ -34,7 +34,12 @@ pub(crate) fn prepare_dir() -> Result<(), NetworkError> {
 /// Removes the namespace file at `path` (unmounts it, then deletes it).
 fn remove_namespace(path: &Path) {
     let _ = run(Command::new("umount").arg(path), None);
-    let _ = std::fs::remove_file(path);
+    if std::fs::remove_file(path).is_err() {
+        // Busy (another process's new mount namespace was copied with it mounted): detached
+        // now, the namespace goes with its last user, and the name is free again.
+        let _ = run(Command::new("umount").arg("--lazy").arg(path), None);
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// How long pasta may take to bring the namespace's interface up.

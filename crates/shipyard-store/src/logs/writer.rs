@@ -1,7 +1,8 @@
 //! The batching writer: one task per log store owns the `seq` counters and commits lines in
 //! batches, so a build printing a hundred thousand lines costs a few hundred transactions.
 //! Lines waiting for it are bounded in bytes, and a producer waits its turn for room in the
-//! order it asked (the semaphore is fair), so a flooding stream slows itself, not the others.
+//! order it asked (the semaphore is first come, first served): a quiet stream's line waits for
+//! at most what was queued before it, never behind a flood that keeps coming.
 
 use super::{KEEP_LINES, LogKind, insert_sql, now_text, retained};
 use crate::Result;

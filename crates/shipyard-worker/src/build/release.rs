@@ -7,7 +7,7 @@ use crate::context::Worker;
 use crate::go_live::Watched;
 use shipyard_build::ArtifactStore;
 use shipyard_core::{DeploymentStatus, ReleaseId, RuntimeType};
-use shipyard_runtime::StartError;
+use shipyard_runtime::{StartError, Started};
 use shipyard_store::Jobs;
 use shipyard_store::{Backend, DeploymentUpdate, Deployments, NewRelease, Releases, Secrets, SqliteStore, Transition};
 use std::path::Path;
@@ -135,13 +135,19 @@ impl Worker {
             .activation(&dep.environment_id)
             .await
             .ok_or_else(|| Failure::new("the runtime is broken"))?;
-        // A server release takes traffic only once its instances answer.
-        if project.runtime.runtime_type != RuntimeType::Static
-            && let Err(failure) = self.start_instances(inputs, log, &release).await
-        {
-            self.forget_release(inputs, &release.id, &artifacts).await;
-            return Err(failure);
-        }
+        // A server release takes traffic only once its instances answer; held as started
+        // until its activation commits, so no one retires them for replaced meanwhile.
+        let started = if project.runtime.runtime_type == RuntimeType::Static {
+            None
+        } else {
+            match self.start_instances(inputs, log, &release).await {
+                Ok(started) => Some(started),
+                Err(failure) => {
+                    self.forget_release(inputs, &release.id, &artifacts).await;
+                    return Err(failure);
+                }
+            }
+        };
 
         // The last line lands before the end is recorded, and no write transaction waits for
         // the log writer while other builds flood it.
@@ -173,11 +179,16 @@ impl Worker {
         match tx.update_deployment(scope, &dep.id, &update, &said).await? {
             Some(Transition::Applied(_)) => {}
             Some(Transition::Lost(now)) => {
-                drop(tx);
+                drop((tx, routes, started));
                 self.forget_release(inputs, &release.id, &artifacts).await;
                 return Err(Failure::lost(&now, dep.attempt));
             }
-            None => return Err(Failure::new("the deployment was deleted")),
+            None => {
+                // Deleted while its instances started: they stop with it.
+                drop((tx, routes, started));
+                self.runtime.retire_inactive(&self.store, false).await;
+                return Err(Failure::new("the deployment was deleted"));
+            }
         }
         let previous = tx.active_release(scope, &dep.environment_id).await?.map(|r| r.id);
         let activated = routes
@@ -193,6 +204,7 @@ impl Worker {
         // A failed commit drops the lock uncommitted, which puts the old route back.
         SqliteStore::commit(tx).await?;
         routes.committed();
+        drop(started);
         // The release it replaced drains, then stops.
         self.runtime.retire_inactive(&self.store, true).await;
         self.logs.notify();
@@ -246,7 +258,7 @@ impl Worker {
         inputs: &Inputs,
         log: &BuildLog,
         release: &shipyard_store::Release,
-    ) -> Result<(), Failure> {
+    ) -> Result<Started, Failure> {
         // The workspace may have changed since the deploy was accepted: checked again when the
         // instances start, against what runs then.
         let budget = {
@@ -285,10 +297,10 @@ impl Worker {
         .await;
         let (path, within) = (spec.health_path.clone(), spec.health_within);
         match self.runtime.start_release(spec).await {
-            Ok(()) => {
+            Ok(started) => {
                 log.say(format!("release v{} is healthy: GET {path} answered", release.version))
                     .await;
-                Ok(())
+                Ok(started)
             }
             Err(StartError::OverBudget(why)) => Err(Failure::new(why)),
             Err(StartError::Unhealthy(why, lines)) => {

@@ -60,6 +60,12 @@ pub struct ServeArgs {
     /// Bytes of access-log entries waiting to be stored before the heaviest app's newest are dropped, e.g. `16MiB` [default: 16MiB].
     #[arg(long, env = "SHIPYARD_ACCESS_LOG_BUFFER")]
     pub access_log_buffer: Option<String>,
+    /// Open connections the listener holds in all [default: 16384, lowered to fit the open-files limit].
+    #[arg(long, env = "SHIPYARD_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Open connections from one client address (an IPv6 client's /64); trusted proxies count only in the total [default: 256].
+    #[arg(long, env = "SHIPYARD_MAX_CONNECTIONS_PER_CLIENT")]
+    pub max_connections_per_client: Option<usize>,
     /// Processes per build [default: 512].
     #[arg(long, env = "SHIPYARD_BUILD_PIDS")]
     pub build_pids: Option<u64>,
@@ -98,6 +104,8 @@ struct FileConfig {
     idle_timeout: Option<String>,
     build_memory: Option<String>,
     access_log_buffer: Option<String>,
+    max_connections: Option<usize>,
+    max_connections_per_client: Option<usize>,
     build_pids: Option<u64>,
     release_retention: Option<i64>,
     insecure_no_sandbox: Option<bool>,
@@ -137,6 +145,10 @@ pub struct Settings {
     pub build_memory: u64,
     /// Bytes of access-log entries that may wait to be stored.
     pub access_log_buffer: u64,
+    /// Open connections the listener holds in all.
+    pub max_connections: usize,
+    /// Open connections from one client.
+    pub max_connections_per_client: usize,
     /// Processes per build.
     pub build_pids: u64,
     /// Releases kept per environment.
@@ -209,6 +221,18 @@ impl ServeArgs {
                     .unwrap_or("16MiB"),
                 "64KiB",
             )?,
+            max_connections: match self.max_connections.or(file.max_connections).unwrap_or(16_384) {
+                n @ 16..=1_000_000 => n,
+                _ => bail!("--max-connections must be between 16 and 1000000"),
+            },
+            max_connections_per_client: match self
+                .max_connections_per_client
+                .or(file.max_connections_per_client)
+                .unwrap_or(256)
+            {
+                n @ 1..=1_000_000 => n,
+                _ => bail!("--max-connections-per-client must be between 1 and 1000000"),
+            },
             build_pids: match self.build_pids.or(file.build_pids).unwrap_or(512) {
                 n @ 16..=1_000_000 => n,
                 _ => bail!("--build-pids must be between 16 and 1000000"),
@@ -314,6 +338,15 @@ mod tests {
         assert_eq!(defaults.cgroup_root, PathBuf::from("/sys/fs/cgroup"));
         assert_eq!(defaults.go_live_watch, Duration::from_secs(120));
         assert_eq!(defaults.access_log_buffer, 16 << 20);
+        assert_eq!(
+            (defaults.max_connections, defaults.max_connections_per_client),
+            (16_384, 256)
+        );
+        let args = ServeArgs {
+            max_connections_per_client: Some(0),
+            ..ServeArgs::default()
+        };
+        assert!(format!("{:#}", args.resolve().expect_err("0")).contains("--max-connections-per-client"));
         for (text, buffer) in [
             ("64KiB", Some(64 << 10)),
             ("1MiB", Some(1 << 20)),

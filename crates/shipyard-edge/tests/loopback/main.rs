@@ -1,24 +1,29 @@
-//! The edge's proxy end to end on loopback: a listener, the route table and a hand-written
-//! upstream that answers and then keeps its keep-alive connection open, as app servers do.
+//! The edge on loopback, in process: a listener, the route table and hand-written upstreams.
+
+mod limits;
+mod proxy_streaming;
 
 use axum::Router;
-use shipyard_edge::{AccessLog, ClientTimeouts, EdgeConfig, RouteTable, Target, Upstream, Upstreams};
+use shipyard_edge::{AccessLog, ClientTimeouts, ConnectionLimits, EdgeConfig, RouteTable, Target, Upstream, Upstreams};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
+/// The one app host the edge routes.
 const HOST: &str = "web-production.acme.localhost";
 
-/// An upstream answering every request on a connection with `size` bytes of `a`, holding the
-/// connection open (for a next request) until the test ends.
-async fn upstream(size: usize) -> SocketAddr {
+/// An upstream answering every request on a connection with `size` bytes of `a` and the extra
+/// header lines `headers`, holding the connection open (for a next request) until the test ends.
+async fn upstream(size: usize, headers: &[&str]) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
+    let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
+            let extra = extra.clone();
             tokio::spawn(async move {
                 let mut seen = Vec::new();
                 let mut buf = [0u8; 4096];
@@ -30,7 +35,7 @@ async fn upstream(size: usize) -> SocketAddr {
                     seen.extend_from_slice(&buf[..n]);
                     while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
                         seen.drain(..end + 4);
-                        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n");
+                        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n{extra}\r\n");
                         if stream.write_all(head.as_bytes()).await.is_err()
                             || stream.write_all(&vec![b'a'; size]).await.is_err()
                         {
@@ -44,8 +49,27 @@ async fn upstream(size: usize) -> SocketAddr {
     addr
 }
 
+/// How the edge under test is set up.
+struct Setup {
+    limits: ConnectionLimits,
+    header_timeout: Duration,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            limits: ConnectionLimits {
+                total: 1024,
+                per_client: 1024,
+                exempt: Vec::new(),
+            },
+            header_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
 /// An edge on a free port whose only app host proxies to `app`.
-async fn edge(app: SocketAddr) -> SocketAddr {
+async fn edge(app: SocketAddr, setup: Setup) -> SocketAddr {
     let routes = RouteTable::default();
     let upstreams = Upstreams::new(vec![Upstream {
         addr: app,
@@ -69,31 +93,15 @@ async fn edge(app: SocketAddr) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let timeouts = ClientTimeouts {
-        header: Duration::from_secs(30),
+        header: setup.header_timeout,
         idle: Duration::from_secs(60),
     };
-    tokio::spawn(shipyard_edge::serve(listener, router, std::future::pending(), timeouts));
+    tokio::spawn(shipyard_edge::serve(
+        listener,
+        router,
+        std::future::pending(),
+        timeouts,
+        setup.limits,
+    ));
     addr
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_large_answer_arrives_whole_while_the_app_keeps_its_connection_open() {
-    let size = 32 << 20;
-    let edge = edge(upstream(size).await).await;
-    for _ in 0..3 {
-        let mut client = TcpStream::connect(edge).await.expect("connect");
-        let request = format!("GET /big HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n");
-        client.write_all(request.as_bytes()).await.expect("request");
-        let mut got = Vec::new();
-        // The app never closes, so only the proxy's own forwarding can finish the answer.
-        tokio::time::timeout(Duration::from_secs(30), client.read_to_end(&mut got))
-            .await
-            .expect("the whole answer without the app closing its connection")
-            .expect("read");
-        let body = got
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .map(|end| got.len() - end - 4);
-        assert_eq!(body, Some(size), "the whole body");
-    }
 }
