@@ -22,6 +22,7 @@ use shipyard_sandbox::FileError;
 use shipyard_sandbox::files::open_served;
 use std::fs::{File, Metadata};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A built site: its root directory, held open, and whether unknown pages fall back to
 /// `index.html` (React and other single-page apps).
@@ -29,7 +30,7 @@ use std::path::{Path, PathBuf};
 pub struct Site {
     root: File,
     spa: bool,
-    cache: Cache,
+    cache: Arc<Cache>,
 }
 
 /// A file found for a request.
@@ -48,7 +49,7 @@ impl Site {
         Self {
             root,
             spa,
-            cache: Cache::default(),
+            cache: Cache::new(),
         }
     }
 
