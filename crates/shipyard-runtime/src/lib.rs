@@ -368,6 +368,11 @@ impl Runtime {
             .map_or(self.health_timeout, |s| Duration::from_secs(u64::from(s)))
     }
 
+    /// Forgets what the runtime counts for `environment` (it is deleted).
+    pub fn forget_environment(&self, environment: &str) {
+        self.access.forget(environment);
+    }
+
     /// Access-log entries of `environment` dropped because the edge's queue was full.
     pub fn access_dropped(&self, environment: &str) -> u64 {
         self.access.dropped(environment)

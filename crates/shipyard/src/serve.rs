@@ -62,7 +62,11 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     let store = SqliteStore::open(&data_dir.database_path())
         .await
         .with_context(|| format!("cannot open the database {}", data_dir.database_path().display()))?;
-    let logs = LogStore::open(&data_dir.root().join("logs.db"))
+    let bound = shipyard_store::logs::WorkspaceBound {
+        store: store.clone(),
+        bytes: settings.log_bytes_per_workspace,
+    };
+    let logs = LogStore::open_bounded(&data_dir.root().join("logs.db"), Some(bound))
         .await
         .context("cannot open the log store logs.db")?;
     data_dir

@@ -130,6 +130,13 @@ impl AccessLog {
             .map_or(0, |d| d.get(environment).copied().unwrap_or(0))
     }
 
+    /// Forgets the count of `environment` (it is deleted).
+    pub fn forget(&self, environment: &str) {
+        if let Ok(mut dropped) = self.dropped.lock() {
+            dropped.remove(environment);
+        }
+    }
+
     /// Queues `entry`, counting what was dropped to make room (or `entry` itself): never waits.
     fn record(&self, entry: AccessEntry) {
         let lost = self.queue.push(entry);

@@ -146,6 +146,12 @@ impl Driver {
     /// `Instances::stop`.
     pub fn start(&self, spec: InstanceSpec) -> std::io::Result<Arc<Instances>> {
         let (stop, stopped) = watch::channel(false);
+        // A rollback's release is recorded only once its instances answer: its log is said to
+        // be the workspace's now, so its lines count against the workspace's bound from the first.
+        self.logs.claim(
+            &shipyard_store::logs::runtime_stream(&spec.release),
+            spec.tenant.as_str(),
+        );
         let mut states = Vec::new();
         let mut tasks = Vec::new();
         for n in 0..spec.count {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 /// directory is a private mount of its own: a sandbox keeps the view it started with.
 pub const NETNS_DIR: &str = "/run/shipyard/netns";
 
-/// Makes `NETNS_DIR` a private mount, once per process (again would be harmless).
+/// Makes `NETNS_DIR` an unbindable mount, once per process (again would be harmless).
 pub(crate) fn prepare_dir() -> Result<(), NetworkError> {
     static PREPARED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     if PREPARED.get().is_some() {
@@ -26,7 +26,10 @@ pub(crate) fn prepare_dir() -> Result<(), NetworkError> {
     if run(Command::new("mountpoint").args(["-q", NETNS_DIR]), None).is_err() {
         run(Command::new("mount").args(["--bind", NETNS_DIR, NETNS_DIR]), None)?;
     }
-    run(Command::new("mount").args(["--make-private", NETNS_DIR]), None)?;
+    // Unbindable (so private too): a sandbox's `--ro-bind / /` leaves this subtree out, so
+    // it never sees other sandboxes' namespaces, nor fails setting up when one of them goes
+    // away while its mounts are being copied (seen in CI: "remount …/netns/…: No such file").
+    run(Command::new("mount").args(["--make-unbindable", NETNS_DIR]), None)?;
     let _ = PREPARED.set(());
     Ok(())
 }

@@ -2,10 +2,12 @@
 //! into `logs.db`, and every commit wakes followers, who always read from the store after
 //! their cursor, so a slow or reconnecting follower never misses or repeats a line.
 
+mod accounts;
 #[cfg(test)]
 mod tests;
 mod writer;
 
+pub use accounts::WorkspaceBound;
 pub use writer::LogWriter;
 
 use crate::Result;
@@ -32,6 +34,28 @@ pub fn runtime_stream(release: &shipyard_core::ReleaseId) -> String {
 /// The stream of an environment's access log (each line one entry as JSON).
 pub fn access_stream(environment: &str) -> String {
     format!("access:{environment}")
+}
+
+/// What a stream belongs to, by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamOwner<'a> {
+    /// A build log's deployment (`dep_…`).
+    Deployment(&'a str),
+    /// A runtime log's release (`rel_…`).
+    Release(&'a str),
+    /// An access log's environment (`env_…`).
+    Environment(&'a str),
+}
+
+/// The owner `stream` names (None for a name no stream has).
+pub fn stream_owner(stream: &str) -> Option<StreamOwner<'_>> {
+    let (kind, id) = stream.split_once(':')?;
+    match kind {
+        "build" => Some(StreamOwner::Deployment(id)),
+        "runtime" => Some(StreamOwner::Release(id)),
+        "access" => Some(StreamOwner::Environment(id)),
+        _ => None,
+    }
 }
 
 /// Lines a runtime or access log keeps: the newest, and none older than `KEEP_FOR`.
@@ -98,11 +122,18 @@ pub struct LogStore {
     changes: watch::Sender<u64>,
     writer: LogWriter,
     ending: Arc<AtomicBool>,
+    bound: Option<WorkspaceBound>,
 }
 
 impl LogStore {
-    /// Opens (creating) `logs.db` and starts its writer.
+    /// Opens (creating) `logs.db` and starts its writer, with no bound per workspace.
     pub async fn open(path: &Path) -> Result<Self> {
+        Self::open_bounded(path, None).await
+    }
+
+    /// Opens (creating) `logs.db` and starts its writer, holding each workspace's logs within
+    /// `bound` when there is one.
+    pub async fn open_bounded(path: &Path, bound: Option<WorkspaceBound>) -> Result<Self> {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -115,12 +146,13 @@ impl LogStore {
             .await?;
         sqlx::migrate!("migrations/logs").run(&pool).await?;
         let (changes, _) = watch::channel(0);
-        let writer = LogWriter::start(pool.clone(), changes.clone());
+        let writer = LogWriter::start(pool.clone(), changes.clone(), bound.clone());
         let store = Self {
             pool,
             changes,
             writer,
             ending: Arc::new(AtomicBool::new(false)),
+            bound,
         };
         // Pruned once here, before anyone reads, then hourly; the task's first tick is an hour
         // out, so it never races a caller of `prune_old`.
@@ -133,6 +165,9 @@ impl LogStore {
                 every.tick().await;
                 if let Err(e) = pruner.prune_old().await {
                     tracing::warn!(error = %e, "old log lines could not be pruned");
+                }
+                if let Err(e) = pruner.sweep_orphans().await {
+                    tracing::warn!(error = %e, "log streams of deleted owners could not be removed");
                 }
             }
         });
@@ -186,15 +221,42 @@ impl LogStore {
     /// Removes runtime and access log lines older than `KEEP_FOR`, keeping each stream's
     /// newest line so its `seq` carries on after a restart.
     pub async fn prune_old(&self) -> Result<u64> {
+        const OLD: &str = "(stream LIKE 'runtime:%' OR stream LIKE 'access:%') AND at < ?1
+               AND seq < (SELECT MAX(l.seq) FROM log_lines l WHERE l.stream = log_lines.stream)";
         let cutoff = crate::sqlite::rows::ts(Utc::now() - KEEP_FOR);
-        let gone = sqlx::query(
-            "DELETE FROM log_lines WHERE (stream LIKE 'runtime:%' OR stream LIKE 'access:%') AND at < ?
-               AND seq < (SELECT MAX(l.seq) FROM log_lines l WHERE l.stream = log_lines.stream)",
-        )
-        .bind(cutoff)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let mut tx = self.pool.begin().await?;
+        // What each stream loses, taken off its workspace's count first.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE log_streams SET bytes = MAX(0, bytes - COALESCE((SELECT SUM(LENGTH(CAST(line AS BLOB)))
+               FROM log_lines WHERE log_lines.stream = log_streams.stream AND {OLD}), 0))"
+        )))
+        .bind(cutoff.clone())
+        .execute(&mut *tx)
+        .await?;
+        let gone = sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM log_lines WHERE {OLD}")))
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    /// Removes the streams whose deployment, release or environment no longer exists (a line
+    /// an instance printed as it stopped can land after its release was deleted); how many.
+    pub async fn sweep_orphans(&self) -> Result<usize> {
+        let Some(bound) = &self.bound else { return Ok(0) };
+        let streams: Vec<String> = sqlx::query_scalar("SELECT stream FROM log_streams")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut gone = 0;
+        for stream in streams {
+            let Some(owner) = stream_owner(&stream) else { continue };
+            if bound.store.owning_tenant(owner).await?.is_none() {
+                self.delete_stream(&stream).await?;
+                gone += 1;
+            }
+        }
         Ok(gone)
     }
 
@@ -230,12 +292,16 @@ impl LogStore {
         self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    /// Deletes a stream (its deployment or release is gone).
+    /// Deletes a stream (its deployment, release or environment is gone).
     pub async fn delete_stream(&self, stream: &str) -> Result<()> {
-        sqlx::query("DELETE FROM log_lines WHERE stream = ?")
-            .bind(stream.to_owned())
-            .execute(&self.pool)
-            .await?;
+        let mut tx = self.pool.begin().await?;
+        for sql in [
+            "DELETE FROM log_lines WHERE stream = ?",
+            "DELETE FROM log_streams WHERE stream = ?",
+        ] {
+            sqlx::query(sql).bind(stream.to_owned()).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 }

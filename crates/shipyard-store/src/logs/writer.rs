@@ -4,6 +4,7 @@
 //! order it asked (the semaphore is first come, first served): a quiet stream's line waits for
 //! at most what was queued before it, never behind a flood that keeps coming.
 
+use super::accounts::{Accounts, WorkspaceBound};
 use super::{KEEP_LINES, LogKind, insert_sql, now_text, retained};
 use crate::Result;
 use sqlx::SqlitePool;
@@ -38,6 +39,10 @@ enum Message {
     },
     Close(String),
     Flush(oneshot::Sender<()>),
+    Claim {
+        stream: String,
+        tenant: String,
+    },
 }
 
 /// Appends lines to the log store.
@@ -50,9 +55,9 @@ pub struct LogWriter {
 }
 
 impl LogWriter {
-    pub(super) fn start(pool: SqlitePool, changes: watch::Sender<u64>) -> Self {
+    pub(super) fn start(pool: SqlitePool, changes: watch::Sender<u64>, bound: Option<WorkspaceBound>) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(pool, changes, rx));
+        tokio::spawn(run(pool, changes, rx, Accounts::new(bound)));
         Self {
             tx,
             room: Arc::new(Semaphore::new(QUEUE_BYTES)),
@@ -83,6 +88,18 @@ impl LogWriter {
     pub async fn close(&self, stream: &str) {
         if self.tx.send(Message::Close(stream.to_owned())).is_err() {
             tracing::error!(stream, "log writer has stopped; a stream was not closed");
+        }
+    }
+
+    /// Says that `stream` belongs to workspace `tenant`, for a stream written before the row
+    /// of its owner exists (a rollback's instances start before its release is recorded).
+    pub fn claim(&self, stream: &str, tenant: &str) {
+        let claim = Message::Claim {
+            stream: stream.to_owned(),
+            tenant: tenant.to_owned(),
+        };
+        if self.tx.send(claim).is_err() {
+            tracing::error!(stream, "log writer has stopped; a stream was not claimed");
         }
     }
 
@@ -187,7 +204,12 @@ impl Streams {
 
 type Row = (String, LogKind, String);
 
-async fn run(pool: SqlitePool, changes: watch::Sender<u64>, mut rx: mpsc::UnboundedReceiver<Message>) {
+async fn run(
+    pool: SqlitePool,
+    changes: watch::Sender<u64>,
+    mut rx: mpsc::UnboundedReceiver<Message>,
+    mut accounts: Accounts,
+) {
     let mut streams = Streams {
         pool: pool.clone(),
         cap: BUILD_LOG_CAP,
@@ -217,6 +239,7 @@ async fn run(pool: SqlitePool, changes: watch::Sender<u64>, mut rx: mpsc::Unboun
                 }
                 Message::Close(stream) => streams.close(stream, &mut rows),
                 Message::Flush(ack) => acks.push(ack),
+                Message::Claim { stream, tenant } => accounts.claim(stream, tenant),
             }
         }
         if !rows.is_empty() {
@@ -228,6 +251,14 @@ async fn run(pool: SqlitePool, changes: watch::Sender<u64>, mut rx: mpsc::Unboun
                 backoff = (backoff * 2).min(Duration::from_secs(2));
             }
             changes.send_modify(|n| *n = n.wrapping_add(1));
+            let mut added: HashMap<&str, u64> = HashMap::new();
+            for (stream, _, text) in &rows {
+                *added.entry(stream.as_str()).or_default() += text.len() as u64;
+            }
+            // The lines are stored either way; a count that failed only leaves the bound late.
+            if let Err(e) = accounts.record(&pool, &added).await {
+                tracing::warn!(error = %e, "log bytes could not be counted against their workspaces");
+            }
         }
         drop(rooms);
         for ack in acks {
@@ -269,11 +300,17 @@ async fn commit(pool: &SqlitePool, state: &mut HashMap<String, StreamState>, row
     // A runtime or access log keeps its newest lines only.
     for (stream, next) in &next {
         if retained(stream) && next - 1 > KEEP_LINES {
-            sqlx::query("DELETE FROM log_lines WHERE stream = ? AND seq <= ?")
-                .bind((*stream).to_owned())
-                .bind(next - 1 - KEEP_LINES)
-                .execute(&mut *tx)
-                .await?;
+            for sql in [
+                "UPDATE log_streams SET bytes = MAX(0, bytes - (SELECT COALESCE(SUM(LENGTH(CAST(line AS BLOB))), 0)
+                   FROM log_lines WHERE stream = ?1 AND seq <= ?2)) WHERE stream = ?1",
+                "DELETE FROM log_lines WHERE stream = ?1 AND seq <= ?2",
+            ] {
+                sqlx::query(sql)
+                    .bind((*stream).to_owned())
+                    .bind(next - 1 - KEEP_LINES)
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
     }
     tx.commit().await?;

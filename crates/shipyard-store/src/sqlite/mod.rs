@@ -72,3 +72,21 @@ impl Backend for SqliteStore {
         tx.0.commit().await.map_err(StoreError::Database)
     }
 }
+
+impl SqliteStore {
+    /// The workspace that owns `owner` (a deployment, release or environment), if it exists:
+    /// whose budget its log stream counts against.
+    pub async fn owning_tenant(&self, owner: crate::logs::StreamOwner<'_>) -> Result<Option<String>> {
+        use crate::logs::StreamOwner;
+        let sql = match owner {
+            StreamOwner::Deployment(_) => "SELECT tenant_id FROM deployments WHERE id = ?",
+            StreamOwner::Release(_) => "SELECT tenant_id FROM releases WHERE id = ?",
+            StreamOwner::Environment(_) => "SELECT tenant_id FROM environments WHERE id = ?",
+        };
+        let (StreamOwner::Deployment(id) | StreamOwner::Release(id) | StreamOwner::Environment(id)) = owner;
+        Ok(sqlx::query_scalar(sql)
+            .bind(id.to_owned())
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+}

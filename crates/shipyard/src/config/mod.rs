@@ -60,6 +60,9 @@ pub struct ServeArgs {
     /// Bytes of access-log entries waiting to be stored before the heaviest app's newest are dropped, e.g. `16MiB` [default: 16MiB].
     #[arg(long, env = "SHIPYARD_ACCESS_LOG_BUFFER")]
     pub access_log_buffer: Option<String>,
+    /// Bytes of log text (build, runtime and access logs) one workspace keeps; past it its oldest lines go first, e.g. `2GiB` [default: 2GiB].
+    #[arg(long, env = "SHIPYARD_LOG_BYTES_PER_WORKSPACE")]
+    pub log_bytes_per_workspace: Option<String>,
     /// Open connections the listener holds in all [default: 16384, lowered to fit the open-files limit].
     #[arg(long, env = "SHIPYARD_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
@@ -104,6 +107,7 @@ struct FileConfig {
     idle_timeout: Option<String>,
     build_memory: Option<String>,
     access_log_buffer: Option<String>,
+    log_bytes_per_workspace: Option<String>,
     max_connections: Option<usize>,
     max_connections_per_client: Option<usize>,
     build_pids: Option<u64>,
@@ -145,6 +149,8 @@ pub struct Settings {
     pub build_memory: u64,
     /// Bytes of access-log entries that may wait to be stored.
     pub access_log_buffer: u64,
+    /// Bytes of log text one workspace keeps.
+    pub log_bytes_per_workspace: u64,
     /// Open connections the listener holds in all.
     pub max_connections: usize,
     /// Open connections from one client.
@@ -220,6 +226,14 @@ impl ServeArgs {
                     .as_deref()
                     .unwrap_or("16MiB"),
                 "64KiB",
+            )?,
+            log_bytes_per_workspace: bytes(
+                "log-bytes-per-workspace",
+                self.log_bytes_per_workspace
+                    .or(file.log_bytes_per_workspace)
+                    .as_deref()
+                    .unwrap_or("2GiB"),
+                "1MiB",
             )?,
             max_connections: match self.max_connections.or(file.max_connections).unwrap_or(16_384) {
                 n @ 16..=1_000_000 => n,

@@ -1,9 +1,11 @@
 //! Red team (#29): what a stranger on the internet can make the platform store or hold through
 //! an app's access log. Huge request fields are cut to their bounds, every page of the log is
 //! bounded in bytes, the server's memory stays bounded through the flood, and another
-//! workspace's app keeps every one of its entries.
+//! workspace's app keeps every one of its entries. A workspace's logs in all stay within
+//! `--log-bytes-per-workspace`, oldest lines first, and go with what owns them.
 
 use crate::support::deploy::Deployable;
+use crate::support::edge::{edge_client, fetch_with};
 use crate::support::{Tenant, TestServer};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -12,7 +14,8 @@ use std::time::{Duration, Instant};
 /// its last line, and what JSON adds around the items.
 const PAGE_LIMIT: usize = 2 << 20;
 
-async fn static_site(server: &TestServer, tenant: &Tenant, name: &str) -> (Deployable, String) {
+/// A static site of `tenant`, live: the app, its host and its deployment's id.
+async fn static_site(server: &TestServer, tenant: &Tenant, name: &str) -> (Deployable, String, String) {
     let files = [("site/index.html", "<h1>home</h1>")];
     let build = json!({ "build": { "buildCommand": "cp -r site dist", "outputDirectory": "dist" } });
     let app = tenant.deployable(server, name, "static", &files, build).await;
@@ -21,7 +24,8 @@ async fn static_site(server: &TestServer, tenant: &Tenant, name: &str) -> (Deplo
         .await;
     assert_eq!(done["status"], "ready", "{done}");
     let host = tenant.live_host_of(&app).await;
-    (app, host)
+    let deployment = done["id"].as_str().expect("id").to_owned();
+    (app, host, deployment)
 }
 
 /// Every entry of `app`'s access log, reading pages of up to 10,000 and checking each page's
@@ -59,8 +63,8 @@ async fn an_access_log_flood_of_huge_fields_is_cut_paged_within_bounds_and_costs
     let server = TestServer::start(&["--allow-signup"]);
     let mallory = server.tenant("mallory@example.com", "Flood").await;
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let (flood_app, flood_host) = static_site(&server, &mallory, "flood").await;
-    let (quiet_app, quiet_host) = static_site(&server, &ada, "quiet").await;
+    let (flood_app, flood_host, _) = static_site(&server, &mallory, "flood").await;
+    let (quiet_app, quiet_host, _) = static_site(&server, &ada, "quiet").await;
     let before = server.peak_rss_kib();
 
     // 500 POSTs, each with a 380 KB User-Agent and a 6 KB path: 190 MB the log could be made
@@ -188,4 +192,151 @@ async fn an_access_log_flood_of_huge_fields_is_cut_paged_within_bounds_and_costs
         after < before + 200 * 1024,
         "peak resident memory grew from {before} KiB to {after} KiB"
     );
+}
+
+/// Prints `count` lines of 1,000 characters at start, then answers `ok` and says `listening`.
+fn flooding_js(count: u32) -> String {
+    format!(
+        "const line = 'x'.repeat(1000);\n\
+         for (let i = 1; i <= {count}; i++) console.log(i + ' ' + line);\n\
+         require('http').createServer((q, r) => r.end('ok'))\n\
+           .listen(process.env.PORT, () => console.log('listening'));\n"
+    )
+}
+
+/// Rows of `logs.db` in the server's data directory that `sql` counts.
+fn count_in_logs_db(server: &TestServer, sql: &str) -> i64 {
+    let db = server.data_dir().join("logs.db");
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])",
+        ])
+        .arg(&db)
+        .arg(sql)
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().parse().expect("a count")
+}
+
+/// Every stored line of a runtime log: its lines' bytes, its first seq and its text.
+async fn runtime_log(tenant: &Tenant, release: &str) -> (usize, Option<i64>, String) {
+    let path = format!("/tenants/{}/releases/{release}/runtime-logs", tenant.tenant_id);
+    let (mut after, mut bytes, mut first, mut text) = (0, 0, None, String::new());
+    for _ in 0..1000 {
+        let page = tenant
+            .token
+            .get(&format!("{path}?after={after}&limit=10000"))
+            .await
+            .expect("runtime logs")
+            .ok()
+            .expect("a page");
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        if items.is_empty() {
+            return (bytes, first, text);
+        }
+        first = first.or(items[0]["seq"].as_i64());
+        for item in &items {
+            let line = item["line"].as_str().unwrap_or_default();
+            bytes += line.len();
+            text.push_str(line);
+            text.push('\n');
+        }
+        after = page["lastSeq"].as_i64().expect("lastSeq");
+    }
+    panic!("the log never ended");
+}
+
+#[tokio::test]
+async fn a_workspaces_logs_stay_within_their_bound_oldest_first_and_go_with_their_owner() {
+    const BOUND: usize = 1 << 20;
+    let server = TestServer::start(&["--allow-signup", "--log-bytes-per-workspace", "1MiB"]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let bob = server.tenant("bob@example.com", "Bobs").await;
+    // 3 MB of output from one app: three times the workspace's bound.
+    let (app, done) = ada
+        .node_app_ready(&server, "chatty", &flooding_js(3000), json!({}))
+        .await;
+    let release = done["releaseId"].as_str().expect("release").to_owned();
+    let (_, _, dep) = static_site(&server, &bob, "quiet").await;
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (bytes, first, text) = loop {
+        let (bytes, first, text) = runtime_log(&ada, &release).await;
+        if text.contains("listening") && bytes <= BOUND {
+            break (bytes, first, text);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{bytes} bytes of the runtime log kept (bound {BOUND}); listening: {}",
+            text.contains("listening")
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    // Positive control: the app's last lines are there, its first ones are gone, and a read from
+    // the start says where what is kept begins.
+    assert!(text.contains("3000 xxx") && !text.contains("\n1 xxx"), "{bytes} bytes");
+    let first = first.expect("lines kept");
+    assert!(first > 100, "the oldest lines went first (first kept: {first})");
+    let page = ada
+        .token
+        .get(&format!(
+            "/tenants/{}/releases/{release}/runtime-logs?after=0&limit=1",
+            ada.tenant_id
+        ))
+        .await
+        .expect("runtime logs")
+        .body;
+    assert_eq!(page["truncatedBefore"].as_i64(), Some(first), "{page}");
+    // Another workspace's log is untouched.
+    let log = bob
+        .token
+        .get(&format!("/tenants/{}/deployments/{dep}/logs?after=0", bob.tenant_id))
+        .await
+        .expect("log")
+        .body;
+    assert!(
+        log.get("truncatedBefore").is_none() && log["items"][0]["seq"] == 1,
+        "{log}"
+    );
+
+    // Deleting the project takes its logs with it: runtime and access logs (a POST is logged).
+    let host = ada.live_host_of(&app).await;
+    let post = fetch_with(&edge_client(), &server, reqwest::Method::POST, &host, "/", &[]).await;
+    assert_eq!(post.status, 200);
+    let stream = format!("runtime:{release}");
+    let env_stream = format!("access:{}", app.environment_id);
+    let count = |sql: String| count_in_logs_db(&server, &sql);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count(format!("SELECT COUNT(*) FROM log_lines WHERE stream = '{env_stream}'")) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "positive control: the POST is in the access log"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(count(format!("SELECT COUNT(*) FROM log_lines WHERE stream = '{stream}'")) > 0);
+    assert!(count(format!("SELECT COUNT(*) FROM log_streams WHERE stream = '{stream}'")) == 1);
+    let deleted = ada
+        .token
+        .delete(&format!("/tenants/{}/projects/{}", ada.tenant_id, app.project_id))
+        .await
+        .expect("delete");
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = count(format!(
+            "SELECT (SELECT COUNT(*) FROM log_lines WHERE stream IN ('{stream}', '{env_stream}'))
+                  + (SELECT COUNT(*) FROM log_streams WHERE stream IN ('{stream}', '{env_stream}'))"
+        ));
+        if left == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{left} lines of the deleted project's logs remain"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }

@@ -110,6 +110,8 @@ pub async fn list_deployment_logs(
     };
     let (after, limit) = query.bounds()?;
     let stream = build_stream(&dep.id);
+    // Its oldest lines go when the workspace's logs pass their bound.
+    let truncated_before = state.logs.truncated_before(&stream, after).await?;
     let items = state.logs.read(&stream, after, limit).await?;
     let last_seq = items.last().map_or(after, |l| l.seq);
     // Terminal status is recorded after the last line is flushed, so this is exact.
@@ -118,7 +120,7 @@ pub async fn list_deployment_logs(
         items,
         last_seq,
         done,
-        truncated_before: None,
+        truncated_before,
     }))
 }
 

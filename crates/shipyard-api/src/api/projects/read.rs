@@ -10,8 +10,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use shipyard_core::{DeploymentId, ProjectStatus, ReleaseId, Role};
-use shipyard_store::{Backend, ProjectFilter, Projects, SqliteStore};
+use shipyard_core::{DeploymentId, EnvironmentId, ProjectStatus, ReleaseId, Role};
+use shipyard_store::{Backend, Environments, ProjectFilter, Projects, SqliteStore};
 use utoipa::IntoParams;
 
 /// Filters of the project list.
@@ -99,20 +99,33 @@ pub async fn delete_project(
     let project = find_project(&mut tx, &scope, &project_id).await?;
     require_write(&scope, Role::Member)?;
     let (releases, deployments) = tx.leftovers(&scope, &project.id, None).await?;
+    let environments: Vec<_> = tx
+        .environments(&scope, &project.id)
+        .await?
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
     tx.delete_project(&scope, &project.id).await?;
     SqliteStore::commit(tx).await?;
     // Its routes go before its files do, and its instances stop.
     state.runtime.resync(&state.store).await;
     state.runtime.retire_inactive(&state.store, false).await;
-    remove_leftovers(&state, &releases, &deployments).await;
+    remove_leftovers(&state, &releases, &deployments, &environments).await;
     let cache = state.settings.work_root.join("cache").join(project.id.as_str());
     let _ = std::fs::remove_dir_all(cache);
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Removes the files and log streams of deleted releases and deployments. The rows are gone
-/// already; a leftover only costs disk, so a failure is logged rather than undoing the delete.
-pub(super) async fn remove_leftovers(state: &AppState, releases: &[ReleaseId], deployments: &[DeploymentId]) {
+/// Removes the files and log streams of deleted releases, deployments and environments. The
+/// rows are gone already; a leftover only costs disk (and the hourly sweep removes streams whose
+/// owner is gone), so a failure is logged rather than undoing the delete.
+pub(super) async fn remove_leftovers(
+    state: &AppState,
+    releases: &[ReleaseId],
+    deployments: &[DeploymentId],
+    environments: &[EnvironmentId],
+) {
+    use shipyard_store::logs::{access_stream, build_stream, runtime_stream};
     let artifacts = state.settings.data_dir.join("artifacts");
     for release in releases {
         if let Err(e) = std::fs::remove_dir_all(artifacts.join(release.as_str()))
@@ -121,13 +134,17 @@ pub(super) async fn remove_leftovers(state: &AppState, releases: &[ReleaseId], d
             tracing::warn!(%release, error = %e, "artifact of a deleted release not removed");
         }
     }
-    for deployment in deployments {
-        if let Err(e) = state
-            .logs
-            .delete_stream(&shipyard_store::logs::build_stream(deployment))
-            .await
-        {
-            tracing::warn!(%deployment, error = %e, "build log of a deleted deployment not removed");
+    let streams = releases
+        .iter()
+        .map(runtime_stream)
+        .chain(deployments.iter().map(build_stream))
+        .chain(environments.iter().map(|e| access_stream(e.as_str())));
+    for stream in streams {
+        if let Err(e) = state.logs.delete_stream(&stream).await {
+            tracing::warn!(%stream, error = %e, "log of a deleted owner not removed");
         }
+    }
+    for environment in environments {
+        state.runtime.forget_environment(environment.as_str());
     }
 }
