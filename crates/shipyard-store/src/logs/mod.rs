@@ -3,6 +3,7 @@
 //! their cursor, so a slow or reconnecting follower never misses or repeats a line.
 
 mod accounts;
+mod room;
 #[cfg(test)]
 mod tests;
 mod writer;

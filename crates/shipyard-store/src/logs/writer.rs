@@ -1,20 +1,17 @@
 //! The batching writer: one task per log store owns the `seq` counters and commits lines in
 //! batches, so a build printing a hundred thousand lines costs a few hundred transactions.
-//! Lines waiting for it are bounded in bytes, and a producer waits its turn for room in the
-//! order it asked (the semaphore is first come, first served): a quiet stream's line waits for
-//! at most what was queued before it, never behind a flood that keeps coming.
+//! Lines waiting for it are bounded in bytes, in all and per stream (`room`), so a flooding
+//! stream waits behind its own lines, not the others.
 
 use super::accounts::{Accounts, WorkspaceBound};
+use super::room::{QUEUE_BYTES, Room, Rooms, STREAM_SHARE};
 use super::{KEEP_LINES, LogKind, insert_sql, now_text, retained};
 use crate::Result;
 use sqlx::SqlitePool;
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
-/// Bytes of lines waiting for the writer; the bound makes a producer wait rather than grow memory.
-pub const QUEUE_BYTES: usize = 32 << 20;
 /// What a line costs the queue besides its text.
 const LINE_OVERHEAD: usize = 96;
 /// Lines per transaction at most.
@@ -35,7 +32,7 @@ enum Message {
         kind: LogKind,
         text: String,
         // Its room in the queue, given back once the line is committed.
-        room: OwnedSemaphorePermit,
+        room: Room,
     },
     Close(String),
     Flush(oneshot::Sender<()>),
@@ -48,27 +45,25 @@ enum Message {
 /// Appends lines to the log store.
 #[derive(Clone)]
 pub struct LogWriter {
-    // Unbounded as a channel: lines hold room in `room`, and closes and flushes come from
+    // Unbounded as a channel: lines hold room in `rooms`, and closes and flushes come from
     // callers that wait for them.
     tx: mpsc::UnboundedSender<Message>,
-    room: Arc<Semaphore>,
+    rooms: Rooms,
 }
 
 impl LogWriter {
     pub(super) fn start(pool: SqlitePool, changes: watch::Sender<u64>, bound: Option<WorkspaceBound>) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(pool, changes, rx, Accounts::new(bound)));
-        Self {
-            tx,
-            room: Arc::new(Semaphore::new(QUEUE_BYTES)),
-        }
+        let rooms = Rooms::new(QUEUE_BYTES, STREAM_SHARE);
+        tokio::spawn(run(pool, changes, rx, Accounts::new(bound), rooms.clone()));
+        Self { tx, rooms }
     }
 
     /// Queues one line (already redacted) for `stream`, waiting for room first.
     pub async fn append(&self, stream: &str, kind: LogKind, text: impl Into<String>) {
         let text = text.into();
-        let cost = (text.len() + stream.len() + LINE_OVERHEAD).min(QUEUE_BYTES);
-        let Ok(room) = self.room.clone().acquire_many_owned(cost as u32).await else {
+        let cost = text.len() + stream.len() + LINE_OVERHEAD;
+        let Some(room) = self.rooms.take(stream, cost).await else {
             tracing::error!(stream, "log writer has stopped; a line was not stored");
             return;
         };
@@ -209,6 +204,7 @@ async fn run(
     changes: watch::Sender<u64>,
     mut rx: mpsc::UnboundedReceiver<Message>,
     mut accounts: Accounts,
+    queue: Rooms,
 ) {
     let mut streams = Streams {
         pool: pool.clone(),
@@ -261,6 +257,7 @@ async fn run(
             }
         }
         drop(rooms);
+        queue.forget_idle();
         for ack in acks {
             let _ = ack.send(());
         }
