@@ -1,7 +1,6 @@
 //! How many connections the listener holds: at most so many in all and so many from one client
 //! (an IPv6 client counts by its /64, which one host usually owns whole), so one address cannot
-//! take every descriptor the process has; and the open-files limit raised to what the kernel
-//! allows, so the caps, not the descriptors, are what a flood meets.
+//! take every descriptor the process has.
 
 use ipnet::IpNet;
 use std::collections::HashMap;
@@ -42,10 +41,7 @@ pub(crate) struct Admitted {
 /// The address a client is counted under.
 fn client_key(peer: IpAddr) -> IpAddr {
     match peer {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
-        },
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
         v4 => v4,
     }
 }
@@ -61,6 +57,8 @@ impl Census {
 
     /// Admits a connection from `peer`, or None when a cap is reached.
     pub(crate) fn admit(self: &Arc<Self>, peer: IpAddr) -> Option<Admitted> {
+        // A dual-stack listener sees IPv4 clients as `::ffff:a.b.c.d`.
+        let peer = peer.to_canonical();
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         if open.total >= self.limits.total {
             return None;
@@ -103,22 +101,66 @@ impl Drop for Admitted {
     }
 }
 
-/// Raises the soft limit of open files to the hard limit; the limit in force after.
-pub fn raise_open_files_limit() -> std::io::Result<u64> {
-    use rustix::process::{Resource, getrlimit, setrlimit};
-    let limit = getrlimit(Resource::Nofile);
-    if let Some(hard) = limit.maximum
-        && limit.current != Some(hard)
-    {
-        setrlimit(
-            Resource::Nofile,
-            rustix::process::Rlimit {
-                current: Some(hard),
-                maximum: Some(hard),
-            },
-        )?;
+/// A connection's socket with its place in the census: the place goes when the socket does,
+/// also when an upgrade (a WebSocket) outlives the HTTP connection that made it.
+pub(crate) struct Counted<IO> {
+    io: IO,
+    _admitted: Admitted,
+}
+
+impl<IO> Counted<IO> {
+    pub(crate) fn new(io: IO, admitted: Admitted) -> Self {
+        Self {
+            io,
+            _admitted: admitted,
+        }
     }
-    Ok(getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX))
+}
+
+impl<IO: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Counted<IO> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<IO: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Counted<IO> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
 }
 
 #[cfg(test)]
@@ -144,8 +186,8 @@ mod tests {
         let _a = census.admit(v6a).expect("v6");
         let _b = census.admit(v6b).expect("v6");
         assert!(census.admit("2001:db8::3".parse().expect("ip")).is_none());
-        // A trusted proxy meets only the total.
-        let proxy: IpAddr = "10.0.0.1".parse().expect("ip");
+        // A trusted proxy meets only the total, also as an IPv4-mapped address.
+        let proxy: IpAddr = "::ffff:10.0.0.1".parse().expect("ip");
         let _p = census.admit(proxy).expect("proxy");
         assert_eq!(census.total(), 5);
         assert!(census.admit(proxy).is_none(), "the total holds");

@@ -26,9 +26,14 @@ fn domains(value: &[u8]) -> impl Iterator<Item = String> + '_ {
     value.split(|b| *b == b';').skip(1).filter_map(|attribute| {
         let attribute = String::from_utf8_lossy(attribute);
         let (name, domain) = attribute.split_once('=')?;
-        name.trim()
-            .eq_ignore_ascii_case("domain")
-            .then(|| domain.trim().trim_start_matches('.').to_ascii_lowercase())
+        name.trim().eq_ignore_ascii_case("domain").then(|| {
+            domain
+                .trim()
+                .trim_matches('"')
+                .trim_start_matches('.')
+                .trim_end_matches('.')
+                .to_ascii_lowercase()
+        })
     })
 }
 
@@ -47,7 +52,12 @@ impl CookieFence {
         }
         let all: Vec<_> = headers.get_all(SET_COOKIE).iter().cloned().collect();
         let (kept, dropped): (Vec<_>, Vec<_>) = all.into_iter().partition(|value| {
-            !domains(value.as_bytes()).any(|d| !d.is_empty() && self.protected.iter().any(|host| covers(&d, host)))
+            !domains(value.as_bytes()).any(|d| {
+                // What a browser might read as another host (escapes, odd characters) is
+                // refused rather than guessed at.
+                let plain = d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+                !d.is_empty() && (!plain || self.protected.iter().any(|host| covers(&d, host)))
+            })
         });
         headers.remove(SET_COOKIE);
         for value in kept {
@@ -74,10 +84,13 @@ mod tests {
             "parent=1; path=/; DOMAIN=.Example.COM",
             "every-app=1; Domain=apps.example.com",
             "empty=1; Domain=",
+            "dotted=1; Domain=example.com.",
+            "escaped=1; Domain=%65xample.com",
+            "quoted=1; Domain=\"localhost\"",
         ] {
             headers.append(SET_COOKIE, HeaderValue::from_static(value));
         }
-        assert_eq!(fence.filter(&mut headers), 3);
+        assert_eq!(fence.filter(&mut headers), 5);
         let left: Vec<_> = headers
             .get_all(SET_COOKIE)
             .iter()
@@ -90,7 +103,7 @@ mod tests {
                     .to_owned()
             })
             .collect();
-        assert_eq!(left, ["own", "host", "workspace", "empty"]);
+        assert_eq!(left, ["own", "host", "workspace", "empty", "quoted"]);
         // On a fresh install the platform host and the apps domain are both `localhost`.
         let local = CookieFence::new("localhost", "localhost");
         let mut headers = HeaderMap::new();

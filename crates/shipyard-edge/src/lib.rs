@@ -20,7 +20,7 @@ mod static_site;
 
 pub use access_log::{AccessEntries, AccessEntry, AccessLog};
 pub use client_addr::client_addr;
-pub use connections::{ConnectionLimits, raise_open_files_limit};
+pub use connections::ConnectionLimits;
 pub use host::request_host;
 pub use idle::timed_out;
 pub use inbound::{Inbound, Opened};

@@ -6,7 +6,7 @@
 //! nothing; and a graceful shutdown that gives open connections a few seconds before they are
 //! closed.
 
-use crate::connections::{Census, ConnectionLimits};
+use crate::connections::{Census, ConnectionLimits, Counted};
 use crate::idle::IdleBody;
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -94,12 +94,12 @@ pub async fn serve(
             }),
             busy: Arc::new(busy),
         };
+        let io = Counted::new(Box::pin(stream), admitted);
         let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(Box::pin(stream)), TowerToHyperService::new(service))
+            .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(service))
             .into_owned();
-        let (mut stopping, quiet) = (stopping.clone(), timeouts.header);
+        let (mut stopping, quiet, still) = (stopping.clone(), timeouts.header, in_flight.clone());
         connections.spawn(async move {
-            let _admitted = admitted;
             let mut connection = std::pin::pin!(connection);
             let ended = tokio::select! {
                 ended = connection.as_mut() => Ended::Itself(ended),
@@ -117,9 +117,11 @@ pub async fn serve(
                 }
                 Ended::Idle => {
                     connection.as_mut().graceful_shutdown();
-                    match tokio::time::timeout(quiet, connection).await {
-                        Ok(ended) => ended,
-                        Err(_) => Ok(()),
+                    // A request that slipped in before the GOAWAY finishes; the connection is
+                    // then closed once nothing has been in flight for as long again.
+                    tokio::select! {
+                        ended = connection => ended,
+                        () = no_request_for(still, quiet) => Ok(()),
                     }
                 }
             };

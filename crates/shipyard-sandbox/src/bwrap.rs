@@ -314,6 +314,10 @@ impl Sandbox {
             cmd.arg(file);
         }
         cmd.arg("--");
+        // The open-files limit the server was started with, not the one it raised for itself.
+        if let Some(prlimit) = crate::open_files::as_started() {
+            cmd.args(prlimit).arg("--");
+        }
         if let Isolation::Bubblewrap = self.isolation {
             cmd.arg("nsenter");
             if let Some(netns) = &self.netns {

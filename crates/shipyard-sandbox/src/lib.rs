@@ -14,6 +14,7 @@ pub mod identity;
 pub mod limiter;
 pub mod links;
 pub mod network;
+pub mod open_files;
 pub mod spec;
 pub mod uid_range;
 

@@ -225,7 +225,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
 /// (raised here to its hard limit) leaves room for: two descriptors a connection (its own and
 /// an upstream one), and 1,024 for the rest of the server (databases, logs, builds).
 fn connection_limits(settings: &Settings) -> ConnectionLimits {
-    let open_files = match shipyard_edge::raise_open_files_limit() {
+    let open_files = match shipyard_sandbox::open_files::raise_open_files_limit() {
         Ok(n) => n,
         Err(e) => {
             tracing::warn!(error = %e, "the open-files limit could not be raised");
@@ -235,7 +235,7 @@ fn connection_limits(settings: &Settings) -> ConnectionLimits {
     let room = usize::try_from(open_files.saturating_sub(1024) / 2).unwrap_or(usize::MAX);
     let total = settings.max_connections.min(room.max(16));
     if total < settings.max_connections {
-        tracing::warn!(
+        tracing::info!(
             open_files,
             max_connections = total,
             "the open-files limit leaves room for fewer connections than --max-connections; raise it (ulimit -n) for more"

@@ -4,12 +4,14 @@
 //! at its bound is trimmed now and then, not at every batch). Each stream keeps its newest
 //! line, so its `seq` carries on; a read below what is kept says `truncatedBefore`.
 
-use super::stream_owner;
+use super::{ROW_BYTES, stream_owner};
 use crate::{Result, SqliteStore};
 use futures_util::TryStreamExt;
 use sqlx::SqlitePool;
 use std::collections::HashMap;
 
+/// Bytes one trim frees at most (more than one batch of the writer can add).
+const TRIM_STEP: u64 = 64 << 20;
 /// Streams whose owner is remembered; past this the memory is cleared (`log_streams` and the
 /// store still know).
 const REMEMBERED: usize = 10_000;
@@ -69,32 +71,36 @@ impl Accounts {
         Ok(tenant)
     }
 
-    /// Counts `added` (bytes of text per stream, just committed), then trims each workspace
-    /// that passed its bound.
-    pub(super) async fn record(&mut self, pool: &SqlitePool, added: &HashMap<&str, u64>) -> Result<()> {
-        let Some(bound) = self.bound.clone() else { return Ok(()) };
-        let mut counted = Vec::new();
-        for (stream, bytes) in added {
-            if let Some(tenant) = self.tenant(pool, stream).await? {
-                counted.push((stream.to_owned(), tenant, *bytes));
+    /// The workspaces of `streams` (those that have one), resolved before their lines are
+    /// committed, so the lines and their count go in one transaction.
+    pub(super) async fn owners<'a>(
+        &mut self,
+        pool: &SqlitePool,
+        streams: impl Iterator<Item = &'a str>,
+    ) -> HashMap<String, String> {
+        let mut owners = HashMap::new();
+        if self.bound.is_none() {
+            return owners;
+        }
+        for stream in streams {
+            if owners.contains_key(stream) {
+                continue;
+            }
+            match self.tenant(pool, stream).await {
+                Ok(Some(tenant)) => {
+                    owners.insert(stream.to_owned(), tenant);
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(stream, error = %e, "a log's workspace could not be looked up"),
             }
         }
-        let mut tx = pool.begin().await?;
-        for (stream, tenant, bytes) in &counted {
-            sqlx::query(
-                "INSERT INTO log_streams (stream, tenant, bytes) VALUES (?, ?, ?)
-                 ON CONFLICT (stream) DO UPDATE SET bytes = bytes + excluded.bytes",
-            )
-            .bind(stream.to_owned())
-            .bind(tenant.clone())
-            .bind(i64::try_from(*bytes).unwrap_or(i64::MAX))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        let mut tenants: Vec<&String> = counted.iter().map(|(_, tenant, _)| tenant).collect();
-        tenants.sort();
-        tenants.dedup();
+        owners
+    }
+
+    /// Trims each of `tenants` that passed its bound: at most `TRIM_STEP` bytes a call, so
+    /// the writer goes on with others' lines between steps.
+    pub(super) async fn enforce(&self, pool: &SqlitePool, tenants: impl Iterator<Item = &String>) -> Result<()> {
+        let Some(bound) = &self.bound else { return Ok(()) };
         for tenant in tenants {
             let held: i64 = sqlx::query_scalar("SELECT COALESCE(SUM(bytes), 0) FROM log_streams WHERE tenant = ?")
                 .bind(tenant.clone())
@@ -102,11 +108,29 @@ impl Accounts {
                 .await?;
             let held = u64::try_from(held).unwrap_or(0);
             if held > bound.bytes {
-                trim(pool, tenant, held - bound.bytes / 10 * 9).await?;
+                let excess = held - bound.bytes / 10 * 9;
+                trim(pool, tenant, excess.min(TRIM_STEP)).await?;
             }
         }
         Ok(())
     }
+}
+
+/// Counts `bytes` (of the lines just inserted in `tx`) against `stream`'s workspace `tenant`;
+/// a stream counted for the first time is counted for every line it holds.
+pub(super) async fn count(tx: &mut sqlx::SqliteConnection, stream: &str, tenant: &str, bytes: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO log_streams (stream, tenant, bytes)
+         VALUES (?1, ?2, (SELECT COALESCE(SUM(LENGTH(CAST(line AS BLOB)) + ?4), 0) FROM log_lines WHERE stream = ?1))
+         ON CONFLICT (stream) DO UPDATE SET bytes = bytes + ?3",
+    )
+    .bind(stream.to_owned())
+    .bind(tenant.to_owned())
+    .bind(bytes)
+    .bind(ROW_BYTES)
+    .execute(tx)
+    .await?;
+    Ok(())
 }
 
 /// Deletes at least `excess` bytes of `tenant`'s oldest lines (as far as there are lines that
@@ -128,10 +152,11 @@ async fn trim(pool: &SqlitePool, tenant: &str, excess: u64) -> Result<()> {
         let (mut last, mut freed) = (None, 0u64);
         {
             let mut lines = sqlx::query_as::<_, (i64, i64)>(
-                "SELECT seq, LENGTH(CAST(line AS BLOB)) FROM log_lines
+                "SELECT seq, LENGTH(CAST(line AS BLOB)) + ?2 FROM log_lines
                  WHERE stream = ?1 AND seq < (SELECT MAX(seq) FROM log_lines WHERE stream = ?1) ORDER BY seq",
             )
             .bind(stream.clone())
+            .bind(ROW_BYTES)
             .fetch(&mut *tx);
             while freed < left
                 && let Some((seq, bytes)) = lines.try_next().await?

@@ -61,6 +61,10 @@ pub fn stream_owner(stream: &str) -> Option<StreamOwner<'_>> {
 
 /// Lines a runtime or access log keeps: the newest, and none older than `KEEP_FOR`.
 pub const KEEP_LINES: i64 = 100_000;
+/// What a stored line costs besides its text (its row: stream, seq, time, kind), so that even
+/// empty lines count against a bound.
+pub const ROW_BYTES: i64 = 64;
+
 /// Bytes of line text one read returns at most (past its first line): a page of the longest
 /// lines stops early, and the caller's cursor carries on from its last line.
 pub const PAGE_BYTES: usize = 1 << 20;
@@ -216,7 +220,10 @@ impl LogStore {
 
     /// `Some(oldest kept seq)` when a read after `after` skips lines retention removed.
     pub async fn truncated_before(&self, stream: &str, after: i64) -> Result<Option<i64>> {
-        Ok(self.first_seq(stream).await?.filter(|first| *first > after + 1))
+        Ok(self
+            .first_seq(stream)
+            .await?
+            .filter(|first| *first > after.saturating_add(1)))
     }
 
     /// Removes runtime and access log lines older than `KEEP_FOR`, keeping each stream's
@@ -228,10 +235,11 @@ impl LogStore {
         let mut tx = self.pool.begin().await?;
         // What each stream loses, taken off its workspace's count first.
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE log_streams SET bytes = MAX(0, bytes - COALESCE((SELECT SUM(LENGTH(CAST(line AS BLOB)))
+            "UPDATE log_streams SET bytes = MAX(0, bytes - COALESCE((SELECT SUM(LENGTH(CAST(line AS BLOB)) + ?2)
                FROM log_lines WHERE log_lines.stream = log_streams.stream AND {OLD}), 0))"
         )))
         .bind(cutoff.clone())
+        .bind(ROW_BYTES)
         .execute(&mut *tx)
         .await?;
         let gone = sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM log_lines WHERE {OLD}")))
@@ -247,15 +255,25 @@ impl LogStore {
     /// an instance printed as it stopped can land after its release was deleted); how many.
     pub async fn sweep_orphans(&self) -> Result<usize> {
         let Some(bound) = &self.bound else { return Ok(0) };
-        let streams: Vec<String> = sqlx::query_scalar("SELECT stream FROM log_streams")
-            .fetch_all(&self.pool)
-            .await?;
+        // Quiet for an hour: a rollback's instances write before its release is recorded.
+        let quiet_since = crate::sqlite::rows::ts(Utc::now() - chrono::TimeDelta::hours(1));
+        let streams: Vec<String> = sqlx::query_scalar(
+            "SELECT s.stream FROM log_streams s
+             WHERE COALESCE((SELECT MAX(l.at) FROM log_lines l WHERE l.stream = s.stream), '') < ?",
+        )
+        .bind(quiet_since)
+        .fetch_all(&self.pool)
+        .await?;
         let mut gone = 0;
         for stream in streams {
             let Some(owner) = stream_owner(&stream) else { continue };
-            if bound.store.owning_tenant(owner).await?.is_none() {
-                self.delete_stream(&stream).await?;
-                gone += 1;
+            match bound.store.owning_tenant(owner).await {
+                Ok(Some(_)) => {}
+                Ok(None) => match self.delete_stream(&stream).await {
+                    Ok(()) => gone += 1,
+                    Err(e) => tracing::warn!(%stream, error = %e, "a deleted owner's log could not be removed"),
+                },
+                Err(e) => tracing::warn!(%stream, error = %e, "a log's owner could not be looked up"),
             }
         }
         Ok(gone)

@@ -29,6 +29,11 @@ async fn a_runtime_log_keeps_its_newest_lines_and_says_where_they_start() {
     assert_eq!(logs.last_seq("runtime:rel_a").await.expect("last"), total);
     assert_eq!(logs.truncated_before("runtime:rel_a", 0).await.expect("t"), Some(26));
     assert_eq!(logs.truncated_before("runtime:rel_a", 25).await.expect("t"), None);
+    assert_eq!(
+        logs.truncated_before("runtime:rel_a", i64::MAX).await.expect("t"),
+        None,
+        "a cursor past every seq is no overflow"
+    );
     let page = logs.read("runtime:rel_a", 0, 1).await.expect("read");
     assert_eq!((page[0].seq, page[0].line.as_str()), (26, "line 26"));
     assert_eq!(

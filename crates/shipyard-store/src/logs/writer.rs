@@ -5,7 +5,7 @@
 
 use super::accounts::{Accounts, WorkspaceBound};
 use super::room::{QUEUE_BYTES, Room, Rooms, STREAM_SHARE};
-use super::{KEEP_LINES, LogKind, insert_sql, now_text, retained};
+use super::{KEEP_LINES, LogKind, ROW_BYTES, insert_sql, now_text, retained};
 use crate::Result;
 use sqlx::SqlitePool;
 use std::collections::HashMap;
@@ -129,8 +129,9 @@ impl Streams {
     /// Output bytes a stream already holds (a second attempt appends to the first's log).
     async fn stored_bytes(&self, stream: &str) -> u64 {
         let stored: Result<i64, sqlx::Error> = sqlx::query_scalar(
-            "SELECT COALESCE(SUM(LENGTH(CAST(line AS BLOB))), 0) FROM log_lines WHERE stream = ? AND kind <> 'system'",
+            "SELECT COALESCE(SUM(LENGTH(CAST(line AS BLOB)) + ?), 0) FROM log_lines WHERE stream = ? AND kind <> 'system'",
         )
+        .bind(ROW_BYTES)
         .bind(stream.to_owned())
         .fetch_one(&self.pool)
         .await;
@@ -157,7 +158,8 @@ impl Streams {
         };
         let cap = self.cap;
         let entry = self.state.entry(stream.clone()).or_default();
-        let size = text.len() as u64;
+        // Its row too: a flood of empty lines is no free output.
+        let size = text.len() as u64 + ROW_BYTES as u64;
         if bytes + size <= cap && entry.dropped_lines == 0 {
             entry.bytes = Some(bytes + size);
             rows.push((stream, kind, text));
@@ -238,33 +240,42 @@ async fn run(
                 Message::Claim { stream, tenant } => accounts.claim(stream, tenant),
             }
         }
+        let mut over = Vec::new();
         if !rows.is_empty() {
+            let owners = accounts
+                .owners(&pool, rows.iter().map(|(stream, _, _)| stream.as_str()))
+                .await;
             // A failed commit is tried again with the same lines: a log never loses a batch.
             let mut backoff = Duration::from_millis(50);
-            while let Err(e) = commit(&pool, &mut streams.state, &rows).await {
+            while let Err(e) = commit(&pool, &mut streams.state, &rows, &owners).await {
                 tracing::error!(error = %e, retry_in_ms = backoff.as_millis() as u64, "log lines could not be stored; retrying");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(2));
             }
             changes.send_modify(|n| *n = n.wrapping_add(1));
-            let mut added: HashMap<&str, u64> = HashMap::new();
-            for (stream, _, text) in &rows {
-                *added.entry(stream.as_str()).or_default() += text.len() as u64;
-            }
-            // The lines are stored either way; a count that failed only leaves the bound late.
-            if let Err(e) = accounts.record(&pool, &added).await {
-                tracing::warn!(error = %e, "log bytes could not be counted against their workspaces");
-            }
+            over = owners.into_values().collect();
+            over.sort();
+            over.dedup();
         }
         drop(rooms);
         queue.forget_idle();
         for ack in acks {
             let _ = ack.send(());
         }
+        // After the room is given back and the waiters are answered: producers go on while
+        // a workspace past its bound loses its oldest lines.
+        if let Err(e) = accounts.enforce(&pool, over.iter()).await {
+            tracing::warn!(error = %e, "a workspace's logs could not be trimmed to their bound");
+        }
     }
 }
 
-async fn commit(pool: &SqlitePool, state: &mut HashMap<String, StreamState>, rows: &[Row]) -> Result<()> {
+async fn commit(
+    pool: &SqlitePool,
+    state: &mut HashMap<String, StreamState>,
+    rows: &[Row],
+    owners: &HashMap<String, String>,
+) -> Result<()> {
     let mut tx = pool.begin().await?;
     let at = now_text();
     // Seqs are taken on a copy, so a failed attempt leaves the counters as they were.
@@ -294,20 +305,34 @@ async fn commit(pool: &SqlitePool, state: &mut HashMap<String, StreamState>, row
             .await?;
         next.insert(stream, seq + 1);
     }
+    // Counted against their workspaces in the same transaction.
+    let mut added: HashMap<&str, i64> = HashMap::new();
+    for (stream, _, text) in rows {
+        *added.entry(stream.as_str()).or_default() += text.len() as i64 + ROW_BYTES;
+    }
+    for (stream, bytes) in added {
+        if let Some(tenant) = owners.get(stream) {
+            super::accounts::count(&mut tx, stream, tenant, bytes).await?;
+        }
+    }
     // A runtime or access log keeps its newest lines only.
     for (stream, next) in &next {
         if retained(stream) && next - 1 > KEEP_LINES {
-            for sql in [
-                "UPDATE log_streams SET bytes = MAX(0, bytes - (SELECT COALESCE(SUM(LENGTH(CAST(line AS BLOB))), 0)
+            let (stream, last) = ((*stream).to_owned(), next - 1 - KEEP_LINES);
+            sqlx::query(
+                "UPDATE log_streams SET bytes = MAX(0, bytes - (SELECT COALESCE(SUM(LENGTH(CAST(line AS BLOB)) + ?3), 0)
                    FROM log_lines WHERE stream = ?1 AND seq <= ?2)) WHERE stream = ?1",
-                "DELETE FROM log_lines WHERE stream = ?1 AND seq <= ?2",
-            ] {
-                sqlx::query(sql)
-                    .bind((*stream).to_owned())
-                    .bind(next - 1 - KEEP_LINES)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            )
+            .bind(stream.clone())
+            .bind(last)
+            .bind(ROW_BYTES)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM log_lines WHERE stream = ? AND seq <= ?")
+                .bind(stream)
+                .bind(last)
+                .execute(&mut *tx)
+                .await?;
         }
     }
     tx.commit().await?;
