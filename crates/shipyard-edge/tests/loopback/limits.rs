@@ -84,6 +84,49 @@ async fn a_client_gets_its_share_of_connections_and_the_total_holds() {
 }
 
 #[tokio::test]
+async fn a_websocket_keeps_its_place_among_its_clients_connections() {
+    let limits = ConnectionLimits {
+        total: 100,
+        per_client: 2,
+        exempt: Vec::new(),
+    };
+    let edge = edge(
+        upstream(2, &[]).await,
+        Setup {
+            limits,
+            ..Setup::default()
+        },
+    )
+    .await;
+    // Two WebSockets, switched and then silent: the HTTP connections that made them are over,
+    // the sockets are not.
+    let mut sockets = Vec::new();
+    for _ in 0..2 {
+        let mut stream = connect_from("127.0.0.1", edge).await;
+        let ask = format!(
+            "GET /ws HTTP/1.1\r\nHost: {HOST}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        );
+        stream.write_all(ask.as_bytes()).await.expect("ask");
+        let mut buf = [0u8; 12];
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("an answer")
+            .expect("read");
+        assert!(buf[..n].starts_with(b"HTTP/1.1 101"), "positive control: switched");
+        sockets.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut third = connect_from("127.0.0.1", edge).await;
+    assert!(
+        !served(&mut third, HOST).await,
+        "two open WebSockets fill a client's share"
+    );
+    let mut other = connect_from("127.0.0.2", edge).await;
+    assert!(served(&mut other, HOST).await, "another client still gets in");
+}
+
+#[tokio::test]
 async fn an_http2_connection_with_nothing_in_flight_is_closed() {
     let edge = edge(
         upstream(2, &[]).await,

@@ -16,7 +16,8 @@ use tokio::net::TcpListener;
 const HOST: &str = "web-production.acme.localhost";
 
 /// An upstream answering every request on a connection with `size` bytes of `a` and the extra
-/// header lines `headers`, holding the connection open (for a next request) until the test ends.
+/// header lines `headers`, holding the connection open (for a next request) until the test ends;
+/// a WebSocket upgrade it agrees to, then holds the connection.
 async fn upstream(size: usize, headers: &[&str]) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -34,7 +35,19 @@ async fn upstream(size: usize, headers: &[&str]) -> SocketAddr {
                     }
                     seen.extend_from_slice(&buf[..n]);
                     while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
-                        seen.drain(..end + 4);
+                        let asked: Vec<u8> = seen.drain(..end + 4).collect();
+                        // A protocol switch is agreed to, and the connection then just held.
+                        if String::from_utf8_lossy(&asked)
+                            .to_ascii_lowercase()
+                            .contains("upgrade: websocket")
+                        {
+                            let switched =
+                                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+                            if stream.write_all(switched.as_bytes()).await.is_err() {
+                                return;
+                            }
+                            continue;
+                        }
                         let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n{extra}\r\n");
                         if stream.write_all(head.as_bytes()).await.is_err()
                             || stream.write_all(&vec![b'a'; size]).await.is_err()

@@ -177,7 +177,7 @@ impl Streams {
             ));
         }
         entry.dropped_lines += 1;
-        entry.dropped_bytes += size;
+        entry.dropped_bytes += text.len() as u64;
     }
 
     /// The summary line of a stream's dropped output, and forgetting it.

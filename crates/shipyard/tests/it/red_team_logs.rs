@@ -192,6 +192,13 @@ async fn an_access_log_flood_of_huge_fields_is_cut_paged_within_bounds_and_costs
         after < before + 200 * 1024,
         "peak resident memory grew from {before} KiB to {after} KiB"
     );
+    // The listener's caps and the open-files limit they fit in are in the server's log.
+    let log = server.stderr();
+    let caps = log.lines().find(|l| l.contains("connection caps")).unwrap_or_default();
+    assert!(
+        caps.contains("open_files=") && caps.contains("max_connections="),
+        "{log}"
+    );
 }
 
 /// Prints `count` lines of 1,000 characters at start, then answers `ok` and says `listening`.
