@@ -45,6 +45,7 @@ mod red_team_files;
 mod red_team_logs;
 mod red_team_memory;
 mod red_team_network;
+mod red_team_sockets;
 mod releases;
 mod secrets;
 mod setup_script;
