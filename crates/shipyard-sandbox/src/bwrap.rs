@@ -196,8 +196,10 @@ impl Sandbox {
         }
         sandbox.policy = Some(policy);
         sandbox.isolation = Isolation::Bubblewrap;
+        // The probe sees what every sandbox sees (never the whole host, whose mounts may come
+        // and go while they are copied).
         let mut probe = sandbox.base_command(Path::new("/"), None);
-        probe.args(["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--", "true"]);
+        probe.args(sandbox.base_view()).args(["--", "true"]);
         let status = probe.as_std_mut().stderr(Stdio::piped()).output();
         match status {
             Ok(out) if out.status.success() => Ok(sandbox),

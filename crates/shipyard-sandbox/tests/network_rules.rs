@@ -5,6 +5,7 @@
 use shipyard_sandbox::NetworkPolicy;
 use shipyard_sandbox::network::NETNS_DIR;
 use std::path::Path;
+use std::process::Command;
 
 fn as_root() {
     let uid = std::process::Command::new("id").arg("-u").output().expect("id");
@@ -93,4 +94,78 @@ fn pasta_maps_no_gateway_forwards_no_port_and_answers_dns_at_the_gateway() {
     );
     assert!(args.contains(&format!("--dns-forward {dns}")), "{args}");
     assert!(resolv.contains("search corp.example\noptions edns0\n"), "{resolv}");
+}
+
+/// A network namespace the test made, deleted when dropped.
+struct TestNamespace(String);
+
+impl TestNamespace {
+    fn new(name: String) -> Self {
+        let _ = Command::new("ip").args(["netns", "del", &name]).status();
+        let made = Command::new("ip")
+            .args(["netns", "add", &name])
+            .status()
+            .expect("ip netns add");
+        assert!(made.success(), "ip netns add {name}");
+        Self(name)
+    }
+
+    /// What `ip args…` prints inside the namespace (asserting it succeeded).
+    fn ip(&self, args: &[&str]) -> String {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.0, "ip"])
+            .args(args)
+            .output()
+            .expect("ip netns exec");
+        assert!(
+            out.status.success(),
+            "ip {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for TestNamespace {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+#[test]
+fn what_is_routed_through_another_interface_is_refused_and_the_default_routes_network_is_not() {
+    as_root();
+    // A host of the test's own: its uplink carries the default route, and a VPN-like link
+    // carries 100.64.0.0/10 (as Tailscale's does) and one more host route, with no address of
+    // its own on that network.
+    let ns = TestNamespace::new(format!("shipyard-routes-{}", std::process::id()));
+    for args in [
+        &["link", "add", "up0", "type", "veth", "peer", "name", "up1"][..],
+        &["link", "set", "up0", "up"],
+        &["link", "set", "up1", "up"],
+        &["addr", "add", "192.0.2.10/24", "dev", "up0"],
+        &["route", "add", "default", "via", "192.0.2.1", "dev", "up0"],
+        &["link", "add", "wg0", "type", "veth", "peer", "name", "wg1"],
+        &["link", "set", "wg0", "up"],
+        &["link", "set", "wg1", "up"],
+        &["route", "add", "100.64.0.0/10", "dev", "wg0"],
+        &["route", "add", "198.51.100.7", "dev", "wg0"],
+    ] {
+        ns.ip(args);
+    }
+    let policy = NetworkPolicy::from_listings(
+        &ns.ip(&["-4", "route", "show", "default"]),
+        &ns.ip(&["-o", "addr", "show"]),
+        &ns.ip(&["-4", "route", "show", "table", "all"]),
+    );
+    let rules = policy.ruleset();
+    let refused = rules
+        .lines()
+        .find(|l| l.contains("reject") && l.contains("ip daddr"))
+        .expect("the refused set");
+    assert!(refused.contains("100.64.0.0/10"), "the VPN's routed prefix: {rules}");
+    assert!(refused.contains("198.51.100.7/32"), "a host route through it: {rules}");
+    assert!(refused.contains("192.0.2.10"), "the host's own address: {rules}");
+    // Positive control: the default route's network (proxies, registry mirrors) stays reachable.
+    assert!(!refused.contains("192.0.2.0/24"), "{rules}");
 }

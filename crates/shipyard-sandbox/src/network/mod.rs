@@ -83,6 +83,14 @@ fn network_of(cidr: &str) -> Option<String> {
     Some(format!("{}/{len}", std::net::Ipv4Addr::from(u32::from(addr) & mask)))
 }
 
+/// The word after `key` in `words` (`via 192.0.2.1`, `dev eth0`).
+fn after<'a>(words: &[&'a str], key: &str) -> Option<&'a str> {
+    words
+        .iter()
+        .position(|w| *w == key)
+        .and_then(|i| words.get(i + 1).copied())
+}
+
 /// How long one `ip`, `nft` or `nsenter` call may take.
 const TOOL_WITHIN: Duration = Duration::from_secs(30);
 
@@ -138,17 +146,25 @@ fn run(cmd: &mut Command, stdin: Option<&str>) -> Result<String, NetworkError> {
 }
 
 impl NetworkPolicy {
-    /// Reads the host's addresses, its interfaces' networks and its default gateway.
+    /// Reads the host's addresses, its interfaces' networks, what is routed through them, and
+    /// its default gateway.
     pub fn detect() -> Result<Self, NetworkError> {
-        let routes = run(Command::new("ip").args(["-4", "route", "show", "default"]), None)?;
-        let words: Vec<&str> = routes.lines().next().unwrap_or("").split_whitespace().collect();
-        let after = |key: &str| words.iter().position(|w| *w == key).and_then(|i| words.get(i + 1));
-        let dns = after("via").and_then(|a| a.parse().ok());
-        let default_dev = after("dev").map(|d| (*d).to_owned());
-        let listing = run(Command::new("ip").args(["-o", "addr", "show"]), None)?;
+        let default = run(Command::new("ip").args(["-4", "route", "show", "default"]), None)?;
+        let addresses = run(Command::new("ip").args(["-o", "addr", "show"]), None)?;
+        let routes = run(Command::new("ip").args(["-4", "route", "show", "table", "all"]), None)?;
+        Ok(Self::from_listings(&default, &addresses, &routes))
+    }
+
+    /// The policy of a host whose `ip -4 route show default`, `ip -o addr show` and
+    /// `ip -4 route show table all` printed these.
+    pub fn from_listings(default: &str, addresses: &str, routes: &str) -> Self {
+        let words: Vec<&str> = default.lines().next().unwrap_or("").split_whitespace().collect();
+        let dns = after(&words, "via").and_then(|a| a.parse().ok());
+        let default_dev = after(&words, "dev").map(str::to_owned);
+        let other_interface = |dev: &str| dev != "lo" && Some(dev) != default_dev.as_deref();
         let mut host_addresses: Vec<IpAddr> = Vec::new();
         let mut internal_networks: Vec<String> = Vec::new();
-        for line in listing.lines() {
+        for line in addresses.lines() {
             // `4: eth0    inet 192.0.2.2/24 brd 192.0.2.255 scope global eth0`
             let mut fields = line.split_whitespace();
             let dev = fields.nth(1).unwrap_or("").trim_end_matches(':');
@@ -158,10 +174,32 @@ impl NetworkPolicy {
                 continue;
             };
             host_addresses.push(addr);
-            let other_interface = dev != "lo" && Some(dev) != default_dev.as_deref();
             if family == "inet"
-                && other_interface
+                && other_interface(dev)
                 && let Some(net) = network_of(cidr)
+            {
+                internal_networks.push(net);
+            }
+        }
+        // Whatever is routed through another interface (a WireGuard or Tailscale link's
+        // 100.64.0.0/10, a container bridge's peers) is the host's side of the wall too.
+        for line in routes.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let Some(first) = words.first() else { continue };
+            // `local`, `broadcast`, `unreachable`…: not a route to another network.
+            let destination = if first.contains('.') || first.contains('/') {
+                *first
+            } else {
+                continue;
+            };
+            let Some(dev) = after(&words, "dev") else { continue };
+            let cidr = if destination.contains('/') {
+                destination.to_owned()
+            } else {
+                format!("{destination}/32")
+            };
+            if other_interface(dev)
+                && let Some(net) = network_of(&cidr)
             {
                 internal_networks.push(net);
             }
@@ -170,11 +208,11 @@ impl NetworkPolicy {
         host_addresses.dedup();
         internal_networks.sort();
         internal_networks.dedup();
-        Ok(Self {
+        Self {
             host_addresses,
             internal_networks,
             dns,
-        })
+        }
     }
 
     /// The host as it is now (addresses come and go: a DHCP lease, a new bridge), keeping the
