@@ -101,14 +101,14 @@ impl Worker {
                 "builds interrupted by the restart were queued again or failed"
             );
         }
-        // Their workspaces, limit groups and network namespaces are leftovers now.
+        // Their workspaces are leftovers now (their limit groups and network namespaces went
+        // when the server started: `Sandbox::remove_stale`).
         let builds = self.settings.work_root.join("builds");
         for entry in std::fs::read_dir(&builds).into_iter().flatten().flatten() {
             if let Err(e) = std::fs::remove_dir_all(entry.path()) {
                 tracing::warn!(path = %entry.path().display(), error = %e, "stale build workspace not removed");
             }
         }
-        self.sandbox.remove_stale();
         // Artifacts whose release row never committed (a crash in between) belong to nobody.
         let owned = self.store.read().await?.all_release_ids().await?;
         match crate::build::artifact_store(&self.settings).and_then(|a| a.sweep_unowned(&owned)) {

@@ -53,6 +53,9 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         state_dir: work_root.join("sandbox"),
     })?;
     let _groups = GroupsRemovedOnExit(sandbox.clone());
+    // What a previous run on this data directory left (a killed server's relays, namespaces
+    // and groups) goes before anything of this run starts, or it would take this run's too.
+    sandbox.remove_stale();
     // Held until the server stops: no other server on this host hands out these uids.
     let _uids = if sandbox.is_confined() {
         Some(shipyard_sandbox::uid_range::reserve(&settings.sandbox_uids)?)

@@ -34,6 +34,24 @@ pub(crate) fn prepare_dir() -> Result<(), NetworkError> {
     Ok(())
 }
 
+/// The processes whose command line names one of `namespaces` after `--netns` (pasta relays).
+fn relays_of(namespaces: &[PathBuf]) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+                return false;
+            };
+            let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+            args.windows(2)
+                .any(|w| w[0] == b"--netns" && namespaces.iter().any(|n| n.as_os_str().as_encoded_bytes() == w[1]))
+        })
+        .collect()
+}
+
 /// Removes the namespace file at `path` (unmounts it, then deletes it).
 fn remove_namespace(path: &Path) {
     let _ = run(Command::new("umount").arg(path), None);
@@ -91,13 +109,27 @@ impl NetworkPolicy {
         Ok(net)
     }
 
-    /// Removes the namespaces a previous run of the server with this `prefix` left behind
-    /// (their pasta quits when its namespace goes).
+    /// Removes the namespaces a previous run of the server with this `prefix` left behind,
+    /// and the pasta relays that still hold them (a killed server's: pasta keeps its namespace
+    /// alive, and its port on the host's loopback, however long it is orphaned).
     pub fn remove_stale(prefix: &str) {
-        for entry in std::fs::read_dir(NETNS_DIR).into_iter().flatten().flatten() {
-            if entry.file_name().to_string_lossy().starts_with(prefix) {
-                remove_namespace(&entry.path());
+        let stale: Vec<PathBuf> = std::fs::read_dir(NETNS_DIR)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+            .map(|e| e.path())
+            .collect();
+        if stale.is_empty() {
+            return;
+        }
+        for pid in relays_of(&stale) {
+            if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
             }
+        }
+        for path in stale {
+            remove_namespace(&path);
         }
     }
 }

@@ -42,6 +42,7 @@ mod package_managers;
 mod project_validation;
 mod projects;
 mod red_team_files;
+mod red_team_leftovers;
 mod red_team_logs;
 mod red_team_memory;
 mod red_team_network;

@@ -167,6 +167,17 @@ impl TestServer {
         self.client().signup(email, PASSWORD, workspace).await.expect("signup")
     }
 
+    /// Kills the server with SIGKILL (by PID, through its handle), as a crash would, and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends SIGTERM and waits (bounded) for the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();

@@ -1,0 +1,127 @@
+//! Red team (#30): a server killed with SIGKILL leaves its instances' network relays (pasta)
+//! and namespaces behind; the next server on the same data directory removes them, and a
+//! stop leaves nothing of that data directory: no relay, namespace, limit group or mount.
+
+use crate::support::TestServer;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// Children of `pid` that are pasta relays, with the namespace each serves.
+fn relays_of(pid: u32) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid …`: the parent is the second field after the command.
+        let parent = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().nth(1));
+        if parent != Some(pid.to_string().as_str()) {
+            continue;
+        }
+        let cmdline = std::fs::read(format!("/proc/{child}/cmdline")).unwrap_or_default();
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        if let Some(i) = args.iter().position(|a| a == "--netns") {
+            found.push((child, args.get(i + 1).cloned().unwrap_or_default()));
+        }
+    }
+    found
+}
+
+/// Whether process `pid` runs (a zombie waiting for its reaper does not).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().next())
+                .map(|s| s != "Z")
+        })
+        .unwrap_or(false)
+}
+
+/// Processes whose command line names a namespace starting with `prefix`.
+fn processes_naming(prefix: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter(|pid| {
+            alive(*pid)
+                && std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(prefix))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_killed_servers_relays_and_namespaces_go_at_its_restart_and_a_stop_leaves_nothing() {
+    let mut server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let js = "require('http').createServer((q, r) => r.end('ok')).listen(process.env.PORT);\n";
+    let (_app, _) = ada.node_app_ready(&server, "kept", js, json!({ "instances": 2 })).await;
+    let relays = relays_of(server.pid());
+    assert_eq!(relays.len(), 2, "positive control: one relay per instance: {relays:?}");
+    // `…/shipyard-<data directory's>-<run>`: what every namespace of this data directory starts with.
+    let path = &relays[0].1;
+    let name = path.rsplit('/').next().expect("a name");
+    let prefix = name.splitn(3, '-').take(2).collect::<Vec<_>>().join("-") + "-";
+    let prefix = format!("{}/{prefix}", path.rsplit_once('/').expect("a directory").0);
+
+    server.kill();
+    // The crash left them: the relays run on, orphaned, holding their namespaces.
+    assert!(
+        relays.iter().all(|(pid, _)| alive(*pid)),
+        "positive control: the killed server's relays outlive it"
+    );
+    let dir = std::mem::replace(&mut server.dir, tempfile::tempdir().expect("tempdir"));
+    let mut restarted = TestServer::start_in(dir, &[]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // The restart brings the release up again with relays of its own, and removes the old ones.
+    while relays_of(restarted.pid()).len() < 2 {
+        assert!(Instant::now() < deadline, "the restarted server's instances came back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for (pid, netns) in &relays {
+        assert!(!alive(*pid), "relay {pid} of the killed server still runs");
+        assert!(!std::path::Path::new(netns).exists(), "{netns} is still there");
+    }
+
+    assert!(restarted.terminate().success());
+    let left = processes_naming(&prefix);
+    assert!(left.is_empty(), "processes of {prefix}* left after the stop: {left:?}");
+    let dir = std::path::Path::new(&prefix).parent().expect("netns directory");
+    let namespaces: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().display().to_string())
+        .filter(|p| p.starts_with(&prefix))
+        .collect();
+    assert!(namespaces.is_empty(), "namespaces left: {namespaces:?}");
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    assert!(!mounts.contains(&prefix), "mounts left: {prefix}");
+    let hash = prefix
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("shipyard-")
+        .trim_end_matches('-')
+        .to_owned();
+    let groups: Vec<String> = std::fs::read_dir("/sys/fs/cgroup")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|c| c.path().join("shipyard").join(&hash))
+        .filter(|g| g.exists())
+        .map(|g| g.display().to_string())
+        .collect();
+    assert!(groups.is_empty(), "limit groups left: {groups:?}");
+}
