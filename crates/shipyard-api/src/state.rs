@@ -24,6 +24,8 @@ pub struct ApiSettings {
     pub public_port: Option<u16>,
     /// Accept `file://` repository connections.
     pub allow_local_repos: bool,
+    /// Where `file://` repositories must lie (`--local-repos-root`, canonical), when named.
+    pub local_repos_root: Option<PathBuf>,
     /// The data directory, which `file://` connections may not point into.
     pub data_dir: PathBuf,
     /// Where build workspaces and package caches live.

@@ -146,6 +146,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         apps_domain: settings.apps_domain.clone(),
         public_port: Some(addr.port()).filter(|p| *p != 80),
         allow_local_repos: settings.allow_local_repos,
+        local_repos_root: settings.local_repos_root.clone(),
         data_dir: data_dir.root().to_owned(),
         work_root: work_root.clone(),
         trusted_proxies: settings.trusted_proxies.clone(),

@@ -122,6 +122,14 @@ fn check_local(state: &AppState, url: &GitUrl) -> ApiResult<()> {
     }
     let resolved = std::fs::canonicalize(path)
         .map_err(|e| ApiError::unprocessable(format!("field `url`: {path} cannot be opened: {e}")))?;
+    if let Some(root) = &state.settings.local_repos_root
+        && !resolved.starts_with(root)
+    {
+        return Err(ApiError::unprocessable(format!(
+            "field `url`: local repositories on this server must lie below {} (--local-repos-root)",
+            root.display()
+        )));
+    }
     if resolved.starts_with(&state.settings.data_dir) {
         return Err(ApiError::unprocessable(
             "field `url`: a repository inside Shipyard's data directory is not allowed",

@@ -36,6 +36,9 @@ pub struct ServeArgs {
     /// Accept `file://` repository connections (never inside the data dir) [default: true].
     #[arg(long, env = "SHIPYARD_ALLOW_LOCAL_REPOS", num_args = 0..=1, default_missing_value = "true")]
     pub allow_local_repos: Option<bool>,
+    /// The directory `file://` repositories must lie below; connections elsewhere are refused [default: none].
+    #[arg(long, env = "SHIPYARD_LOCAL_REPOS_ROOT")]
+    pub local_repos_root: Option<PathBuf>,
     /// Builds at once [default: one per core].
     #[arg(long, env = "SHIPYARD_BUILD_CONCURRENCY")]
     pub build_concurrency: Option<usize>,
@@ -99,6 +102,7 @@ struct FileConfig {
     apps_domain: Option<String>,
     allow_signup: Option<bool>,
     allow_local_repos: Option<bool>,
+    local_repos_root: Option<PathBuf>,
     build_concurrency: Option<usize>,
     build_timeout: Option<String>,
     health_timeout: Option<String>,
@@ -133,6 +137,8 @@ pub struct Settings {
     pub allow_signup: bool,
     /// `file://` repositories are accepted.
     pub allow_local_repos: bool,
+    /// Where `file://` repositories must lie, when named (canonical).
+    pub local_repos_root: Option<PathBuf>,
     /// Builds at once.
     pub build_concurrency: usize,
     /// Wall clock per build.
@@ -189,6 +195,13 @@ impl ServeArgs {
             apps_domain: hostname("apps-domain", self.apps_domain.or(file.apps_domain))?,
             allow_signup: self.allow_signup.or(file.allow_signup).unwrap_or(false),
             allow_local_repos: self.allow_local_repos.or(file.allow_local_repos).unwrap_or(true),
+            local_repos_root: match self.local_repos_root.or(file.local_repos_root) {
+                Some(dir) => Some(
+                    std::fs::canonicalize(&dir)
+                        .with_context(|| format!("--local-repos-root {} cannot be opened", dir.display()))?,
+                ),
+                None => None,
+            },
             build_concurrency: match self.build_concurrency.or(file.build_concurrency) {
                 Some(0) => bail!("--build-concurrency must be at least 1"),
                 Some(n) => n,

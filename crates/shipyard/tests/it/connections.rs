@@ -306,3 +306,34 @@ async fn private_repositories_need_the_right_token_which_never_leaks() {
         "the WAL was checked too"
     );
 }
+
+#[tokio::test]
+async fn with_a_local_repos_root_only_repositories_below_it_connect() {
+    let allowed = tempfile::tempdir().expect("tempdir");
+    let root = allowed.path().to_str().expect("path").to_owned();
+    let server = TestServer::start(&["--local-repos-root", &root]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let path = format!("/tenants/{}/repository-connections", ada.tenant_id);
+    // Positive control: a repository below the root connects.
+    let inside = make_repo(&allowed.path().join("web"), &vite_react_files());
+    let made = ada
+        .token
+        .post(&path, &json!({ "provider": "git", "url": inside }))
+        .await
+        .expect("request");
+    assert_eq!(made.status, 201, "{}", made.body);
+    // One elsewhere, and a link below the root that leads elsewhere, are refused naming the flag.
+    let outside = make_repo(&server.dir.path().join("elsewhere"), &vite_react_files());
+    std::os::unix::fs::symlink(server.dir.path().join("elsewhere"), allowed.path().join("link")).expect("link");
+    let through_link = format!("file://{}", allowed.path().join("link").display());
+    for url in [outside, through_link] {
+        let refused = ada
+            .token
+            .post(&path, &json!({ "provider": "git", "url": url }))
+            .await
+            .expect("request");
+        assert_error(&refused, 422);
+        let message = refused.body["message"].as_str().unwrap_or_default();
+        assert!(message.contains("--local-repos-root"), "{message}");
+    }
+}
