@@ -47,6 +47,8 @@ pub struct RouteView {
 pub struct InstanceView {
     /// Its id.
     pub id: String,
+    /// Which of its release's instances it is, from 1.
+    pub number: u32,
     /// The release it runs.
     pub release_id: String,
     /// `starting`, `healthy`, `unhealthy`, `draining`, `stopped` or `crashed`.
@@ -106,6 +108,7 @@ pub struct AccessLogView {
 
 fn instance_view(s: shipyard_runtime::InstanceState, release: &str) -> InstanceView {
     InstanceView {
+        number: s.number,
         id: s.id,
         release_id: release.to_owned(),
         status: s.status,

@@ -78,6 +78,8 @@ pub struct InstanceSpec {
 pub struct InstanceState {
     /// `inst_<n>` within its release.
     pub id: String,
+    /// `n`: which of its release's instances it is, from 1.
+    pub number: u32,
     /// `starting`, `healthy`, `unhealthy`, `stopped` or `crashed`.
     pub status: String,
     /// Whether the edge sends it requests (healthy and running).
@@ -158,6 +160,7 @@ impl Driver {
             let port = free_port()?;
             let state = Arc::new(Mutex::new(InstanceState {
                 id: format!("inst_{}", n + 1),
+                number: n + 1,
                 status: "starting".into(),
                 serving: Arc::new(AtomicBool::new(false)),
                 last_probe: "no instance answered yet".into(),

@@ -79,6 +79,11 @@ async fn two_instances_share_requests_a_killed_one_restarts_and_sigterm_leaves_n
             .is_some_and(|i| i.len() == 2 && i.iter().all(|i| i["status"] == "healthy"))
     })
     .await;
+    let numbers: Vec<u64> = view["instances"]
+        .as_array()
+        .map(|i| i.iter().filter_map(|i| i["number"].as_u64()).collect())
+        .unwrap_or_default();
+    assert_eq!(numbers, [1, 2], "each instance carries its number: {view}");
     let mut who: HashMap<String, usize> = HashMap::new();
     for _ in 0..20 {
         let got = fetch(&server, &host, "/whoami", &[]).await;
