@@ -29,6 +29,17 @@ const server = net.createServer(c => { c.on('error', () => {}); c.end('inside\n'
 });
 "#;
 
+/// The test's socket files, removed however the test ends.
+struct Sockets(Vec<PathBuf>);
+
+impl Drop for Sockets {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 /// A root-owned socket anyone may connect to, as D-Bus's or a database's are, answering `host`.
 fn host_socket(path: &PathBuf) -> UnixListener {
     let _ = std::fs::remove_file(path);
@@ -52,6 +63,7 @@ async fn a_build_reaches_no_host_unix_socket_in_run_tmp_or_var_tmp() {
         .iter()
         .map(|d| PathBuf::from(d).join(&name))
         .collect();
+    let sockets = Sockets(paths.clone());
     let _listeners: Vec<UnixListener> = paths.iter().map(host_socket).collect();
     // Positive control on the host: each socket answers a connection from outside a sandbox.
     for path in &paths {
@@ -90,7 +102,5 @@ async fn a_build_reaches_no_host_unix_socket_in_run_tmp_or_var_tmp() {
             "{target} reached:\n{text}"
         );
     }
-    for path in &paths {
-        let _ = std::fs::remove_file(path);
-    }
+    drop(sockets);
 }
