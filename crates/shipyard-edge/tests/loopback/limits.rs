@@ -32,21 +32,23 @@ async fn served(stream: &mut TcpStream, host: &str) -> bool {
     }
 }
 
-#[tokio::test]
-async fn a_client_gets_its_share_of_connections_and_the_total_holds() {
+/// An edge holding at most `total` connections, `per_client` from one address.
+async fn capped_edge(total: usize, per_client: usize) -> SocketAddr {
     let limits = ConnectionLimits {
-        total: 6,
-        per_client: 4,
+        total,
+        per_client,
         exempt: Vec::new(),
     };
-    let edge = edge(
-        upstream(2, &[]).await,
-        Setup {
-            limits,
-            ..Setup::default()
-        },
-    )
-    .await;
+    let setup = Setup {
+        limits,
+        ..Setup::default()
+    };
+    edge(upstream(2, &[]).await, setup).await
+}
+
+#[tokio::test]
+async fn a_client_gets_its_share_of_connections_and_the_total_holds() {
+    let edge = capped_edge(6, 4).await;
     // Four connections from one address are held open doing nothing; the fifth is closed.
     let mut held = Vec::new();
     for _ in 0..4 {
@@ -85,19 +87,7 @@ async fn a_client_gets_its_share_of_connections_and_the_total_holds() {
 
 #[tokio::test]
 async fn a_websocket_keeps_its_place_among_its_clients_connections() {
-    let limits = ConnectionLimits {
-        total: 100,
-        per_client: 2,
-        exempt: Vec::new(),
-    };
-    let edge = edge(
-        upstream(2, &[]).await,
-        Setup {
-            limits,
-            ..Setup::default()
-        },
-    )
-    .await;
+    let edge = capped_edge(100, 2).await;
     // Two WebSockets, switched and then silent: the HTTP connections that made them are over,
     // the sockets are not.
     let mut sockets = Vec::new();

@@ -1,0 +1,111 @@
+//! Resolving `serve`'s settings: precedence, units, bounds.
+use super::*;
+use std::io::Write;
+
+#[test]
+fn flags_win_over_file_which_wins_over_defaults() {
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    writeln!(
+        file,
+        "listen = \"127.0.0.1:9000\"\napps-domain = \"apps.example.com\"\nallow-signup = true"
+    )
+    .expect("write");
+    let args = ServeArgs {
+        config: Some(file.path().to_owned()),
+        listen: Some(SocketAddr::from(([127, 0, 0, 1], 9100))),
+        ..ServeArgs::default()
+    };
+    let settings = args.resolve().expect("valid");
+    assert_eq!(settings.listen.port(), 9100, "flag wins over file");
+    assert_eq!(settings.apps_domain, "apps.example.com", "file wins over default");
+    assert!(settings.allow_signup);
+    assert_eq!(settings.platform_host, "localhost", "default fills the rest");
+    assert_eq!(settings.data_dir, PathBuf::from("./shipyard-data"));
+}
+
+#[test]
+fn bad_file_keys_and_hosts_are_refused_with_the_name() {
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    writeln!(file, "listne = \"127.0.0.1:9000\"").expect("write");
+    let err = ServeArgs {
+        config: Some(file.path().to_owned()),
+        ..ServeArgs::default()
+    }
+    .resolve();
+    assert!(format!("{:#}", err.expect_err("typo refused")).contains("listne"));
+    let err = ServeArgs {
+        platform_host: Some("bad host".into()),
+        ..ServeArgs::default()
+    }
+    .resolve();
+    assert!(format!("{:#}", err.expect_err("bad host refused")).contains("--platform-host"));
+    for (timeout, memory) in [("soon", "2GiB"), ("15m", "lots"), ("0s", "2GiB"), ("15m", "1MiB")] {
+        let args = ServeArgs {
+            build_timeout: Some(timeout.into()),
+            build_memory: Some(memory.into()),
+            ..ServeArgs::default()
+        };
+        assert!(args.resolve().is_err(), "{timeout} / {memory} should be refused");
+    }
+}
+
+#[test]
+fn build_limits_parse_with_units() {
+    let args = ServeArgs {
+        build_timeout: Some("90s".into()),
+        build_memory: Some("512MiB".into()),
+        ..ServeArgs::default()
+    };
+    let settings = args.resolve().expect("valid");
+    assert_eq!(settings.build_timeout, Duration::from_secs(90));
+    assert_eq!(settings.build_memory, 512 << 20);
+    let defaults = ServeArgs::default().resolve().expect("defaults");
+    assert_eq!(
+        (
+            defaults.build_timeout.as_secs(),
+            defaults.build_memory,
+            defaults.build_pids
+        ),
+        (900, 2 << 30, 512)
+    );
+    assert_eq!(defaults.sandbox_uids, 1_500_000..=1_599_999);
+    assert_eq!(defaults.cgroup_root, PathBuf::from("/sys/fs/cgroup"));
+    assert_eq!(defaults.go_live_watch, Duration::from_secs(120));
+    assert_eq!(defaults.access_log_buffer, 16 << 20);
+    assert_eq!(
+        (defaults.max_connections, defaults.max_connections_per_client),
+        (16_384, 256)
+    );
+    let args = ServeArgs {
+        max_connections_per_client: Some(0),
+        ..ServeArgs::default()
+    };
+    assert!(format!("{:#}", args.resolve().expect_err("0")).contains("--max-connections-per-client"));
+    for (text, buffer) in [
+        ("64KiB", Some(64 << 10)),
+        ("1MiB", Some(1 << 20)),
+        ("1KiB", None),
+        ("lots", None),
+    ] {
+        let args = ServeArgs {
+            access_log_buffer: Some(text.into()),
+            ..ServeArgs::default()
+        };
+        assert_eq!(args.resolve().ok().map(|s| s.access_log_buffer), buffer, "{text}");
+    }
+    for (text, watch) in [("0", Some(0)), ("30s", Some(30)), ("2h", None), ("soon", None)] {
+        let args = ServeArgs {
+            go_live_watch: Some(text.into()),
+            ..ServeArgs::default()
+        };
+        assert_eq!(args.resolve().ok().map(|s| s.go_live_watch.as_secs()), watch, "{text}");
+    }
+    for bad in ["1000-2000", "300000-200000", "lots", "200000"] {
+        let args = ServeArgs {
+            sandbox_uids: Some(bad.into()),
+            ..ServeArgs::default()
+        };
+        let err = format!("{:#}", args.resolve().expect_err(bad));
+        assert!(err.contains("--sandbox-uids"), "{err}");
+    }
+}
