@@ -63,6 +63,15 @@ def make_repo(path, files):
     if "package.json" in files:
         sh("npm install --package-lock-only --no-audit --no-fund", cwd=path)
     sh("git init -q -b main && git add -A && git -c user.name=b -c user.email=b@e commit -qm bench", cwd=path)
+    # The server reads local repositories as `nobody`: every directory above must let others in.
+    above, wanted = os.path.abspath(path), 0o055
+    while True:
+        mode = os.stat(above).st_mode
+        if mode & wanted != wanted:
+            os.chmod(above, mode | wanted)
+        if above == "/":
+            break
+        above, wanted = os.path.dirname(above), 0o011
     return path
 
 

@@ -15,6 +15,7 @@ pub mod role;
 pub mod secret;
 pub mod secret_box;
 pub mod secret_rules;
+pub mod size;
 pub mod slug;
 pub mod token;
 

@@ -174,6 +174,14 @@ pub struct Limits {
     pub memory_mb: u32,
     /// CPU in thousandths of a core.
     pub cpu_millis: u32,
+    /// Disk of its HOME in MiB: the only place it may write, made fresh at each start.
+    #[serde(default = "default_disk_mb")]
+    pub disk_mb: u32,
+}
+
+/// A GiB of HOME: room for an app's temporary files and caches.
+fn default_disk_mb() -> u32 {
+    1024
 }
 
 impl Default for Limits {
@@ -181,6 +189,7 @@ impl Default for Limits {
         Self {
             memory_mb: 512,
             cpu_millis: 1000,
+            disk_mb: default_disk_mb(),
         }
     }
 }

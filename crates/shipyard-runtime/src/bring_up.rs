@@ -76,6 +76,7 @@ impl Runtime {
             uid,
             redactor,
             limits: crate::instance_limits(runtime, pids),
+            home_bytes: u64::from(runtime.limits.disk_mb) << 20,
             health_path: runtime.health_check_path.clone(),
             health_within: self.health_within(runtime),
             drain: Duration::from_secs(u64::from(runtime.drain_seconds)),

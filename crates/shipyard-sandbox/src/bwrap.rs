@@ -188,6 +188,8 @@ impl Sandbox {
         let policy = NetworkPolicy::detect()?;
         // The base view hides it; it must exist for that before the first namespace does.
         crate::network::prepare_dir()?;
+        // Two small files per project user: room for tens of thousands; pages are taken as used.
+        crate::disk::ensure_tmpfs(&sandbox.state_dir, 256 << 20).map_err(|e| SandboxError::UserFiles(e.to_string()))?;
         let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
         if let Some(text) = policy.resolv_conf(&host_resolv) {
             sandbox.resolv_conf = Some(

@@ -9,6 +9,7 @@
 pub mod bwrap;
 pub mod command;
 pub mod copy;
+pub mod disk;
 pub mod files;
 pub mod identity;
 pub mod limiter;
@@ -20,6 +21,7 @@ pub mod uid_range;
 
 pub use bwrap::{Sandbox, SandboxConfig, SandboxError};
 pub use command::SandboxedCommand;
+pub use disk::{Disk, DiskError, DiskSpec, Disks};
 pub use files::{FileError, read_capped, sha256_file};
 pub use identity::{Identity, SANDBOX_USER};
 pub use limiter::{LimitGroup, Limiter, Limits};

@@ -84,6 +84,11 @@ impl Sandbox {
             inner.extend(["--setenv".into(), key.into(), value.expose_secret().into()]);
         }
         inner.extend(self.base_view());
+        // Its own cgroups only, in a cgroup namespace of its own: `/proc/self/cgroup` says `/`.
+        inner.extend(["--unshare-cgroup".into(), "--tmpfs".into(), "/sys/fs/cgroup".into()]);
+        for (host, inside) in group.map(LimitGroup::inside_views).unwrap_or_default() {
+            inner.extend(["--ro-bind".into(), host.into(), inside.into()]);
+        }
         for bind in &spec.binds {
             let flag = if bind.writable { "--bind" } else { "--ro-bind" };
             inner.extend([flag.into(), bind.host.clone().into(), bind.inside.clone().into()]);

@@ -91,13 +91,13 @@ impl DataDir {
     }
 
     /// Lets the sandbox users reach their own workspaces: the data directory and
-    /// `builds/` become traverse-only for others (0711), while everything the server keeps
+    /// `projects/` (where build disks are mounted) become traverse-only for others (0711), while everything the server keeps
     /// (databases, key, mirrors) is readable by the server's user alone. Inside the sandbox
     /// the whole data directory is hidden anyway; this is the second wall.
     pub fn prepare_for_builds(&self) -> Result<(), DataDirError> {
         let set =
             |path: &Path, mode: u32| fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(io_err(path));
-        for dir in ["builds", "artifacts"] {
+        for dir in ["projects", "artifacts"] {
             let path = self.root.join(dir);
             fs::DirBuilder::new()
                 .recursive(true)
@@ -123,7 +123,7 @@ impl DataDir {
         Ok(())
     }
 
-    /// Where build workspaces and caches go: inside the data directory when every directory
+    /// Where build disks (holding workspaces and caches) are mounted: inside the data directory when every directory
     /// above it lets others through (the sandbox users must reach their workspaces), else a
     /// directory under `/var/tmp` named after this data directory.
     pub fn work_root(&self) -> Result<PathBuf, DataDirError> {
@@ -141,14 +141,13 @@ impl DataDir {
             .bytes()
             .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
         let root = PathBuf::from(format!("/var/tmp/shipyard-work-{digest:016x}"));
-        for dir in [root.join("builds"), root.join("cache")] {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o711)
-                .create(&dir)
-                .map_err(io_err(&dir))?;
-            fs::set_permissions(&dir, fs::Permissions::from_mode(0o711)).map_err(io_err(&dir))?;
-        }
+        let dir = root.join("projects");
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o711)
+            .create(&dir)
+            .map_err(io_err(&dir))?;
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o711)).map_err(io_err(&dir))?;
         fs::set_permissions(&root, fs::Permissions::from_mode(0o711)).map_err(io_err(&root))?;
         Ok(root)
     }

@@ -1,4 +1,4 @@
-//! Package caches per project: kept between builds under `<data>/cache/<project>/`, keyed by
+//! Package caches per project: kept between builds in `cache/` on the project's build disk, keyed by
 //! the package manager and the lockfile's hash, so an unchanged lockfile installs offline
 //! from the cache. The build log says hit or miss, and why.
 

@@ -26,8 +26,8 @@ const SWEEP: Duration = Duration::from_secs(10);
 pub struct WorkerSettings {
     /// The data directory (`artifacts/` lives there).
     pub data_dir: PathBuf,
-    /// Where build workspaces (`builds/`) and package caches (`cache/`) live: the data
-    /// directory when sandbox users can reach into it, else a traversable directory outside.
+    /// Where build disks (`disks/`, mounted at `projects/<project>/`) live: the data directory
+    /// when sandbox users can reach into it, else a traversable directory outside.
     pub work_root: PathBuf,
     /// Builds at once.
     pub concurrency: usize,
@@ -39,6 +39,10 @@ pub struct WorkerSettings {
     pub sandbox_uids: std::ops::RangeInclusive<u32>,
     /// How long after go-live a crash loop rolls a release back (`--go-live-watch`; zero: never).
     pub go_live_watch: Duration,
+    /// Bytes of a project's build disk: its builds' workspaces and its cache (`--build-disk`).
+    pub build_disk: u64,
+    /// Bytes of the largest release a build may store (`--artifact-max`).
+    pub artifact_max: u64,
 }
 
 /// Everything a build needs.
@@ -52,6 +56,8 @@ pub struct Worker {
     pub(crate) runtime: Runtime,
     pub(crate) settings: Arc<WorkerSettings>,
     pub(crate) owner: String,
+    /// The build disks this worker has mounted.
+    pub(crate) disks: shipyard_sandbox::Disks,
     wake: Arc<Notify>,
 }
 
@@ -79,6 +85,7 @@ impl Worker {
             logs: parts.logs,
             repos: parts.repos,
             secret_box: parts.secret_box,
+            disks: shipyard_sandbox::Disks::new(parts.sandbox.is_confined()),
             sandbox: Arc::new(parts.sandbox),
             runtime: parts.runtime,
             settings: Arc::new(settings),
@@ -102,11 +109,15 @@ impl Worker {
             );
         }
         // Their workspaces are leftovers now (their limit groups and network namespaces went
-        // when the server started: `Sandbox::remove_stale`).
-        let builds = self.settings.work_root.join("builds");
-        for entry in std::fs::read_dir(&builds).into_iter().flatten().flatten() {
-            if let Err(e) = std::fs::remove_dir_all(entry.path()) {
-                tracing::warn!(path = %entry.path().display(), error = %e, "stale build workspace not removed");
+        // when the server started: `Sandbox::remove_stale`); each project's are removed when
+        // its build disk is next mounted. Versions before build disks kept workspaces and
+        // caches in the work root itself: those go (a cache is only ever a speed-up).
+        let work = &self.settings.work_root;
+        for old in [work.join("builds"), work.join("cache")] {
+            if let Err(e) = std::fs::remove_dir_all(&old)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(path = %old.display(), error = %e, "workspaces of an older version not removed");
             }
         }
         // Artifacts whose release row never committed (a crash in between) belong to nobody.

@@ -56,6 +56,15 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     // What a previous run on this data directory left (a killed server's relays, namespaces
     // and groups) goes before anything of this run starts, or it would take this run's too.
     sandbox.remove_stale();
+    // Its disks too: build disks are mounted again when their project builds; HOMEs are made
+    // fresh for each start of an instance.
+    for dir in ["projects", "instances"] {
+        let left = shipyard_sandbox::disk::unmount_below(&work_root.join(dir));
+        if left > 0 {
+            tracing::warn!(disks = left, dir, "disks a previous run left mounted were unmounted");
+        }
+    }
+    let _ = std::fs::remove_dir_all(work_root.join("instances"));
     // Held until the server stops: no other server on this host hands out these uids.
     let _uids = if sandbox.is_confined() {
         Some(shipyard_sandbox::uid_range::reserve(&settings.sandbox_uids)?)
@@ -101,6 +110,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
             root: work_root.join("instances"),
             uids: settings.sandbox_uids.clone(),
             inbound: inbound.clone(),
+            disks: shipyard_sandbox::Disks::new(sandbox.is_confined()),
         },
         settings.health_timeout,
     );
@@ -132,6 +142,8 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
             release_retention: settings.release_retention,
             sandbox_uids: settings.sandbox_uids.clone(),
             go_live_watch: settings.go_live_watch,
+            build_disk: settings.build_disk,
+            artifact_max: settings.artifact_max,
         },
         jobs_queued.clone(),
     );
@@ -220,6 +232,9 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     let _ = worker_task.await;
     // Every instance this server started stops with it.
     runtime.stop_all().await;
+    // Build disks stay mounted between builds, and the sandboxes' files have a tmpfs: nothing
+    // of them outlives the server.
+    shipyard_sandbox::disk::unmount_below(&work_root);
     store.close().await;
     tracing::info!("shipyard stopped");
     served

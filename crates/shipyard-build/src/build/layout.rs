@@ -13,6 +13,15 @@ pub const HOME_DIR: &str = "/home/build";
 /// Where the project's package caches appear inside the sandbox.
 pub const CACHE_DIR: &str = "/home/build/.shipyard-cache";
 
+/// A project's build disk (`--build-disk`): its image, kept between builds since it holds the
+/// cache, and where it is mounted, holding `builds/<attempt>/` (the workspaces) and `cache/`.
+pub fn build_disk(work_root: &Path, project: &str) -> (PathBuf, PathBuf) {
+    (
+        work_root.join("disks").join(format!("{project}.img")),
+        work_root.join("projects").join(project),
+    )
+}
+
 /// Where the app root, the home and the cache appear to a build in workspace `ws`.
 pub fn paths(sandbox: &Sandbox, ws: &Path, cache: Option<&Path>) -> (PathBuf, PathBuf, Option<PathBuf>) {
     if sandbox.is_confined() {

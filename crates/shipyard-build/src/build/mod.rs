@@ -7,7 +7,7 @@ mod plan;
 mod step;
 mod toolchain;
 
-pub use layout::{APP_DIR, CACHE_DIR, HOME_DIR, paths, step_command};
+pub use layout::{APP_DIR, CACHE_DIR, HOME_DIR, build_disk, paths, step_command};
 pub use plan::{Plan, PlanError, Step, check_node_version};
 pub use shipyard_sandbox::{LimitGroup, Limiter, Limits, Sandbox, SandboxConfig, SandboxError, SandboxedCommand};
 pub use step::{OutputLine, StepContext, StepOutcome, run_step};

@@ -44,6 +44,7 @@ impl Git {
             "--no-tags",
             "--no-write-fetch-head",
         ]));
+        args.extend(super::upload_pack_args(url));
         args.push(url.as_str().into());
         args.push("+refs/heads/*:refs/heads/*".into());
         self.run(Invocation {

@@ -48,6 +48,22 @@ const STDOUT_CAP: usize = 64 << 20;
 /// The most of its stderr kept for the error message.
 pub(crate) const STDERR_CAP: usize = 64 << 10;
 
+/// The uid and gid local repositories are read as: `nobody`'s on Debian.
+const LOCAL_READER: u32 = 65_534;
+
+/// How a `file://` repository is read: its `git upload-pack` runs as `nobody` (`setpriv`), so
+/// a tenant can name only what every user of the host may read, never a root-owned repository
+/// such as etckeeper's `/etc/.git`. Any owner is safe then: the reader cannot write.
+pub(crate) fn upload_pack_args(url: &shipyard_core::GitUrl) -> Vec<OsString> {
+    if url.transport() != shipyard_core::GitTransport::File {
+        return Vec::new();
+    }
+    vec![OsString::from(format!(
+        "--upload-pack=setpriv --reuid={LOCAL_READER} --regid={LOCAL_READER} --clear-groups \
+         git -c 'safe.directory=*' upload-pack"
+    ))]
+}
+
 /// Runs git commands for the platform.
 #[derive(Debug, Clone)]
 pub struct Git {

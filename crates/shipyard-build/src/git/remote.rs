@@ -60,13 +60,9 @@ impl Git {
         auth: &GitAuth,
         known_hosts: Option<&Path>,
     ) -> Result<RemoteRefs, GitError> {
-        let args = vec![
-            "ls-remote".into(),
-            "--symref".into(),
-            url.as_str().into(),
-            "HEAD".into(),
-            "refs/heads/*".into(),
-        ];
+        let mut args = vec!["ls-remote".into(), "--symref".into()];
+        args.extend(super::upload_pack_args(url));
+        args.extend([url.as_str().into(), "HEAD".into(), "refs/heads/*".into()]);
         let out = self
             .run(Invocation {
                 args,

@@ -63,6 +63,8 @@ pub struct InstanceSpec {
     pub uid: u32,
     /// Memory and CPU of each instance (`limits.memoryMb`, `limits.cpuMillis`).
     pub limits: shipyard_sandbox::Limits,
+    /// Bytes of each instance's HOME (`limits.diskMb`).
+    pub home_bytes: u64,
     /// Masks secret values in its output.
     pub redactor: Redactor,
     /// What must answer 2xx/3xx (`healthCheckPath`; empty: a TCP accept).
@@ -136,6 +138,8 @@ pub struct Driver {
     pub uids: std::ops::RangeInclusive<u32>,
     /// The edge's ways into instances' namespaces.
     pub inbound: shipyard_edge::Inbound,
+    /// Instances' HOMEs, each a disk of its own.
+    pub disks: shipyard_sandbox::Disks,
 }
 
 /// A free port on the host's loopback (the kernel's choice; taken again by pasta at once).

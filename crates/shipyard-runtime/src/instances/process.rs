@@ -7,7 +7,7 @@ use super::output::{pump, set, stopped};
 use super::{APP_DIR, Driver, HOME_DIR, InstanceSpec, InstanceState, STOP_GRACE};
 use shipyard_core::RELEASE_TOOLS_DIR;
 use shipyard_core::SecretString;
-use shipyard_sandbox::{Bind, Forward, Identity, Spec, inherited_host_settings};
+use shipyard_sandbox::{Bind, Disk, DiskSpec, Forward, Identity, Spec, inherited_host_settings};
 use shipyard_store::logs::LogKind;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -35,21 +35,13 @@ impl Driver {
         stream: &str,
     ) -> std::io::Result<Ended> {
         let host_port = state.lock().map_or(0, |s| s.port);
-        let name = format!("{}-{}", spec.release, n + 1);
-        let home = self.root.join(&name).join("home");
-        // Its namespace and cgroup are this process's alone: a set of the same release that is
-        // still stopping (a quick pause and resume) has its own.
+        // Its namespace, cgroup and HOME are this process's alone: a set of the same release
+        // that is still stopping (a quick pause and resume) has its own.
         static STARTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let name = format!("{name}-{}", STARTS.fetch_add(1, Ordering::Relaxed));
-        std::fs::create_dir_all(&home)?;
+        let name = format!("{}-{}-{}", spec.release, n + 1, STARTS.fetch_add(1, Ordering::Relaxed));
         let confined = self.sandbox.is_confined();
-        if confined {
-            // The instance's user alone may enter its HOME (made by the server, never written
-            // by tenant code before this).
-            use std::os::unix::fs::PermissionsExt;
-            std::os::unix::fs::chown(&home, Some(spec.uid), Some(spec.uid))?;
-            std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700))?;
-        }
+        let home_disk = self.home_disk(&name, spec, confined).await?;
+        let home = home_disk.path().to_owned();
         // Confined, the app listens on its own port inside its namespace and pasta forwards the
         // host port to it; unconfined, it listens on the host port itself.
         let inner_port = if confined { spec.port } else { host_port };
@@ -197,7 +189,35 @@ impl Driver {
         for pump in pumps.into_iter().flatten() {
             let _ = pump.await;
         }
-        let _ = tokio::task::spawn_blocking(move || drop(network)).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            drop(network);
+            home_disk.release();
+        })
+        .await;
         Ok(Ended { status, out_of_memory })
+    }
+
+    /// A fresh HOME for one process of an instance, `limits.diskMb` in size, that only the
+    /// instance's user may enter; it goes when the process ends (like a Heroku dyno's files).
+    async fn home_disk(&self, name: &str, spec: &InstanceSpec, confined: bool) -> std::io::Result<Disk> {
+        let dir = self.root.join(name);
+        let (image, at) = (dir.join("home.img"), dir.join("home"));
+        let (disks, bytes, owner) = (
+            self.disks.clone(),
+            spec.home_bytes,
+            confined.then_some((spec.uid, spec.uid)),
+        );
+        tokio::task::spawn_blocking(move || {
+            disks.attach(&DiskSpec {
+                image: &image,
+                at: &at,
+                bytes,
+                owner,
+                ephemeral: true,
+            })
+        })
+        .await
+        .map_err(std::io::Error::other)?
+        .map_err(std::io::Error::other)
     }
 }

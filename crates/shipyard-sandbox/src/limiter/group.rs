@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 pub struct LimitGroup {
     dirs: Vec<PathBuf>,
+    /// Each group's hierarchy as a sandbox names it below `/sys/fs/cgroup` (`memory`, …; empty
+    /// for v2's single one).
+    hierarchies: Vec<&'static str>,
     unified: bool,
 }
 
@@ -25,8 +28,25 @@ fn counter(path: PathBuf, key: Option<&str>) -> u64 {
 }
 
 impl LimitGroup {
-    pub(super) fn new(dirs: Vec<PathBuf>, unified: bool) -> Self {
-        Self { dirs, unified }
+    /// Groups at `dirs`, each with the name of its hierarchy below `/sys/fs/cgroup`.
+    pub(super) fn new(dirs: Vec<(PathBuf, &'static str)>, unified: bool) -> Self {
+        let (dirs, hierarchies) = dirs.into_iter().unzip();
+        Self {
+            dirs,
+            hierarchies,
+            unified,
+        }
+    }
+
+    /// What a sandbox with a cgroup namespace of its own sees at `/sys/fs/cgroup`: each of its
+    /// groups (read-only) as the root of its hierarchy, and no other group at all, so it reads
+    /// its own limits (node sizes its heap from them) but not other tenants' groups.
+    pub fn inside_views(&self) -> Vec<(PathBuf, PathBuf)> {
+        self.dirs
+            .iter()
+            .zip(&self.hierarchies)
+            .map(|(dir, name)| (dir.clone(), std::path::Path::new("/sys/fs/cgroup").join(name)))
+            .collect()
     }
 
     /// The directories of the groups.

@@ -40,14 +40,14 @@ pub(super) fn prepare(
     // the kernel accounts swap (it must be written after the memory limit).
     let _ = std::fs::write(mem.join("memory.memsw.limit_in_bytes"), limits.memory_bytes.to_string());
     std::fs::write(pid.join("pids.max"), limits.pids.to_string())?;
-    let mut dirs: Vec<PathBuf> = vec![mem, pid];
+    let mut dirs: Vec<(PathBuf, &'static str)> = vec![(mem, "memory"), (pid, "pids")];
     if let (Some(cpu), Some(millis)) = (cpu, limits.cpu_millis) {
         let dir = cpu.join(name);
         std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join("cpu.cfs_period_us"), CPU_PERIOD_US.to_string())?;
         std::fs::write(dir.join("cpu.cfs_quota_us"), cpu_quota_us(millis).to_string())?;
         allow_burst(&dir.join("cpu.cfs_burst_us"), millis)?;
-        dirs.push(dir);
+        dirs.push((dir, "cpu"));
     }
     Ok(LimitGroup::new(dirs, false))
 }

@@ -54,5 +54,5 @@ pub(super) fn prepare(base: &Path, name: &str, limits: Limits) -> std::io::Resul
         std::fs::write(dir.join("cpu.max"), format!("{} {CPU_PERIOD_US}", cpu_quota_us(millis)))?;
         allow_burst(&dir.join("cpu.max.burst"), millis)?;
     }
-    Ok(LimitGroup::new(vec![dir], true))
+    Ok(LimitGroup::new(vec![(dir, "")], true))
 }

@@ -3,6 +3,7 @@
 //! reason.
 
 mod confine;
+mod disk;
 mod failure;
 mod inputs;
 mod log;
@@ -14,11 +15,12 @@ use confine::{chown_tree, sandbox_identity};
 use failure::{End, Failure};
 use inputs::Inputs;
 pub(crate) use log::BuildLog;
+use snapshot::CacheUpdate;
 
 use crate::cache::BuildCache;
 use crate::context::Worker;
 use shipyard_build::ArtifactStore;
-use shipyard_build::build::{HOME_DIR, Plan, Sandbox, StepContext, check_node_version, toolchain};
+use shipyard_build::build::{HOME_DIR, Plan, StepContext, check_node_version, toolchain};
 use shipyard_build::{FileTree, detect};
 use shipyard_core::{DeploymentStatus, Redactor, SecretString};
 use shipyard_store::logs::LogKind;
@@ -27,31 +29,6 @@ use shipyard_store::{
 };
 use std::path::{Path, PathBuf};
 use tokio::sync::watch;
-
-/// What a successful build leaves for its project's cache, done after the deployment is
-/// ready so it never delays one.
-struct CacheUpdate {
-    /// The project's sandbox, without a network: the copy needs none.
-    sandbox: Sandbox,
-    /// The release's artifact and the app's directory in it, whose `node_modules` becomes the
-    /// snapshot, for node projects.
-    snapshot: Option<(PathBuf, PathBuf)>,
-    cache: BuildCache,
-    tag: String,
-}
-
-impl CacheUpdate {
-    /// Swaps the snapshot in, then records the key it was made for: a build that sees the
-    /// key as a hit always finds the snapshot that goes with it.
-    async fn apply(self) {
-        if let Some((artifact, app)) = self.snapshot {
-            snapshot::take(&self.sandbox, &artifact, &app, self.cache.dir.clone(), self.tag).await;
-        }
-        if let Err(e) = self.cache.commit() {
-            tracing::warn!(error = %e, "the build cache key could not be written");
-        }
-    }
-}
 
 impl Worker {
     /// Appends a system line that holds no tenant text (a build's own lines go through its
@@ -140,17 +117,26 @@ impl Worker {
         let mut log = BuildLog::new(stream.clone(), Redactor::none(), self.logs.writer());
         let (cancel_tx, cancel_rx) = watch::channel(false);
         let heartbeat = self.heartbeat(job.id, job.lease.clone(), cancel_tx);
-        // One workspace per attempt: an attempt whose lease was taken back may still be running
-        // in its own, and the next one must never start in a directory tenant code can write.
-        let workspace = self
-            .settings
-            .work_root
-            .join("builds")
-            .join(format!("{}-attempt{}", job.deployment_id, job.attempt));
+        let mut disk = None;
+        let mut workspace = None;
         let outcome = match self.inputs(&job).await {
             Ok(inputs) => {
                 log = BuildLog::new(stream, inputs.redactor.clone(), self.logs.writer());
-                self.build(&inputs, &log, &workspace, cancel_rx).await
+                match self.build_disk(&inputs.project.id).await {
+                    Ok(held) => {
+                        // One workspace per attempt: an attempt whose lease was taken back may
+                        // still be running in its own, and the next one must never start in a
+                        // directory tenant code can write.
+                        let ws = held
+                            .path()
+                            .join(disk::BUILDS)
+                            .join(format!("{}-attempt{}", job.deployment_id, job.attempt));
+                        let built = self.build(&inputs, &log, &ws, held.path(), cancel_rx).await;
+                        (disk, workspace) = (Some(held), Some(ws));
+                        built
+                    }
+                    Err(failure) => Err(failure),
+                }
             }
             Err(failure) => Err(failure),
         };
@@ -163,12 +149,14 @@ impl Worker {
         };
         // The lease is held until the workspace is gone: a build that leaves millions of files
         // must not let its job be taken back (and the same workspace reused) mid-removal.
-        let removing = workspace.clone();
-        let removed = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(removing)).await;
-        if let Ok(Err(e)) = removed
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!(path = %workspace.display(), error = %e, "build workspace not removed");
+        if let Some(workspace) = workspace {
+            let removing = workspace.clone();
+            let removed = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(removing)).await;
+            if let Ok(Err(e)) = removed
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(path = %workspace.display(), error = %e, "build workspace not removed");
+            }
         }
         heartbeat.abort();
         let finished = async {
@@ -185,6 +173,8 @@ impl Worker {
         if let Some(update) = update {
             update.apply().await;
         }
+        // Held until the cache is updated: the snapshot is written to it.
+        drop(disk);
     }
 
     async fn build(
@@ -192,6 +182,7 @@ impl Worker {
         inputs: &Inputs,
         log: &BuildLog,
         ws: &Path,
+        disk: &Path,
         cancel: watch::Receiver<bool>,
     ) -> Result<CacheUpdate, Failure> {
         let Inputs {
@@ -287,7 +278,7 @@ impl Worker {
         let found = detect(&tree);
         let manager = project.build.package_manager.or(found.package_manager);
         let version = found.package_manager_version.clone();
-        let cache_root = self.settings.work_root.join("cache").join(project.id.as_str());
+        let cache_root = disk.join(disk::CACHE);
         let label = format!(
             "{} {}",
             manager.map_or("none", |m| m.as_str()),
@@ -350,7 +341,7 @@ impl Worker {
         // so it happens off the runtime and off the deploy's path; the name is this attempt's
         // alone, and a namespace a crash leaves behind is removed when the server starts.
         drop(tokio::task::spawn_blocking(move || drop(network)));
-        ran?;
+        ran.map_err(|failure| self.explain_full_disk(disk, failure))?;
         let release = self.release(inputs, log, ws, &commit).await?;
         let artifact = self.settings.data_dir.join("artifacts").join(release.as_str());
         Ok(CacheUpdate {

@@ -62,6 +62,7 @@ impl Worker {
             "storing the artifact",
         )
         .await?;
+        self.check_artifact_size(&ws.join("src")).await?;
         let release_id = ReleaseId::generate();
         let artifacts = self
             .artifacts()

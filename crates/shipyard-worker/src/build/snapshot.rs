@@ -5,9 +5,37 @@
 //! generation or the new one, whole. A generation is kept for `KEEP_RETIRED` after it stops
 //! being current, so a restore that started just before the swap can finish reading it.
 
+use crate::cache::BuildCache;
 use shipyard_build::build::Sandbox;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// What a successful build leaves for its project's cache, done after the deployment is
+/// ready so it never delays one.
+pub(super) struct CacheUpdate {
+    /// The project's sandbox, without a network: the copy needs none.
+    pub sandbox: Sandbox,
+    /// The release's artifact and the app's directory in it, whose `node_modules` becomes the
+    /// snapshot, for node projects.
+    pub snapshot: Option<(PathBuf, PathBuf)>,
+    /// The cache the build used.
+    pub cache: BuildCache,
+    /// The generation name of the snapshot (the deployment's id).
+    pub tag: String,
+}
+
+impl CacheUpdate {
+    /// Swaps the snapshot in, then records the key it was made for: a build that sees the
+    /// key as a hit always finds the snapshot that goes with it.
+    pub(super) async fn apply(self) {
+        if let Some((artifact, app)) = self.snapshot {
+            take(&self.sandbox, &artifact, &app, self.cache.dir.clone(), self.tag).await;
+        }
+        if let Err(e) = self.cache.commit() {
+            tracing::warn!(error = %e, "the build cache key could not be written");
+        }
+    }
+}
 
 /// How long a retired generation stays for restores still reading it (longer than a build).
 const KEEP_RETIRED: Duration = Duration::from_secs(30 * 60);

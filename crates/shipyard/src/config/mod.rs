@@ -60,6 +60,12 @@ pub struct ServeArgs {
     /// Memory per build, e.g. `2GiB`, `512MiB` [default: 2GiB].
     #[arg(long, env = "SHIPYARD_BUILD_MEMORY")]
     pub build_memory: Option<String>,
+    /// Disk of one project's builds (their workspaces and its cache, an image of this size), e.g. `10GiB` [default: 10GiB].
+    #[arg(long, env = "SHIPYARD_BUILD_DISK")]
+    pub build_disk: Option<String>,
+    /// Largest release a build may store, e.g. `2GiB` [default: 2GiB].
+    #[arg(long, env = "SHIPYARD_ARTIFACT_MAX")]
+    pub artifact_max: Option<String>,
     /// Bytes of access-log entries waiting to be stored before the heaviest app's newest are dropped, e.g. `16MiB` [default: 16MiB].
     #[arg(long, env = "SHIPYARD_ACCESS_LOG_BUFFER")]
     pub access_log_buffer: Option<String>,
@@ -110,6 +116,8 @@ struct FileConfig {
     header_timeout: Option<String>,
     idle_timeout: Option<String>,
     build_memory: Option<String>,
+    build_disk: Option<String>,
+    artifact_max: Option<String>,
     access_log_buffer: Option<String>,
     log_bytes_per_workspace: Option<String>,
     max_connections: Option<usize>,
@@ -153,6 +161,10 @@ pub struct Settings {
     pub idle_timeout: Duration,
     /// Memory per build in bytes.
     pub build_memory: u64,
+    /// Bytes of one project's build disk.
+    pub build_disk: u64,
+    /// Bytes of the largest release.
+    pub artifact_max: u64,
     /// Bytes of access-log entries that may wait to be stored.
     pub access_log_buffer: u64,
     /// Bytes of log text one workspace keeps.
@@ -231,6 +243,16 @@ impl ServeArgs {
                 "build-memory",
                 self.build_memory.or(file.build_memory).as_deref().unwrap_or("2GiB"),
                 "64MiB",
+            )?,
+            build_disk: bytes(
+                "build-disk",
+                self.build_disk.or(file.build_disk).as_deref().unwrap_or("10GiB"),
+                "64MiB",
+            )?,
+            artifact_max: bytes(
+                "artifact-max",
+                self.artifact_max.or(file.artifact_max).as_deref().unwrap_or("2GiB"),
+                "1MiB",
             )?,
             access_log_buffer: bytes(
                 "access-log-buffer",

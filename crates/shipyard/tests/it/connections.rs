@@ -5,6 +5,7 @@
 use crate::support::git::{PrivateGitServer, branch_with, make_repo, vite_react_files};
 use crate::support::{TestServer, assert_error, files_under};
 use serde_json::json;
+use std::os::unix::fs::PermissionsExt;
 
 #[tokio::test]
 async fn local_repositories_connect_and_list_branches() {
@@ -336,4 +337,33 @@ async fn with_a_local_repos_root_only_repositories_below_it_connect() {
         let message = refused.body["message"].as_str().unwrap_or_default();
         assert!(message.contains("--local-repos-root"), "{message}");
     }
+}
+
+#[tokio::test]
+async fn a_local_repository_is_read_as_nobody_so_a_private_one_does_not_connect() {
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let path = format!("/tenants/{}/repository-connections", ada.tenant_id);
+    // A root-owned repository in a directory only root may enter, as etckeeper's `/etc/.git` is.
+    let private = tempfile::tempdir().expect("tempdir");
+    let repo = private.path().join("secrets");
+    let url = make_repo(&repo, &[("passwords.txt", "hunter2")]);
+    std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o700)).expect("chmod 700");
+    let refused = ada
+        .token
+        .post(&path, &json!({ "provider": "git", "url": url }))
+        .await
+        .expect("request");
+    assert_error(&refused, 422);
+    // The same words as for a path that does not exist: nothing about the host is told.
+    let message = refused.body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("does not appear to be a git repository"), "{message}");
+    // Positive control: the same repository once every user may read it.
+    std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o711)).expect("chmod 711");
+    let made = ada
+        .token
+        .post(&path, &json!({ "provider": "git", "url": url }))
+        .await
+        .expect("request");
+    assert_eq!(made.status, 201, "{}", made.body);
 }

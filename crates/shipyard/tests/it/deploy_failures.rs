@@ -169,7 +169,7 @@ async fn cancel_ends_the_whole_build_tree() {
         )
         .await;
     let id = ada.deploy(&busy).await["id"].as_str().expect("id").to_owned();
-    let heartbeat = server.workspace(&id, 1).join("src/heartbeat");
+    let heartbeat = server.workspace(&busy.project_id, &id, 1).join("src/heartbeat");
     let deadline = Instant::now() + Duration::from_secs(30);
     while !heartbeat.exists() {
         assert!(Instant::now() < deadline, "the build never started beating");

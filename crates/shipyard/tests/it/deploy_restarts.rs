@@ -36,7 +36,7 @@ async fn a_restart_queues_the_running_build_again_once_and_keeps_the_queued_one(
     ada.wait_for(&running, 30, |s| s == "building").await;
     let queued = ada.deploy(&app).await["id"].as_str().expect("id").to_owned();
     // `building` is set before the checkout: wait (bounded) for the build to be under way.
-    let workspace = server.workspace(&running, 1);
+    let workspace = server.workspace(&app.project_id, &running, 1);
     for _ in 0..100 {
         if ada.log_lines(&running).await.iter().any(|l| l["line"] == "started") {
             break;
@@ -83,16 +83,28 @@ async fn a_restart_queues_the_running_build_again_once_and_keeps_the_queued_one(
     let failed = ada.finished(&twice, 30).await;
     assert_eq!(failed["status"], "failed");
     assert_eq!(failed["error"], "interrupted by a platform restart");
-    let left: Vec<String> = std::fs::read_dir(last.work_root().join("builds"))
-        .expect("builds dir")
+    // The interrupted workspaces are on the project's build disk, which the next build mounts
+    // and clears of them before it starts.
+    let next = ada.deploy(&app).await["id"].as_str().expect("id").to_owned();
+    let workspace = last.workspace(&app.project_id, &next, 1);
+    for _ in 0..100 {
+        if ada.log_lines(&next).await.iter().any(|l| l["line"] == "started") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let builds = workspace.parent().expect("builds dir").to_owned();
+    let left: Vec<String> = std::fs::read_dir(&builds)
+        .unwrap_or_else(|e| panic!("{}: {e}", builds.display()))
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with(twice.as_str()))
         .collect();
-    assert!(
-        left.is_empty(),
-        "the restart cleared the interrupted workspaces: {left:?}"
+    assert_eq!(
+        left,
+        vec![format!("{next}-attempt1")],
+        "positive control (the running build's) and no interrupted workspace"
     );
+    assert_eq!(ada.finished(&next, 60).await["status"], "ready");
 }
 
 #[tokio::test]

@@ -194,11 +194,7 @@ async fn an_unchanged_npm_project_installs_from_the_cache_alone() {
     assert!(!lines.iter().any(|l| l.contains("Unknown env config")), "{lines:#?}");
 
     // node_modules is copied into the cache just after the deployment is ready.
-    let snapshot = server
-        .data_dir()
-        .join("cache")
-        .join(&app.project_id)
-        .join("files/node_modules");
+    let snapshot = server.build_disk(&app.project_id).join("cache/files/node_modules");
     for _ in 0..100 {
         if snapshot.join("left-pad").exists() {
             break;

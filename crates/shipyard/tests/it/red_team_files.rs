@@ -269,7 +269,7 @@ async fn a_planted_snapshot_link_never_lets_the_server_write_through_it() {
         .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 120)
         .await;
     assert_eq!(first["status"], "ready", "{first}");
-    let cache = server.data_dir().join("cache").join(&app.project_id).join("files");
+    let cache = server.build_disk(&app.project_id).join("cache/files");
     let scratch = server.dir.path().join("scratch");
     std::fs::create_dir_all(&scratch).expect("scratch");
     std::fs::write(scratch.join("marker"), "mine").expect("marker");

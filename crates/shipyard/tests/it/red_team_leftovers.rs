@@ -1,8 +1,9 @@
 //! Red team (#30): a server killed with SIGKILL leaves its instances' network relays (pasta)
 //! and namespaces behind; the next server on the same data directory removes them, and a
-//! stop leaves nothing of that data directory: no relay, namespace, limit group or mount.
+//! stop leaves nothing of that data directory: no relay, namespace, limit group, mount or disk.
 
 use crate::support::TestServer;
+use crate::support::checks::mounts_below;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -75,7 +76,19 @@ async fn a_killed_servers_relays_and_namespaces_go_at_its_restart_and_a_stop_lea
     let prefix = name.splitn(3, '-').take(2).collect::<Vec<_>>().join("-") + "-";
     let prefix = format!("{}/{prefix}", path.rsplit_once('/').expect("a directory").0);
 
+    let work = server.work_root();
+    let homes = work.join("instances");
+    assert_eq!(
+        mounts_below(&homes).len(),
+        2,
+        "positive control: each instance's HOME is a disk of its own"
+    );
     server.kill();
+    assert_eq!(
+        mounts_below(&homes).len(),
+        2,
+        "positive control: the killed server's disks stay mounted"
+    );
     // The crash left them: the relays run on, orphaned, holding their namespaces.
     assert!(
         relays.iter().all(|(pid, _)| alive(*pid)),
@@ -114,6 +127,10 @@ async fn a_killed_servers_relays_and_namespaces_go_at_its_restart_and_a_stop_lea
     assert!(namespaces.is_empty(), "namespaces left: {namespaces:?}");
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     assert!(!mounts.contains(&prefix), "mounts left: {prefix}");
+    let disks = mounts_below(&work);
+    assert!(disks.is_empty(), "disks left mounted: {disks:?}");
+    let images: Vec<_> = std::fs::read_dir(&homes).into_iter().flatten().flatten().collect();
+    assert!(images.is_empty(), "HOMEs left: {images:?}");
     let hash = prefix
         .rsplit('/')
         .next()

@@ -206,9 +206,8 @@ async fn what_a_build_leaves_in_its_workspace_and_cache_is_its_projects_alone() 
         .find_map(|l| l.strip_prefix("uid="))
         .and_then(|u| u.parse().ok())
         .expect("uid");
-    let work = server.work_root();
-    let ws = server.workspace(&dep, 1);
-    let cache = work.join("cache").join(&app.project_id);
+    let ws = server.workspace(&app.project_id, &dep, 1);
+    let cache = server.build_disk(&app.project_id).join("cache");
     let owner_and_mode = |path: &Path| {
         let meta = std::fs::symlink_metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         (meta.uid(), meta.gid(), meta.mode() & 0o7777)

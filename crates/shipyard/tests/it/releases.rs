@@ -110,7 +110,7 @@ async fn deleting_a_project_removes_its_artifacts_logs_and_cache() {
         .data_dir()
         .join("artifacts")
         .join(done["releaseId"].as_str().expect("release"));
-    let cache = server.data_dir().join("cache").join(&app.project_id);
+    let cache = server.build_disk(&app.project_id).join("cache");
     assert!(
         artifact.exists() && cache.exists(),
         "positive control: the deploy left files"
@@ -121,6 +121,8 @@ async fn deleting_a_project_removes_its_artifacts_logs_and_cache() {
     assert_eq!(ada.token.delete(&path).await.expect("request").status, 204);
     assert!(!artifact.exists(), "artifact removed");
     assert!(!cache.exists(), "package cache removed");
+    let image = server.work_root().join("disks").join(format!("{}.img", app.project_id));
+    assert!(!image.exists(), "build disk removed");
     let logs = ada
         .token
         .get(&format!(

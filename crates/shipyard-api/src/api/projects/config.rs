@@ -105,6 +105,8 @@ pub struct LimitsPatch {
     pub memory_mb: Option<u32>,
     /// CPU per instance in thousandths of a core (50 to 64000).
     pub cpu_millis: Option<u32>,
+    /// Disk of each instance's HOME in MiB (16 to 102400); writes past it get ENOSPC.
+    pub disk_mb: Option<u32>,
 }
 
 /// Changes to the runtime configuration.
@@ -172,6 +174,9 @@ impl RuntimeConfigPatch {
             }
             if let Some(cpu) = limits.cpu_millis {
                 runtime.limits.cpu_millis = validate::within("limits.cpuMillis", cpu, 50, 64000)?;
+            }
+            if let Some(mb) = limits.disk_mb {
+                runtime.limits.disk_mb = validate::within("limits.diskMb", mb, 16, 102_400)?;
             }
         }
         if let Some(n) = self.instances {

@@ -111,8 +111,9 @@ pub async fn delete_project(
     state.runtime.resync(&state.store).await;
     state.runtime.retire_inactive(&state.store, false).await;
     remove_leftovers(&state, &releases, &deployments, &environments).await;
-    let cache = state.settings.work_root.join("cache").join(project.id.as_str());
-    let _ = std::fs::remove_dir_all(cache);
+    // Its build disk (workspaces and cache) goes with it.
+    let (image, at) = shipyard_build::build::build_disk(&state.settings.work_root, project.id.as_str());
+    let _ = tokio::task::spawn_blocking(move || shipyard_sandbox::disk::remove(&image, &at)).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

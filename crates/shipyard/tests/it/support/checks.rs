@@ -1,4 +1,5 @@
-//! Checks many tests share: the contract's error shape, and every file under a directory.
+//! Checks many tests share: the contract's error shape, every file under a directory, and the
+//! mounts below one.
 
 use std::path::{Path, PathBuf};
 
@@ -23,13 +24,18 @@ pub fn assert_error_shape(response: &shipyard_client::ApiResponse) {
     );
 }
 
-/// Every file under `root`, for leak checks.
+/// Every file under `root` (a build disk by what is on it while mounted), for leak checks.
 pub fn files_under(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_owned()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             let path = entry.path();
+            // Build disks are images of what tenants' builds wrote (10 GiB each, sparse), not
+            // files the server writes: their contents are checked where they are mounted.
+            if path.extension().is_some_and(|e| e == "img") && path.parent().is_some_and(|p| p.ends_with("disks")) {
+                continue;
+            }
             if path.is_dir() {
                 stack.push(path);
             } else {
@@ -38,4 +44,16 @@ pub fn files_under(root: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Mount points at or below `dir` in the test's (the host's) mount namespace.
+pub fn mounts_below(dir: &Path) -> Vec<String> {
+    let prefix = dir.display().to_string();
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .filter(|p| p.starts_with(&prefix))
+        .map(str::to_owned)
+        .collect()
 }

@@ -191,6 +191,20 @@ impl Tenant {
             .expect("logs");
         page["items"].as_array().cloned().unwrap_or_default()
     }
+
+    /// A static project `name` whose build runs `command`, deployed to its end: the deployment
+    /// and its build log as one text.
+    pub async fn static_build_log(&self, server: &TestServer, name: &str, command: &str) -> (Value, String) {
+        let app = self
+            .deployable(server, name, "static", &[("index.html", "x")], static_build(command))
+            .await;
+        let done = self
+            .finished(self.deploy(&app).await["id"].as_str().expect("id"), 120)
+            .await;
+        let lines = self.log_lines(done["id"].as_str().expect("id")).await;
+        let text: Vec<&str> = lines.iter().filter_map(|l| l["line"].as_str()).collect();
+        (done, text.join("\n"))
+    }
 }
 
 /// One parsed SSE message.

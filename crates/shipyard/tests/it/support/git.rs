@@ -32,11 +32,28 @@ fn git(dir: &Path, args: &[&str]) {
 }
 
 /// Makes a repository at `dir` with `files` committed on `main`; returns its `file://` URL.
+/// The server reads local repositories as `nobody`, so every directory above it lets others
+/// through (a test's temporary directory is private otherwise).
 pub fn make_repo(dir: &Path, files: &[(&str, &str)]) -> String {
     std::fs::create_dir_all(dir).expect("repo dir");
+    open_to_others(dir);
     git(dir, &["init", "--quiet", "-b", "main"]);
     commit(dir, files, "initial commit");
     format!("file://{}", dir.display())
+}
+
+/// Lets every user read `dir` and pass through the directories above it, as a repository any
+/// user may read must be.
+pub fn open_to_others(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for (i, above) in dir.ancestors().enumerate() {
+        let Ok(meta) = std::fs::metadata(above) else { continue };
+        let (mode, wanted) = (meta.permissions().mode(), if i == 0 { 0o055 } else { 0o011 });
+        if mode & wanted != wanted {
+            std::fs::set_permissions(above, std::fs::Permissions::from_mode(mode | wanted))
+                .unwrap_or_else(|e| panic!("{}: {e}", above.display()));
+        }
+    }
 }
 
 /// Writes `files` and commits them on the current branch.

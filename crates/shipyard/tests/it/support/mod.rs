@@ -140,9 +140,15 @@ impl TestServer {
             .map_or_else(|| self.data_dir(), PathBuf::from)
     }
 
-    /// The workspace of a deployment's `attempt`-th build.
-    pub fn workspace(&self, deployment: &str, attempt: u32) -> PathBuf {
-        self.work_root()
+    /// Where a project's build disk is mounted while it builds: its workspaces under
+    /// `builds/`, its cache under `cache/`.
+    pub fn build_disk(&self, project: &str) -> PathBuf {
+        self.work_root().join("projects").join(project)
+    }
+
+    /// The workspace of a deployment's `attempt`-th build (there while it builds).
+    pub fn workspace(&self, project: &str, deployment: &str, attempt: u32) -> PathBuf {
+        self.build_disk(project)
             .join("builds")
             .join(format!("{deployment}-attempt{attempt}"))
     }
