@@ -174,7 +174,7 @@ pub struct Limits {
     pub memory_mb: u32,
     /// CPU in thousandths of a core.
     pub cpu_millis: u32,
-    /// Disk of its HOME in MiB: the only place it may write, made fresh at each start.
+    /// Disk of its HOME in MiB, made fresh at each start (its `/tmp` counts against its memory).
     #[serde(default = "default_disk_mb")]
     pub disk_mb: u32,
 }

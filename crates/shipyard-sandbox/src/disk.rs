@@ -111,14 +111,20 @@ impl Disks {
     /// Mounts `spec.image` at `spec.at`, making the image first when it is missing or of another
     /// size (a build cache on it is then rebuilt); a disk already mounted is shared.
     pub fn attach(&self, spec: &DiskSpec<'_>) -> Result<Disk, DiskError> {
-        let mut mounted = self.mounted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let first = !mounted.contains_key(spec.at);
-        if first && self.images {
-            mount(spec)?;
-        } else if first {
-            std::fs::create_dir_all(spec.at).map_err(io_err(spec.at))?;
-        }
-        *mounted.entry(spec.at.to_owned()).or_insert(0) += 1;
+        let first = if spec.ephemeral {
+            // A path of its own (one per process of an instance): nobody shares it, so its
+            // mount waits on no other.
+            self.mount(spec)?;
+            true
+        } else {
+            let mut mounted = self.mounted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let first = !mounted.contains_key(spec.at);
+            if first {
+                self.mount(spec)?;
+            }
+            *mounted.entry(spec.at.to_owned()).or_insert(0) += 1;
+            first
+        };
         Ok(Disk {
             disks: self.clone(),
             image: spec.image.to_owned(),
@@ -128,15 +134,28 @@ impl Disks {
             released: false,
         })
     }
+
+    fn mount(&self, spec: &DiskSpec<'_>) -> Result<(), DiskError> {
+        if self.images {
+            mount(spec)
+        } else {
+            std::fs::create_dir_all(spec.at).map_err(io_err(spec.at))
+        }
+    }
 }
 
 /// Unmounts and removes a disk for good (its project is deleted), whoever holds it: a build
 /// still writing there loses its files, and the space comes back when it ends.
 pub fn remove(image: &Path, at: &Path) {
+    unmount_if_mounted(at);
+    remove_quietly(image, at);
+}
+
+/// Unmounts what is mounted at `at`, if anything is.
+pub fn unmount_if_mounted(at: &Path) {
     if mount_points().iter().any(|p| p == at) {
         unmount(at);
     }
-    remove_quietly(image, at);
 }
 
 impl Disk {
@@ -161,31 +180,27 @@ impl Disk {
         if std::mem::replace(&mut self.released, true) {
             return;
         }
-        let mut mounted = self
-            .disks
-            .mounted
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some(holders) = mounted.get_mut(&self.at) else {
-            // Removed for good meanwhile.
-            return;
-        };
-        *holders -= 1;
-        // A build disk stays mounted for the project's next build (and for its cache snapshot
-        // after this one); the server unmounts it when it stops, or when the project goes.
-        if *holders > 0 || !self.ephemeral {
+        if !self.ephemeral {
+            // A build disk stays mounted for the project's next build (and for its cache
+            // snapshot after this one); the server unmounts it when it stops, or when the
+            // project goes.
+            let mut mounted = self
+                .disks
+                .mounted
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(holders) = mounted.get_mut(&self.at) {
+                *holders = holders.saturating_sub(1);
+            }
             return;
         }
-        mounted.remove(&self.at);
         if self.disks.images {
             unmount(&self.at);
         }
-        if self.ephemeral {
-            remove_quietly(&self.image, &self.at);
-            // The directory that held both, when nothing else is in it.
-            if let Some(dir) = self.at.parent() {
-                let _ = std::fs::remove_dir(dir);
-            }
+        remove_quietly(&self.image, &self.at);
+        // The directory that held both, when nothing else is in it.
+        if let Some(dir) = self.at.parent() {
+            let _ = std::fs::remove_dir(dir);
         }
     }
 }
@@ -229,7 +244,11 @@ fn mount(spec: &DiskSpec<'_>) -> Result<(), DiskError> {
     let mode = if spec.owner.is_some() { 0o700 } else { 0o711 };
     let lost = spec.at.join("lost+found");
     let _ = std::fs::remove_dir(&lost);
-    std::fs::set_permissions(spec.at, std::fs::Permissions::from_mode(mode)).map_err(io_err(spec.at))
+    std::fs::set_permissions(spec.at, std::fs::Permissions::from_mode(mode)).map_err(|e| {
+        // Not left mounted behind a failed attach: the next one would mount it again on top.
+        unmount(spec.at);
+        io_err(spec.at)(e)
+    })
 }
 
 fn make_image(spec: &DiskSpec<'_>) -> Result<(), DiskError> {
@@ -331,25 +350,37 @@ fn unescape(field: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The disk space `tree` takes (blocks in use, each file once however many links it has),
-/// counted without following a link; the count stops once past `stop_after`.
+/// The disk space `tree` takes (blocks in use, each file once however many links it has, and
+/// every entry at least one 4 KiB block, so a tree of empty files or links is bounded too),
+/// counted without following a link; the count stops once past `stop_after`. Memory grows with
+/// the tree's depth (one open directory per level), never with a directory's width.
 pub fn usage(tree: &Path, stop_after: u64) -> std::io::Result<u64> {
     use std::os::unix::fs::MetadataExt;
-    let mut seen = std::collections::HashSet::new();
-    let mut total = 0u64;
-    let mut pending = vec![tree.to_owned()];
-    while let Some(path) = pending.pop() {
-        let meta = std::fs::symlink_metadata(&path)?;
-        if meta.nlink() <= 1 || meta.is_dir() || seen.insert((meta.dev(), meta.ino())) {
-            total = total.saturating_add(meta.blocks().saturating_mul(512));
+    const BLOCK: u64 = 4096;
+    let cost = |meta: &std::fs::Metadata| meta.blocks().saturating_mul(512).max(BLOCK);
+    let root = std::fs::symlink_metadata(tree)?;
+    let mut total = cost(&root);
+    if !root.is_dir() {
+        return Ok(total);
+    }
+    let mut linked = std::collections::HashSet::new();
+    let mut open = vec![std::fs::read_dir(tree)?];
+    while let Some(dir) = open.last_mut() {
+        let Some(entry) = dir.next() else {
+            open.pop();
+            continue;
+        };
+        let entry = entry?;
+        // A directory entry's metadata is the link's own, never its target's.
+        let meta = entry.metadata()?;
+        if meta.is_dir() || meta.nlink() <= 1 || linked.insert((meta.dev(), meta.ino())) {
+            total = total.saturating_add(cost(&meta));
         }
         if total > stop_after {
             break;
         }
         if meta.is_dir() {
-            for entry in std::fs::read_dir(&path)? {
-                pending.push(entry?.path());
-            }
+            open.push(std::fs::read_dir(entry.path())?);
         }
     }
     Ok(total)
@@ -386,6 +417,22 @@ pub fn free_bytes(path: &Path) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn usage_counts_each_file_once_every_entry_at_least_a_block_and_stops_past_its_bound() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("data"), vec![1u8; 64 << 10]).expect("write");
+        std::fs::hard_link(dir.path().join("data"), dir.path().join("again")).expect("link");
+        std::fs::create_dir(dir.path().join("empty")).expect("mkdir");
+        for i in 0..100 {
+            std::fs::write(dir.path().join("empty").join(i.to_string()), b"").expect("touch");
+        }
+        let used = usage(dir.path(), u64::MAX).expect("usage");
+        let least = (64 << 10) + 102 * 4096;
+        assert!(used >= least && used < least + (64 << 10), "{used}");
+        let stopped = usage(dir.path(), 20_000).expect("usage");
+        assert!(stopped > 20_000 && stopped < used, "{stopped}");
+    }
 
     #[test]
     fn mountinfo_escapes_are_undone() {

@@ -233,8 +233,11 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     // Every instance this server started stops with it.
     runtime.stop_all().await;
     // Build disks stay mounted between builds, and the sandboxes' files have a tmpfs: nothing
-    // of them outlives the server.
-    shipyard_sandbox::disk::unmount_below(&work_root);
+    // of them outlives the server (and nothing else mounted in the work root is touched).
+    for dir in ["projects", "instances"] {
+        shipyard_sandbox::disk::unmount_below(&work_root.join(dir));
+    }
+    shipyard_sandbox::disk::unmount_if_mounted(&work_root.join("sandbox"));
     store.close().await;
     tracing::info!("shipyard stopped");
     served

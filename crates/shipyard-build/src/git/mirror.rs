@@ -52,7 +52,8 @@ impl Git {
             auth,
             known_hosts,
         })
-        .await?;
+        .await
+        .map_err(|e| super::explain_local(url, e))?;
         Ok(())
     }
 

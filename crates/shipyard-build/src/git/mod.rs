@@ -64,6 +64,17 @@ pub(crate) fn upload_pack_args(url: &shipyard_core::GitUrl) -> Vec<OsString> {
     ))]
 }
 
+/// A failure to read a `file://` repository, with the reason it most often has: the same words
+/// whether the path is missing or private, so nothing about the host is told.
+pub(crate) fn explain_local(url: &shipyard_core::GitUrl, err: GitError) -> GitError {
+    match err {
+        GitError::Remote(said) if url.transport() == shipyard_core::GitTransport::File => GitError::Remote(format!(
+            "{said} (local repositories are read as the unprivileged user nobody: the repository and every directory above it must be readable by all users)"
+        )),
+        other => other,
+    }
+}
+
 /// Runs git commands for the platform.
 #[derive(Debug, Clone)]
 pub struct Git {

@@ -69,7 +69,8 @@ impl Git {
                 auth,
                 known_hosts,
             })
-            .await?;
+            .await
+            .map_err(|e| super::explain_local(url, e))?;
         Ok(parse(&String::from_utf8_lossy(&out)))
     }
 }

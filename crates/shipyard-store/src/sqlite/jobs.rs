@@ -135,6 +135,13 @@ impl Jobs for Tx {
         Ok(ids.into_iter().map(|(id,)| id).collect())
     }
 
+    async fn all_project_ids(&mut self) -> Result<std::collections::HashSet<String>> {
+        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM projects")
+            .fetch_all(&mut *self.0)
+            .await?;
+        Ok(ids.into_iter().map(|(id,)| id).collect())
+    }
+
     async fn sandbox_uid(&mut self, project: &ProjectId, range: std::ops::RangeInclusive<u32>) -> Result<u32> {
         let mine: Option<(i64,)> = sqlx::query_as("SELECT uid FROM sandbox_uids WHERE project_id = ?")
             .bind(project.as_str().to_owned())

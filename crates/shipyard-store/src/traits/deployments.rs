@@ -108,6 +108,9 @@ pub trait Jobs {
     /// The id of every release the store keeps (all workspaces), for sweeping artifact
     /// directories nobody owns.
     fn all_release_ids(&mut self) -> impl Future<Output = Result<std::collections::HashSet<String>>> + Send;
+    /// The id of every project the store keeps (all workspaces), for sweeping build disks
+    /// nobody owns.
+    fn all_project_ids(&mut self) -> impl Future<Output = Result<std::collections::HashSet<String>>> + Send;
     /// The uid `project`'s sandboxes run as: its own, taken from `range` the first time and
     /// never given to another project, even after this one is deleted.
     fn sandbox_uid(

@@ -358,6 +358,7 @@ async fn a_local_repository_is_read_as_nobody_so_a_private_one_does_not_connect(
     // The same words as for a path that does not exist: nothing about the host is told.
     let message = refused.body["message"].as_str().unwrap_or_default();
     assert!(message.contains("does not appear to be a git repository"), "{message}");
+    assert!(message.contains("read as the unprivileged user nobody"), "{message}");
     // Positive control: the same repository once every user may read it.
     std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o711)).expect("chmod 711");
     let made = ada
