@@ -53,9 +53,11 @@ pub struct InstanceView {
     pub release_id: String,
     /// `starting`, `healthy`, `unhealthy`, `draining`, `stopped` or `crashed`.
     pub status: String,
-    /// Its port, where the driver has one.
+    /// The port it listens on itself (its `PORT`, inside its own namespace), where the driver
+    /// has one; never the host's.
     pub port: Option<u16>,
-    /// Its process id, where the driver has one.
+    /// Its own process id, where the driver has one that means something to it (null for a
+    /// sandboxed instance, which has a pid namespace of its own); never the host's.
     pub pid: Option<u32>,
     /// When it started.
     pub started_at: DateTime<Utc>,
@@ -112,7 +114,7 @@ fn instance_view(s: shipyard_runtime::InstanceState, release: &str) -> InstanceV
         id: s.id,
         release_id: release.to_owned(),
         status: s.status,
-        port: Some(s.port),
+        port: Some(s.own_port),
         pid: s.pid,
         started_at: s.started_at,
         restarts: s.restarts,

@@ -90,7 +90,11 @@ pub struct InstanceState {
     pub last_probe: String,
     /// The host port the edge reaches it on.
     pub port: u16,
-    /// Its process (the sandbox's outer process), while running.
+    /// The port it listens on itself (its `PORT`; inside its namespace when confined).
+    pub own_port: u16,
+    /// Its process id as it sees it, while running: only an unconfined instance has one that
+    /// means anything to its tenant (a confined one has a pid namespace of its own), so a
+    /// host pid is never shown.
     pub pid: Option<u32>,
     /// When its current process started.
     pub started_at: chrono::DateTime<chrono::Utc>,
@@ -169,6 +173,7 @@ impl Driver {
                 serving: Arc::new(AtomicBool::new(false)),
                 last_probe: "no instance answered yet".into(),
                 port,
+                own_port: if self.sandbox.is_confined() { spec.port } else { port },
                 pid: None,
                 started_at: chrono::Utc::now(),
                 restarts: 0,

@@ -117,7 +117,7 @@ impl Driver {
             .map_err(std::io::Error::other)?;
         let mut child = command.spawn().await?;
         set(state, |s| {
-            s.pid = child.id();
+            s.pid = if confined { None } else { child.id() };
             s.started_at = chrono::Utc::now();
         });
         self.logs

@@ -55,7 +55,10 @@ async fn a_node_app_serves_its_live_url_and_a_release_that_never_gets_healthy_fa
     let runtime = ada.runtime_view(&app).await;
     assert_eq!(runtime["status"], "running", "{runtime}");
     assert_eq!(runtime["instances"][0]["status"], "healthy", "{runtime}");
-    assert!(runtime["instances"][0]["pid"].as_u64().is_some(), "{runtime}");
+    // What it shows is the instance's own: its own port, and no host pid (it has a pid
+    // namespace of its own).
+    assert_eq!(runtime["instances"][0]["port"], 3000, "{runtime}");
+    assert!(runtime["instances"][0]["pid"].is_null(), "{runtime}");
     // The instance's output is in the release's runtime log, its secret masked.
     let release = done["releaseId"].as_str().expect("release");
     let text = ada.runtime_log_text(release, |t| t.contains("keylen ")).await;
@@ -193,9 +196,7 @@ async fn an_instance_reaches_neither_the_host_nor_another_sandbox_while_the_edge
         .finished(ada.deploy(&neighbour).await["id"].as_str().expect("id"), 240)
         .await;
     assert_eq!(up["status"], "ready", "{up}");
-    let neighbour_port = ada.runtime_view(&neighbour).await["instances"][0]["port"]
-        .as_u64()
-        .expect("the neighbour's port");
+    let neighbour_port = crate::support::host::instance_host_port(up["releaseId"].as_str().expect("release"), 1);
     // The app tries the host's loopback listener, the API and the neighbour's instance at
     // start, and says what it got.
     let app_js = format!(
@@ -245,9 +246,8 @@ async fn an_instance_reaches_neither_the_host_nor_another_sandbox_while_the_edge
 
     // Another sandbox (a second project's build) cannot reach the instance's port, while the
     // host can (the edge's way in).
-    let runtime = ada.runtime_view(&app).await;
-    let port = runtime["instances"][0]["port"].as_u64().expect("the instance's port");
-    std::net::TcpStream::connect(("127.0.0.1", u16::try_from(port).expect("port"))).expect("the host reaches it");
+    let port = crate::support::host::instance_host_port(release, 1);
+    std::net::TcpStream::connect(("127.0.0.1", port)).expect("the host reaches it");
     let probe = format!(
         "node -e \"const s=require('net').connect({{host:'127.0.0.1',port:{port},timeout:5000}});\
          s.on('connect',()=>{{console.log('REACHED instance');process.exit(0)}});\

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod deploy;
 pub mod edge;
 pub mod git;
+pub mod host;
 
 pub use checks::{assert_error, assert_error_shape, files_under};
 
