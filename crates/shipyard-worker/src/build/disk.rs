@@ -49,7 +49,8 @@ impl Worker {
             return failure;
         }
         Failure::new(format!(
-            "the build wrote more than {} (limit --build-disk): {}",
+            "the build wrote more than {} (limit --build-disk); the project's package cache counts \
+             too, and a deploy with clearCache: true empties it. {}",
             shipyard_core::size::text(self.settings.build_disk),
             failure.error
         ))

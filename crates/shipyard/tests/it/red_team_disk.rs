@@ -80,7 +80,7 @@ async fn a_build_past_its_disk_fails_saying_so_and_a_release_past_artifact_max_i
     assert_eq!(full["status"], "failed", "{full}");
     let error = full["error"].as_str().unwrap_or_default();
     assert!(
-        error.starts_with("the build wrote more than 64 MiB (limit --build-disk)"),
+        error.starts_with("the build wrote more than 64 MiB (limit --build-disk); "),
         "{error}"
     );
     let grew = server_bytes(&server).saturating_sub(before);
