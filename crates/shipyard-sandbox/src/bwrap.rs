@@ -44,6 +44,11 @@ pub enum SandboxError {
         "no resource limits can be enforced: {0}; untrusted code is not run without them (start with --insecure-no-sandbox to run builds unconfined and unlimited)"
     )]
     NoLimits(String),
+    /// No disk image can be made and mounted: untrusted code could fill the host's disk.
+    #[error(
+        "disk limits cannot be enforced: {0}; every build disk and HOME is an ext4 image mounted through a loop device (the `loop` kernel module, `mkfs.ext4` from e2fsprogs, `mount` from util-linux), and untrusted code is not run without them (start with --insecure-no-sandbox to run builds unconfined and unlimited)"
+    )]
+    NoDiskLimits(String),
     /// An argument for bubblewrap holds a NUL, which would split it into options of its own.
     #[error("a sandbox argument contains a NUL byte: `{0}`")]
     Nul(String),
@@ -188,6 +193,8 @@ impl Sandbox {
         let policy = NetworkPolicy::detect()?;
         // The base view hides it; it must exist for that before the first namespace does.
         crate::network::prepare_dir()?;
+        // Before the tmpfs: a refused start leaves nothing mounted.
+        crate::disk::probe(&sandbox.state_dir).map_err(|e| SandboxError::NoDiskLimits(e.to_string()))?;
         // Two small files per project user: room for tens of thousands; pages are taken as used.
         crate::disk::ensure_tmpfs(&sandbox.state_dir, 256 << 20).map_err(|e| SandboxError::UserFiles(e.to_string()))?;
         let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();

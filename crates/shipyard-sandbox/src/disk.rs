@@ -22,6 +22,9 @@ pub enum DiskError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The server is stopping: no disk is mounted any more.
+    #[error("the server is stopping")]
+    Closed,
     /// `mkfs.ext4`, `mount` or `umount` failed.
     #[error("{command} failed: {output}")]
     Tool {
@@ -66,7 +69,8 @@ fn run(program: &str, args: &[&std::ffi::OsStr]) -> Result<(), DiskError> {
 /// not ephemeral stays mounted once its last holder lets it go.
 #[derive(Debug, Clone)]
 pub struct Disks {
-    mounted: Arc<Mutex<HashMap<PathBuf, usize>>>,
+    /// Mounted shared disks and their holders; `None` once closed.
+    mounted: Arc<Mutex<Option<HashMap<PathBuf, usize>>>>,
     /// Images need root; an unconfined server (`--insecure-no-sandbox`) has plain directories.
     images: bool,
 }
@@ -103,7 +107,7 @@ impl Disks {
     /// The disks of a server; with `images` false each disk is a plain directory, unlimited.
     pub fn new(images: bool) -> Self {
         Self {
-            mounted: Arc::default(),
+            mounted: Arc::new(Mutex::new(Some(HashMap::new()))),
             images,
         }
     }
@@ -117,7 +121,8 @@ impl Disks {
             self.mount(spec)?;
             true
         } else {
-            let mut mounted = self.mounted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut guard = self.mounted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mounted = guard.as_mut().ok_or(DiskError::Closed)?;
             let first = !mounted.contains_key(spec.at);
             if first {
                 self.mount(spec)?;
@@ -133,6 +138,19 @@ impl Disks {
             first,
             released: false,
         })
+    }
+
+    /// Unmounts every shared disk, waiting for one being mounted, and mounts none after: what a
+    /// build still starting as the server stops would mount must not outlive it.
+    pub fn close(&self) {
+        let mut guard = self.mounted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(mounted) = guard.take()
+            && self.images
+        {
+            for at in mounted.keys() {
+                unmount(at);
+            }
+        }
     }
 
     fn mount(&self, spec: &DiskSpec<'_>) -> Result<(), DiskError> {
@@ -184,12 +202,12 @@ impl Disk {
             // A build disk stays mounted for the project's next build (and for its cache
             // snapshot after this one); the server unmounts it when it stops, or when the
             // project goes.
-            let mut mounted = self
+            let mut guard = self
                 .disks
                 .mounted
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some(holders) = mounted.get_mut(&self.at) {
+            if let Some(holders) = guard.as_mut().and_then(|m| m.get_mut(&self.at)) {
                 *holders = holders.saturating_sub(1);
             }
             return;
@@ -384,6 +402,21 @@ pub fn usage(tree: &Path, stop_after: u64) -> std::io::Result<u64> {
         }
     }
     Ok(total)
+}
+
+/// Makes, mounts and removes a small disk in `dir`: proof at start that this host can limit disks
+/// (loop devices, `mkfs.ext4`), rather than a first build that fails for want of them.
+pub fn probe(dir: &Path) -> Result<(), DiskError> {
+    let (image, at) = (dir.join(".disk-probe.img"), dir.join(".disk-probe"));
+    Disks::new(true)
+        .attach(&DiskSpec {
+            image: &image,
+            at: &at,
+            bytes: 16 << 20,
+            owner: None,
+            ephemeral: true,
+        })
+        .map(Disk::release)
 }
 
 /// Mounts a small tmpfs at `at` for files the server makes for sandboxes (`/etc/passwd`,

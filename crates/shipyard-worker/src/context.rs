@@ -75,6 +75,8 @@ pub struct WorkerParts {
     pub sandbox: Sandbox,
     /// Where releases go live.
     pub runtime: Runtime,
+    /// Projects' build disks (closed by the server as it stops).
+    pub build_disks: shipyard_sandbox::Disks,
 }
 
 impl Worker {
@@ -85,7 +87,7 @@ impl Worker {
             logs: parts.logs,
             repos: parts.repos,
             secret_box: parts.secret_box,
-            disks: shipyard_sandbox::Disks::new(parts.sandbox.is_confined()),
+            disks: parts.build_disks,
             sandbox: Arc::new(parts.sandbox),
             runtime: parts.runtime,
             settings: Arc::new(settings),

@@ -27,6 +27,24 @@ impl Drop for GroupsRemovedOnExit {
     }
 }
 
+/// Unmounts the server's disks however `run` ends (a panic on a closed stdout included): build
+/// disks (waiting for one being mounted, and refusing any after), instances' HOMEs and the
+/// sandboxes' tmpfs. Declared after the groups' guard, it goes before it.
+struct MountsRemovedOnExit {
+    work_root: std::path::PathBuf,
+    build_disks: shipyard_sandbox::Disks,
+}
+
+impl Drop for MountsRemovedOnExit {
+    fn drop(&mut self) {
+        self.build_disks.close();
+        for dir in ["projects", "instances"] {
+            shipyard_sandbox::disk::unmount_below(&self.work_root.join(dir));
+        }
+        shipyard_sandbox::disk::unmount_if_mounted(&self.work_root.join("sandbox"));
+    }
+}
+
 /// Runs the platform until `shutdown` completes.
 pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     let git = Git::version()?;
@@ -53,6 +71,11 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         state_dir: work_root.join("sandbox"),
     })?;
     let _groups = GroupsRemovedOnExit(sandbox.clone());
+    let build_disks = shipyard_sandbox::Disks::new(sandbox.is_confined());
+    let _mounts = MountsRemovedOnExit {
+        work_root: work_root.clone(),
+        build_disks: build_disks.clone(),
+    };
     // What a previous run on this data directory left (a killed server's relays, namespaces
     // and groups) goes before anything of this run starts, or it would take this run's too.
     sandbox.remove_stale();
@@ -133,6 +156,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
             secret_box: secret_box.clone(),
             sandbox: sandbox.clone(),
             runtime: runtime.clone(),
+            build_disks,
         },
         WorkerSettings {
             data_dir: data_dir.root().to_owned(),
@@ -232,12 +256,6 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     let _ = worker_task.await;
     // Every instance this server started stops with it.
     runtime.stop_all().await;
-    // Build disks stay mounted between builds, and the sandboxes' files have a tmpfs: nothing
-    // of them outlives the server (and nothing else mounted in the work root is touched).
-    for dir in ["projects", "instances"] {
-        shipyard_sandbox::disk::unmount_below(&work_root.join(dir));
-    }
-    shipyard_sandbox::disk::unmount_if_mounted(&work_root.join("sandbox"));
     store.close().await;
     tracing::info!("shipyard stopped");
     served
@@ -276,23 +294,31 @@ fn connection_limits(settings: &Settings) -> ConnectionLimits {
     }
 }
 
-/// Completes on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let terminate = async {
-        match signal(SignalKind::terminate()) {
-            Ok(mut sig) => {
-                sig.recv().await;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot watch SIGTERM; only Ctrl-C stops the server");
-                std::future::pending::<()>().await;
+/// Watches SIGINT and SIGTERM from this call on, and completes on the first. Registered before
+/// the server starts, so a signal during start-up is not fatal (the default action would end the
+/// process before it removes its groups and mounts): the server stops cleanly once it is up.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    let watch = |kind: SignalKind| {
+        let registered: std::io::Result<Signal> = signal(kind);
+        async move {
+            match registered {
+                Ok(mut sig) => {
+                    sig.recv().await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot watch a stop signal");
+                    std::future::pending::<()>().await;
+                }
             }
         }
     };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
+    let (terminate, interrupt) = (watch(SignalKind::terminate()), watch(SignalKind::interrupt()));
+    async move {
+        tokio::select! {
+            () = terminate => {}
+            () = interrupt => {}
+        }
+        tracing::info!("shutdown signal received; finishing open requests");
     }
-    tracing::info!("shutdown signal received; finishing open requests");
 }

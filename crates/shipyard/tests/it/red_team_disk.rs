@@ -197,3 +197,24 @@ async fn an_instance_that_fills_its_home_gets_enospc_and_its_home_goes_with_it()
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[test]
+fn serve_refuses_to_start_where_disks_cannot_be_limited_and_names_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A host without loop devices or e2fsprogs cannot be made on this machine: a `mkfs.ext4`
+    // that fails, first on PATH, stands in for one (the only fake here).
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).expect("mkdir");
+    let fake = bin.join("mkfs.ext4");
+    std::fs::write(&fake, "#!/bin/sh\necho 'mkfs.ext4: no loop device here' >&2\nexit 1\n").expect("write");
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let out = crate::support::refused_serve(&dir.path().join("data"), &[], &[("PATH", &path)]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("disk limits cannot be enforced")
+            && stderr.contains("no loop device here")
+            && stderr.contains("--insecure-no-sandbox"),
+        "{stderr}"
+    );
+}

@@ -5,9 +5,9 @@
 //! npm registry, which builds install from); 169.254.0.0/16 is checked at the ruleset level
 //! in `crates/shipyard-sandbox/tests/network_rules.rs`, never with traffic.
 
+use crate::support::TestServer;
 use crate::support::deploy::static_build;
 use crate::support::git::npm_app_files;
-use crate::support::{TestServer, binary};
 use serde_json::{Value, json};
 use std::net::{IpAddr, TcpListener, TcpStream};
 use std::os::unix::fs::MetadataExt;
@@ -293,31 +293,11 @@ fn serve_refuses_to_run_builds_without_limits_unless_insecure_and_names_why() {
     let dir = tempfile::tempdir().expect("tempdir");
     let empty = dir.path().join("no-cgroups");
     std::fs::create_dir(&empty).expect("mkdir");
-    let serve = |extra: &[&str]| {
-        let mut child = std::process::Command::new(binary())
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir.path().join("data"))
-            .arg("--cgroup-root")
-            .arg(&empty)
-            .args(extra)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while child.try_wait().expect("wait").is_none() {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("serve kept running without limits");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        child
-    };
-    let refused = serve(&[]);
-    let out = refused.wait_with_output().expect("output");
-    assert!(!out.status.success(), "serve must not start");
+    let out = crate::support::refused_serve(
+        &dir.path().join("data"),
+        &["--cgroup-root", empty.to_str().expect("utf-8")],
+        &[],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("no resource limits can be enforced") && stderr.contains("--insecure-no-sandbox"),
