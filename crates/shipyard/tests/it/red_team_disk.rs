@@ -209,7 +209,7 @@ fn serve_refuses_to_start_where_disks_cannot_be_limited_and_names_why() {
     std::fs::write(&fake, "#!/bin/sh\necho 'mkfs.ext4: no loop device here' >&2\nexit 1\n").expect("write");
     std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
-    let out = crate::support::refused_serve(&dir.path().join("data"), &[], &[("PATH", &path)]);
+    let out = crate::support::checks::refused_serve(&dir.path().join("data"), &[], &[("PATH", &path)]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("disk limits cannot be enforced")

@@ -293,7 +293,7 @@ fn serve_refuses_to_run_builds_without_limits_unless_insecure_and_names_why() {
     let dir = tempfile::tempdir().expect("tempdir");
     let empty = dir.path().join("no-cgroups");
     std::fs::create_dir(&empty).expect("mkdir");
-    let out = crate::support::refused_serve(
+    let out = crate::support::checks::refused_serve(
         &dir.path().join("data"),
         &["--cgroup-root", empty.to_str().expect("utf-8")],
         &[],

@@ -1,5 +1,5 @@
-//! Checks many tests share: the contract's error shape, every file under a directory, and the
-//! mounts below one.
+//! Checks many tests share: the contract's error shape, every file under a directory, the
+//! mounts below one, and a `serve` that must refuse to start.
 
 use std::path::{Path, PathBuf};
 
@@ -56,4 +56,30 @@ pub fn mounts_below(dir: &Path) -> Vec<String> {
         .filter(|p| p.starts_with(&prefix))
         .map(str::to_owned)
         .collect()
+}
+
+/// Runs `serve` on the data directory `data` with `args` and `env`, where it must refuse to
+/// start: its output once it has exited (it fails the test if still running after 30 s).
+pub fn refused_serve(data: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut child = std::process::Command::new(super::binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("serve kept running: {args:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    assert!(!out.status.success(), "serve must not start: {args:?}");
+    out
 }

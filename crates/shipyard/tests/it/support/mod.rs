@@ -200,32 +200,6 @@ impl TestServer {
     }
 }
 
-/// Runs `serve` on the data directory `data` with `args` and `env`, where it must refuse to
-/// start: its output once it has exited (it fails the test if still running after 30 s).
-pub fn refused_serve(data: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let mut child = Command::new(binary())
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data)
-        .args(args)
-        .envs(env.iter().copied())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while child.try_wait().expect("wait").is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("serve kept running: {args:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = child.wait_with_output().expect("output");
-    assert!(!out.status.success(), "serve must not start: {args:?}");
-    out
-}
-
 impl Drop for TestServer {
     fn drop(&mut self) {
         // SIGTERM first, so the server stops the app instances it started (bounded: 15 s),

@@ -11,6 +11,14 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use thiserror::Error;
 
+mod mounts;
+mod usage;
+
+pub use mounts::{ensure_tmpfs, unmount_below, unmount_if_mounted};
+pub use usage::{free_bytes, usage};
+
+use mounts::unmount;
+
 /// Why a disk could not be made or mounted.
 #[derive(Debug, Error)]
 pub enum DiskError {
@@ -35,14 +43,14 @@ pub enum DiskError {
     },
 }
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> DiskError + '_ {
+pub(super) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> DiskError + '_ {
     move |source| DiskError::Io {
         path: path.to_owned(),
         source,
     }
 }
 
-fn run(program: &str, args: &[&std::ffi::OsStr]) -> Result<(), DiskError> {
+pub(super) fn run(program: &str, args: &[&std::ffi::OsStr]) -> Result<(), DiskError> {
     let line = || {
         let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
         format!("{program} {}", args.join(" "))
@@ -167,13 +175,6 @@ impl Disks {
 pub fn remove(image: &Path, at: &Path) {
     unmount_if_mounted(at);
     remove_quietly(image, at);
-}
-
-/// Unmounts what is mounted at `at`, if anything is.
-pub fn unmount_if_mounted(at: &Path) {
-    if mount_points().iter().any(|p| p == at) {
-        unmount(at);
-    }
 }
 
 impl Disk {
@@ -307,101 +308,9 @@ fn make_image(spec: &DiskSpec<'_>) -> Result<(), DiskError> {
     )
 }
 
-fn unmount(at: &Path) {
-    if run("umount", &[at.as_os_str()]).is_err() {
-        // Busy (a process a crash left behind still has a file open): detach it now; the kernel
-        // frees the loop device when the last file closes.
-        let _ = run("umount", &["--lazy".as_ref(), at.as_os_str()]);
-    }
-}
-
 fn remove_quietly(image: &Path, at: &Path) {
     let _ = std::fs::remove_file(image);
     let _ = std::fs::remove_dir_all(at);
-}
-
-/// Unmounts every filesystem mounted below `root` (what a killed server left mounted), deepest
-/// first; returns how many. `root` itself stays: an operator may have mounted a disk there.
-pub fn unmount_below(root: &Path) -> usize {
-    let mut points: Vec<PathBuf> = mount_points()
-        .into_iter()
-        .filter(|p| p.starts_with(root) && p != root)
-        .collect();
-    points.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
-    for point in &points {
-        unmount(point);
-    }
-    points.len()
-}
-
-/// The mount points of this mount namespace (`/proc/self/mountinfo`'s fifth field, with the
-/// kernel's octal escapes undone).
-fn mount_points() -> Vec<PathBuf> {
-    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
-        return Vec::new();
-    };
-    info.lines()
-        .filter_map(|line| line.split(' ').nth(4))
-        .map(|field| PathBuf::from(unescape(field)))
-        .collect()
-}
-
-fn unescape(field: &str) -> String {
-    let bytes = field.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let octal = bytes
-            .get(i + 1..i + 4)
-            .filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
-        match (bytes[i], octal) {
-            (b'\\', Some(d)) => {
-                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
-                i += 4;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The disk space `tree` takes (blocks in use, each file once however many links it has, and
-/// every entry at least one 4 KiB block, so a tree of empty files or links is bounded too),
-/// counted without following a link; the count stops once past `stop_after`. Memory grows with
-/// the tree's depth (one open directory per level), never with a directory's width.
-pub fn usage(tree: &Path, stop_after: u64) -> std::io::Result<u64> {
-    use std::os::unix::fs::MetadataExt;
-    const BLOCK: u64 = 4096;
-    let cost = |meta: &std::fs::Metadata| meta.blocks().saturating_mul(512).max(BLOCK);
-    let root = std::fs::symlink_metadata(tree)?;
-    let mut total = cost(&root);
-    if !root.is_dir() {
-        return Ok(total);
-    }
-    let mut linked = std::collections::HashSet::new();
-    let mut open = vec![std::fs::read_dir(tree)?];
-    while let Some(dir) = open.last_mut() {
-        let Some(entry) = dir.next() else {
-            open.pop();
-            continue;
-        };
-        let entry = entry?;
-        // A directory entry's metadata is the link's own, never its target's.
-        let meta = entry.metadata()?;
-        if meta.is_dir() || meta.nlink() <= 1 || linked.insert((meta.dev(), meta.ino())) {
-            total = total.saturating_add(cost(&meta));
-        }
-        if total > stop_after {
-            break;
-        }
-        if meta.is_dir() {
-            open.push(std::fs::read_dir(entry.path())?);
-        }
-    }
-    Ok(total)
 }
 
 /// Makes, mounts and removes a small disk in `dir`: proof at start that this host can limit disks
@@ -417,60 +326,4 @@ pub fn probe(dir: &Path) -> Result<(), DiskError> {
             ephemeral: true,
         })
         .map(Disk::release)
-}
-
-/// Mounts a small tmpfs at `at` for files the server makes for sandboxes (`/etc/passwd`,
-/// `resolv.conf`), unless one is there (a killed server's, reused): bound from the host's own
-/// disk, a sandbox's mount table would name their host path, and with it the data directory.
-pub fn ensure_tmpfs(at: &Path, bytes: u64) -> Result<(), DiskError> {
-    if mount_points().iter().any(|p| p == at) {
-        return Ok(());
-    }
-    std::fs::create_dir_all(at).map_err(io_err(at))?;
-    let options = format!("size={bytes},mode=0755,nosuid,nodev,noexec");
-    run(
-        "mount",
-        &[
-            "-t".as_ref(),
-            "tmpfs".as_ref(),
-            "-o".as_ref(),
-            options.as_ref(),
-            "tmpfs".as_ref(),
-            at.as_os_str(),
-        ],
-    )
-}
-
-/// How many bytes are still free on the filesystem holding `path`.
-pub fn free_bytes(path: &Path) -> Option<u64> {
-    let stat = rustix::fs::statvfs(path).ok()?;
-    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn usage_counts_each_file_once_every_entry_at_least_a_block_and_stops_past_its_bound() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("data"), vec![1u8; 64 << 10]).expect("write");
-        std::fs::hard_link(dir.path().join("data"), dir.path().join("again")).expect("link");
-        std::fs::create_dir(dir.path().join("empty")).expect("mkdir");
-        for i in 0..100 {
-            std::fs::write(dir.path().join("empty").join(i.to_string()), b"").expect("touch");
-        }
-        let used = usage(dir.path(), u64::MAX).expect("usage");
-        let least = (64 << 10) + 102 * 4096;
-        assert!(used >= least && used < least + (64 << 10), "{used}");
-        let stopped = usage(dir.path(), 20_000).expect("usage");
-        assert!(stopped > 20_000 && stopped < used, "{stopped}");
-    }
-
-    #[test]
-    fn mountinfo_escapes_are_undone() {
-        assert_eq!(unescape(r"/a\040b\011c\134d"), "/a b\tc\\d");
-        assert_eq!(unescape(r"/plain"), "/plain");
-        assert_eq!(unescape(r"/bad\09"), r"/bad\09");
-    }
 }
