@@ -34,7 +34,9 @@ impl Driver {
         stop: &mut watch::Receiver<bool>,
         stream: &str,
     ) -> std::io::Result<Ended> {
-        let host_port = state.lock().map_or(0, |s| s.port);
+        // Confined, the app listens on its own port inside its namespace and pasta forwards the
+        // host port to it; unconfined, it listens on the host port itself (`own_port` says which).
+        let (host_port, inner_port) = state.lock().map_or((0, spec.port), |s| (s.port, s.own_port));
         // Its namespace, cgroup and HOME are this process's alone: a set of the same release
         // that is still stopping (a quick pause and resume) has its own.
         static STARTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -42,9 +44,6 @@ impl Driver {
         let confined = self.sandbox.is_confined();
         let home_disk = self.home_disk(&name, spec, confined).await?;
         let home = home_disk.path().to_owned();
-        // Confined, the app listens on its own port inside its namespace and pasta forwards the
-        // host port to it; unconfined, it listens on the host port itself.
-        let inner_port = if confined { spec.port } else { host_port };
         let sandbox = self.sandbox.clone();
         let forwards = [Forward {
             host_port,

@@ -33,12 +33,10 @@ impl Worker {
             prepare_dir(&builds).map_err(|source| shipyard_sandbox::DiskError::Io { path: builds, source })?;
             Ok::<_, shipyard_sandbox::DiskError>(disk)
         })
-        .await;
-        match attached {
-            Ok(Ok(disk)) => Ok(disk),
-            Ok(Err(e)) => Err(Failure::new(format!("the build disk could not be mounted: {e}"))),
-            Err(e) => Err(Failure::new(format!("the build disk could not be mounted: {e}"))),
-        }
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|attached| attached.map_err(|e| e.to_string()));
+        attached.map_err(|e| Failure::new(format!("the build disk could not be mounted: {e}")))
     }
 
     /// Says why a build step failed when the build disk is full: the tenant's own error is

@@ -279,12 +279,7 @@ async fn deleting_an_environment_or_project_takes_its_route_and_files() {
         "control: production still serves"
     );
 
-    let deleted = ada
-        .token
-        .delete(&format!("/tenants/{}/projects/{}", ada.tenant_id, app.project_id))
-        .await
-        .expect("delete");
-    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    ada.delete_project(&app).await;
     let head = fetch_with(&edge_client(), &server, reqwest::Method::GET, &prod_host, "/", &[]).await;
     assert_eq!(head.status, 404);
     assert!(!artifacts.join(prod["releaseId"].as_str().expect("release")).exists());

@@ -117,8 +117,7 @@ async fn a_build_past_its_disk_fails_saying_so_and_a_release_past_artifact_max_i
         1,
         "positive control: the build disk stays mounted between builds"
     );
-    let path = format!("/tenants/{}/projects/{}", ada.tenant_id, full_app.project_id);
-    assert_eq!(ada.token.delete(&path).await.expect("delete").status, 204);
+    ada.delete_project(&full_app).await;
     assert!(
         mounts_below(&disk).is_empty(),
         "the deleted project's build disk is unmounted"
@@ -176,12 +175,7 @@ async fn an_instance_that_fills_its_home_gets_enospc_and_its_home_goes_with_it()
     let held = host_bytes(&instances);
     assert!(held <= 17 * MIB, "the host holds {held} bytes for a 16 MiB HOME");
 
-    let deleted = ada
-        .token
-        .delete(&format!("/tenants/{}/projects/{}", ada.tenant_id, app.project_id))
-        .await
-        .expect("delete");
-    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    ada.delete_project(&app).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let left: Vec<Value> = std::fs::read_dir(&instances)

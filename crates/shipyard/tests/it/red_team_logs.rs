@@ -325,12 +325,7 @@ async fn a_workspaces_logs_stay_within_their_bound_oldest_first_and_go_with_thei
     }
     assert!(count(format!("SELECT COUNT(*) FROM log_lines WHERE stream = '{stream}'")) > 0);
     assert!(count(format!("SELECT COUNT(*) FROM log_streams WHERE stream = '{stream}'")) == 1);
-    let deleted = ada
-        .token
-        .delete(&format!("/tenants/{}/projects/{}", ada.tenant_id, app.project_id))
-        .await
-        .expect("delete");
-    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    ada.delete_project(&app).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let left = count(format!(

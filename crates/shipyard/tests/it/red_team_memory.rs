@@ -145,12 +145,7 @@ async fn draining_sets_count_against_the_budget_rollbacks_go_live_one_at_a_time_
     );
 
     // Deleting the project stops all of it at once, draining sets included.
-    let deleted = ada
-        .token
-        .delete(&format!("/tenants/{}/projects/{}", ada.tenant_id, hog.project_id))
-        .await
-        .expect("delete");
-    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    ada.delete_project(&hog).await;
     let deadline = Instant::now() + Duration::from_secs(20);
     while sandbox_processes(&server) > 0 {
         assert!(

@@ -117,8 +117,7 @@ async fn deleting_a_project_removes_its_artifacts_logs_and_cache() {
     );
     assert!(!ada.log_lines(done["id"].as_str().expect("id")).await.is_empty());
 
-    let path = format!("/tenants/{}/projects/{}", ada.tenant_id, app.project_id);
-    assert_eq!(ada.token.delete(&path).await.expect("request").status, 204);
+    ada.delete_project(&app).await;
     assert!(!artifact.exists(), "artifact removed");
     assert!(!cache.exists(), "package cache removed");
     let image = server.work_root().join("disks").join(format!("{}.img", app.project_id));

@@ -97,6 +97,16 @@ impl Tenant {
             .await
     }
 
+    /// Deletes a project, which must answer 204.
+    pub async fn delete_project(&self, d: &Deployable) {
+        let deleted = self
+            .token
+            .delete(&format!("/tenants/{}/projects/{}", self.tenant_id, d.project_id))
+            .await
+            .expect("delete");
+        assert_eq!(deleted.status, 204, "{}", deleted.body);
+    }
+
     /// Triggers a deployment of production and returns its view.
     pub async fn deploy(&self, d: &Deployable) -> Value {
         self.deploy_env(d, &d.environment_id).await
