@@ -1,8 +1,9 @@
-//! The artifact store: each release's files, kept on the local disk under
-//! `<data>/artifacts/<release>/` (object storage later), and removed when retention prunes
-//! the release.
+//! The artifact store: each release's files, kept on its workspace's disk under
+//! `<data>/workspaces/<tenant>/artifacts/<release>/` (object storage later), and removed when
+//! retention prunes the release.
 
 use shipyard_core::ReleaseId;
+use shipyard_sandbox::{DiskError, Workspaces};
 use std::path::{Path, PathBuf};
 
 /// Where release artifacts live.
@@ -12,8 +13,24 @@ pub struct ArtifactStore {
 }
 
 impl ArtifactStore {
+    /// `tenant`'s releases, to read or remove (its disk need not be mounted).
+    pub fn of(workspaces: &Workspaces, tenant: &str) -> Self {
+        Self {
+            root: workspaces.artifacts(tenant),
+        }
+    }
+
+    /// `tenant`'s releases, to store more: only on its mounted disk, never the host's.
+    pub fn writable(workspaces: &Workspaces, tenant: &str) -> Result<Self, DiskError> {
+        workspaces.mounted(tenant)?;
+        Self::at(workspaces.artifacts(tenant)).map_err(|source| DiskError::Io {
+            path: workspaces.artifacts(tenant),
+            source,
+        })
+    }
+
     /// A store under `root` (created when missing).
-    pub fn new(root: PathBuf) -> std::io::Result<Self> {
+    fn at(root: PathBuf) -> std::io::Result<Self> {
         std::fs::create_dir_all(&root)?;
         Ok(Self { root })
     }
@@ -34,9 +51,15 @@ impl ArtifactStore {
                     .arg("-a")
                     .arg(built)
                     .arg(&target)
-                    .status()?;
-                if !copied.success() {
-                    return Err(std::io::Error::other(format!("cp -a {} failed", built.display())));
+                    .stderr(std::process::Stdio::piped())
+                    .output()?;
+                if !copied.status.success() {
+                    let said = String::from_utf8_lossy(&copied.stderr);
+                    // The first line says why (a full disk repeats it for every file).
+                    let why = said.lines().next().unwrap_or("").rsplit(": ").next().unwrap_or("");
+                    return Err(std::io::Error::other(format!(
+                        "copying the build's files failed: {why}"
+                    )));
                 }
                 std::fs::remove_dir_all(built)?;
                 Ok(target)
@@ -75,15 +98,19 @@ impl ArtifactStore {
         Ok(target)
     }
 
-    /// Removes every artifact directory no release owns (`owned` lists the release ids the
-    /// store keeps): what a crash between storing the files and committing the row left.
-    /// Returns how many went.
-    pub fn sweep_unowned(&self, owned: &std::collections::HashSet<String>) -> std::io::Result<usize> {
+    /// Removes every artifact directory no release owns (`owned(id)` says whether the store
+    /// keeps a release of this workspace): what a crash between storing the files and committing
+    /// the row left. Returns how many went.
+    pub fn sweep_unowned(&self, owned: impl Fn(&str) -> bool) -> std::io::Result<usize> {
         let mut removed = 0;
-        for entry in std::fs::read_dir(&self.root)? {
+        let entries = match std::fs::read_dir(&self.root) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            entries => entries?,
+        };
+        for entry in entries {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if owned.contains(&name) {
+            if owned(&name) {
                 continue;
             }
             let path = entry.path();
@@ -114,7 +141,7 @@ mod tests {
     #[test]
     fn stores_and_removes_release_trees() {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let store = ArtifactStore::new(tmp.path().join("artifacts")).expect("store");
+        let store = ArtifactStore::at(tmp.path().join("artifacts")).expect("store");
         let built = tmp.path().join("build");
         std::fs::create_dir_all(built.join("dist")).expect("mkdir");
         std::fs::write(built.join("dist/index.html"), "hi").expect("write");

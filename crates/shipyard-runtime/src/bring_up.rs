@@ -67,7 +67,7 @@ impl Runtime {
             tenant: scope.tenant_id().clone(),
             environment: environment.clone(),
             budget: None,
-            artifact: self.artifacts.join(release.as_str()),
+            artifact: shipyard_build::ArtifactStore::of(&self.workspaces, scope.tenant_id().as_str()).path(release),
             root_directory: build.root_directory.clone(),
             start_command,
             port: runtime.port.unwrap_or(crate::DEFAULT_PORT),

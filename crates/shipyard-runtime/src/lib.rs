@@ -23,7 +23,6 @@ pub use start::{StartError, Started};
 use shipyard_edge::{AccessLog, RouteTable};
 use shipyard_store::{Backend, LiveRoutes, StoreError};
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use thiserror::Error;
@@ -59,7 +58,7 @@ pub enum RuntimeError {
 pub struct Runtime {
     routes: RouteTable,
     access: AccessLog,
-    artifacts: PathBuf,
+    workspaces: shipyard_sandbox::Workspaces,
     apps_domain: String,
     driver: Option<Driver>,
     health_timeout: Duration,
@@ -82,13 +81,18 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// The runtime over `routes` (whose requests the edge logs to `access`), serving
-    /// artifacts from `artifacts` (`<data>/artifacts`) on hosts under `apps_domain`.
-    pub fn new(routes: RouteTable, access: AccessLog, artifacts: PathBuf, apps_domain: String) -> Self {
+    /// The runtime over `routes` (whose requests the edge logs to `access`), serving releases'
+    /// files from the disks of `workspaces` on hosts under `apps_domain`.
+    pub fn new(
+        routes: RouteTable,
+        access: AccessLog,
+        workspaces: shipyard_sandbox::Workspaces,
+        apps_domain: String,
+    ) -> Self {
         Self {
             routes,
             access,
-            artifacts,
+            workspaces,
             apps_domain,
             driver: None,
             health_timeout: DEFAULT_HEALTH_TIMEOUT,
@@ -243,6 +247,11 @@ impl Runtime {
     /// The table the edge reads.
     pub fn routes(&self) -> &RouteTable {
         &self.routes
+    }
+
+    /// The workspaces' disks, where releases' files and instances' HOMEs are.
+    pub fn workspaces(&self) -> &shipyard_sandbox::Workspaces {
+        &self.workspaces
     }
 
     /// The live host of an environment.

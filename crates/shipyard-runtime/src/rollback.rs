@@ -106,7 +106,8 @@ impl Runtime {
                 activation
             }
         };
-        let artifacts = ArtifactStore::new(self.artifacts.clone()).map_err(|e| RollbackError::Files(e.to_string()))?;
+        let artifacts = ArtifactStore::writable(&self.workspaces, scope.tenant_id().as_str())
+            .map_err(|e| RollbackError::Files(e.to_string()))?;
         let id = ReleaseId::generate();
         // Off the async threads: a tree of many directories takes a while even as hard links.
         let (files, from, to) = (artifacts.clone(), rollback.target.id.clone(), id.clone());

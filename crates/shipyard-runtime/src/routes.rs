@@ -69,7 +69,7 @@ pub(crate) fn target(
     if sub.as_os_str().is_empty() {
         sub = PathBuf::from(".");
     }
-    let artifact = runtime.artifacts.join(release.as_str());
+    let artifact = shipyard_build::ArtifactStore::of(&runtime.workspaces, row.tenant_id.as_str()).path(release);
     // The directories are the tenant's: reached without leaving the artifact (links inside it
     // are fine, as the release's own check allows them), or not served at all.
     let site = shipyard_sandbox::files::open_dir_served(&artifact, &sub)

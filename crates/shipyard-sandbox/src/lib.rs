@@ -21,7 +21,7 @@ pub mod uid_range;
 
 pub use bwrap::{Sandbox, SandboxConfig, SandboxError};
 pub use command::SandboxedCommand;
-pub use disk::{Disk, DiskError, DiskSpec, Disks};
+pub use disk::{Disk, DiskError, DiskKind, DiskSpec, Disks, Workspaces};
 pub use files::{FileError, read_capped, sha256_file};
 pub use identity::{Identity, SANDBOX_USER};
 pub use limiter::{LimitGroup, Limiter, Limits};

@@ -90,14 +90,15 @@ impl DataDir {
         self.root.join("shipyard.db")
     }
 
-    /// Lets the sandbox users reach their own workspaces: the data directory and
-    /// `projects/` (where build disks are mounted) become traverse-only for others (0711), while everything the server keeps
+    /// Lets the sandbox users reach their own workspaces: the data directory, `projects/` (where
+    /// build disks are mounted) and `workspaces/` (where workspaces' disks, holding releases'
+    /// files, are) become traverse-only for others (0711), while everything the server keeps
     /// (databases, key, mirrors) is readable by the server's user alone. Inside the sandbox
     /// the whole data directory is hidden anyway; this is the second wall.
     pub fn prepare_for_builds(&self) -> Result<(), DataDirError> {
         let set =
             |path: &Path, mode: u32| fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(io_err(path));
-        for dir in ["projects", "artifacts"] {
+        for dir in ["projects", "workspaces"] {
             let path = self.root.join(dir);
             fs::DirBuilder::new()
                 .recursive(true)

@@ -16,7 +16,7 @@ pub use data_dir::{DataDir, DataDirError};
 pub use error::StoreError;
 pub use model::{
     ApiToken, Connection, Environment, Member, Membership, NewConnection, NewEnvironment, NewProject, NewUser, Page,
-    Paged, Project, ProjectFilter, ProjectPatch, Tenant, TenantPatch, User,
+    Paged, Project, ProjectFilter, ProjectPatch, StorageOwners, Tenant, TenantPatch, User,
 };
 pub use model::{
     ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,

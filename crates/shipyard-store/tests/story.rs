@@ -120,6 +120,7 @@ async fn story<B: Backend>(store: B) {
     let patch = TenantPatch {
         deploys_per_day: Some(5),
         memory_mb_limit: Some(1024),
+        storage_gb_limit: None,
         suspended: Some(true),
     };
     let patched = tx

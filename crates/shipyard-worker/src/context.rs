@@ -122,26 +122,8 @@ impl Worker {
                 tracing::warn!(path = %old.display(), error = %e, "workspaces of an older version not removed");
             }
         }
-        // Build disks of projects deleted while a build still held them (or mid-removal).
-        let projects = self.store.read().await?.all_project_ids().await?;
-        let disks = self.settings.work_root.join("disks");
-        for entry in std::fs::read_dir(&disks).into_iter().flatten().flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(project) = name.strip_suffix(".img")
-                && !projects.contains(project)
-            {
-                let (image, at) = shipyard_build::build::build_disk(&self.settings.work_root, project);
-                shipyard_sandbox::disk::remove(&image, &at);
-                tracing::warn!(project, "the build disk of a deleted project was removed");
-            }
-        }
-        // Artifacts whose release row never committed (a crash in between) belong to nobody.
-        let owned = self.store.read().await?.all_release_ids().await?;
-        match crate::build::artifact_store(&self.settings).and_then(|a| a.sweep_unowned(&owned)) {
-            Ok(0) => {}
-            Ok(n) => tracing::warn!(artifacts = n, "artifact directories no release owns were removed"),
-            Err(e) => tracing::warn!(error = %e, "artifact directories could not be swept"),
-        }
+        // Build disks of deleted projects and artifacts nobody owns went when the workspaces'
+        // disks were opened (`storage::open`).
         Ok(taken.len())
     }
 

@@ -7,5 +7,6 @@ mod cache;
 mod context;
 mod go_live;
 mod heartbeat;
+pub mod storage;
 
 pub use context::{Worker, WorkerParts, WorkerSettings};

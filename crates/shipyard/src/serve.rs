@@ -28,19 +28,32 @@ impl Drop for GroupsRemovedOnExit {
 }
 
 /// Unmounts the server's disks however `run` ends (a panic on a closed stdout included): build
-/// disks (waiting for one being mounted, and refusing any after), instances' HOMEs and the
-/// sandboxes' tmpfs. Declared after the groups' guard, it goes before it.
+/// disks (waiting for one being mounted, and refusing any after), instances' HOMEs, then the
+/// workspaces' disks that held both, and the sandboxes' tmpfs. Declared after the groups'
+/// guard, it goes before it.
 struct MountsRemovedOnExit {
     work_root: std::path::PathBuf,
+    workspaces_root: std::path::PathBuf,
     build_disks: shipyard_sandbox::Disks,
+    workspaces: shipyard_sandbox::Workspaces,
+}
+
+impl MountsRemovedOnExit {
+    /// Unmounts the disks inside workspaces' disks (build disks, HOMEs); returns how many.
+    fn unmount_inner(&self) -> usize {
+        ["projects", "instances"]
+            .iter()
+            .map(|dir| shipyard_sandbox::disk::unmount_below(&self.work_root.join(dir)))
+            .sum()
+    }
 }
 
 impl Drop for MountsRemovedOnExit {
     fn drop(&mut self) {
         self.build_disks.close();
-        for dir in ["projects", "instances"] {
-            shipyard_sandbox::disk::unmount_below(&self.work_root.join(dir));
-        }
+        self.unmount_inner();
+        self.workspaces.close();
+        shipyard_sandbox::disk::unmount_below(&self.workspaces_root);
         shipyard_sandbox::disk::unmount_if_mounted(&self.work_root.join("sandbox"));
     }
 }
@@ -72,20 +85,22 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     })?;
     let _groups = GroupsRemovedOnExit(sandbox.clone());
     let build_disks = shipyard_sandbox::Disks::new(sandbox.is_confined());
-    let _mounts = MountsRemovedOnExit {
+    let workspaces_root = data_dir.root().join("workspaces");
+    let workspaces = shipyard_sandbox::Workspaces::new(workspaces_root.clone(), sandbox.is_confined());
+    let mounts = MountsRemovedOnExit {
         work_root: work_root.clone(),
+        workspaces_root,
         build_disks: build_disks.clone(),
+        workspaces: workspaces.clone(),
     };
     // What a previous run on this data directory left (a killed server's relays, namespaces
     // and groups) goes before anything of this run starts, or it would take this run's too.
     sandbox.remove_stale();
-    // Its disks too: build disks are mounted again when their project builds; HOMEs are made
-    // fresh for each start of an instance.
-    for dir in ["projects", "instances"] {
-        let left = shipyard_sandbox::disk::unmount_below(&work_root.join(dir));
-        if left > 0 {
-            tracing::warn!(disks = left, dir, "disks a previous run left mounted were unmounted");
-        }
+    // Its disks too: workspaces' disks are mounted again below, build disks when their project
+    // builds; HOMEs are made fresh for each start of an instance.
+    let left = mounts.unmount_inner() + shipyard_sandbox::disk::unmount_below(&mounts.workspaces_root);
+    if left > 0 {
+        tracing::warn!(disks = left, "disks a previous run left mounted were unmounted");
     }
     let _ = std::fs::remove_dir_all(work_root.join("instances"));
     // Held until the server stops: no other server on this host hands out these uids.
@@ -123,7 +138,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     let runtime = Runtime::new(
         routes.clone(),
         access.clone(),
-        data_dir.root().join("artifacts"),
+        workspaces.clone(),
         settings.apps_domain.clone(),
     )
     .with_driver(
@@ -134,9 +149,13 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
             uids: settings.sandbox_uids.clone(),
             inbound: inbound.clone(),
             disks: shipyard_sandbox::Disks::new(sandbox.is_confined()),
+            workspaces: workspaces.clone(),
         },
         settings.health_timeout,
     );
+    shipyard_worker::storage::open(&store, &workspaces, data_dir.root(), &work_root)
+        .await
+        .context("cannot open the workspaces' disks")?;
     // Every active release serves at once, without a rebuild.
     runtime
         .sync(&store)

@@ -26,6 +26,10 @@ pub struct UpdateTenantRequest {
     /// MiB the instances of its active releases may take together, 0 to 16777216.
     #[schema(minimum = 0, maximum = 16777216)]
     pub memory_mb_limit: Option<i64>,
+    /// GiB its releases, build disks and instances' HOMEs may take together, 1 to 1048576;
+    /// below what it holds now is 409.
+    #[schema(minimum = 1, maximum = 1048576)]
+    pub storage_gb_limit: Option<i64>,
     /// Suspend (read-only, apps keep serving) or reinstate.
     pub suspended: Option<bool>,
 }
@@ -66,11 +70,12 @@ pub async fn list_admin_tenants(
     Ok(Json(List::from_page(paged, page, TenantView::from)))
 }
 
-/// Sets a workspace's deploy quota or memory limit, or suspends it.
+/// Sets a workspace's deploy quota, memory or storage limit, or suspends it.
 #[utoipa::path(patch, path = "/admin/tenants/{tenantId}", tag = "admin", request_body = UpdateTenantRequest,
     params(("tenantId" = String, Path, description = "`ten_…`")), security(("session" = [])),
     responses((status = 200, body = TenantView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "The workspace already holds more than the storage limit asked for", body = ErrorBody)))]
 pub async fn update_admin_tenant(
     State(state): State<AppState>,
     auth: Auth,
@@ -92,18 +97,47 @@ pub async fn update_admin_tenant(
             "field `memoryMbLimit` must be between 0 and 16777216",
         ));
     }
+    if req.storage_gb_limit.is_some_and(|n| !(1..=1_048_576).contains(&n)) {
+        return Err(ApiError::bad_request(
+            "field `storageGbLimit` must be between 1 and 1048576",
+        ));
+    }
     let patch = TenantPatch {
         deploys_per_day: req.deploys_per_day,
         memory_mb_limit: req.memory_mb_limit,
+        storage_gb_limit: req.storage_gb_limit,
         suspended: req.suspended,
     };
     let tenant = tx.update_tenant(&admin, &id, &patch).await?.ok_or_else(not_found)?;
+    if let Some(gib) = patch.storage_gb_limit {
+        // The disk first: a limit it cannot hold is refused with nothing written. The write lock
+        // held meanwhile keeps two changes in order; moving the limit takes milliseconds.
+        hold_storage(&state, &id, gib).await?;
+    }
     SqliteStore::commit(tx).await?;
     if patch.suspended.is_some() {
         // A suspended workspace's apps answer 503.
         state.runtime.resync(&state.store).await;
     }
     Ok(Json(tenant.into()))
+}
+
+/// Holds a workspace's disk to `gib` GiB; 409 when it already holds more.
+async fn hold_storage(state: &AppState, tenant: &TenantId, gib: i64) -> ApiResult<()> {
+    let (workspaces, tenant) = (state.runtime.workspaces().clone(), tenant.to_string());
+    let bytes = u64::try_from(gib).unwrap_or(0) << 30;
+    let held = tokio::task::spawn_blocking(move || workspaces.set_limit(&tenant, bytes))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    match held {
+        Ok(()) => Ok(()),
+        Err(shipyard_sandbox::DiskError::Full { used }) => Err(ApiError::conflict(format!(
+            "the workspace already holds {} (releases, build caches and instances' HOMEs); \
+             storageGbLimit cannot go below that until some of it is deleted",
+            shipyard_core::size::text(used)
+        ))),
+        Err(e) => Err(ApiError::internal(&e)),
+    }
 }
 
 /// Every user on the platform.

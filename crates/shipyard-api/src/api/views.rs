@@ -73,6 +73,8 @@ pub struct TenantView {
     pub deploys_per_day: i64,
     /// MiB the instances of its active releases may take together (`instances × limits.memoryMb`).
     pub memory_mb_limit: i64,
+    /// GiB its releases, build disks and instances' HOMEs may take together.
+    pub storage_gb_limit: i64,
     /// Suspended workspaces are read-only.
     pub suspended: bool,
     /// When it was made.
@@ -87,6 +89,7 @@ impl From<Tenant> for TenantView {
             slug: t.slug.to_string(),
             deploys_per_day: t.deploys_per_day,
             memory_mb_limit: t.memory_mb_limit,
+            storage_gb_limit: t.storage_gb_limit,
             suspended: t.suspended,
             created_at: t.created_at,
         }

@@ -13,11 +13,17 @@ pub const HOME_DIR: &str = "/home/build";
 /// Where the project's package caches appear inside the sandbox.
 pub const CACHE_DIR: &str = "/home/build/.shipyard-cache";
 
-/// A project's build disk (`--build-disk`): its image, kept between builds since it holds the
-/// cache, and where it is mounted, holding `builds/<attempt>/` (the workspaces) and `cache/`.
-pub fn build_disk(work_root: &Path, project: &str) -> (PathBuf, PathBuf) {
+/// A project's build disk (`--build-disk`): its image, on its workspace's disk and kept between
+/// builds since it holds the cache, and where it is mounted, holding `builds/<attempt>/` (the
+/// workspaces) and `cache/`.
+pub fn build_disk(
+    workspaces: &shipyard_sandbox::Workspaces,
+    work_root: &Path,
+    tenant: &str,
+    project: &str,
+) -> (PathBuf, PathBuf) {
     (
-        work_root.join("disks").join(format!("{project}.img")),
+        workspaces.build_disk_image(tenant, project),
         work_root.join("projects").join(project),
     )
 }

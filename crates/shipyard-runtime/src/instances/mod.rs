@@ -144,6 +144,8 @@ pub struct Driver {
     pub inbound: shipyard_edge::Inbound,
     /// Instances' HOMEs, each a disk of its own.
     pub disks: shipyard_sandbox::Disks,
+    /// Workspaces' disks, which hold the HOMEs' images.
+    pub workspaces: shipyard_sandbox::Workspaces,
 }
 
 /// A free port on the host's loopback (the kernel's choice; taken again by pasta at once).

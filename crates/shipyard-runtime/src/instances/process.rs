@@ -7,7 +7,7 @@ use super::output::{pump, set, stopped};
 use super::{APP_DIR, Driver, HOME_DIR, InstanceSpec, InstanceState, STOP_GRACE};
 use shipyard_core::RELEASE_TOOLS_DIR;
 use shipyard_core::SecretString;
-use shipyard_sandbox::{Bind, Disk, DiskSpec, Forward, Identity, Spec, inherited_host_settings};
+use shipyard_sandbox::{Bind, Disk, DiskKind, DiskSpec, Forward, Identity, Spec, inherited_host_settings};
 use shipyard_store::logs::LogKind;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -199,20 +199,23 @@ impl Driver {
     /// A fresh HOME for one process of an instance, `limits.diskMb` in size, that only the
     /// instance's user may enter; it goes when the process ends (like a Heroku dyno's files).
     async fn home_disk(&self, name: &str, spec: &InstanceSpec, confined: bool) -> std::io::Result<Disk> {
-        let dir = self.root.join(name);
-        let (image, at) = (dir.join("home.img"), dir.join("home"));
-        let (disks, bytes, owner) = (
+        let at = self.root.join(name).join("home");
+        let (disks, workspaces, bytes, owner) = (
             self.disks.clone(),
+            self.workspaces.clone(),
             spec.home_bytes,
             confined.then_some((spec.uid, spec.uid)),
         );
+        let (tenant, name) = (spec.tenant.to_string(), name.to_owned());
         tokio::task::spawn_blocking(move || {
+            // On the workspace's disk: HOMEs count towards its storageGbLimit.
+            workspaces.mounted(&tenant)?;
             disks.attach(&DiskSpec {
-                image: &image,
+                image: &workspaces.home_image(&tenant, &name),
                 at: &at,
                 bytes,
                 owner,
-                ephemeral: true,
+                kind: DiskKind::Scratch,
             })
         })
         .await

@@ -1,6 +1,7 @@
-//! Hard disk limits: a build disk per project (its builds' workspaces and its cache) and a disk
-//! per instance (its HOME) are each an ext4 image mounted through a loop device, so a writer past
-//! the image's size gets ENOSPC from the kernel, never the host's disk. The root filesystem has no
+//! Hard disk limits: a disk per workspace (everything of it that lasts: `workspace.rs`), a build
+//! disk per project (its builds' workspaces and its cache) and a disk per instance (its HOME) are
+//! each an ext4 image mounted through a loop device, so a writer past the image's size gets
+//! ENOSPC from the kernel, never the host's disk. The root filesystem has no
 //! project quotas on these machines (and the kernel no quota support), so images it is. Images
 //! are sparse and mounted with `discard`: the host pays for what is written and gets back what
 //! is removed.
@@ -13,9 +14,11 @@ use thiserror::Error;
 
 mod mounts;
 mod usage;
+mod workspace;
 
 pub use mounts::{ensure_tmpfs, unmount_below, unmount_if_mounted};
 pub use usage::{free_bytes, usage};
+pub use workspace::Workspaces;
 
 use mounts::unmount;
 
@@ -33,6 +36,15 @@ pub enum DiskError {
     /// The server is stopping: no disk is mounted any more.
     #[error("the server is stopping")]
     Closed,
+    /// A workspace's disk is not mounted (its image does not exist yet, or could not be mounted).
+    #[error("the workspace's disk is not mounted")]
+    NotMounted,
+    /// A workspace already holds more than the limit asked for.
+    #[error("the workspace already uses {}", shipyard_core::size::text(*.used))]
+    Full {
+        /// Bytes it holds now.
+        used: u64,
+    },
     /// `mkfs.ext4`, `mount` or `umount` failed.
     #[error("{command} failed: {output}")]
     Tool {
@@ -74,7 +86,7 @@ pub(super) fn run(program: &str, args: &[&std::ffi::OsStr]) -> Result<(), DiskEr
 
 /// The disks of one server: which images are mounted, and by how many holders (two builds of
 /// one project share its build disk; an image mounted twice would be corrupted). A disk that is
-/// not ephemeral stays mounted once its last holder lets it go.
+/// not scratch stays mounted once its last holder lets it go.
 #[derive(Debug, Clone)]
 pub struct Disks {
     /// Mounted shared disks and their holders; `None` once closed.
@@ -83,14 +95,13 @@ pub struct Disks {
     images: bool,
 }
 
-/// One disk a caller holds; the last holder's `release` (or drop) unmounts an ephemeral one.
+/// One disk a caller holds; the last holder's `release` (or drop) unmounts a scratch one.
 #[derive(Debug)]
 pub struct Disk {
     disks: Disks,
     image: PathBuf,
     at: PathBuf,
-    /// Removed with its image at the end (an instance's HOME), or kept (a build cache).
-    ephemeral: bool,
+    kind: DiskKind,
     /// This holder mounted it: nobody else in this server was using it.
     first: bool,
     released: bool,
@@ -107,8 +118,20 @@ pub struct DiskSpec<'a> {
     pub bytes: u64,
     /// The owner of its root directory (mode 0700 then), or root's (0711).
     pub owner: Option<(u32, u32)>,
-    /// Whether the image goes when the last holder releases it.
-    pub ephemeral: bool,
+    /// What happens to its files.
+    pub kind: DiskKind,
+}
+
+/// What a disk's files are worth, which decides when its image is made again or removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiskKind {
+    /// Fresh at every attach, removed when its holder lets it go (an instance process's HOME).
+    Scratch,
+    /// Kept mounted between holders; made again when unreadable or of another size (a build
+    /// disk: its cache is only ever a speed-up).
+    Cache,
+    /// Kept mounted between holders and never made again (a workspace's disk: its releases).
+    Kept,
 }
 
 impl Disks {
@@ -123,7 +146,7 @@ impl Disks {
     /// Mounts `spec.image` at `spec.at`, making the image first when it is missing or of another
     /// size (a build cache on it is then rebuilt); a disk already mounted is shared.
     pub fn attach(&self, spec: &DiskSpec<'_>) -> Result<Disk, DiskError> {
-        let first = if spec.ephemeral {
+        let first = if spec.kind == DiskKind::Scratch {
             // A path of its own (one per process of an instance): nobody shares it, so its
             // mount waits on no other.
             self.mount(spec)?;
@@ -142,7 +165,7 @@ impl Disks {
             disks: self.clone(),
             image: spec.image.to_owned(),
             at: spec.at.to_owned(),
-            ephemeral: spec.ephemeral,
+            kind: spec.kind,
             first,
             released: false,
         })
@@ -159,6 +182,17 @@ impl Disks {
                 unmount(at);
             }
         }
+    }
+
+    /// Whether a shared disk is mounted at `at` by this server.
+    pub fn is_mounted(&self, at: &Path) -> bool {
+        let guard = self.mounted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.as_ref().is_some_and(|m| m.contains_key(at))
+    }
+
+    /// Whether disks are images (false: plain directories of an unconfined server).
+    pub fn images(&self) -> bool {
+        self.images
     }
 
     fn mount(&self, spec: &DiskSpec<'_>) -> Result<(), DiskError> {
@@ -189,7 +223,7 @@ impl Disk {
         self.first
     }
 
-    /// Lets the disk go; the last holder of an ephemeral disk unmounts and removes it (blocking:
+    /// Lets the disk go; the last holder of a scratch disk unmounts and removes it (blocking:
     /// a few milliseconds).
     pub fn release(mut self) {
         self.let_go();
@@ -199,7 +233,7 @@ impl Disk {
         if std::mem::replace(&mut self.released, true) {
             return;
         }
-        if !self.ephemeral {
+        if self.kind != DiskKind::Scratch {
             // A build disk stays mounted for the project's next build (and for its cache
             // snapshot after this one); the server unmounts it when it stops, or when the
             // project goes.
@@ -233,12 +267,22 @@ impl Drop for Disk {
 fn mount(spec: &DiskSpec<'_>) -> Result<(), DiskError> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(spec.at).map_err(io_err(spec.at))?;
-    let fresh = std::fs::metadata(spec.image).map_or(true, |m| m.len() != spec.bytes);
+    let fresh = match std::fs::metadata(spec.image) {
+        Err(_) => true,
+        Ok(_) if spec.kind == DiskKind::Kept => false,
+        Ok(m) => m.len() != spec.bytes,
+    };
     if fresh {
         make_image(spec)?;
     }
     let mount_image = || {
-        let options = "loop,discard,noinit_itable,nosuid,nodev";
+        // A disk inside a workspace's disk need not flush the host's: `barrier=0` keeps a
+        // `sync` of it (see `Workspaces::settle`) a copy into the workspace's disk's cache.
+        let options = if spec.kind == DiskKind::Kept {
+            "loop,discard,noinit_itable,nosuid,nodev"
+        } else {
+            "loop,discard,noinit_itable,nosuid,nodev,barrier=0"
+        };
         run(
             "mount",
             &[
@@ -252,7 +296,7 @@ fn mount(spec: &DiskSpec<'_>) -> Result<(), DiskError> {
         )
     };
     if let Err(e) = mount_image() {
-        if fresh {
+        if fresh || spec.kind == DiskKind::Kept {
             return Err(e);
         }
         // An image a crash left unreadable holds nothing worth more than a working disk.
@@ -323,7 +367,7 @@ pub fn probe(dir: &Path) -> Result<(), DiskError> {
             at: &at,
             bytes: 16 << 20,
             owner: None,
-            ephemeral: true,
+            kind: DiskKind::Scratch,
         })
         .map(Disk::release)
 }

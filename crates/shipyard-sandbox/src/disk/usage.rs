@@ -38,6 +38,12 @@ pub fn usage(tree: &Path, stop_after: u64) -> std::io::Result<u64> {
     Ok(total)
 }
 
+/// How many bytes the filesystem holding `path` has for files, in use or not.
+pub(super) fn total_bytes(path: &Path) -> Option<u64> {
+    let stat = rustix::fs::statvfs(path).ok()?;
+    Some(stat.f_blocks.saturating_mul(stat.f_frsize))
+}
+
 /// How many bytes are still free on the filesystem holding `path`.
 pub fn free_bytes(path: &Path) -> Option<u64> {
     let stat = rustix::fs::statvfs(path).ok()?;

@@ -46,10 +46,24 @@ pub struct Tenant {
     pub deploys_per_day: i64,
     /// MiB the instances of its active releases may take together.
     pub memory_mb_limit: i64,
+    /// GiB its releases, build disks and instances' HOMEs may take together.
+    pub storage_gb_limit: i64,
     /// A suspended workspace is read-only.
     pub suspended: bool,
     /// When it was made.
     pub created_at: DateTime<Utc>,
+}
+
+/// Who owns what lasts on disk: every workspace with its storage limit (GiB), and the workspace
+/// of every project and release (ids as text, keyed by id).
+#[derive(Debug, Clone, Default)]
+pub struct StorageOwners {
+    /// Workspace id → `storageGbLimit`.
+    pub limits: std::collections::HashMap<String, i64>,
+    /// Project id → workspace id.
+    pub projects: std::collections::HashMap<String, String>,
+    /// Release id → workspace id.
+    pub releases: std::collections::HashMap<String, String>,
 }
 
 /// A platform admin's change to a workspace; `None` leaves a field as it is.
@@ -59,6 +73,8 @@ pub struct TenantPatch {
     pub deploys_per_day: Option<i64>,
     /// New memory limit (MiB).
     pub memory_mb_limit: Option<i64>,
+    /// New storage limit (GiB).
+    pub storage_gb_limit: Option<i64>,
     /// New suspension state.
     pub suspended: Option<bool>,
 }

@@ -5,7 +5,7 @@ mod deployments;
 mod projects;
 mod secrets;
 
-pub use accounts::{ApiToken, Member, Membership, NewUser, Tenant, TenantPatch, User};
+pub use accounts::{ApiToken, Member, Membership, NewUser, StorageOwners, Tenant, TenantPatch, User};
 pub use deployments::{
     ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,
     NewDeployment, NewRelease, Release, Transition, release_runtime,

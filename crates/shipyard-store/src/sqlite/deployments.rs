@@ -181,6 +181,13 @@ impl Deployments for Tx {
             .await?)
     }
 
+    async fn storage_gb_limit(&mut self, scope: &TenantScope) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT storage_gb_limit FROM tenants WHERE id = ?")
+            .bind(scope.tenant_id().as_str().to_owned())
+            .fetch_one(&mut *self.0)
+            .await?)
+    }
+
     async fn deployment(&mut self, scope: &TenantScope, id: &DeploymentId) -> Result<Option<Deployment>> {
         let row: Option<DeploymentRow> = sqlx::query_as(concat!(
             "SELECT ",

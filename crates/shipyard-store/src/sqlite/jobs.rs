@@ -128,18 +128,21 @@ impl Jobs for Tx {
         Ok(out)
     }
 
-    async fn all_release_ids(&mut self) -> Result<std::collections::HashSet<String>> {
-        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM releases")
+    async fn storage_owners(&mut self) -> Result<crate::model::StorageOwners> {
+        let limits: Vec<(String, i64)> = sqlx::query_as("SELECT id, storage_gb_limit FROM tenants")
             .fetch_all(&mut *self.0)
             .await?;
-        Ok(ids.into_iter().map(|(id,)| id).collect())
-    }
-
-    async fn all_project_ids(&mut self) -> Result<std::collections::HashSet<String>> {
-        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM projects")
+        let projects: Vec<(String, String)> = sqlx::query_as("SELECT id, tenant_id FROM projects")
             .fetch_all(&mut *self.0)
             .await?;
-        Ok(ids.into_iter().map(|(id,)| id).collect())
+        let releases: Vec<(String, String)> = sqlx::query_as("SELECT id, tenant_id FROM releases")
+            .fetch_all(&mut *self.0)
+            .await?;
+        Ok(crate::model::StorageOwners {
+            limits: limits.into_iter().collect(),
+            projects: projects.into_iter().collect(),
+            releases: releases.into_iter().collect(),
+        })
     }
 
     async fn sandbox_uid(&mut self, project: &ProjectId, range: std::ops::RangeInclusive<u32>) -> Result<u32> {

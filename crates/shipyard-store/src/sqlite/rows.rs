@@ -57,6 +57,7 @@ pub(crate) struct TenantRow {
     slug: String,
     deploys_per_day: i64,
     memory_mb_limit: i64,
+    storage_gb_limit: i64,
     suspended: bool,
     created_at: String,
 }
@@ -70,6 +71,7 @@ impl TryFrom<TenantRow> for Tenant {
             slug: Slug::from_trusted(r.slug),
             deploys_per_day: r.deploys_per_day,
             memory_mb_limit: r.memory_mb_limit,
+            storage_gb_limit: r.storage_gb_limit,
             suspended: r.suspended,
             created_at: parse_ts(&r.created_at)?,
         })

@@ -28,6 +28,8 @@ pub trait Deployments {
     fn deploy_quota(&mut self, scope: &TenantScope) -> impl Future<Output = Result<i64>> + Send;
     /// The workspace's memory limit (MiB) for the instances of its active releases.
     fn memory_mb_limit(&mut self, scope: &TenantScope) -> impl Future<Output = Result<i64>> + Send;
+    /// The workspace's storage limit (GiB) for its releases, build disks and HOMEs.
+    fn storage_gb_limit(&mut self, scope: &TenantScope) -> impl Future<Output = Result<i64>> + Send;
     /// One deployment by id.
     fn deployment(
         &mut self,
@@ -105,12 +107,9 @@ pub trait Jobs {
         now: Option<DateTime<Utc>>,
         reason: &str,
     ) -> impl Future<Output = Result<Vec<InterruptedJob>>> + Send;
-    /// The id of every release the store keeps (all workspaces), for sweeping artifact
-    /// directories nobody owns.
-    fn all_release_ids(&mut self) -> impl Future<Output = Result<std::collections::HashSet<String>>> + Send;
-    /// The id of every project the store keeps (all workspaces), for sweeping build disks
-    /// nobody owns.
-    fn all_project_ids(&mut self) -> impl Future<Output = Result<std::collections::HashSet<String>>> + Send;
+    /// Every workspace with its storage limit, and the workspace of every project and release
+    /// the store keeps: for mounting workspaces' disks and sweeping files nobody owns.
+    fn storage_owners(&mut self) -> impl Future<Output = Result<crate::model::StorageOwners>> + Send;
     /// The uid `project`'s sandboxes run as: its own, taken from `range` the first time and
     /// never given to another project, even after this one is deleted.
     fn sandbox_uid(

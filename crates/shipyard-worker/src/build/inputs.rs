@@ -20,6 +20,8 @@ pub(super) struct Inputs {
     pub redactor: Redactor,
     pub git_auth: shipyard_build::GitAuth,
     pub url: shipyard_core::GitUrl,
+    /// The workspace's `storageGbLimit`, in bytes.
+    pub storage_limit: u64,
 }
 
 impl Worker {
@@ -53,6 +55,7 @@ impl Worker {
         )
         .await?;
         let redactor = redactor(&mut tx, &scope, &self.secret_box).await?;
+        let storage_limit = u64::try_from(tx.storage_gb_limit(&scope).await?).unwrap_or(0) << 30;
         let git_auth =
             shipyard_build::GitAuth::from_stored(&conn.auth_kind, open_connection_credential(&self.secret_box, &conn)?);
         Ok(Inputs {
@@ -63,6 +66,7 @@ impl Worker {
             redactor,
             git_auth,
             url: conn.url,
+            storage_limit,
         })
     }
 }

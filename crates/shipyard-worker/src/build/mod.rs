@@ -122,7 +122,7 @@ impl Worker {
         let outcome = match self.inputs(&job).await {
             Ok(inputs) => {
                 log = BuildLog::new(stream, inputs.redactor.clone(), self.logs.writer());
-                match self.build_disk(&inputs.project.id).await {
+                match self.build_disk(&inputs).await {
                     Ok(held) => {
                         // One workspace per attempt: an attempt whose lease was taken back may
                         // still be running in its own, and the next one must never start in a
@@ -341,9 +341,13 @@ impl Worker {
         // so it happens off the runtime and off the deploy's path; the name is this attempt's
         // alone, and a namespace a crash leaves behind is removed when the server starts.
         drop(tokio::task::spawn_blocking(move || drop(network)));
-        ran.map_err(|failure| self.explain_full_disk(disk, failure))?;
+        let ran = match (ran, self.settle(inputs, disk).await) {
+            (Ok(()), Err(failure)) => Err(failure),
+            (ran, _) => ran,
+        };
+        ran.map_err(|failure| self.explain_full_disk(inputs, disk, failure))?;
         let release = self.release(inputs, log, ws, &commit).await?;
-        let artifact = self.settings.data_dir.join("artifacts").join(release.as_str());
+        let artifact = ArtifactStore::of(self.runtime.workspaces(), inputs.scope.tenant_id().as_str()).path(&release);
         Ok(CacheUpdate {
             sandbox: self
                 .sandbox
@@ -354,17 +358,6 @@ impl Worker {
             tag: inputs.deployment.id.to_string(),
         })
     }
-}
-
-impl Worker {
-    fn artifacts(&self) -> std::io::Result<ArtifactStore> {
-        artifact_store(&self.settings)
-    }
-}
-
-/// The artifact store of this worker's data directory.
-pub(crate) fn artifact_store(settings: &crate::WorkerSettings) -> std::io::Result<ArtifactStore> {
-    ArtifactStore::new(settings.data_dir.join("artifacts"))
 }
 
 fn dep_ref(dep: &Deployment) -> String {

@@ -62,14 +62,15 @@ impl Worker {
             "storing the artifact",
         )
         .await?;
-        self.check_artifact_size(&ws.join("src")).await?;
+        self.check_artifact_size(inputs, &ws.join("src")).await?;
         let release_id = ReleaseId::generate();
-        let artifacts = self
-            .artifacts()
+        let artifacts = ArtifactStore::writable(self.runtime.workspaces(), scope.tenant_id().as_str())
             .map_err(|e| Failure::new(format!("the artifact store failed: {e}")))?;
-        let stored = artifacts
-            .store(&ws.join("src"), &release_id)
-            .map_err(|e| Failure::new(format!("the artifact could not be stored: {e}")))?;
+        let stored = artifacts.store(&ws.join("src"), &release_id).map_err(|e| {
+            let failure = Failure::new(format!("the artifact could not be stored: {e}"));
+            self.discard_artifact(&artifacts, &release_id);
+            self.explain_full_workspace(inputs, failure)
+        })?;
         // Checked where it will be served from: a relative link reads differently after a move.
         if let Err(failure) = self.check_links(&stored, project) {
             self.discard_artifact(&artifacts, &release_id);

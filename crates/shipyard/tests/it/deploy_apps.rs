@@ -6,10 +6,6 @@ use crate::support::TestServer;
 use crate::support::git::vite_react_app_files;
 use serde_json::Value;
 
-fn artifact(server: &TestServer, release: &str) -> std::path::PathBuf {
-    server.data_dir().join("artifacts").join(release)
-}
-
 #[tokio::test]
 async fn a_static_site_deploys_to_ready_with_its_artifact() {
     let server = TestServer::start(&[]);
@@ -43,7 +39,7 @@ async fn a_static_site_deploys_to_ready_with_its_artifact() {
     for status in ["queued", "building", "deploying", "ready"] {
         assert!(events.iter().any(|e| e == status), "{status} in {events:?}");
     }
-    let dir = artifact(&server, done["releaseId"].as_str().expect("release"));
+    let dir = server.artifact(done["releaseId"].as_str().expect("release"));
     assert_eq!(
         std::fs::read_to_string(dir.join("index.html")).expect("artifact"),
         "<h1>Hello</h1>"
@@ -87,7 +83,7 @@ async fn an_express_app_installs_with_npm_and_deploys() {
     let dep = ada.deploy(&app).await;
     let done = ada.finished(dep["id"].as_str().expect("id"), 300).await;
     assert_eq!(done["status"], "ready", "{done}");
-    let dir = artifact(&server, done["releaseId"].as_str().expect("release"));
+    let dir = server.artifact(done["releaseId"].as_str().expect("release"));
     assert!(
         dir.join("node_modules/express/package.json").exists(),
         "dependencies are in the artifact"
@@ -113,7 +109,9 @@ async fn a_vite_react_app_builds_with_npm_into_dist() {
     let dep = ada.deploy(&app).await;
     let done = ada.finished(dep["id"].as_str().expect("id"), 400).await;
     assert_eq!(done["status"], "ready", "{done}");
-    let dist = artifact(&server, done["releaseId"].as_str().expect("release")).join("dist");
+    let dist = server
+        .artifact(done["releaseId"].as_str().expect("release"))
+        .join("dist");
     let index = std::fs::read_to_string(dist.join("index.html")).expect("built index.html");
     assert!(index.contains("/assets/"), "vite rewrote the entry: {index}");
     assert!(std::fs::read_dir(dist.join("assets")).expect("assets").count() >= 1);
@@ -134,7 +132,7 @@ async fn a_flask_app_installs_with_pip_into_a_venv_in_the_artifact() {
     let dep = ada.deploy(&app).await;
     let done = ada.finished(dep["id"].as_str().expect("id"), 300).await;
     assert_eq!(done["status"], "ready", "{done}");
-    let dir = artifact(&server, done["releaseId"].as_str().expect("release"));
+    let dir = server.artifact(done["releaseId"].as_str().expect("release"));
     let site_packages = std::fs::read_dir(dir.join(".venv/lib"))
         .expect("venv lib")
         .flatten()

@@ -212,9 +212,7 @@ async fn a_retry_builds_the_same_commit_after_the_branch_moved() {
         "same commit, not the moved branch"
     );
     let artifact = server
-        .data_dir()
-        .join("artifacts")
-        .join(retried["releaseId"].as_str().expect("release"))
+        .artifact(retried["releaseId"].as_str().expect("release"))
         .join("index.html");
     assert_eq!(std::fs::read_to_string(artifact).expect("artifact"), "v1");
     let fresh = ada

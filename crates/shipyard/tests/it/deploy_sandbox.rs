@@ -108,9 +108,7 @@ async fn a_data_directory_behind_a_private_parent_still_builds() {
         .await;
     assert_eq!(done["status"], "ready", "{done}");
     let artifact = server
-        .data_dir()
-        .join("artifacts")
-        .join(done["releaseId"].as_str().expect("release"))
+        .artifact(done["releaseId"].as_str().expect("release"))
         .join("dist/index.html");
     assert_eq!(
         std::fs::read_to_string(artifact).expect("artifact in the data directory"),

@@ -256,8 +256,8 @@ async fn deleting_an_environment_or_project_takes_its_route_and_files() {
     };
     let (prod_host, staging_host) = (host_of("production"), host_of("staging"));
     assert_eq!(fetch(&server, &staging_host, "/", &[]).await.text(), "hello");
-    let artifacts = server.data_dir().join("artifacts");
-    let staged_files = artifacts.join(staged["releaseId"].as_str().expect("release"));
+    let staged_files = server.artifact(staged["releaseId"].as_str().expect("release"));
+    let prod_files = server.artifact(prod["releaseId"].as_str().expect("release"));
     assert!(staged_files.exists());
 
     let deleted = ada
@@ -273,6 +273,7 @@ async fn deleting_an_environment_or_project_takes_its_route_and_files() {
     assert_eq!(gone.status, 404);
     assert!(gone.text().contains("no app at"), "{}", gone.text());
     assert!(!staged_files.exists(), "the environment's files went with it");
+    assert!(prod_files.exists(), "control: production's files stay");
     assert_eq!(
         fetch(&server, &prod_host, "/", &[]).await.status,
         200,
@@ -282,5 +283,5 @@ async fn deleting_an_environment_or_project_takes_its_route_and_files() {
     ada.delete_project(&app).await;
     let head = fetch_with(&edge_client(), &server, reqwest::Method::GET, &prod_host, "/", &[]).await;
     assert_eq!(head.status, 404);
-    assert!(!artifacts.join(prod["releaseId"].as_str().expect("release")).exists());
+    assert!(!prod_files.exists());
 }

@@ -297,9 +297,7 @@ async fn two_environments_building_at_once_both_restore_a_complete_node_modules(
             "{id} restored from the cache: {lines:?}"
         );
         let module = server
-            .data_dir()
-            .join("artifacts")
-            .join(done["releaseId"].as_str().expect("release"))
+            .artifact(done["releaseId"].as_str().expect("release"))
             .join("node_modules/left-pad");
         for file in ["package.json", "index.js"] {
             assert!(module.join(file).is_file(), "{id}: {} is complete", module.display());

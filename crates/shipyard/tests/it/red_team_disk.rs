@@ -1,7 +1,8 @@
 //! Red team (#30): disk is bounded by the kernel. A project's builds write to a disk image of
 //! `--build-disk` (workspaces and cache), a release larger than `--artifact-max` is refused before
-//! it is copied, and an instance's HOME is an image of `limits.diskMb` that goes when it stops. A
-//! writer past a limit gets ENOSPC and the host's disk moves by no more than the limit.
+//! it is copied, an instance's HOME is an image of `limits.diskMb` that goes when it stops, and a
+//! workspace's disk holding all of them is held to its `storageGbLimit`. A writer past a limit
+//! gets ENOSPC (or an I/O error) and the host's disk moves by no more than the limit.
 
 use crate::support::TestServer;
 use crate::support::checks::mounts_below;
@@ -42,8 +43,14 @@ fn host_bytes(dir: &Path) -> u64 {
     total
 }
 
-/// What the server holds on the host's disk: its data directory and its work root.
+/// What the server holds on the host's disk: its data directory and its work root, once what
+/// is written is on the disk (a build disk's writes reach the host through its workspace's
+/// disk, each with its page cache: one `sync` per layer).
 fn server_bytes(server: &TestServer) -> u64 {
+    for _ in 0..2 {
+        let synced = std::process::Command::new("sync").status().expect("sync");
+        assert!(synced.success());
+    }
     let (data, work) = (server.data_dir(), server.work_root());
     host_bytes(&data) + if work == data { 0 } else { host_bytes(&work) }
 }
@@ -93,7 +100,7 @@ async fn a_build_past_its_disk_fails_saying_so_and_a_release_past_artifact_max_i
         "the host's disk grew by {grew} bytes, past the 64 MiB limit"
     );
 
-    let artifacts = server.data_dir().join("artifacts");
+    let artifacts = server.workspace_disk(&ada.tenant_id).join("artifacts");
     let releases = std::fs::read_dir(&artifacts).map_or(0, Iterator::count);
     let (_, large) = deploy(
         "large",
@@ -122,10 +129,7 @@ async fn a_build_past_its_disk_fails_saying_so_and_a_release_past_artifact_max_i
         mounts_below(&disk).is_empty(),
         "the deleted project's build disk is unmounted"
     );
-    let image = server
-        .work_root()
-        .join("disks")
-        .join(format!("{}.img", full_app.project_id));
+    let image = server.build_disk_image(&ada.tenant_id, &full_app.project_id);
     assert!(!image.exists(), "{} removed", image.display());
     let left = server_bytes(&server).saturating_sub(before);
     assert!(
@@ -172,8 +176,10 @@ async fn an_instance_that_fills_its_home_gets_enospc_and_its_home_goes_with_it()
         1,
         "positive control: the instance's HOME is a disk of its own"
     );
-    let held = host_bytes(&instances);
-    assert!(held <= 17 * MIB, "the host holds {held} bytes for a 16 MiB HOME");
+    let homes = server.workspace_disk(&ada.tenant_id).join("homes");
+    let held = host_bytes(&homes);
+    assert!(held >= 8 * MIB, "positive control: the HOME's image holds its writes");
+    assert!(held <= 17 * MIB, "the workspace holds {held} bytes for a 16 MiB HOME");
 
     ada.delete_project(&app).await;
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -184,7 +190,8 @@ async fn an_instance_that_fills_its_home_gets_enospc_and_its_home_goes_with_it()
             .flatten()
             .map(|e| json!(e.path().display().to_string()))
             .collect();
-        if left.is_empty() && mounts_below(&instances).is_empty() {
+        let images = std::fs::read_dir(&homes).into_iter().flatten().count();
+        if left.is_empty() && images == 0 && mounts_below(&instances).is_empty() {
             break;
         }
         assert!(Instant::now() < deadline, "the HOME outlived its project: {left:?}");
@@ -211,4 +218,92 @@ fn serve_refuses_to_start_where_disks_cannot_be_limited_and_names_why() {
             && stderr.contains("--insecure-no-sandbox"),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn a_workspace_past_its_storage_limit_fails_saying_so_and_the_limit_moves_both_ways() {
+    const GIB: u64 = 1 << 30;
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let limit = |gib: i64| {
+        let ada = &ada;
+        async move {
+            ada.session
+                .patch(
+                    &format!("/admin/tenants/{}", ada.tenant_id),
+                    &json!({ "storageGbLimit": gib }),
+                )
+                .await
+                .expect("request")
+        }
+    };
+    assert_eq!(limit(0).await.status, 400, "a limit of nothing is refused");
+    let set = limit(1).await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    assert_eq!(set.body["storageGbLimit"], 1);
+
+    // 1.1 GiB into the project's cache (kept after the build, so it is measured): under
+    // --build-disk (10 GiB), over the workspace's 1 GiB.
+    let hoard = ada
+        .deployable(
+            &server,
+            "hoard",
+            "static",
+            &[("index.html", "x")],
+            static_build(
+                "head -c 1100M /dev/zero > $HOME/.shipyard-cache/big.bin; mkdir -p dist && echo ok > dist/index.html",
+            ),
+        )
+        .await;
+    let before = server_bytes(&server);
+    let over = ada
+        .finished(ada.deploy(&hoard).await["id"].as_str().expect("id"), 180)
+        .await;
+    assert_eq!(over["status"], "failed", "{over}");
+    let error = over["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("of its 1 GiB (storageGbLimit)"),
+        "the failure names the limit: {error}"
+    );
+    let grew = server_bytes(&server).saturating_sub(before);
+    assert!(
+        grew >= GIB / 2,
+        "positive control: the build's writes are seen on the host ({grew} bytes)"
+    );
+    assert!(
+        grew <= GIB + 64 * MIB,
+        "the host's disk grew by {grew} bytes, past the workspace's 1 GiB"
+    );
+
+    // Positive control: with room, a 1.1 GiB release (under --artifact-max) is stored.
+    assert_eq!(limit(4).await.status, 200);
+    let build = static_build("mkdir -p dist && head -c 1100M /dev/zero > dist/big.bin && echo ok > dist/index.html");
+    let app = ada
+        .deployable(&server, "large", "static", &[("index.html", "x")], build)
+        .await;
+    let fits = ada
+        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 180)
+        .await;
+    assert_eq!(fits["status"], "ready", "{fits}");
+    let big = server
+        .artifact(fits["releaseId"].as_str().expect("release"))
+        .join("dist/big.bin");
+    assert_eq!(std::fs::metadata(&big).map(|m| m.len()).ok(), Some(1100 * MIB));
+
+    // The limit cannot go below what the workspace holds, and nothing changes when refused.
+    let refused = limit(1).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    let message = refused.body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("already holds 2."), "{message}");
+    let tenants = ada
+        .session
+        .get("/admin/tenants")
+        .await
+        .expect("request")
+        .ok()
+        .expect("tenants");
+    assert_eq!(tenants["items"][0]["storageGbLimit"], 4, "{tenants}");
+    ada.delete_project(&app).await;
+    ada.delete_project(&hoard).await;
+    assert_eq!(limit(1).await.status, 200, "with its files gone, the limit goes down");
 }

@@ -299,9 +299,7 @@ async fn a_planted_snapshot_link_never_lets_the_server_write_through_it() {
         .arg("-a")
         .arg(
             server
-                .data_dir()
-                .join("artifacts")
-                .join(first["releaseId"].as_str().expect("release"))
+                .artifact(first["releaseId"].as_str().expect("release"))
                 .join("node_modules"),
         )
         .arg(cache.join(format!("node_modules.snap-{second}")))

@@ -60,11 +60,7 @@ async fn releases_are_listed_and_old_artifacts_pruned() {
         "only the newest two keep their files"
     );
     for (id, kept) in releases.iter().zip([false, false, true, true]) {
-        assert_eq!(
-            server.data_dir().join("artifacts").join(id).exists(),
-            kept,
-            "artifact of {id}"
-        );
+        assert_eq!(server.artifact(id).exists(), kept, "artifact of {id}");
     }
     assert_eq!(
         items[0]["secretVersions"],
@@ -106,10 +102,7 @@ async fn deleting_a_project_removes_its_artifacts_logs_and_cache() {
         .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 60)
         .await;
     assert_eq!(done["status"], "ready", "{done}");
-    let artifact = server
-        .data_dir()
-        .join("artifacts")
-        .join(done["releaseId"].as_str().expect("release"));
+    let artifact = server.artifact(done["releaseId"].as_str().expect("release"));
     let cache = server.build_disk(&app.project_id).join("cache");
     assert!(
         artifact.exists() && cache.exists(),
@@ -120,7 +113,7 @@ async fn deleting_a_project_removes_its_artifacts_logs_and_cache() {
     ada.delete_project(&app).await;
     assert!(!artifact.exists(), "artifact removed");
     assert!(!cache.exists(), "package cache removed");
-    let image = server.work_root().join("disks").join(format!("{}.img", app.project_id));
+    let image = server.build_disk_image(&ada.tenant_id, &app.project_id);
     assert!(!image.exists(), "build disk removed");
     let logs = ada
         .token
@@ -154,12 +147,7 @@ async fn deleting_an_environment_removes_its_artifacts_and_logs_and_a_restart_sw
         assert_eq!(view["status"], "ready", "{view}");
         done.push(view);
     }
-    let artifact = |view: &serde_json::Value| {
-        server
-            .data_dir()
-            .join("artifacts")
-            .join(view["releaseId"].as_str().expect("release"))
-    };
+    let artifact = |view: &serde_json::Value| server.artifact(view["releaseId"].as_str().expect("release"));
     let (kept, gone) = (artifact(&done[0]), artifact(&done[1]));
     assert!(kept.is_dir() && gone.is_dir(), "both releases have files");
     let deleted = ada
@@ -187,19 +175,33 @@ async fn deleting_an_environment_removes_its_artifacts_and_logs_and_a_restart_sw
     );
 
     // A crash between storing files and committing the release row leaves a directory no
-    // release owns; the next start removes it and nothing else.
+    // release owns; the next start removes it and nothing else. Versions before workspaces'
+    // disks kept releases' files in `<data>/artifacts`: they move onto the workspace's disk.
+    let orphan = server
+        .workspace_disk(&ada.tenant_id)
+        .join("artifacts/rel_00000000000000000000000000000000");
+    let (old, kept_id) = (server.data_dir().join("artifacts"), kept.file_name().expect("name"));
+    let old_orphan = old.join("rel_11111111111111111111111111111111");
+    for dir in [&orphan, &old_orphan] {
+        std::fs::create_dir_all(dir.join("dist")).expect("orphan");
+        std::fs::write(dir.join("dist/index.html"), "orphan").expect("write");
+    }
+    let moved = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&kept)
+        .arg(old.join(kept_id))
+        .status()
+        .expect("cp");
+    assert!(moved.success());
+    std::fs::remove_dir_all(&kept).expect("remove");
     assert!(server.terminate().success());
-    let orphan = server.data_dir().join("artifacts/rel_00000000000000000000000000000000");
-    std::fs::create_dir_all(orphan.join("dist")).expect("orphan");
-    std::fs::write(orphan.join("dist/index.html"), "orphan").expect("write");
     let dir = std::mem::replace(&mut server.dir, tempfile::tempdir().expect("tempdir"));
     let restarted = TestServer::start_in(dir, &[]);
     assert!(!orphan.exists(), "the unowned artifact is swept at start");
+    assert!(!old.exists(), "the old store is emptied: {}", old.display());
     assert!(
-        restarted
-            .data_dir()
-            .join("artifacts")
-            .join(kept.file_name().expect("name"))
-            .is_dir()
+        kept.join("dist/index.html").is_file(),
+        "production's files are back on the workspace's disk"
     );
+    assert_eq!(restarted.artifact(kept_id.to_str().expect("utf-8")), kept);
 }

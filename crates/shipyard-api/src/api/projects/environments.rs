@@ -167,6 +167,13 @@ pub async fn delete_environment(
     SqliteStore::commit(tx).await?;
     state.runtime.resync(&state.store).await;
     state.runtime.retire_inactive(&state.store, false).await;
-    super::read::remove_leftovers(&state, &releases, &deployments, std::slice::from_ref(&env.id)).await;
+    super::read::remove_leftovers(
+        &state,
+        scope.tenant_id(),
+        &releases,
+        &deployments,
+        std::slice::from_ref(&env.id),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -110,9 +110,14 @@ pub async fn delete_project(
     // Its routes go before its files do, and its instances stop.
     state.runtime.resync(&state.store).await;
     state.runtime.retire_inactive(&state.store, false).await;
-    remove_leftovers(&state, &releases, &deployments, &environments).await;
+    remove_leftovers(&state, scope.tenant_id(), &releases, &deployments, &environments).await;
     // Its build disk (workspaces and cache) goes with it.
-    let (image, at) = shipyard_build::build::build_disk(&state.settings.work_root, project.id.as_str());
+    let (image, at) = shipyard_build::build::build_disk(
+        state.runtime.workspaces(),
+        &state.settings.work_root,
+        scope.tenant_id().as_str(),
+        project.id.as_str(),
+    );
     let _ = tokio::task::spawn_blocking(move || shipyard_sandbox::disk::remove(&image, &at)).await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -122,16 +127,15 @@ pub async fn delete_project(
 /// owner is gone), so a failure is logged rather than undoing the delete.
 pub(super) async fn remove_leftovers(
     state: &AppState,
+    tenant: &shipyard_core::TenantId,
     releases: &[ReleaseId],
     deployments: &[DeploymentId],
     environments: &[EnvironmentId],
 ) {
     use shipyard_store::logs::{access_stream, build_stream, runtime_stream};
-    let artifacts = state.settings.data_dir.join("artifacts");
+    let artifacts = shipyard_build::ArtifactStore::of(state.runtime.workspaces(), tenant.as_str());
     for release in releases {
-        if let Err(e) = std::fs::remove_dir_all(artifacts.join(release.as_str()))
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
+        if let Err(e) = artifacts.remove(release) {
             tracing::warn!(%release, error = %e, "artifact of a deleted release not removed");
         }
     }

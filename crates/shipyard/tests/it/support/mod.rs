@@ -141,6 +141,29 @@ impl TestServer {
             .map_or_else(|| self.data_dir(), PathBuf::from)
     }
 
+    /// Where a workspace's disk is mounted (its releases' files, build disks' and HOMEs' images).
+    pub fn workspace_disk(&self, tenant: &str) -> PathBuf {
+        self.data_dir().join("workspaces").join(tenant)
+    }
+
+    /// The files of `release`, on whichever workspace's disk holds them (a path that does not
+    /// exist when none does).
+    pub fn artifact(&self, release: &str) -> PathBuf {
+        let workspaces = std::fs::read_dir(self.data_dir().join("workspaces"))
+            .into_iter()
+            .flatten()
+            .flatten();
+        workspaces
+            .map(|w| w.path().join("artifacts").join(release))
+            .find(|p| p.exists())
+            .unwrap_or_else(|| self.data_dir().join("workspaces/none/artifacts").join(release))
+    }
+
+    /// The image of a project's build disk, on its workspace's disk.
+    pub fn build_disk_image(&self, tenant: &str, project: &str) -> PathBuf {
+        self.workspace_disk(tenant).join("disks").join(format!("{project}.img"))
+    }
+
     /// Where a project's build disk is mounted while it builds: its workspaces under
     /// `builds/`, its cache under `cache/`.
     pub fn build_disk(&self, project: &str) -> PathBuf {

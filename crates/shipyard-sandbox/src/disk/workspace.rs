@@ -1,0 +1,197 @@
+//! A workspace's disk: one ext4 image per workspace holding everything of it that lasts (its
+//! releases' files, its projects' build disks as images inside it, its instances' HOMEs), so the
+//! kernel holds a workspace to its `storageGbLimit` however its space is spread.
+//!
+//! The image is as large as the host's filesystem (sparse: the host pays for what is written)
+//! and the limit is a file of reserved, never-written blocks taking the rest: it moves both ways
+//! while everything runs. Growing a mounted ext4 instead needs `CAP_SYS_RESOURCE`, which these
+//! hosts do not give even to root.
+
+use super::{DiskError, DiskKind, DiskSpec, Disks, io_err};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+/// The file of reserved blocks at the root of a workspace's disk.
+const RESERVE: &str = ".storage-limit";
+
+/// The disks of every workspace of one server, under `<data>/workspaces`.
+#[derive(Debug, Clone)]
+pub struct Workspaces {
+    root: PathBuf,
+    disks: Disks,
+}
+
+impl Workspaces {
+    /// The workspaces' disks under `root`; with `images` false each is a plain directory.
+    pub fn new(root: PathBuf, images: bool) -> Self {
+        Self {
+            root,
+            disks: Disks::new(images),
+        }
+    }
+
+    /// Where `tenant`'s disk is mounted.
+    pub fn path(&self, tenant: &str) -> PathBuf {
+        self.root.join(tenant)
+    }
+
+    /// Where `tenant`'s releases' files are.
+    pub fn artifacts(&self, tenant: &str) -> PathBuf {
+        self.path(tenant).join("artifacts")
+    }
+
+    /// The image of `project`'s build disk.
+    pub fn build_disk_image(&self, tenant: &str, project: &str) -> PathBuf {
+        self.path(tenant).join("disks").join(format!("{project}.img"))
+    }
+
+    /// The directory of `tenant`'s build disk images.
+    pub fn build_disk_images(&self, tenant: &str) -> PathBuf {
+        self.path(tenant).join("disks")
+    }
+
+    /// The image of one instance process's HOME.
+    pub fn home_image(&self, tenant: &str, name: &str) -> PathBuf {
+        self.path(tenant).join("homes").join(format!("{name}.img"))
+    }
+
+    fn image(&self, tenant: &str) -> PathBuf {
+        self.root.join(format!("{tenant}.img"))
+    }
+
+    /// The workspaces that have a disk on the host, mounted or not.
+    pub fn on_disk(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.strip_suffix(".img").map(str::to_owned))
+            .collect()
+    }
+
+    /// Mounts `tenant`'s disk (made at the first call) and, when this call mounted it, holds it
+    /// to `limit` bytes; returns where it is.
+    pub fn attach(&self, tenant: &str, limit: u64) -> Result<PathBuf, DiskError> {
+        let (image, at) = (self.image(tenant), self.path(tenant));
+        if self.disks.is_mounted(&at) {
+            return Ok(at);
+        }
+        let bytes = super::usage::total_bytes(&self.root).ok_or_else(|| DiskError::Io {
+            path: self.root.clone(),
+            source: std::io::Error::other("the filesystem's size is unknown"),
+        })?;
+        std::fs::create_dir_all(&self.root).map_err(io_err(&self.root))?;
+        let disk = self.disks.attach(&DiskSpec {
+            image: &image,
+            at: &at,
+            bytes,
+            owner: None,
+            kind: DiskKind::Kept,
+        })?;
+        if disk.mounted_now() && self.disks.images() {
+            hold_to(&at, limit)?;
+        }
+        Ok(at)
+    }
+
+    /// Where `tenant`'s disk is, when it is mounted (an unconfined server's always is).
+    pub fn mounted(&self, tenant: &str) -> Result<PathBuf, DiskError> {
+        let at = self.path(tenant);
+        if !self.disks.images() || self.disks.is_mounted(&at) {
+            Ok(at)
+        } else {
+            Err(DiskError::NotMounted)
+        }
+    }
+
+    /// Holds `tenant`'s disk to `limit` bytes from now on; [`DiskError::Full`] (and nothing
+    /// changed) when it holds more already. A workspace without a disk yet gets the limit when
+    /// its disk is made.
+    pub fn set_limit(&self, tenant: &str, limit: u64) -> Result<(), DiskError> {
+        if !self.disks.images() || !self.image(tenant).exists() {
+            return Ok(());
+        }
+        let at = self.attach(tenant, limit)?;
+        hold_to(&at, limit)
+    }
+
+    /// Bytes `tenant`'s files take on its disk (None without a mounted disk, or unconfined:
+    /// then there is no disk of its own to count).
+    pub fn used(&self, tenant: &str) -> Option<u64> {
+        if !self.disks.images() {
+            return None;
+        }
+        let at = self.mounted(tenant).ok()?;
+        used_bytes(&at).ok()
+    }
+
+    /// Writes what the page cache holds for the disk mounted at `inner` (a build disk on
+    /// `tenant`'s disk) through to `tenant`'s disk, when that one might not have room for it: a
+    /// write past a workspace's disk fails only once it reaches it, long after `write` said yes.
+    /// An error means some of `inner`'s files did not fit.
+    pub fn settle(&self, tenant: &str, inner: &Path) -> std::io::Result<()> {
+        let Ok(outer) = self.mounted(tenant) else {
+            return Ok(());
+        };
+        let stat = rustix::fs::statvfs(inner)?;
+        // What `inner` holds, cached writes included (ext4 counts blocks it has promised).
+        let held = stat.f_blocks.saturating_sub(stat.f_bfree).saturating_mul(stat.f_frsize);
+        let room = super::usage::free_bytes(&outer).unwrap_or(0);
+        if !self.disks.images() || room > held.saturating_add(64 << 20) {
+            return Ok(());
+        }
+        let dir = std::fs::File::open(inner)?;
+        rustix::fs::syncfs(&dir)?;
+        Ok(())
+    }
+
+    /// Unmounts every workspace's disk and mounts none after; called once the disks inside them
+    /// (build disks, HOMEs) are gone.
+    pub fn close(&self) {
+        self.disks.close();
+    }
+}
+
+/// Sets the reserved file of the disk at `at` so that `limit` bytes are left for everything else.
+fn hold_to(at: &Path, limit: u64) -> Result<(), DiskError> {
+    let usable = super::usage::total_bytes(at).ok_or_else(|| DiskError::Io {
+        path: at.to_owned(),
+        source: std::io::Error::other("the filesystem's size is unknown"),
+    })?;
+    let want = usable.saturating_sub(limit);
+    let path = at.join(RESERVE);
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io_err(&path))?;
+    let had = file.metadata().map_err(io_err(&path))?.len();
+    if want <= had {
+        return file.set_len(want).map_err(io_err(&path));
+    }
+    match rustix::fs::fallocate(&file, rustix::fs::FallocateFlags::empty(), 0, want) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            // Blocks a failed call took past the old end go back.
+            let _ = file.set_len(had);
+            if e == rustix::io::Errno::NOSPC {
+                Err(DiskError::Full {
+                    used: used_bytes(at).unwrap_or(0),
+                })
+            } else {
+                Err(io_err(&path)(e.into()))
+            }
+        }
+    }
+}
+
+/// Bytes in use on the disk at `at`, its reserved file not counted.
+fn used_bytes(at: &Path) -> std::io::Result<u64> {
+    let stat = rustix::fs::statvfs(at)?;
+    let in_use = stat.f_blocks.saturating_sub(stat.f_bfree).saturating_mul(stat.f_frsize);
+    let reserved = std::fs::metadata(at.join(RESERVE)).map_or(0, |m| m.blocks().saturating_mul(512));
+    Ok(in_use.saturating_sub(reserved))
+}
