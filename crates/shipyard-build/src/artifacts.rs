@@ -40,20 +40,30 @@ impl ArtifactStore {
         self.root.join(release.as_str())
     }
 
-    /// Moves a finished build's tree in as `release`: a rename when builds live on the same
-    /// disk, else a copy (`cp -a` keeps modes and links) and a removal.
+    /// Moves a finished tree in as `release`: a rename on the same disk, else a copy (`cp -a`
+    /// keeps modes and links) into a directory of its own, renamed into place once whole, and
+    /// the original's removal. A copy cut short (a full disk, a kill) leaves no `release`.
     pub fn store(&self, built: &Path, release: &ReleaseId) -> std::io::Result<PathBuf> {
         let target = self.path(release);
+        if target.exists() {
+            // Whole (only a rename makes it): an earlier move stopped before removing the original.
+            std::fs::remove_dir_all(built)?;
+            return Ok(target);
+        }
         match std::fs::rename(built, &target) {
             Ok(()) => Ok(target),
             Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
+                // Not a release name: swept as nobody's if a crash leaves it.
+                let partial = self.root.join(format!(".partial-{release}"));
+                let _ = std::fs::remove_dir_all(&partial);
                 let copied = std::process::Command::new("cp")
-                    .arg("-a")
+                    .arg("-aT")
                     .arg(built)
-                    .arg(&target)
+                    .arg(&partial)
                     .stderr(std::process::Stdio::piped())
                     .output()?;
                 if !copied.status.success() {
+                    let _ = std::fs::remove_dir_all(&partial);
                     let said = String::from_utf8_lossy(&copied.stderr);
                     // The first line says why (a full disk repeats it for every file).
                     let why = said.lines().next().unwrap_or("").rsplit(": ").next().unwrap_or("");
@@ -61,6 +71,7 @@ impl ArtifactStore {
                         "copying the build's files failed: {why}"
                     )));
                 }
+                std::fs::rename(&partial, &target)?;
                 std::fs::remove_dir_all(built)?;
                 Ok(target)
             }

@@ -24,7 +24,7 @@ const SWEEP: Duration = Duration::from_secs(10);
 /// Settings of the build worker.
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
-    /// The data directory (`artifacts/` lives there).
+    /// The data directory (workspaces' disks live there).
     pub data_dir: PathBuf,
     /// Where build disks (`disks/`, mounted at `projects/<project>/`) live: the data directory
     /// when sandbox users can reach into it, else a traversable directory outside.

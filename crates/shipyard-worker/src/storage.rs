@@ -47,7 +47,7 @@ fn mount_all(workspaces: &Workspaces, owners: &StorageOwners) {
             continue;
         };
         if let Err(e) = workspaces.attach(&tenant, limit) {
-            tracing::error!(tenant, error = %e, "a workspace's disk could not be mounted; its sites cannot serve");
+            tracing::error!(tenant, error = %e, "a workspace's disk could not be mounted; its sites cannot serve until it is");
         }
     }
 }

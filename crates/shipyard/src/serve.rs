@@ -28,13 +28,14 @@ impl Drop for GroupsRemovedOnExit {
 }
 
 /// Unmounts the server's disks however `run` ends (a panic on a closed stdout included): build
-/// disks (waiting for one being mounted, and refusing any after), instances' HOMEs, then the
+/// disks and instances' HOMEs (waiting for one being mounted, and refusing any after), then the
 /// workspaces' disks that held both, and the sandboxes' tmpfs. Declared after the groups'
 /// guard, it goes before it.
 struct MountsRemovedOnExit {
     work_root: std::path::PathBuf,
     workspaces_root: std::path::PathBuf,
     build_disks: shipyard_sandbox::Disks,
+    home_disks: shipyard_sandbox::Disks,
     workspaces: shipyard_sandbox::Workspaces,
 }
 
@@ -51,6 +52,7 @@ impl MountsRemovedOnExit {
 impl Drop for MountsRemovedOnExit {
     fn drop(&mut self) {
         self.build_disks.close();
+        self.home_disks.close();
         self.unmount_inner();
         self.workspaces.close();
         shipyard_sandbox::disk::unmount_below(&self.workspaces_root);
@@ -87,10 +89,12 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     let build_disks = shipyard_sandbox::Disks::new(sandbox.is_confined());
     let workspaces_root = data_dir.root().join("workspaces");
     let workspaces = shipyard_sandbox::Workspaces::new(workspaces_root.clone(), sandbox.is_confined());
+    let home_disks = shipyard_sandbox::Disks::new(sandbox.is_confined());
     let mounts = MountsRemovedOnExit {
         work_root: work_root.clone(),
         workspaces_root,
         build_disks: build_disks.clone(),
+        home_disks: home_disks.clone(),
         workspaces: workspaces.clone(),
     };
     // What a previous run on this data directory left (a killed server's relays, namespaces
@@ -148,7 +152,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
             root: work_root.join("instances"),
             uids: settings.sandbox_uids.clone(),
             inbound: inbound.clone(),
-            disks: shipyard_sandbox::Disks::new(sandbox.is_confined()),
+            disks: home_disks,
             workspaces: workspaces.clone(),
         },
         settings.health_timeout,

@@ -209,13 +209,14 @@ impl Driver {
         let (tenant, name) = (spec.tenant.to_string(), name.to_owned());
         tokio::task::spawn_blocking(move || {
             // On the workspace's disk: HOMEs count towards its storageGbLimit.
-            workspaces.mounted(&tenant)?;
-            disks.attach(&DiskSpec {
-                image: &workspaces.home_image(&tenant, &name),
-                at: &at,
-                bytes,
-                owner,
-                kind: DiskKind::Scratch,
+            workspaces.while_mounted(&tenant, |_| {
+                disks.attach(&DiskSpec {
+                    image: &workspaces.home_image(&tenant, &name),
+                    at: &at,
+                    bytes,
+                    owner,
+                    kind: DiskKind::Scratch,
+                })
             })
         })
         .await

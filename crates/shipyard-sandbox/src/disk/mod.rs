@@ -147,8 +147,13 @@ impl Disks {
     /// size (a build cache on it is then rebuilt); a disk already mounted is shared.
     pub fn attach(&self, spec: &DiskSpec<'_>) -> Result<Disk, DiskError> {
         let first = if spec.kind == DiskKind::Scratch {
-            // A path of its own (one per process of an instance): nobody shares it, so its
-            // mount waits on no other.
+            // A path of its own (one per process of an instance): nobody shares it. Mounted
+            // under the lock all the same, so `close` waits for it and none is made after (on
+            // a workspace's disk about to go).
+            let guard = self.mounted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if guard.is_none() {
+                return Err(DiskError::Closed);
+            }
             self.mount(spec)?;
             true
         } else {
@@ -181,6 +186,18 @@ impl Disks {
             for at in mounted.keys() {
                 unmount(at);
             }
+        }
+    }
+
+    /// Unmounts the shared disk at `at` at once, whoever holds it, and forgets it: one that
+    /// could not be set up as it must be is not used.
+    pub fn detach(&self, at: &Path) {
+        let mut guard = self.mounted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(mounted) = guard.as_mut()
+            && mounted.remove(at).is_some()
+            && self.images
+        {
+            unmount(at);
         }
     }
 
@@ -268,12 +285,17 @@ fn mount(spec: &DiskSpec<'_>) -> Result<(), DiskError> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(spec.at).map_err(io_err(spec.at))?;
     let fresh = match std::fs::metadata(spec.image) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+        // A workspace's disk is never made again over one that is there, whatever went wrong.
+        Err(e) if spec.kind == DiskKind::Kept => return Err(io_err(spec.image)(e)),
         Err(_) => true,
         Ok(_) if spec.kind == DiskKind::Kept => false,
         Ok(m) => m.len() != spec.bytes,
     };
     if fresh {
         make_image(spec)?;
+    } else if spec.kind == DiskKind::Kept {
+        check(spec.image)?;
     }
     let mount_image = || {
         // A disk inside a workspace's disk need not flush the host's: `barrier=0` keeps a
@@ -333,23 +355,45 @@ fn make_image(spec: &DiskSpec<'_>) -> Result<(), DiskError> {
     file.set_len(spec.bytes).map_err(io_err(spec.image))?;
     drop(file);
     let (uid, gid) = spec.owner.unwrap_or((0, 0));
-    // No journal (a disk outlives no crash it matters for), no reserved blocks, and inode tables
-    // left for the kernel to fill lazily: a 10 GiB image costs 4 MiB of host disk when made.
+    // No reserved blocks, and inode tables left for the kernel to fill lazily: a 10 GiB image
+    // costs 4 MiB of host disk when made.
     let extended = format!("nodiscard,lazy_itable_init=1,root_owner={uid}:{gid}");
-    run(
-        "mkfs.ext4",
-        &[
-            "-q".as_ref(),
-            "-F".as_ref(),
-            "-m".as_ref(),
-            "0".as_ref(),
-            "-O".as_ref(),
-            "^has_journal".as_ref(),
-            "-E".as_ref(),
-            extended.as_ref(),
-            spec.image.as_os_str(),
-        ],
-    )
+    let os = |s: &'static str| std::ffi::OsStr::new(s);
+    let mut args: Vec<&std::ffi::OsStr> = vec![os("-q"), os("-F"), os("-m"), os("0")];
+    if spec.kind == DiskKind::Kept {
+        // A workspace's disk holds releases through crashes and a full host: a small journal
+        // (16 MiB) keeps it consistent. As large as the host's disk, it gets one inode per
+        // 64 KiB (not 16), which keeps its inode tables — written as inodes are first used,
+        // counted by no limit — under 0.4 % of it.
+        args.extend([os("-J"), os("size=16"), os("-i"), os("65536")]);
+    } else {
+        // Caches and HOMEs outlive no crash they matter for: no journal.
+        args.extend([os("-O"), os("^has_journal")]);
+    }
+    args.push(os("-E"));
+    args.extend([std::ffi::OsStr::new(&extended), spec.image.as_os_str()]);
+    run("mkfs.ext4", &args)
+}
+
+/// Checks a workspace's disk before it is mounted, repairing what is safe to (`e2fsck -p`:
+/// nothing to do on a clean one); a disk it cannot repair is not mounted.
+fn check(image: &Path) -> Result<(), DiskError> {
+    let out = Command::new("e2fsck")
+        .arg("-p")
+        .arg(image)
+        .output()
+        .map_err(|e| DiskError::Tool {
+            command: format!("e2fsck -p {}", image.display()),
+            output: e.to_string(),
+        })?;
+    // 0: clean; 1: repaired; 2: repaired, reboot advised (not for an unmounted image).
+    match out.status.code() {
+        Some(0..=2) => Ok(()),
+        _ => Err(DiskError::Tool {
+            command: format!("e2fsck -p {}", image.display()),
+            output: String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        }),
+    }
 }
 
 fn remove_quietly(image: &Path, at: &Path) {

@@ -8,17 +8,37 @@
 //! hosts do not give even to root.
 
 use super::{DiskError, DiskKind, DiskSpec, Disks, io_err};
+use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// The file of reserved blocks at the root of a workspace's disk.
 const RESERVE: &str = ".storage-limit";
+
+/// The largest workspace's disk: ext4 files (the reserved one) end at 16 TiB, and the metadata
+/// a disk costs when made grows with its size (about 60 MiB at this size).
+const LARGEST: u64 = 4 << 40;
 
 /// The disks of every workspace of one server, under `<data>/workspaces`.
 #[derive(Debug, Clone)]
 pub struct Workspaces {
     root: PathBuf,
     disks: Disks,
+    /// Held while a disk is mounted or its limit moved, so nobody uses a disk not yet held to
+    /// its limit, nor makes files under one being unmounted.
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Workspaces whose disk is mounted and held to its limit.
+    held: HashSet<String>,
+    /// The limit last set for a workspace while this server runs: it overrules the one a
+    /// build read before it was set.
+    wanted: HashMap<String, u64>,
+    /// Set by `close`: nothing is mounted after.
+    closed: bool,
 }
 
 impl Workspaces {
@@ -27,7 +47,12 @@ impl Workspaces {
         Self {
             root,
             disks: Disks::new(images),
+            state: Arc::new(Mutex::new(State::default())),
         }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Where `tenant`'s disk is mounted.
@@ -42,7 +67,7 @@ impl Workspaces {
 
     /// The image of `project`'s build disk.
     pub fn build_disk_image(&self, tenant: &str, project: &str) -> PathBuf {
-        self.path(tenant).join("disks").join(format!("{project}.img"))
+        self.build_disk_images(tenant).join(format!("{project}.img"))
     }
 
     /// The directory of `tenant`'s build disk images.
@@ -59,78 +84,123 @@ impl Workspaces {
         self.root.join(format!("{tenant}.img"))
     }
 
-    /// The workspaces that have a disk on the host, mounted or not.
+    /// The workspaces that have a disk on the host, mounted or not (an unconfined server's:
+    /// a plain directory each).
     pub fn on_disk(&self) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(&self.root) else {
             return Vec::new();
         };
+        let images = self.disks.images();
         entries
             .flatten()
-            .filter_map(|e| e.file_name().to_str()?.strip_suffix(".img").map(str::to_owned))
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                if images {
+                    name.strip_suffix(".img").map(str::to_owned)
+                } else {
+                    e.file_type().ok()?.is_dir().then_some(name)
+                }
+            })
             .collect()
     }
 
-    /// Mounts `tenant`'s disk (made at the first call) and, when this call mounted it, holds it
-    /// to `limit` bytes; returns where it is.
+    /// Mounts `tenant`'s disk (made at the first call) held to `limit` bytes — or to the limit
+    /// last set for it, when one was — unless it is mounted already; returns where it is. A
+    /// disk holding more than the limit is mounted all the same (its releases must serve) and
+    /// keeps the limit it had.
     pub fn attach(&self, tenant: &str, limit: u64) -> Result<PathBuf, DiskError> {
-        let (image, at) = (self.image(tenant), self.path(tenant));
-        if self.disks.is_mounted(&at) {
+        let mut state = self.state();
+        let at = self.path(tenant);
+        if state.closed {
+            return Err(DiskError::Closed);
+        }
+        if state.held.contains(tenant) {
             return Ok(at);
         }
-        let bytes = super::usage::total_bytes(&self.root).ok_or_else(|| DiskError::Io {
+        let limit = state.wanted.get(tenant).copied().unwrap_or(limit);
+        let total = super::usage::total_bytes(&self.root).ok_or_else(|| DiskError::Io {
             path: self.root.clone(),
             source: std::io::Error::other("the filesystem's size is unknown"),
         })?;
         std::fs::create_dir_all(&self.root).map_err(io_err(&self.root))?;
-        let disk = self.disks.attach(&DiskSpec {
+        let image = self.image(tenant);
+        self.disks.attach(&DiskSpec {
             image: &image,
             at: &at,
-            bytes,
+            bytes: total.min(LARGEST),
             owner: None,
             kind: DiskKind::Kept,
         })?;
-        if disk.mounted_now() && self.disks.images() {
-            hold_to(&at, limit)?;
+        if self.disks.images() {
+            match hold_to(&at, limit) {
+                Ok(()) => {}
+                Err(DiskError::Full { used }) => {
+                    tracing::warn!(
+                        tenant,
+                        used,
+                        limit,
+                        "a workspace's disk holds more than its limit; the limit applies once it has room"
+                    );
+                }
+                Err(e) => {
+                    // Never used unheld: a disk without its limit would take the host's disk.
+                    self.disks.detach(&at);
+                    return Err(e);
+                }
+            }
         }
+        state.held.insert(tenant.to_owned());
         Ok(at)
     }
 
-    /// Where `tenant`'s disk is, when it is mounted (an unconfined server's always is).
+    /// Where `tenant`'s disk is, when it is mounted and held to its limit (an unconfined
+    /// server's always is).
     pub fn mounted(&self, tenant: &str) -> Result<PathBuf, DiskError> {
+        self.while_mounted(tenant, |at| Ok(at.to_owned()))
+    }
+
+    /// Runs `f` with where `tenant`'s disk is mounted, and keeps it mounted until `f` returns:
+    /// what `f` makes there is never made on the host's disk under an unmounted one.
+    pub fn while_mounted<T>(
+        &self,
+        tenant: &str,
+        f: impl FnOnce(&Path) -> Result<T, DiskError>,
+    ) -> Result<T, DiskError> {
+        let state = self.state();
         let at = self.path(tenant);
-        if !self.disks.images() || self.disks.is_mounted(&at) {
-            Ok(at)
-        } else {
-            Err(DiskError::NotMounted)
+        if self.disks.images() && !(state.held.contains(tenant) && self.disks.is_mounted(&at)) {
+            return Err(DiskError::NotMounted);
         }
+        f(&at)
     }
 
     /// Holds `tenant`'s disk to `limit` bytes from now on; [`DiskError::Full`] (and nothing
     /// changed) when it holds more already. A workspace without a disk yet gets the limit when
     /// its disk is made.
     pub fn set_limit(&self, tenant: &str, limit: u64) -> Result<(), DiskError> {
-        if !self.disks.images() || !self.image(tenant).exists() {
+        if !self.disks.images() {
             return Ok(());
         }
-        let at = self.attach(tenant, limit)?;
-        hold_to(&at, limit)
-    }
-
-    /// Bytes `tenant`'s files take on its disk (None without a mounted disk, or unconfined:
-    /// then there is no disk of its own to count).
-    pub fn used(&self, tenant: &str) -> Option<u64> {
-        if !self.disks.images() {
-            return None;
+        {
+            let mut state = self.state();
+            if !state.held.contains(tenant) && !self.image(tenant).exists() {
+                state.wanted.insert(tenant.to_owned(), limit);
+                return Ok(());
+            }
         }
-        let at = self.mounted(tenant).ok()?;
-        used_bytes(&at).ok()
+        self.attach(tenant, limit)?;
+        let mut state = self.state();
+        hold_to(&self.path(tenant), limit)?;
+        state.wanted.insert(tenant.to_owned(), limit);
+        Ok(())
     }
 
-    /// Writes what the page cache holds for the disk mounted at `inner` (a build disk on
-    /// `tenant`'s disk) through to `tenant`'s disk, when that one might not have room for it: a
-    /// write past a workspace's disk fails only once it reaches it, long after `write` said yes.
-    /// An error means some of `inner`'s files did not fit.
-    pub fn settle(&self, tenant: &str, inner: &Path) -> std::io::Result<()> {
+    /// Makes sure what the page cache holds for the disk mounted at `inner` (a build disk on
+    /// `tenant`'s disk, opened as `opened` before it was written) is on `tenant`'s disk, when
+    /// that one might not have room for it: a write past a workspace's disk fails only once it
+    /// reaches it, long after `write` said yes. An error means some of `inner`'s files did not
+    /// fit.
+    pub fn settle(&self, tenant: &str, inner: &Path, opened: &std::fs::File) -> std::io::Result<()> {
         let Ok(outer) = self.mounted(tenant) else {
             return Ok(());
         };
@@ -141,15 +211,28 @@ impl Workspaces {
         if !self.disks.images() || room > held.saturating_add(64 << 20) {
             return Ok(());
         }
-        let dir = std::fs::File::open(inner)?;
-        rustix::fs::syncfs(&dir)?;
+        // Reports every failed write since `opened` was opened (the kernel's per-file record).
+        rustix::fs::syncfs(opened)?;
         Ok(())
     }
 
     /// Unmounts every workspace's disk and mounts none after; called once the disks inside them
     /// (build disks, HOMEs) are gone.
     pub fn close(&self) {
+        let mut state = self.state();
+        state.closed = true;
+        state.held.clear();
         self.disks.close();
+    }
+
+    /// Bytes `tenant`'s files take on its disk (None without a mounted disk, or unconfined:
+    /// then there is no disk of its own to count).
+    pub fn used(&self, tenant: &str) -> Option<u64> {
+        if !self.disks.images() {
+            return None;
+        }
+        let at = self.mounted(tenant).ok()?;
+        used_bytes(&at).ok()
     }
 }
 

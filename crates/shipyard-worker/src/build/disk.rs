@@ -51,13 +51,13 @@ impl Worker {
 
     /// Makes sure what the build wrote is on its workspace's disk, not only promised by the page
     /// cache: a build that overfilled the workspace fails here, before a release is stored.
-    pub(super) async fn settle(&self, inputs: &Inputs, disk: &Path) -> Result<(), Failure> {
+    pub(super) async fn settle(&self, inputs: &Inputs, disk: &Path, opened: std::fs::File) -> Result<(), Failure> {
         let (workspaces, tenant, disk) = (
             self.runtime.workspaces().clone(),
             inputs.scope.tenant_id().to_string(),
             disk.to_owned(),
         );
-        let settled = tokio::task::spawn_blocking(move || workspaces.settle(&tenant, &disk)).await;
+        let settled = tokio::task::spawn_blocking(move || workspaces.settle(&tenant, &disk, &opened)).await;
         match settled {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(Failure::new(format!("the build's files could not all be written: {e}"))),

@@ -336,12 +336,15 @@ impl Worker {
             node_modules,
         };
         let snapshot = cache_use.node_modules.is_some();
+        // Opened before the build writes: a write that fails later is reported to this file.
+        let opened =
+            std::fs::File::open(disk).map_err(|e| Failure::new(format!("the build disk is unreadable: {e}")))?;
         let ran = self.run_steps(&sandbox, &plan, log, ctx, cache_use, cancel).await;
         // Nothing runs in the namespace any more. Removing it waits on pasta and `ip` (20–30 ms),
         // so it happens off the runtime and off the deploy's path; the name is this attempt's
         // alone, and a namespace a crash leaves behind is removed when the server starts.
         drop(tokio::task::spawn_blocking(move || drop(network)));
-        let ran = match (ran, self.settle(inputs, disk).await) {
+        let ran = match (ran, self.settle(inputs, disk, opened).await) {
             (Ok(()), Err(failure)) => Err(failure),
             (ran, _) => ran,
         };

@@ -1,6 +1,7 @@
 //! Red team (#30): what one tenant sees of others. A build has a cgroup namespace of its own and
 //! sees only its own groups at `/sys/fs/cgroup` (not another tenant's build running beside it),
-//! and its mount table names no path of the host's data directory or work root.
+//! and its mount table names no path of the host's data directory or work root; nor does an
+//! instance's (its release's files and HOME come from its workspace's disk).
 
 use crate::support::TestServer;
 use crate::support::deploy::static_build;
@@ -85,5 +86,39 @@ async fn a_build_sees_its_own_cgroups_only_and_no_host_path_of_the_server() {
     assert!(
         host.contains(&work.display().to_string()),
         "positive control for the mount check"
+    );
+}
+
+#[tokio::test]
+async fn an_instance_mount_table_names_no_host_path_of_the_server() {
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let (data, work) = (server.data_dir(), server.work_root());
+    // The release's files and the HOME are bound in from the workspace's disk, mounted on the
+    // host under the data directory: the instance sees them by the disk's own paths only.
+    let js = format!(
+        "const info = require('fs').readFileSync('/proc/self/mountinfo', 'utf8').split('\\n');\n\
+         const named = info.filter(l => l.includes({data:?}) || l.includes({work:?})).length;\n\
+         console.log(`HOSTPATHS ${{named}} of ${{info.length}}`);\n\
+         require('http').createServer((q, r) => r.end('ok')).listen(process.env.PORT);\n",
+        data = data.display().to_string(),
+        work = work.display().to_string(),
+    );
+    let (_, done) = ada.node_app_ready(&server, "mounts", &js, serde_json::json!({})).await;
+    let release = done["releaseId"].as_str().expect("release");
+    let text = ada.runtime_log_text(release, |t| t.contains("HOSTPATHS")).await;
+    let line = text.lines().find(|l| l.contains("HOSTPATHS")).unwrap_or_default();
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = words.iter().position(|w| *w == "HOSTPATHS").expect("HOSTPATHS");
+    let count = |i: usize| words.get(at + i).and_then(|w| w.parse::<u32>().ok());
+    assert!(
+        count(3).is_some_and(|n| n > 5),
+        "positive control: the table was read ({line})"
+    );
+    assert_eq!(count(1), Some(0), "the mount table names the server's paths: {line}");
+    let host = std::fs::read_to_string("/proc/self/mountinfo").expect("mountinfo");
+    assert!(
+        host.contains(&server.workspace_disk(&ada.tenant_id).display().to_string()),
+        "positive control: the host's table names the workspace's disk"
     );
 }
