@@ -117,6 +117,7 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Conflict(constraint) => ApiError::conflict(conflict_message(constraint)),
+            StoreError::Refused(domain) => domain.into(),
             other => ApiError::internal(&other),
         }
     }
@@ -133,7 +134,11 @@ fn conflict_message(constraint: &str) -> String {
 
 impl From<DomainError> for ApiError {
     fn from(err: DomainError) -> Self {
-        ApiError::bad_request(err.to_string())
+        match err {
+            // Well-formed names that cannot be used together.
+            DomainError::HostLabelTooLong { .. } => ApiError::unprocessable(err.to_string()),
+            _ => ApiError::bad_request(err.to_string()),
+        }
     }
 }
 

@@ -31,6 +31,14 @@ pub enum DomainError {
     /// A name that cannot be an environment variable, or one the platform reserves.
     #[error("{0}")]
     InvalidEnvVarName(String),
+    /// A live host label (`<project>-<env>`) longer than one DNS label.
+    #[error("the live host label `{label}` would be {len} characters; DNS allows 63: choose shorter names")]
+    HostLabelTooLong {
+        /// The label.
+        label: String,
+        /// Its length.
+        len: usize,
+    },
     /// A stored password hash that does not parse.
     #[error("stored password hash is malformed")]
     MalformedHash,

@@ -7,6 +7,7 @@ pub mod email;
 pub mod error;
 pub mod git_url;
 pub mod ids;
+pub mod live_host;
 pub mod password;
 pub mod project;
 pub mod redact;
@@ -24,6 +25,7 @@ pub use email::Email;
 pub use error::DomainError;
 pub use git_url::{GitTransport, GitUrl};
 pub use ids::{ConnectionId, DeploymentId, EnvironmentId, ProjectId, ReleaseId, SecretId, TenantId, TokenId, UserId};
+pub use live_host::HostLabel;
 pub use password::{Password, PasswordHash};
 pub use project::{
     BuildConfig, Limits, PackageManager, ProjectStatus, ProjectType, RELEASE_TOOLS_DIR, RuntimeConfig, RuntimeType,

@@ -256,7 +256,7 @@ impl Runtime {
 
     /// The live host of an environment.
     pub fn host(&self, host_label: &str, workspace_slug: &str) -> String {
-        routes::host(host_label, workspace_slug, &self.apps_domain)
+        shipyard_core::live_host::live_host(host_label, workspace_slug, &self.apps_domain)
     }
 
     /// Takes the lock that changing what is live needs; take it before the write transaction.

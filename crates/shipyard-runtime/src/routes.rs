@@ -8,11 +8,6 @@ use shipyard_store::LiveRoute;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// `<project>-<env>.<workspace>.<apps-domain>`
-pub(crate) fn host(host_label: &str, workspace_slug: &str, apps_domain: &str) -> String {
-    format!("{host_label}.{workspace_slug}.{apps_domain}").to_ascii_lowercase()
-}
-
 /// The host and target of `row`; None when nothing is live there (no release yet), which the
 /// edge answers with its 404 page. `current` is what the host has now: kept when unchanged.
 pub(crate) fn target(

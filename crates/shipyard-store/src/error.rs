@@ -27,6 +27,9 @@ pub enum StoreError {
         /// Its last.
         last: u32,
     },
+    /// A value the store's own rules refuse (a live host label too long for DNS).
+    #[error(transparent)]
+    Refused(#[from] shipyard_core::DomainError),
     /// A row held a value this version of Shipyard cannot read.
     #[error("corrupt row: {0}")]
     Corrupt(String),

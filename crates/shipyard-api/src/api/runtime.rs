@@ -146,9 +146,7 @@ pub async fn get_runtime(
         .filter(|e| e.project_id == project.id)
         .ok_or_else(missing)?;
     let active = tx.active_release(&scope, &env.id).await?;
-    let host = state
-        .runtime
-        .host(&format!("{}-{}", project.slug, env.slug), scope.tenant_slug().as_str());
+    let host = state.runtime.host(&env.host_label, scope.tenant_slug().as_str());
     // What the edge serves, not what the store would like: the two differ while a change is
     // on its way, and only the edge's answer is what users get.
     let mut instances = Vec::new();
@@ -217,7 +215,7 @@ pub async fn get_runtime(
     }
     Ok(Json(RuntimeView {
         status: status.to_owned(),
-        urls: vec![live_url(&state, &scope, project.slug.as_str(), env.slug.as_str())],
+        urls: vec![live_url(&state, &scope, &env)],
         active_release: active.map(|r| ActiveRelease {
             id: r.id.to_string(),
             version: format!("v{}", r.version),

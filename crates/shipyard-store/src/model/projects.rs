@@ -142,6 +142,8 @@ pub struct Environment {
     pub branch: String,
     /// Whether it is the production environment (made with the project).
     pub is_production: bool,
+    /// The first label of its live host (`<project>-<env>`, see `shipyard_core::HostLabel`).
+    pub host_label: String,
     /// When it was made.
     pub created_at: DateTime<Utc>,
 }

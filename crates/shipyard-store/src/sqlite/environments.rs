@@ -12,7 +12,7 @@ use shipyard_core::{EnvironmentId, ProjectId};
 
 macro_rules! environment_columns {
     () => {
-        "id, project_id, name, slug, branch, is_production, created_at"
+        "id, project_id, name, slug, branch, is_production, host_label, created_at"
     };
 }
 
@@ -62,7 +62,7 @@ impl Environments for Tx {
         .bind(new.slug.as_str().to_owned())
         .bind(new.branch.clone())
         .bind(is_production)
-        .bind(format!("{}-{}", project.slug, new.slug))
+        .bind(shipyard_core::HostLabel::new(&project.slug, &new.slug)?.as_str().to_owned())
         .bind(ts(Utc::now()))
         .fetch_one(&mut *self.0)
         .await

@@ -88,6 +88,7 @@ pub(crate) struct EnvironmentRow {
     slug: String,
     branch: String,
     is_production: bool,
+    host_label: String,
     created_at: String,
 }
 
@@ -101,6 +102,7 @@ impl TryFrom<EnvironmentRow> for Environment {
             slug: Slug::from_trusted(r.slug),
             branch: r.branch,
             is_production: r.is_production,
+            host_label: r.host_label,
             created_at: parse_ts(&r.created_at)?,
         })
     }

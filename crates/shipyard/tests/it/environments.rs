@@ -80,6 +80,43 @@ async fn environments_get_live_hosts_that_never_collide() {
         clash.body
     );
 
+    // The first label `<project>-<env>` is one DNS label: 63 characters at most, for a new
+    // project (with `production`) and a new environment alike.
+    let too_long = |what: &serde_json::Value| {
+        what["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("would be 64 characters; DNS allows 63"))
+    };
+    let project = ada
+        .token
+        .post(
+            &projects,
+            &json!({ "name": "p".repeat(53), "type": "node", "repositoryConnectionId": conn["id"] }),
+        )
+        .await
+        .expect("request");
+    assert_error(&project, 422);
+    assert!(too_long(&project.body), "{}", project.body);
+    let fits = ada
+        .post_ok(
+            &projects,
+            &json!({ "name": "p".repeat(52), "type": "node", "repositoryConnectionId": conn["id"] }),
+        )
+        .await;
+    assert!(
+        fits["environments"][0]["url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with(&format!("http://{}-production.acme.", "p".repeat(52)))),
+        "positive control: 63 characters fit ({fits})"
+    );
+    let env = ada
+        .token
+        .post(&envs, &json!({ "name": "e".repeat(60), "branch": "dev" }))
+        .await
+        .expect("request");
+    assert_error(&env, 422);
+    assert!(too_long(&env.body), "{}", env.body);
+
     let staging_path = format!("{envs}/{}", staging["id"].as_str().expect("id"));
     let renamed = ada
         .token

@@ -1,6 +1,6 @@
 //! Environments of a project: production is made with it; others deploy other branches.
 
-use super::{EnvironmentView, conflict, environment_view, find_project, validate};
+use super::{EnvironmentView, conflict, environment_view, find_project};
 use crate::api::git_input;
 use crate::api::views::display_name;
 use crate::auth::{Auth, require_write};
@@ -89,7 +89,7 @@ pub async fn create_environment(
     let name = display_name(&req.name, "name")?;
     let branch = git_input::branch("branch", &req.branch)?;
     let slug = Slug::from_name(&name, "env");
-    validate::host_label(project.slug.as_str(), slug.as_str())?;
+    shipyard_core::HostLabel::new(&project.slug, &slug)?;
     let new = NewEnvironment {
         name: name.clone(),
         slug,
@@ -100,10 +100,7 @@ pub async fn create_environment(
         .await
         .map_err(|e| conflict(e, &format!("`{name}`")))?;
     SqliteStore::commit(tx).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(environment_view(&state, &scope, &project, env)),
-    ))
+    Ok((StatusCode::CREATED, Json(environment_view(&state, &scope, env))))
 }
 
 /// Renames an environment or points it at another branch.
@@ -137,7 +134,7 @@ pub async fn update_environment(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("environment {environment_id} not found")))?;
     SqliteStore::commit(tx).await?;
-    Ok(Json(environment_view(&state, &scope, &project, updated)))
+    Ok(Json(environment_view(&state, &scope, updated)))
 }
 
 /// Deletes an environment; the production environment goes only with its project.

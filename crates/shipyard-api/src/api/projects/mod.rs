@@ -97,19 +97,15 @@ pub struct ProjectView {
 }
 
 /// `http://<project>-<env>.<workspace>.<apps-domain>[:port]`
-pub fn live_url(state: &AppState, scope: &TenantScope, project_slug: &str, env_slug: &str) -> String {
-    let port = state.settings.public_port.map(|p| format!(":{p}")).unwrap_or_default();
-    format!(
-        "http://{project_slug}-{env_slug}.{}.{}{port}",
-        scope.tenant_slug(),
-        state.settings.apps_domain
-    )
+pub fn live_url(state: &AppState, scope: &TenantScope, env: &Environment) -> String {
+    let host = state.runtime.host(&env.host_label, scope.tenant_slug().as_str());
+    shipyard_core::live_host::live_url(&host, state.settings.public_port)
 }
 
 /// An environment as shown.
-pub fn environment_view(state: &AppState, scope: &TenantScope, project: &Project, env: Environment) -> EnvironmentView {
+pub fn environment_view(state: &AppState, scope: &TenantScope, env: Environment) -> EnvironmentView {
     EnvironmentView {
-        url: live_url(state, scope, project.slug.as_str(), env.slug.as_str()),
+        url: live_url(state, scope, &env),
         id: env.id.to_string(),
         name: env.name,
         slug: env.slug.to_string(),
@@ -131,10 +127,7 @@ pub async fn project_view(
         .map(|e| e.branch.clone())
         .unwrap_or_default();
     let detection = project.detection.as_deref().and_then(|d| serde_json::from_str(d).ok());
-    let environments = envs
-        .into_iter()
-        .map(|e| environment_view(state, scope, &project, e))
-        .collect();
+    let environments = envs.into_iter().map(|e| environment_view(state, scope, e)).collect();
     Ok(ProjectView {
         id: project.id.to_string(),
         tenant_id: project.tenant_id.to_string(),

@@ -64,14 +64,3 @@ pub fn health_path(value: String) -> ApiResult<String> {
     }
     Ok(value)
 }
-
-/// The live host's first label (`<project>-<env>`) must fit in one DNS label.
-pub fn host_label(project_slug: &str, env_slug: &str) -> ApiResult<()> {
-    let len = project_slug.len() + 1 + env_slug.len();
-    if len > 63 {
-        return Err(ApiError::unprocessable(format!(
-            "the live host label `{project_slug}-{env_slug}` would be {len} characters; DNS allows 63: choose shorter names"
-        )));
-    }
-    Ok(())
-}
