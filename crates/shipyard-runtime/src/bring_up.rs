@@ -8,7 +8,8 @@ use shipyard_core::{
     SecretString,
 };
 use shipyard_store::secrets::{pinned, redactor};
-use shipyard_store::{Backend, Connections, Jobs, LiveRoutes, Secrets, TenantScope};
+use shipyard_store::{Backend, Connections, Jobs, LiveRoute, LiveRoutes, Secrets, TenantScope};
+use std::collections::HashSet;
 use std::time::Duration;
 
 impl Runtime {
@@ -83,65 +84,119 @@ impl Runtime {
         })
     }
 
+    /// Makes what runs match the store after a change to what may be live (a pause or resume,
+    /// a suspension or reinstatement, a delete): routes at once, the instances of what may no
+    /// longer run stopped, and those of what may run again started in the background, each on
+    /// its own health clock.
+    pub async fn reconcile<B: Backend + Clone + Send + Sync + 'static>(&self, store: &B, secret_box: &SecretBox) {
+        self.resync(store).await;
+        self.retire_inactive(store, false).await;
+        let (runtime, store, secret_box) = (self.clone(), store.clone(), secret_box.clone());
+        tokio::spawn(async move { runtime.bring_up(&store, &secret_box).await });
+    }
+
     /// Starts the instances of every live server release that has none (at start, after a
-    /// resume), then routes them. Failures are logged: the route stays a 503 page.
+    /// resume or reinstatement), a few at once, each waiting on its own health check, then
+    /// routes them: an app that never gets healthy holds up no other. Failures are logged: the
+    /// route stays a 503 page.
     pub async fn bring_up<B: Backend>(&self, store: &B, secret_box: &SecretBox) {
-        let _one_at_a_time = self.bringing_up.lock().await;
+        use futures_util::StreamExt;
         let rows = match store.read().await {
             Ok(mut tx) => tx.live_routes(None).await.unwrap_or_default(),
             Err(_) => return,
         };
-        for row in rows {
-            let Some((release, config)) = row.release else { continue };
-            if row.suspended || row.status != ProjectStatus::Active || self.instances(release.as_str()).is_some() {
-                continue;
-            }
-            let prepared = async {
-                let mut tx = store.write().await.map_err(|e| e.to_string())?;
-                let scope = tx
-                    .worker_scope(&row.tenant_id)
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .ok_or("the workspace is gone")?;
-                let startable = self
-                    .startable(
-                        &mut tx,
-                        secret_box,
-                        &scope,
-                        (&row.project_id, &row.environment_id),
-                        (&release, &release),
-                        &config,
-                    )
-                    .await?;
-                B::commit(tx).await.map_err(|e| e.to_string())?;
-                Ok::<_, String>(startable)
-            };
-            match prepared.await {
-                Ok(Some(spec)) => {
-                    let _activation = self.activation(&row.environment_id).await;
-                    // A deploy or rollback may have gone live while this one waited.
-                    let still = match store.read().await {
-                        Ok(mut tx) => tx.live_routes(Some(&row.environment_id)).await.unwrap_or_default(),
-                        Err(_) => Vec::new(),
-                    };
-                    let still_live = still.iter().any(|r| {
-                        r.release.as_ref().is_some_and(|(id, _)| *id == release)
-                            && !r.suspended
-                            && r.status == ProjectStatus::Active
-                    });
-                    if !still_live || self.instances(release.as_str()).is_some() {
-                        continue;
-                    }
-                    if let Err(why) = self.start_release(spec).await {
+        futures_util::stream::iter(rows)
+            .for_each_concurrent(BRING_UP_AT_ONCE, |row| self.bring_up_one(store, secret_box, row))
+            .await;
+        self.resync(store).await;
+    }
+
+    /// Starts `row`'s release's instances when it may run and nothing runs or starts it yet.
+    async fn bring_up_one<B: Backend>(&self, store: &B, secret_box: &SecretBox, row: LiveRoute) {
+        let Some((release, config)) = row.release else { return };
+        if row.suspended || row.status != ProjectStatus::Active || self.instances(release.as_str()).is_some() {
+            return;
+        }
+        // Two bring-ups at once (a reinstatement during the start-up one) start it once.
+        let Some(_claim) = StartClaim::take(&self.bringing_up, &release) else {
+            return;
+        };
+        let prepared = async {
+            let mut tx = store.write().await.map_err(|e| e.to_string())?;
+            let scope = tx
+                .worker_scope(&row.tenant_id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("the workspace is gone")?;
+            let startable = self
+                .startable(
+                    &mut tx,
+                    secret_box,
+                    &scope,
+                    (&row.project_id, &row.environment_id),
+                    (&release, &release),
+                    &config,
+                )
+                .await?;
+            B::commit(tx).await.map_err(|e| e.to_string())?;
+            Ok::<_, String>(startable)
+        };
+        match prepared.await {
+            Ok(Some(spec)) => {
+                let _activation = self.activation(&row.environment_id).await;
+                // A deploy or rollback may have gone live while this one waited.
+                let still = match store.read().await {
+                    Ok(mut tx) => tx.live_routes(Some(&row.environment_id)).await.unwrap_or_default(),
+                    Err(_) => Vec::new(),
+                };
+                let still_live = still.iter().any(|r| {
+                    r.release.as_ref().is_some_and(|(id, _)| *id == release)
+                        && !r.suspended
+                        && r.status == ProjectStatus::Active
+                });
+                if !still_live || self.instances(release.as_str()).is_some() {
+                    return;
+                }
+                match self.start_release(spec).await {
+                    // Routed as soon as it answers, not when the slowest of the others does.
+                    Ok(_started) => self.resync(store).await,
+                    Err(why) => {
                         tracing::error!(%release, reason = %why, "a live release's instances did not become healthy");
                     }
                 }
-                Ok(None) => {}
-                Err(why) => {
-                    tracing::error!(%release, reason = %why, "a live release's instances could not be prepared")
-                }
+            }
+            Ok(None) => {}
+            Err(why) => {
+                tracing::error!(%release, reason = %why, "a live release's instances could not be prepared")
             }
         }
-        self.resync(store).await;
+    }
+}
+
+/// How many releases a bring-up starts at once: each waits on its own health check, and a
+/// machine's cores bound how many start quickly together.
+const BRING_UP_AT_ONCE: usize = 4;
+
+/// A release a bring-up is starting; the claim goes when the start ends either way.
+struct StartClaim<'a> {
+    starting: &'a std::sync::Mutex<HashSet<ReleaseId>>,
+    release: ReleaseId,
+}
+
+impl<'a> StartClaim<'a> {
+    /// Claims `release`, unless another bring-up is starting it.
+    fn take(starting: &'a std::sync::Mutex<HashSet<ReleaseId>>, release: &ReleaseId) -> Option<Self> {
+        let mut set = starting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        set.insert(release.clone()).then(|| Self {
+            starting,
+            release: release.clone(),
+        })
+    }
+}
+
+impl Drop for StartClaim<'_> {
+    fn drop(&mut self) {
+        let mut set = self.starting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        set.remove(&self.release);
     }
 }

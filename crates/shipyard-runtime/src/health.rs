@@ -3,7 +3,7 @@
 //! from its first answer on, and stops taking them after three failed checks in a row. A new
 //! release waits for every instance's first answer within its time.
 
-use crate::instances::{InstanceState, Instances};
+use crate::instances::{InstanceState, InstanceStatus, Instances};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -56,21 +56,21 @@ pub(crate) async fn watch(upstream: SocketAddr, path: String, state: Arc<Mutex<I
             match &seen {
                 Ok(()) => {
                     failures = 0;
-                    if s.status != "draining" {
-                        s.status = "healthy".into();
+                    if s.status != InstanceStatus::Draining {
+                        s.status = InstanceStatus::Healthy;
                     }
                     s.serving.store(true, Ordering::Relaxed);
                 }
                 Err(why) => {
                     failures += 1;
                     s.last_probe = why.clone();
-                    if s.status == "healthy" && failures >= FAILURES_UNHEALTHY {
-                        s.status = "unhealthy".into();
+                    if s.status == InstanceStatus::Healthy && failures >= FAILURES_UNHEALTHY {
+                        s.status = InstanceStatus::Unhealthy;
                         s.serving.store(false, Ordering::Relaxed);
                     }
                 }
             }
-            s.status != "starting"
+            s.status != InstanceStatus::Starting
         } else {
             return;
         };
@@ -83,12 +83,12 @@ pub async fn wait_healthy(instances: &Instances, within: Duration) -> Result<(),
     let started = Instant::now();
     loop {
         let states = instances.states();
-        if states.iter().all(|s| s.status == "healthy") {
+        if states.iter().all(|s| s.status == InstanceStatus::Healthy) {
             return Ok(());
         }
-        let waiting = states.iter().find(|s| s.status != "healthy");
+        let waiting = states.iter().find(|s| s.status != InstanceStatus::Healthy);
         let last = waiting.map_or_else(String::new, |s| s.last_probe.clone());
-        if states.iter().any(|s| s.status == "crashed") {
+        if states.iter().any(|s| s.status == InstanceStatus::Crashed) {
             return Err(format!("its instances crashed ({last})"));
         }
         if started.elapsed() > within {

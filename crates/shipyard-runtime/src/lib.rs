@@ -17,7 +17,7 @@ mod start;
 
 pub use activation::{Activation, RouteLock};
 pub use health::wait_healthy;
-pub use instances::{CRASH_LIMIT, Driver, InstanceSpec, InstanceState, Instances};
+pub use instances::{CRASH_LIMIT, Driver, InstanceSpec, InstanceState, InstanceStatus, Instances};
 pub use start::{StartError, Started};
 
 use shipyard_edge::{AccessLog, RouteTable};
@@ -68,8 +68,8 @@ pub struct Runtime {
     alive: Arc<Mutex<Vec<Arc<Instances>>>>,
     // Set by `stop_all`: nothing starts after it.
     closing: Arc<std::sync::atomic::AtomicBool>,
-    // One `bring_up` at a time: two would start the same release twice.
-    bringing_up: Arc<tokio::sync::Mutex<()>>,
+    // Releases a `bring_up` is starting: another leaves them alone (two would start one twice).
+    bringing_up: Arc<std::sync::Mutex<HashSet<shipyard_core::ReleaseId>>>,
     // Releases whose instances answer but whose activation has not committed yet: not retired
     // by anyone else's `retire_inactive` meanwhile (see `Started`).
     pending: Arc<Mutex<HashSet<String>>>,
@@ -99,7 +99,7 @@ impl Runtime {
             running: Arc::new(Mutex::new(HashMap::new())),
             alive: Arc::new(Mutex::new(Vec::new())),
             closing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
-            bringing_up: Arc::new(tokio::sync::Mutex::new(())),
+            bringing_up: Arc::new(std::sync::Mutex::new(HashSet::new())),
             activations: Arc::new(Mutex::new(HashMap::new())),
             pending: Arc::new(Mutex::new(HashSet::new())),
             lock: Arc::new(tokio::sync::Mutex::new(())),

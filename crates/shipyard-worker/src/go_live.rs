@@ -53,7 +53,11 @@ impl Worker {
             let Some(instances) = self.runtime.instances(release.as_str()) else {
                 return false;
             };
-            if instances.states().iter().any(|s| s.status == "crashed") {
+            if instances
+                .states()
+                .iter()
+                .any(|s| s.status == shipyard_runtime::InstanceStatus::Crashed)
+            {
                 return true;
             }
         }

@@ -116,8 +116,8 @@ pub async fn update_admin_tenant(
     }
     SqliteStore::commit(tx).await?;
     if patch.suspended.is_some() {
-        // A suspended workspace's apps answer 503.
-        state.runtime.resync(&state.store).await;
+        // A suspended workspace's apps answer 503 and stop; reinstated, they start again.
+        state.runtime.reconcile(&state.store, &state.secret_box).await;
     }
     Ok(Json(tenant.into()))
 }

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use shipyard_core::EnvironmentId;
 use shipyard_edge::Target;
+use shipyard_runtime::InstanceStatus;
 use shipyard_store::{Backend, Environments, Releases};
 use utoipa::ToSchema;
 
@@ -113,7 +114,7 @@ fn instance_view(s: shipyard_runtime::InstanceState, release: &str) -> InstanceV
         number: s.number,
         id: s.id,
         release_id: release.to_owned(),
-        status: s.status,
+        status: s.status.as_str().to_owned(),
         port: Some(s.own_port),
         pid: s.pid,
         started_at: s.started_at,
@@ -160,9 +161,9 @@ pub async fn get_runtime(
         ),
         Some(Target::Proxy { release, upstreams, .. }) => {
             let states = state.runtime.instances(release).map(|i| i.states()).unwrap_or_default();
-            let count = |status: &str| states.iter().filter(|s| s.status == status).count();
-            let (healthy, crashed) = (count("healthy"), count("crashed"));
-            let states_all_starting = count("starting") == states.len();
+            let count = |status: InstanceStatus| states.iter().filter(|s| s.status == status).count();
+            let (healthy, crashed) = (count(InstanceStatus::Healthy), count(InstanceStatus::Crashed));
+            let states_all_starting = count(InstanceStatus::Starting) == states.len();
             instances = states.into_iter().map(|s| instance_view(s, release)).collect();
             let status = if healthy == instances.len() {
                 "running"
@@ -209,7 +210,7 @@ pub async fn get_runtime(
         };
         if release.environment_id == env.id {
             let release = release.id.to_string();
-            let live = set.states().into_iter().filter(|s| s.status != "stopped");
+            let live = set.states().into_iter().filter(|s| s.status != InstanceStatus::Stopped);
             instances.extend(live.map(|s| instance_view(s, &release)));
         }
     }

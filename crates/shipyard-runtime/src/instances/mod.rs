@@ -6,6 +6,9 @@
 
 mod output;
 mod process;
+mod status;
+
+pub use status::InstanceStatus;
 
 use output::{set, stopped};
 use shipyard_core::{EnvironmentId, Redactor, ReleaseId, SecretString, TenantId};
@@ -82,8 +85,8 @@ pub struct InstanceState {
     pub id: String,
     /// `n`: which of its release's instances it is, from 1.
     pub number: u32,
-    /// `starting`, `healthy`, `unhealthy`, `stopped` or `crashed`.
-    pub status: String,
+    /// Where it is in its life.
+    pub status: InstanceStatus,
     /// Whether the edge sends it requests (healthy and running).
     pub serving: Arc<AtomicBool>,
     /// What its last failed health check saw.
@@ -171,7 +174,7 @@ impl Driver {
             let state = Arc::new(Mutex::new(InstanceState {
                 id: format!("inst_{}", n + 1),
                 number: n + 1,
-                status: "starting".into(),
+                status: InstanceStatus::Starting,
                 serving: Arc::new(AtomicBool::new(false)),
                 last_probe: "no instance answered yet".into(),
                 port,
@@ -220,9 +223,9 @@ impl Driver {
             let started = Instant::now();
             let ended = self.run_once(&spec, n, &state, &mut stop, &stream).await;
             // A draining instance that exits is done: its release no longer serves.
-            let draining = state.lock().is_ok_and(|s| s.status == "draining");
+            let draining = state.lock().is_ok_and(|s| s.status == InstanceStatus::Draining);
             if *stop.borrow() || draining {
-                set(&state, |s| s.status = "stopped".into());
+                set(&state, |s| s.status = InstanceStatus::Stopped);
                 return;
             }
             let (exit, out_of_memory) = match ended {
@@ -256,7 +259,7 @@ impl Driver {
                 crashes.pop_front();
             }
             if crashes.len() >= CRASH_LIMIT {
-                set(&state, |s| s.status = "crashed".into());
+                set(&state, |s| s.status = InstanceStatus::Crashed);
                 self.logs
                     .append(
                         &stream,
@@ -282,14 +285,14 @@ impl Driver {
             tokio::select! {
                 () = tokio::time::sleep(backoff) => {}
                 () = stopped(&mut stop) => {
-                    set(&state, |s| s.status = "stopped".into());
+                    set(&state, |s| s.status = InstanceStatus::Stopped);
                     return;
                 }
             }
             backoff = (backoff * 2).min(Duration::from_secs(30));
             set(&state, |s| {
                 s.restarts += 1;
-                s.status = "starting".into();
+                s.status = InstanceStatus::Starting;
             });
         }
     }
@@ -323,8 +326,8 @@ impl Instances {
         self.retired.store(true, Ordering::SeqCst);
         for state in &self.states {
             set(state, |s| {
-                if matches!(s.status.as_str(), "starting" | "healthy" | "unhealthy") {
-                    s.status = "draining".into();
+                if s.status.is_live() {
+                    s.status = InstanceStatus::Draining;
                 }
             });
         }

@@ -4,7 +4,7 @@
 //! is left in its cgroup).
 
 use super::output::{pump, set, stopped};
-use super::{APP_DIR, Driver, HOME_DIR, InstanceSpec, InstanceState, STOP_GRACE};
+use super::{APP_DIR, Driver, HOME_DIR, InstanceSpec, InstanceState, InstanceStatus, STOP_GRACE};
 use shipyard_core::RELEASE_TOOLS_DIR;
 use shipyard_core::SecretString;
 use shipyard_sandbox::{Bind, Disk, DiskKind, DiskSpec, Forward, Identity, Spec, inherited_host_settings};
@@ -174,8 +174,8 @@ impl Driver {
         let _ = watch.await;
         set(state, |s| {
             s.serving.store(false, Ordering::Relaxed);
-            if s.status == "healthy" || s.status == "unhealthy" {
-                s.status = "starting".into();
+            if matches!(s.status, InstanceStatus::Healthy | InstanceStatus::Unhealthy) {
+                s.status = InstanceStatus::Starting;
             }
         });
         // Read before the group goes: a SIGKILL the kernel sent at the memory limit.

@@ -255,7 +255,14 @@ fn hold_to(at: &Path, limit: u64) -> Result<(), DiskError> {
     if want <= had {
         return file.set_len(want).map_err(io_err(&path));
     }
-    match rustix::fs::fallocate(&file, rustix::fs::FallocateFlags::empty(), 0, want) {
+    let reserve = || rustix::fs::fallocate(&file, rustix::fs::FallocateFlags::empty(), 0, want);
+    let reserved = match reserve() {
+        // Blocks freed since the journal's last commit (a project just deleted) are reusable
+        // only once it commits: commit, then try again.
+        Err(rustix::io::Errno::NOSPC) => rustix::fs::syncfs(&file).and_then(|()| reserve()),
+        other => other,
+    };
+    match reserved {
         Ok(()) => Ok(()),
         Err(e) => {
             // Blocks a failed call took past the old end go back.

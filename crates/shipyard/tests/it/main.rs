@@ -29,6 +29,7 @@ mod live_idle;
 mod live_instances;
 mod live_lifecycle;
 mod live_limits;
+mod live_reconcile;
 mod live_servers;
 mod live_sites;
 mod live_streaming;

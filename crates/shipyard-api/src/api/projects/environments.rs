@@ -162,8 +162,7 @@ pub async fn delete_environment(
     let (releases, deployments) = tx.leftovers(&scope, &project.id, Some(&env.id)).await?;
     tx.delete_environment(&scope, &env.id).await?;
     SqliteStore::commit(tx).await?;
-    state.runtime.resync(&state.store).await;
-    state.runtime.retire_inactive(&state.store, false).await;
+    state.runtime.reconcile(&state.store, &state.secret_box).await;
     super::read::remove_leftovers(
         &state,
         scope.tenant_id(),

@@ -108,8 +108,7 @@ pub async fn delete_project(
     tx.delete_project(&scope, &project.id).await?;
     SqliteStore::commit(tx).await?;
     // Its routes go before its files do, and its instances stop.
-    state.runtime.resync(&state.store).await;
-    state.runtime.retire_inactive(&state.store, false).await;
+    state.runtime.reconcile(&state.store, &state.secret_box).await;
     remove_leftovers(&state, scope.tenant_id(), &releases, &deployments, &environments).await;
     // Its build disk (workspaces and cache) goes with it.
     let (image, at) = shipyard_build::build::build_disk(

@@ -67,17 +67,8 @@ async fn save(
 /// What follows a change of status: the routes (503 while paused or archived) and the
 /// instances (stopped when paused; started, health-gated, when active again).
 async fn follow_status(state: &AppState, status: Option<ProjectStatus>) {
-    match status {
-        Some(ProjectStatus::Active) => {
-            state.runtime.resync(&state.store).await;
-            let (runtime, store, secret_box) = (state.runtime.clone(), state.store.clone(), state.secret_box.clone());
-            tokio::spawn(async move { runtime.bring_up(&store, &secret_box).await });
-        }
-        Some(_) => {
-            state.runtime.resync(&state.store).await;
-            state.runtime.retire_inactive(&state.store, false).await;
-        }
-        None => {}
+    if status.is_some() {
+        state.runtime.reconcile(&state.store, &state.secret_box).await;
     }
 }
 

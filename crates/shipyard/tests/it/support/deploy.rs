@@ -107,6 +107,16 @@ impl Tenant {
         assert_eq!(deleted.status, 204, "{}", deleted.body);
     }
 
+    /// Deletes environment `env` of `d` (204 expected).
+    pub async fn delete_environment(&self, d: &Deployable, env: &str) {
+        let path = format!(
+            "/tenants/{}/projects/{}/environments/{env}",
+            self.tenant_id, d.project_id
+        );
+        let deleted = self.token.delete(&path).await.expect("delete");
+        assert_eq!(deleted.status, 204, "{}", deleted.body);
+    }
+
     /// Triggers a deployment of production and returns its view.
     pub async fn deploy(&self, d: &Deployable) -> Value {
         self.deploy_env(d, &d.environment_id).await
