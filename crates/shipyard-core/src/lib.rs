@@ -12,6 +12,7 @@ pub mod password;
 pub mod project;
 pub mod redact;
 pub mod rel_path;
+pub mod release_config;
 pub mod role;
 pub mod secret;
 pub mod secret_box;
@@ -31,6 +32,7 @@ pub use project::{
     BuildConfig, Limits, PackageManager, ProjectStatus, ProjectType, RELEASE_TOOLS_DIR, RuntimeConfig, RuntimeType,
 };
 pub use redact::{LineRedactor, Redactor};
+pub use release_config::{PinnedSecret, ReleaseConfig};
 pub use role::Role;
 pub use secrecy::{ExposeSecret, SecretString};
 pub use secret::{EnvVarName, SecretScope};

@@ -4,8 +4,8 @@
 
 use crate::{InstanceSpec, Runtime};
 use shipyard_core::{
-    BuildConfig, EnvironmentId, ProjectId, ProjectStatus, Redactor, ReleaseId, RuntimeConfig, RuntimeType, SecretBox,
-    SecretString,
+    BuildConfig, EnvironmentId, ProjectId, ProjectStatus, Redactor, ReleaseConfig, ReleaseId, RuntimeConfig,
+    RuntimeType, SecretBox, SecretString,
 };
 use shipyard_store::secrets::{pinned, redactor};
 use shipyard_store::{Backend, Connections, Jobs, LiveRoute, LiveRoutes, Secrets, TenantScope};
@@ -23,14 +23,12 @@ impl Runtime {
         scope: &TenantScope,
         (project, environment): (&ProjectId, &EnvironmentId),
         (artifact, pins_of): (&ReleaseId, &ReleaseId),
-        config: &str,
+        config: &ReleaseConfig,
     ) -> Result<Option<InstanceSpec>, String> {
-        let config: serde_json::Value = serde_json::from_str(config).map_err(|e| e.to_string())?;
-        let runtime: RuntimeConfig = serde_json::from_value(config["runtime"].clone()).map_err(|e| e.to_string())?;
+        let (build, runtime) = (&config.build, &config.runtime);
         if runtime.runtime_type == RuntimeType::Static {
             return Ok(None);
         }
-        let build: BuildConfig = serde_json::from_value(config["build"].clone()).map_err(|e| e.to_string())?;
         let uids = self
             .driver
             .as_ref()
@@ -42,7 +40,7 @@ impl Runtime {
             .map_err(|e| e.to_string())?;
         let redactor = redactor(tx, scope, secret_box).await.map_err(|e| e.to_string())?;
         let env = secrets.into_iter().map(|s| (s.name.to_string(), s.value)).collect();
-        self.instance_spec((artifact, scope, environment), (&build, &runtime), env, uid, redactor)
+        self.instance_spec((artifact, scope, environment), (build, runtime), env, uid, redactor)
             .map(Some)
     }
 

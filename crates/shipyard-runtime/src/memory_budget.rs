@@ -77,7 +77,7 @@ impl Budget {
             .await?
             .into_iter()
             .filter_map(|r| {
-                let mb = Want::from(&r.runtime()?).mb();
+                let mb = Want::from(&r.config.runtime).mb();
                 (mb > 0).then_some(Held {
                     environment: r.environment_id,
                     release: r.id,

@@ -201,10 +201,11 @@ impl Runtime {
             .await?
             .ok_or_else(|| RollbackError::Unusable(format!("release v{} no longer exists", rollback.target.version)))?;
         check_target(&mut tx, scope, &target).await?;
-        let mut config: serde_json::Value = serde_json::from_str(&target.config).unwrap_or_default();
-        if let Some(reason) = &rollback.reason {
-            config["rollbackReason"] = serde_json::Value::String(reason.clone());
-        }
+        // The reason is this rollback's own, never one its target carried.
+        let config = shipyard_core::ReleaseConfig {
+            rollback_reason: rollback.reason.clone(),
+            ..target.config.clone()
+        };
         let release = tx
             .create_release(
                 scope,
@@ -215,7 +216,7 @@ impl Runtime {
                     deployment_id: None,
                     commit_sha: target.commit_sha.clone(),
                     rollback_of: Some(target.id.clone()),
-                    config: config.to_string(),
+                    config,
                 },
             )
             .await?;

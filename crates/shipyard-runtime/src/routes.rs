@@ -43,9 +43,7 @@ pub(crate) fn target(
     {
         return Some((host, current.clone()));
     }
-    let runs_server = shipyard_store::release_runtime(config).is_none_or(|r| r.runtime_type != RuntimeType::Static);
-    let config: serde_json::Value = serde_json::from_str(config).unwrap_or_default();
-    if runs_server {
+    if config.runtime.runtime_type != RuntimeType::Static {
         return match runtime.instances(release.as_str()) {
             Some(instances) => Some((
                 host,
@@ -58,9 +56,8 @@ pub(crate) fn target(
             None => unavailable("This app's instances are not running."),
         };
     }
-    let build = &config["build"];
-    let mut sub =
-        Path::new(build["rootDirectory"].as_str().unwrap_or("")).join(build["outputDirectory"].as_str().unwrap_or(""));
+    let build = &config.build;
+    let mut sub = Path::new(&build.root_directory).join(build.output_directory.as_deref().unwrap_or(""));
     if sub.as_os_str().is_empty() {
         sub = PathBuf::from(".");
     }

@@ -20,7 +20,7 @@ pub use model::{
 };
 pub use model::{
     ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,
-    NewDeployment, NewRelease, Release, Transition, release_runtime,
+    NewDeployment, NewRelease, Release, Transition,
 };
 pub use model::{NewSecret, ResolvedSecret, SealedSecretValue, Secret, SecretFilter};
 pub use scope::{AdminScope, TenantScope};

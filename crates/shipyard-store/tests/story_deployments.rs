@@ -110,7 +110,12 @@ async fn release<B: Backend>(store: &B, scope: &TenantScope, dep: &Deployment) -
                 deployment_id: Some(dep.id.clone()),
                 commit_sha: "abc".into(),
                 rollback_of: None,
-                config: "{}".into(),
+                config: shipyard_core::ReleaseConfig {
+                    build: shipyard_core::BuildConfig::default(),
+                    runtime: shipyard_core::RuntimeConfig::defaults(shipyard_core::RuntimeType::Static),
+                    secret_versions: Vec::new(),
+                    rollback_reason: None,
+                },
             },
         )
         .await

@@ -75,7 +75,7 @@ impl Subject {
                 let release = tx.release(scope, id).await.ok()??;
                 let running = state.runtime.runs(id.as_str());
                 // A static site's files are served by the edge: it never logs a runtime line.
-                let serves_files = release.runtime().is_some_and(|r| r.runtime_type == RuntimeType::Static);
+                let serves_files = release.config.runtime.runtime_type == RuntimeType::Static;
                 let over = serves_files || (!release.active && !running);
                 let status = if over {
                     "stopped"

@@ -48,7 +48,6 @@ pub struct ReleaseView {
 
 impl From<Release> for ReleaseView {
     fn from(r: Release) -> Self {
-        let config: serde_json::Value = serde_json::from_str(&r.config).unwrap_or_default();
         Self {
             id: r.id.to_string(),
             version: format!("v{}", r.version),
@@ -58,10 +57,7 @@ impl From<Release> for ReleaseView {
             commit_sha: r.commit_sha,
             status: if r.active { "active" } else { "inactive" }.to_owned(),
             rollback_of: r.rollback_of.map(|id| id.to_string()),
-            secret_versions: config
-                .get("secretVersions")
-                .cloned()
-                .unwrap_or_else(|| serde_json::json!([])),
+            secret_versions: serde_json::to_value(&r.config.secret_versions).unwrap_or_else(|_| serde_json::json!([])),
             artifact_available: r.artifact_available,
             created_at: r.created_at,
             activated_at: r.activated_at,

@@ -54,10 +54,8 @@ pub async fn create_rollback(
         }
         let target = find_target(&mut tx, &scope, &req.release_id).await?;
         check_target(&mut tx, &scope, &target).await.map_err(rollback_error)?;
-        if let Some(runtime) = target.runtime() {
-            let env = std::slice::from_ref(&target.environment_id);
-            check_memory(&state, &mut tx, &scope, &runtime, env, "this rollback").await?;
-        }
+        let env = std::slice::from_ref(&target.environment_id);
+        check_memory(&state, &mut tx, &scope, &target.config.runtime, env, "this rollback").await?;
         (target, reason)
     };
     // Run to the end even if the client goes away: a half-done rollback would leave files no

@@ -176,25 +176,12 @@ pub struct Release {
     pub rollback_of: Option<ReleaseId>,
     /// Whether its files are still kept.
     pub artifact_available: bool,
-    /// Config snapshot as JSON.
-    pub config: String,
+    /// What it was made with.
+    pub config: shipyard_core::ReleaseConfig,
     /// When it was made.
     pub created_at: DateTime<Utc>,
     /// When it last went live.
     pub activated_at: Option<DateTime<Utc>>,
-}
-
-impl Release {
-    /// How it runs, from its config snapshot (None when the snapshot cannot be read).
-    pub fn runtime(&self) -> Option<shipyard_core::RuntimeConfig> {
-        release_runtime(&self.config)
-    }
-}
-
-/// How a release with config snapshot `config` runs.
-pub fn release_runtime(config: &str) -> Option<shipyard_core::RuntimeConfig> {
-    let config: serde_json::Value = serde_json::from_str(config).ok()?;
-    serde_json::from_value(config["runtime"].clone()).ok()
 }
 
 /// What is needed to record a release.
@@ -212,8 +199,8 @@ pub struct NewRelease {
     pub commit_sha: String,
     /// The release it rolls back to.
     pub rollback_of: Option<ReleaseId>,
-    /// Config snapshot as JSON.
-    pub config: String,
+    /// What it was made with.
+    pub config: shipyard_core::ReleaseConfig,
 }
 
 /// One environment as the edge routes it.
@@ -235,6 +222,7 @@ pub struct LiveRoute {
     pub status: shipyard_core::ProjectStatus,
     /// The project's type (React sites fall back to `index.html`).
     pub project_type: shipyard_core::ProjectType,
-    /// The active release with its config snapshot (JSON), when one is live and kept.
-    pub release: Option<(ReleaseId, String)>,
+    /// The active release with its config snapshot, when one is live and kept (and its
+    /// snapshot reads).
+    pub release: Option<(ReleaseId, shipyard_core::ReleaseConfig)>,
 }

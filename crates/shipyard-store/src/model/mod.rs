@@ -8,7 +8,7 @@ mod secrets;
 pub use accounts::{ApiToken, Member, Membership, NewUser, StorageOwners, Tenant, TenantPatch, User};
 pub use deployments::{
     ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,
-    NewDeployment, NewRelease, Release, Transition, release_runtime,
+    NewDeployment, NewRelease, Release, Transition,
 };
 pub use projects::{
     Connection, Environment, NewConnection, NewEnvironment, NewProject, Project, ProjectFilter, ProjectPatch,

@@ -28,6 +28,8 @@ struct ReleaseRow {
 impl TryFrom<ReleaseRow> for Release {
     type Error = StoreError;
     fn try_from(r: ReleaseRow) -> Result<Self> {
+        let config = shipyard_core::ReleaseConfig::parse(&r.config)
+            .map_err(|e| StoreError::Corrupt(format!("release {}'s config: {e}", r.id)))?;
         Ok(Release {
             id: ReleaseId::from_trusted(r.id),
             project_id: ProjectId::from_trusted(r.project_id),
@@ -38,7 +40,7 @@ impl TryFrom<ReleaseRow> for Release {
             active: r.status == "active",
             rollback_of: r.rollback_of.map(ReleaseId::from_trusted),
             artifact_available: r.artifact_available,
-            config: r.config,
+            config,
             created_at: parse_ts(&r.created_at)?,
             activated_at: r.activated_at.as_deref().map(parse_ts).transpose()?,
         })
@@ -70,7 +72,7 @@ impl Releases for Tx {
         .bind(new.environment_id.as_str().to_owned())
         .bind(new.commit_sha.clone())
         .bind(new.rollback_of.as_ref().map(|r| r.as_str().to_owned()))
-        .bind(new.config.clone())
+        .bind(new.config.to_stored())
         .bind(ts(Utc::now()))
         .fetch_one(&mut *self.0)
         .await

@@ -47,7 +47,16 @@ impl LiveRoutes for Tx {
                             .ok_or_else(|| StoreError::Corrupt(format!("project status {status}")))?,
                         project_type: serde_json::from_value::<ProjectType>(serde_json::Value::String(kind.clone()))
                             .map_err(|_| StoreError::Corrupt(format!("project type {kind}")))?,
-                        release: release.map(ReleaseId::from_trusted).zip(config),
+                        release: release.zip(config).and_then(|(id, config)| {
+                            // One unreadable snapshot must not take every route down: that
+                            // environment alone shows nothing live.
+                            let parsed = shipyard_core::ReleaseConfig::parse(&config)
+                                .inspect_err(
+                                    |e| tracing::error!(release = %id, error = %e, "a release's config does not read"),
+                                )
+                                .ok()?;
+                            Some((ReleaseId::from_trusted(id), parsed))
+                        }),
                     })
                 },
             )

@@ -78,13 +78,20 @@ impl Worker {
         }
         log.say(format!("Artifact stored as release {release_id}")).await;
 
-        let versions: Vec<serde_json::Value> = inputs
-            .secrets
-            .iter()
-            .map(|s| serde_json::json!({ "secretId": s.secret_id.to_string(), "name": s.name.to_string(), "version": s.version }))
-            .collect();
-        let config =
-            serde_json::json!({ "build": project.build, "runtime": project.runtime, "secretVersions": versions });
+        let config = shipyard_core::ReleaseConfig {
+            build: project.build.clone(),
+            runtime: project.runtime.clone(),
+            secret_versions: inputs
+                .secrets
+                .iter()
+                .map(|s| shipyard_core::PinnedSecret {
+                    secret_id: s.secret_id.to_string(),
+                    name: s.name.to_string(),
+                    version: s.version,
+                })
+                .collect(),
+            rollback_reason: None,
+        };
         // First the release row, guarded like a status change so a cancel that came in during
         // the copy leaves no release behind.
         let mut tx = self.store.write().await?;
@@ -98,7 +105,7 @@ impl Worker {
                     deployment_id: Some(dep.id.clone()),
                     commit_sha: commit.to_owned(),
                     rollback_of: None,
-                    config: config.to_string(),
+                    config,
                 },
             )
             .await?;
