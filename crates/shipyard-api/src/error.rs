@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use shipyard_core::DomainError;
-use shipyard_store::StoreError;
+use shipyard_store::{Constraint, StoreError};
 use utoipa::ToSchema;
 
 /// The body of every non-2xx response.
@@ -124,11 +124,11 @@ impl From<StoreError> for ApiError {
 }
 
 /// What a unique violation means to the user, for the constraints a request can hit.
-fn conflict_message(constraint: &str) -> String {
+fn conflict_message(constraint: Constraint) -> String {
     match constraint {
-        "users_email_key" => "a user with this email already exists".into(),
-        "memberships_pkey" => "that user is already a member of this workspace".into(),
-        other => format!("conflicts with an existing record ({other})"),
+        Constraint::UserEmail => "a user with this email already exists".into(),
+        Constraint::Membership => "that user is already a member of this workspace".into(),
+        other => format!("conflicts with an existing record ({})", other.name()),
     }
 }
 

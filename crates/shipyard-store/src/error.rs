@@ -6,9 +6,9 @@ use thiserror::Error;
 /// What went wrong in the store.
 #[derive(Debug, Error)]
 pub enum StoreError {
-    /// A unique constraint was violated; carries the constraint's name from the migration.
-    #[error("conflict on {0}")]
-    Conflict(&'static str),
+    /// A unique constraint was violated.
+    #[error("conflict on {}", .0.name())]
+    Conflict(Constraint),
     /// The database failed (I/O, corruption, busy beyond the timeout).
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -35,20 +35,69 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// Unique constraints callers may see as `StoreError::Conflict`.
-const NAMED_CONSTRAINTS: &[(&str, &str)] = &[
-    ("users.email", "users_email_key"),
-    ("tenants.slug", "tenants_slug_key"),
-    ("memberships.tenant_id, memberships.user_id", "memberships_pkey"),
-    ("api_tokens.token_hash", "api_tokens_hash_key"),
-    ("projects.tenant_id, projects.slug", "projects_slug_key"),
-    ("environments.project_id, environments.slug", "environments_slug_key"),
-    (
-        "environments.tenant_id, environments.host_label",
-        "environments_host_key",
-    ),
-    ("index 'secrets_name_key'", "secrets_name_key"),
-];
+/// The unique constraints a write may break that callers tell apart (named as in the
+/// migrations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Constraint {
+    /// `users_email_key`: one user per email.
+    UserEmail,
+    /// `tenants_slug_key`: one workspace per slug.
+    TenantSlug,
+    /// `memberships_pkey`: one membership per user and workspace.
+    Membership,
+    /// `api_tokens_hash_key`: one token per hash.
+    TokenHash,
+    /// `projects_slug_key`: one project per slug in a workspace.
+    ProjectSlug,
+    /// `environments_slug_key`: one environment per slug in a project.
+    EnvironmentSlug,
+    /// `environments_host_key`: one environment per live host label in a workspace.
+    EnvironmentHost,
+    /// `secrets_name_key`: one secret per name and scope.
+    SecretName,
+}
+
+impl Constraint {
+    const ALL: [Self; 8] = [
+        Self::UserEmail,
+        Self::TenantSlug,
+        Self::Membership,
+        Self::TokenHash,
+        Self::ProjectSlug,
+        Self::EnvironmentSlug,
+        Self::EnvironmentHost,
+        Self::SecretName,
+    ];
+
+    /// Its name in the migrations.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::UserEmail => "users_email_key",
+            Self::TenantSlug => "tenants_slug_key",
+            Self::Membership => "memberships_pkey",
+            Self::TokenHash => "api_tokens_hash_key",
+            Self::ProjectSlug => "projects_slug_key",
+            Self::EnvironmentSlug => "environments_slug_key",
+            Self::EnvironmentHost => "environments_host_key",
+            Self::SecretName => "secrets_name_key",
+        }
+    }
+
+    /// What SQLite's message says of it: the columns (it does not name constraints), or the
+    /// index for one made by `CREATE UNIQUE INDEX`.
+    fn sqlite_says(self) -> &'static str {
+        match self {
+            Self::UserEmail => "users.email",
+            Self::TenantSlug => "tenants.slug",
+            Self::Membership => "memberships.tenant_id, memberships.user_id",
+            Self::TokenHash => "api_tokens.token_hash",
+            Self::ProjectSlug => "projects.tenant_id, projects.slug",
+            Self::EnvironmentSlug => "environments.project_id, environments.slug",
+            Self::EnvironmentHost => "environments.tenant_id, environments.host_label",
+            Self::SecretName => "index 'secrets_name_key'",
+        }
+    }
+}
 
 impl StoreError {
     /// Turns a unique violation into `Conflict(<constraint>)`; other errors pass through.
@@ -56,10 +105,9 @@ impl StoreError {
         if let sqlx::Error::Database(db) = &err
             && db.is_unique_violation()
         {
-            // SQLite reports the columns, not the constraint name: map them back.
             let msg = db.message();
-            if let Some((_, name)) = NAMED_CONSTRAINTS.iter().find(|(cols, _)| msg.contains(cols)) {
-                return StoreError::Conflict(name);
+            if let Some(constraint) = Constraint::ALL.into_iter().find(|c| msg.contains(c.sqlite_says())) {
+                return StoreError::Conflict(constraint);
             }
         }
         StoreError::Database(err)

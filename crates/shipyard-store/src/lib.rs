@@ -13,7 +13,7 @@ pub mod sqlite;
 pub mod traits;
 
 pub use data_dir::{DataDir, DataDirError};
-pub use error::StoreError;
+pub use error::{Constraint, StoreError};
 pub use model::{
     ApiToken, Connection, Environment, Member, Membership, NewConnection, NewEnvironment, NewProject, NewUser, Page,
     Paged, Project, ProjectFilter, ProjectPatch, StorageOwners, Tenant, TenantPatch, User,

@@ -22,7 +22,7 @@ async fn story<B: Backend>(store: B) {
         .expect("create bob");
     assert!(matches!(
         tx.create_user(&new_user("ADA@example.com", false)).await,
-        Err(StoreError::Conflict("users_email_key"))
+        Err(StoreError::Conflict(shipyard_store::Constraint::UserEmail))
     ));
     B::commit(tx).await.expect("commit");
 
@@ -73,7 +73,7 @@ async fn story<B: Backend>(store: B) {
         .expect("add bob");
     assert!(matches!(
         tx.add_member(&ada_in_acme, &bob.id, Role::Member).await,
-        Err(StoreError::Conflict("memberships_pkey"))
+        Err(StoreError::Conflict(shipyard_store::Constraint::Membership))
     ));
     B::commit(tx).await.expect("commit");
 

@@ -5,8 +5,8 @@ mod common;
 use common::{PAGE, new_project, new_user, owner_scope, public_connection};
 use shipyard_core::{ConnectionId, GitUrl, ProjectStatus, Slug};
 use shipyard_store::{
-    Backend, Connections, Environments, Jobs, NewConnection, NewEnvironment, ProjectFilter, ProjectPatch, Projects,
-    SqliteStore, StoreError, Tenants, Users,
+    Backend, Connections, Constraint, Environments, Jobs, NewConnection, NewEnvironment, ProjectFilter, ProjectPatch,
+    Projects, SqliteStore, StoreError, Tenants, Users,
 };
 
 async fn project_story<B: Backend>(store: B) {
@@ -58,7 +58,7 @@ async fn project_story<B: Backend>(store: B) {
     );
     assert!(matches!(
         tx.create_project(&scope, &new_project("api", &made.id)).await,
-        Err(StoreError::Conflict("projects_slug_key"))
+        Err(StoreError::Conflict(Constraint::ProjectSlug))
     ));
     // `api-staging` + `production` and `api` + `staging-production` would share a host label.
     let staging = NewEnvironment {
@@ -82,7 +82,9 @@ async fn project_story<B: Backend>(store: B) {
     };
     assert!(matches!(
         tx.create_environment(&scope, &api, &evil, false).await,
-        Err(StoreError::Conflict("environments_slug_key" | "environments_host_key"))
+        Err(StoreError::Conflict(
+            Constraint::EnvironmentSlug | Constraint::EnvironmentHost
+        ))
     ));
     let prod_alias = NewEnvironment {
         name: "p".into(),
@@ -91,7 +93,7 @@ async fn project_story<B: Backend>(store: B) {
     };
     assert!(matches!(
         tx.create_environment(&scope, &api, &prod_alias, false).await,
-        Err(StoreError::Conflict("environments_host_key"))
+        Err(StoreError::Conflict(Constraint::EnvironmentHost))
     ));
     assert_eq!(tx.connection_usage(&scope, &made.id).await.expect("usage"), 2);
 

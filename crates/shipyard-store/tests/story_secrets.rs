@@ -82,7 +82,10 @@ async fn secret_story<B: Backend>(store: B) {
     let dup = tx
         .create_secret(&scope, &make("SHARED", SecretScope::Workspace, "again"))
         .await;
-    assert!(matches!(dup, Err(StoreError::Conflict("secrets_name_key"))), "{dup:?}");
+    assert!(
+        matches!(dup, Err(StoreError::Conflict(shipyard_store::Constraint::SecretName))),
+        "{dup:?}"
+    );
 
     // Precedence: environment over project over workspace.
     let resolved = resolve(&mut tx, &scope, &secret_box, &project.id, &prod.id)

@@ -39,7 +39,7 @@ impl Tx {
                 return Ok(candidate);
             }
         }
-        Err(StoreError::Conflict("tenants_slug_key"))
+        Err(StoreError::Conflict(crate::Constraint::TenantSlug))
     }
 
     /// Inserts a membership; shared by workspace creation and `Members::add_member`.

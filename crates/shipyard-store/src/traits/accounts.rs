@@ -11,7 +11,7 @@ use std::future::Future;
 pub trait Users {
     /// How many users the install has (signup is open while this is 0).
     fn count_users(&mut self) -> impl Future<Output = Result<i64>> + Send;
-    /// Makes a user; `Conflict("users_email_key")` when the email is taken.
+    /// Makes a user; `Conflict(UserEmail)` when the email is taken.
     fn create_user(&mut self, new: &NewUser) -> impl Future<Output = Result<User>> + Send;
     /// A user by id.
     fn user_by_id(&mut self, id: &UserId) -> impl Future<Output = Result<Option<User>>> + Send;
@@ -98,7 +98,7 @@ pub trait Members {
     fn list_members(&mut self, scope: &TenantScope, page: Page) -> impl Future<Output = Result<Paged<Member>>> + Send;
     /// One member.
     fn member(&mut self, scope: &TenantScope, user: &UserId) -> impl Future<Output = Result<Option<Member>>> + Send;
-    /// Adds a user; `Conflict("memberships_pkey")` when already a member.
+    /// Adds a user; `Conflict(Membership)` when already a member.
     fn add_member(
         &mut self,
         scope: &TenantScope,

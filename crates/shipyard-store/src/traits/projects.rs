@@ -42,8 +42,8 @@ pub trait Connections {
 
 /// Projects.
 pub trait Projects {
-    /// Makes a project and its production environment; `Conflict("projects_slug_key")` or
-    /// `Conflict("environments_host_key")` on a clash.
+    /// Makes a project and its production environment; `Conflict(ProjectSlug)` or
+    /// `Conflict(EnvironmentHost)` on a clash.
     fn create_project(&mut self, scope: &TenantScope, new: &NewProject)
     -> impl Future<Output = Result<Project>> + Send;
     /// The workspace's projects, oldest first.
@@ -88,7 +88,7 @@ pub trait Environments {
         scope: &TenantScope,
         id: &EnvironmentId,
     ) -> impl Future<Output = Result<Option<Environment>>> + Send;
-    /// Adds an environment; `Conflict("environments_slug_key"/"environments_host_key")` on a clash.
+    /// Adds an environment; `Conflict(EnvironmentSlug / EnvironmentHost)` on a clash.
     fn create_environment(
         &mut self,
         scope: &TenantScope,

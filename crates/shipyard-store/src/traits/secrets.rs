@@ -8,7 +8,7 @@ use std::future::Future;
 
 /// Secrets and their versions.
 pub trait Secrets {
-    /// Makes a secret at version 1; `Conflict("secrets_name_key")` when the name is taken in
+    /// Makes a secret at version 1; `Conflict(SecretName)` when the name is taken in
     /// that scope and target.
     fn create_secret(&mut self, scope: &TenantScope, new: &NewSecret) -> impl Future<Output = Result<Secret>> + Send;
     /// Live secrets, oldest first.

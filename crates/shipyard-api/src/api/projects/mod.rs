@@ -160,14 +160,15 @@ pub async fn find_project(tx: &mut Tx, scope: &TenantScope, raw: &str) -> ApiRes
 
 /// A store conflict on projects or environments, as the user should read it.
 pub fn conflict(err: shipyard_store::StoreError, what: &str) -> ApiError {
+    use shipyard_store::{Constraint, StoreError};
     match err {
-        shipyard_store::StoreError::Conflict("projects_slug_key") => ApiError::conflict(format!(
+        StoreError::Conflict(Constraint::ProjectSlug) => ApiError::conflict(format!(
             "a project with the slug of {what} already exists in this workspace"
         )),
-        shipyard_store::StoreError::Conflict("environments_slug_key") => ApiError::conflict(format!(
+        StoreError::Conflict(Constraint::EnvironmentSlug) => ApiError::conflict(format!(
             "the project already has an environment with the slug of {what}"
         )),
-        shipyard_store::StoreError::Conflict("environments_host_key") => ApiError::conflict(format!(
+        StoreError::Conflict(Constraint::EnvironmentHost) => ApiError::conflict(format!(
             "{what} would get the same live host as an existing environment in this workspace; choose another name"
         )),
         other => other.into(),
