@@ -14,18 +14,17 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use shipyard_core::EnvironmentId;
 use shipyard_store::logs::{LogLine, access_stream};
 use shipyard_store::{Backend, TenantScope};
 use utoipa::ToSchema;
 
 /// One logged request.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessItem {
     /// Its position in the environment's access log (`?after=` takes it).
-    #[serde(default)]
     pub seq: i64,
     /// When the request came.
     pub at: DateTime<Utc>,
@@ -49,11 +48,22 @@ pub struct AccessItem {
 }
 
 impl AccessItem {
-    /// The entry a stored line holds (None for a line that is not one).
+    /// The entry a stored line holds (None for a line that is not one): the edge's record, read
+    /// back as the edge wrote it.
     pub fn from_line(line: &LogLine) -> Option<Self> {
-        let mut item: Self = serde_json::from_str(&line.line).ok()?;
-        item.seq = line.seq;
-        Some(item)
+        let entry: shipyard_edge::AccessEntry = serde_json::from_str(&line.line).ok()?;
+        Some(Self {
+            seq: line.seq,
+            at: entry.at,
+            method: entry.method,
+            path: entry.path,
+            status: entry.status,
+            duration_ms: entry.duration_ms,
+            bytes: entry.bytes,
+            client_ip: entry.client_ip,
+            user_agent: entry.user_agent,
+            host: entry.host,
+        })
     }
 }
 

@@ -10,7 +10,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, Method, Response, Uri};
 use chrono::{DateTime, Utc};
 use http_body::{Frame, SizeHint};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::pin::Pin;
@@ -39,8 +39,9 @@ fn cut(text: &str, max: usize) -> String {
     format!("{}{CUT_MARK}", &text[..end])
 }
 
-/// One logged request.
-#[derive(Debug, Clone, Serialize)]
+/// One logged request, as the edge writes it and the API reads it back (the stored format is
+/// this type's JSON).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessEntry {
     /// The environment whose log keeps it (`env_…`; not part of the item).
