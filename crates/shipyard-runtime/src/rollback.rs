@@ -5,7 +5,7 @@
 
 use crate::{Runtime, StartError, Started};
 use shipyard_build::ArtifactStore;
-use shipyard_core::{ProjectStatus, ReleaseId, SecretBox};
+use shipyard_core::{ReleaseId, SecretBox};
 use shipyard_store::{Backend, NewRelease, Projects, Release, Releases, Secrets, StoreError, TenantScope};
 use thiserror::Error;
 
@@ -53,12 +53,8 @@ pub async fn check_target(
         .project(scope, &target.project_id)
         .await?
         .ok_or_else(|| RollbackError::Unusable("field `releaseId`: its project no longer exists".into()))?;
-    if project.status != ProjectStatus::Active {
-        return Err(RollbackError::Refused(format!(
-            "project {} is {}; set its status to active to roll back",
-            project.slug,
-            project.status.as_str()
-        )));
+    if let Some(why) = project.refuses("roll back") {
+        return Err(RollbackError::Refused(why));
     }
     if target.active {
         return Err(RollbackError::Refused(format!(

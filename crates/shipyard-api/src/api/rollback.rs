@@ -2,7 +2,7 @@
 //! artifact, config snapshot and pinned secret versions, live when the answer comes. No
 //! build, no deployment, no quota (the work itself is `shipyard_runtime::rollback`).
 
-use crate::api::deployments::check_memory;
+use crate::api::deployments::admission::{Admission, admit};
 use crate::api::releases::ReleaseView;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use shipyard_core::{ReleaseId, Role};
 use shipyard_runtime::rollback::{Rollback, RollbackError, check_target};
-use shipyard_store::{Backend, Release, Releases};
+use shipyard_store::{Backend, Projects, Release, Releases};
 use utoipa::ToSchema;
 
 /// `POST /tenants/<t>/rollback`
@@ -54,8 +54,20 @@ pub async fn create_rollback(
         }
         let target = find_target(&mut tx, &scope, &req.release_id).await?;
         check_target(&mut tx, &scope, &target).await.map_err(rollback_error)?;
-        let env = std::slice::from_ref(&target.environment_id);
-        check_memory(&state, &mut tx, &scope, &target.config.runtime, env, "this rollback").await?;
+        let project = tx
+            .project(&scope, &target.project_id)
+            .await?
+            .ok_or_else(|| ApiError::unprocessable("field `releaseId`: its project no longer exists"))?;
+        let what = (&project, &target.environment_id);
+        admit(
+            &state,
+            &mut tx,
+            &scope,
+            what,
+            &target.config.runtime,
+            Admission::Rollback,
+        )
+        .await?;
         (target, reason)
     };
     // Run to the end even if the client goes away: a half-done rollback would leave files no

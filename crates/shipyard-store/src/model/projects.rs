@@ -80,6 +80,20 @@ pub struct Project {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Project {
+    /// Why nothing of it may go live now (`action`: "deploy", "roll back"), when it is paused or
+    /// archived; the one wording of that rule.
+    pub fn refuses(&self, action: &str) -> Option<String> {
+        (self.status != ProjectStatus::Active).then(|| {
+            format!(
+                "project {} is {}; set its status to active to {action}",
+                self.slug,
+                self.status.as_str()
+            )
+        })
+    }
+}
+
 /// What is needed to make a project and its production environment.
 #[derive(Debug, Clone)]
 pub struct NewProject {

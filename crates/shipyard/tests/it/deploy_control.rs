@@ -86,9 +86,22 @@ async fn quota_suspension_and_paused_projects_stop_deploys() {
         .patch(&project, &json!({ "status": "paused" }))
         .await
         .expect("request");
+    // One rule, one sentence, for a deploy, a retry and a rollback.
     let paused = ada.token.post(&trigger, &json!({})).await.expect("request");
     assert_error(&paused, 409);
-    assert!(paused.body["message"].as_str().is_some_and(|m| m.contains("paused")));
+    assert_eq!(
+        paused.body["message"], "project site is paused; set its status to active to deploy",
+        "{}",
+        paused.body
+    );
+    let retry_path = format!(
+        "/tenants/{}/deployments/{}/retry",
+        ada.tenant_id,
+        first["id"].as_str().expect("id")
+    );
+    let retried = ada.token.post(&retry_path, &json!({})).await.expect("request");
+    assert_error(&retried, 409);
+    assert_eq!(retried.body["message"], paused.body["message"], "{}", retried.body);
     ada.token
         .patch(&project, &json!({ "status": "active" }))
         .await

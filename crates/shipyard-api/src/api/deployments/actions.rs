@@ -1,7 +1,7 @@
 //! Cancel and retry.
 
-use super::check_memory;
-use super::{DeploymentView, check_quota, deployment_view, find_deployment};
+use super::admission::{Admission, admit};
+use super::{DeploymentView, deployment_view, find_deployment};
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath;
@@ -9,7 +9,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use shipyard_core::{DeploymentTrigger, ProjectStatus, Role};
+use shipyard_core::{DeploymentTrigger, Role};
 use shipyard_store::{Backend, Deployments, NewDeployment, Projects, SqliteStore};
 
 /// Cancels a queued or running deployment; a running build's whole process tree is ended.
@@ -69,23 +69,8 @@ pub async fn create_retry(
         .project(&scope, &dep.project_id)
         .await?
         .ok_or_else(|| ApiError::not_found("project not found"))?;
-    if project.status != ProjectStatus::Active {
-        return Err(ApiError::conflict(format!(
-            "project {} is {}",
-            project.slug,
-            project.status.as_str()
-        )));
-    }
-    check_quota(&mut tx, &scope).await?;
-    check_memory(
-        &state,
-        &mut tx,
-        &scope,
-        &project.runtime,
-        std::slice::from_ref(&dep.environment_id),
-        "this retry",
-    )
-    .await?;
+    let what = (&project, &dep.environment_id);
+    admit(&state, &mut tx, &scope, what, &project.runtime, Admission::Retry).await?;
     let new = NewDeployment {
         project_id: dep.project_id.clone(),
         environment_id: dep.environment_id.clone(),

@@ -1,13 +1,13 @@
 //! Deployments: trigger, list, detail, logs (JSON and live SSE), cancel and retry.
 
 pub mod actions;
+pub mod admission;
 pub mod logs;
 pub mod read;
 pub mod trigger;
 
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use shipyard_core::deployment::{deployment_ref, parse_deployment_ref};
 use shipyard_core::{DeploymentId, DeploymentStatus, DeploymentTrigger};
@@ -128,39 +128,4 @@ pub async fn find_deployment(tx: &mut Tx, scope: &TenantScope, raw: &str) -> Api
         tx.deployment(scope, &id).await?
     };
     found.ok_or_else(not_found)
-}
-
-/// 422 saying by how much when `runtime` running in `environments` would take the workspace
-/// past its `memoryMbLimit` (see `shipyard_runtime::memory_budget`).
-pub async fn check_memory(
-    state: &AppState,
-    tx: &mut Tx,
-    scope: &TenantScope,
-    runtime: &shipyard_core::RuntimeConfig,
-    environments: &[shipyard_core::EnvironmentId],
-    what: &str,
-) -> ApiResult<()> {
-    let budget = shipyard_runtime::memory_budget::Budget::of(tx, scope, what).await?;
-    let running = state.runtime.held(scope.tenant_id());
-    match budget.over(&running, runtime.into(), environments) {
-        Some(why) => Err(ApiError::unprocessable(why)),
-        None => Ok(()),
-    }
-}
-
-/// 429 when the workspace used its deploys for this UTC day.
-pub async fn check_quota(tx: &mut Tx, scope: &TenantScope) -> ApiResult<()> {
-    let now = Utc::now();
-    let day_start = now.date_naive().and_time(NaiveTime::MIN).and_utc();
-    let quota = tx.deploy_quota(scope).await?;
-    let used = tx.deployments_since(scope, day_start).await?;
-    if used >= quota {
-        let reset = day_start + Duration::days(1);
-        let wait = (reset - now).num_seconds().max(1) as u64;
-        return Err(ApiError::too_many_requests(
-            format!("the workspace's deploy quota of {quota} per day is used up; it resets at 00:00 UTC (in {wait} s)"),
-            wait,
-        ));
-    }
-    Ok(())
 }

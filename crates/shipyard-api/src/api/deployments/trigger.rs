@@ -1,7 +1,7 @@
 //! `POST …/environments/<e>/deployments`: queue a build of the environment's branch.
 
-use super::check_memory;
-use super::{DeploymentView, check_quota, deployment_view};
+use super::admission::{Admission, admit};
+use super::{DeploymentView, deployment_view};
 use crate::api::git_input;
 use crate::api::projects::find_project;
 use crate::auth::{Auth, require_write};
@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use shipyard_core::{DeploymentTrigger, EnvironmentId, ProjectStatus, Role};
+use shipyard_core::{DeploymentTrigger, EnvironmentId, Role};
 use shipyard_store::{Backend, Deployments, Environments, NewDeployment, SqliteStore};
 use utoipa::ToSchema;
 
@@ -69,23 +69,8 @@ pub async fn create_deployment(
     if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
         return Err(ApiError::bad_request("field `note` must be at most 500 characters"));
     }
-    if project.status != ProjectStatus::Active {
-        return Err(ApiError::conflict(format!(
-            "project {} is {}; set its status to active to deploy",
-            project.slug,
-            project.status.as_str()
-        )));
-    }
-    check_quota(&mut tx, &scope).await?;
-    check_memory(
-        &state,
-        &mut tx,
-        &scope,
-        &project.runtime,
-        std::slice::from_ref(&env.id),
-        "this deploy",
-    )
-    .await?;
+    let what = (&project, &env.id);
+    admit(&state, &mut tx, &scope, what, &project.runtime, Admission::Deploy).await?;
     let new = NewDeployment {
         project_id: project.id.clone(),
         environment_id: env.id.clone(),

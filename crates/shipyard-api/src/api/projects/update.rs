@@ -3,7 +3,7 @@
 
 use super::config::{BuildConfigPatch, RuntimeConfigPatch};
 use super::{ProjectView, find_project, project_view, validate};
-use crate::api::deployments::check_memory;
+use crate::api::deployments::admission::check_memory;
 use crate::api::views::display_name;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
