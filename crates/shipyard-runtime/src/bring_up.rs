@@ -103,7 +103,7 @@ impl Runtime {
             Ok(mut tx) => tx.live_routes(None).await.unwrap_or_default(),
             Err(_) => return,
         };
-        futures_util::stream::iter(rows)
+        futures_util::stream::iter(by_turns(rows))
             .for_each_concurrent(BRING_UP_AT_ONCE, |row| self.bring_up_one(store, secret_box, row))
             .await;
         self.resync(store).await;
@@ -171,6 +171,27 @@ impl Runtime {
     }
 }
 
+/// `rows` taken a workspace at a time in turn, so the first releases started (and the slots
+/// they hold while they wait on their health checks) are spread over workspaces: one with many
+/// apps that never get healthy does not take every slot.
+fn by_turns(rows: Vec<LiveRoute>) -> Vec<LiveRoute> {
+    let mut queues: Vec<std::collections::VecDeque<LiveRoute>> = Vec::new();
+    for row in rows {
+        match queues
+            .iter_mut()
+            .find(|q| q.front().is_some_and(|r| r.tenant_id == row.tenant_id))
+        {
+            Some(queue) => queue.push_back(row),
+            None => queues.push(std::collections::VecDeque::from([row])),
+        }
+    }
+    let mut turns = Vec::new();
+    while queues.iter().any(|q| !q.is_empty()) {
+        turns.extend(queues.iter_mut().filter_map(std::collections::VecDeque::pop_front));
+    }
+    turns
+}
+
 /// How many releases a bring-up starts at once: each waits on its own health check, and a
 /// machine's cores bound how many start quickly together.
 const BRING_UP_AT_ONCE: usize = 4;
@@ -196,5 +217,39 @@ impl Drop for StartClaim<'_> {
     fn drop(&mut self) {
         let mut set = self.starting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         set.remove(&self.release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shipyard_core::{ProjectType, TenantId};
+
+    fn row(tenant: &str, label: &str) -> LiveRoute {
+        LiveRoute {
+            environment_id: EnvironmentId::generate(),
+            tenant_id: TenantId::from_trusted(tenant.to_owned()),
+            project_id: ProjectId::generate(),
+            host_label: label.to_owned(),
+            workspace_slug: tenant.to_owned(),
+            suspended: false,
+            status: ProjectStatus::Active,
+            project_type: ProjectType::Node,
+            release: None,
+        }
+    }
+
+    #[test]
+    fn releases_come_up_a_workspace_at_a_time_in_turn() {
+        let rows = vec![
+            row("a", "a1"),
+            row("a", "a2"),
+            row("a", "a3"),
+            row("b", "b1"),
+            row("c", "c1"),
+            row("b", "b2"),
+        ];
+        let order: Vec<String> = by_turns(rows).into_iter().map(|r| r.host_label).collect();
+        assert_eq!(order, ["a1", "b1", "c1", "a2", "b2", "a3"]);
     }
 }
