@@ -9,7 +9,6 @@ use shipyard_core::{
 };
 use shipyard_store::secrets::{pinned, redactor};
 use shipyard_store::{Backend, Connections, Jobs, LiveRoute, LiveRoutes, Secrets, TenantScope};
-use std::collections::HashSet;
 use std::time::Duration;
 
 impl Runtime {
@@ -94,29 +93,42 @@ impl Runtime {
     }
 
     /// Starts the instances of every live server release that has none (at start, after a
-    /// resume or reinstatement), a few at once, each waiting on its own health check, then
+    /// resume or reinstatement), several at once, each waiting on its own health check, then
     /// routes them: an app that never gets healthy holds up no other. Failures are logged: the
-    /// route stays a 503 page.
+    /// route stays a 503 page. Calls while one runs are folded into one more pass after it.
     pub async fn bring_up<B: Backend>(&self, store: &B, secret_box: &SecretBox) {
         use futures_util::StreamExt;
-        let rows = match store.read().await {
-            Ok(mut tx) => tx.live_routes(None).await.unwrap_or_default(),
-            Err(_) => return,
-        };
-        futures_util::stream::iter(by_turns(rows))
-            .for_each_concurrent(BRING_UP_AT_ONCE, |row| self.bring_up_one(store, secret_box, row))
-            .await;
-        self.resync(store).await;
-    }
-
-    /// Starts `row`'s release's instances when it may run and nothing runs or starts it yet.
-    async fn bring_up_one<B: Backend>(&self, store: &B, secret_box: &SecretBox, row: LiveRoute) {
-        let Some((release, config)) = row.release else { return };
-        if row.suspended || row.status != ProjectStatus::Active || self.instances(release.as_str()).is_some() {
+        if !self.bring_ups.enter() {
             return;
         }
-        // Two bring-ups at once (a reinstatement during the start-up one) start it once.
-        let Some(_claim) = StartClaim::take(&self.bringing_up, &release) else {
+        loop {
+            let rows = match store.read().await {
+                Ok(mut tx) => tx.live_routes(None).await.unwrap_or_default(),
+                Err(_) => Vec::new(),
+            };
+            let slots = Slots::new();
+            futures_util::stream::iter(by_turns(rows))
+                .for_each_concurrent(None, |row| self.bring_up_one(store, secret_box, row, &slots))
+                .await;
+            self.resync(store).await;
+            if !self.bring_ups.again() {
+                return;
+            }
+        }
+    }
+
+    /// Starts `row`'s release's instances when it may run and nothing runs or starts it yet,
+    /// once `slots` has room for its workspace.
+    async fn bring_up_one<B: Backend>(&self, store: &B, secret_box: &SecretBox, row: LiveRoute, slots: &Slots) {
+        let Some((release, config)) = row.release else { return };
+        let waits = !row.suspended
+            && row.status == ProjectStatus::Active
+            && config.runtime.runtime_type != RuntimeType::Static
+            && self.instances(release.as_str()).is_none();
+        if !waits {
+            return;
+        }
+        let Ok(_slot) = slots.take(&row.tenant_id).await else {
             return;
         };
         let prepared = async {
@@ -157,7 +169,12 @@ impl Runtime {
                 }
                 match self.start_release(spec).await {
                     // Routed as soon as it answers, not when the slowest of the others does.
-                    Ok(_started) => self.resync(store).await,
+                    // Nothing of it is to commit: it is live already, so a pause or delete
+                    // meanwhile retires it like any other (`Started` is let go at once).
+                    Ok(started) => {
+                        drop(started);
+                        self.resync(store).await;
+                    }
                     Err(why) => {
                         tracing::error!(%release, reason = %why, "a live release's instances did not become healthy");
                     }
@@ -192,31 +209,73 @@ fn by_turns(rows: Vec<LiveRoute>) -> Vec<LiveRoute> {
     turns
 }
 
-/// How many releases a bring-up starts at once: each waits on its own health check, and a
-/// machine's cores bound how many start quickly together.
-const BRING_UP_AT_ONCE: usize = 4;
+/// How many releases a bring-up starts at once, and how many of them one workspace's may be:
+/// each holds its slot through its health wait (up to its `healthCheckTimeoutSeconds`), so a
+/// workspace whose apps never get healthy holds a few slots, never all of them.
+const AT_ONCE: usize = 16;
+const AT_ONCE_PER_WORKSPACE: usize = 4;
 
-/// A release a bring-up is starting; the claim goes when the start ends either way.
-struct StartClaim<'a> {
-    starting: &'a std::sync::Mutex<HashSet<ReleaseId>>,
-    release: ReleaseId,
+/// The slots of one bring-up pass.
+struct Slots {
+    all: tokio::sync::Semaphore,
+    per_workspace:
+        std::sync::Mutex<std::collections::HashMap<shipyard_core::TenantId, std::sync::Arc<tokio::sync::Semaphore>>>,
 }
 
-impl<'a> StartClaim<'a> {
-    /// Claims `release`, unless another bring-up is starting it.
-    fn take(starting: &'a std::sync::Mutex<HashSet<ReleaseId>>, release: &ReleaseId) -> Option<Self> {
-        let mut set = starting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        set.insert(release.clone()).then(|| Self {
-            starting,
-            release: release.clone(),
-        })
+impl Slots {
+    fn new() -> Self {
+        Self {
+            all: tokio::sync::Semaphore::new(AT_ONCE),
+            per_workspace: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// Waits for a slot of `tenant`'s, then one of all (never holding one of all while it
+    /// waits for its workspace's).
+    async fn take(
+        &self,
+        tenant: &shipyard_core::TenantId,
+    ) -> Result<(tokio::sync::OwnedSemaphorePermit, tokio::sync::SemaphorePermit<'_>), tokio::sync::AcquireError> {
+        let own = {
+            let mut map = self
+                .per_workspace
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            map.entry(tenant.clone())
+                .or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(AT_ONCE_PER_WORKSPACE)))
+                .clone()
+        };
+        let own = own.acquire_owned().await?;
+        Ok((own, self.all.acquire().await?))
     }
 }
 
-impl Drop for StartClaim<'_> {
-    fn drop(&mut self) {
-        let mut set = self.starting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        set.remove(&self.release);
+/// Bring-ups asked for while one runs: folded into one more pass of the running one.
+#[derive(Debug, Default)]
+pub(crate) struct BringUps(std::sync::Mutex<(bool, bool)>);
+
+impl BringUps {
+    /// Whether the caller is to run a bring-up (none runs); else the running one will pass again.
+    fn enter(&self) -> bool {
+        let mut state = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (running, again) = &mut *state;
+        if *running {
+            *again = true;
+            return false;
+        }
+        *running = true;
+        true
+    }
+
+    /// Whether the running bring-up is to pass again (someone asked meanwhile); when not, it ends.
+    fn again(&self) -> bool {
+        let mut state = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (running, again) = &mut *state;
+        if std::mem::take(again) {
+            return true;
+        }
+        *running = false;
+        false
     }
 }
 

@@ -68,8 +68,8 @@ pub struct Runtime {
     alive: Arc<Mutex<Vec<Arc<Instances>>>>,
     // Set by `stop_all`: nothing starts after it.
     closing: Arc<std::sync::atomic::AtomicBool>,
-    // Releases a `bring_up` is starting: another leaves them alone (two would start one twice).
-    bringing_up: Arc<std::sync::Mutex<HashSet<shipyard_core::ReleaseId>>>,
+    // Whether a `bring_up` runs, and whether one was asked for meanwhile.
+    bring_ups: Arc<bring_up::BringUps>,
     // Releases whose instances answer but whose activation has not committed yet: not retired
     // by anyone else's `retire_inactive` meanwhile (see `Started`).
     pending: Arc<Mutex<HashSet<String>>>,
@@ -99,7 +99,7 @@ impl Runtime {
             running: Arc::new(Mutex::new(HashMap::new())),
             alive: Arc::new(Mutex::new(Vec::new())),
             closing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
-            bringing_up: Arc::new(std::sync::Mutex::new(HashSet::new())),
+            bring_ups: Arc::new(bring_up::BringUps::default()),
             activations: Arc::new(Mutex::new(HashMap::new())),
             pending: Arc::new(Mutex::new(HashSet::new())),
             lock: Arc::new(tokio::sync::Mutex::new(())),

@@ -255,7 +255,7 @@ pub async fn create_secret(
         sealed: state.secret_box.seal(plain.as_bytes(), &aad),
     };
     let made = tx.create_secret(&scope, &new).await.map_err(|e| match e {
-        StoreError::Conflict(_) => ApiError::conflict(format!(
+        StoreError::Conflict(shipyard_store::Constraint::SecretName) => ApiError::conflict(format!(
             "a secret named {name} already exists in this {} scope",
             req.scope.as_str()
         )),

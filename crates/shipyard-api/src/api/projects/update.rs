@@ -64,10 +64,10 @@ async fn save(
     Ok(view)
 }
 
-/// What follows a change of status: the routes (503 while paused or archived) and the
-/// instances (stopped when paused; started, health-gated, when active again).
-async fn follow_status(state: &AppState, status: Option<ProjectStatus>) {
-    if status.is_some() {
+/// What follows a change of status (`from` to `to`): the routes (503 while paused or
+/// archived) and the instances (stopped when paused; started, health-gated, when active again).
+async fn follow_status(state: &AppState, from: ProjectStatus, to: Option<ProjectStatus>) {
+    if to.is_some_and(|to| to != from) {
         state.runtime.reconcile(&state.store, &state.secret_box).await;
     }
 }
@@ -106,7 +106,7 @@ pub async fn update_project(
     }
     let status = patch.status;
     let view = save(&state, tx, &scope, &project, patch).await?;
-    follow_status(&state, status).await;
+    follow_status(&state, project.status, status).await;
     Ok(Json(view))
 }
 
