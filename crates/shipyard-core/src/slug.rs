@@ -8,6 +8,11 @@ use std::fmt;
 pub struct Slug(String);
 
 impl Slug {
+    /// The slug of the production environment every project is made with.
+    pub fn production() -> Self {
+        Self("production".to_owned())
+    }
+
     /// The longest slug, so a slug always fits in one DNS label.
     pub const MAX_LEN: usize = 63;
 

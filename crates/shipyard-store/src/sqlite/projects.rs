@@ -50,7 +50,7 @@ impl Projects for Tx {
         let project = Project::try_from(row)?;
         let production = NewEnvironment {
             name: "Production".into(),
-            slug: shipyard_core::Slug::from_trusted("production".into()),
+            slug: shipyard_core::Slug::production(),
             branch: new.production_branch.clone(),
         };
         self.create_environment(scope, &project, &production, true).await?;

@@ -110,7 +110,7 @@ pub async fn create_project(
         .map(|b| git_input::branch("productionBranch", b))
         .transpose()?;
     let slug = Slug::from_name(&name, "project");
-    shipyard_core::HostLabel::new(&slug, &Slug::from_trusted("production".into()))?;
+    shipyard_core::HostLabel::new(&slug, &Slug::production())?;
     if let Some(runs) = req.runs_server
         && runs != req.project_type.runs_server()
     {
