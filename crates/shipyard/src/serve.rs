@@ -29,10 +29,12 @@ impl Drop for GroupsRemovedOnExit {
 
 /// Unmounts the server's disks however `run` ends (a panic on a closed stdout included): build
 /// disks and instances' HOMEs (waiting for one being mounted, and refusing any after), then the
-/// workspaces' disks that held both, and the sandboxes' tmpfs. Declared after the groups'
-/// guard, it goes before it.
+/// workspaces' disks that held both, and the sandboxes' tmpfs; a work root of its own outside
+/// the data directory goes too, once empty. Declared after the groups' guard, it goes before it.
 struct MountsRemovedOnExit {
     work_root: std::path::PathBuf,
+    /// The work root is outside the data directory (under `/var/tmp`), made for it.
+    own_work_root: bool,
     workspaces_root: std::path::PathBuf,
     build_disks: shipyard_sandbox::Disks,
     home_disks: shipyard_sandbox::Disks,
@@ -57,6 +59,9 @@ impl Drop for MountsRemovedOnExit {
         self.workspaces.close();
         shipyard_sandbox::disk::unmount_below(&self.workspaces_root);
         shipyard_sandbox::disk::unmount_if_mounted(&self.work_root.join("sandbox"));
+        if self.own_work_root {
+            shipyard_sandbox::disk::remove_empty_dirs(&self.work_root);
+        }
     }
 }
 
@@ -91,6 +96,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     let workspaces = shipyard_sandbox::Workspaces::new(workspaces_root.clone(), sandbox.is_confined());
     let home_disks = shipyard_sandbox::Disks::new(sandbox.is_confined());
     let mounts = MountsRemovedOnExit {
+        own_work_root: work_root != data_dir.root(),
         work_root: work_root.clone(),
         workspaces_root,
         build_disks: build_disks.clone(),

@@ -17,7 +17,7 @@ mod mounts;
 mod usage;
 mod workspace;
 
-pub use mounts::{ensure_tmpfs, unmount_below, unmount_if_mounted};
+pub use mounts::{ensure_tmpfs, remove_empty_dirs, unmount_below, unmount_if_mounted};
 pub use usage::{free_bytes, usage};
 pub use workspace::Workspaces;
 

@@ -13,6 +13,18 @@ pub(super) fn unmount(at: &Path) {
     }
 }
 
+/// Removes `dir` and the directories below it that are empty, deepest first: mount points a
+/// stopped server no longer needs. A file, or a filesystem still mounted there, keeps its
+/// directory (nothing is ever removed from inside one).
+pub fn remove_empty_dirs(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            remove_empty_dirs(&entry.path());
+        }
+    }
+    let _ = std::fs::remove_dir(dir);
+}
+
 /// Unmounts what is mounted at `at`, if anything is.
 pub fn unmount_if_mounted(at: &Path) {
     if mount_points().iter().any(|p| p == at) {

@@ -182,31 +182,14 @@ impl Drop for TestServer {
             let _ = Command::new("kill").args(["-TERM", &pid]).status();
             for _ in 0..150 {
                 if !matches!(self.child.try_wait(), Ok(None)) {
-                    break;
+                    return;
                 }
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
-        // A data directory in a private temporary directory has its work root under /var/tmp,
-        // named after it: its mount points (empty once the server stopped) go with the test.
-        let work = self.work_root();
-        if work.starts_with("/var/tmp") && work != self.data_dir() {
-            remove_empty_dirs(&work);
-        }
     }
-}
-
-/// Removes `dir` and the directories below it that are empty, deepest first; a file (or a
-/// filesystem still mounted there) keeps its directory.
-fn remove_empty_dirs(dir: &Path) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            remove_empty_dirs(&entry.path());
-        }
-    }
-    let _ = std::fs::remove_dir(dir);
 }
 
 impl TestServer {
