@@ -105,7 +105,11 @@ fn sweep(workspaces: &Workspaces, owners: &StorageOwners, tenant: &str) {
         ),
         Err(e) => tracing::warn!(tenant, error = %e, "artifact directories could not be swept"),
     }
-    remove_logged(&workspaces.path(tenant).join("homes"), "HOMEs a previous run left");
+    // HOMEs are made fresh for each process: any here were left by a server that did not stop.
+    let homes = workspaces.path(tenant).join("homes");
+    for left in std::fs::read_dir(&homes).into_iter().flatten().flatten() {
+        remove_logged(&left.path(), "a HOME a previous run left");
+    }
 }
 
 /// Removes a file or a tree, saying what went (or why not) in the log.
