@@ -26,10 +26,9 @@ pub struct ApiSettings {
     pub allow_local_repos: bool,
     /// Where `file://` repositories must lie (`--local-repos-root`, canonical), when named.
     pub local_repos_root: Option<PathBuf>,
-    /// The data directory, which `file://` connections may not point into.
-    pub data_dir: PathBuf,
-    /// Where build workspaces and package caches live.
-    pub work_root: PathBuf,
+    /// Where everything lives: the data directory, which `file://` connections may not point
+    /// into, and the work root, where build disks are mounted.
+    pub layout: shipyard_store::Layout,
     /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Releases kept per environment with their files (`--release-retention`).

@@ -27,12 +27,11 @@ pub struct Repositories {
 }
 
 impl Repositories {
-    /// Keeps mirrors under `<data_dir>/repos` and git's own files under `<data_dir>/git`.
-    pub fn new(data_dir: &Path) -> Result<Self, GitError> {
-        let root = data_dir.join("repos");
+    /// Keeps mirrors under `root` and git's own files in `git_home`.
+    pub fn new(root: PathBuf, git_home: &Path) -> Result<Self, GitError> {
         std::fs::create_dir_all(&root)?;
         Ok(Self {
-            git: Git::new(&data_dir.join("git"))?,
+            git: Git::new(git_home)?,
             root,
             locks: Mutex::new(HashMap::new()),
         })

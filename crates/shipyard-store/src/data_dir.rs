@@ -1,6 +1,7 @@
 //! The data directory: one `shipyard serve` at a time (an exclusive lock), the master key
 //! (made at first start, mode 0600), and the paths of everything else inside it.
 
+use crate::layout::{self, Layout};
 use shipyard_core::{SecretBox, SecretBoxError};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -53,7 +54,7 @@ impl DataDir {
     /// Opens the directory for a server: creates it (0700) and takes the exclusive lock.
     pub fn open_exclusive(root: &Path) -> Result<Self, DataDirError> {
         let mut dir = Self::open_shared(root)?;
-        let lock_path = root.join("shipyard.lock");
+        let lock_path = root.join(layout::LOCK);
         let lock = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -87,7 +88,12 @@ impl DataDir {
 
     /// The main database file.
     pub fn database_path(&self) -> PathBuf {
-        self.root.join("shipyard.db")
+        self.root.join(layout::DATABASE)
+    }
+
+    /// Where everything lives: this directory and its work root (see `work_root`).
+    pub fn layout(&self) -> Result<Layout, DataDirError> {
+        Ok(Layout::new(self.root.clone(), self.work_root()?))
     }
 
     /// Lets the sandbox users reach their own workspaces: the data directory, `projects/` (where
@@ -98,7 +104,7 @@ impl DataDir {
     pub fn prepare_for_builds(&self) -> Result<(), DataDirError> {
         let set =
             |path: &Path, mode: u32| fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(io_err(path));
-        for dir in ["projects", "workspaces"] {
+        for dir in [layout::PROJECTS, layout::WORKSPACES] {
             let path = self.root.join(dir);
             fs::DirBuilder::new()
                 .recursive(true)
@@ -108,7 +114,7 @@ impl DataDir {
             set(&path, 0o711)?;
         }
         set(&self.root, 0o711)?;
-        for private in ["repos", "git"] {
+        for private in layout::PRIVATE {
             let path = self.root.join(private);
             if path.exists() {
                 set(&path, 0o700)?;
@@ -117,7 +123,11 @@ impl DataDir {
         for entry in fs::read_dir(&self.root).map_err(io_err(&self.root))?.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.ends_with(".db") || name.ends_with(".db-wal") || name.ends_with(".db-shm") || name == "master.key" {
+            if name.ends_with(".db")
+                || name.ends_with(".db-wal")
+                || name.ends_with(".db-shm")
+                || name == layout::MASTER_KEY
+            {
                 set(&entry.path(), 0o600)?;
             }
         }
@@ -127,7 +137,7 @@ impl DataDir {
     /// Where build disks (holding workspaces and caches) are mounted: inside the data directory when every directory
     /// above it lets others through (the sandbox users must reach their workspaces), else a
     /// directory under `/var/tmp` named after this data directory.
-    pub fn work_root(&self) -> Result<PathBuf, DataDirError> {
+    fn work_root(&self) -> Result<PathBuf, DataDirError> {
         let traversable = self
             .root
             .ancestors()
@@ -142,7 +152,7 @@ impl DataDir {
             .bytes()
             .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
         let root = PathBuf::from(format!("/var/tmp/shipyard-work-{digest:016x}"));
-        let dir = root.join("projects");
+        let dir = root.join(layout::PROJECTS);
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o711)
@@ -155,7 +165,7 @@ impl DataDir {
 
     /// Loads the master key, making one at first start.
     pub fn secret_box(&self) -> Result<SecretBox, DataDirError> {
-        let path = self.root.join("master.key");
+        let path = self.root.join(layout::MASTER_KEY);
         let key = match File::open(&path) {
             Ok(mut file) => {
                 let mut key = Vec::new();

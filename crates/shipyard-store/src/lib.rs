@@ -5,6 +5,7 @@
 
 pub mod data_dir;
 pub mod error;
+pub mod layout;
 pub mod logs;
 pub mod model;
 pub mod scope;
@@ -14,6 +15,7 @@ pub mod traits;
 
 pub use data_dir::{DataDir, DataDirError};
 pub use error::{Constraint, StoreError};
+pub use layout::Layout;
 pub use model::{
     ApiToken, Connection, Environment, Member, Membership, NewConnection, NewEnvironment, NewProject, NewUser, Page,
     Paged, Project, ProjectFilter, ProjectPatch, StorageOwners, Tenant, TenantPatch, User,

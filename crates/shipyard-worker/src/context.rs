@@ -8,7 +8,6 @@ use shipyard_core::SecretBox;
 use shipyard_runtime::Runtime;
 use shipyard_store::logs::LogStore;
 use shipyard_store::{Backend, ClaimedJob, InterruptedJob, Jobs, SqliteStore};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore, watch};
@@ -24,11 +23,9 @@ const SWEEP: Duration = Duration::from_secs(10);
 /// Settings of the build worker.
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
-    /// The data directory (workspaces' disks live there).
-    pub data_dir: PathBuf,
-    /// Where build disks (`disks/`, mounted at `projects/<project>/`) live: the data directory
-    /// when sandbox users can reach into it, else a traversable directory outside.
-    pub work_root: PathBuf,
+    /// Where everything lives: the data directory (workspaces' disks) and the work root (where
+    /// build disks are mounted).
+    pub layout: shipyard_store::Layout,
     /// Builds at once.
     pub concurrency: usize,
     /// Wall clock per build.
@@ -114,8 +111,8 @@ impl Worker {
         // when the server started: `Sandbox::remove_stale`); each project's are removed when
         // its build disk is next mounted. Versions before build disks kept workspaces and
         // caches in the work root itself: those go (a cache is only ever a speed-up).
-        let work = &self.settings.work_root;
-        for old in [work.join("builds"), work.join("cache")] {
+        let legacy = self.settings.layout.legacy();
+        for old in [legacy.builds, legacy.cache] {
             if let Err(e) = std::fs::remove_dir_all(&old)
                 && e.kind() != std::io::ErrorKind::NotFound
             {

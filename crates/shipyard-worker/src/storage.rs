@@ -6,24 +6,20 @@
 use shipyard_build::ArtifactStore;
 use shipyard_core::ReleaseId;
 use shipyard_sandbox::Workspaces;
+use shipyard_store::layout::Legacy;
 use shipyard_store::{Backend, Jobs, SqliteStore, StorageOwners};
 use std::path::Path;
 
 /// Mounts every workspace's disk and tidies what is on them; runs before anything serves or
-/// builds. `data_dir` and `work_root` are searched for what older versions kept outside.
-pub async fn open(
-    store: &SqliteStore,
-    workspaces: &Workspaces,
-    data_dir: &Path,
-    work_root: &Path,
-) -> shipyard_store::Result<()> {
+/// builds. `legacy` names what older versions kept outside them.
+pub async fn open(store: &SqliteStore, workspaces: &Workspaces, legacy: Legacy) -> shipyard_store::Result<()> {
     let owners = store.read().await?.storage_owners().await?;
-    let (workspaces, data_dir, work_root) = (workspaces.clone(), data_dir.to_owned(), work_root.to_owned());
+    let workspaces = workspaces.clone();
     let opened = tokio::task::spawn_blocking(move || {
         mount_all(&workspaces, &owners);
-        adopt_old_artifacts(&workspaces, &owners, &data_dir.join("artifacts"));
+        adopt_old_artifacts(&workspaces, &owners, &legacy.artifacts);
         // Versions before workspaces' disks kept build disks (caches only) in the work root.
-        remove_logged(&work_root.join("disks"), "build disks of an older version");
+        remove_logged(&legacy.disks, "build disks of an older version");
         for tenant in workspaces.on_disk() {
             sweep(&workspaces, &owners, &tenant);
         }
@@ -106,7 +102,7 @@ fn sweep(workspaces: &Workspaces, owners: &StorageOwners, tenant: &str) {
         Err(e) => tracing::warn!(tenant, error = %e, "artifact directories could not be swept"),
     }
     // HOMEs are made fresh for each process: any here were left by a server that did not stop.
-    let homes = workspaces.path(tenant).join("homes");
+    let homes = workspaces.homes(tenant);
     for left in std::fs::read_dir(&homes).into_iter().flatten().flatten() {
         remove_logged(&left.path(), "a HOME a previous run left");
     }

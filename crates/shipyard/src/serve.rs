@@ -9,7 +9,7 @@ use shipyard_build::{Git, Repositories};
 use shipyard_edge::{AccessLog, ClientTimeouts, ConnectionLimits, EdgeConfig, RouteTable, edge_router};
 use shipyard_runtime::{Driver, Runtime};
 use shipyard_store::logs::LogStore;
-use shipyard_store::{DataDir, SqliteStore};
+use shipyard_store::{DataDir, Layout, SqliteStore};
 use shipyard_worker::{Worker, WorkerParts, WorkerSettings};
 use std::future::Future;
 use std::io::Write;
@@ -32,10 +32,7 @@ impl Drop for GroupsRemovedOnExit {
 /// workspaces' disks that held both, and the sandboxes' tmpfs; a work root of its own outside
 /// the data directory goes too, once empty. Declared after the groups' guard, it goes before it.
 struct MountsRemovedOnExit {
-    work_root: std::path::PathBuf,
-    /// The work root is outside the data directory (under `/var/tmp`), made for it.
-    own_work_root: bool,
-    workspaces_root: std::path::PathBuf,
+    layout: Layout,
     build_disks: shipyard_sandbox::Disks,
     home_disks: shipyard_sandbox::Disks,
     workspaces: shipyard_sandbox::Workspaces,
@@ -44,9 +41,9 @@ struct MountsRemovedOnExit {
 impl MountsRemovedOnExit {
     /// Unmounts the disks inside workspaces' disks (build disks, HOMEs); returns how many.
     fn unmount_inner(&self) -> usize {
-        ["projects", "instances"]
+        [self.layout.project_mounts(), self.layout.instances()]
             .iter()
-            .map(|dir| shipyard_sandbox::disk::unmount_below(&self.work_root.join(dir)))
+            .map(|dir| shipyard_sandbox::disk::unmount_below(dir))
             .sum()
     }
 }
@@ -57,10 +54,10 @@ impl Drop for MountsRemovedOnExit {
         self.home_disks.close();
         self.unmount_inner();
         self.workspaces.close();
-        shipyard_sandbox::disk::unmount_below(&self.workspaces_root);
-        shipyard_sandbox::disk::unmount_if_mounted(&self.work_root.join("sandbox"));
-        if self.own_work_root {
-            shipyard_sandbox::disk::remove_empty_dirs(&self.work_root);
+        shipyard_sandbox::disk::unmount_below(&self.layout.workspaces());
+        shipyard_sandbox::disk::unmount_if_mounted(&self.layout.sandbox_state());
+        if self.layout.work_is_own() {
+            shipyard_sandbox::disk::remove_empty_dirs(self.layout.work());
         }
     }
 }
@@ -71,34 +68,28 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     let data_dir = DataDir::open_exclusive(&settings.data_dir)?;
     // Made now rather than on first use, so a key problem shows at start, not mid-request.
     let secret_box = data_dir.secret_box()?;
-    let repos = Arc::new(Repositories::new(data_dir.root()).context("cannot prepare the repository mirrors")?);
+    let layout = data_dir.layout()?;
+    let repos = Arc::new(
+        Repositories::new(layout.repos(), &layout.git_home()).context("cannot prepare the repository mirrors")?,
+    );
     let limits = Limits {
         memory_bytes: settings.build_memory,
         pids: settings.build_pids,
         cpu_millis: None,
     };
-    let work_root = data_dir.work_root()?;
-    let hidden = if work_root == data_dir.root() {
-        vec![data_dir.root().to_owned()]
-    } else {
-        vec![data_dir.root().to_owned(), work_root.clone()]
-    };
     let sandbox = Sandbox::detect(SandboxConfig {
-        hidden,
+        hidden: layout.private_roots(),
         insecure: settings.insecure_no_sandbox,
         limits,
         cgroup_root: settings.cgroup_root.clone(),
-        state_dir: work_root.join("sandbox"),
+        state_dir: layout.sandbox_state(),
     })?;
     let _groups = GroupsRemovedOnExit(sandbox.clone());
     let build_disks = shipyard_sandbox::Disks::new(sandbox.is_confined());
-    let workspaces_root = data_dir.root().join("workspaces");
-    let workspaces = shipyard_sandbox::Workspaces::new(workspaces_root.clone(), sandbox.is_confined());
+    let workspaces = shipyard_sandbox::Workspaces::new(layout.workspaces(), sandbox.is_confined());
     let home_disks = shipyard_sandbox::Disks::new(sandbox.is_confined());
     let mounts = MountsRemovedOnExit {
-        own_work_root: work_root != data_dir.root(),
-        work_root: work_root.clone(),
-        workspaces_root,
+        layout: layout.clone(),
         build_disks: build_disks.clone(),
         home_disks: home_disks.clone(),
         workspaces: workspaces.clone(),
@@ -108,25 +99,25 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     sandbox.remove_stale();
     // Its disks too: workspaces' disks are mounted again below, build disks when their project
     // builds; HOMEs are made fresh for each start of an instance.
-    let left = mounts.unmount_inner() + shipyard_sandbox::disk::unmount_below(&mounts.workspaces_root);
+    let left = mounts.unmount_inner() + shipyard_sandbox::disk::unmount_below(&layout.workspaces());
     if left > 0 {
         tracing::warn!(disks = left, "disks a previous run left mounted were unmounted");
     }
-    let _ = std::fs::remove_dir_all(work_root.join("instances"));
+    let _ = std::fs::remove_dir_all(layout.instances());
     // Held until the server stops: no other server on this host hands out these uids.
     let _uids = if sandbox.is_confined() {
         Some(shipyard_sandbox::uid_range::reserve(&settings.sandbox_uids)?)
     } else {
         None
     };
-    let store = SqliteStore::open(&data_dir.database_path())
+    let store = SqliteStore::open(&layout.database())
         .await
-        .with_context(|| format!("cannot open the database {}", data_dir.database_path().display()))?;
+        .with_context(|| format!("cannot open the database {}", layout.database().display()))?;
     let bound = shipyard_store::logs::WorkspaceBound {
         store: store.clone(),
         bytes: settings.log_bytes_per_workspace,
     };
-    let logs = LogStore::open_bounded(&data_dir.root().join("logs.db"), Some(bound))
+    let logs = LogStore::open_bounded(&layout.logs_database(), Some(bound))
         .await
         .context("cannot open the log store logs.db")?;
     data_dir
@@ -155,7 +146,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         Driver {
             sandbox: sandbox.clone(),
             logs: logs.writer(),
-            root: work_root.join("instances"),
+            root: layout.instances(),
             uids: settings.sandbox_uids.clone(),
             inbound: inbound.clone(),
             disks: home_disks,
@@ -163,7 +154,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         },
         settings.health_timeout,
     );
-    shipyard_worker::storage::open(&store, &workspaces, data_dir.root(), &work_root)
+    shipyard_worker::storage::open(&store, &workspaces, layout.legacy())
         .await
         .context("cannot open the workspaces' disks")?;
     // Every active release serves at once, without a rebuild.
@@ -188,8 +179,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
             build_disks,
         },
         WorkerSettings {
-            data_dir: data_dir.root().to_owned(),
-            work_root: work_root.clone(),
+            layout: layout.clone(),
             concurrency: settings.build_concurrency,
             timeout: settings.build_timeout,
             release_retention: settings.release_retention,
@@ -212,8 +202,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         public_port: Some(addr.port()).filter(|p| *p != 80),
         allow_local_repos: settings.allow_local_repos,
         local_repos_root: settings.local_repos_root.clone(),
-        data_dir: data_dir.root().to_owned(),
-        work_root: work_root.clone(),
+        layout: layout.clone(),
         trusted_proxies: settings.trusted_proxies.clone(),
         release_retention: settings.release_retention,
     };
@@ -251,12 +240,12 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         settings.build_concurrency,
         sandbox.describe()
     );
-    if work_root != data_dir.root() {
+    if layout.work_is_own() {
         // The data directory sits below a directory others cannot enter (e.g. /root), so the
         // sandbox users could not reach a workspace inside it.
         println!(
             "build workspaces and caches: {} (sandbox users cannot reach into the data directory)",
-            work_root.display()
+            layout.work().display()
         );
     }
     std::io::stdout().flush().context("stdout")?;

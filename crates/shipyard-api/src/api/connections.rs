@@ -130,9 +130,16 @@ fn check_local(state: &AppState, url: &GitUrl) -> ApiResult<()> {
             root.display()
         )));
     }
-    if resolved.starts_with(&state.settings.data_dir) {
+    // The work root holds other projects' build workspaces: as private as the data directory.
+    if state
+        .settings
+        .layout
+        .private_roots()
+        .iter()
+        .any(|root| resolved.starts_with(root))
+    {
         return Err(ApiError::unprocessable(
-            "field `url`: a repository inside Shipyard's data directory is not allowed",
+            "field `url`: a repository inside Shipyard's data directory or work root is not allowed",
         ));
     }
     Ok(())

@@ -14,17 +14,17 @@ pub const HOME_DIR: &str = "/home/build";
 pub const CACHE_DIR: &str = "/home/build/.shipyard-cache";
 
 /// A project's build disk (`--build-disk`): its image, on its workspace's disk and kept between
-/// builds since it holds the cache, and where it is mounted, holding `builds/<attempt>/` (the
-/// workspaces) and `cache/`.
+/// builds since it holds the cache, and where it is mounted below `project_mounts`, holding
+/// `builds/<attempt>/` (the workspaces) and `cache/`.
 pub fn build_disk(
     workspaces: &shipyard_sandbox::Workspaces,
-    work_root: &Path,
+    project_mounts: &Path,
     tenant: &str,
     project: &str,
 ) -> (PathBuf, PathBuf) {
     (
         workspaces.build_disk_image(tenant, project),
-        work_root.join("projects").join(project),
+        project_mounts.join(project),
     )
 }
 

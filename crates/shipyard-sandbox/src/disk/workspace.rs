@@ -75,9 +75,14 @@ impl Workspaces {
         self.path(tenant).join("disks")
     }
 
+    /// The directory of `tenant`'s instances' HOME images.
+    pub fn homes(&self, tenant: &str) -> PathBuf {
+        self.path(tenant).join("homes")
+    }
+
     /// The image of one instance process's HOME.
     pub fn home_image(&self, tenant: &str, name: &str) -> PathBuf {
-        self.path(tenant).join("homes").join(format!("{name}.img"))
+        self.homes(tenant).join(format!("{name}.img"))
     }
 
     fn image(&self, tenant: &str) -> PathBuf {

@@ -21,7 +21,7 @@ impl Worker {
         let workspaces = self.runtime.workspaces().clone();
         let (image, at) = shipyard_build::build::build_disk(
             &workspaces,
-            &self.settings.work_root,
+            &self.settings.layout.project_mounts(),
             &tenant,
             inputs.project.id.as_str(),
         );

@@ -243,7 +243,7 @@ impl Worker {
     /// root with its caches and other builds), and a static site whose output directory is a
     /// link out of the repository.
     fn check_links(&self, src: &Path, project: &shipyard_store::Project) -> Result<(), Failure> {
-        let forbidden = [self.settings.data_dir.clone(), self.settings.work_root.clone()];
+        let forbidden = self.settings.layout.private_roots();
         shipyard_sandbox::check_links(src, &forbidden)
             .map_err(|e| Failure::new(format!("the build left a link Shipyard will not release: {e}")))?;
         if project.runtime.runtime_type == RuntimeType::Static

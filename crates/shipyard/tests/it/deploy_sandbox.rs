@@ -3,6 +3,7 @@
 
 use crate::support::TestServer;
 use crate::support::deploy::static_build;
+use crate::support::git::make_repo;
 use serde_json::json;
 
 #[tokio::test]
@@ -114,6 +115,30 @@ async fn a_data_directory_behind_a_private_parent_still_builds() {
         std::fs::read_to_string(artifact).expect("artifact in the data directory"),
         "ok\n"
     );
+
+    // The work root holds every project's build workspaces: a local repository planted there is
+    // refused as one in the data directory is, while the same repository elsewhere connects.
+    let path = format!("/tenants/{}/repository-connections", ada.tenant_id);
+    let connect = |dir: std::path::PathBuf| {
+        let (client, path) = (ada.token.clone(), path.clone());
+        async move {
+            let url = make_repo(&dir, &[("index.html", "x")]);
+            client
+                .post(&path, &json!({ "provider": "git", "url": url }))
+                .await
+                .expect("request")
+        }
+    };
+    let planted = server.work_root().join("planted");
+    let refused = connect(planted.clone()).await;
+    std::fs::remove_dir_all(&planted).expect("planted repository removed");
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let message = refused.body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("work root"), "{message}");
+    let open = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(open.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let elsewhere = connect(open.path().join("elsewhere")).await;
+    assert_eq!(elsewhere.status, 201, "positive control: {}", elsewhere.body);
 }
 
 #[tokio::test]

@@ -178,7 +178,7 @@ async fn an_instance_that_fills_its_home_gets_enospc_and_its_home_goes_with_it()
     assert!(wrote <= 16, "the HOME held more than its 16 MiB ({line})");
     assert_eq!(words.get(at + 3).copied(), Some("ENOSPC"), "{line}");
 
-    let instances = server.work_root().join("instances");
+    let instances = server.layout().instances();
     let mounted = mounts_below(&instances);
     assert_eq!(
         mounted.len(),

@@ -58,7 +58,7 @@ async fn plant_secret(server: &TestServer, tenant: &str, name: &str, value: &str
     use shipyard_store::{Backend, Jobs, Secrets};
     let key = std::fs::read(server.data_dir().join("master.key")).expect("master.key");
     let secret_box = shipyard_core::SecretBox::new(&key).expect("key");
-    let store = shipyard_store::SqliteStore::open(&server.data_dir().join("shipyard.db"))
+    let store = shipyard_store::SqliteStore::open(&server.layout().database())
         .await
         .expect("open the store");
     let tenant = shipyard_core::TenantId::from_trusted(tenant.to_owned());

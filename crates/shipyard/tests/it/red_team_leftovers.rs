@@ -76,8 +76,7 @@ async fn a_killed_servers_relays_and_namespaces_go_at_its_restart_and_a_stop_lea
     let prefix = name.splitn(3, '-').take(2).collect::<Vec<_>>().join("-") + "-";
     let prefix = format!("{}/{prefix}", path.rsplit_once('/').expect("a directory").0);
 
-    let work = server.work_root();
-    let homes = work.join("instances");
+    let homes = server.layout().instances();
     assert_eq!(
         mounts_below(&homes).len(),
         2,
@@ -127,7 +126,7 @@ async fn a_killed_servers_relays_and_namespaces_go_at_its_restart_and_a_stop_lea
     assert!(namespaces.is_empty(), "namespaces left: {namespaces:?}");
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     assert!(!mounts.contains(&prefix), "mounts left: {prefix}");
-    let disks = mounts_below(&work);
+    let disks = mounts_below(&server.work_root());
     assert!(disks.is_empty(), "disks left mounted: {disks:?}");
     let images: Vec<_> = std::fs::read_dir(&homes).into_iter().flatten().flatten().collect();
     assert!(images.is_empty(), "HOMEs left: {images:?}");

@@ -213,7 +213,7 @@ fn flooding_js(count: u32) -> String {
 
 /// Rows of `logs.db` in the server's data directory that `sql` counts.
 fn count_in_logs_db(server: &TestServer, sql: &str) -> i64 {
-    let db = server.data_dir().join("logs.db");
+    let db = server.layout().logs_database();
     let out = std::process::Command::new("python3")
         .args([
             "-c",

@@ -161,7 +161,7 @@ async fn deleting_an_environment_removes_its_artifacts_and_logs_and_a_restart_sw
     assert_eq!(deleted.status, 204);
     assert!(!gone.exists(), "the deleted environment's artifact is removed");
     assert!(kept.is_dir(), "positive control: production's artifact stays");
-    let logs = shipyard_store::logs::LogStore::open(&server.data_dir().join("logs.db"))
+    let logs = shipyard_store::logs::LogStore::open(&server.layout().logs_database())
         .await
         .expect("open logs");
     let stream = |view: &serde_json::Value| format!("build:{}", view["id"].as_str().expect("id"));

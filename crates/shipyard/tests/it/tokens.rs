@@ -113,9 +113,7 @@ async fn expired_tokens_are_refused() {
     let (ada, _) = server.signup("ada@example.com", "Acme").await;
     // Time cannot be fast-forwarded in a running server, so the test writes a token that
     // expired a minute ago straight into the server's database (WAL allows a second writer).
-    let store = SqliteStore::open(&server.data_dir().join("shipyard.db"))
-        .await
-        .expect("open db");
+    let store = SqliteStore::open(&server.layout().database()).await.expect("open db");
     let mut tx = store.write().await.expect("begin");
     let user = tx
         .user_by_email(&shipyard_core::Email::parse("ada@example.com").expect("email"))

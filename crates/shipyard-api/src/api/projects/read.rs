@@ -113,7 +113,7 @@ pub async fn delete_project(
     // Its build disk (workspaces and cache) goes with it.
     let (image, at) = shipyard_build::build::build_disk(
         state.runtime.workspaces(),
-        &state.settings.work_root,
+        &state.settings.layout.project_mounts(),
         scope.tenant_id().as_str(),
         project.id.as_str(),
     );

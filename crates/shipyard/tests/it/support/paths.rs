@@ -2,6 +2,7 @@
 //! disks, releases' files and build workspaces under them.
 
 use super::TestServer;
+use shipyard_store::Layout;
 use std::path::PathBuf;
 
 impl TestServer {
@@ -20,22 +21,27 @@ impl TestServer {
             .map_or_else(|| self.data_dir(), PathBuf::from)
     }
 
+    /// Where the server keeps everything, as it computes it.
+    pub fn layout(&self) -> Layout {
+        Layout::new(self.data_dir(), self.work_root())
+    }
+
     /// Where a workspace's disk is mounted (its releases' files, build disks' and HOMEs' images).
     pub fn workspace_disk(&self, tenant: &str) -> PathBuf {
-        self.data_dir().join("workspaces").join(tenant)
+        self.layout().workspaces().join(tenant)
     }
 
     /// The files of `release`, on whichever workspace's disk holds them (a path that does not
     /// exist when none does).
     pub fn artifact(&self, release: &str) -> PathBuf {
-        let workspaces = std::fs::read_dir(self.data_dir().join("workspaces"))
+        let workspaces = std::fs::read_dir(self.layout().workspaces())
             .into_iter()
             .flatten()
             .flatten();
         workspaces
             .map(|w| w.path().join("artifacts").join(release))
             .find(|p| p.exists())
-            .unwrap_or_else(|| self.data_dir().join("workspaces/none/artifacts").join(release))
+            .unwrap_or_else(|| self.layout().workspaces().join("none/artifacts").join(release))
     }
 
     /// The image of a project's build disk, on its workspace's disk.
@@ -46,7 +52,7 @@ impl TestServer {
     /// Where a project's build disk is mounted while it builds: its workspaces under
     /// `builds/`, its cache under `cache/`.
     pub fn build_disk(&self, project: &str) -> PathBuf {
-        self.work_root().join("projects").join(project)
+        self.layout().project_mounts().join(project)
     }
 
     /// The workspace of a deployment's `attempt`-th build (there while it builds).
