@@ -10,6 +10,7 @@ pub mod extract;
 pub mod middleware;
 pub mod openapi;
 pub mod paging;
+pub mod paths;
 pub mod rate_limit;
 pub mod router;
 pub mod state;

@@ -4,10 +4,10 @@
 
 use crate::api::deployments::logs::{LogQuery, StreamQuery};
 use crate::api::log_follow::{Subject, follow};
-use crate::api::projects::{environments::find_env, find_project};
 use crate::auth::Auth;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
+use crate::paths::EnvironmentPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -82,33 +82,26 @@ pub struct AccessPage {
 }
 
 /// The environment's id after checking the caller may read it (404 otherwise).
-async fn environment(
-    state: &AppState,
-    auth: &Auth,
-    (tenant_id, project_id, environment_id): (&str, &str, &str),
-) -> ApiResult<(TenantScope, EnvironmentId)> {
+async fn environment(state: &AppState, auth: &Auth, path: &EnvironmentPath) -> ApiResult<(TenantScope, EnvironmentId)> {
     let mut tx = state.store.read().await?;
-    let scope = auth.tenant(&mut tx, tenant_id).await?;
-    let project = find_project(&mut tx, &scope, project_id).await?;
-    let env = find_env(&mut tx, &scope, &project, environment_id).await?;
+    let (scope, _, env) = path.load(auth, &mut tx).await?;
     Ok((scope, env.id))
 }
 
 /// An environment's access log.
 #[utoipa::path(get, path = "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}/access-logs",
     tag = "deployments",
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`"),
-        ("environmentId" = String, Path, description = "`env_…`"), LogQuery),
+    params(EnvironmentPath, LogQuery),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = AccessPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 404, body = ErrorBody)))]
 pub async fn list_access_logs(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, project_id, environment_id)): ApiPath<(String, String, String)>,
+    ApiPath(path): ApiPath<EnvironmentPath>,
     ApiQuery(query): ApiQuery<LogQuery>,
 ) -> ApiResult<Json<AccessPage>> {
-    let (_, env) = environment(&state, &auth, (&tenant_id, &project_id, &environment_id)).await?;
+    let (_, env) = environment(&state, &auth, &path).await?;
     let (after, limit) = query.bounds()?;
     let stream = access_stream(env.as_str());
     let truncated_before = state.logs.truncated_before(&stream, after).await?;
@@ -126,19 +119,18 @@ pub async fn list_access_logs(
 /// item's fields, with `id: <seq>`), resuming from `?after=` or `Last-Event-ID`.
 #[utoipa::path(get, path = "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}/access-logs/stream",
     tag = "deployments",
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`"),
-        ("environmentId" = String, Path, description = "`env_…`"), StreamQuery),
+    params(EnvironmentPath, StreamQuery),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, description = "text/event-stream of JSON frames", content_type = "text/event-stream"),
     (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_access_log_stream(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, project_id, environment_id)): ApiPath<(String, String, String)>,
+    ApiPath(path): ApiPath<EnvironmentPath>,
     ApiQuery(query): ApiQuery<StreamQuery>,
     headers: HeaderMap,
 ) -> ApiResult<impl IntoResponse> {
-    let (scope, env) = environment(&state, &auth, (&tenant_id, &project_id, &environment_id)).await?;
+    let (scope, env) = environment(&state, &auth, &path).await?;
     let after = query.resume_point(&headers)?;
     Ok(follow(state, Subject::Environment(scope, env), after))
 }

@@ -7,6 +7,7 @@ use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, JsonBody};
 use crate::paging::{List, PageQuery};
+use crate::paths::TenantPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -180,16 +181,16 @@ async fn find(tx: &mut Tx, scope: &TenantScope, raw: &str) -> ApiResult<Connecti
 
 /// The workspace's repository connections.
 #[utoipa::path(get, path = "/tenants/{tenantId}/repository-connections", tag = "repositories",
-    params(("tenantId" = String, Path, description = "`ten_…`"), PageQuery), security(("bearer" = []), ("session" = [])),
+    params(TenantPath, PageQuery), security(("bearer" = []), ("session" = [])),
     responses((status = 400, description = "A bad query parameter (page, perPage)", body = ErrorBody), (status = 200, body = List<ConnectionView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_repository_connections(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(tenant_id): ApiPath<String>,
+    ApiPath(path): ApiPath<TenantPath>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<List<ConnectionView>>> {
     let mut tx = state.store.read().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let scope = path.load(&auth, &mut tx).await?;
     let page = query.page()?;
     let paged = tx.list_connections(&scope, page).await?;
     Ok(Json(List::from_page(paged, page, ConnectionView::from)))
@@ -197,7 +198,7 @@ pub async fn list_repository_connections(
 
 /// Connects a repository after proving it can be read (`git ls-remote`).
 #[utoipa::path(post, path = "/tenants/{tenantId}/repository-connections", tag = "repositories",
-    request_body = CreateConnectionRequest, params(("tenantId" = String, Path, description = "`ten_…`")),
+    request_body = CreateConnectionRequest, params(TenantPath),
     security(("bearer" = []), ("session" = [])),
     responses((status = 201, body = ConnectionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -205,12 +206,12 @@ pub async fn list_repository_connections(
 pub async fn create_repository_connection(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(tenant_id): ApiPath<String>,
+    ApiPath(path): ApiPath<TenantPath>,
     body: JsonBody,
 ) -> ApiResult<(StatusCode, Json<ConnectionView>)> {
     {
         let mut tx = state.store.read().await?;
-        require_write(&auth.tenant(&mut tx, &tenant_id).await?, Role::Member)?;
+        require_write(&path.load(&auth, &mut tx).await?, Role::Member)?;
     }
     let req: CreateConnectionRequest = body.parse()?;
     let Provider::Git = req.provider;
@@ -253,7 +254,7 @@ pub async fn create_repository_connection(
     };
 
     let mut tx = state.store.write().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let scope = path.load(&auth, &mut tx).await?;
     require_write(&scope, Role::Member)?;
     let webhook_secret = OpaqueToken::generate("whsec_").plain;
     let auth_sealed = match &git_auth {

@@ -6,6 +6,7 @@ use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, JsonBody};
 use crate::paging::{List, PageQuery};
+use crate::paths::TenantPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -96,17 +97,17 @@ async fn find_member(tx: &mut Tx, scope: &TenantScope, raw: &str) -> Result<Memb
 
 /// Members of a workspace, in the order they joined.
 #[utoipa::path(get, path = "/tenants/{tenantId}/members", tag = "members",
-    params(("tenantId" = String, Path, description = "`ten_…`"), PageQuery),
+    params(TenantPath, PageQuery),
     security(("bearer" = []), ("session" = [])),
     responses((status = 400, description = "A bad query parameter (page, perPage)", body = ErrorBody), (status = 200, body = List<MemberView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_members(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(tenant_id): ApiPath<String>,
+    ApiPath(path): ApiPath<TenantPath>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<List<MemberView>>> {
     let mut tx = state.store.read().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let scope = path.load(&auth, &mut tx).await?;
     let page = query.page()?;
     let paged = tx.list_members(&scope, page).await?;
     Ok(Json(List::from_page(paged, page, MemberView::from)))
@@ -114,7 +115,7 @@ pub async fn list_members(
 
 /// Adds an existing user to the workspace (owners and admins).
 #[utoipa::path(post, path = "/tenants/{tenantId}/members", tag = "members", request_body = AddMemberRequest,
-    params(("tenantId" = String, Path, description = "`ten_…`")), security(("bearer" = []), ("session" = [])),
+    params(TenantPath), security(("bearer" = []), ("session" = [])),
     responses((status = 201, body = MemberView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 409, description = "Already a member", body = ErrorBody),
@@ -122,11 +123,11 @@ pub async fn list_members(
 pub async fn create_member(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(tenant_id): ApiPath<String>,
+    ApiPath(path): ApiPath<TenantPath>,
     body: JsonBody,
 ) -> ApiResult<(StatusCode, Json<MemberView>)> {
     let mut tx = state.store.write().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let scope = path.load(&auth, &mut tx).await?;
     require_write(&scope, Role::Admin)?;
     let req: AddMemberRequest = body.parse()?;
     let email = input::email(&req.email)?;

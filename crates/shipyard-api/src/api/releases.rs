@@ -1,11 +1,11 @@
 //! Release history: what ran, built from which commit with which secret versions, and whether
 //! its files are still kept (a rollback target).
 
-use crate::api::projects::find_project;
 use crate::auth::Auth;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::paging::{List, PageQuery, filter};
+use crate::paths::ProjectPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -72,34 +72,24 @@ impl From<Release> for ReleaseView {
 pub struct ReleaseQuery {
     /// `env_…`
     pub environment_id: Option<String>,
-    /// 1-based page number (default 1).
-    #[param(minimum = 1)]
-    pub page: Option<u32>,
-    /// Items per page, 1 to 100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<u32>,
 }
 
 /// A project's releases, newest first: the rollback targets.
 #[utoipa::path(get, path = "/tenants/{tenantId}/projects/{projectId}/releases", tag = "deployments",
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`"), ReleaseQuery),
+    params(ProjectPath, ReleaseQuery, PageQuery),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = List<ReleaseView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 404, body = ErrorBody)))]
 pub async fn list_releases(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, project_id)): ApiPath<(String, String)>,
+    ApiPath(path): ApiPath<ProjectPath>,
     ApiQuery(query): ApiQuery<ReleaseQuery>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<List<ReleaseView>>> {
     let mut tx = state.store.read().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
-    let project = find_project(&mut tx, &scope, &project_id).await?;
-    let page = PageQuery {
-        page: query.page,
-        per_page: query.per_page,
-    }
-    .page()?;
+    let (scope, project) = path.load(&auth, &mut tx).await?;
+    let page = paging.page()?;
     let env = filter("environmentId", query.environment_id.as_deref(), |e| {
         EnvironmentId::parse(e).ok()
     })?;

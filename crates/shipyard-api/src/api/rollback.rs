@@ -7,6 +7,7 @@ use crate::api::releases::ReleaseView;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, JsonBody};
+use crate::paths::TenantPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -30,7 +31,7 @@ pub struct RollbackRequest {
 
 /// Rolls an environment back to one of its earlier releases.
 #[utoipa::path(post, path = "/tenants/{tenantId}/rollback", tag = "deployments", request_body = RollbackRequest,
-    params(("tenantId" = String, Path, description = "`ten_…`")),
+    params(TenantPath),
     security(("bearer" = []), ("session" = [])),
     responses((status = 201, description = "The new release, live", body = ReleaseView), (status = 400, body = ErrorBody),
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -39,13 +40,13 @@ pub struct RollbackRequest {
 pub async fn create_rollback(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(tenant_id): ApiPath<String>,
+    ApiPath(path): ApiPath<TenantPath>,
     body: JsonBody,
 ) -> ApiResult<(StatusCode, Json<ReleaseView>)> {
     // The contract's order: the path (404), the role (403), the body (400), references (422).
     let (target, reason) = {
         let mut tx = state.store.read().await?;
-        let scope = auth.tenant(&mut tx, &tenant_id).await?;
+        let scope = path.load(&auth, &mut tx).await?;
         require_write(&scope, Role::Member)?;
         let req: RollbackRequest = body.parse()?;
         let reason = req.reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
@@ -74,7 +75,7 @@ pub async fn create_rollback(
     // release owns.
     let task = tokio::spawn(async move {
         let mut tx = state.store.read().await?;
-        let scope = auth.tenant(&mut tx, &tenant_id).await?;
+        let scope = path.load(&auth, &mut tx).await?;
         drop(tx);
         let rollback = Rollback {
             target: &target,

@@ -1,19 +1,19 @@
 //! `GET …/environments/<e>/runtime`: what is actually serving an environment, read from the
 //! edge's route table (not from what the store would like to be live).
 
-use crate::api::projects::{find_project, live_url};
+use crate::api::projects::live_url;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiPath;
+use crate::paths::EnvironmentPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use shipyard_core::EnvironmentId;
 use shipyard_edge::Target;
 use shipyard_runtime::InstanceStatus;
-use shipyard_store::{Backend, Environments, Releases};
+use shipyard_store::{Backend, Releases};
 use utoipa::ToSchema;
 
 /// The release serving an environment.
@@ -127,25 +127,16 @@ fn instance_view(s: shipyard_runtime::InstanceState, release: &str) -> InstanceV
 /// What serves an environment: status, live URL, active release and routes.
 #[utoipa::path(get, path = "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}/runtime",
     tag = "deployments",
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`"),
-        ("environmentId" = String, Path, description = "`env_…`")),
+    params(EnvironmentPath),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = RuntimeView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_runtime(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, project_id, environment_id)): ApiPath<(String, String, String)>,
+    ApiPath(path): ApiPath<EnvironmentPath>,
 ) -> ApiResult<Json<RuntimeView>> {
     let mut tx = state.store.read().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
-    let project = find_project(&mut tx, &scope, &project_id).await?;
-    let missing = || ApiError::not_found(format!("environment {environment_id} not found"));
-    let env_id = EnvironmentId::parse(&environment_id).map_err(|_| missing())?;
-    let env = tx
-        .environment(&scope, &env_id)
-        .await?
-        .filter(|e| e.project_id == project.id)
-        .ok_or_else(missing)?;
+    let (scope, project, env) = path.load(&auth, &mut tx).await?;
     let active = tx.active_release(&scope, &env.id).await?;
     let host = state.runtime.host(&env.host_label, scope.tenant_slug().as_str());
     // What the edge serves, not what the store would like: the two differ while a change is

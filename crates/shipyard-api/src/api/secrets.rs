@@ -5,6 +5,7 @@ use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, JsonBody};
 use crate::paging::{List, PageQuery, filter};
+use crate::paths::TenantPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -99,12 +100,6 @@ pub struct SecretQuery {
     pub project_id: Option<String>,
     /// `env_…`
     pub environment_id: Option<String>,
-    /// 1-based page number (default 1).
-    #[param(minimum = 1)]
-    pub page: Option<u32>,
-    /// Items per page, 1 to 100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<u32>,
 }
 
 fn value(raw: &SecretString) -> ApiResult<&str> {
@@ -195,22 +190,19 @@ fn target_of(secret: &Secret) -> String {
 
 /// The workspace's secrets (names and versions only), filtered by scope and target.
 #[utoipa::path(get, path = "/tenants/{tenantId}/secrets", tag = "secrets",
-    params(("tenantId" = String, Path, description = "`ten_…`"), SecretQuery), security(("bearer" = []), ("session" = [])),
+    params(TenantPath, SecretQuery, PageQuery), security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = List<SecretView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 404, body = ErrorBody)))]
 pub async fn list_secrets(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(tenant_id): ApiPath<String>,
+    ApiPath(path): ApiPath<TenantPath>,
     ApiQuery(query): ApiQuery<SecretQuery>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<List<SecretView>>> {
     let mut tx = state.store.read().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
-    let page = PageQuery {
-        page: query.page,
-        per_page: query.per_page,
-    }
-    .page()?;
+    let scope = path.load(&auth, &mut tx).await?;
+    let page = paging.page()?;
     let filter = SecretFilter {
         scope: filter("scope", query.scope.as_deref(), SecretScope::parse)?,
         project_id: filter("projectId", query.project_id.as_deref(), |p| ProjectId::parse(p).ok())?,
@@ -225,7 +217,7 @@ pub async fn list_secrets(
 /// Stores a secret (version 1). Builds and instances get the merged set: environment over
 /// project over workspace.
 #[utoipa::path(post, path = "/tenants/{tenantId}/secrets", tag = "secrets", request_body = CreateSecretRequest,
-    params(("tenantId" = String, Path, description = "`ten_…`")), security(("bearer" = []), ("session" = [])),
+    params(TenantPath), security(("bearer" = []), ("session" = [])),
     responses((status = 201, body = SecretView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 409, description = "Name taken in that scope", body = ErrorBody),
@@ -233,11 +225,11 @@ pub async fn list_secrets(
 pub async fn create_secret(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(tenant_id): ApiPath<String>,
+    ApiPath(path): ApiPath<TenantPath>,
     body: JsonBody,
 ) -> ApiResult<(StatusCode, Json<SecretView>)> {
     let mut tx = state.store.write().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let scope = path.load(&auth, &mut tx).await?;
     require_write(&scope, Role::Member)?;
     let req: CreateSecretRequest = body.parse()?;
     let name = EnvVarName::parse(&req.name)

@@ -5,6 +5,7 @@ use super::{DeploymentView, deployment_view, find_deployment};
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath;
+use crate::paths::DeploymentPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -14,7 +15,7 @@ use shipyard_store::{Backend, Deployments, NewDeployment, Projects, SqliteStore}
 
 /// Cancels a queued or running deployment; a running build's whole process tree is ended.
 #[utoipa::path(post, path = "/tenants/{tenantId}/deployments/{deploymentId}/cancel", tag = "deployments",
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("deploymentId" = String, Path, description = "`dep_…` or `DEP-0001`")),
+    params(DeploymentPath),
     security(("bearer" = []), ("session" = [])),
     responses((status = 202, description = "Cancel requested (or done, for a queued deployment)", body = DeploymentView),
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -22,15 +23,15 @@ use shipyard_store::{Backend, Deployments, NewDeployment, Projects, SqliteStore}
 pub async fn create_cancel(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, deployment_id)): ApiPath<(String, String)>,
+    ApiPath(path): ApiPath<DeploymentPath>,
 ) -> ApiResult<(StatusCode, Json<DeploymentView>)> {
     let mut tx = state.store.write().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
-    let dep = find_deployment(&mut tx, &scope, &deployment_id).await?;
+    let (scope, dep) = path.load(&auth, &mut tx).await?;
     require_write(&scope, Role::Member)?;
     if dep.status.is_terminal() {
         return Err(ApiError::conflict(format!(
-            "deployment {deployment_id} is already {}; only queued, building or deploying deployments can be canceled",
+            "deployment {} is already {}; only queued, building or deploying deployments can be canceled",
+            path.deployment_id,
             dep.status.as_str()
         )));
     }
@@ -44,7 +45,7 @@ pub async fn create_cancel(
 
 /// Deploys the same commit again, with the project's current configuration.
 #[utoipa::path(post, path = "/tenants/{tenantId}/deployments/{deploymentId}/retry", tag = "deployments",
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("deploymentId" = String, Path, description = "`dep_…` or `DEP-0001`")),
+    params(DeploymentPath),
     security(("bearer" = []), ("session" = [])),
     responses((status = 201, body = DeploymentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 409, description = "Still running, or the project is paused", body = ErrorBody),
@@ -53,15 +54,15 @@ pub async fn create_cancel(
 pub async fn create_retry(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, deployment_id)): ApiPath<(String, String)>,
+    ApiPath(path): ApiPath<DeploymentPath>,
 ) -> ApiResult<(StatusCode, Json<DeploymentView>)> {
     let mut tx = state.store.write().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
-    let dep = find_deployment(&mut tx, &scope, &deployment_id).await?;
+    let (scope, dep) = path.load(&auth, &mut tx).await?;
     require_write(&scope, Role::Member)?;
     if !dep.status.is_terminal() {
         return Err(ApiError::conflict(format!(
-            "deployment {deployment_id} is still {}; retry it once it has finished",
+            "deployment {} is still {}; retry it once it has finished",
+            path.deployment_id,
             dep.status.as_str()
         )));
     }

@@ -1,11 +1,11 @@
 //! A deployment's build log: pages of JSON, or a live Server-Sent Events stream that resumes
 //! from `?after=` or `Last-Event-ID` with no line lost or repeated.
 
-use super::find_deployment;
 use crate::api::log_follow::{Subject, follow};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
+use crate::paths::DeploymentPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -93,20 +93,19 @@ impl StreamQuery {
 
 /// Historical build log lines.
 #[utoipa::path(get, path = "/tenants/{tenantId}/deployments/{deploymentId}/logs", tag = "deployments",
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("deploymentId" = String, Path, description = "`dep_…` or `DEP-0001`"), LogQuery),
+    params(DeploymentPath, LogQuery),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = LogPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 404, body = ErrorBody)))]
 pub async fn list_deployment_logs(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, deployment_id)): ApiPath<(String, String)>,
+    ApiPath(path): ApiPath<DeploymentPath>,
     ApiQuery(query): ApiQuery<LogQuery>,
 ) -> ApiResult<Json<LogPage>> {
     let dep = {
         let mut tx = state.store.read().await?;
-        let scope = auth.tenant(&mut tx, &tenant_id).await?;
-        find_deployment(&mut tx, &scope, &deployment_id).await?
+        path.load(&auth, &mut tx).await?.1
     };
     let (after, limit) = query.bounds()?;
     let stream = build_stream(&dep.id);
@@ -127,22 +126,20 @@ pub async fn list_deployment_logs(
 /// Live build log and status as Server-Sent Events: `log` frames (with `id: <seq>`), `status`
 /// frames, then `done`. A finished deployment's stream replays and ends.
 #[utoipa::path(get, path = "/tenants/{tenantId}/deployments/{deploymentId}/stream", tag = "deployments",
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("deploymentId" = String, Path, description = "`dep_…` or `DEP-0001`"), StreamQuery),
+    params(DeploymentPath, StreamQuery),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, description = "text/event-stream of JSON frames", content_type = "text/event-stream"),
     (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_deployment_stream(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, deployment_id)): ApiPath<(String, String)>,
+    ApiPath(path): ApiPath<DeploymentPath>,
     ApiQuery(query): ApiQuery<StreamQuery>,
     headers: HeaderMap,
 ) -> ApiResult<impl IntoResponse> {
     let (scope, dep) = {
         let mut tx = state.store.read().await?;
-        let scope = auth.tenant(&mut tx, &tenant_id).await?;
-        let dep = find_deployment(&mut tx, &scope, &deployment_id).await?;
-        (scope, dep)
+        path.load(&auth, &mut tx).await?
     };
     let after = query.resume_point(&headers)?;
     Ok(follow(state, Subject::Deployment(scope, dep.id), after))

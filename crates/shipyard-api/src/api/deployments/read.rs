@@ -1,11 +1,11 @@
 //! Listing a project's deployments and reading one.
 
-use super::{DeploymentView, deployment_view, find_deployment};
-use crate::api::projects::find_project;
+use super::{DeploymentView, deployment_view};
 use crate::auth::Auth;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::paging::{List, PageQuery, filter};
+use crate::paths::{DeploymentPath, ProjectPath};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -24,34 +24,24 @@ pub struct DeploymentQuery {
     /// queued, building, deploying, ready, failed or canceled.
     #[param(value_type = Option<shipyard_core::DeploymentStatus>)]
     pub status: Option<String>,
-    /// 1-based page number (default 1).
-    #[param(minimum = 1)]
-    pub page: Option<u32>,
-    /// Items per page, 1 to 100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<u32>,
 }
 
 /// A project's deployments, newest first.
 #[utoipa::path(get, path = "/tenants/{tenantId}/projects/{projectId}/deployments", tag = "deployments",
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`"), DeploymentQuery),
+    params(ProjectPath, DeploymentQuery, PageQuery),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = List<DeploymentView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 404, body = ErrorBody)))]
 pub async fn list_deployments(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, project_id)): ApiPath<(String, String)>,
+    ApiPath(path): ApiPath<ProjectPath>,
     ApiQuery(query): ApiQuery<DeploymentQuery>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<List<DeploymentView>>> {
     let mut tx = state.store.read().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
-    let project = find_project(&mut tx, &scope, &project_id).await?;
-    let page = PageQuery {
-        page: query.page,
-        per_page: query.per_page,
-    }
-    .page()?;
+    let (scope, project) = path.load(&auth, &mut tx).await?;
+    let page = paging.page()?;
     let filter = DeploymentFilter {
         environment_id: filter("environmentId", query.environment_id.as_deref(), |e| {
             EnvironmentId::parse(e).ok()
@@ -73,16 +63,15 @@ pub async fn list_deployments(
 
 /// One deployment: status, error, release and timeline.
 #[utoipa::path(get, path = "/tenants/{tenantId}/deployments/{deploymentId}", tag = "deployments",
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("deploymentId" = String, Path, description = "`dep_…` or `DEP-0001`")),
+    params(DeploymentPath),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = DeploymentView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_deployment(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, deployment_id)): ApiPath<(String, String)>,
+    ApiPath(path): ApiPath<DeploymentPath>,
 ) -> ApiResult<Json<DeploymentView>> {
     let mut tx = state.store.read().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
-    let dep = find_deployment(&mut tx, &scope, &deployment_id).await?;
+    let (scope, dep) = path.load(&auth, &mut tx).await?;
     Ok(Json(deployment_view(&mut tx, &scope, dep).await?))
 }

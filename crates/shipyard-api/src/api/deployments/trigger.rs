@@ -3,17 +3,17 @@
 use super::admission::{Admission, admit};
 use super::{DeploymentView, deployment_view};
 use crate::api::git_input;
-use crate::api::projects::find_project;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, JsonBody};
+use crate::paths::EnvironmentPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use shipyard_core::{DeploymentTrigger, EnvironmentId, Role};
-use shipyard_store::{Backend, Deployments, Environments, NewDeployment, SqliteStore};
+use shipyard_core::{DeploymentTrigger, Role};
+use shipyard_store::{Backend, Deployments, NewDeployment, SqliteStore};
 use utoipa::ToSchema;
 
 /// `POST /tenants/<t>/projects/<p>/environments/<e>/deployments`
@@ -31,8 +31,7 @@ pub struct TriggerRequest {
 /// Queues a deployment. One build runs at a time per environment; others wait in order.
 #[utoipa::path(post, path = "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}/deployments",
     tag = "deployments", request_body = TriggerRequest,
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`"),
-        ("environmentId" = String, Path, description = "`env_…`")),
+    params(EnvironmentPath),
     security(("bearer" = []), ("session" = [])),
     responses((status = 201, body = DeploymentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, description = "Role, or a suspended workspace", body = ErrorBody), (status = 404, body = ErrorBody),
@@ -42,19 +41,11 @@ pub struct TriggerRequest {
 pub async fn create_deployment(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, project_id, environment_id)): ApiPath<(String, String, String)>,
+    ApiPath(path): ApiPath<EnvironmentPath>,
     body: JsonBody,
 ) -> ApiResult<(StatusCode, Json<DeploymentView>)> {
     let mut tx = state.store.write().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
-    let project = find_project(&mut tx, &scope, &project_id).await?;
-    let env_missing = || ApiError::not_found(format!("environment {environment_id} not found"));
-    let env_id = EnvironmentId::parse(&environment_id).map_err(|_| env_missing())?;
-    let env = tx
-        .environment(&scope, &env_id)
-        .await?
-        .filter(|e| e.project_id == project.id)
-        .ok_or_else(env_missing)?;
+    let (scope, project, env) = path.load(&auth, &mut tx).await?;
     require_write(&scope, Role::Member)?;
     let req: TriggerRequest = if body.is_empty() {
         TriggerRequest::default()

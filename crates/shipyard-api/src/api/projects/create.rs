@@ -9,6 +9,7 @@ use crate::api::views::display_name;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, JsonBody};
+use crate::paths::TenantPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -81,7 +82,7 @@ fn from_detection(project_type: ProjectType, d: &mut Detection, root: &str) -> (
 /// Creates a project and its production environment. Whatever `config` leaves out is filled
 /// from detection, so `{ name, type, repositoryConnectionId }` alone is enough to deploy.
 #[utoipa::path(post, path = "/tenants/{tenantId}/projects", tag = "projects", request_body = CreateProjectRequest,
-    params(("tenantId" = String, Path, description = "`ten_…`")), security(("bearer" = []), ("session" = [])),
+    params(TenantPath), security(("bearer" = []), ("session" = [])),
     responses((status = 201, body = ProjectView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 409, description = "Slug or live host taken", body = ErrorBody),
@@ -89,11 +90,11 @@ fn from_detection(project_type: ProjectType, d: &mut Detection, root: &str) -> (
 pub async fn create_project(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(tenant_id): ApiPath<String>,
+    ApiPath(path): ApiPath<TenantPath>,
     body: JsonBody,
 ) -> ApiResult<(StatusCode, Json<ProjectView>)> {
     let mut tx = state.store.read().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let scope = path.load(&auth, &mut tx).await?;
     require_write(&scope, Role::Member)?;
     let req: CreateProjectRequest = body.parse()?;
     let name = display_name(&req.name, "name")?;
@@ -156,7 +157,7 @@ pub async fn create_project(
     };
 
     let mut tx = state.store.write().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let scope = path.load(&auth, &mut tx).await?;
     require_write(&scope, Role::Member)?;
     let project = tx
         .create_project(&scope, &new)

@@ -4,6 +4,7 @@ use crate::api::git_input::{self, git_error, open_auth};
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, JsonBody};
+use crate::paths::TenantPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -80,18 +81,18 @@ pub async fn run(
 /// Inspects a connected repository (never running its code) and suggests a configuration,
 /// with the evidence for each conclusion and a confidence.
 #[utoipa::path(post, path = "/tenants/{tenantId}/projects/detect", tag = "projects", request_body = DetectRequest,
-    params(("tenantId" = String, Path, description = "`ten_…`")), security(("bearer" = []), ("session" = [])),
+    params(TenantPath), security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = DetectResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 422, description = "Unknown connection, branch or directory, or an unreadable repository", body = ErrorBody)))]
 pub async fn create_detection(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(tenant_id): ApiPath<String>,
+    ApiPath(path): ApiPath<TenantPath>,
     body: JsonBody,
 ) -> ApiResult<Json<DetectResponse>> {
     let mut tx = state.store.read().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let scope = path.load(&auth, &mut tx).await?;
     require_write(&scope, Role::Member)?;
     let req: DetectRequest = body.parse()?;
     let branch = req

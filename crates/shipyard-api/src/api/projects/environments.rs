@@ -1,18 +1,19 @@
 //! Environments of a project: production is made with it; others deploy other branches.
 
-use super::{EnvironmentView, conflict, environment_view, find_project};
+use super::{EnvironmentView, conflict, environment_view};
 use crate::api::git_input;
 use crate::api::views::display_name;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, JsonBody};
+use crate::paths::{EnvironmentPath, ProjectPath};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use shipyard_core::{EnvironmentId, Role, Slug};
-use shipyard_store::{Backend, Environment, Environments, NewEnvironment, Projects, SqliteStore, TenantScope, Tx};
+use shipyard_core::{Role, Slug};
+use shipyard_store::{Backend, Environments, NewEnvironment, Projects, SqliteStore};
 use utoipa::ToSchema;
 
 /// `POST /tenants/<t>/projects/<p>/environments`
@@ -51,26 +52,10 @@ pub struct UpdateEnvironmentRequest {
     pub branch: Option<String>,
 }
 
-/// The environment `raw` names in `project`, or 404.
-pub(crate) async fn find_env(
-    tx: &mut Tx,
-    scope: &TenantScope,
-    project: &shipyard_store::Project,
-    raw: &str,
-) -> ApiResult<Environment> {
-    let not_found = || ApiError::not_found(format!("environment {raw} not found"));
-    let id = EnvironmentId::parse(raw).map_err(|_| not_found())?;
-    tx.environments(scope, &project.id)
-        .await?
-        .into_iter()
-        .find(|e| e.id == id)
-        .ok_or_else(not_found)
-}
-
 /// Adds an environment that deploys another branch.
 #[utoipa::path(post, path = "/tenants/{tenantId}/projects/{projectId}/environments", tag = "projects",
     request_body = CreateEnvironmentRequest,
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`")),
+    params(ProjectPath),
     security(("bearer" = []), ("session" = [])),
     responses((status = 201, body = EnvironmentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -78,12 +63,11 @@ pub(crate) async fn find_env(
 pub async fn create_environment(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, project_id)): ApiPath<(String, String)>,
+    ApiPath(path): ApiPath<ProjectPath>,
     body: JsonBody,
 ) -> ApiResult<(StatusCode, Json<EnvironmentView>)> {
     let mut tx = state.store.write().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
-    let project = find_project(&mut tx, &scope, &project_id).await?;
+    let (scope, project) = path.load(&auth, &mut tx).await?;
     require_write(&scope, Role::Member)?;
     let req: CreateEnvironmentRequest = body.parse()?;
     let name = display_name(&req.name, "name")?;
@@ -106,21 +90,18 @@ pub async fn create_environment(
 /// Renames an environment or points it at another branch.
 #[utoipa::path(patch, path = "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}", tag = "projects",
     request_body = UpdateEnvironmentRequest,
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`"),
-        ("environmentId" = String, Path, description = "`env_…`")),
+    params(EnvironmentPath),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = EnvironmentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update_environment(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, project_id, environment_id)): ApiPath<(String, String, String)>,
+    ApiPath(path): ApiPath<EnvironmentPath>,
     body: JsonBody,
 ) -> ApiResult<Json<EnvironmentView>> {
     let mut tx = state.store.write().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
-    let project = find_project(&mut tx, &scope, &project_id).await?;
-    let env = find_env(&mut tx, &scope, &project, &environment_id).await?;
+    let (scope, _, env) = path.load(&auth, &mut tx).await?;
     require_write(&scope, Role::Member)?;
     let req: UpdateEnvironmentRequest = body.parse()?;
     let name = req.name.as_deref().map(|n| display_name(n, "name")).transpose()?;
@@ -132,27 +113,24 @@ pub async fn update_environment(
     let updated = tx
         .update_environment(&scope, &env.id, name.as_deref(), branch.as_deref())
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("environment {environment_id} not found")))?;
+        .ok_or_else(|| ApiError::not_found(format!("environment {} not found", path.environment_id)))?;
     SqliteStore::commit(tx).await?;
     Ok(Json(environment_view(&state, &scope, updated)))
 }
 
 /// Deletes an environment; the production environment goes only with its project.
 #[utoipa::path(delete, path = "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}", tag = "projects",
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`"),
-        ("environmentId" = String, Path, description = "`env_…`")),
+    params(EnvironmentPath),
     security(("bearer" = []), ("session" = [])),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 409, description = "The production environment", body = ErrorBody)))]
 pub async fn delete_environment(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, project_id, environment_id)): ApiPath<(String, String, String)>,
+    ApiPath(path): ApiPath<EnvironmentPath>,
 ) -> ApiResult<StatusCode> {
     let mut tx = state.store.write().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
-    let project = find_project(&mut tx, &scope, &project_id).await?;
-    let env = find_env(&mut tx, &scope, &project, &environment_id).await?;
+    let (scope, project, env) = path.load(&auth, &mut tx).await?;
     require_write(&scope, Role::Member)?;
     if env.is_production {
         return Err(ApiError::conflict(

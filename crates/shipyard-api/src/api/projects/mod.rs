@@ -13,8 +13,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use shipyard_core::{BuildConfig, ProjectId, ProjectStatus, ProjectType, RuntimeConfig};
-use shipyard_store::{Environment, Environments, Project, Projects, TenantScope, Tx};
+use shipyard_core::{BuildConfig, ProjectStatus, ProjectType, RuntimeConfig};
+use shipyard_store::{Environment, Environments, Project, TenantScope, Tx};
 use utoipa::ToSchema;
 
 /// An environment with its live URL.
@@ -149,13 +149,6 @@ pub async fn project_view(
         created_at: project.created_at,
         updated_at: project.updated_at,
     })
-}
-
-/// The project `raw` in the scope's workspace, or 404.
-pub async fn find_project(tx: &mut Tx, scope: &TenantScope, raw: &str) -> ApiResult<Project> {
-    let not_found = || ApiError::not_found(format!("project {raw} not found"));
-    let id = ProjectId::parse(raw).map_err(|_| not_found())?;
-    tx.project(scope, &id).await?.ok_or_else(not_found)
 }
 
 /// A store conflict on projects or environments, as the user should read it.

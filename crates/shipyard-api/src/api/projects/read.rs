@@ -1,10 +1,11 @@
 //! Listing, reading and deleting projects.
 
-use super::{ProjectView, find_project, project_view};
+use super::{ProjectView, project_view};
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::paging::{List, PageQuery, filter};
+use crate::paths::{ProjectPath, TenantPath};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -24,32 +25,23 @@ pub struct ProjectQuery {
     /// active, paused or archived.
     #[param(value_type = Option<shipyard_core::ProjectStatus>)]
     pub status: Option<String>,
-    /// 1-based page number (default 1).
-    #[param(minimum = 1)]
-    pub page: Option<u32>,
-    /// Items per page, 1 to 100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<u32>,
 }
 
 /// The workspace's projects.
 #[utoipa::path(get, path = "/tenants/{tenantId}/projects", tag = "projects",
-    params(("tenantId" = String, Path, description = "`ten_…`"), ProjectQuery), security(("bearer" = []), ("session" = [])),
+    params(TenantPath, ProjectQuery, PageQuery), security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = List<ProjectView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 404, body = ErrorBody)))]
 pub async fn list_projects(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(tenant_id): ApiPath<String>,
+    ApiPath(path): ApiPath<TenantPath>,
     ApiQuery(query): ApiQuery<ProjectQuery>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<List<ProjectView>>> {
     let mut tx = state.store.read().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
-    let page = PageQuery {
-        page: query.page,
-        per_page: query.per_page,
-    }
-    .page()?;
+    let scope = path.load(&auth, &mut tx).await?;
+    let page = paging.page()?;
     let status = filter("status", query.status.as_deref(), ProjectStatus::parse)?;
     let search = query.search.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let paged = tx
@@ -69,34 +61,32 @@ pub async fn list_projects(
 
 /// One project with its environments and configuration.
 #[utoipa::path(get, path = "/tenants/{tenantId}/projects/{projectId}", tag = "projects",
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`")),
+    params(ProjectPath),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = ProjectView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_project(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, project_id)): ApiPath<(String, String)>,
+    ApiPath(path): ApiPath<ProjectPath>,
 ) -> ApiResult<Json<ProjectView>> {
     let mut tx = state.store.read().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
-    let project = find_project(&mut tx, &scope, &project_id).await?;
+    let (scope, project) = path.load(&auth, &mut tx).await?;
     Ok(Json(project_view(&state, &mut tx, &scope, project).await?))
 }
 
 /// Deletes a project, its environments and its history; its repository connection is freed.
 #[utoipa::path(delete, path = "/tenants/{tenantId}/projects/{projectId}", tag = "projects",
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`")),
+    params(ProjectPath),
     security(("bearer" = []), ("session" = [])),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody)))]
 pub async fn delete_project(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, project_id)): ApiPath<(String, String)>,
+    ApiPath(path): ApiPath<ProjectPath>,
 ) -> ApiResult<StatusCode> {
     let mut tx = state.store.write().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
-    let project = find_project(&mut tx, &scope, &project_id).await?;
+    let (scope, project) = path.load(&auth, &mut tx).await?;
     require_write(&scope, Role::Member)?;
     let (releases, deployments) = tx.leftovers(&scope, &project.id, None).await?;
     let environments: Vec<_> = tx

@@ -2,12 +2,13 @@
 //! Changes take effect at the next deployment.
 
 use super::config::{BuildConfigPatch, RuntimeConfigPatch};
-use super::{ProjectView, find_project, project_view, validate};
+use super::{ProjectView, project_view, validate};
 use crate::api::deployments::admission::check_memory;
 use crate::api::views::display_name;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, JsonBody};
+use crate::paths::ProjectPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -35,15 +36,9 @@ pub struct UpdateProjectRequest {
 }
 
 /// Opens the project for a change: 404, then 403, in the contract's order.
-async fn writable(
-    state: &AppState,
-    auth: &Auth,
-    tenant_id: &str,
-    project_id: &str,
-) -> ApiResult<(Tx, TenantScope, Project)> {
+async fn writable(state: &AppState, auth: &Auth, path: &ProjectPath) -> ApiResult<(Tx, TenantScope, Project)> {
     let mut tx = state.store.write().await?;
-    let scope = auth.tenant(&mut tx, tenant_id).await?;
-    let project = find_project(&mut tx, &scope, project_id).await?;
+    let (scope, project) = path.load(auth, &mut tx).await?;
     require_write(&scope, Role::Member)?;
     Ok((tx, scope, project))
 }
@@ -74,17 +69,17 @@ async fn follow_status(state: &AppState, from: ProjectStatus, to: Option<Project
 
 /// Renames, describes, moves the root directory of, pauses, archives or reactivates a project.
 #[utoipa::path(patch, path = "/tenants/{tenantId}/projects/{projectId}", tag = "projects", request_body = UpdateProjectRequest,
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`")),
+    params(ProjectPath),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = ProjectView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update_project(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, project_id)): ApiPath<(String, String)>,
+    ApiPath(path): ApiPath<ProjectPath>,
     body: JsonBody,
 ) -> ApiResult<Json<ProjectView>> {
-    let (tx, scope, project) = writable(&state, &auth, &tenant_id, &project_id).await?;
+    let (tx, scope, project) = writable(&state, &auth, &path).await?;
     let req: UpdateProjectRequest = body.parse()?;
     let mut patch = ProjectPatch {
         name: req.name.as_deref().map(|n| display_name(n, "name")).transpose()?,
@@ -113,17 +108,17 @@ pub async fn update_project(
 /// Changes how the project builds; `null` unsets a field.
 #[utoipa::path(patch, path = "/tenants/{tenantId}/projects/{projectId}/build-config", tag = "projects",
     request_body = BuildConfigPatch,
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`")),
+    params(ProjectPath),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = ProjectView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_build_config(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, project_id)): ApiPath<(String, String)>,
+    ApiPath(path): ApiPath<ProjectPath>,
     body: JsonBody,
 ) -> ApiResult<Json<ProjectView>> {
-    let (tx, scope, project) = writable(&state, &auth, &tenant_id, &project_id).await?;
+    let (tx, scope, project) = writable(&state, &auth, &path).await?;
     let req: BuildConfigPatch = body.parse()?;
     let mut build = project.build.clone();
     req.apply(&mut build, project.project_type)?;
@@ -137,17 +132,17 @@ pub async fn update_build_config(
 /// Changes how the project runs; `null` unsets a field.
 #[utoipa::path(patch, path = "/tenants/{tenantId}/projects/{projectId}/runtime-config", tag = "projects",
     request_body = RuntimeConfigPatch,
-    params(("tenantId" = String, Path, description = "`ten_…`"), ("projectId" = String, Path, description = "`prj_…`")),
+    params(ProjectPath),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = ProjectView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_runtime_config(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((tenant_id, project_id)): ApiPath<(String, String)>,
+    ApiPath(path): ApiPath<ProjectPath>,
     body: JsonBody,
 ) -> ApiResult<Json<ProjectView>> {
-    let (mut tx, scope, project) = writable(&state, &auth, &tenant_id, &project_id).await?;
+    let (mut tx, scope, project) = writable(&state, &auth, &path).await?;
     let req: RuntimeConfigPatch = body.parse()?;
     let mut runtime = project.runtime.clone();
     req.apply(&mut runtime, project.project_type)?;

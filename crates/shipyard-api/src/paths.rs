@@ -1,0 +1,107 @@
+//! The path parameters of each resource, loaded and checked in one place: the caller's
+//! workspace first (404 for a stranger), then the object inside it (404 when it is not there),
+//! so every handler answers in the contract's order before it checks a role or a body.
+
+use crate::api::deployments::find_deployment;
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use serde::Deserialize;
+use shipyard_core::{EnvironmentId, ProjectId};
+use shipyard_store::{Deployment, Environment, Environments, Project, Projects, TenantScope, Tx};
+use utoipa::IntoParams;
+
+/// `/tenants/{tenantId}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Path)]
+pub struct TenantPath {
+    /// `ten_…`
+    pub tenant_id: String,
+}
+
+impl TenantPath {
+    /// The caller's scope in the workspace.
+    pub async fn load(&self, auth: &Auth, tx: &mut Tx) -> ApiResult<TenantScope> {
+        auth.tenant(tx, &self.tenant_id).await
+    }
+}
+
+/// `/tenants/{tenantId}/projects/{projectId}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Path)]
+pub struct ProjectPath {
+    /// `ten_…`
+    pub tenant_id: String,
+    /// `prj_…`
+    pub project_id: String,
+}
+
+impl ProjectPath {
+    /// The caller's scope in the workspace and the project.
+    pub async fn load(&self, auth: &Auth, tx: &mut Tx) -> ApiResult<(TenantScope, Project)> {
+        let scope = auth.tenant(tx, &self.tenant_id).await?;
+        let project = find_project(tx, &scope, &self.project_id).await?;
+        Ok((scope, project))
+    }
+}
+
+/// `/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Path)]
+pub struct EnvironmentPath {
+    /// `ten_…`
+    pub tenant_id: String,
+    /// `prj_…`
+    pub project_id: String,
+    /// `env_…`
+    pub environment_id: String,
+}
+
+impl EnvironmentPath {
+    /// The caller's scope in the workspace, the project and its environment.
+    pub async fn load(&self, auth: &Auth, tx: &mut Tx) -> ApiResult<(TenantScope, Project, Environment)> {
+        let scope = auth.tenant(tx, &self.tenant_id).await?;
+        let project = find_project(tx, &scope, &self.project_id).await?;
+        let env = find_env(tx, &scope, &project, &self.environment_id).await?;
+        Ok((scope, project, env))
+    }
+}
+
+/// `/tenants/{tenantId}/deployments/{deploymentId}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Path)]
+pub struct DeploymentPath {
+    /// `ten_…`
+    pub tenant_id: String,
+    /// `dep_…` or `DEP-0001`
+    pub deployment_id: String,
+}
+
+impl DeploymentPath {
+    /// The caller's scope in the workspace and the deployment.
+    pub async fn load(&self, auth: &Auth, tx: &mut Tx) -> ApiResult<(TenantScope, Deployment)> {
+        let scope = auth.tenant(tx, &self.tenant_id).await?;
+        let dep = find_deployment(tx, &scope, &self.deployment_id).await?;
+        Ok((scope, dep))
+    }
+}
+
+/// The project `raw` names in the workspace, or 404.
+async fn find_project(tx: &mut Tx, scope: &TenantScope, raw: &str) -> ApiResult<Project> {
+    let not_found = || ApiError::not_found(format!("project {raw} not found"));
+    let id = ProjectId::parse(raw).map_err(|_| not_found())?;
+    tx.project(scope, &id).await?.ok_or_else(not_found)
+}
+
+/// The environment `raw` names in `project`, or 404.
+async fn find_env(tx: &mut Tx, scope: &TenantScope, project: &Project, raw: &str) -> ApiResult<Environment> {
+    let not_found = || ApiError::not_found(format!("environment {raw} not found"));
+    let id = EnvironmentId::parse(raw).map_err(|_| not_found())?;
+    tx.environment(scope, &id)
+        .await?
+        .filter(|e| e.project_id == project.id)
+        .ok_or_else(not_found)
+}
