@@ -5,25 +5,9 @@ use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+pub use shipyard_api_types::error::ErrorBody;
 use shipyard_core::DomainError;
 use shipyard_store::{Constraint, StoreError};
-use utoipa::ToSchema;
-
-/// The body of every non-2xx response.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ErrorBody {
-    /// The HTTP status code, repeated for clients that only see the body.
-    #[schema(example = 404)]
-    pub status_code: u16,
-    /// The status's reason phrase.
-    #[schema(example = "Not Found")]
-    pub error: String,
-    /// One sentence for a person: what was wrong, naming the field or object.
-    #[schema(example = "workspace ten_0190… not found")]
-    pub message: String,
-}
 
 /// An error answer: a status and a message for the user.
 #[derive(Debug)]

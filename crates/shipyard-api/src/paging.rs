@@ -1,9 +1,10 @@
 //! `?page=&perPage=` and the `{ items, page, perPage, total }` envelope of every list.
 
 use crate::error::ApiError;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+pub use shipyard_api_types::paging::List;
 use shipyard_store::{Page, Paged};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 /// Paging parameters of a list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -43,28 +44,12 @@ pub fn filter<T>(name: &str, value: Option<&str>, parse: impl Fn(&str) -> Option
         .transpose()
 }
 
-/// One page of a list.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct List<T> {
-    /// This page's items.
-    pub items: Vec<T>,
-    /// The page number.
-    pub page: u32,
-    /// Items per page.
-    pub per_page: u32,
-    /// Items across all pages.
-    pub total: i64,
-}
-
-impl<T> List<T> {
-    /// Wraps a page from the store, converting each item.
-    pub fn from_page<S>(paged: Paged<S>, page: Page, convert: impl Fn(S) -> T) -> Self {
-        Self {
-            items: paged.items.into_iter().map(convert).collect(),
-            page: page.page,
-            per_page: page.per_page,
-            total: paged.total,
-        }
+/// Wraps a page from the store, converting each item.
+pub fn list_of<S, T>(paged: Paged<S>, page: Page, convert: impl Fn(S) -> T) -> List<T> {
+    List {
+        items: paged.items.into_iter().map(convert).collect(),
+        page: page.page,
+        per_page: page.per_page,
+        total: paged.total,
     }
 }

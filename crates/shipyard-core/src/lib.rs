@@ -3,11 +3,13 @@
 #![forbid(unsafe_code)]
 
 pub mod deployment;
+pub mod detection;
 pub mod email;
 pub mod error;
 pub mod git_url;
 pub mod ids;
 pub mod live_host;
+pub mod log_line;
 pub mod password;
 pub mod project;
 pub mod redact;

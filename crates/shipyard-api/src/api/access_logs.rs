@@ -13,72 +13,27 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+pub use shipyard_api_types::logs::{AccessItem, AccessPage};
 use shipyard_core::EnvironmentId;
 use shipyard_store::logs::{LogLine, access_stream};
 use shipyard_store::{Backend, TenantScope};
-use utoipa::ToSchema;
 
-/// One logged request.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AccessItem {
-    /// Its position in the environment's access log (`?after=` takes it).
-    pub seq: i64,
-    /// When the request came.
-    pub at: DateTime<Utc>,
-    /// Its method (at most 32 bytes; a longer one is cut and ends in `…`).
-    pub method: String,
-    /// Its path (the query is not kept: it often carries tokens); at most 2 KiB, a longer one
-    /// is cut and ends in `…`.
-    pub path: String,
-    /// The status answered.
-    pub status: u16,
-    /// From the request to the end of the response body.
-    pub duration_ms: u64,
-    /// Response body bytes sent.
-    pub bytes: u64,
-    /// The client's address (behind `--trusted-proxy`, the forwarded one).
-    pub client_ip: Option<String>,
-    /// Its `User-Agent`; at most 512 bytes, a longer one is cut and ends in `…`.
-    pub user_agent: Option<String>,
-    /// The host it asked for.
-    pub host: String,
-}
-
-impl AccessItem {
-    /// The entry a stored line holds (None for a line that is not one): the edge's record, read
-    /// back as the edge wrote it.
-    pub fn from_line(line: &LogLine) -> Option<Self> {
-        let entry: shipyard_edge::AccessEntry = serde_json::from_str(&line.line).ok()?;
-        Some(Self {
-            seq: line.seq,
-            at: entry.at,
-            method: entry.method,
-            path: entry.path,
-            status: entry.status,
-            duration_ms: entry.duration_ms,
-            bytes: entry.bytes,
-            client_ip: entry.client_ip,
-            user_agent: entry.user_agent,
-            host: entry.host,
-        })
-    }
-}
-
-/// A page of access-log entries.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AccessPage {
-    /// Entries in order.
-    pub items: Vec<AccessItem>,
-    /// Seq of the last entry returned (or `after` when none).
-    pub last_seq: i64,
-    /// Set when `after` was below the oldest entry kept (newest 100,000, at most 7 days): the
-    /// page starts there, and entries before it are gone.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub truncated_before: Option<i64>,
+/// The entry a stored line holds (None for a line that is not one): the edge's record, read
+/// back as the edge wrote it.
+pub fn access_item(line: &LogLine) -> Option<AccessItem> {
+    let entry: shipyard_edge::AccessEntry = serde_json::from_str(&line.line).ok()?;
+    Some(AccessItem {
+        seq: line.seq,
+        at: entry.at,
+        method: entry.method,
+        path: entry.path,
+        status: entry.status,
+        duration_ms: entry.duration_ms,
+        bytes: entry.bytes,
+        client_ip: entry.client_ip,
+        user_agent: entry.user_agent,
+        host: entry.host,
+    })
 }
 
 /// The environment's id after checking the caller may read it (404 otherwise).
@@ -107,7 +62,7 @@ pub async fn list_access_logs(
     let truncated_before = state.logs.truncated_before(&stream, after).await?;
     let lines = state.logs.read(&stream, after, limit).await?;
     let last_seq = lines.last().map_or(after, |l| l.seq);
-    let items = lines.iter().filter_map(AccessItem::from_line).collect();
+    let items = lines.iter().filter_map(access_item).collect();
     Ok(Json(AccessPage {
         items,
         last_seq,

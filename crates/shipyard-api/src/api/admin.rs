@@ -1,59 +1,18 @@
 //! `/admin/*`: platform admins' sessions only. Tokens never reach these routes.
 
 use crate::api::input;
-use crate::api::views::{TenantView, UserView};
+use crate::api::views::{TenantView, UserView, tenant_view, user_view};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, JsonBody};
-use crate::paging::{List, PageQuery};
+use crate::paging::{List, PageQuery, list_of};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use shipyard_core::SecretString;
+pub use shipyard_api_types::admin::{CreateUserRequest, UpdateTenantRequest};
 use shipyard_core::TenantId;
 use shipyard_store::{Backend, NewUser, SqliteStore, TenantPatch, Tenants, Users};
-use utoipa::ToSchema;
-
-/// `PATCH /admin/tenants/<t>`
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct UpdateTenantRequest {
-    /// Deploys allowed per UTC day, 0 to 100000.
-    #[schema(minimum = 0, maximum = 100000)]
-    pub deploys_per_day: Option<i64>,
-    /// MiB the instances of its active releases may take together, 0 to 16777216.
-    #[schema(minimum = 0, maximum = 16777216)]
-    pub memory_mb_limit: Option<i64>,
-    /// GiB its releases, build disks and instances' HOMEs may take together, 1 to 1048576;
-    /// below what it holds now is 409.
-    #[schema(minimum = 1, maximum = 1048576)]
-    pub storage_gb_limit: Option<i64>,
-    /// Suspend (read-only, apps keep serving) or reinstate.
-    pub suspended: Option<bool>,
-}
-
-/// `POST /admin/users`
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CreateUserRequest {
-    /// Login email.
-    #[schema(
-        max_length = 254,
-        pattern = r"^[!-?A-~]+@[!-,/-?A-~][!-?A-~]*\.[!-?A-~]*[!-,/-?A-~]$"
-    )]
-    pub email: String,
-    /// Display name (default: the part of the email before `@`).
-    #[schema(
-        max_length = 100,
-        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
-    )]
-    pub name: Option<String>,
-    /// At least 8 characters.
-    #[schema(value_type = String, min_length = 8, max_length = 256)]
-    pub password: SecretString,
-}
 
 /// Every workspace on the platform.
 #[utoipa::path(get, path = "/admin/tenants", tag = "admin", params(PageQuery), security(("session" = [])),
@@ -67,7 +26,7 @@ pub async fn list_admin_tenants(
     let admin = auth.admin(&mut tx).await?;
     let page = query.page()?;
     let paged = tx.list_tenants(&admin, page).await?;
-    Ok(Json(List::from_page(paged, page, TenantView::from)))
+    Ok(Json(list_of(paged, page, tenant_view)))
 }
 
 /// Sets a workspace's deploy quota, memory or storage limit, or suspends it.
@@ -119,7 +78,7 @@ pub async fn update_admin_tenant(
         // A suspended workspace's apps answer 503 and stop; reinstated, they start again.
         state.runtime.reconcile(&state.store, &state.secret_box).await;
     }
-    Ok(Json(tenant.into()))
+    Ok(Json(tenant_view(tenant)))
 }
 
 /// Holds a workspace's disk to `gib` GiB; 409 when it already holds more.
@@ -152,7 +111,7 @@ pub async fn list_admin_users(
     let admin = auth.admin(&mut tx).await?;
     let page = query.page()?;
     let paged = tx.list_users(&admin, page).await?;
-    Ok(Json(List::from_page(paged, page, UserView::from)))
+    Ok(Json(list_of(paged, page, user_view)))
 }
 
 /// Creates a user with no workspace; add them to one with `POST /tenants/<t>/members`.
@@ -184,5 +143,5 @@ pub async fn create_admin_user(
         })
         .await?;
     SqliteStore::commit(tx).await?;
-    Ok((StatusCode::CREATED, Json(user.into())))
+    Ok((StatusCode::CREATED, Json(user_view(user))))
 }

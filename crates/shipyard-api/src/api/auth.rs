@@ -1,7 +1,7 @@
 //! Signup, login, logout and `/auth/me`.
 
 use crate::api::input;
-use crate::api::views::{MembershipView, UserView, display_name};
+use crate::api::views::{display_name, membership_view, user_view};
 use crate::auth::{Auth, AuthMethod, SameOrigin, clear_session_cookie, session_cookie};
 use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -12,72 +12,20 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
-use serde::{Deserialize, Serialize};
+pub use shipyard_api_types::account::{LoginRequest, MeResponse, SignupRequest};
+use shipyard_core::ExposeSecret;
 use shipyard_core::{Email, OpaqueToken, Password};
-use shipyard_core::{ExposeSecret, SecretString};
 use shipyard_store::{Backend, NewUser, Sessions, SqliteStore, Tenants, Tx, User, Users};
-use utoipa::ToSchema;
-
-/// Who the caller is and which workspaces they belong to.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct MeResponse {
-    /// The caller.
-    pub user: UserView,
-    /// Workspaces in the order the user joined them.
-    pub memberships: Vec<MembershipView>,
-    /// How this request authenticated.
-    pub auth_method: AuthMethod,
-}
-
-/// `POST /auth/signup`
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SignupRequest {
-    /// Login email.
-    #[schema(
-        example = "ada@example.com",
-        max_length = 254,
-        pattern = r"^[!-?A-~]+@[!-,/-?A-~][!-?A-~]*\.[!-?A-~]*[!-,/-?A-~]$"
-    )]
-    pub email: String,
-    /// At least 8 characters.
-    #[schema(value_type = String, min_length = 8, max_length = 256)]
-    pub password: SecretString,
-    /// Display name (default: the part of the email before `@`).
-    #[schema(
-        max_length = 100,
-        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
-    )]
-    pub name: Option<String>,
-    /// Name of the workspace made for the user (default: the user's name).
-    #[schema(
-        max_length = 100,
-        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
-    )]
-    pub workspace_name: Option<String>,
-}
-
-/// `POST /auth/login`
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct LoginRequest {
-    /// Login email.
-    pub email: String,
-    /// Password.
-    #[schema(value_type = String)]
-    pub password: SecretString,
-}
 
 async fn me(tx: &mut Tx, user: User, method: AuthMethod) -> ApiResult<MeResponse> {
     let memberships = tx
         .memberships(&user.id)
         .await?
         .into_iter()
-        .map(MembershipView::from)
+        .map(membership_view)
         .collect();
     Ok(MeResponse {
-        user: user.into(),
+        user: user_view(user),
         memberships,
         auth_method: method,
     })

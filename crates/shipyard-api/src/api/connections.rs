@@ -6,111 +6,32 @@ use crate::api::views::display_name;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, JsonBody};
-use crate::paging::{List, PageQuery};
+use crate::paging::{List, PageQuery, list_of};
 use crate::paths::TenantPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+pub use shipyard_api_types::connections::{AuthRequest, ConnectionView, CreateConnectionRequest, Provider};
 use shipyard_build::{Branch, GitAuth};
+use shipyard_core::ExposeSecret;
 use shipyard_core::{ConnectionId, GitTransport, GitUrl, OpaqueToken, Role};
-use shipyard_core::{ExposeSecret, SecretString};
 use shipyard_store::secrets::credential_aad;
 use shipyard_store::{Backend, Connection, Connections, NewConnection, Paged, SqliteStore, TenantScope, Tx};
-use utoipa::ToSchema;
 
-/// A connection as the API shows it: never its credential.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ConnectionView {
-    /// `rc_…`
-    pub id: String,
-    /// The workspace.
-    pub tenant_id: String,
-    /// Display name.
-    pub name: String,
-    /// Always `git`.
-    pub provider: &'static str,
-    /// Remote URL.
-    pub url: String,
-    /// Branch new projects deploy by default.
-    pub default_branch: String,
-    /// `none`, `token` or `ssh-key`.
-    pub auth_type: String,
-    /// When it was made.
-    pub created_at: DateTime<Utc>,
-    /// HMAC-SHA256 key for push webhooks; present only in the answer that created it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub webhook_secret: Option<String>,
-}
-
-impl From<Connection> for ConnectionView {
-    fn from(c: Connection) -> Self {
-        Self {
-            id: c.id.to_string(),
-            tenant_id: c.tenant_id.to_string(),
-            name: c.name,
-            provider: "git",
-            url: c.url.as_str().to_owned(),
-            default_branch: c.default_branch,
-            auth_type: c.auth_kind,
-            created_at: c.created_at,
-            webhook_secret: None,
-        }
+/// The API's view of a stored connection.
+pub fn connection_view(c: Connection) -> ConnectionView {
+    ConnectionView {
+        id: c.id.to_string(),
+        tenant_id: c.tenant_id.to_string(),
+        name: c.name,
+        provider: "git",
+        url: c.url.as_str().to_owned(),
+        default_branch: c.default_branch,
+        auth_type: c.auth_kind,
+        created_at: c.created_at,
+        webhook_secret: None,
     }
-}
-
-/// The only provider so far.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    /// Any git remote.
-    Git,
-}
-
-/// Credentials for the remote.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum AuthRequest {
-    /// An access token, used as the HTTPS password.
-    Token {
-        /// The token.
-        #[schema(value_type = String)]
-        token: SecretString,
-    },
-    /// An OpenSSH private key.
-    SshKey {
-        /// The key, PEM/OpenSSH text.
-        #[serde(rename = "privateKey")]
-        #[schema(value_type = String)]
-        private_key: SecretString,
-    },
-}
-
-/// `POST /tenants/<t>/repository-connections`
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CreateConnectionRequest {
-    /// Display name (default: the repository's name).
-    #[schema(
-        max_length = 100,
-        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
-    )]
-    pub name: Option<String>,
-    /// `git`.
-    pub provider: Provider,
-    /// `https://…`, `ssh://…`, `user@host:path` or `file:///…`.
-    pub url: String,
-    /// Default branch (default: the remote's HEAD).
-    #[schema(
-        max_length = 255,
-        pattern = r"^[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*(/[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*)*$"
-    )]
-    pub default_branch: Option<String>,
-    /// Credentials, if the repository is private.
-    pub auth: Option<AuthRequest>,
 }
 
 /// Checks a `file://` URL against the server's policy.
@@ -193,7 +114,7 @@ pub async fn list_repository_connections(
     let scope = path.load(&auth, &mut tx).await?;
     let page = query.page()?;
     let paged = tx.list_connections(&scope, page).await?;
-    Ok(Json(List::from_page(paged, page, ConnectionView::from)))
+    Ok(Json(list_of(paged, page, connection_view)))
 }
 
 /// Connects a repository after proving it can be read (`git ls-remote`).
@@ -278,7 +199,7 @@ pub async fn create_repository_connection(
     };
     let made = tx.create_connection(&scope, &new).await?;
     SqliteStore::commit(tx).await?;
-    let mut view = ConnectionView::from(made);
+    let mut view = connection_view(made);
     view.webhook_secret = Some(webhook_secret);
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -295,7 +216,7 @@ pub async fn get_repository_connection(
 ) -> ApiResult<Json<ConnectionView>> {
     let mut tx = state.store.read().await?;
     let scope = auth.tenant(&mut tx, &tenant_id).await?;
-    Ok(Json(find(&mut tx, &scope, &connection_id).await?.into()))
+    Ok(Json(connection_view(find(&mut tx, &scope, &connection_id).await?)))
 }
 
 /// Deletes a connection and its mirror; 409 while a project builds from it.
@@ -358,5 +279,5 @@ pub async fn list_repository_branches(
         .skip(page.offset() as usize)
         .take(page.per_page as usize)
         .collect();
-    Ok(Json(List::from_page(Paged { items, total }, page, |b| b)))
+    Ok(Json(list_of(Paged { items, total }, page, |b| b)))
 }

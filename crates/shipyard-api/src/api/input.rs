@@ -1,8 +1,8 @@
 //! Parsing of account fields shared by signup and admin user creation.
 
 use crate::error::{ApiError, ApiResult};
+use shipyard_core::ExposeSecret;
 use shipyard_core::{Email, Password, PasswordHash};
-use shipyard_core::{ExposeSecret, SecretString};
 
 /// The `email` field, parsed.
 pub fn email(raw: &str) -> ApiResult<Email> {
@@ -10,7 +10,7 @@ pub fn email(raw: &str) -> ApiResult<Email> {
 }
 
 /// The `password` field, checked against the length rules.
-pub fn password(raw: &SecretString) -> ApiResult<Password> {
+pub fn password(raw: &shipyard_api_types::Secret) -> ApiResult<Password> {
     Password::parse(raw.expose_secret().to_owned()).map_err(|e| ApiError::bad_request(format!("field `password`: {e}")))
 }
 

@@ -3,7 +3,6 @@
 //! `done` once the subject is over and its log read out. A deployment's build log, a
 //! release's runtime log and an environment's access log are followed the same way.
 
-use crate::api::access_logs::AccessItem;
 use crate::state::AppState;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::Utc;
@@ -50,7 +49,7 @@ impl Subject {
     fn frame_of(&self, line: &LogLine) -> Option<serde_json::Value> {
         match self {
             Self::Environment(..) => {
-                let mut data = serde_json::to_value(AccessItem::from_line(line)?).ok()?;
+                let mut data = serde_json::to_value(super::access_logs::access_item(line)?).ok()?;
                 data["type"] = json!("log");
                 Some(data)
             }

@@ -5,69 +5,25 @@ use crate::api::input;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, JsonBody};
-use crate::paging::{List, PageQuery};
+use crate::paging::{List, PageQuery, list_of};
 use crate::paths::TenantPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+pub use shipyard_api_types::members::{AddMemberRequest, MemberView, UpdateMemberRequest};
 use shipyard_core::{Role, UserId};
 use shipyard_store::{Backend, Member, Members, SqliteStore, TenantScope, Tx, Users};
-use utoipa::ToSchema;
 
-/// A member of a workspace.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct MemberView {
-    /// `usr_…`
-    pub user_id: String,
-    /// Their email.
-    pub email: String,
-    /// Their name.
-    pub name: String,
-    /// Their role here.
-    #[schema(example = "member")]
-    pub role: Role,
-    /// When they joined.
-    pub joined_at: DateTime<Utc>,
-}
-
-impl From<Member> for MemberView {
-    fn from(m: Member) -> Self {
-        Self {
-            user_id: m.user_id.to_string(),
-            email: m.email.as_str().to_owned(),
-            name: m.name,
-            role: m.role,
-            joined_at: m.joined_at,
-        }
+/// The API's view of a stored member.
+pub fn member_view(m: Member) -> MemberView {
+    MemberView {
+        user_id: m.user_id.to_string(),
+        email: m.email.as_str().to_owned(),
+        name: m.name,
+        role: m.role,
+        joined_at: m.joined_at,
     }
-}
-
-/// `POST /tenants/<t>/members`
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AddMemberRequest {
-    /// Email of an existing user.
-    #[schema(
-        max_length = 254,
-        pattern = r"^[!-?A-~]+@[!-,/-?A-~][!-?A-~]*\.[!-?A-~]*[!-,/-?A-~]$"
-    )]
-    pub email: String,
-    /// `owner`, `admin`, `member` or `viewer`.
-    #[schema(example = "member")]
-    pub role: Role,
-}
-
-/// `PATCH /tenants/<t>/members/<userId>`
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct UpdateMemberRequest {
-    /// The new role.
-    #[schema(example = "viewer")]
-    pub role: Role,
 }
 
 /// Owners alone may grant, change or remove the owner role.
@@ -110,7 +66,7 @@ pub async fn list_members(
     let scope = path.load(&auth, &mut tx).await?;
     let page = query.page()?;
     let paged = tx.list_members(&scope, page).await?;
-    Ok(Json(List::from_page(paged, page, MemberView::from)))
+    Ok(Json(list_of(paged, page, member_view)))
 }
 
 /// Adds an existing user to the workspace (owners and admins).
@@ -140,7 +96,7 @@ pub async fn create_member(
     })?;
     let member = tx.add_member(&scope, &user.id, req.role).await?;
     SqliteStore::commit(tx).await?;
-    Ok((StatusCode::CREATED, Json(member.into())))
+    Ok((StatusCode::CREATED, Json(member_view(member))))
 }
 
 /// Changes a member's role (owners and admins; owners only where an owner is involved).
@@ -171,7 +127,7 @@ pub async fn update_member(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("member {user_id} not found")))?;
     SqliteStore::commit(tx).await?;
-    Ok(Json(updated.into()))
+    Ok(Json(member_view(updated)))
 }
 
 /// Removes a member. Anyone may remove themselves (leave); removing others needs owner or admin.

@@ -12,22 +12,10 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+pub use shipyard_api_types::deployments::RollbackRequest;
 use shipyard_core::{ReleaseId, Role};
 use shipyard_runtime::rollback::{Rollback, RollbackError, check_target};
 use shipyard_store::{Backend, Projects, Release, Releases};
-use utoipa::ToSchema;
-
-/// `POST /tenants/<t>/rollback`
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RollbackRequest {
-    /// The release to return to (`rel_…`); its environment is the one rolled back.
-    pub release_id: String,
-    /// Why, kept with the new release.
-    #[schema(max_length = 500)]
-    pub reason: Option<String>,
-}
 
 /// Rolls an environment back to one of its earlier releases.
 #[utoipa::path(post, path = "/tenants/{tenantId}/rollback", tag = "deployments", request_body = RollbackRequest,
@@ -90,7 +78,7 @@ pub async fn create_rollback(
             .map_err(rollback_error)
     });
     let release = task.await.map_err(|e| ApiError::internal(&e))??;
-    Ok((StatusCode::CREATED, Json(release.into())))
+    Ok((StatusCode::CREATED, Json(crate::api::releases::release_view(release))))
 }
 
 /// The contract's answer to a rollback that did not happen.

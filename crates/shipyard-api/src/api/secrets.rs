@@ -4,88 +4,38 @@
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, JsonBody};
-use crate::paging::{List, PageQuery, filter};
+use crate::paging::{List, PageQuery, filter, list_of};
 use crate::paths::TenantPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+pub use shipyard_api_types::secrets::{CreateSecretRequest, SecretView, UpdateSecretRequest};
+use shipyard_core::ExposeSecret;
 use shipyard_core::secret_rules::{check_secret_name, check_secret_value};
 use shipyard_core::{EnvVarName, EnvironmentId, ProjectId, Role, SecretId, SecretScope};
-use shipyard_core::{ExposeSecret, SecretString};
 use shipyard_store::secrets::secret_aad;
 use shipyard_store::{
     Backend, Environments, NewSecret, Projects, Secret, SecretFilter, Secrets, SqliteStore, StoreError, TenantScope, Tx,
 };
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 /// Largest value accepted: a certificate chain or a service-account JSON fits easily.
 const MAX_VALUE_CHARS: usize = 64 * 1024;
 
-/// A secret as the API shows it: never its value.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SecretView {
-    /// `sec_…`
-    pub id: String,
-    /// Environment-variable name.
-    pub name: String,
-    /// workspace, project or environment.
-    pub scope: SecretScope,
-    /// Its project (project and environment scopes).
-    pub project_id: Option<String>,
-    /// Its environment (environment scope).
-    pub environment_id: Option<String>,
-    /// Current version; every change adds one.
-    pub version: i64,
-    /// When it was made.
-    pub created_at: DateTime<Utc>,
-    /// When its value last changed.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<Secret> for SecretView {
-    fn from(s: Secret) -> Self {
-        Self {
-            id: s.id.to_string(),
-            name: s.name.to_string(),
-            scope: s.scope,
-            project_id: s.project_id.map(|p| p.to_string()),
-            environment_id: s.environment_id.map(|e| e.to_string()),
-            version: s.version,
-            created_at: s.created_at,
-            updated_at: s.updated_at,
-        }
+/// The API's view of a stored secret.
+pub fn secret_view(s: Secret) -> SecretView {
+    SecretView {
+        id: s.id.to_string(),
+        name: s.name.to_string(),
+        scope: s.scope,
+        project_id: s.project_id.map(|p| p.to_string()),
+        environment_id: s.environment_id.map(|e| e.to_string()),
+        version: s.version,
+        created_at: s.created_at,
+        updated_at: s.updated_at,
     }
-}
-
-/// `POST /tenants/<t>/secrets`
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CreateSecretRequest {
-    /// Environment-variable name (not PORT, HOME, PATH, CI or SHIPYARD_*).
-    #[schema(pattern = r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")]
-    pub name: String,
-    /// The value; write-only.
-    #[schema(value_type = String, min_length = 1, max_length = 65536, pattern = r"^[^\u0000]+$")]
-    pub value: SecretString,
-    /// workspace, project or environment.
-    pub scope: SecretScope,
-    /// Required for project scope.
-    pub project_id: Option<String>,
-    /// Required for environment scope.
-    pub environment_id: Option<String>,
-}
-
-/// `PATCH /tenants/<t>/secrets/<id>`
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct UpdateSecretRequest {
-    /// The new value; it becomes the next version.
-    #[schema(value_type = String, min_length = 1, max_length = 65536, pattern = r"^[^\u0000]+$")]
-    pub value: SecretString,
 }
 
 /// Filters of the secret list.
@@ -102,7 +52,7 @@ pub struct SecretQuery {
     pub environment_id: Option<String>,
 }
 
-fn value(raw: &SecretString) -> ApiResult<&str> {
+fn value(raw: &shipyard_api_types::Secret) -> ApiResult<&str> {
     let raw = raw.expose_secret();
     if raw.is_empty() || raw.chars().count() > MAX_VALUE_CHARS || raw.contains('\0') {
         return Err(ApiError::bad_request(
@@ -211,7 +161,7 @@ pub async fn list_secrets(
         })?,
     };
     let paged = tx.list_secrets(&scope, &filter, page).await?;
-    Ok(Json(List::from_page(paged, page, SecretView::from)))
+    Ok(Json(list_of(paged, page, secret_view)))
 }
 
 /// Stores a secret (version 1). Builds and instances get the merged set: environment over
@@ -254,7 +204,7 @@ pub async fn create_secret(
         other => other.into(),
     })?;
     SqliteStore::commit(tx).await?;
-    Ok((StatusCode::CREATED, Json(made.into())))
+    Ok((StatusCode::CREATED, Json(secret_view(made))))
 }
 
 /// Replaces a secret's value; the old version stays for releases that used it.
@@ -288,7 +238,7 @@ pub async fn update_secret(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("secret {secret_id} not found")))?;
     SqliteStore::commit(tx).await?;
-    Ok(Json(updated.into()))
+    Ok(Json(secret_view(updated)))
 }
 
 /// Deletes a secret. Versions that a kept release uses stay sealed, so a rollback restores

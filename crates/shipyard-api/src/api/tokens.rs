@@ -4,82 +4,28 @@ use crate::api::views::display_name;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, JsonBody};
-use crate::paging::{List, PageQuery};
+use crate::paging::{List, PageQuery, list_of};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{Duration, Utc};
+pub use shipyard_api_types::account::{CreateTokenRequest, CreatedToken, TokenView};
 use shipyard_core::{OpaqueToken, TokenId};
 use shipyard_store::{ApiToken, ApiTokens, Backend, SqliteStore};
-use utoipa::ToSchema;
 
 const SESSION_ONLY: &str = "API token routes";
 
-/// A token as listed: never the token itself.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TokenView {
-    /// `tok_…`
-    pub id: String,
-    /// Your label for it.
-    pub name: String,
-    /// The token's first characters, to tell tokens apart.
-    #[schema(example = "shpat_3f9a0c1b")]
-    pub prefix: String,
-    /// When it was made.
-    pub created_at: DateTime<Utc>,
-    /// When it stops working (null: never).
-    pub expires_at: Option<DateTime<Utc>>,
-    /// Last use, to the minute (null: never used).
-    pub last_used_at: Option<DateTime<Utc>>,
-}
-
-impl From<ApiToken> for TokenView {
-    fn from(t: ApiToken) -> Self {
-        Self {
-            id: t.id.to_string(),
-            name: t.name,
-            prefix: t.prefix,
-            created_at: t.created_at,
-            expires_at: t.expires_at,
-            last_used_at: t.last_used_at,
-        }
+/// The API's view of a stored apitoken.
+pub fn token_view(t: ApiToken) -> TokenView {
+    TokenView {
+        id: t.id.to_string(),
+        name: t.name,
+        prefix: t.prefix,
+        created_at: t.created_at,
+        expires_at: t.expires_at,
+        last_used_at: t.last_used_at,
     }
-}
-
-/// `POST /account/api-tokens`
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CreateTokenRequest {
-    /// A label, e.g. `ci`.
-    #[schema(
-        max_length = 100,
-        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
-    )]
-    pub name: String,
-    /// Lifetime in days, 1 to 3650 (default: no expiry).
-    #[schema(minimum = 1, maximum = 3650)]
-    pub expires_in_days: Option<u32>,
-}
-
-/// The answer to creating a token: the only time `token` is shown.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CreatedToken {
-    /// `tok_…`
-    pub id: String,
-    /// Your label.
-    pub name: String,
-    /// The bearer token: `Authorization: Bearer shpat_…`. Store it now; it is never shown again.
-    pub token: String,
-    /// Its first characters.
-    pub prefix: String,
-    /// When it was made.
-    pub created_at: DateTime<Utc>,
-    /// When it stops working.
-    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Your tokens, newest first.
@@ -94,7 +40,7 @@ pub async fn list_api_tokens(
     auth.require_session(SESSION_ONLY)?;
     let page = query.page()?;
     let paged = state.store.read().await?.list_tokens(&auth.user.id, page).await?;
-    Ok(Json(List::from_page(paged, page, TokenView::from)))
+    Ok(Json(list_of(paged, page, token_view)))
 }
 
 /// Makes a token that acts as you in your workspaces (never in `/admin`).

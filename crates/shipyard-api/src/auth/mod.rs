@@ -15,20 +15,9 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use chrono::{Duration, Utc};
-use serde::Serialize;
+pub use shipyard_api_types::account::AuthMethod;
 use shipyard_core::OpaqueToken;
 use shipyard_store::{ApiTokens, Backend, Sessions, SqliteStore, User};
-use utoipa::ToSchema;
-
-/// How a request authenticated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum AuthMethod {
-    /// The browser console's cookie.
-    Session,
-    /// A personal access token.
-    Token,
-}
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]

@@ -13,8 +13,7 @@ pub use writer::LogWriter;
 
 use crate::Result;
 use crate::sqlite::rows::{parse_ts, ts};
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use chrono::Utc;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::path::Path;
 use std::sync::Arc;
@@ -77,48 +76,7 @@ fn retained(stream: &str) -> bool {
     stream.starts_with("runtime:") || stream.starts_with("access:")
 }
 
-/// Which output a line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum LogKind {
-    /// The process's standard output.
-    Stdout,
-    /// Its standard error.
-    Stderr,
-    /// Shipyard's own words about the step.
-    System,
-}
-
-impl LogKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            LogKind::Stdout => "stdout",
-            LogKind::Stderr => "stderr",
-            LogKind::System => "system",
-        }
-    }
-
-    fn parse(text: &str) -> Self {
-        match text {
-            "stdout" => LogKind::Stdout,
-            "stderr" => LogKind::Stderr,
-            _ => LogKind::System,
-        }
-    }
-}
-
-/// One stored line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct LogLine {
-    /// Position in its stream, from 1.
-    pub seq: i64,
-    /// When it was written.
-    pub at: DateTime<Utc>,
-    /// stdout, stderr or system.
-    pub stream: LogKind,
-    /// The text (redacted).
-    pub line: String,
-}
+pub use shipyard_core::log_line::{LogKind, LogLine};
 
 /// The log store and its notifier.
 #[derive(Clone)]

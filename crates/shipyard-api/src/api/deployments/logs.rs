@@ -11,10 +11,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+pub use shipyard_api_types::logs::LogPage;
 use shipyard_store::Backend;
-use shipyard_store::logs::{LogLine, build_stream};
-use utoipa::{IntoParams, ToSchema};
+use shipyard_store::logs::build_stream;
+use utoipa::IntoParams;
 
 /// `?after=&limit=`
 #[derive(Debug, Deserialize, IntoParams)]
@@ -44,22 +45,6 @@ impl LogQuery {
         }
         Ok((after, limit))
     }
-}
-
-/// A page of log lines.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct LogPage {
-    /// Lines in order.
-    pub items: Vec<LogLine>,
-    /// Seq of the last line returned (or `after` when none).
-    pub last_seq: i64,
-    /// Whether the deployment has ended and every line is in the store.
-    pub done: bool,
-    /// Set when `after` was below the oldest line kept (a runtime log keeps its newest
-    /// 100,000 lines, at most 7 days): the page starts there, and lines before it are gone.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub truncated_before: Option<i64>,
 }
 
 /// `?after=` for the stream.

@@ -7,77 +7,10 @@ pub mod read;
 pub mod trigger;
 
 use crate::error::{ApiError, ApiResult};
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+pub use shipyard_api_types::deployments::{DeploymentView, EventView, ReleaseRef};
+use shipyard_core::DeploymentId;
 use shipyard_core::deployment::{deployment_ref, parse_deployment_ref};
-use shipyard_core::{DeploymentId, DeploymentStatus, DeploymentTrigger};
 use shipyard_store::{Deployment, Deployments, Releases, TenantScope, Tx};
-use utoipa::ToSchema;
-
-/// A release as a deployment names it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReleaseRef {
-    /// `rel_…`
-    pub id: String,
-    /// `v1`, `v2`… per environment.
-    pub version: String,
-}
-
-/// One entry of a deployment's timeline.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventView {
-    /// When.
-    pub at: DateTime<Utc>,
-    /// A status name, or `note`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// What happened.
-    pub message: String,
-}
-
-/// A deployment as the API shows it.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DeploymentView {
-    /// `dep_…`
-    pub id: String,
-    /// `DEP-0001`, per workspace; accepted wherever the id is.
-    #[serde(rename = "ref")]
-    pub reference: String,
-    /// The project.
-    pub project_id: String,
-    /// The environment.
-    pub environment_id: String,
-    /// queued, building, deploying, ready, failed or canceled.
-    pub status: DeploymentStatus,
-    /// Branch built.
-    pub branch: String,
-    /// Commit built (once fetched).
-    pub commit_sha: Option<String>,
-    /// Its subject line.
-    pub commit_message: Option<String>,
-    /// Your note.
-    pub note: Option<String>,
-    /// api, retry or webhook.
-    pub trigger: DeploymentTrigger,
-    /// Why it failed: the step, the command and its exit code or reason.
-    pub error: Option<String>,
-    /// The release it made.
-    pub release_id: Option<String>,
-    /// That release.
-    pub release: Option<ReleaseRef>,
-    /// Which run of its build this is: 1, or 2 once a platform restart interrupted the first.
-    #[schema(minimum = 1, maximum = 2)]
-    pub attempt: i64,
-    /// When it was asked for.
-    pub created_at: DateTime<Utc>,
-    /// When building started.
-    pub started_at: Option<DateTime<Utc>>,
-    /// When it ended.
-    pub finished_at: Option<DateTime<Utc>>,
-    /// Its timeline.
-    pub events: Vec<EventView>,
-}
 
 /// The full view of a deployment.
 pub async fn deployment_view(tx: &mut Tx, scope: &TenantScope, dep: Deployment) -> ApiResult<DeploymentView> {

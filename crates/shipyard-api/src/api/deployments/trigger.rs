@@ -11,22 +11,9 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+pub use shipyard_api_types::deployments::TriggerRequest;
 use shipyard_core::{DeploymentTrigger, Role};
 use shipyard_store::{Backend, Deployments, NewDeployment, SqliteStore};
-use utoipa::ToSchema;
-
-/// `POST /tenants/<t>/projects/<p>/environments/<e>/deployments`
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TriggerRequest {
-    /// Branch to build (default: the environment's branch).
-    pub branch: Option<String>,
-    /// A note shown with the deployment.
-    pub note: Option<String>,
-    /// Start from empty package caches.
-    pub clear_cache: Option<bool>,
-}
 
 /// Queues a deployment. One build runs at a time per environment; others wait in order.
 #[utoipa::path(post, path = "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}/deployments",

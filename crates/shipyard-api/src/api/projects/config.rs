@@ -3,48 +3,8 @@
 
 use super::validate;
 use crate::error::{ApiError, ApiResult};
-use serde::{Deserialize, Deserializer};
-use shipyard_core::{BuildConfig, PackageManager, ProjectType, RuntimeConfig, RuntimeType};
-use utoipa::ToSchema;
-
-/// Tells an absent field (outer None) from an explicit null (Some(None)).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-/// Changes to the build configuration.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct BuildConfigPatch {
-    /// Installs dependencies.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub install_command: Option<Option<String>>,
-    /// Builds.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub build_command: Option<Option<String>>,
-    /// Directory served (static/react).
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub output_directory: Option<Option<String>>,
-    /// Directory of the app in the repository.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub root_directory: Option<Option<String>>,
-    /// Node.js version or range.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub node_version: Option<Option<String>>,
-    /// Python version.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub python_version: Option<Option<String>>,
-    /// npm, pnpm, yarn, bun, pip, uv or poetry.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<PackageManager>)]
-    pub package_manager: Option<Option<PackageManager>>,
-}
+pub use shipyard_api_types::config::{BuildConfigPatch, ConfigRequest, LimitsPatch, RuntimeConfigPatch};
+use shipyard_core::{BuildConfig, ProjectType, RuntimeConfig, RuntimeType};
 
 fn set(
     target: &mut Option<String>,
@@ -59,9 +19,14 @@ fn set(
     Ok(())
 }
 
-impl BuildConfigPatch {
-    /// Applies the change to `build`, validating every field it sets.
-    pub fn apply(self, build: &mut BuildConfig, project_type: ProjectType) -> ApiResult<()> {
+/// A change that applies to a configuration of a project of a given type.
+pub trait ApplyPatch<T> {
+    /// Applies the change to `target`, validating every field it sets.
+    fn apply(self, target: &mut T, project_type: ProjectType) -> ApiResult<()>;
+}
+
+impl ApplyPatch<BuildConfig> for BuildConfigPatch {
+    fn apply(self, build: &mut BuildConfig, project_type: ProjectType) -> ApiResult<()> {
         set(&mut build.install_command, self.install_command, |v| {
             validate::command("installCommand", v)
         })?;
@@ -97,50 +62,8 @@ impl BuildConfigPatch {
     }
 }
 
-/// Changes to the resource limits.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct LimitsPatch {
-    /// Memory per instance in MiB (64 to 65536).
-    pub memory_mb: Option<u32>,
-    /// CPU per instance in thousandths of a core (50 to 64000).
-    pub cpu_millis: Option<u32>,
-    /// Disk of each instance's HOME in MiB (16 to 102400); writes past it get ENOSPC.
-    pub disk_mb: Option<u32>,
-}
-
-/// Changes to the runtime configuration.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RuntimeConfigPatch {
-    /// Must match the project's type (static for static/react).
-    pub runtime_type: Option<RuntimeType>,
-    /// Starts the server.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub start_command: Option<Option<String>>,
-    /// Port the server listens on (1024 to 65535; also given as `PORT`).
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<u16>)]
-    pub port: Option<Option<u16>>,
-    /// Path the health check requests.
-    pub health_check_path: Option<String>,
-    /// Per-instance limits.
-    pub limits: Option<LimitsPatch>,
-    /// Instances to run (1 to 10).
-    pub instances: Option<u32>,
-    /// Seconds a new release has to pass its health check (1 to 600; null: the server's
-    /// `--health-timeout`, 60 s unless set).
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<u32>)]
-    pub health_check_timeout_seconds: Option<Option<u32>>,
-    /// Seconds a replaced release keeps serving in-flight requests (0 to 300; default 10).
-    pub drain_seconds: Option<u32>,
-}
-
-impl RuntimeConfigPatch {
-    /// Applies the change to `runtime`, validating every field it sets.
-    pub fn apply(self, runtime: &mut RuntimeConfig, project_type: ProjectType) -> ApiResult<()> {
+impl ApplyPatch<RuntimeConfig> for RuntimeConfigPatch {
+    fn apply(self, runtime: &mut RuntimeConfig, project_type: ProjectType) -> ApiResult<()> {
         if let Some(rt) = self.runtime_type
             && rt != project_type.runtime_type()
         {
@@ -194,14 +117,4 @@ impl RuntimeConfigPatch {
         }
         Ok(())
     }
-}
-
-/// `config` of a new project.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigRequest {
-    /// Build settings; unset ones come from detection.
-    pub build: Option<BuildConfigPatch>,
-    /// Runtime settings; unset ones come from detection.
-    pub runtime: Option<RuntimeConfigPatch>,
 }

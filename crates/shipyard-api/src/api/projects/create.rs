@@ -1,7 +1,7 @@
 //! `POST /projects`: a project from a connected repository, configured by detection where the
 //! request is silent.
 
-use super::config::ConfigRequest;
+use super::config::ApplyPatch;
 use super::detect::{body_connection, run};
 use super::{DetectionSummary, ProjectView, conflict, project_view, validate};
 use crate::api::git_input;
@@ -14,42 +14,10 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+pub use shipyard_api_types::projects::CreateProjectRequest;
 use shipyard_build::Detection;
 use shipyard_core::{BuildConfig, ProjectType, Role, RuntimeConfig, Slug};
 use shipyard_store::{Backend, NewProject, Projects, SqliteStore};
-use utoipa::ToSchema;
-
-/// `POST /tenants/<t>/projects`
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CreateProjectRequest {
-    /// Display name; the slug is made from it.
-    #[schema(
-        max_length = 100,
-        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
-    )]
-    pub name: String,
-    /// static, react, node or python.
-    #[serde(rename = "type")]
-    pub project_type: ProjectType,
-    /// The repository to build from.
-    pub repository_connection_id: String,
-    /// Free text.
-    pub description: Option<String>,
-    /// Directory of the app inside the repository.
-    pub root_directory: Option<String>,
-    /// Branch of the production environment (default: the connection's default branch).
-    #[schema(
-        max_length = 255,
-        pattern = r"^[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*(/[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*)*$"
-    )]
-    pub production_branch: Option<String>,
-    /// Must agree with `type` (false for static/react, true for node/python).
-    pub runs_server: Option<bool>,
-    /// Explicit configuration; it always wins over detection.
-    pub config: Option<ConfigRequest>,
-}
 
 /// Build and runtime config from detection, when what it found runs like `project_type`.
 fn from_detection(project_type: ProjectType, d: &mut Detection, root: &str) -> (BuildConfig, RuntimeConfig) {

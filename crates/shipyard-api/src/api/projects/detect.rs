@@ -8,40 +8,10 @@ use crate::paths::TenantPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+pub use shipyard_api_types::projects::{DetectRequest, DetectResponse};
 use shipyard_build::{Detection, detect};
 use shipyard_core::{ConnectionId, Role};
 use shipyard_store::{Backend, Connection, Connections, TenantScope, Tx};
-use utoipa::ToSchema;
-
-/// `POST /tenants/<t>/projects/detect`
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct DetectRequest {
-    /// The repository to inspect.
-    pub repository_connection_id: String,
-    /// Branch to read (default: the connection's default branch).
-    #[schema(
-        max_length = 255,
-        pattern = r"^[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*(/[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*)*$"
-    )]
-    pub branch: Option<String>,
-    /// Directory of the app inside the repository.
-    pub root_directory: Option<String>,
-}
-
-/// Detection's answer, with the commit it read.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DetectResponse {
-    /// What was found.
-    #[serde(flatten)]
-    pub detection: Detection,
-    /// The branch read.
-    pub branch: String,
-    /// The commit read.
-    pub commit_sha: String,
-}
 
 /// The connection a request body names, or 422 naming the field.
 pub async fn body_connection(tx: &mut Tx, scope: &TenantScope, raw: &str) -> ApiResult<Connection> {

@@ -11,46 +11,9 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+pub use shipyard_api_types::projects::{CreateEnvironmentRequest, UpdateEnvironmentRequest};
 use shipyard_core::{Role, Slug};
 use shipyard_store::{Backend, Environments, NewEnvironment, Projects, SqliteStore};
-use utoipa::ToSchema;
-
-/// `POST /tenants/<t>/projects/<p>/environments`
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CreateEnvironmentRequest {
-    /// Display name; the slug is made from it.
-    #[schema(
-        max_length = 100,
-        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
-    )]
-    pub name: String,
-    /// Branch it deploys.
-    #[schema(
-        max_length = 255,
-        pattern = r"^[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*(/[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*)*$"
-    )]
-    pub branch: String,
-}
-
-/// `PATCH /tenants/<t>/projects/<p>/environments/<e>`
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct UpdateEnvironmentRequest {
-    /// New display name (the slug stays).
-    #[schema(
-        max_length = 100,
-        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
-    )]
-    pub name: Option<String>,
-    /// New branch.
-    #[schema(
-        max_length = 255,
-        pattern = r"^[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*(/[A-Za-z0-9_+=,][A-Za-z0-9_+=,-]*)*$"
-    )]
-    pub branch: Option<String>,
-}
 
 /// Adds an environment that deploys another branch.
 #[utoipa::path(post, path = "/tenants/{tenantId}/projects/{projectId}/environments", tag = "projects",

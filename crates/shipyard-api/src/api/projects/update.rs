@@ -1,7 +1,7 @@
 //! Changing a project: its details, its build configuration, its runtime configuration.
 //! Changes take effect at the next deployment.
 
-use super::config::{BuildConfigPatch, RuntimeConfigPatch};
+use super::config::{ApplyPatch, BuildConfigPatch, RuntimeConfigPatch};
 use super::{ProjectView, project_view, validate};
 use crate::api::deployments::admission::check_memory;
 use crate::api::views::display_name;
@@ -12,28 +12,9 @@ use crate::paths::ProjectPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use serde::Deserialize;
+pub use shipyard_api_types::projects::UpdateProjectRequest;
 use shipyard_core::{ProjectStatus, Role};
 use shipyard_store::{Backend, Project, ProjectPatch, Projects, Releases, SqliteStore, TenantScope, Tx};
-use utoipa::ToSchema;
-
-/// `PATCH /tenants/<t>/projects/<p>`
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct UpdateProjectRequest {
-    /// New display name (the slug stays).
-    #[schema(
-        max_length = 100,
-        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
-    )]
-    pub name: Option<String>,
-    /// New description.
-    pub description: Option<String>,
-    /// New root directory.
-    pub root_directory: Option<String>,
-    /// active, paused or archived.
-    pub status: Option<ProjectStatus>,
-}
 
 /// Opens the project for a change: 404, then 403, in the contract's order.
 async fn writable(state: &AppState, auth: &Auth, path: &ProjectPath) -> ApiResult<(Tx, TenantScope, Project)> {

@@ -1,0 +1,63 @@
+//! Pages of build and access logs.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shipyard_core::log_line::LogLine;
+use utoipa::ToSchema;
+
+/// A page of log lines.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LogPage {
+    /// Lines in order.
+    pub items: Vec<LogLine>,
+    /// Seq of the last line returned (or `after` when none).
+    pub last_seq: i64,
+    /// Whether the deployment has ended and every line is in the store.
+    pub done: bool,
+    /// Set when `after` was below the oldest line kept (a runtime log keeps its newest
+    /// 100,000 lines, at most 7 days): the page starts there, and lines before it are gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated_before: Option<i64>,
+}
+
+/// One logged request.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessItem {
+    /// Its position in the environment's access log (`?after=` takes it).
+    pub seq: i64,
+    /// When the request came.
+    pub at: DateTime<Utc>,
+    /// Its method (at most 32 bytes; a longer one is cut and ends in `…`).
+    pub method: String,
+    /// Its path (the query is not kept: it often carries tokens); at most 2 KiB, a longer one
+    /// is cut and ends in `…`.
+    pub path: String,
+    /// The status answered.
+    pub status: u16,
+    /// From the request to the end of the response body.
+    pub duration_ms: u64,
+    /// Response body bytes sent.
+    pub bytes: u64,
+    /// The client's address (behind `--trusted-proxy`, the forwarded one).
+    pub client_ip: Option<String>,
+    /// Its `User-Agent`; at most 512 bytes, a longer one is cut and ends in `…`.
+    pub user_agent: Option<String>,
+    /// The host it asked for.
+    pub host: String,
+}
+
+/// A page of access-log entries.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessPage {
+    /// Entries in order.
+    pub items: Vec<AccessItem>,
+    /// Seq of the last entry returned (or `after` when none).
+    pub last_seq: i64,
+    /// Set when `after` was below the oldest entry kept (newest 100,000, at most 7 days): the
+    /// page starts there, and entries before it are gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated_before: Option<i64>,
+}
