@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A user as the API shows it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
     /// `usr_…`
@@ -22,7 +22,7 @@ pub struct UserView {
 }
 
 /// One of the caller's workspaces.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MembershipView {
     /// `ten_…`: use it in `/tenants/<tenantId>/…`.
@@ -37,7 +37,7 @@ pub struct MembershipView {
 }
 
 /// A workspace as platform admins see it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantView {
     /// `ten_…`
@@ -69,7 +69,7 @@ pub enum AuthMethod {
 }
 
 /// Who the caller is and which workspaces they belong to.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MeResponse {
     /// The caller.
@@ -81,7 +81,7 @@ pub struct MeResponse {
 }
 
 /// `POST /auth/signup`
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignupRequest {
     /// Login email.
@@ -109,7 +109,7 @@ pub struct SignupRequest {
 }
 
 /// `POST /auth/login`
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginRequest {
     /// Login email.
@@ -120,7 +120,7 @@ pub struct LoginRequest {
 }
 
 /// A token as listed: never the token itself.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenView {
     /// `tok_…`
@@ -139,7 +139,7 @@ pub struct TokenView {
 }
 
 /// `POST /account/api-tokens`
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateTokenRequest {
     /// A label, e.g. `ci`.
@@ -154,7 +154,7 @@ pub struct CreateTokenRequest {
 }
 
 /// The answer to creating a token: the only time `token` is shown.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedToken {
     /// `tok_…`

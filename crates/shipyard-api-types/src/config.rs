@@ -6,7 +6,7 @@ use shipyard_core::{PackageManager, RuntimeType};
 use utoipa::ToSchema;
 
 /// Changes to the build configuration.
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BuildConfigPatch {
     /// Installs dependencies.
@@ -40,7 +40,7 @@ pub struct BuildConfigPatch {
 }
 
 /// Changes to the resource limits.
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LimitsPatch {
     /// Memory per instance in MiB (64 to 65536).
@@ -52,7 +52,7 @@ pub struct LimitsPatch {
 }
 
 /// Changes to the runtime configuration.
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RuntimeConfigPatch {
     /// Must match the project's type (static for static/react).
@@ -81,7 +81,7 @@ pub struct RuntimeConfigPatch {
 }
 
 /// `config` of a new project.
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigRequest {
     /// Build settings; unset ones come from detection.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A connection as the API shows it: never its credential.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionView {
     /// `rc_…`
@@ -16,7 +16,8 @@ pub struct ConnectionView {
     /// Display name.
     pub name: String,
     /// Always `git`.
-    pub provider: &'static str,
+    #[schema(value_type = String)]
+    pub provider: Provider,
     /// Remote URL.
     pub url: String,
     /// Branch new projects deploy by default.
@@ -31,7 +32,7 @@ pub struct ConnectionView {
 }
 
 /// The only provider so far.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     /// Any git remote.
@@ -39,7 +40,7 @@ pub enum Provider {
 }
 
 /// Credentials for the remote.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum AuthRequest {
     /// An access token, used as the HTTPS password.
@@ -58,7 +59,7 @@ pub enum AuthRequest {
 }
 
 /// `POST /tenants/<t>/repository-connections`
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateConnectionRequest {
     /// Display name (default: the repository's name).

@@ -6,7 +6,7 @@ use shipyard_core::{DeploymentStatus, DeploymentTrigger};
 use utoipa::ToSchema;
 
 /// `POST /tenants/<t>/rollback`
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RollbackRequest {
     /// The release to return to (`rel_…`); its environment is the one rolled back.
@@ -17,7 +17,7 @@ pub struct RollbackRequest {
 }
 
 /// A release as the API shows it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReleaseView {
     /// `rel_…`
@@ -48,7 +48,7 @@ pub struct ReleaseView {
 }
 
 /// A release as a deployment names it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ReleaseRef {
     /// `rel_…`
     pub id: String,
@@ -57,7 +57,7 @@ pub struct ReleaseRef {
 }
 
 /// One entry of a deployment's timeline.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct EventView {
     /// When.
     pub at: DateTime<Utc>,
@@ -69,7 +69,7 @@ pub struct EventView {
 }
 
 /// A deployment as the API shows it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentView {
     /// `dep_…`
@@ -113,7 +113,7 @@ pub struct DeploymentView {
 }
 
 /// `POST /tenants/<t>/projects/<p>/environments/<e>/deployments`
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TriggerRequest {
     /// Branch to build (default: the environment's branch).

@@ -6,7 +6,7 @@ use shipyard_core::log_line::LogLine;
 use utoipa::ToSchema;
 
 /// A page of log lines.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LogPage {
     /// Lines in order.
@@ -22,7 +22,7 @@ pub struct LogPage {
 }
 
 /// One logged request.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessItem {
     /// Its position in the environment's access log (`?after=` takes it).
@@ -49,7 +49,7 @@ pub struct AccessItem {
 }
 
 /// A page of access-log entries.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessPage {
     /// Entries in order.

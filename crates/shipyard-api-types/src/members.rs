@@ -6,7 +6,7 @@ use shipyard_core::Role;
 use utoipa::ToSchema;
 
 /// A member of a workspace.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberView {
     /// `usr_…`
@@ -23,7 +23,7 @@ pub struct MemberView {
 }
 
 /// `POST /tenants/<t>/members`
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddMemberRequest {
     /// Email of an existing user.
@@ -38,7 +38,7 @@ pub struct AddMemberRequest {
 }
 
 /// `PATCH /tenants/<t>/members/<userId>`
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateMemberRequest {
     /// The new role.

@@ -8,7 +8,7 @@ use shipyard_core::{BuildConfig, ProjectStatus, ProjectType, RuntimeConfig};
 use utoipa::ToSchema;
 
 /// An environment with its live URL.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvironmentView {
     /// `env_…`
@@ -24,7 +24,7 @@ pub struct EnvironmentView {
 }
 
 /// A project's build and runtime configuration.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ConfigView {
     /// How it builds.
     pub build: BuildConfig,
@@ -33,7 +33,7 @@ pub struct ConfigView {
 }
 
 /// What detection found when the project was made.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DetectionSummary {
     /// The type detection suggested (null: none).
@@ -48,7 +48,7 @@ pub struct DetectionSummary {
 }
 
 /// A project as the API shows it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectView {
     /// `prj_…`
@@ -87,7 +87,7 @@ pub struct ProjectView {
 }
 
 /// `POST /tenants/<t>/projects/<p>/environments`
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateEnvironmentRequest {
     /// Display name; the slug is made from it.
@@ -105,7 +105,7 @@ pub struct CreateEnvironmentRequest {
 }
 
 /// `PATCH /tenants/<t>/projects/<p>/environments/<e>`
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateEnvironmentRequest {
     /// New display name (the slug stays).
@@ -123,7 +123,7 @@ pub struct UpdateEnvironmentRequest {
 }
 
 /// `POST /tenants/<t>/projects`
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateProjectRequest {
     /// Display name; the slug is made from it.
@@ -154,7 +154,7 @@ pub struct CreateProjectRequest {
 }
 
 /// `PATCH /tenants/<t>/projects/<p>`
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateProjectRequest {
     /// New display name (the slug stays).
@@ -172,7 +172,7 @@ pub struct UpdateProjectRequest {
 }
 
 /// `POST /tenants/<t>/projects/detect`
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DetectRequest {
     /// The repository to inspect.
@@ -188,7 +188,7 @@ pub struct DetectRequest {
 }
 
 /// Detection's answer, with the commit it read.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DetectResponse {
     /// What was found.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The release serving an environment.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ActiveRelease {
     /// `rel_…`
@@ -19,7 +19,7 @@ pub struct ActiveRelease {
 }
 
 /// A host the edge routes, and what answers it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteView {
     /// The live host.
@@ -31,7 +31,7 @@ pub struct RouteView {
 
 /// A running instance (node and python releases; none for static sites, whose files the
 /// edge serves itself).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InstanceView {
     /// Its id.
@@ -60,7 +60,7 @@ pub struct InstanceView {
 }
 
 /// A custom domain of the environment.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DomainView {
     /// The hostname.
@@ -70,7 +70,7 @@ pub struct DomainView {
 }
 
 /// What serves an environment now.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RuntimeView {
     /// `stopped` (nothing live), `starting`, `running`, `degraded`, `crashed` or `paused`.
@@ -90,7 +90,7 @@ pub struct RuntimeView {
 }
 
 /// The access log's health.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessLogView {
     /// Entries dropped because the edge's queue was full (since the server started; 0 normally).

@@ -7,7 +7,7 @@ use shipyard_core::SecretScope;
 use utoipa::ToSchema;
 
 /// A secret as the API shows it: never its value.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretView {
     /// `sec_…`
@@ -29,7 +29,7 @@ pub struct SecretView {
 }
 
 /// `POST /tenants/<t>/secrets`
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateSecretRequest {
     /// Environment-variable name (not PORT, HOME, PATH, CI or SHIPYARD_*).
@@ -47,7 +47,7 @@ pub struct CreateSecretRequest {
 }
 
 /// `PATCH /tenants/<t>/secrets/<id>`
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateSecretRequest {
     /// The new value; it becomes the next version.

@@ -3,11 +3,19 @@
 #![forbid(unsafe_code)]
 
 mod follow;
+pub mod paths;
+mod workspace;
 pub use follow::Follow;
+pub use shipyard_api_types as types;
+pub use workspace::{Paging, Workspace};
 
 use reqwest::header::{AUTHORIZATION, COOKIE, HeaderMap, SET_COOKIE};
 use reqwest::{Method, RequestBuilder};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use shipyard_api_types::Secret;
+use shipyard_api_types::account::{CreateTokenRequest, CreatedToken, LoginRequest, MeResponse, SignupRequest};
 use thiserror::Error;
 
 /// Why a call failed.
@@ -48,6 +56,12 @@ impl ApiResponse {
         } else {
             Err(api_error(self.status, &self.body))
         }
+    }
+
+    /// The body of a 2xx as the type the API documents for it.
+    pub fn parse<T: DeserializeOwned>(self) -> Result<T, ClientError> {
+        serde_json::from_value(self.ok()?)
+            .map_err(|e| ClientError::Unexpected(format!("the answer did not parse: {e}")))
     }
 }
 
@@ -190,21 +204,32 @@ impl Client {
         self.call(Method::DELETE, path, None).await
     }
 
+    /// `POST path` with a typed body, parsing the answer's.
+    pub async fn post_typed<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T, ClientError> {
+        self.send(self.request(Method::POST, path).json(body)).await?.parse()
+    }
+
+    /// `PATCH path` with a typed body, parsing the answer's.
+    pub async fn patch_typed<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T, ClientError> {
+        self.send(self.request(Method::PATCH, path).json(body)).await?.parse()
+    }
+
     /// Signs up and returns a client holding the new session, with the `/auth/me` answer.
-    pub async fn signup(&self, email: &str, password: &str, workspace: &str) -> Result<(Client, Value), ClientError> {
-        let body = json!({ "email": email, "password": password, "workspaceName": workspace });
-        let response = self.post("/auth/signup", &body).await?;
+    pub async fn signup(&self, req: &SignupRequest) -> Result<(Client, MeResponse), ClientError> {
+        let response = self.send(self.request(Method::POST, "/auth/signup").json(req)).await?;
         let cookie = session_cookie(&response.headers);
-        let me = response.ok()?;
+        let me = response.parse()?;
         let (name, value) = cookie.ok_or_else(|| missing("session cookie"))?;
         Ok((self.with_cookie(name, value), me))
     }
 
     /// Logs in and returns a client holding the session.
     pub async fn login(&self, email: &str, password: &str) -> Result<Client, ClientError> {
-        let response = self
-            .post("/auth/login", &json!({ "email": email, "password": password }))
-            .await?;
+        let req = LoginRequest {
+            email: email.to_owned(),
+            password: Secret::new(password),
+        };
+        let response = self.send(self.request(Method::POST, "/auth/login").json(&req)).await?;
         let cookie = session_cookie(&response.headers);
         response.ok()?;
         let (name, value) = cookie.ok_or_else(|| missing("session cookie"))?;
@@ -212,27 +237,23 @@ impl Client {
     }
 
     /// `GET /auth/me`.
-    pub async fn me(&self) -> Result<Value, ClientError> {
-        self.get("/auth/me").await?.ok()
+    pub async fn me(&self) -> Result<MeResponse, ClientError> {
+        self.get("/auth/me").await?.parse()
     }
 
     /// Makes an API token (needs a session) and returns the token's value.
     pub async fn create_token(&self, name: &str) -> Result<String, ClientError> {
-        let made = self.make_token(name, None).await?;
-        made["token"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| missing("token"))
+        Ok(self.make_token(name, None).await?.token)
     }
 
-    /// Makes an API token (needs a session), expiring after `days` if given, and returns the
-    /// whole answer (`id`, `token`, `prefix`, …).
-    pub async fn make_token(&self, name: &str, days: Option<u32>) -> Result<Value, ClientError> {
-        let mut body = json!({ "name": name });
-        if let Some(days) = days {
-            body["expiresInDays"] = json!(days);
-        }
-        self.post("/account/api-tokens", &body).await?.ok()
+    /// Makes an API token (needs a session), expiring after `days` if given: the only answer
+    /// that shows the token.
+    pub async fn make_token(&self, name: &str, days: Option<u32>) -> Result<CreatedToken, ClientError> {
+        let req = CreateTokenRequest {
+            name: name.to_owned(),
+            expires_in_days: days,
+        };
+        self.post_typed("/account/api-tokens", &req).await
     }
 
     /// Ends this client's session (`POST /auth/logout`).

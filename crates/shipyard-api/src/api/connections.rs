@@ -25,7 +25,7 @@ pub fn connection_view(c: Connection) -> ConnectionView {
         id: c.id.to_string(),
         tenant_id: c.tenant_id.to_string(),
         name: c.name,
-        provider: "git",
+        provider: Provider::Git,
         url: c.url.as_str().to_owned(),
         default_branch: c.default_branch,
         auth_type: c.auth_kind,

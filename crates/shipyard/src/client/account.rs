@@ -52,7 +52,7 @@ pub async fn login(global: &Global, args: LoginArgs) -> Result<(), Failure> {
     } else {
         println!(
             "Logged in to {server} as {} (stored in {}).",
-            output::text(&me["user"]["email"]),
+            output::text(&me.user.email),
             path.display()
         );
     }
@@ -139,21 +139,20 @@ pub async fn whoami(global: &Global) -> Result<(), Failure> {
     }
     println!(
         "{} ({}) on {}",
-        output::text(&me["user"]["email"]),
-        output::text(&me["authMethod"]),
+        output::text(&me.user.email),
+        output::text(&me.auth_method),
         ctx.client.base()
     );
-    let rows: Vec<Vec<String>> = me["memberships"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let rows: Vec<Vec<String>> = me
+        .memberships
+        .iter()
         .map(|m| {
-            let current = if m["tenantId"] == ctx.tenant.as_str() { "*" } else { "" };
+            let current = if m.tenant_id == ctx.ws.id() { "*" } else { "" };
             vec![
                 current.into(),
-                output::text(&m["tenantSlug"]),
-                output::text(&m["tenantName"]),
-                output::text(&m["role"]),
+                output::text(&m.tenant_slug),
+                output::text(&m.tenant_name),
+                output::text(&m.role),
             ]
         })
         .collect();

@@ -5,8 +5,9 @@ use super::args::{Global, Target};
 use super::credentials;
 use super::failure::Failure;
 use serde::Deserialize;
-use serde_json::Value;
-use shipyard_client::Client;
+use shipyard_client::types::account::MeResponse;
+use shipyard_client::types::projects::{EnvironmentView, ProjectView};
+use shipyard_client::{Client, Paging, Workspace};
 use std::path::{Path, PathBuf};
 
 /// Where a fresh `shipyard serve` listens.
@@ -16,8 +17,8 @@ pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 pub struct Context {
     /// The client, holding the token.
     pub client: Client,
-    /// `ten_…`
-    pub tenant: String,
+    /// The workspace's calls.
+    pub ws: Workspace,
     /// Machine output wanted.
     pub json: bool,
 }
@@ -62,34 +63,16 @@ impl Context {
         };
         let client = Client::new(server).with_token(token);
         let me = client.me().await?;
-        let tenant = workspace(&me, global.workspace.as_deref())?;
+        let ws = client.workspace(workspace(&me, global.workspace.as_deref())?);
         Ok(Self {
             client,
-            tenant,
+            ws,
             json: global.json,
         })
     }
 
-    /// `GET /tenants/<t>{rest}`, the body of a 2xx.
-    pub async fn get(&self, rest: &str) -> Result<Value, Failure> {
-        Ok(self
-            .client
-            .get(&format!("/tenants/{}{rest}", self.tenant))
-            .await?
-            .ok()?)
-    }
-
-    /// `POST /tenants/<t>{rest}`, the body of a 2xx.
-    pub async fn post(&self, rest: &str, body: &Value) -> Result<Value, Failure> {
-        Ok(self
-            .client
-            .post(&format!("/tenants/{}{rest}", self.tenant), body)
-            .await?
-            .ok()?)
-    }
-
     /// The project `target` names (flag, else shipyard.toml), as `GET …/projects/<p>` shows it.
-    pub async fn project(&self, target: &Target) -> Result<Value, Failure> {
+    pub async fn project(&self, target: &Target) -> Result<ProjectView, Failure> {
         let wanted = match &target.project {
             Some(p) => p.clone(),
             None => manifest_project(&std::env::current_dir().map_err(|e| Failure::Other(e.to_string()))?)?,
@@ -98,47 +81,43 @@ impl Context {
     }
 
     /// A project by id or slug.
-    pub async fn project_named(&self, wanted: &str) -> Result<Value, Failure> {
+    pub async fn project_named(&self, wanted: &str) -> Result<ProjectView, Failure> {
         if wanted.starts_with("prj_") {
-            return self.get(&format!("/projects/{wanted}")).await;
+            return Ok(self.ws.project(wanted).await?);
         }
-        let mut page = 1;
+        let mut paging = Paging::first(100);
         loop {
-            let list = self
-                .get(&format!("/projects?search={}&perPage=100&page={page}", encode(wanted)))
-                .await?;
-            let items = list["items"].as_array().cloned().unwrap_or_default();
-            if let Some(found) = items.iter().find(|p| p["slug"] == wanted) {
-                let id = found["id"].as_str().unwrap_or_default();
-                return self.get(&format!("/projects/{id}")).await;
+            let list = self.ws.projects(Some(wanted), paging).await?;
+            if let Some(found) = list.items.iter().find(|p| p.slug == wanted) {
+                return Ok(self.ws.project(&found.id).await?);
             }
-            if items.len() < 100 {
+            if list.items.len() < 100 {
                 return Err(Failure::Api {
                     status: 404,
                     message: format!("no project `{wanted}` in this workspace (`shipyard projects list` shows them)"),
                 });
             }
-            page += 1;
+            paging = paging.next();
         }
     }
 
     /// The project and its environment named by `target`.
-    pub async fn environment(&self, target: &Target) -> Result<(Value, Value), Failure> {
+    pub async fn environment(&self, target: &Target) -> Result<(ProjectView, EnvironmentView), Failure> {
         let project = self.project(target).await?;
-        let envs = project["environments"].as_array().cloned().unwrap_or_default();
-        let found = envs
+        let found = project
+            .environments
             .iter()
-            .find(|e| e["id"] == target.env.as_str() || e["slug"] == target.env.as_str())
+            .find(|e| e.id == target.env || e.slug == target.env)
             .cloned();
         match found {
             Some(env) => Ok((project, env)),
             None => {
-                let names: Vec<&str> = envs.iter().filter_map(|e| e["slug"].as_str()).collect();
+                let names: Vec<&str> = project.environments.iter().map(|e| e.slug.as_str()).collect();
                 Err(Failure::Api {
                     status: 404,
                     message: format!(
                         "project {} has no environment `{}` (it has: {})",
-                        project["slug"].as_str().unwrap_or_default(),
+                        project.slug,
                         target.env,
                         names.join(", ")
                     ),
@@ -149,22 +128,18 @@ impl Context {
 }
 
 /// The workspace `wanted` names (id or slug), else the first membership.
-fn workspace(me: &Value, wanted: Option<&str>) -> Result<String, Failure> {
-    let memberships = me["memberships"].as_array().cloned().unwrap_or_default();
+fn workspace(me: &MeResponse, wanted: Option<&str>) -> Result<String, Failure> {
     let found = match wanted {
-        Some(w) => memberships.iter().find(|m| m["tenantId"] == w || m["tenantSlug"] == w),
-        None => memberships.first(),
+        Some(w) => me.memberships.iter().find(|m| m.tenant_id == w || m.tenant_slug == w),
+        None => me.memberships.first(),
     };
-    found
-        .and_then(|m| m["tenantId"].as_str())
-        .map(str::to_owned)
-        .ok_or_else(|| Failure::Api {
-            status: 403,
-            message: match wanted {
-                Some(w) => format!("you are not a member of a workspace `{w}`"),
-                None => "you are not a member of any workspace".into(),
-            },
-        })
+    found.map(|m| m.tenant_id.clone()).ok_or_else(|| Failure::Api {
+        status: 403,
+        message: match wanted {
+            Some(w) => format!("you are not a member of a workspace `{w}`"),
+            None => "you are not a member of any workspace".into(),
+        },
+    })
 }
 
 /// `shipyard.toml`: what `shipyard deploy` needs to know without flags.
@@ -198,11 +173,6 @@ fn manifest_project(dir: &Path) -> Result<String, Failure> {
     Err(no_project())
 }
 
-/// `text` as one query value.
-fn encode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,10 +192,5 @@ mod tests {
         std::fs::write(repo.join("shipyard.toml"), "projet = \"web\"\n").expect("write");
         let typo = manifest_project(&repo).expect_err("unknown key");
         assert!(typo.to_string().contains("projet"), "{typo}");
-    }
-
-    #[test]
-    fn query_values_are_encoded() {
-        assert_eq!(encode("my app&x=1"), "my+app%26x%3D1");
     }
 }

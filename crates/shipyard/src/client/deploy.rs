@@ -5,8 +5,11 @@ use super::context::Context;
 use super::failure::Failure;
 use super::output;
 use super::progress::Progress;
-use serde_json::{Value, json};
+use serde_json::json;
 use shipyard_client::Follow;
+use shipyard_client::types::deployments::{DeploymentView, TriggerRequest};
+use shipyard_client::types::projects::{EnvironmentView, ProjectView};
+use shipyard_core::DeploymentStatus;
 use tokio::time::Instant;
 
 /// Deploys and, unless `--no-wait`, waits for the deployment to end.
@@ -14,42 +17,34 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<(), Failure> {
     let timeout =
         crate::config::values::duration("timeout", &args.timeout).map_err(|e| Failure::Usage(e.to_string()))?;
     let (project, env) = ctx.environment(&args.target).await?;
-    let mut body = json!({});
-    if let Some(branch) = &args.branch {
-        body["branch"] = json!(branch);
-    }
-    if let Some(note) = &args.note {
-        body["note"] = json!(note);
-    }
-    let path = format!(
-        "/projects/{}/environments/{}/deployments",
-        output::text(&project["id"]),
-        output::text(&env["id"])
-    );
-    let deployment = ctx.post(&path, &body).await?;
-    let reference = output::text(&deployment["ref"]);
+    let req = TriggerRequest {
+        branch: args.branch.clone(),
+        note: args.note.clone(),
+        ..TriggerRequest::default()
+    };
+    let deployment = ctx.ws.deploy(&project.id, &env.id, &req).await?;
+    let reference = output::text(&deployment.reference);
     if args.no_wait {
         if ctx.json {
             output::json(&deployment);
         } else {
             println!(
                 "{reference} {} ({})",
-                output::text(&deployment["status"]),
-                output::text(&deployment["id"])
+                output::text(&deployment.status),
+                output::text(&deployment.id)
             );
         }
         return Ok(());
     }
     eprintln!(
         "Deploying {}/{} as {reference} ({})",
-        output::text(&project["slug"]),
-        output::text(&env["slug"]),
-        output::text(&deployment["id"])
+        output::text(&project.slug),
+        output::text(&env.slug),
+        output::text(&deployment.id)
     );
-    let id = output::text(&deployment["id"]);
     let deadline = Instant::now() + timeout;
-    let status = output::text(&deployment["status"]);
-    let waited = tokio::time::timeout_at(deadline, stream_build(ctx, &id, &status));
+    let status = output::text(&deployment.status);
+    let waited = tokio::time::timeout_at(deadline, stream_build(ctx, &deployment.id, &status));
     let finished = tokio::select! {
         ended = waited => match ended {
             Ok(result) => result?,
@@ -63,8 +58,8 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<(), Failure> {
 
 /// Prints the build log and status changes on stderr until the stream's `done`; then the
 /// deployment as it ended.
-async fn stream_build(ctx: &Context, id: &str, status: &str) -> Result<Value, Failure> {
-    let mut follow = Follow::new(&ctx.client, format!("/tenants/{}/deployments/{id}/stream", ctx.tenant));
+async fn stream_build(ctx: &Context, id: &str, status: &str) -> Result<DeploymentView, Failure> {
+    let mut follow = Follow::new(&ctx.client, ctx.ws.deployment_stream(id));
     let progress = Progress::start(status);
     while let Some(frame) = follow.next().await? {
         match frame["type"].as_str() {
@@ -74,22 +69,21 @@ async fn stream_build(ctx: &Context, id: &str, status: &str) -> Result<Value, Fa
         }
     }
     drop(progress);
-    ctx.get(&format!("/deployments/{id}")).await
+    Ok(ctx.ws.deployment(id).await?)
 }
 
 /// Turns the ended deployment into the command's result: the live URL on stdout when ready.
-async fn finish(ctx: &Context, deployment: &Value, project: &Value, env: &Value) -> Result<(), Failure> {
-    let reference = output::text(&deployment["ref"]);
-    match deployment["status"].as_str() {
-        Some("ready") => {
-            let runtime = ctx
-                .get(&format!(
-                    "/projects/{}/environments/{}/runtime",
-                    output::text(&project["id"]),
-                    output::text(&env["id"])
-                ))
-                .await?;
-            let url = runtime["urls"][0].clone();
+async fn finish(
+    ctx: &Context,
+    deployment: &DeploymentView,
+    project: &ProjectView,
+    env: &EnvironmentView,
+) -> Result<(), Failure> {
+    let reference = output::text(&deployment.reference);
+    match deployment.status {
+        DeploymentStatus::Ready => {
+            let runtime = ctx.ws.runtime(&project.id, &env.id).await?;
+            let url = runtime.urls.first();
             if ctx.json {
                 output::json(&json!({ "deployment": deployment, "url": url }));
             } else {
@@ -98,14 +92,14 @@ async fn finish(ctx: &Context, deployment: &Value, project: &Value, env: &Value)
             }
             Ok(())
         }
-        Some("canceled") => Err(Failure::Canceled(reference)),
+        DeploymentStatus::Canceled => Err(Failure::Canceled(reference)),
         _ => {
             if ctx.json {
                 output::json(&json!({ "deployment": deployment, "url": null }));
             }
             Err(Failure::DeployFailed {
                 reference,
-                error: output::text(&deployment["error"]),
+                error: output::text(&deployment.error),
             })
         }
     }

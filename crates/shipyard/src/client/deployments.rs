@@ -4,7 +4,7 @@ use super::args::DeploymentsCommand;
 use super::context::Context;
 use super::failure::Failure;
 use super::output::{self, ago, text};
-use serde_json::json;
+use shipyard_client::Paging;
 
 /// `deployments …`.
 pub async fn run(ctx: &Context, command: DeploymentsCommand) -> Result<(), Failure> {
@@ -12,46 +12,36 @@ pub async fn run(ctx: &Context, command: DeploymentsCommand) -> Result<(), Failu
         DeploymentsCommand::List(target) => {
             let (project, env) = ctx.environment(&target).await?;
             let list = ctx
-                .get(&format!(
-                    "/projects/{}/deployments?environmentId={}&perPage=100",
-                    text(&project["id"]),
-                    text(&env["id"])
-                ))
+                .ws
+                .deployments(&project.id, Some(&env.id), Paging::first(100))
                 .await?;
-            let items = list["items"].as_array().cloned().unwrap_or_default();
             output::list(
                 ctx.json,
-                &items,
+                &list.items,
                 &["REF", "STATUS", "BRANCH", "COMMIT", "RELEASE", "CREATED"],
                 |d| {
                     vec![
-                        text(&d["ref"]),
-                        text(&d["status"]),
-                        text(&d["branch"]),
-                        text(&d["commitSha"]).chars().take(8).collect(),
-                        text(&d["release"]["version"]),
-                        ago(&d["createdAt"]),
+                        text(&d.reference),
+                        text(&d.status),
+                        text(&d.branch),
+                        text(&d.commit_sha).chars().take(8).collect(),
+                        text(&d.release.as_ref().map(|r| &r.version)),
+                        ago(&d.created_at),
                     ]
                 },
             );
             return Ok(());
         }
-        DeploymentsCommand::Show { deployment } => ctx.get(&format!("/deployments/{deployment}")).await?,
-        DeploymentsCommand::Retry { deployment } => {
-            ctx.post(&format!("/deployments/{deployment}/retry"), &json!({}))
-                .await?
-        }
-        DeploymentsCommand::Cancel { deployment } => {
-            ctx.post(&format!("/deployments/{deployment}/cancel"), &json!({}))
-                .await?
-        }
+        DeploymentsCommand::Show { deployment } => ctx.ws.deployment(&deployment).await?,
+        DeploymentsCommand::Retry { deployment } => ctx.ws.retry(&deployment).await?,
+        DeploymentsCommand::Cancel { deployment } => ctx.ws.cancel(&deployment).await?,
     };
     if ctx.json {
         output::json(&one);
     } else {
-        println!("{} {} ({})", text(&one["ref"]), text(&one["status"]), text(&one["id"]));
-        if !one["error"].is_null() {
-            println!("error: {}", text(&one["error"]));
+        println!("{} {} ({})", text(&one.reference), text(&one.status), text(&one.id));
+        if let Some(error) = &one.error {
+            println!("error: {}", text(error));
         }
     }
     Ok(())

@@ -5,6 +5,7 @@ use super::context::Context;
 use super::failure::Failure;
 use super::output::{self, text};
 use serde_json::json;
+use shipyard_client::types::projects::CreateEnvironmentRequest;
 use std::io::IsTerminal;
 
 /// `env …`.
@@ -17,10 +18,12 @@ pub async fn run(ctx: &Context, command: EnvCommand) -> Result<(), Failure> {
                     env: String::new(),
                 })
                 .await?;
-            let envs = project["environments"].as_array().cloned().unwrap_or_default();
-            output::list(ctx.json, &envs, &["SLUG", "NAME", "BRANCH", "URL"], |e| {
-                vec![text(&e["slug"]), text(&e["name"]), text(&e["branch"]), text(&e["url"])]
-            });
+            output::list(
+                ctx.json,
+                &project.environments,
+                &["SLUG", "NAME", "BRANCH", "URL"],
+                |e| vec![text(&e.slug), text(&e.name), text(&e.branch), text(&e.url)],
+            );
         }
         EnvCommand::Create { name, branch, project } => {
             let project = ctx
@@ -30,19 +33,17 @@ pub async fn run(ctx: &Context, command: EnvCommand) -> Result<(), Failure> {
                 })
                 .await?;
             let made = ctx
-                .post(
-                    &format!("/projects/{}/environments", text(&project["id"])),
-                    &json!({ "name": name, "branch": branch }),
-                )
+                .ws
+                .create_environment(&project.id, &CreateEnvironmentRequest { name, branch })
                 .await?;
             if ctx.json {
                 output::json(&made);
             } else {
                 println!(
                     "Created {} on {}: {}",
-                    text(&made["slug"]),
-                    text(&made["branch"]),
-                    text(&made["url"])
+                    text(&made.slug),
+                    text(&made.branch),
+                    text(&made.url)
                 );
             }
         }
@@ -53,18 +54,12 @@ pub async fn run(ctx: &Context, command: EnvCommand) -> Result<(), Failure> {
 /// `open`: the environment's live URL.
 pub async fn open(ctx: &Context, target: &Target) -> Result<(), Failure> {
     let (project, env) = ctx.environment(target).await?;
-    let runtime = ctx
-        .get(&format!(
-            "/projects/{}/environments/{}/runtime",
-            text(&project["id"]),
-            text(&env["id"])
-        ))
-        .await?;
+    let runtime = ctx.ws.runtime(&project.id, &env.id).await?;
     if ctx.json {
-        output::json(&json!({ "urls": runtime["urls"], "status": runtime["status"] }));
+        output::json(&json!({ "urls": runtime.urls, "status": runtime.status }));
         return Ok(());
     }
-    let url = text(&runtime["urls"][0]);
+    let url = text(&runtime.urls.first());
     println!("{url}");
     let desktop = ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()

@@ -5,31 +5,30 @@ use super::context::Context;
 use super::failure::Failure;
 use super::output;
 use serde_json::Value;
-use shipyard_client::Follow;
+use shipyard_client::{Follow, Paging};
 
 /// Prints the log `args` names (JSON lines with `--json`).
 pub async fn run(ctx: &Context, args: LogsArgs) -> Result<(), Failure> {
     // (the page route, the stream route)
     let (pages, stream) = if args.runtime || args.access {
         let (project, env) = ctx.environment(&args.target).await?;
-        let (p, e) = (output::text(&project["id"]), output::text(&env["id"]));
         if args.access {
-            let base = format!("/projects/{p}/environments/{e}/access-logs");
+            let base = format!(
+                "{}/access-logs",
+                shipyard_client::paths::environment(ctx.ws.id(), &project.id, &env.id)
+            );
             (base.clone(), format!("{base}/stream"))
         } else {
-            let runtime = ctx.get(&format!("/projects/{p}/environments/{e}/runtime")).await?;
-            match runtime["activeRelease"]["id"].as_str() {
+            let runtime = ctx.ws.runtime(&project.id, &env.id).await?;
+            match runtime.active_release {
                 Some(release) => {
-                    let base = format!("/releases/{release}/runtime-logs");
+                    let base = ctx.ws.runtime_logs(&release.id);
                     (base.clone(), format!("{base}/stream"))
                 }
                 None => {
                     return Err(Failure::Api {
                         status: 404,
-                        message: format!(
-                            "{} has no active release, so no runtime log",
-                            output::text(&env["slug"])
-                        ),
+                        message: format!("{} has no active release, so no runtime log", output::text(&env.slug)),
                     });
                 }
             }
@@ -40,12 +39,12 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Result<(), Failure> {
             None => latest_deployment(ctx, &args).await?,
         };
         (
-            format!("/deployments/{deployment}/logs"),
-            format!("/deployments/{deployment}/stream"),
+            format!("{}/logs", shipyard_client::paths::deployment(ctx.ws.id(), &deployment)),
+            ctx.ws.deployment_stream(&deployment),
         )
     };
     if args.follow {
-        let mut follow = Follow::new(&ctx.client, format!("/tenants/{}{stream}", ctx.tenant));
+        let mut follow = Follow::new(&ctx.client, stream);
         while let Some(frame) = follow.next().await? {
             if frame["type"] == "log" {
                 print_item(ctx, &frame);
@@ -55,7 +54,12 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Result<(), Failure> {
     }
     let mut after = 0;
     loop {
-        let page = ctx.get(&format!("{pages}?after={after}&limit=10000")).await?;
+        // Build, runtime and access pages differ in their items; each item prints as it came.
+        let page = ctx
+            .client
+            .get(&format!("{pages}?after={after}&limit=10000"))
+            .await?
+            .ok()?;
         let items = page["items"].as_array().cloned().unwrap_or_default();
         for item in &items {
             print_item(ctx, item);
@@ -70,20 +74,11 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Result<(), Failure> {
 /// The newest deployment of the target environment.
 async fn latest_deployment(ctx: &Context, args: &LogsArgs) -> Result<String, Failure> {
     let (project, env) = ctx.environment(&args.target).await?;
-    let list = ctx
-        .get(&format!(
-            "/projects/{}/deployments?environmentId={}&perPage=1",
-            output::text(&project["id"]),
-            output::text(&env["id"])
-        ))
-        .await?;
-    list["items"][0]["id"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| Failure::Api {
-            status: 404,
-            message: format!("{} has no deployments yet", output::text(&env["slug"])),
-        })
+    let list = ctx.ws.deployments(&project.id, Some(&env.id), Paging::first(1)).await?;
+    list.items.into_iter().next().map(|d| d.id).ok_or_else(|| Failure::Api {
+        status: 404,
+        message: format!("{} has no deployments yet", output::text(&env.slug)),
+    })
 }
 
 /// One log line: the JSON item itself, or its text (an access entry as a request line).

@@ -1,21 +1,23 @@
 //! How answers are printed: JSON for machines, aligned tables and relative times for people.
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::Value;
 use std::io::IsTerminal;
 
 /// Prints `value` as one JSON document on stdout.
-pub fn json(value: &Value) {
+pub fn json(value: &impl Serialize) {
+    let value = serde_json::to_value(value).unwrap_or(Value::Null);
     println!(
         "{}",
-        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+        serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string())
     );
 }
 
 /// Prints `items` as one JSON array (`json`), else as a table of `row(item)` under `header`.
-pub fn list(json: bool, items: &[Value], header: &[&str], row: impl Fn(&Value) -> Vec<String>) {
+pub fn list<T: Serialize>(json: bool, items: &[T], header: &[&str], row: impl Fn(&T) -> Vec<String>) {
     if json {
-        self::json(&Value::Array(items.to_vec()));
+        self::json(&items);
     } else {
         table(header, &items.iter().map(row).collect::<Vec<_>>());
     }
@@ -39,11 +41,12 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-/// A field as text (`-` when null or missing), safe to print (see `printable`).
-pub fn text(value: &Value) -> String {
-    match value {
+/// A field as text, as the API names it (`-` when null or missing), safe to print (see
+/// `printable`).
+pub fn text(value: &impl Serialize) -> String {
+    match serde_json::to_value(value).unwrap_or(Value::Null) {
         Value::Null => "-".into(),
-        Value::String(s) => printable(s),
+        Value::String(s) => printable(&s),
         other => other.to_string(),
     }
 }
@@ -63,10 +66,11 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
-/// An RFC 3339 time as "3m ago" (the text itself when it is not one).
-pub fn ago(value: &Value) -> String {
+/// A time as "3m ago" (`-` when there is none; the text itself when it is not a time).
+pub fn ago(value: &impl Serialize) -> String {
+    let value = serde_json::to_value(value).unwrap_or(Value::Null);
     let Some(at) = value.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()) else {
-        return text(value);
+        return text(&value);
     };
     let secs = (Utc::now() - at.with_timezone(&Utc)).num_seconds().max(0);
     match secs {

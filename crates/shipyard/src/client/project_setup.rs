@@ -5,7 +5,10 @@ use super::args::Source;
 use super::context::Context;
 use super::failure::Failure;
 use super::output::{self, text};
-use serde_json::{Value, json};
+use serde_json::json;
+use shipyard_client::types::connections::{CreateConnectionRequest, Provider};
+use shipyard_client::types::projects::{CreateProjectRequest, DetectRequest, DetectResponse};
+use shipyard_core::ProjectType;
 
 /// A connection to use and whether this command made it (so it can be undone).
 struct Connection {
@@ -20,11 +23,16 @@ async fn connection(ctx: &Context, source: &Source) -> Result<Connection, Failur
             made_here: false,
         }),
         (None, Some(url)) => {
-            let made = ctx
-                .post("/repository-connections", &json!({ "provider": "git", "url": url }))
-                .await?;
+            let req = CreateConnectionRequest {
+                name: None,
+                provider: Provider::Git,
+                url: url.clone(),
+                default_branch: None,
+                auth: None,
+            };
+            let made = ctx.ws.create_connection(&req).await?;
             Ok(Connection {
-                id: text(&made["id"]),
+                id: made.id,
                 made_here: true,
             })
         }
@@ -37,20 +45,17 @@ async fn connection(ctx: &Context, source: &Source) -> Result<Connection, Failur
 /// Removes a connection this command made (best effort: the command already failed).
 async fn undo(ctx: &Context, connection: &Connection) {
     if connection.made_here {
-        let path = format!("/tenants/{}/repository-connections/{}", ctx.tenant, connection.id);
-        let _ = ctx.client.delete(&path).await;
+        let _ = ctx.ws.delete_connection(&connection.id).await;
     }
 }
 
-async fn suggest(ctx: &Context, connection: &Connection, source: &Source) -> Result<Value, Failure> {
-    let mut body = json!({ "repositoryConnectionId": connection.id });
-    if let Some(branch) = &source.branch {
-        body["branch"] = json!(branch);
-    }
-    if let Some(root) = &source.root_directory {
-        body["rootDirectory"] = json!(root);
-    }
-    ctx.post("/projects/detect", &body).await
+async fn suggest(ctx: &Context, connection: &Connection, source: &Source) -> Result<DetectResponse, Failure> {
+    let req = DetectRequest {
+        repository_connection_id: connection.id.clone(),
+        branch: source.branch.clone(),
+        root_directory: source.root_directory.clone(),
+    };
+    Ok(ctx.ws.detect(&req).await?)
 }
 
 /// `projects detect`: the suggestion; a connection made for it is removed afterwards.
@@ -63,22 +68,23 @@ pub async fn detect(ctx: &Context, source: &Source) -> Result<(), Failure> {
         output::json(&suggestion);
         return Ok(());
     }
+    let found = &suggestion.detection;
     println!(
         "{} ({}, confidence {})",
-        text(&suggestion["type"]),
-        text(&suggestion["framework"]),
-        text(&suggestion["confidence"])
+        text(&found.project_type),
+        text(&found.framework),
+        text(&found.confidence)
     );
-    for field in [
-        "installCommand",
-        "buildCommand",
-        "startCommand",
-        "outputDirectory",
-        "packageManager",
+    for (field, value) in [
+        ("installCommand", &found.install_command),
+        ("buildCommand", &found.build_command),
+        ("startCommand", &found.start_command),
+        ("outputDirectory", &found.output_directory),
     ] {
-        println!("  {field}: {}", text(&suggestion[field]));
+        println!("  {field}: {}", text(value));
     }
-    for why in suggestion["evidence"].as_array().into_iter().flatten() {
+    println!("  packageManager: {}", text(&found.package_manager));
+    for why in &found.evidence {
         println!("  - {}", text(why));
     }
     Ok(())
@@ -86,20 +92,33 @@ pub async fn detect(ctx: &Context, source: &Source) -> Result<(), Failure> {
 
 /// `projects create`.
 pub async fn create(ctx: &Context, name: &str, source: &Source, kind: Option<&str>) -> Result<(), Failure> {
+    // Checked before anything is made: a wrong `--type` is the command line's mistake.
+    let kind = kind
+        .map(|k| serde_json::from_value::<ProjectType>(json!(k)).map_err(|e| Failure::Usage(format!("--type: {e}"))))
+        .transpose()?;
     let connection = connection(ctx, source).await?;
     let made = async {
-        let kind = match kind {
-            Some(k) => k.to_owned(),
-            None => text(&suggest(ctx, &connection, source).await?["type"]),
+        let project_type = match kind {
+            Some(k) => k,
+            None => suggest(ctx, &connection, source)
+                .await?
+                .detection
+                .project_type
+                .ok_or_else(|| {
+                    Failure::Usage("nothing recognisable in the repository: name its type with --type".into())
+                })?,
         };
-        let mut body = json!({ "name": name, "type": kind, "repositoryConnectionId": connection.id });
-        if let Some(branch) = &source.branch {
-            body["productionBranch"] = json!(branch);
-        }
-        if let Some(root) = &source.root_directory {
-            body["rootDirectory"] = json!(root);
-        }
-        ctx.post("/projects", &body).await
+        let req = CreateProjectRequest {
+            name: name.to_owned(),
+            project_type,
+            repository_connection_id: connection.id.clone(),
+            description: None,
+            root_directory: source.root_directory.clone(),
+            production_branch: source.branch.clone(),
+            runs_server: None,
+            config: None,
+        };
+        Ok::<_, Failure>(ctx.ws.create_project(&req).await?)
     }
     .await;
     let project = match made {
@@ -114,11 +133,11 @@ pub async fn create(ctx: &Context, name: &str, source: &Source, kind: Option<&st
     } else {
         println!(
             "Created {} ({}, {}); `shipyard deploy --project {}` puts it live at {}",
-            text(&project["slug"]),
-            text(&project["id"]),
-            text(&project["type"]),
-            text(&project["slug"]),
-            text(&project["environments"][0]["url"])
+            text(&project.slug),
+            text(&project.id),
+            text(&project.project_type),
+            text(&project.slug),
+            text(&project.environments.first().map(|e| &e.url))
         );
     }
     Ok(())
@@ -132,12 +151,11 @@ pub async fn delete(ctx: &Context, wanted: &str, yes: bool) -> Result<(), Failur
         )));
     }
     let project = ctx.project_named(wanted).await?;
-    let path = format!("/tenants/{}/projects/{}", ctx.tenant, text(&project["id"]));
-    ctx.client.delete(&path).await?.ok()?;
+    ctx.ws.delete_project(&project.id).await?;
     if ctx.json {
-        output::json(&json!({ "deleted": project["id"] }));
+        output::json(&json!({ "deleted": project.id }));
     } else {
-        println!("Deleted {}.", text(&project["slug"]));
+        println!("Deleted {}.", text(&project.slug));
     }
     Ok(())
 }

@@ -4,20 +4,22 @@ use super::args::ProjectsCommand;
 use super::context::Context;
 use super::failure::Failure;
 use super::output::{self, ago, text};
-use serde_json::Value;
+use shipyard_client::types::paging::List;
+use shipyard_client::{ClientError, Paging};
+use std::future::Future;
 
 /// `projects …`.
 pub async fn projects(ctx: &Context, command: ProjectsCommand) -> Result<(), Failure> {
     match command {
         ProjectsCommand::List => {
-            let items = all(ctx, "/projects").await?;
+            let items = all(|paging| ctx.ws.projects(None, paging)).await?;
             output::list(ctx.json, &items, &["SLUG", "NAME", "TYPE", "STATUS", "UPDATED"], |p| {
                 vec![
-                    text(&p["slug"]),
-                    text(&p["name"]),
-                    text(&p["type"]),
-                    text(&p["status"]),
-                    ago(&p["updatedAt"]),
+                    text(&p.slug),
+                    text(&p.name),
+                    text(&p.project_type),
+                    text(&p.status),
+                    ago(&p.updated_at),
                 ]
             });
         }
@@ -29,16 +31,15 @@ pub async fn projects(ctx: &Context, command: ProjectsCommand) -> Result<(), Fai
             }
             println!(
                 "{} ({}) {} {}",
-                text(&p["name"]),
-                text(&p["id"]),
-                text(&p["type"]),
-                text(&p["status"])
+                text(&p.name),
+                text(&p.id),
+                text(&p.project_type),
+                text(&p.status)
             );
-            let rows: Vec<Vec<String>> = p["environments"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|e| vec![text(&e["slug"]), text(&e["branch"]), text(&e["url"])])
+            let rows: Vec<Vec<String>> = p
+                .environments
+                .iter()
+                .map(|e| vec![text(&e.slug), text(&e.branch), text(&e.url)])
                 .collect();
             output::table(&["ENVIRONMENT", "BRANCH", "URL"], &rows);
         }
@@ -51,19 +52,21 @@ pub async fn projects(ctx: &Context, command: ProjectsCommand) -> Result<(), Fai
     Ok(())
 }
 
-/// Every item of a paged list.
-pub(super) async fn all(ctx: &Context, path: &str) -> Result<Vec<Value>, Failure> {
+/// Every item of a paged list, `page` fetching one page.
+pub(super) async fn all<T, F>(page: impl Fn(Paging) -> F) -> Result<Vec<T>, Failure>
+where
+    F: Future<Output = Result<List<T>, ClientError>>,
+{
     let mut items = Vec::new();
-    for page in 1.. {
-        let joiner = if path.contains('?') { '&' } else { '?' };
-        let list = ctx.get(&format!("{path}{joiner}perPage=100&page={page}")).await?;
-        let got = list["items"].as_array().cloned().unwrap_or_default();
-        let total = list["total"].as_u64().unwrap_or(0);
-        let done = got.is_empty() || items.len() + got.len() >= usize::try_from(total).unwrap_or(usize::MAX);
-        items.extend(got);
+    let mut paging = Paging::first(100);
+    loop {
+        let list = page(paging).await?;
+        let total = usize::try_from(list.total).unwrap_or(usize::MAX);
+        let done = list.items.is_empty() || items.len() + list.items.len() >= total;
+        items.extend(list.items);
         if done {
-            break;
+            return Ok(items);
         }
+        paging = paging.next();
     }
-    Ok(items)
 }

@@ -5,7 +5,9 @@ use super::args::{RollbackArgs, Target};
 use super::context::Context;
 use super::failure::Failure;
 use super::output::{self, ago, text};
-use serde_json::{Value, json};
+use serde_json::json;
+use shipyard_client::types::deployments::{ReleaseView, RollbackRequest};
+use shipyard_client::types::projects::{EnvironmentView, ProjectView};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -19,12 +21,12 @@ pub async fn list(ctx: &Context, target: &Target) -> Result<(), Failure> {
         &["VERSION", "STATUS", "COMMIT", "ROLLBACK OF", "CREATED", "ACTIVATED"],
         |r| {
             vec![
-                text(&r["version"]),
-                text(&r["status"]),
-                text(&r["commitSha"]).chars().take(8).collect(),
-                text(&r["rollbackOf"]),
-                ago(&r["createdAt"]),
-                ago(&r["activatedAt"]),
+                text(&r.version),
+                text(&r.status),
+                text(&r.commit_sha).chars().take(8).collect(),
+                text(&r.rollback_of),
+                ago(&r.created_at),
+                ago(&r.activated_at),
             ]
         },
     );
@@ -41,77 +43,61 @@ pub async fn rollback(ctx: &Context, args: RollbackArgs) -> Result<(), Failure> 
     let target = match &args.release {
         Some(wanted) => items
             .iter()
-            .find(|r| r["id"] == wanted.as_str() || r["version"] == wanted.as_str())
+            .find(|r| r.id == *wanted || r.version == *wanted)
             .ok_or_else(|| Failure::Api {
                 status: 404,
                 message: format!(
                     "{} has no release {wanted} (`shipyard releases list` shows them)",
-                    text(&env["slug"])
+                    text(&env.slug)
                 ),
             })?,
         None => previous(&items).ok_or_else(|| Failure::Api {
             status: 409,
-            message: format!("{} has no earlier release to roll back to", text(&env["slug"])),
+            message: format!("{} has no earlier release to roll back to", text(&env.slug)),
         })?,
     };
-    let mut body = json!({ "releaseId": target["id"] });
-    if let Some(reason) = &args.reason {
-        body["reason"] = json!(reason);
-    }
-    let made = ctx.post("/rollback", &body).await?;
-    let runtime_path = format!(
-        "/projects/{}/environments/{}/runtime",
-        text(&project["id"]),
-        text(&env["id"])
-    );
+    let req = RollbackRequest {
+        release_id: target.id.clone(),
+        reason: args.reason.clone(),
+    };
+    let made = ctx.ws.rollback(&req).await?;
     let deadline = Instant::now() + timeout;
     let runtime = loop {
-        let runtime = ctx.get(&runtime_path).await?;
-        if runtime["activeRelease"]["id"] == made["id"] {
+        let runtime = ctx.ws.runtime(&project.id, &env.id).await?;
+        if runtime.active_release.as_ref().is_some_and(|a| a.id == made.id) {
             break runtime;
         }
         if Instant::now() >= deadline {
             return Err(Failure::GaveUp(format!(
                 "{} ({} is not active yet)",
                 args.timeout,
-                text(&made["version"])
+                text(&made.version)
             )));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
+    let url = runtime.urls.first();
     if ctx.json {
-        output::json(&json!({ "release": made, "url": runtime["urls"][0] }));
+        output::json(&json!({ "release": made, "url": url }));
     } else {
-        eprintln!(
-            "Rolled back to {} as {}.",
-            text(&target["version"]),
-            text(&made["version"])
-        );
-        println!("{}", text(&runtime["urls"][0]));
+        eprintln!("Rolled back to {} as {}.", text(&target.version), text(&made.version));
+        println!("{}", text(&url));
     }
     Ok(())
 }
 
 /// The environment's releases, newest first.
-async fn history(ctx: &Context, project: &Value, env: &Value) -> Result<Vec<Value>, Failure> {
-    let path = format!(
-        "/projects/{}/releases?environmentId={}",
-        text(&project["id"]),
-        text(&env["id"])
-    );
-    super::projects::all(ctx, &path).await
+async fn history(ctx: &Context, project: &ProjectView, env: &EnvironmentView) -> Result<Vec<ReleaseView>, Failure> {
+    super::projects::all(|paging| ctx.ws.releases(&project.id, Some(&env.id), paging)).await
 }
 
 /// The release that served before the active one: the latest activated other than it (if
 /// retention pruned its files, the server says so rather than this picking an older one).
-fn previous(items: &[Value]) -> Option<&Value> {
+fn previous(items: &[ReleaseView]) -> Option<&ReleaseView> {
     items
         .iter()
-        .filter(|r| r["status"] != "active")
-        .filter_map(|r| {
-            let at = chrono::DateTime::parse_from_rfc3339(r["activatedAt"].as_str()?).ok()?;
-            Some((at, r))
-        })
+        .filter(|r| r.status != "active")
+        .filter_map(|r| Some((r.activated_at?, r)))
         .max_by_key(|(at, _)| *at)
         .map(|(_, r)| r)
 }
@@ -120,15 +106,25 @@ fn previous(items: &[Value]) -> Option<&Value> {
 mod tests {
     use super::*;
 
+    fn release(version: &str, status: &str, activated: Option<&str>) -> ReleaseView {
+        serde_json::from_value(json!({
+            "id": format!("rel_{version}"), "version": version, "projectId": "prj_1",
+            "environmentId": "env_1", "deploymentId": null, "commitSha": "abc", "status": status,
+            "rollbackOf": null, "secretVersions": [], "artifactAvailable": true,
+            "createdAt": "2026-01-01T00:00:00Z", "activatedAt": activated,
+        }))
+        .expect("a release as the API shows it")
+    }
+
     #[test]
     fn the_previous_release_is_the_one_active_before_the_current() {
         let items = vec![
-            json!({ "version": "v3", "status": "active", "activatedAt": "2026-01-03T00:00:00Z" }),
-            json!({ "version": "v2", "status": "inactive", "activatedAt": "2026-01-02T00:00:00Z", "artifactAvailable": false }),
-            json!({ "version": "v1", "status": "inactive", "activatedAt": "2026-01-01T00:00:00Z" }),
-            json!({ "version": "v4", "status": "inactive", "activatedAt": null }),
+            release("v3", "active", Some("2026-01-03T00:00:00Z")),
+            release("v2", "inactive", Some("2026-01-02T00:00:00Z")),
+            release("v1", "inactive", Some("2026-01-01T00:00:00Z")),
+            release("v4", "inactive", None),
         ];
-        assert_eq!(previous(&items).map(|r| &r["version"]), Some(&json!("v2")));
+        assert_eq!(previous(&items).map(|r| r.version.as_str()), Some("v2"));
         assert!(previous(&items[..1]).is_none());
     }
 }

@@ -5,7 +5,10 @@ use super::args::{SecretScope, SecretsCommand};
 use super::context::Context;
 use super::failure::Failure;
 use super::output::{self, ago, text};
-use serde_json::{Value, json};
+use serde_json::json;
+use shipyard_client::types::Secret;
+use shipyard_client::types::secrets::{CreateSecretRequest, SecretView, UpdateSecretRequest};
+use shipyard_core::SecretScope as Scope;
 use std::io::Read;
 
 /// `secrets …`.
@@ -15,30 +18,25 @@ pub async fn run(ctx: &Context, command: SecretsCommand) -> Result<(), Failure> 
             let (filter, _) = resolve(ctx, &scope).await?;
             let items = listed(ctx, &filter).await?;
             output::list(ctx.json, &items, &["NAME", "SCOPE", "VERSION", "UPDATED"], |s| {
-                vec![
-                    text(&s["name"]),
-                    text(&s["scope"]),
-                    text(&s["version"]),
-                    ago(&s["updatedAt"]),
-                ]
+                vec![text(&s.name), text(&s.scope), text(&s.version), ago(&s.updated_at)]
             });
         }
         SecretsCommand::Set { name, scope, from_file } => {
             let value = read_value(from_file.as_deref())?;
-            let (filter, mut body) = resolve(ctx, &scope).await?;
-            let existing = listed(ctx, &filter)
-                .await?
-                .into_iter()
-                .find(|s| s["name"] == name.as_str());
+            let (filter, target) = resolve(ctx, &scope).await?;
+            let existing = listed(ctx, &filter).await?.into_iter().find(|s| s.name == name);
+            let value = Secret::new(value);
             let saved = match existing {
-                Some(secret) => {
-                    let path = format!("/tenants/{}/secrets/{}", ctx.tenant, text(&secret["id"]));
-                    ctx.client.patch(&path, &json!({ "value": value })).await?.ok()?
-                }
+                Some(secret) => ctx.ws.update_secret(&secret.id, &UpdateSecretRequest { value }).await?,
                 None => {
-                    body["name"] = json!(name);
-                    body["value"] = json!(value);
-                    ctx.post("/secrets", &body).await?
+                    let req = CreateSecretRequest {
+                        name,
+                        value,
+                        scope: target.scope,
+                        project_id: target.project_id,
+                        environment_id: target.environment_id,
+                    };
+                    ctx.ws.create_secret(&req).await?
                 }
             };
             if ctx.json {
@@ -46,26 +44,21 @@ pub async fn run(ctx: &Context, command: SecretsCommand) -> Result<(), Failure> 
             } else {
                 println!(
                     "Set {} ({} scope, version {}).",
-                    text(&saved["name"]),
-                    text(&saved["scope"]),
-                    text(&saved["version"])
+                    text(&saved.name),
+                    text(&saved.scope),
+                    text(&saved.version)
                 );
             }
         }
         SecretsCommand::Unset { name, scope } => {
             let (filter, _) = resolve(ctx, &scope).await?;
-            let Some(secret) = listed(ctx, &filter)
-                .await?
-                .into_iter()
-                .find(|s| s["name"] == name.as_str())
-            else {
+            let Some(secret) = listed(ctx, &filter).await?.into_iter().find(|s| s.name == name) else {
                 return Err(Failure::Api {
                     status: 404,
                     message: format!("no secret {name} in that scope (`shipyard secrets list` shows them)"),
                 });
             };
-            let path = format!("/tenants/{}/secrets/{}", ctx.tenant, text(&secret["id"]));
-            ctx.client.delete(&path).await?.ok()?;
+            ctx.ws.delete_secret(&secret.id).await?;
             if ctx.json {
                 output::json(&json!({ "deleted": secret }));
             } else {
@@ -78,33 +71,51 @@ pub async fn run(ctx: &Context, command: SecretsCommand) -> Result<(), Failure> 
 
 /// The list filter and the create body's scope fields for `--project`/`--env` (neither: the
 /// workspace; `--env` alone: that environment of shipyard.toml's project).
-async fn resolve(ctx: &Context, scope: &SecretScope) -> Result<(String, Value), Failure> {
+async fn resolve(ctx: &Context, scope: &SecretScope) -> Result<(String, Target), Failure> {
     let target = super::args::Target {
         project: scope.project.clone(),
         env: scope.env.clone().unwrap_or_else(|| "production".into()),
     };
     if scope.env.is_some() {
         let (_, env) = ctx.environment(&target).await?;
-        let id = text(&env["id"]);
         return Ok((
-            format!("scope=environment&environmentId={id}"),
-            json!({ "scope": "environment", "environmentId": id }),
+            format!("scope=environment&environmentId={}", env.id),
+            Target {
+                scope: Scope::Environment,
+                project_id: None,
+                environment_id: Some(env.id),
+            },
         ));
     }
     if scope.project.is_some() {
         let project = ctx.project(&target).await?;
-        let id = text(&project["id"]);
         return Ok((
-            format!("scope=project&projectId={id}"),
-            json!({ "scope": "project", "projectId": id }),
+            format!("scope=project&projectId={}", project.id),
+            Target {
+                scope: Scope::Project,
+                project_id: Some(project.id),
+                environment_id: None,
+            },
         ));
     }
-    Ok(("scope=workspace".into(), json!({ "scope": "workspace" })))
+    let workspace = Target {
+        scope: Scope::Workspace,
+        project_id: None,
+        environment_id: None,
+    };
+    Ok(("scope=workspace".into(), workspace))
+}
+
+/// Where a new secret goes: its scope and the project or environment that scope names.
+struct Target {
+    scope: Scope,
+    project_id: Option<String>,
+    environment_id: Option<String>,
 }
 
 /// Every secret matching `filter`.
-async fn listed(ctx: &Context, filter: &str) -> Result<Vec<Value>, Failure> {
-    super::projects::all(ctx, &format!("/secrets?{filter}")).await
+async fn listed(ctx: &Context, filter: &str) -> Result<Vec<SecretView>, Failure> {
+    super::projects::all(|paging| ctx.ws.secrets(filter, paging)).await
 }
 
 /// The value: the whole file, or all of stdin, without one trailing newline.

@@ -6,8 +6,8 @@
 use super::credentials::{self, Stored};
 use super::failure::Failure;
 use super::output;
-use serde_json::Value;
 use shipyard_client::Client;
+use shipyard_client::types::account::{CreatedToken, MeResponse};
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
@@ -21,7 +21,7 @@ pub async fn login(
     anonymous: &Client,
     email: &str,
     earlier: Option<&Stored>,
-) -> Result<(Stored, Value, PathBuf), Failure> {
+) -> Result<(Stored, MeResponse, PathBuf), Failure> {
     let password = password_for(email, "")?;
     let session = anonymous.login(email, &password).await?;
     let name = format!("shipyard CLI on {}", hostname());
@@ -40,24 +40,19 @@ async fn keep(
     anonymous: &Client,
     session: &Client,
     email: &str,
-    made: &Value,
+    made: &CreatedToken,
     earlier: Option<&Stored>,
-) -> Result<(Stored, Value, PathBuf), Failure> {
-    let Some(id) = made["id"].as_str() else {
-        return Err(Failure::Other("the new token's answer has no id".into()));
-    };
-    let stored = made["token"].as_str().map(|token| Stored {
+) -> Result<(Stored, MeResponse, PathBuf), Failure> {
+    let id = made.id.as_str();
+    let stored = Stored {
         server: anonymous.base().to_owned(),
-        token: token.to_owned(),
+        token: made.token.clone(),
         token_id: Some(id.to_owned()),
         email: Some(email.to_owned()),
-    });
-    let kept = match stored {
-        Some(stored) => match anonymous.with_token(&stored.token).me().await {
-            Ok(me) => credentials::save(&stored).map(|path| (stored, me, path)),
-            Err(e) => Err(e.into()),
-        },
-        None => Err(Failure::Other("the new token's answer has no token".into())),
+    };
+    let kept = match anonymous.with_token(&stored.token).me().await {
+        Ok(me) => credentials::save(&stored).map(|path| (stored, me, path)),
+        Err(e) => Err(e.into()),
     };
     if kept.is_err() {
         let _ = delete_token(session, id).await;

@@ -3,22 +3,23 @@
 use crate::support::{PASSWORD, TestServer, assert_error};
 use reqwest::Method;
 use serde_json::json;
+use shipyard_client::types::account::AuthMethod;
 
 #[tokio::test]
 async fn first_signup_is_platform_admin_then_signup_closes() {
     let server = TestServer::start(&[]);
     let (ada, me) = server.signup("Ada@Example.com", "Acme Corp").await;
-    assert_eq!(me["user"]["email"], "ada@example.com", "emails are normalised");
-    assert_eq!(me["user"]["isPlatformAdmin"], true);
-    assert_eq!(me["authMethod"], "session");
-    let membership = &me["memberships"][0];
+    assert_eq!(me.user.email, "ada@example.com", "emails are normalised");
+    assert!(me.user.is_platform_admin);
+    assert_eq!(me.auth_method, AuthMethod::Session);
+    let membership = &me.memberships[0];
     assert_eq!(
-        (membership["tenantName"].as_str(), membership["tenantSlug"].as_str()),
-        (Some("Acme Corp"), Some("acme-corp"))
+        (membership.tenant_name.as_str(), membership.tenant_slug.as_str()),
+        ("Acme Corp", "acme-corp")
     );
-    assert_eq!(membership["role"], "owner");
-    assert!(membership["tenantId"].as_str().is_some_and(|id| id.starts_with("ten_")));
-    assert_eq!(ada.me().await.expect("me")["user"]["id"], me["user"]["id"]);
+    assert_eq!(membership.role, shipyard_core::Role::Owner);
+    assert!(membership.tenant_id.starts_with("ten_"));
+    assert_eq!(ada.me().await.expect("me").user.id, me.user.id);
 
     let closed = server
         .client()
@@ -41,8 +42,8 @@ async fn allow_signup_keeps_it_open_without_more_admins_and_dedupes_slugs() {
     let server = TestServer::start(&["--allow-signup"]);
     server.signup("ada@example.com", "Acme").await;
     let (_, bob) = server.signup("bob@example.com", "Acme").await;
-    assert_eq!(bob["user"]["isPlatformAdmin"], false);
-    let slug = bob["memberships"][0]["tenantSlug"].as_str().expect("slug");
+    assert!(!bob.user.is_platform_admin);
+    let slug = bob.memberships[0].tenant_slug.as_str();
     assert!(
         slug.starts_with("acme-") && slug != "acme",
         "clashing slug gets a suffix: {slug}"
@@ -91,7 +92,7 @@ async fn signup_validates_every_field() {
     }
     // Nothing was half-written: the first real signup still becomes admin.
     let (_, me) = server.signup("ada@example.com", "Acme").await;
-    assert_eq!(me["user"]["isPlatformAdmin"], true);
+    assert!(me.user.is_platform_admin);
 }
 
 #[tokio::test]
@@ -100,7 +101,7 @@ async fn login_logout_and_wrong_passwords() {
     server.signup("ada@example.com", "Acme").await;
     let client = server.client();
     let session = client.login("ADA@example.com", PASSWORD).await.expect("login");
-    assert_eq!(session.me().await.expect("me")["authMethod"], "session");
+    assert_eq!(session.me().await.expect("me").auth_method, AuthMethod::Session);
 
     for (email, password) in [
         ("ada@example.com", "wrong password"),

@@ -75,7 +75,7 @@ async fn admin_routes_need_a_platform_admins_session() {
         .login("carol@example.com", PASSWORD)
         .await
         .expect("carol logs in");
-    assert_eq!(carol.me().await.expect("me")["memberships"], json!([]));
+    assert!(carol.me().await.expect("me").memberships.is_empty());
 }
 
 #[tokio::test]

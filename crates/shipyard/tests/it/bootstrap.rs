@@ -57,9 +57,9 @@ async fn bootstrap_makes_an_admin_a_workspace_and_a_token_beside_a_running_serve
         .me()
         .await
         .expect("token works against the running server");
-    assert_eq!(me["user"]["isPlatformAdmin"], true, "first user is platform admin");
-    assert_eq!(me["memberships"][0]["tenantName"], "CI");
-    assert_eq!(me["memberships"][0]["role"], "owner");
+    assert!(me.user.is_platform_admin, "first user is platform admin");
+    assert_eq!(me.memberships[0].tenant_name, "CI");
+    assert_eq!(me.memberships[0].role, shipyard_core::Role::Owner);
 
     // Again: same user, same workspace, a fresh token; the old one keeps working.
     let second = bootstrap(&server, "ci@example.com", "CI", None);
@@ -70,11 +70,7 @@ async fn bootstrap_makes_an_admin_a_workspace_and_a_token_beside_a_running_serve
         .me()
         .await
         .expect("second token works");
-    assert_eq!(
-        again["memberships"].as_array().map(Vec::len),
-        Some(1),
-        "no duplicate workspace"
-    );
+    assert_eq!(again.memberships.len(), 1, "no duplicate workspace");
     assert!(server.client().with_token(&token).me().await.is_ok());
 
     // Without a password the user cannot log in with one; with --password-stdin they can.
@@ -87,7 +83,7 @@ async fn bootstrap_makes_an_admin_a_workspace_and_a_token_beside_a_running_serve
     );
     let other = bootstrap(&server, "ops@example.com", "Ops", Some("a long password"));
     let ops = server.client().with_token(&other).me().await.expect("me");
-    assert_eq!(ops["user"]["isPlatformAdmin"], false, "only the first user is admin");
+    assert!(!ops.user.is_platform_admin, "only the first user is admin");
     server
         .client()
         .login("ops@example.com", "a long password")

@@ -26,10 +26,11 @@ async fn projects_are_detected_created_given_environments_and_deleted() {
     let refused = shell
         .run(&["projects", "create", "site", "--repo", &url, "--type", "cobol"])
         .await;
-    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    // A wrong `--type` is the command line's mistake (exit 2), found before anything is made.
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(
-        refused.stderr.contains("type"),
-        "the server's reason: {}",
+        refused.stderr.contains("--type") && refused.stderr.contains("cobol"),
+        "the reason names the flag and the value: {}",
         refused.stderr
     );
     assert_eq!(connections().await, 0, "a refused create leaves no connection behind");

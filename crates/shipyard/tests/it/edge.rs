@@ -142,7 +142,7 @@ async fn sigterm_stops_the_server_cleanly_and_data_survives_a_restart() {
         .login("ada@example.com", crate::support::PASSWORD)
         .await
         .expect("login after restart");
-    assert_eq!(session.me().await.expect("me")["memberships"][0]["tenantName"], "Acme");
+    assert_eq!(session.me().await.expect("me").memberships[0].tenant_name, "Acme");
 }
 
 #[tokio::test]

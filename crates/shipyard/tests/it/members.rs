@@ -9,9 +9,8 @@ async fn owners_manage_members_and_the_last_owner_stays() {
     let ada = server.tenant("ada@example.com", "Acme").await;
     let (bob, bob_id) = server.admin_created_user(&ada.session, "bob@example.com").await;
     let (carol, carol_id) = server.admin_created_user(&ada.session, "carol@example.com").await;
-    assert_eq!(
-        bob.me().await.expect("me")["memberships"],
-        json!([]),
+    assert!(
+        bob.me().await.expect("me").memberships.is_empty(),
         "admin-made users start with no workspace"
     );
     let members = format!("/tenants/{}/members", ada.tenant_id);
@@ -26,10 +25,7 @@ async fn owners_manage_members_and_the_last_owner_stays() {
         (added.body["userId"].as_str(), added.body["role"].as_str()),
         (Some(bob_id.as_str()), Some("admin"))
     );
-    assert_eq!(
-        bob.me().await.expect("me")["memberships"][0]["tenantId"],
-        ada.tenant_id.as_str()
-    );
+    assert_eq!(bob.me().await.expect("me").memberships[0].tenant_id, ada.tenant_id);
 
     assert_error(
         &ada.token

@@ -2,6 +2,7 @@
 
 use crate::support::{TestServer, assert_error, files_under};
 use serde_json::json;
+use shipyard_client::types::account::AuthMethod;
 
 #[tokio::test]
 async fn token_lifecycle() {
@@ -19,9 +20,9 @@ async fn token_lifecycle() {
 
     let bearer = ada.with_token(&token);
     let as_token = bearer.me().await.expect("token works");
-    assert_eq!(as_token["authMethod"], "token");
-    assert_eq!(as_token["user"]["id"], me["user"]["id"]);
-    assert_eq!(as_token["memberships"], me["memberships"]);
+    assert_eq!(as_token.auth_method, AuthMethod::Token);
+    assert_eq!(as_token.user.id, me.user.id);
+    assert_eq!(as_token.memberships, me.memberships);
 
     let list = ada
         .get("/account/api-tokens")

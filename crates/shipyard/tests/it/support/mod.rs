@@ -13,6 +13,8 @@ pub use checks::{assert_error, assert_error_shape, files_under};
 
 use serde_json::{Value, json};
 use shipyard_client::Client;
+use shipyard_client::types::Secret;
+use shipyard_client::types::account::{MeResponse, SignupRequest};
 use std::path::Path;
 use std::process::{Child, Command};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -143,8 +145,14 @@ impl TestServer {
     }
 
     /// Signs a new user up; returns their session client and `/auth/me`.
-    pub async fn signup(&self, email: &str, workspace: &str) -> (Client, Value) {
-        self.client().signup(email, PASSWORD, workspace).await.expect("signup")
+    pub async fn signup(&self, email: &str, workspace: &str) -> (Client, MeResponse) {
+        let req = SignupRequest {
+            email: email.to_owned(),
+            password: Secret::new(PASSWORD),
+            name: None,
+            workspace_name: Some(workspace.to_owned()),
+        };
+        self.client().signup(&req).await.expect("signup")
     }
 
     /// Kills the server with SIGKILL (by PID, through its handle), as a crash would, and reaps it.
@@ -343,8 +351,8 @@ impl TestServer {
             token: session.with_token(&token),
             token_secret: token,
             session,
-            tenant_id: me["memberships"][0]["tenantId"].as_str().expect("tenantId").to_owned(),
-            user_id: me["user"]["id"].as_str().expect("user id").to_owned(),
+            tenant_id: me.memberships[0].tenant_id.clone(),
+            user_id: me.user.id.clone(),
             email: email.to_owned(),
         }
     }
