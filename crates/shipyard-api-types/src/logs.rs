@@ -1,8 +1,7 @@
 //! Pages of build and access logs.
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use shipyard_core::log_line::LogLine;
+use shipyard_core::log_line::{AccessEntry, LogLine};
 use utoipa::ToSchema;
 
 /// A page of log lines.
@@ -21,31 +20,15 @@ pub struct LogPage {
     pub truncated_before: Option<i64>,
 }
 
-/// One logged request.
+/// One logged request, with its place in the environment's access log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessItem {
     /// Its position in the environment's access log (`?after=` takes it).
     pub seq: i64,
-    /// When the request came.
-    pub at: DateTime<Utc>,
-    /// Its method (at most 32 bytes; a longer one is cut and ends in `…`).
-    pub method: String,
-    /// Its path (the query is not kept: it often carries tokens); at most 2 KiB, a longer one
-    /// is cut and ends in `…`.
-    pub path: String,
-    /// The status answered.
-    pub status: u16,
-    /// From the request to the end of the response body.
-    pub duration_ms: u64,
-    /// Response body bytes sent.
-    pub bytes: u64,
-    /// The client's address (behind `--trusted-proxy`, the forwarded one).
-    pub client_ip: Option<String>,
-    /// Its `User-Agent`; at most 512 bytes, a longer one is cut and ends in `…`.
-    pub user_agent: Option<String>,
-    /// The host it asked for.
-    pub host: String,
+    /// The request.
+    #[serde(flatten)]
+    pub entry: AccessEntry,
 }
 
 /// A page of access-log entries.

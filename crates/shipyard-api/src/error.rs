@@ -116,6 +116,18 @@ fn conflict_message(constraint: Constraint) -> String {
     }
 }
 
+impl From<shipyard_runtime::admission::Refusal> for ApiError {
+    fn from(refusal: shipyard_runtime::admission::Refusal) -> Self {
+        use shipyard_runtime::admission::Refusal;
+        match refusal {
+            Refusal::NotActive(why) => ApiError::conflict(why),
+            Refusal::Quota { wait_secs, .. } => ApiError::too_many_requests(refusal.to_string(), wait_secs),
+            Refusal::OverMemory(why) => ApiError::unprocessable(why),
+            Refusal::Store(err) => err.into(),
+        }
+    }
+}
+
 impl From<DomainError> for ApiError {
     fn from(err: DomainError) -> Self {
         match err {

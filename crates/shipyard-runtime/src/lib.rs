@@ -7,6 +7,7 @@
 
 pub mod access_log;
 mod activation;
+pub mod admission;
 mod bring_up;
 mod health;
 mod instances;

@@ -21,19 +21,8 @@ use shipyard_store::{Backend, TenantScope};
 /// The entry a stored line holds (None for a line that is not one): the edge's record, read
 /// back as the edge wrote it.
 pub fn access_item(line: &LogLine) -> Option<AccessItem> {
-    let entry: shipyard_edge::AccessEntry = serde_json::from_str(&line.line).ok()?;
-    Some(AccessItem {
-        seq: line.seq,
-        at: entry.at,
-        method: entry.method,
-        path: entry.path,
-        status: entry.status,
-        duration_ms: entry.duration_ms,
-        bytes: entry.bytes,
-        client_ip: entry.client_ip,
-        user_agent: entry.user_agent,
-        host: entry.host,
-    })
+    let entry = serde_json::from_str(&line.line).ok()?;
+    Some(AccessItem { seq: line.seq, entry })
 }
 
 /// The environment's id after checking the caller may read it (404 otherwise).

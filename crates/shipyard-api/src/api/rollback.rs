@@ -2,7 +2,6 @@
 //! artifact, config snapshot and pinned secret versions, live when the answer comes. No
 //! build, no deployment, no quota (the work itself is `shipyard_runtime::rollback`).
 
-use crate::api::deployments::admission::{Admission, admit};
 use crate::api::releases::ReleaseView;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -14,6 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 pub use shipyard_api_types::deployments::RollbackRequest;
 use shipyard_core::{ReleaseId, Role};
+use shipyard_runtime::admission::Admission;
 use shipyard_runtime::rollback::{Rollback, RollbackError, check_target};
 use shipyard_store::{Backend, Projects, Release, Releases};
 
@@ -48,15 +48,10 @@ pub async fn create_rollback(
             .await?
             .ok_or_else(|| ApiError::unprocessable("field `releaseId`: its project no longer exists"))?;
         let what = (&project, &target.environment_id);
-        admit(
-            &state,
-            &mut tx,
-            &scope,
-            what,
-            &target.config.runtime,
-            Admission::Rollback,
-        )
-        .await?;
+        state
+            .runtime
+            .admit(&mut tx, &scope, what, &target.config.runtime, Admission::Rollback)
+            .await?;
         (target, reason)
     };
     // Run to the end even if the client goes away: a half-done rollback would leave files no

@@ -6,11 +6,12 @@
 
 mod queue;
 
+pub use shipyard_core::log_line::AccessEntry;
+
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, Method, Response, Uri};
 use chrono::{DateTime, Utc};
 use http_body::{Frame, SizeHint};
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::pin::Pin;
@@ -37,34 +38,6 @@ fn cut(text: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}{CUT_MARK}", &text[..end])
-}
-
-/// One logged request, as the edge writes it and the API reads it back (the stored format is
-/// this type's JSON).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AccessEntry {
-    /// The environment whose log keeps it (`env_…`; not part of the item).
-    #[serde(skip)]
-    pub environment: String,
-    /// When the request came.
-    pub at: DateTime<Utc>,
-    /// Its method.
-    pub method: String,
-    /// Its path (without the query, which often carries tokens).
-    pub path: String,
-    /// The status answered.
-    pub status: u16,
-    /// From the request to the end of the response body.
-    pub duration_ms: u64,
-    /// Response body bytes sent.
-    pub bytes: u64,
-    /// The client (the peer, or behind `--trusted-proxy` the forwarded address).
-    pub client_ip: Option<String>,
-    /// Its `User-Agent`.
-    pub user_agent: Option<String>,
-    /// The host it asked for.
-    pub host: String,
 }
 
 /// Where the edge records entries; cheap to clone.

@@ -1,6 +1,5 @@
 //! Cancel and retry.
 
-use super::admission::{Admission, admit};
 use super::{DeploymentView, deployment_view, find_deployment};
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -11,6 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use shipyard_core::{DeploymentTrigger, Role};
+use shipyard_runtime::admission::Admission;
 use shipyard_store::{Backend, Deployments, NewDeployment, Projects, SqliteStore};
 
 /// Cancels a queued or running deployment; a running build's whole process tree is ended.
@@ -71,7 +71,10 @@ pub async fn create_retry(
         .await?
         .ok_or_else(|| ApiError::not_found("project not found"))?;
     let what = (&project, &dep.environment_id);
-    admit(&state, &mut tx, &scope, what, &project.runtime, Admission::Retry).await?;
+    state
+        .runtime
+        .admit(&mut tx, &scope, what, &project.runtime, Admission::Retry)
+        .await?;
     let new = NewDeployment {
         project_id: dep.project_id.clone(),
         environment_id: dep.environment_id.clone(),

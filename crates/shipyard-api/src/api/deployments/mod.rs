@@ -1,7 +1,6 @@
 //! Deployments: trigger, list, detail, logs (JSON and live SSE), cancel and retry.
 
 pub mod actions;
-pub mod admission;
 pub mod logs;
 pub mod read;
 pub mod trigger;

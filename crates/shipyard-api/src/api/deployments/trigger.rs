@@ -1,6 +1,5 @@
 //! `POST …/environments/<e>/deployments`: queue a build of the environment's branch.
 
-use super::admission::{Admission, admit};
 use super::{DeploymentView, deployment_view};
 use crate::api::git_input;
 use crate::auth::{Auth, require_write};
@@ -13,6 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 pub use shipyard_api_types::deployments::TriggerRequest;
 use shipyard_core::{DeploymentTrigger, Role};
+use shipyard_runtime::admission::Admission;
 use shipyard_store::{Backend, Deployments, NewDeployment, SqliteStore};
 
 /// Queues a deployment. One build runs at a time per environment; others wait in order.
@@ -48,7 +48,10 @@ pub async fn create_deployment(
         return Err(ApiError::bad_request("field `note` must be at most 500 characters"));
     }
     let what = (&project, &env.id);
-    admit(&state, &mut tx, &scope, what, &project.runtime, Admission::Deploy).await?;
+    state
+        .runtime
+        .admit(&mut tx, &scope, what, &project.runtime, Admission::Deploy)
+        .await?;
     let new = NewDeployment {
         project_id: project.id.clone(),
         environment_id: env.id.clone(),

@@ -3,7 +3,6 @@
 
 use super::config::{ApplyPatch, BuildConfigPatch, RuntimeConfigPatch};
 use super::{ProjectView, project_view, validate};
-use crate::api::deployments::admission::check_memory;
 use crate::api::views::display_name;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -136,7 +135,10 @@ pub async fn update_runtime_config(
         .filter(|r| r.project_id == project.id)
         .map(|r| r.environment_id)
         .collect();
-    check_memory(&state, &mut tx, &scope, &runtime, &running, "this runtime config").await?;
+    state
+        .runtime
+        .check_memory(&mut tx, &scope, &runtime, &running, "this runtime config")
+        .await?;
     let patch = ProjectPatch {
         runtime: Some(runtime),
         ..ProjectPatch::default()
