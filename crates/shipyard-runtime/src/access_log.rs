@@ -3,15 +3,17 @@
 //! is committed before the next is taken, so entries waiting to be stored wait in that queue,
 //! whose bound and fairness decide what is dropped, rather than in the log writer's.
 
-use shipyard_edge::AccessEntries;
+use shipyard_edge::{AccessEntries, AccessEntry};
 use shipyard_store::logs::{LogKind, LogWriter, access_stream};
+use shipyard_tasks::Tasks;
 
 /// Entries taken from the queue for one commit at most.
 const BATCH: usize = 1000;
 
-/// Stores every entry that reaches the queue until the edge is gone.
-pub async fn keep(mut entries: AccessEntries, writer: LogWriter) {
-    while let Some(first) = entries.next().await {
+/// Stores every entry that reaches the queue until the edge is gone or, once `tasks` stop,
+/// what is queued then.
+pub async fn keep(mut entries: AccessEntries, writer: LogWriter, tasks: Tasks) {
+    while let Some(first) = next(&mut entries, &tasks).await {
         let mut batch = vec![first];
         while batch.len() < BATCH
             && let Some(entry) = entries.try_next()
@@ -29,5 +31,16 @@ pub async fn keep(mut entries: AccessEntries, writer: LogWriter) {
             }
         }
         writer.flush().await;
+    }
+}
+
+/// The next entry; once the server is stopping, only what is already queued.
+async fn next(entries: &mut AccessEntries, tasks: &Tasks) -> Option<AccessEntry> {
+    if tasks.is_stopping() {
+        return entries.try_next();
+    }
+    tokio::select! {
+        entry = entries.next() => entry,
+        () = tasks.stopping() => entries.try_next(),
     }
 }

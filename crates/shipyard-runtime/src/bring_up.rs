@@ -89,7 +89,8 @@ impl Runtime {
         self.resync(store).await;
         self.retire_inactive(store, false).await;
         let (runtime, store, secret_box) = (self.clone(), store.clone(), secret_box.clone());
-        tokio::spawn(async move { runtime.bring_up(&store, &secret_box).await });
+        self.tasks
+            .spawn_until_stopping("bring up", async move { runtime.bring_up(&store, &secret_box).await });
     }
 
     /// Starts the instances of every live server release that has none (at start, after a

@@ -23,6 +23,7 @@ pub use start::{StartError, Started};
 
 use shipyard_edge::{AccessLog, RouteTable};
 use shipyard_store::{Backend, LiveRoutes, StoreError};
+use shipyard_tasks::Tasks;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -61,6 +62,7 @@ pub struct Runtime {
     access: AccessLog,
     workspaces: shipyard_sandbox::Workspaces,
     apps_domain: String,
+    tasks: Tasks,
     driver: Option<Driver>,
     health_timeout: Duration,
     running: Arc<Mutex<HashMap<String, Arc<Instances>>>>,
@@ -83,18 +85,21 @@ pub struct Runtime {
 
 impl Runtime {
     /// The runtime over `routes` (whose requests the edge logs to `access`), serving releases'
-    /// files from the disks of `workspaces` on hosts under `apps_domain`.
+    /// files from the disks of `workspaces` on hosts under `apps_domain`, its background work
+    /// owned by `tasks`.
     pub fn new(
         routes: RouteTable,
         access: AccessLog,
         workspaces: shipyard_sandbox::Workspaces,
         apps_domain: String,
+        tasks: Tasks,
     ) -> Self {
         Self {
             routes,
             access,
             workspaces,
             apps_domain,
+            tasks,
             driver: None,
             health_timeout: DEFAULT_HEALTH_TIMEOUT,
             running: Arc::new(Mutex::new(HashMap::new())),
@@ -198,7 +203,8 @@ impl Runtime {
         }
         for instances in now {
             let alive = self.alive.clone();
-            tokio::spawn(async move {
+            // Cut short at shutdown, which stops every instance still alive (`stop_all`).
+            self.tasks.spawn_until_stopping("retire", async move {
                 instances.retire(drain).await;
                 if let Ok(mut alive) = alive.lock() {
                     alive.retain(|i| !Arc::ptr_eq(i, &instances));
@@ -253,6 +259,11 @@ impl Runtime {
     /// The workspaces' disks, where releases' files and instances' HOMEs are.
     pub fn workspaces(&self) -> &shipyard_sandbox::Workspaces {
         &self.workspaces
+    }
+
+    /// The server's background tasks: whoever spawns control-plane work spawns it here.
+    pub fn tasks(&self) -> &Tasks {
+        &self.tasks
     }
 
     /// The live host of an environment.

@@ -36,7 +36,7 @@ impl Worker {
             return;
         }
         let worker = self.clone();
-        tokio::spawn(async move {
+        self.runtime.tasks().spawn_until_stopping("go-live watch", async move {
             let went_live = Instant::now();
             if worker.crash_loops(&watched.release.id, went_live + window).await {
                 let secs = went_live.elapsed().as_secs_f64().ceil() as u64;

@@ -14,26 +14,28 @@ impl Worker {
         job: i64,
         lease: String,
         cancel: watch::Sender<bool>,
-    ) -> tokio::task::JoinHandle<()> {
+    ) -> tokio::task::JoinHandle<Option<()>> {
         let worker = self.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(HEARTBEAT).await;
-                let renewed = async {
-                    let mut tx = worker.store.write().await?;
-                    let state = tx.renew_lease(job, &lease, Utc::now() + LEASE).await?;
-                    SqliteStore::commit(tx).await?;
-                    Ok::<_, shipyard_store::StoreError>(state)
-                };
-                match renewed.await {
-                    Ok(Some(false)) => {}
-                    Ok(Some(true)) | Ok(None) => {
-                        let _ = cancel.send(true);
-                        return;
+        self.runtime
+            .tasks()
+            .spawn_until_stopping("lease heartbeat", async move {
+                loop {
+                    tokio::time::sleep(HEARTBEAT).await;
+                    let renewed = async {
+                        let mut tx = worker.store.write().await?;
+                        let state = tx.renew_lease(job, &lease, Utc::now() + LEASE).await?;
+                        SqliteStore::commit(tx).await?;
+                        Ok::<_, shipyard_store::StoreError>(state)
+                    };
+                    match renewed.await {
+                        Ok(Some(false)) => {}
+                        Ok(Some(true)) | Ok(None) => {
+                            let _ = cancel.send(true);
+                            return;
+                        }
+                        Err(e) => tracing::warn!(job, error = %e, "lease renewal failed; retrying"),
                     }
-                    Err(e) => tracing::warn!(job, error = %e, "lease renewal failed; retrying"),
                 }
-            }
-        })
+            })
     }
 }

@@ -10,12 +10,16 @@ use shipyard_edge::{AccessLog, ClientTimeouts, ConnectionLimits, EdgeConfig, Rou
 use shipyard_runtime::{Driver, Runtime};
 use shipyard_store::logs::LogStore;
 use shipyard_store::{DataDir, Layout, SqliteStore};
+use shipyard_tasks::Tasks;
 use shipyard_worker::{Worker, WorkerParts, WorkerSettings};
 use std::future::Future;
 use std::io::Write;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
+
+/// How long shutdown waits for background tasks once every instance is stopped.
+const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Removes the server's cgroup directories however `run` ends, a start that fails after the
 /// sandbox is set up included; declared before everything that runs in them, it goes last.
@@ -117,7 +121,9 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         store: store.clone(),
         bytes: settings.log_bytes_per_workspace,
     };
-    let logs = LogStore::open_bounded(&layout.logs_database(), Some(bound))
+    // Every background task of this server, awaited at shutdown before the groups and disks go.
+    let tasks = Tasks::new();
+    let logs = LogStore::open_bounded(&layout.logs_database(), Some(bound), &tasks)
         .await
         .context("cannot open the log store logs.db")?;
     data_dir
@@ -134,13 +140,17 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     // environment's newest entry.
     let buffer = usize::try_from(settings.access_log_buffer).unwrap_or(usize::MAX);
     let (access, access_entries) = AccessLog::new(buffer);
-    tokio::spawn(shipyard_runtime::access_log::keep(access_entries, logs.writer()));
+    tasks.spawn(
+        "access log",
+        shipyard_runtime::access_log::keep(access_entries, logs.writer(), tasks.clone()),
+    );
     let inbound = shipyard_edge::Inbound::default();
     let runtime = Runtime::new(
         routes.clone(),
         access.clone(),
         workspaces.clone(),
         settings.apps_domain.clone(),
+        tasks.clone(),
     )
     .with_driver(
         Driver {
@@ -163,7 +173,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         .await
         .context("cannot build the route table from the database")?;
     // Server releases come back in the background: the listener need not wait for them.
-    tokio::spawn({
+    tasks.spawn_until_stopping("bring up", {
         let (runtime, store, secret_box) = (runtime.clone(), store.clone(), secret_box.clone());
         async move { runtime.bring_up(&store, &secret_box).await }
     });
@@ -252,7 +262,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     tracing::info!(%git, local_repos = settings.allow_local_repos, "repositories are read with the git CLI");
 
     let (stop_worker, worker_stop) = watch::channel(false);
-    let worker_task = tokio::spawn(worker.run(worker_stop));
+    let worker_task = tasks.spawn("build worker", worker.run(worker_stop));
     let followers = logs.clone();
     let shutdown = async move {
         shutdown.await;
@@ -272,8 +282,11 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     .context("listener failed");
     let _ = stop_worker.send(true);
     let _ = worker_task.await;
-    // Every instance this server started stops with it.
+    // Every instance this server started stops with it; then every background task ends (those
+    // that may stop anywhere at once, the log writers once they stored what is queued, a
+    // rollback once it is done) before the store closes and the groups and disks go.
     runtime.stop_all().await;
+    tasks.stop_and_wait(SHUTDOWN_WAIT).await;
     store.close().await;
     tracing::info!("shipyard stopped");
     served

@@ -56,7 +56,7 @@ pub async fn create_rollback(
     };
     // Run to the end even if the client goes away: a half-done rollback would leave files no
     // release owns.
-    let task = tokio::spawn(async move {
+    let task = state.runtime.tasks().clone().spawn("rollback", async move {
         let mut tx = state.store.read().await?;
         let scope = path.load(&auth, &mut tx).await?;
         drop(tx);

@@ -14,6 +14,7 @@ pub use writer::LogWriter;
 use crate::Result;
 use crate::sqlite::rows::{parse_ts, ts};
 use chrono::Utc;
+use shipyard_tasks::Tasks;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::path::Path;
 use std::sync::Arc;
@@ -89,14 +90,16 @@ pub struct LogStore {
 }
 
 impl LogStore {
-    /// Opens (creating) `logs.db` and starts its writer, with no bound per workspace.
+    /// Opens (creating) `logs.db` and starts its writer, with no bound per workspace and tasks
+    /// of its own (for tools and tests; a server passes its own to `open_bounded`).
     pub async fn open(path: &Path) -> Result<Self> {
-        Self::open_bounded(path, None).await
+        Self::open_bounded(path, None, &Tasks::new()).await
     }
 
-    /// Opens (creating) `logs.db` and starts its writer, holding each workspace's logs within
-    /// `bound` when there is one.
-    pub async fn open_bounded(path: &Path, bound: Option<WorkspaceBound>) -> Result<Self> {
+    /// Opens (creating) `logs.db` and starts its writer and hourly pruner as `tasks`, holding
+    /// each workspace's logs within `bound` when there is one. Once `tasks` stop, the writer
+    /// stores what is queued and ends.
+    pub async fn open_bounded(path: &Path, bound: Option<WorkspaceBound>, tasks: &Tasks) -> Result<Self> {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -109,7 +112,7 @@ impl LogStore {
             .await?;
         sqlx::migrate!("migrations/logs").run(&pool).await?;
         let (changes, _) = watch::channel(0);
-        let writer = LogWriter::start(pool.clone(), changes.clone(), bound.clone());
+        let writer = LogWriter::start(pool.clone(), changes.clone(), bound.clone(), tasks);
         let store = Self {
             pool,
             changes,
@@ -121,7 +124,7 @@ impl LogStore {
         // out, so it never races a caller of `prune_old`.
         store.prune_old().await?;
         let pruner = store.clone();
-        tokio::spawn(async move {
+        tasks.spawn_until_stopping("log pruner", async move {
             let hour = Duration::from_secs(3600);
             let mut every = tokio::time::interval_at(tokio::time::Instant::now() + hour, hour);
             loop {

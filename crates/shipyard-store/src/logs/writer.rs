@@ -7,6 +7,7 @@ use super::accounts::{Accounts, WorkspaceBound};
 use super::room::{QUEUE_BYTES, Room, Rooms, STREAM_SHARE};
 use super::{KEEP_LINES, LogKind, ROW_BYTES, insert_sql, now_text, retained};
 use crate::Result;
+use shipyard_tasks::Tasks;
 use sqlx::SqlitePool;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -52,10 +53,16 @@ pub struct LogWriter {
 }
 
 impl LogWriter {
-    pub(super) fn start(pool: SqlitePool, changes: watch::Sender<u64>, bound: Option<WorkspaceBound>) -> Self {
+    pub(super) fn start(
+        pool: SqlitePool,
+        changes: watch::Sender<u64>,
+        bound: Option<WorkspaceBound>,
+        tasks: &Tasks,
+    ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let rooms = Rooms::new(QUEUE_BYTES, STREAM_SHARE);
-        tokio::spawn(run(pool, changes, rx, Accounts::new(bound), rooms.clone()));
+        let writing = run(pool, changes, rx, Accounts::new(bound), rooms.clone(), tasks.clone());
+        tasks.spawn("log writer", writing);
         Self { tx, rooms }
     }
 
@@ -201,19 +208,32 @@ impl Streams {
 
 type Row = (String, LogKind, String);
 
+/// The next message; once the server is stopping, only what is already queued, so the last
+/// lines (an instance's, as it was stopped) are stored before the writer ends.
+async fn next(rx: &mut mpsc::UnboundedReceiver<Message>, tasks: &Tasks) -> Option<Message> {
+    if tasks.is_stopping() {
+        return rx.try_recv().ok();
+    }
+    tokio::select! {
+        message = rx.recv() => message,
+        () = tasks.stopping() => rx.try_recv().ok(),
+    }
+}
+
 async fn run(
     pool: SqlitePool,
     changes: watch::Sender<u64>,
     mut rx: mpsc::UnboundedReceiver<Message>,
     mut accounts: Accounts,
     queue: Rooms,
+    tasks: Tasks,
 ) {
     let mut streams = Streams {
         pool: pool.clone(),
         cap: BUILD_LOG_CAP,
         state: HashMap::new(),
     };
-    while let Some(first) = rx.recv().await {
+    while let Some(first) = next(&mut rx, &tasks).await {
         let mut batch = vec![first];
         while batch.len() < BATCH {
             match rx.try_recv() {

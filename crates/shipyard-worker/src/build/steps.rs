@@ -53,7 +53,7 @@ impl Worker {
         let (tx, mut rx) = mpsc::channel::<OutputLine>(1024);
         let writer = self.logs.writer();
         let stream_name = log.stream.clone();
-        let forward = tokio::spawn(async move {
+        let forward = self.runtime.tasks().spawn("build log forwarder", async move {
             while let Some(line) = rx.recv().await {
                 let kind = if line.stderr { LogKind::Stderr } else { LogKind::Stdout };
                 writer.append(&stream_name, kind, line.text).await;

@@ -53,5 +53,6 @@ mod red_team_views;
 mod releases;
 mod secrets;
 mod setup_script;
+mod shutdown;
 mod support;
 mod tokens;
