@@ -4,6 +4,7 @@
 
 use crate::support::TestServer;
 use crate::support::checks::mounts_below;
+use crate::support::host::{alive, processes_naming};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -32,34 +33,6 @@ fn relays_of(pid: u32) -> Vec<(u32, String)> {
         }
     }
     found
-}
-
-/// Whether process `pid` runs (a zombie waiting for its reaper does not).
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            stat.rsplit(')')
-                .next()
-                .and_then(|r| r.split_whitespace().next())
-                .map(|s| s != "Z")
-        })
-        .unwrap_or(false)
-}
-
-/// Processes whose command line names a namespace starting with `prefix`.
-fn processes_naming(prefix: &str) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
-        .filter(|pid| {
-            alive(*pid)
-                && std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(prefix))
-        })
-        .collect()
 }
 
 #[tokio::test]

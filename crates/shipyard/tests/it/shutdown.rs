@@ -6,33 +6,10 @@
 use crate::support::TestServer;
 use crate::support::deploy::static_build;
 use crate::support::edge::{edge_client, fetch_with};
+use crate::support::host::processes_naming;
 use serde_json::json;
 use shipyard_store::logs::{LogStore, access_stream};
 use std::time::{Duration, Instant};
-
-/// Live processes whose command line contains `marker`.
-fn processes_with(marker: &str) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
-        .filter(|pid| {
-            let running = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|s| {
-                    s.rsplit(')')
-                        .next()
-                        .and_then(|r| r.split_whitespace().next())
-                        .map(|s| s != "Z")
-                })
-                .unwrap_or(false);
-            running
-                && std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(marker))
-        })
-        .collect()
-}
 
 #[tokio::test]
 async fn a_stop_ends_every_kind_of_background_work_and_stores_what_was_queued() {
@@ -48,7 +25,10 @@ async fn a_stop_ends_every_kind_of_background_work_and_stores_what_was_queued() 
         .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 240)
         .await;
     assert_eq!(ready["status"], "ready", "{ready}");
-    assert!(!processes_with(app_marker).is_empty(), "positive control: the app runs");
+    assert!(
+        !processes_naming(app_marker).is_empty(),
+        "positive control: the app runs"
+    );
 
     // A build in flight, holding its lease with a heartbeat.
     let marker = "shutdown-probe-7f3a";
@@ -64,7 +44,7 @@ async fn a_stop_ends_every_kind_of_background_work_and_stores_what_was_queued() 
     let building = ada.deploy(&slow).await["id"].as_str().expect("id").to_owned();
     ada.wait_for(&building, 120, |s| s == "building").await;
     let deadline = Instant::now() + Duration::from_secs(60);
-    while processes_with(marker).is_empty() {
+    while processes_naming(marker).is_empty() {
         assert!(Instant::now() < deadline, "positive control: the build's command runs");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -90,9 +70,9 @@ async fn a_stop_ends_every_kind_of_background_work_and_stores_what_was_queued() 
         !stderr.contains("background tasks still running at shutdown"),
         "every background task ended: {stderr}"
     );
-    assert_eq!(processes_with(app_marker), Vec::<u32>::new(), "the app still runs");
+    assert_eq!(processes_naming(app_marker), Vec::<u32>::new(), "the app still runs");
     assert_eq!(
-        processes_with(marker),
+        processes_naming(marker),
         Vec::<u32>::new(),
         "the build's command still runs"
     );

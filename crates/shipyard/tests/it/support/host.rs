@@ -53,3 +53,31 @@ pub fn instance_host_pid(server_pid: u32, release: &str, number: u32) -> u32 {
         .map(|(pid, ..)| pid)
         .unwrap_or_else(|| panic!("no process of instance {number} of {release}"))
 }
+
+/// Whether process `pid` runs (a zombie waiting for its reaper does not).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().next())
+                .map(|s| s != "Z")
+        })
+        .unwrap_or(false)
+}
+
+/// Live processes whose command line contains `text`.
+pub fn processes_naming(text: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter(|pid| {
+            alive(*pid)
+                && std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(text))
+        })
+        .collect()
+}
