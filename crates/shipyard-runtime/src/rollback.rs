@@ -74,6 +74,11 @@ pub async fn check_target(
 impl Runtime {
     /// Makes a new release of `rollback.target`'s environment from it and makes it live:
     /// files first, then (for a server) its instances until they answer, then the route.
+    #[tracing::instrument(name = "rollback", skip_all, fields(
+        tenant = %scope.tenant_id(),
+        target = %rollback.target.id,
+        environment = %rollback.target.environment_id,
+    ))]
     pub async fn roll_back<B: Backend>(
         &self,
         store: &B,

@@ -42,6 +42,7 @@ impl Runtime {
     /// environment is stopped first (the caller holds the environment's `Activation`), and its
     /// budget, if it has one, is checked under the lock that starts instances. On failure they
     /// are stopped again and the reason comes back with their last output lines.
+    #[tracing::instrument(name = "start", skip_all, fields(release = %spec.release, environment = %spec.environment))]
     pub async fn start_release(&self, mut spec: InstanceSpec) -> Result<Started, StartError> {
         let unhealthy = |why: &str| StartError::Unhealthy(why.to_owned(), Vec::new());
         let Some(driver) = &self.driver else {

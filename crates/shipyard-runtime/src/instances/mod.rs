@@ -209,6 +209,7 @@ impl Driver {
     }
 
     /// Runs one instance until told to stop, restarting it on a crash.
+    #[tracing::instrument(name = "instance", skip_all, fields(release = %spec.release, instance = n))]
     async fn supervise(
         self,
         spec: InstanceSpec,

@@ -9,20 +9,19 @@ mod inputs;
 mod log;
 mod release;
 mod snapshot;
+mod stages;
 mod steps;
 
-use confine::{chown_tree, sandbox_identity};
+use confine::sandbox_identity;
 use failure::{End, Failure};
 use inputs::Inputs;
 pub(crate) use log::BuildLog;
 use snapshot::CacheUpdate;
 
-use crate::cache::BuildCache;
 use crate::context::Worker;
 use shipyard_build::ArtifactStore;
-use shipyard_build::build::{HOME_DIR, Plan, StepContext, check_node_version, toolchain};
-use shipyard_build::{FileTree, detect};
-use shipyard_core::{DeploymentStatus, Redactor, SecretString};
+use shipyard_build::build::HOME_DIR;
+use shipyard_core::{DeploymentStatus, Redactor};
 use shipyard_store::logs::LogKind;
 use shipyard_store::{
     Backend, ClaimedJob, Deployment, DeploymentUpdate, Deployments, Jobs, SqliteStore, TenantScope, Transition,
@@ -112,6 +111,12 @@ impl Worker {
     }
 
     /// Builds a claimed job's deployment and records how it ended.
+    #[tracing::instrument(name = "deployment", skip_all, fields(
+        deployment = %job.deployment_id,
+        attempt = job.attempt,
+        tenant = tracing::field::Empty,
+        project = tracing::field::Empty,
+    ))]
     pub(crate) async fn process(&self, job: ClaimedJob) {
         let stream = shipyard_store::logs::build_stream(&job.deployment_id);
         let mut log = BuildLog::new(stream.clone(), Redactor::none(), self.logs.writer());
@@ -121,6 +126,9 @@ impl Worker {
         let mut workspace = None;
         let outcome = match self.inputs(&job).await {
             Ok(inputs) => {
+                let span = tracing::Span::current();
+                span.record("tenant", tracing::field::display(inputs.scope.tenant_id()));
+                span.record("project", tracing::field::display(&inputs.project.id));
                 log = BuildLog::new(stream, inputs.redactor.clone(), self.logs.writer());
                 match self.build_disk(&inputs).await {
                     Ok(held) => {
@@ -177,6 +185,8 @@ impl Worker {
         drop(disk);
     }
 
+    /// Fetches, prepares, runs the steps and makes the release; a cache update to apply once
+    /// the job is done.
     async fn build(
         &self,
         inputs: &Inputs,
@@ -185,156 +195,20 @@ impl Worker {
         disk: &Path,
         cancel: watch::Receiver<bool>,
     ) -> Result<CacheUpdate, Failure> {
-        let Inputs {
-            scope,
-            deployment: dep,
-            project,
+        let fetched = self.fetch(inputs, log).await?;
+        let prepared = self.prepare(inputs, log, ws, disk, &fetched).await?;
+        let stages::Fetched {
+            sandbox,
+            network,
+            commit,
             ..
-        } = inputs;
-        self.set_status(
-            scope,
-            dep,
-            DeploymentUpdate {
-                status: Some(DeploymentStatus::Building),
-                ..Default::default()
-            },
-            "build started",
-        )
-        .await?;
-        log.say(format!(
-            "Building {} for {} (branch {})",
-            dep_ref(dep),
-            project.name,
-            dep.branch
-        ))
-        .await;
-        log.say(format!("Fetching {}", inputs.url.as_str())).await;
-        // The sandbox's network namespace is set up while git fetches: neither waits on the other.
-        let (confined, fetched) = tokio::join!(
-            self.project_sandbox(inputs),
-            self.repos.fetch_commit(
-                &project.connection_id,
-                &inputs.url,
-                &inputs.git_auth,
-                &dep.branch,
-                dep.commit_sha.as_deref(),
-            )
-        );
-        let (sandbox, network) = confined?;
-        log.say(format!("Sandbox: {}", sandbox.describe())).await;
-        let (commit, subject, mirror) = fetched.map_err(|e| {
-            Failure::new(format!(
-                "fetching the repository failed: {}",
-                inputs.git_auth.redact(&e.to_string())
-            ))
-        })?;
-        let short = &commit[..commit.len().min(7)];
-        log.say(format!("Commit {short}: {subject}")).await;
-        let update = DeploymentUpdate {
-            commit_sha: Some(commit.clone()),
-            commit_message: Some(log.redact(&subject)),
-            ..DeploymentUpdate::default()
-        };
-        self.set_status(scope, dep, update, &log.redact(&format!("commit {short}: {subject}")))
-            .await?;
-
-        let src = ws.join("src");
-        std::fs::create_dir(ws)
-            .and_then(|()| std::fs::create_dir(&src))
-            .and_then(|()| std::fs::create_dir(ws.join("home")))
-            .map_err(|e| Failure::new(format!("the build workspace could not be made: {e}")))?;
-        self.repos
-            .export(&mirror, &commit, &src)
-            .await
-            .map_err(|e| Failure::new(format!("checking out {short} failed: {e}")))?;
-        chown_tree(ws, sandbox.user())
-            .and_then(|()| {
-                use std::os::unix::fs::PermissionsExt;
-                // The project's user alone may enter its workspace.
-                std::fs::set_permissions(ws, std::fs::Permissions::from_mode(0o700))
-            })
-            .map_err(|e| Failure::new(format!("the build workspace could not be prepared: {e}")))?;
-
-        let runtime = project.runtime.runtime_type;
-        if let Some(wanted) = &project.build.node_version {
-            let host = host_node_version().await;
-            check_node_version(wanted, &host)
-                .map_err(|e| Failure::new(format!("build failed before it started: {e}")))?;
-            log.say(format!("Node.js {host} satisfies nodeVersion {wanted}")).await;
-        }
-        let app_dir = if project.build.root_directory.is_empty() {
-            src.clone()
-        } else {
-            // The repository decides what `rootDirectory` is: a link there is not followed.
-            shipyard_sandbox::files::check_dir_beneath(&src, Path::new(&project.build.root_directory))
-                .map_err(|e| Failure::new(format!("rootDirectory cannot be used: {e}")))?;
-            src.join(&project.build.root_directory)
-        };
-        let tree = FileTree::from_dir(&app_dir);
-        // A manifest the server would not read (a link, a FIFO) is not one a build may use.
-        if let Some(why) = tree.unreadable.first() {
-            return Err(Failure::new(format!("the repository cannot be built as it is: {why}")));
-        }
-        let found = detect(&tree);
-        let manager = project.build.package_manager.or(found.package_manager);
-        let version = found.package_manager_version.clone();
-        let cache_root = disk.join(disk::CACHE);
-        let label = format!(
-            "{} {}",
-            manager.map_or("none", |m| m.as_str()),
-            version.as_deref().unwrap_or("default")
-        );
-        let cache = BuildCache::prepare(
-            &cache_root,
-            &label,
-            &app_dir,
-            inputs.deployment.clear_cache,
-            sandbox.user(),
-        )
-        .map_err(|e| Failure::new(format!("the build cache could not be prepared: {e}")))?;
-        let (app_in, _, cache_in) = shipyard_build::build::paths(&sandbox, ws, Some(&cache.dir));
-        let tools = format!("{}/tools", cache_in.as_deref().unwrap_or(&app_in).display());
-        let chain = toolchain(manager, version.as_deref(), &tools, &app_in.display().to_string());
-        if !chain.description.is_empty() {
-            log.say(format!("Package manager: {}", chain.description)).await;
-        }
-        log.say(cache.message.clone()).await;
-        let mut env: Vec<(String, SecretString)> = inputs
-            .secrets
-            .iter()
-            .map(|s| (s.name.to_string(), s.value.clone()))
-            .collect();
-        if !inputs.secrets.is_empty() {
-            let names: Vec<String> = inputs
-                .secrets
-                .iter()
-                .map(|s| format!("{} (v{}, {})", s.name, s.version, s.scope.as_str()))
-                .collect();
-            log.say(format!("Secrets: {}", names.join(", "))).await;
-        }
-        env.extend(
-            chain
-                .env
-                .iter()
-                .map(|(k, v)| (k.clone(), SecretString::from(v.as_str()))),
-        );
-        let ctx = StepContext {
-            ws: ws.to_owned(),
-            workdir: project.build.root_directory.clone(),
-            env,
-            path: chain.path.clone(),
-            cache: Some(cache.dir.clone()),
-            manager,
-        };
-        let plan = Plan::new(&project.build, runtime).with_toolchain(&chain, manager, &tools);
-        let node_modules = manager
-            .filter(|m| m.is_node())
-            .and(cache_in.as_ref())
-            .map(|c| c.display().to_string());
-        let cache_use = steps::CacheUse {
-            hit: cache.hit,
-            node_modules,
-        };
+        } = fetched;
+        let stages::Prepared {
+            ctx,
+            plan,
+            cache,
+            cache_use,
+        } = prepared;
         let snapshot = cache_use.node_modules.is_some();
         // Opened before the build writes: a write that fails later is reported to this file.
         let opened =
@@ -356,7 +230,7 @@ impl Worker {
                 .sandbox
                 .for_project(sandbox_identity(&sandbox), Path::new(HOME_DIR), None)
                 .map_err(|e| Failure::new(e.to_string()))?,
-            snapshot: snapshot.then(|| (artifact, PathBuf::from(&project.build.root_directory))),
+            snapshot: snapshot.then(|| (artifact, PathBuf::from(&inputs.project.build.root_directory))),
             cache,
             tag: inputs.deployment.id.to_string(),
         })

@@ -9,10 +9,13 @@ use shipyard_build::ArtifactStore;
 use shipyard_core::{DeploymentStatus, ReleaseId, RuntimeType};
 use shipyard_runtime::{StartError, Started};
 use shipyard_store::Jobs;
-use shipyard_store::{Backend, DeploymentUpdate, Deployments, NewRelease, Releases, Secrets, SqliteStore, Transition};
+use shipyard_store::{
+    Backend, DeploymentUpdate, Deployments, NewRelease, Release, Releases, Secrets, SqliteStore, Transition,
+};
 use std::path::Path;
 
 impl Worker {
+    /// Makes the built workspace `ws` a release of `commit` and takes it live.
     pub(super) async fn release(
         &self,
         inputs: &Inputs,
@@ -20,6 +23,20 @@ impl Worker {
         ws: &Path,
         commit: &str,
     ) -> Result<ReleaseId, Failure> {
+        let (release, artifacts) = self.record(inputs, log, ws, commit).await?;
+        self.go_live(inputs, log, release, artifacts).await
+    }
+
+    /// Stores the release's files (checked for size and links) and records its row, unless
+    /// the deployment was canceled or taken back meanwhile.
+    #[tracing::instrument(name = "record", skip_all)]
+    async fn record(
+        &self,
+        inputs: &Inputs,
+        log: &BuildLog,
+        ws: &Path,
+        commit: &str,
+    ) -> Result<(Release, ArtifactStore), Failure> {
         let Inputs {
             scope,
             deployment: dep,
@@ -137,6 +154,26 @@ impl Worker {
             }
         }
 
+        tracing::info!(release = %release.id, version = %release.version, "release recorded");
+        Ok((release, artifacts))
+    }
+
+    /// Starts a server release's instances until they answer, then routes the environment to
+    /// it in the transaction that marks the deployment ready, and watches it go live.
+    #[tracing::instrument(name = "go_live", skip_all, fields(release = %release.id))]
+    async fn go_live(
+        &self,
+        inputs: &Inputs,
+        log: &BuildLog,
+        release: Release,
+        artifacts: ArtifactStore,
+    ) -> Result<ReleaseId, Failure> {
+        let Inputs {
+            scope,
+            deployment: dep,
+            project,
+            ..
+        } = inputs;
         // One activation at a time per environment: a rollback (or an earlier deploy) going
         // live there first finishes, then this one starts its instances and swaps.
         let _activation = self
@@ -204,7 +241,9 @@ impl Worker {
             .activate(&mut tx, scope, &release.id, &dep.environment_id)
             .await
             .map_err(|e| Failure::new(format!("the release could not go live: {e}")))?;
-        if !activated && !newer_active {
+        if activated {
+            tracing::info!(release = %release.id, version = %release.version, "went live");
+        } else if !newer_active {
             tracing::info!(release = %release.id, "a newer release went live while this one was being recorded");
         }
         let pruned = tx
@@ -236,7 +275,7 @@ impl Worker {
             }
         })
         .await;
-        Ok(release_id)
+        Ok(release.id)
     }
 
     /// Refuses an artifact with a link into the platform's files (the data directory, the work

@@ -52,6 +52,7 @@ mod red_team_sockets;
 mod red_team_views;
 mod releases;
 mod secrets;
+mod server_log;
 mod setup_script;
 mod shutdown;
 mod support;
