@@ -39,6 +39,7 @@ pub(super) struct CacheUse {
 }
 
 impl Worker {
+    #[tracing::instrument(name = "run", skip_all)]
     pub(super) async fn run_steps(
         &self,
         sandbox: &Sandbox,
