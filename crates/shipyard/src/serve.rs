@@ -121,9 +121,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         store: store.clone(),
         bytes: settings.log_bytes_per_workspace,
     };
-    // Every background task of this server, awaited at shutdown before the groups and disks go.
-    let tasks = Tasks::new();
-    let logs = LogStore::open_bounded(&layout.logs_database(), Some(bound), &tasks)
+    let logs = LogStore::open_bounded(&layout.logs_database(), Some(bound))
         .await
         .context("cannot open the log store logs.db")?;
     data_dir
@@ -135,6 +133,8 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr().context("listener has no local address")?;
 
+    // Every background task of this server, awaited at shutdown before the groups and disks go.
+    let tasks = Tasks::new();
     let routes = RouteTable::default();
     // The edge never waits on its access log: a full queue drops (and counts) the heaviest
     // environment's newest entry.
@@ -283,10 +283,12 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     let _ = stop_worker.send(true);
     let _ = worker_task.await;
     // Every instance this server started stops with it; then every background task ends (those
-    // that may stop anywhere at once, the log writers once they stored what is queued, a
+    // that may stop anywhere at once, the access-log keeper once it passed on what is queued, a
     // rollback once it is done) before the store closes and the groups and disks go.
     runtime.stop_all().await;
     tasks.stop_and_wait(SHUTDOWN_WAIT).await;
+    // Last, once nothing else appends: the log writer stores what is queued and ends.
+    logs.close(SHUTDOWN_WAIT).await;
     store.close().await;
     tracing::info!("shipyard stopped");
     served

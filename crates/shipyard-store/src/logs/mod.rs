@@ -87,19 +87,22 @@ pub struct LogStore {
     writer: LogWriter,
     ending: Arc<AtomicBool>,
     bound: Option<WorkspaceBound>,
+    // The writer and the pruner, ended by `close`.
+    tasks: Tasks,
 }
 
 impl LogStore {
-    /// Opens (creating) `logs.db` and starts its writer, with no bound per workspace and tasks
-    /// of its own (for tools and tests; a server passes its own to `open_bounded`).
+    /// Opens (creating) `logs.db` and starts its writer, with no bound per workspace.
     pub async fn open(path: &Path) -> Result<Self> {
-        Self::open_bounded(path, None, &Tasks::new()).await
+        Self::open_bounded(path, None).await
     }
 
-    /// Opens (creating) `logs.db` and starts its writer and hourly pruner as `tasks`, holding
-    /// each workspace's logs within `bound` when there is one. Once `tasks` stop, the writer
-    /// stores what is queued and ends.
-    pub async fn open_bounded(path: &Path, bound: Option<WorkspaceBound>, tasks: &Tasks) -> Result<Self> {
+    /// Opens (creating) `logs.db` and starts its writer and hourly pruner, holding each
+    /// workspace's logs within `bound` when there is one. Both are this store's own tasks, which
+    /// `close` ends: the writer outlives every producer of lines (the server's other tasks end
+    /// first), so nothing queued is lost.
+    pub async fn open_bounded(path: &Path, bound: Option<WorkspaceBound>) -> Result<Self> {
+        let tasks = Tasks::new();
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -112,13 +115,14 @@ impl LogStore {
             .await?;
         sqlx::migrate!("migrations/logs").run(&pool).await?;
         let (changes, _) = watch::channel(0);
-        let writer = LogWriter::start(pool.clone(), changes.clone(), bound.clone(), tasks);
+        let writer = LogWriter::start(pool.clone(), changes.clone(), bound.clone(), &tasks);
         let store = Self {
             pool,
             changes,
             writer,
             ending: Arc::new(AtomicBool::new(false)),
             bound,
+            tasks: tasks.clone(),
         };
         // Pruned once here, before anyone reads, then hourly; the task's first tick is an hour
         // out, so it never races a caller of `prune_old`.
@@ -248,6 +252,12 @@ impl LogStore {
                 .fetch_one(&self.pool)
                 .await?,
         )
+    }
+
+    /// Stores every line queued so far and ends the writer and the pruner (at shutdown, once
+    /// nothing else writes); waits at most `limit`.
+    pub async fn close(&self, limit: Duration) {
+        self.tasks.stop_and_wait(limit).await;
     }
 
     /// Ends every follower's stream (the server is shutting down; clients resume elsewhere

@@ -1,0 +1,7 @@
+//! Accounts: signup, login, sessions, API tokens, members and the admin area.
+
+mod accounts;
+mod admin;
+mod bootstrap;
+mod members;
+mod tokens;

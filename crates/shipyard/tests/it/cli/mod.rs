@@ -1,0 +1,10 @@
+//! The `shipyard` command line against a real server.
+
+mod ci;
+mod deploy;
+mod login;
+mod logs;
+mod projects;
+mod releases;
+mod usage;
+mod watching;

@@ -1,0 +1,10 @@
+//! Attacks through the public API on every wall and shared resource, each with a positive control.
+
+mod disk;
+mod files;
+mod leftovers;
+mod logs;
+mod memory;
+mod network;
+mod sockets;
+mod views;

@@ -1,0 +1,5 @@
+//! The server itself: set-up, its log and its shutdown.
+
+mod server_log;
+mod setup_script;
+mod shutdown;
