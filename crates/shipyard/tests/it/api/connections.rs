@@ -2,7 +2,8 @@
 //! a token-checking smart-HTTP server, an unreachable ssh host, and the credential never
 //! leaking anywhere.
 
-use crate::support::git::{PrivateGitServer, branch_with, make_repo, vite_react_files};
+use crate::support::fixtures::vite_react_files;
+use crate::support::git::{PrivateGitServer, branch_with, make_repo};
 use crate::support::{TestServer, assert_error, files_under};
 use serde_json::json;
 use std::os::unix::fs::PermissionsExt;

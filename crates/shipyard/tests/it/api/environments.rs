@@ -1,25 +1,17 @@
 //! Environments: live hosts that never collide, renames, and the production environment that
 //! stays with its project.
 
+use crate::support::fixtures::EXPRESS_REPO;
 use crate::support::git::{branch_with, make_repo};
 use crate::support::{TestServer, assert_error};
 use serde_json::json;
-
-const EXPRESS: &[(&str, &str)] = &[
-    (
-        "package.json",
-        r#"{"name":"api","scripts":{"start":"node server.js"},"dependencies":{"express":"^4.19.2"}}"#,
-    ),
-    ("package-lock.json", r#"{"lockfileVersion":3}"#),
-    ("server.js", "require('express')().listen(process.env.PORT)"),
-];
 
 #[tokio::test]
 async fn environments_get_live_hosts_that_never_collide() {
     let server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let repo = server.dir.path().join("api");
-    let url = make_repo(&repo, EXPRESS);
+    let url = make_repo(&repo, EXPRESS_REPO);
     branch_with(&repo, "dev", &[("NOTES.md", "x")]);
     let conn = ada
         .post_ok(

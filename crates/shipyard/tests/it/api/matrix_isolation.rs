@@ -2,7 +2,7 @@
 //! id, a user of another workspace gets 404 (admin routes: 403), and a viewer gets 403 on
 //! every write in their workspace.
 
-use crate::operations::operations;
+use crate::api::operations::operations;
 use crate::support::{TestServer, assert_error};
 use serde_json::json;
 use std::collections::HashMap;

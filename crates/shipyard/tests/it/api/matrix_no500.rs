@@ -3,7 +3,7 @@
 //! unknown fields, the wrong content type and an oversized body, and always answers in the
 //! contract's shape, never with a 5xx.
 
-use crate::operations::{Operation, operations};
+use crate::api::operations::{Operation, operations};
 use crate::support::{TestServer, assert_error, assert_error_shape};
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -1,6 +1,6 @@
 //! The OpenAPI document: pinned by a snapshot, and checked against the seed reference.
 
-use crate::operations::resolve;
+use crate::api::operations::resolve;
 use crate::support::TestServer;
 use serde_json::Value;
 

@@ -1,6 +1,6 @@
 //! Project creation refuses every wrong field with its name, and writes nothing when it does.
 
-use crate::support::git::vite_react_files;
+use crate::support::fixtures::vite_react_files;
 use crate::support::{TestServer, assert_error};
 use serde_json::{Value, json};
 

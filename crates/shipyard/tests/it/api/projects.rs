@@ -1,18 +1,11 @@
 //! Projects and environments from real repositories: detection fills the configuration,
 //! explicit configuration wins, and every field a user can get wrong answers clearly.
 
-use crate::support::git::{branch_with, make_repo, vite_react_files};
+use crate::support::fixtures::EXPRESS_REPO;
+use crate::support::fixtures::vite_react_files;
+use crate::support::git::{branch_with, make_repo};
 use crate::support::{TestServer, assert_error};
 use serde_json::{Value, json};
-
-const EXPRESS: &[(&str, &str)] = &[
-    (
-        "package.json",
-        r#"{"name":"api","scripts":{"start":"node server.js"},"dependencies":{"express":"^4.19.2"}}"#,
-    ),
-    ("package-lock.json", r#"{"lockfileVersion":3}"#),
-    ("server.js", "require('express')().listen(process.env.PORT)"),
-];
 
 #[tokio::test]
 async fn name_type_and_repository_alone_give_a_deployable_configuration() {
@@ -70,7 +63,7 @@ async fn name_type_and_repository_alone_give_a_deployable_configuration() {
 async fn explicit_configuration_wins_over_detection() {
     let server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let conn = ada.connect_repo(&server, "api", EXPRESS).await;
+    let conn = ada.connect_repo(&server, "api", EXPRESS_REPO).await;
     let project = ada
         .post_ok(
             &format!("/tenants/{}/projects", ada.tenant_id),
@@ -115,7 +108,11 @@ async fn detect_reads_branches_and_root_directories() {
             .into_iter()
             .map(|(p, t)| (format!("apps/web/{p}"), t.to_owned())),
     );
-    files.extend(EXPRESS.iter().map(|(p, t)| (format!("apps/api/{p}"), (*t).to_owned())));
+    files.extend(
+        EXPRESS_REPO
+            .iter()
+            .map(|(p, t)| (format!("apps/api/{p}"), (*t).to_owned())),
+    );
     let borrowed: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
     let repo = server.dir.path().join("mono");
     let url = make_repo(&repo, &borrowed);

@@ -3,7 +3,8 @@
 //! the public registries, which this machine reaches; everything else stays on loopback.
 
 use crate::support::TestServer;
-use crate::support::git::vite_react_app_files;
+use crate::support::fixtures::EXPRESS_APP;
+use crate::support::fixtures::vite_react_app_files;
 use serde_json::Value;
 
 #[tokio::test]
@@ -64,22 +65,11 @@ async fn a_static_site_deploys_to_ready_with_its_artifact() {
     );
 }
 
-const EXPRESS: &[(&str, &str)] = &[
-    (
-        "package.json",
-        r#"{"name":"api","version":"1.0.0","private":true,"scripts":{"start":"node server.js"},"dependencies":{"express":"4.21.2"}}"#,
-    ),
-    (
-        "server.js",
-        "const express = require('express');\nconst app = express();\napp.get('/', (_q, r) => r.send('ok'));\napp.listen(process.env.PORT || 3000);\n",
-    ),
-];
-
 #[tokio::test]
 async fn an_express_app_installs_with_npm_and_deploys() {
     let server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let app = ada.deployable(&server, "api", "node", EXPRESS, Value::Null).await;
+    let app = ada.deployable(&server, "api", "node", EXPRESS_APP, Value::Null).await;
     let dep = ada.deploy(&app).await;
     let done = ada.finished(dep["id"].as_str().expect("id"), 300).await;
     assert_eq!(done["status"], "ready", "{done}");

@@ -34,7 +34,7 @@ const SERVER_JS: &str = "require('http').createServer((q, r) => r.end('ok')).lis
 #[tokio::test]
 async fn yarn_classic_and_berry_apps_deploy() {
     let server = TestServer::start(&["--allow-signup"]);
-    let classic_lock = include_str!("fixtures/yarn-classic.lock");
+    let classic_lock = include_str!("../fixtures/yarn-classic.lock");
     let (done, lines) = deploy_to_ready(
         &server,
         "classic",
@@ -60,7 +60,7 @@ async fn yarn_classic_and_berry_apps_deploy() {
         &[
             ("package.json", r#"{"name":"berryapp","version":"1.0.0","private":true,"packageManager":"yarn@4.5.3","scripts":{"start":"node server.js"},"dependencies":{"left-pad":"1.3.0"}}"#),
             (".yarnrc.yml", "nodeLinker: node-modules\n"),
-            ("yarn.lock", include_str!("fixtures/yarn-berry.lock")),
+            ("yarn.lock", include_str!("../fixtures/yarn-berry.lock")),
             ("server.js", SERVER_JS),
         ],
     )
@@ -77,7 +77,7 @@ async fn yarn_classic_and_berry_apps_deploy() {
 #[tokio::test]
 async fn pnpm_follows_an_older_lockfile_major() {
     let server = TestServer::start(&[]);
-    let lock = include_str!("fixtures/pnpm8-lock.yaml");
+    let lock = include_str!("../fixtures/pnpm8-lock.yaml");
     let (done, lines) = deploy_to_ready(
         &server,
         "pnpm8",
@@ -111,7 +111,7 @@ async fn bun_is_provided_from_the_npm_registry() {
         "node",
         &[
             ("package.json", r#"{"name":"bunapp","version":"1.0.0","private":true,"scripts":{"start":"node server.js"},"dependencies":{"left-pad":"1.3.0"}}"#),
-            ("bun.lock", include_str!("fixtures/bun.lock")),
+            ("bun.lock", include_str!("../fixtures/bun.lock")),
             ("server.js", SERVER_JS),
         ],
     )
@@ -133,7 +133,7 @@ async fn bun_is_provided_from_the_npm_registry() {
 async fn uv_and_poetry_projects_deploy() {
     let server = TestServer::start(&["--allow-signup"]);
     let app_py = "from flask import Flask\napp = Flask(__name__)\n";
-    let uv_lock = include_str!("fixtures/uv.lock");
+    let uv_lock = include_str!("../fixtures/uv.lock");
     let (done, lines) = deploy_to_ready(
         &server,
         "uvapp",

@@ -61,7 +61,7 @@ async fn draining_sets_count_against_the_budget_rollbacks_go_live_one_at_a_time_
 
     // Another project's deploy must fit beside everything the hog holds, draining included.
     let small = json!({ "instances": 1, "limits": { "memoryMb": 256 } });
-    let files = crate::support::git::npm_app_serving(SLOW_START_JS);
+    let files = crate::support::fixtures::npm_app_serving(SLOW_START_JS);
     let mut runtime = small.clone();
     runtime["startCommand"] = json!("node server.js");
     let other = ada

@@ -7,7 +7,7 @@
 
 use crate::support::TestServer;
 use crate::support::deploy::static_build;
-use crate::support::git::npm_app_files;
+use crate::support::fixtures::npm_app_files;
 use serde_json::{Value, json};
 use std::net::{IpAddr, TcpListener, TcpStream};
 use std::os::unix::fs::MetadataExt;

@@ -2,7 +2,8 @@
 //! instances past `memoryMbLimit` is refused with the amounts.
 
 use crate::support::TestServer;
-use crate::support::apps::{express_files, project};
+use crate::support::apps::project;
+use crate::support::fixtures::express_files;
 use serde_json::json;
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 //! has a control that is just as slow in total but keeps moving, and gets through.
 
 use crate::support::TestServer;
-use crate::support::apps::WEBSOCKET_ECHO_JS;
+use crate::support::fixtures::WEBSOCKET_ECHO_JS;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use std::time::{Duration, Instant};

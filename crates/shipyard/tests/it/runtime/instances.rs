@@ -4,9 +4,10 @@
 //! while they run, their cgroups hold the limits.
 
 use crate::support::TestServer;
-use crate::support::apps::{deploy_ready, express_files, project, runtime_until};
+use crate::support::apps::{deploy_ready, project, runtime_until};
 use crate::support::deploy::SseReader;
 use crate::support::edge::fetch;
+use crate::support::fixtures::express_files;
 use serde_json::json;
 use std::collections::HashMap;
 use std::path::Path;

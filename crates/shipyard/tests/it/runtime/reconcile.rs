@@ -3,7 +3,8 @@
 //! each on its own health clock, so one that never gets healthy holds up nobody else.
 
 use crate::support::edge::fetch;
-use crate::support::git::{commit, npm_app_serving};
+use crate::support::fixtures::npm_app_serving;
+use crate::support::git::commit;
 use crate::support::{Tenant, TestServer};
 use serde_json::json;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

@@ -4,7 +4,8 @@
 
 use crate::support::deploy::Deployable;
 use crate::support::edge::fetch;
-use crate::support::git::{commit, npm_app_serving};
+use crate::support::fixtures::npm_app_serving;
+use crate::support::git::commit;
 use crate::support::{Tenant, TestServer};
 use serde_json::json;
 

@@ -6,7 +6,7 @@
 use crate::support::TestServer;
 use crate::support::deploy::Deployable;
 use crate::support::edge::{fetch, raw_status};
-use crate::support::git::vite_react_app_files;
+use crate::support::fixtures::vite_react_app_files;
 use serde_json::{Value, json};
 
 const SITE: &[(&str, &str)] = &[

@@ -3,7 +3,7 @@
 //! whole while the app keeps its connection open.
 
 use crate::support::TestServer;
-use crate::support::apps::WEBSOCKET_ECHO_JS;
+use crate::support::fixtures::WEBSOCKET_ECHO_JS;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use std::time::Duration;

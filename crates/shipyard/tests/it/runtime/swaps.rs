@@ -2,9 +2,10 @@
 //! steady load of 20 concurrent clients with no failed request, the replaced one shown as
 //! draining and its runtime-log stream ending; a restart brings both apps back.
 
-use crate::support::apps::{deploy_ready, express_files, flask_files, project, runtime_until};
+use crate::support::apps::{deploy_ready, project, runtime_until};
 use crate::support::deploy::{Deployable, SseReader};
 use crate::support::edge::{edge_client, fetch};
+use crate::support::fixtures::{express_files, flask_files};
 use crate::support::git::commit;
 use crate::support::{Tenant, TestServer};
 use serde_json::json;

@@ -18,7 +18,7 @@ async fn a_stop_ends_every_kind_of_background_work_and_stores_what_was_queued() 
     let server_js = "require('http').createServer((q, r) => r.end('up')).listen(process.env.PORT);\n";
     // Deployed to ready: its instances run and its go-live watch (2 minutes by default) watches.
     let app_marker = "shutdown-app-2c9e";
-    let files = crate::support::git::npm_app_serving(server_js);
+    let files = crate::support::fixtures::npm_app_serving(server_js);
     let runtime = json!({ "runtime": { "startCommand": format!("node server.js {app_marker}") } });
     let app = ada.deployable(&server, "kept", "node", &files, runtime).await;
     let ready = ada

@@ -76,7 +76,7 @@ impl Tenant {
         mut runtime: Value,
     ) -> (Deployable, Value) {
         runtime["startCommand"] = json!("node server.js");
-        let files = crate::support::git::npm_app_serving(server_js);
+        let files = crate::support::fixtures::npm_app_serving(server_js);
         let app = self
             .deployable(server, name, "node", &files, json!({ "runtime": runtime }))
             .await;
@@ -93,7 +93,7 @@ impl Tenant {
 
     /// A node project from `npm_app_files` (left-pad with its real lockfile).
     pub async fn npm_deployable(&self, server: &TestServer, name: &str) -> Deployable {
-        self.deployable(server, name, "node", &super::git::npm_app_files(), Value::Null)
+        self.deployable(server, name, "node", &super::fixtures::npm_app_files(), Value::Null)
             .await
     }
 

@@ -74,23 +74,6 @@ pub fn branch_with(dir: &Path, branch: &str, files: &[(&str, &str)]) {
     git(dir, &["checkout", "--quiet", "main"]);
 }
 
-/// A Vite + React app as `npm create vite` makes it, trimmed to what matters.
-pub fn vite_react_files() -> Vec<(&'static str, &'static str)> {
-    vec![
-        (
-            "package.json",
-            r#"{"name":"web","private":true,"type":"module","scripts":{"dev":"vite","build":"vite build"},
-               "dependencies":{"react":"^18.3.1","react-dom":"^18.3.1"},"devDependencies":{"vite":"^5.4.0"}}"#,
-        ),
-        (
-            "package-lock.json",
-            r#"{"name":"web","lockfileVersion":3,"packages":{}}"#,
-        ),
-        ("index.html", "<!doctype html><div id=\"root\"></div>"),
-        ("src/main.jsx", "console.log('hi')"),
-    ]
-}
-
 struct Backend {
     root: PathBuf,
     token: String,
@@ -211,46 +194,4 @@ async fn serve_git(State(backend): State<Arc<Backend>>, request: Request) -> Res
     response
         .body(Body::from(out.stdout[head_end + sep..].to_vec()))
         .expect("response")
-}
-
-/// A Vite + React app that really builds (pinned versions, no lockfile: npm resolves it).
-pub fn vite_react_app_files() -> Vec<(&'static str, &'static str)> {
-    vec![
-        (
-            "package.json",
-            r#"{"name":"web","private":true,"type":"module","scripts":{"build":"vite build"},
-               "dependencies":{"react":"18.3.1","react-dom":"18.3.1"},"devDependencies":{"vite":"5.4.11"}}"#,
-        ),
-        (
-            "index.html",
-            "<!doctype html><div id=\"root\"></div><script type=\"module\" src=\"/src/main.jsx\"></script>",
-        ),
-        (
-            "src/main.jsx",
-            "import React from 'react';\nimport { createRoot } from 'react-dom/client';\ncreateRoot(document.getElementById('root')).render(<h1>Hello from Vite</h1>);\n",
-        ),
-    ]
-}
-
-/// An npm app with one dependency (left-pad) and its real lockfile, serving `ok`.
-pub fn npm_app_files() -> Vec<(&'static str, &'static str)> {
-    vec![
-        (
-            "package.json",
-            r#"{"name":"npmapp","version":"1.0.0","private":true,"scripts":{"start":"node server.js"},"dependencies":{"left-pad":"1.3.0"}}"#,
-        ),
-        ("package-lock.json", include_str!("../fixtures/npm-lock.json")),
-        (
-            "server.js",
-            "require('http').createServer((q, r) => r.end('ok')).listen(process.env.PORT || 3000);",
-        ),
-    ]
-}
-
-/// `npm_app_files` with `server_js` as its server.
-pub fn npm_app_serving(server_js: &str) -> Vec<(&'static str, &str)> {
-    let mut files = npm_app_files();
-    files.retain(|(name, _)| *name != "server.js");
-    files.push(("server.js", server_js));
-    files
 }

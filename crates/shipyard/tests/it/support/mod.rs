@@ -5,6 +5,7 @@ pub mod checks;
 pub mod cli;
 pub mod deploy;
 pub mod edge;
+pub mod fixtures;
 pub mod git;
 pub mod host;
 pub mod paths;
@@ -274,7 +275,7 @@ impl Tenant {
     /// environment from it.
     pub async fn project_fixture(&self, server: &TestServer, name: &str) -> ProjectFixture {
         let repo = server.dir.path().join("repos").join(name);
-        let url = git::make_repo(&repo, &git::vite_react_files());
+        let url = git::make_repo(&repo, &fixtures::vite_react_files());
         git::branch_with(&repo, "dev", &[("CHANGELOG.md", "dev work")]);
         let conn = self
             .post_ok(
