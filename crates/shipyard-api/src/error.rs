@@ -65,6 +65,11 @@ impl ApiError {
         }
     }
 
+    /// 503: the server cannot take this now (it is stopping).
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
+    }
+
     /// 500: a bug or an outage; `cause` goes to the log, never to the client.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");

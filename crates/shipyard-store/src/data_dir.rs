@@ -160,7 +160,8 @@ impl DataDir {
             .map_err(io_err(&dir))?;
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o711)).map_err(io_err(&dir))?;
         fs::set_permissions(&root, fs::Permissions::from_mode(0o711)).map_err(io_err(&root))?;
-        Ok(root)
+        // Canonical, as the data directory is: checks compare paths resolved through links.
+        root.canonicalize().map_err(io_err(&root))
     }
 
     /// Loads the master key, making one at first start.

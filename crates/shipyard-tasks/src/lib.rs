@@ -37,6 +37,16 @@ impl Tasks {
         self.tracker.spawn(work.instrument(span))
     }
 
+    /// Runs `work` to its end like `spawn`, unless the server is stopping (None): for work a
+    /// request asks for, which must not start once shutdown no longer waits for it.
+    pub fn try_spawn<F>(&self, what: &'static str, work: F) -> Option<JoinHandle<F::Output>>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        (!self.is_stopping()).then(|| self.spawn(what, work))
+    }
+
     /// Runs `work` until it ends or the server starts stopping, whichever comes first: for
     /// work that may stop anywhere (waiting for an app to get healthy, watching, pruning).
     pub fn spawn_until_stopping<F>(&self, what: &'static str, work: F) -> JoinHandle<Option<F::Output>>
@@ -69,7 +79,7 @@ impl Tasks {
         self.tracker.len()
     }
 
-    /// Starts stopping: tasks spawned until stopping end, and no task may be spawned after.
+    /// Starts stopping: tasks spawned until stopping end, and `try_spawn` refuses new work.
     pub fn stop(&self) {
         self.stopping.cancel();
         self.tracker.close();

@@ -40,7 +40,12 @@ impl Worker {
             let went_live = Instant::now();
             if worker.crash_loops(&watched.release.id, went_live + window).await {
                 let secs = went_live.elapsed().as_secs_f64().ceil() as u64;
-                worker.after_crash_loop(watched, secs).await;
+                // The watch may stop anywhere; the rollback it decided on runs to its end
+                // (or does not start once the server is stopping).
+                let tasks = worker.runtime.tasks().clone();
+                let _ = tasks.try_spawn("go-live rollback", async move {
+                    worker.after_crash_loop(watched, secs).await
+                });
             }
         });
     }

@@ -17,7 +17,10 @@ async fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Serve(args) => match args.resolve() {
-            Ok(settings) => shipyard::serve::run(settings, shipyard::serve::shutdown_signal()).await,
+            Ok(settings) => match shipyard::serve::bind(&settings).await {
+                Ok(listener) => shipyard::serve::run(settings, listener, shipyard::serve::shutdown_signal()).await,
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         },
         Command::Admin {

@@ -66,8 +66,30 @@ impl Drop for MountsRemovedOnExit {
     }
 }
 
-/// Runs the platform until `shutdown` completes.
-pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+/// The listener `serve` answers on: the socket the process that started it handed over
+/// (systemd's socket activation, `LISTEN_FDS`: fd 3), else `--listen` bound here.
+pub async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
+    let mut handed = listenfd::ListenFd::from_env();
+    if let Some(socket) = handed
+        .take_tcp_listener(0)
+        .context("the socket handed over (LISTEN_FDS) is not a TCP listener")?
+    {
+        socket
+            .set_nonblocking(true)
+            .context("the socket handed over cannot be made non-blocking")?;
+        return TcpListener::from_std(socket).context("the socket handed over cannot be used");
+    }
+    TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))
+}
+
+/// Runs the platform on `listener` until `shutdown` completes.
+pub async fn run(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let git = Git::version()?;
     let data_dir = DataDir::open_exclusive(&settings.data_dir)?;
     // Made now rather than on first use, so a key problem shows at start, not mid-request.
@@ -128,9 +150,6 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         .prepare_for_builds()
         .context("cannot prepare the data directory for builds")?;
     let connection_limits = connection_limits(&settings);
-    let listener = TcpListener::bind(settings.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr().context("listener has no local address")?;
 
     // Every background task of this server, awaited at shutdown before the groups and disks go.
@@ -289,7 +308,11 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
     tasks.stop_and_wait(SHUTDOWN_WAIT).await;
     // Last, once nothing else appends: the log writer stores what is queued and ends.
     logs.close(SHUTDOWN_WAIT).await;
-    store.close().await;
+    // A connection still borrowed (a request the edge stopped waiting for) must not hold the
+    // stop forever.
+    if tokio::time::timeout(SHUTDOWN_WAIT, store.close()).await.is_err() {
+        tracing::warn!("the database was still in use at shutdown; stopping without waiting for it");
+    }
     tracing::info!("shipyard stopped");
     served
 }

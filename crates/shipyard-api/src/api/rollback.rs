@@ -24,7 +24,8 @@ use shipyard_store::{Backend, Projects, Release, Releases};
     responses((status = 201, description = "The new release, live", body = ReleaseView), (status = 400, body = ErrorBody),
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 409, description = "Already active, pruned, or the project is paused or archived", body = ErrorBody),
-    (status = 422, description = "No such release in this workspace, or over the workspace's memory limit", body = ErrorBody)))]
+    (status = 422, description = "No such release in this workspace, or over the workspace's memory limit", body = ErrorBody),
+    (status = 503, description = "The server is stopping", body = ErrorBody)))]
 pub async fn create_rollback(
     State(state): State<AppState>,
     auth: Auth,
@@ -56,7 +57,8 @@ pub async fn create_rollback(
     };
     // Run to the end even if the client goes away: a half-done rollback would leave files no
     // release owns.
-    let task = state.runtime.tasks().clone().spawn("rollback", async move {
+    let tasks = state.runtime.tasks().clone();
+    let task = tasks.try_spawn("rollback", async move {
         let mut tx = state.store.read().await?;
         let scope = path.load(&auth, &mut tx).await?;
         drop(tx);
@@ -72,6 +74,7 @@ pub async fn create_rollback(
             .await
             .map_err(rollback_error)
     });
+    let task = task.ok_or_else(|| ApiError::unavailable("the server is stopping; roll back again once it is back"))?;
     let release = task.await.map_err(|e| ApiError::internal(&e))??;
     Ok((StatusCode::CREATED, Json(crate::api::releases::release_view(release))))
 }

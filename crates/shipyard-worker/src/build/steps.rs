@@ -54,12 +54,15 @@ impl Worker {
         let (tx, mut rx) = mpsc::channel::<OutputLine>(1024);
         let writer = self.logs.writer();
         let stream_name = log.stream.clone();
-        let forward = self.runtime.tasks().spawn("build log forwarder", async move {
-            while let Some(line) = rx.recv().await {
-                let kind = if line.stderr { LogKind::Stderr } else { LogKind::Stdout };
-                writer.append(&stream_name, kind, line.text).await;
-            }
-        });
+        let forward = self
+            .runtime
+            .tasks()
+            .spawn_until_stopping("build log forwarder", async move {
+                while let Some(line) = rx.recv().await {
+                    let kind = if line.stderr { LogKind::Stderr } else { LogKind::Stdout };
+                    writer.append(&stream_name, kind, line.text).await;
+                }
+            });
         let mut steps: Vec<Step> = Vec::new();
         if plan.python_venv {
             steps.push(Step {

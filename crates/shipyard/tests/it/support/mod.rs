@@ -12,6 +12,7 @@ pub mod paths;
 
 pub use checks::{assert_error, assert_error_shape, files_under};
 
+use command_fds::{CommandFdExt, FdMapping};
 use serde_json::{Value, json};
 use shipyard_client::Client;
 use shipyard_client::types::Secret;
@@ -36,6 +37,21 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
     /// `http://127.0.0.1:<port>`
     pub base: String,
+}
+
+/// Whether an HTTP server answers on `addr` (a connection to a handed-over listener succeeds
+/// as soon as it is bound; the answer comes once the server serves).
+fn answers(addr: std::net::SocketAddr) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
+    let mut first = [0u8; 5];
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .and_then(|()| stream.read_exact(&mut first))
+        .is_ok_and(|()| &first == b"HTTP/")
 }
 
 impl TestServer {
@@ -79,34 +95,45 @@ impl TestServer {
         panic!("no free sandbox uid range for a test server")
     }
 
-    /// Spawns `serve` and waits until it reports its address (Ok, with it) or exits (Err,
-    /// with its stderr).
+    /// Spawns `serve` on a listener bound here and handed to it as systemd would (`LISTEN_FDS`,
+    /// fd 3), so the address is known before the server starts; waits until it answers (Ok,
+    /// with the address) or exits (Err, with its stderr).
     fn try_start(dir: &Path, data: &Path, extra: &[&str]) -> Result<(Child, String), String> {
         let stdout = std::fs::File::create(dir.join("stdout.log")).expect("stdout file");
         let stderr = std::fs::File::create(dir.join("stderr.log")).expect("stderr file");
-        let mut child = Command::new(binary())
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let addr = listener.local_addr().expect("the listener's address");
+        let mut command = Command::new(binary());
+        command
+            .args(["serve", "--data-dir"])
             .arg(data)
             .args(extra)
             .env("RUST_LOG", "info,sqlx=warn,shipyard_edge=debug")
+            .env("LISTEN_FDS", "1")
             .stdout(stdout)
-            .stderr(stderr)
-            .spawn()
-            .expect("spawn shipyard serve");
+            .stderr(stderr);
+        command
+            .fd_mappings(vec![FdMapping {
+                parent_fd: listener.into(),
+                child_fd: 3,
+            }])
+            .expect("hand the listener over");
+        let mut child = command.spawn().expect("spawn shipyard serve");
         let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
-        for _ in 0..300 {
-            if let Some(base) = read("stdout.log").split_whitespace().find(|w| w.starts_with("http://")) {
-                return Ok((child, base.to_owned()));
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if answers(addr) {
+                return Ok((child, format!("http://{addr}")));
             }
             if let Ok(Some(_)) = child.try_wait() {
                 return Err(read("stderr.log"));
             }
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(25));
         }
         let _ = child.kill();
         let _ = child.wait();
         panic!(
-            "shipyard serve did not report its address within 30 s; stderr:\n{}",
+            "shipyard serve did not answer within 30 s; stderr:\n{}",
             read("stderr.log")
         )
     }
