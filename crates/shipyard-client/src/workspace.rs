@@ -5,7 +5,6 @@ use crate::{Client, ClientError, paths};
 use serde_json::json;
 use shipyard_api_types::connections::{ConnectionView, CreateConnectionRequest};
 use shipyard_api_types::deployments::{DeploymentView, ReleaseView, RollbackRequest, TriggerRequest};
-use shipyard_api_types::logs::LogPage;
 use shipyard_api_types::paging::List;
 use shipyard_api_types::projects::{
     CreateEnvironmentRequest, CreateProjectRequest, DetectRequest, DetectResponse, EnvironmentView, ProjectView,
@@ -20,12 +19,6 @@ pub struct Paging {
     pub page: u32,
     /// Items per page.
     pub per_page: u32,
-}
-
-impl Default for Paging {
-    fn default() -> Self {
-        Self { page: 1, per_page: 20 }
-    }
 }
 
 impl Paging {
@@ -70,11 +63,6 @@ impl Workspace {
         &self.tenant
     }
 
-    /// The client, for raw calls.
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
     /// A page of projects whose name or slug contains `search`, if given.
     pub async fn projects(&self, search: Option<&str>, paging: Paging) -> Result<List<ProjectView>, ClientError> {
         let search = search
@@ -117,15 +105,6 @@ impl Workspace {
     ) -> Result<EnvironmentView, ClientError> {
         let path = format!("{}/environments", paths::project(&self.tenant, project));
         self.client.post_typed(&path, req).await
-    }
-
-    /// Deletes an environment.
-    pub async fn delete_environment(&self, project: &str, env: &str) -> Result<(), ClientError> {
-        self.client
-            .delete(&paths::environment(&self.tenant, project, env))
-            .await?
-            .ok()
-            .map(drop)
     }
 
     /// Queues a deployment of an environment.
@@ -181,15 +160,6 @@ impl Workspace {
     pub async fn retry(&self, deployment: &str) -> Result<DeploymentView, ClientError> {
         let path = format!("{}/retry", paths::deployment(&self.tenant, deployment));
         self.client.post_typed(&path, &json!({})).await
-    }
-
-    /// A deployment's build log lines after `after`, at most `limit`.
-    pub async fn deployment_logs(&self, deployment: &str, after: i64, limit: u32) -> Result<LogPage, ClientError> {
-        let path = format!(
-            "{}/logs?after={after}&limit={limit}",
-            paths::deployment(&self.tenant, deployment)
-        );
-        self.client.get(&path).await?.parse()
     }
 
     /// The path of a deployment's live build log (`Follow` reads it).
