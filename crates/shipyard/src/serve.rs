@@ -79,9 +79,17 @@ pub async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
             .context("the socket handed over cannot be made non-blocking")?;
         return TcpListener::from_std(socket).context("the socket handed over cannot be used");
     }
-    TcpListener::bind(settings.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.listen))
+    match TcpListener::bind(settings.listen).await {
+        Ok(listener) => Ok(listener),
+        Err(e) => {
+            // A taken port is most often this data directory's own server, started again: say
+            // that, as a start with a free port would.
+            if let Err(in_use @ shipyard_store::DataDirError::InUse(_)) = DataDir::open_exclusive(&settings.data_dir) {
+                return Err(in_use.into());
+            }
+            Err(e).with_context(|| format!("cannot listen on {}", settings.listen))
+        }
+    }
 }
 
 /// Runs the platform on `listener` until `shutdown` completes.

@@ -119,6 +119,16 @@ async fn a_second_server_on_the_same_data_dir_refuses_to_start() {
     assert!(!output.status.success(), "second server must exit non-zero");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("in use by another `shipyard serve`"), "{stderr}");
+    // Started again as it was (the same port), it names the data directory, not the port.
+    let same_port = server.base.trim_start_matches("http://");
+    let output = Command::new(binary())
+        .args(["serve", "--listen", same_port, "--data-dir"])
+        .arg(server.data_dir())
+        .output()
+        .expect("run the server again");
+    assert!(!output.status.success(), "the server started again must exit non-zero");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("in use by another `shipyard serve`"), "{stderr}");
     // The first one is unharmed.
     assert_eq!(server.client().get("/healthz").await.expect("request").status, 200);
 }
