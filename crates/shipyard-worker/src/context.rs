@@ -185,6 +185,18 @@ impl Worker {
         }
     }
 
+    /// Claims the oldest queued job and builds it to its end; false when none was queued. Tests
+    /// step the queue with it (one job, then look) where `run` would race them.
+    pub async fn run_one(&self) -> bool {
+        match self.claim().await {
+            Some(job) => {
+                self.process(job).await;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Runs until `shutdown` turns true; builds in flight are then ended (their deployments
     /// fail as interrupted at the next start).
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {

@@ -7,7 +7,7 @@ use shipyard_client::types::account::AuthMethod;
 
 #[tokio::test]
 async fn first_signup_is_platform_admin_then_signup_closes() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let (ada, me) = server.signup("Ada@Example.com", "Acme Corp").await;
     assert_eq!(me.user.email, "ada@example.com", "emails are normalised");
     assert!(me.user.is_platform_admin);
@@ -39,7 +39,7 @@ async fn first_signup_is_platform_admin_then_signup_closes() {
 
 #[tokio::test]
 async fn allow_signup_keeps_it_open_without_more_admins_and_dedupes_slugs() {
-    let server = TestServer::start(&["--allow-signup"]);
+    let server = TestServer::in_process(&["--allow-signup"]);
     server.signup("ada@example.com", "Acme").await;
     let (_, bob) = server.signup("bob@example.com", "Acme").await;
     assert!(!bob.user.is_platform_admin);
@@ -62,7 +62,7 @@ async fn allow_signup_keeps_it_open_without_more_admins_and_dedupes_slugs() {
 
 #[tokio::test]
 async fn signup_validates_every_field() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let client = server.client();
     for (body, field) in [
         (json!({ "email": "not-an-email", "password": PASSWORD }), "email"),
@@ -97,7 +97,7 @@ async fn signup_validates_every_field() {
 
 #[tokio::test]
 async fn login_logout_and_wrong_passwords() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     server.signup("ada@example.com", "Acme").await;
     let client = server.client();
     let session = client.login("ADA@example.com", PASSWORD).await.expect("login");
@@ -135,7 +135,7 @@ async fn login_logout_and_wrong_passwords() {
 
 #[tokio::test]
 async fn login_attempts_are_throttled_per_account() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     server.signup("ada@example.com", "Acme").await;
     let client = server.client();
     let wrong = json!({ "email": "ada@example.com", "password": "wrong password" });
@@ -177,7 +177,7 @@ async fn login_attempts_are_throttled_per_account() {
 
 #[tokio::test]
 async fn cookie_writes_from_foreign_origins_are_refused() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let (ada, _) = server.signup("ada@example.com", "Acme").await;
     let body = json!({ "name": "from a page" });
     let attempt = |origin: Option<&str>| {

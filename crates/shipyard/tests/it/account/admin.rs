@@ -5,7 +5,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn admin_routes_need_a_platform_admins_session() {
-    let server = TestServer::start(&["--allow-signup"]);
+    let server = TestServer::in_process(&["--allow-signup"]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let bob = server.tenant("bob@example.com", "Bobco").await;
 
@@ -80,7 +80,7 @@ async fn admin_routes_need_a_platform_admins_session() {
 
 #[tokio::test]
 async fn suspension_makes_a_workspace_read_only_and_quota_is_validated() {
-    let server = TestServer::start(&["--allow-signup"]);
+    let server = TestServer::in_process(&["--allow-signup"]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let bob = server.tenant("bob@example.com", "Bobco").await;
     let path = format!("/admin/tenants/{}", bob.tenant_id);

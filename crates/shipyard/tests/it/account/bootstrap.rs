@@ -48,7 +48,7 @@ fn bootstrap(server: &TestServer, email: &str, workspace: &str, password: Option
 
 #[tokio::test]
 async fn bootstrap_makes_an_admin_a_workspace_and_a_token_beside_a_running_server() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let token = bootstrap(&server, "ci@example.com", "CI", None);
     assert!(token.starts_with("shpat_"));
     let me = server

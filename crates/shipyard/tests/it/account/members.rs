@@ -5,7 +5,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn owners_manage_members_and_the_last_owner_stays() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let (bob, bob_id) = server.admin_created_user(&ada.session, "bob@example.com").await;
     let (carol, carol_id) = server.admin_created_user(&ada.session, "carol@example.com").await;

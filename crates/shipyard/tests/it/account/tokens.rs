@@ -77,7 +77,7 @@ async fn token_lifecycle() {
 
 #[tokio::test]
 async fn token_requests_are_validated() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let (ada, _) = server.signup("ada@example.com", "Acme").await;
     for (body, field) in [
         (json!({ "name": "" }), "name"),
@@ -110,7 +110,7 @@ async fn token_requests_are_validated() {
 #[tokio::test]
 async fn expired_tokens_are_refused() {
     use shipyard_store::{ApiTokens, Backend, SqliteStore, Users};
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let (ada, _) = server.signup("ada@example.com", "Acme").await;
     // Time cannot be fast-forwarded in a running server, so the test writes a token that
     // expired a minute ago straight into the server's database (WAL allows a second writer).

@@ -10,7 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 
 #[tokio::test]
 async fn local_repositories_connect_and_list_branches() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let repo = server.dir.path().join("web");
     let url = make_repo(&repo, &vite_react_files());
@@ -99,7 +99,7 @@ async fn local_repositories_connect_and_list_branches() {
 
 #[tokio::test]
 async fn bad_urls_and_policies_are_refused_with_reasons() {
-    let server = TestServer::start(&["--allow-signup"]);
+    let server = TestServer::in_process(&["--allow-signup"]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let path = format!("/tenants/{}/repository-connections", ada.tenant_id);
     let post = |body: serde_json::Value| {
@@ -152,7 +152,7 @@ async fn bad_urls_and_policies_are_refused_with_reasons() {
         400,
     );
 
-    let strict = TestServer::start(&["--allow-local-repos=false"]);
+    let strict = TestServer::in_process(&["--allow-local-repos=false"]);
     let bob = strict.tenant("bob@example.com", "Bobco").await;
     let refused = bob
         .token
@@ -172,7 +172,7 @@ async fn bad_urls_and_policies_are_refused_with_reasons() {
 
 #[tokio::test]
 async fn unreachable_ssh_hosts_fail_cleanly() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     // A syntactically valid key is not needed to learn that nothing listens on port 1.
     let key = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -313,7 +313,7 @@ async fn private_repositories_need_the_right_token_which_never_leaks() {
 async fn with_a_local_repos_root_only_repositories_below_it_connect() {
     let allowed = tempfile::tempdir().expect("tempdir");
     let root = allowed.path().to_str().expect("path").to_owned();
-    let server = TestServer::start(&["--local-repos-root", &root]);
+    let server = TestServer::in_process(&["--local-repos-root", &root]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let path = format!("/tenants/{}/repository-connections", ada.tenant_id);
     // Positive control: a repository below the root connects.
@@ -342,7 +342,7 @@ async fn with_a_local_repos_root_only_repositories_below_it_connect() {
 
 #[tokio::test]
 async fn a_local_repository_is_read_as_nobody_so_a_private_one_does_not_connect() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let path = format!("/tenants/{}/repository-connections", ada.tenant_id);
     // A root-owned repository in a directory only root may enter, as etckeeper's `/etc/.git` is.

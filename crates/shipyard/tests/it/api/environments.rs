@@ -8,7 +8,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn environments_get_live_hosts_that_never_collide() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let repo = server.dir.path().join("api");
     let url = make_repo(&repo, EXPRESS_REPO);

@@ -22,7 +22,7 @@ async fn post_with(
 
 #[tokio::test]
 async fn a_rebinding_host_gets_421_and_cannot_take_the_first_signup() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let signup = json!({ "email": "mallory@example.com", "password": PASSWORD, "workspaceName": "Evil" });
     let rebound = post_with(&server, "/auth/signup", &signup, &[("host", "rebind.example")]).await;
     assert_error(&rebound, 421);
@@ -68,7 +68,7 @@ async fn a_rebinding_host_gets_421_and_cannot_take_the_first_signup() {
 
 #[tokio::test]
 async fn login_and_logout_from_a_foreign_page_are_refused() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     server.signup("ada@example.com", "Acme").await;
     let login = json!({ "email": "ada@example.com", "password": PASSWORD });
     for path in ["/auth/login", "/auth/logout"] {
@@ -112,12 +112,12 @@ async fn exhaust_address_budget(server: &TestServer, forwarded: impl Fn(usize) -
 #[tokio::test]
 async fn forwarded_addresses_count_only_from_a_trusted_proxy() {
     // Nobody trusted: a client that rotates X-Forwarded-For is still one address.
-    let direct = TestServer::start(&[]);
+    let direct = TestServer::in_process(&[]);
     let message = exhaust_address_budget(&direct, |i| format!("198.51.100.{i}")).await;
     assert!(message.contains("from 127.0.0.1"), "{message}");
 
     // Loopback trusted as a proxy: the forwarded client is the key.
-    let proxied = TestServer::start(&["--trusted-proxy", "127.0.0.1/32"]);
+    let proxied = TestServer::in_process(&["--trusted-proxy", "127.0.0.1/32"]);
     let message = exhaust_address_budget(&proxied, |_| "203.0.113.5, 198.51.100.7".to_owned()).await;
     assert!(
         message.contains("from 198.51.100.7"),

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 #[tokio::test]
 async fn other_workspaces_see_nothing_and_viewers_write_nothing() {
-    let server = TestServer::start(&["--allow-signup"]);
+    let server = TestServer::in_process(&["--allow-signup"]);
     let owner = server.tenant("owner@example.com", "Owned").await;
     let stranger = server.tenant("stranger@example.com", "Elsewhere").await;
     let viewer = server.tenant("viewer@example.com", "Viewer's own").await;

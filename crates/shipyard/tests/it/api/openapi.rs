@@ -168,14 +168,14 @@ fn field<'a>(doc: &'a Value, mut schema: &'a Value, path: &str) -> Option<&'a Va
 
 #[tokio::test]
 async fn the_document_matches_its_snapshot() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let doc = server.openapi().await;
     insta::assert_json_snapshot!("openapi", doc);
 }
 
 #[tokio::test]
 async fn every_delivered_seed_route_is_documented_with_the_seed_field_names() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let doc = server.openapi().await;
     for (method, path, fields) in SEED_ROUTES {
         let op = &doc["paths"][path][method];

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn every_wrong_field_is_named() {
-    let server = TestServer::start(&["--allow-signup"]);
+    let server = TestServer::in_process(&["--allow-signup"]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let bob = server.tenant("bob@example.com", "Bobco").await;
     let conn = ada.connect_repo(&server, "web", &vite_react_files()).await;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn name_type_and_repository_alone_give_a_deployable_configuration() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let conn = ada.connect_repo(&server, "web", &vite_react_files()).await;
     let project = ada
@@ -61,7 +61,7 @@ async fn name_type_and_repository_alone_give_a_deployable_configuration() {
 
 #[tokio::test]
 async fn explicit_configuration_wins_over_detection() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let conn = ada.connect_repo(&server, "api", EXPRESS_REPO).await;
     let project = ada
@@ -97,7 +97,7 @@ async fn explicit_configuration_wins_over_detection() {
 
 #[tokio::test]
 async fn detect_reads_branches_and_root_directories() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let mut files: Vec<(String, String)> = vec![(
         "package.json".into(),
@@ -194,7 +194,7 @@ async fn detect_reads_branches_and_root_directories() {
 
 #[tokio::test]
 async fn projects_are_listed_filtered_updated_and_deleted() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let conn = ada.connect_repo(&server, "web", &vite_react_files()).await;
     let path = format!("/tenants/{}/projects", ada.tenant_id);

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn secrets_are_scoped_versioned_and_validated() {
-    let server = TestServer::start(&["--allow-signup"]);
+    let server = TestServer::in_process(&["--allow-signup"]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let bob = server.tenant("bob@example.com", "Bobco").await;
     let p = ada.project_fixture(&server, "web").await;

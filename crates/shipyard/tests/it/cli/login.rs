@@ -51,7 +51,7 @@ async fn valid(server: &TestServer, token: &str) -> bool {
 
 #[tokio::test]
 async fn login_with_email_makes_a_token_for_this_machine_and_logout_revokes_it() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::in_process(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let shell = Shell::new();
 

@@ -4,6 +4,7 @@ mod apps;
 mod control;
 mod failures;
 mod package_managers;
+mod queue;
 mod releases;
 mod restarts;
 mod sandbox;

@@ -8,6 +8,7 @@ pub mod edge;
 pub mod fixtures;
 pub mod git;
 pub mod host;
+pub mod in_process;
 pub mod paths;
 
 pub use checks::{assert_error, assert_error_shape, files_under};
@@ -30,9 +31,26 @@ pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_shipyard")
 }
 
-/// A running `shipyard serve`, stopped (by PID) when dropped.
+/// How a test server runs.
+enum Running {
+    /// `shipyard serve`, a child process.
+    Child(Child),
+    /// `serve::run_with` on a thread of the test process.
+    InProcess(in_process::InProcess),
+}
+
+/// Where a test server runs.
+#[derive(Clone, Copy)]
+enum Launch {
+    /// As its own process.
+    Child,
+    /// On a thread here; `stepped`: builds wait until the test asks.
+    InProcess { stepped: bool },
+}
+
+/// A running `shipyard serve`, stopped (by PID, or in process) when dropped.
 pub struct TestServer {
-    child: Child,
+    running: Running,
     /// The temporary directory holding the data dir and the server's stderr.
     pub dir: tempfile::TempDir,
     /// `http://127.0.0.1:<port>`
@@ -61,11 +79,34 @@ impl TestServer {
         Self::start_in(dir, extra)
     }
 
+    /// Starts a server inside the test process, for tests that need neither its process (pid,
+    /// memory, stderr, a kill) nor a second start on its data.
+    pub fn in_process(extra: &[&str]) -> Self {
+        Self::launch(
+            tempfile::tempdir().expect("tempdir"),
+            extra,
+            Launch::InProcess { stepped: false },
+        )
+    }
+
+    /// Starts a server inside the test process whose builds wait until [`TestServer::build_next`].
+    pub fn stepped(extra: &[&str]) -> Self {
+        Self::launch(
+            tempfile::tempdir().expect("tempdir"),
+            extra,
+            Launch::InProcess { stepped: true },
+        )
+    }
+
     /// Starts a server whose data dir is `<dir>/data`; its stdout and stderr go to files there.
     /// Unless `extra` names one, the server gets a sandbox uid range of its own (servers of
     /// concurrent tests must not share one, and `serve` refuses an overlapping range), kept
     /// in `<dir>/uids` so a restart on the same directory keeps it.
     pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Self {
+        Self::launch(dir, extra, Launch::Child)
+    }
+
+    fn launch(dir: tempfile::TempDir, extra: &[&str], how: Launch) -> Self {
         let data = dir.path().join("data");
         let own_range = !extra.contains(&"--sandbox-uids");
         let kept = dir.path().join("uids");
@@ -83,8 +124,12 @@ impl TestServer {
                 args.extend(["--sandbox-uids", range.as_str()]);
                 std::fs::write(&kept, slot.to_string()).expect("keep the uid slot");
             }
-            match Self::try_start(dir.path(), &data, &args) {
-                Ok((child, base)) => return Self { child, dir, base },
+            let started = match how {
+                Launch::Child => Self::try_start(dir.path(), &data, &args),
+                Launch::InProcess { stepped } => Self::try_start_in_process(&data, &args, stepped),
+            };
+            match started {
+                Ok((running, base)) => return Self { running, dir, base },
                 // Another server of this machine holds the range: take the next.
                 Err(stderr) if own_range && stderr.contains("another shipyard server on this host") => {
                     slot = (slot + 1) % 4000;
@@ -98,7 +143,7 @@ impl TestServer {
     /// Spawns `serve` on a listener bound here and handed to it as systemd would (`LISTEN_FDS`,
     /// fd 3), so the address is known before the server starts; waits until it answers (Ok,
     /// with the address) or exits (Err, with its stderr).
-    fn try_start(dir: &Path, data: &Path, extra: &[&str]) -> Result<(Child, String), String> {
+    fn try_start(dir: &Path, data: &Path, extra: &[&str]) -> Result<(Running, String), String> {
         let stdout = std::fs::File::create(dir.join("stdout.log")).expect("stdout file");
         let stderr = std::fs::File::create(dir.join("stderr.log")).expect("stderr file");
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
@@ -123,7 +168,7 @@ impl TestServer {
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         while std::time::Instant::now() < deadline {
             if answers(addr) {
-                return Ok((child, format!("http://{addr}")));
+                return Ok((Running::Child(child), format!("http://{addr}")));
             }
             if let Ok(Some(_)) = child.try_wait() {
                 return Err(read("stderr.log"));
@@ -138,6 +183,48 @@ impl TestServer {
         )
     }
 
+    /// Starts `serve::run_with` on a thread here; waits until it answers or ends.
+    fn try_start_in_process(data: &Path, extra: &[&str], stepped: bool) -> Result<(Running, String), String> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let addr = listener.local_addr().expect("the listener's address");
+        let mut server = in_process::InProcess::start(data, extra, listener, stepped)?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if answers(addr) {
+                return Ok((Running::InProcess(server), format!("http://{addr}")));
+            }
+            if let Some(error) = server.ended() {
+                return Err(error);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("the in-process server did not answer within 30 s")
+    }
+
+    /// The child process of a server started as one.
+    fn child(&mut self) -> &mut Child {
+        match &mut self.running {
+            Running::Child(child) => child,
+            Running::InProcess(_) => panic!("an in-process server has no process of its own"),
+        }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        match &self.running {
+            Running::Child(child) => child.id(),
+            Running::InProcess(_) => panic!("an in-process server has no process of its own"),
+        }
+    }
+
+    /// Builds the oldest queued job of a [`TestServer::stepped`] server; false when none was queued.
+    pub async fn build_next(&self) -> bool {
+        match &self.running {
+            Running::InProcess(server) => server.build_next().await,
+            Running::Child(_) => panic!("builds are stepped only in a server started with `stepped`"),
+        }
+    }
+
     /// The sandbox uids this server hands out.
     pub fn uid_range(&self) -> std::ops::RangeInclusive<u32> {
         let slot: u32 = std::fs::read_to_string(self.dir.path().join("uids"))
@@ -149,7 +236,7 @@ impl TestServer {
 
     /// The server's peak resident memory so far (VmHWM), in KiB.
     pub fn peak_rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("proc status");
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("proc status");
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmHWM:"))
@@ -185,22 +272,19 @@ impl TestServer {
 
     /// Kills the server with SIGKILL (by PID, through its handle), as a crash would, and reaps it.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// The server's process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+        let child = self.child();
+        let _ = child.kill();
+        let _ = child.wait();
     }
 
     /// Sends SIGTERM and waits (bounded) for the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
+        let child = self.child();
+        let pid = child.id().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
         assert!(sent.success(), "kill -TERM {pid} failed");
         for _ in 0..100 {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
+            if let Some(status) = child.try_wait().expect("try_wait") {
                 return status;
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -211,20 +295,24 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
+        // An in-process server stops as its own value drops.
+        let Running::Child(child) = &mut self.running else {
+            return;
+        };
         // SIGTERM first, so the server stops the app instances it started (bounded: 15 s),
         // then SIGKILL by PID (the Child handle), then reap.
-        if let Ok(None) = self.child.try_wait() {
-            let pid = self.child.id().to_string();
+        if let Ok(None) = child.try_wait() {
+            let pid = child.id().to_string();
             let _ = Command::new("kill").args(["-TERM", &pid]).status();
             for _ in 0..150 {
-                if !matches!(self.child.try_wait(), Ok(None)) {
+                if !matches!(child.try_wait(), Ok(None)) {
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 

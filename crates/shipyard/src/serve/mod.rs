@@ -6,90 +6,35 @@ use anyhow::Context;
 use shipyard_api::{ApiSettings, AppState, api_router};
 use shipyard_build::build::{Limits, Sandbox, SandboxConfig};
 use shipyard_build::{Git, Repositories};
-use shipyard_edge::{AccessLog, ClientTimeouts, ConnectionLimits, EdgeConfig, RouteTable, edge_router};
+use shipyard_edge::{AccessLog, ClientTimeouts, EdgeConfig, RouteTable, edge_router};
 use shipyard_runtime::{Driver, Runtime};
 use shipyard_store::logs::LogStore;
-use shipyard_store::{DataDir, Layout, SqliteStore};
+use shipyard_store::{DataDir, SqliteStore};
 use shipyard_tasks::Tasks;
 use shipyard_worker::{Worker, WorkerParts, WorkerSettings};
 use std::future::Future;
 use std::io::Write;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
+
+mod guards;
+mod listen;
+
+use guards::{GroupsRemovedOnExit, MountsRemovedOnExit};
+pub use listen::{bind, shutdown_signal};
 
 /// How long shutdown waits for background tasks once every instance is stopped.
 const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Removes the server's cgroup directories however `run` ends, a start that fails after the
-/// sandbox is set up included; declared before everything that runs in them, it goes last.
-struct GroupsRemovedOnExit(Sandbox);
-
-impl Drop for GroupsRemovedOnExit {
-    fn drop(&mut self) {
-        self.0.remove_own_groups();
-    }
-}
-
-/// Unmounts the server's disks however `run` ends (a panic on a closed stdout included): build
-/// disks and instances' HOMEs (waiting for one being mounted, and refusing any after), then the
-/// workspaces' disks that held both, and the sandboxes' tmpfs; a work root of its own outside
-/// the data directory goes too, once empty. Declared after the groups' guard, it goes before it.
-struct MountsRemovedOnExit {
-    layout: Layout,
-    build_disks: shipyard_sandbox::Disks,
-    home_disks: shipyard_sandbox::Disks,
-    workspaces: shipyard_sandbox::Workspaces,
-}
-
-impl MountsRemovedOnExit {
-    /// Unmounts the disks inside workspaces' disks (build disks, HOMEs); returns how many.
-    fn unmount_inner(&self) -> usize {
-        [self.layout.project_mounts(), self.layout.instances()]
-            .iter()
-            .map(|dir| shipyard_sandbox::disk::unmount_below(dir))
-            .sum()
-    }
-}
-
-impl Drop for MountsRemovedOnExit {
-    fn drop(&mut self) {
-        self.build_disks.close();
-        self.home_disks.close();
-        self.unmount_inner();
-        self.workspaces.close();
-        shipyard_sandbox::disk::unmount_below(&self.layout.workspaces());
-        shipyard_sandbox::disk::unmount_if_mounted(&self.layout.sandbox_state());
-        if self.layout.work_is_own() {
-            shipyard_sandbox::disk::remove_empty_dirs(self.layout.work());
-        }
-    }
-}
-
-/// The listener `serve` answers on: the socket the process that started it handed over
-/// (systemd's socket activation, `LISTEN_FDS`: fd 3), else `--listen` bound here.
-pub async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
-    let mut handed = listenfd::ListenFd::from_env();
-    if let Some(socket) = handed
-        .take_tcp_listener(0)
-        .context("the socket handed over (LISTEN_FDS) is not a TCP listener")?
-    {
-        socket
-            .set_nonblocking(true)
-            .context("the socket handed over cannot be made non-blocking")?;
-        return TcpListener::from_std(socket).context("the socket handed over cannot be used");
-    }
-    match TcpListener::bind(settings.listen).await {
-        Ok(listener) => Ok(listener),
-        Err(e) => {
-            // A taken port is most often this data directory's own server, started again: say
-            // that, as a start with a free port would.
-            if let Err(in_use @ shipyard_store::DataDirError::InUse(_)) = DataDir::open_exclusive(&settings.data_dir) {
-                return Err(in_use.into());
-            }
-            Err(e).with_context(|| format!("cannot listen on {}", settings.listen))
-        }
-    }
+/// Who takes queued builds.
+pub enum Builds {
+    /// The build worker, `--build-concurrency` builds at a time: what a server does.
+    Background,
+    /// Nobody until asked: each sender received here has the oldest queued job built to its
+    /// end and is told whether there was one. Tests step the queue with it instead of racing
+    /// the worker.
+    Stepped(mpsc::Receiver<oneshot::Sender<bool>>),
 }
 
 /// Runs the platform on `listener` until `shutdown` completes.
@@ -97,6 +42,16 @@ pub async fn run(
     settings: Settings,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    run_with(settings, listener, shutdown, Builds::Background).await
+}
+
+/// Runs the platform on `listener` until `shutdown` completes, its builds taken as `builds` says.
+pub async fn run_with(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    builds: Builds,
 ) -> anyhow::Result<()> {
     let git = Git::version()?;
     let data_dir = DataDir::open_exclusive(&settings.data_dir)?;
@@ -157,7 +112,7 @@ pub async fn run(
     data_dir
         .prepare_for_builds()
         .context("cannot prepare the data directory for builds")?;
-    let connection_limits = connection_limits(&settings);
+    let connection_limits = listen::connection_limits(&settings);
     let addr = listener.local_addr().context("listener has no local address")?;
 
     // Every background task of this server, awaited at shutdown before the groups and disks go.
@@ -289,7 +244,10 @@ pub async fn run(
     tracing::info!(%git, local_repos = settings.allow_local_repos, "repositories are read with the git CLI");
 
     let (stop_worker, worker_stop) = watch::channel(false);
-    let worker_task = tasks.spawn("build worker", worker.run(worker_stop));
+    let worker_task = match builds {
+        Builds::Background => tasks.spawn("build worker", worker.run(worker_stop)),
+        Builds::Stepped(asks) => tasks.spawn("stepped build worker", stepped(worker, asks, worker_stop)),
+    };
     let followers = logs.clone();
     let shutdown = async move {
         shutdown.await;
@@ -325,64 +283,17 @@ pub async fn run(
     served
 }
 
-/// The listener's caps: `--max-connections` lowered, if need be, to what the open-files limit
-/// (raised here to its hard limit) leaves room for: two descriptors a connection (its own and
-/// an upstream one), and 1,024 for the rest of the server (databases, logs, builds).
-fn connection_limits(settings: &Settings) -> ConnectionLimits {
-    let open_files = match shipyard_sandbox::open_files::raise_open_files_limit() {
-        Ok(n) => n,
-        Err(e) => {
-            tracing::warn!(error = %e, "the open-files limit could not be raised");
-            1024
-        }
-    };
-    let room = usize::try_from(open_files.saturating_sub(1024) / 2).unwrap_or(usize::MAX);
-    let total = settings.max_connections.min(room.max(16));
-    if total < settings.max_connections {
-        tracing::info!(
-            open_files,
-            max_connections = total,
-            "the open-files limit leaves room for fewer connections than --max-connections; raise it (ulimit -n) for more"
-        );
-    }
-    tracing::info!(
-        open_files,
-        max_connections = total,
-        per_client = settings.max_connections_per_client,
-        "connection caps"
-    );
-    ConnectionLimits {
-        total,
-        per_client: settings.max_connections_per_client,
-        exempt: settings.trusted_proxies.clone(),
-    }
-}
-
-/// Watches SIGINT and SIGTERM from this call on, and completes on the first. Registered before
-/// the server starts, so a signal during start-up is not fatal (the default action would end the
-/// process before it removes its groups and mounts): the server stops cleanly once it is up.
-pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
-    use tokio::signal::unix::{Signal, SignalKind, signal};
-    let watch = |kind: SignalKind| {
-        let registered: std::io::Result<Signal> = signal(kind);
-        async move {
-            match registered {
-                Ok(mut sig) => {
-                    sig.recv().await;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot watch a stop signal");
-                    std::future::pending::<()>().await;
-                }
-            }
-        }
-    };
-    let (terminate, interrupt) = (watch(SignalKind::terminate()), watch(SignalKind::interrupt()));
-    async move {
+/// Builds one queued job per ask until `stop` turns true or nobody can ask any more.
+async fn stepped(worker: Worker, mut asks: mpsc::Receiver<oneshot::Sender<bool>>, mut stop: watch::Receiver<bool>) {
+    loop {
         tokio::select! {
-            () = terminate => {}
-            () = interrupt => {}
+            ask = asks.recv() => match ask {
+                Some(reply) => {
+                    let _ = reply.send(worker.run_one().await);
+                }
+                None => return,
+            },
+            _ = stop.changed() => return,
         }
-        tracing::info!("shutdown signal received; finishing open requests");
     }
 }
