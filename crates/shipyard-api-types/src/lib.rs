@@ -7,6 +7,7 @@ pub mod account;
 pub mod admin;
 pub mod config;
 pub mod connections;
+pub mod databases;
 pub mod deployments;
 pub mod error;
 pub mod health;

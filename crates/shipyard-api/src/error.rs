@@ -117,6 +117,7 @@ fn conflict_message(constraint: Constraint) -> String {
     match constraint {
         Constraint::UserEmail => "a user with this email already exists".into(),
         Constraint::Membership => "that user is already a member of this workspace".into(),
+        Constraint::DatabaseName => "a database with this name already exists in this workspace".into(),
         other => format!("conflicts with an existing record ({})", other.name()),
     }
 }
@@ -129,6 +130,21 @@ impl From<shipyard_runtime::admission::Refusal> for ApiError {
             Refusal::Quota { wait_secs, .. } => ApiError::too_many_requests(refusal.to_string(), wait_secs),
             Refusal::OverMemory(why) => ApiError::unprocessable(why),
             Refusal::Store(err) => err.into(),
+        }
+    }
+}
+
+impl From<shipyard_databases::DatabaseError> for ApiError {
+    fn from(err: shipyard_databases::DatabaseError) -> Self {
+        use shipyard_databases::DatabaseError;
+        match err {
+            DatabaseError::UnknownEngine(_)
+            | DatabaseError::UnknownVersion { .. }
+            | DatabaseError::NoServer
+            | DatabaseError::Unconfined => ApiError::unprocessable(err.to_string()),
+            DatabaseError::NoPort(_) => ApiError::unavailable(err.to_string()),
+            DatabaseError::Store(store) => store.into(),
+            DatabaseError::Step { .. } => ApiError::internal(&err),
         }
     }
 }

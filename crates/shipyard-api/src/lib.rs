@@ -17,4 +17,4 @@ pub mod state;
 
 pub use error::{ApiError, ErrorBody};
 pub use router::{api_router, openapi_router};
-pub use state::{ApiSettings, AppState};
+pub use state::{ApiSettings, AppState, Services};

@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         (name = "projects", description = "Projects, their configuration and environments"),
         (name = "deployments", description = "Builds, their live logs, cancel and retry"),
         (name = "secrets", description = "Encrypted, scoped, versioned configuration values"),
+        (name = "databases", description = "Managed PostgreSQL: a real server per database, walled like a tenant"),
         (name = "admin", description = "Platform administration"),
     )
 )]

@@ -105,3 +105,27 @@ async fn find_env(tx: &mut Tx, scope: &TenantScope, project: &Project, raw: &str
         .filter(|e| e.project_id == project.id)
         .ok_or_else(not_found)
 }
+
+/// `/tenants/{tenantId}/databases/{databaseId}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Path)]
+pub struct DatabasePath {
+    /// `ten_…`
+    pub tenant_id: String,
+    /// `db_…`
+    pub database_id: String,
+}
+
+impl DatabasePath {
+    /// The caller's scope in the workspace and the database.
+    pub async fn load(&self, auth: &Auth, tx: &mut Tx) -> ApiResult<(TenantScope, shipyard_store::Database)> {
+        let scope = auth.tenant(tx, &self.tenant_id).await?;
+        let not_found = || ApiError::not_found(format!("database {} not found", self.database_id));
+        let id = shipyard_core::DatabaseId::parse(&self.database_id).map_err(|_| not_found())?;
+        let database = shipyard_store::Databases::database(tx, &scope, &id)
+            .await?
+            .ok_or_else(not_found)?;
+        Ok((scope, database))
+    }
+}

@@ -4,7 +4,8 @@
 use crate::api::deployments::{actions, logs, read as deploy_read, trigger};
 use crate::api::projects::{create, detect, environments, read, update};
 use crate::api::{
-    access_logs, admin, auth, connections, health, members, releases, rollback, runtime, runtime_logs, secrets, tokens,
+    access_logs, admin, auth, connections, databases, health, members, releases, rollback, runtime, runtime_logs,
+    secrets, tokens,
 };
 use crate::middleware;
 use crate::openapi::ApiDoc;
@@ -52,6 +53,17 @@ pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(secrets::list_secrets, secrets::create_secret))
         .routes(routes!(secrets::update_secret, secrets::delete_secret))
+        .routes(routes!(
+            databases::read::list_databases,
+            databases::create::create_database
+        ))
+        .routes(routes!(
+            databases::read::get_database,
+            databases::lifecycle::delete_database
+        ))
+        .routes(routes!(databases::read::get_database_connection))
+        .routes(routes!(databases::lifecycle::create_database_start))
+        .routes(routes!(databases::lifecycle::create_database_stop))
         .routes(routes!(trigger::create_deployment))
         .routes(routes!(deploy_read::list_deployments))
         .routes(routes!(deploy_read::get_deployment))

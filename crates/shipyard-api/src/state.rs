@@ -4,6 +4,7 @@
 use crate::rate_limit::LoginLimiter;
 use shipyard_build::Repositories;
 use shipyard_core::SecretBox;
+use shipyard_databases::Clusters;
 use shipyard_runtime::Runtime;
 use shipyard_store::SqliteStore;
 use shipyard_store::logs::LogStore;
@@ -54,28 +55,37 @@ pub struct AppState {
     pub jobs_queued: Arc<Notify>,
     /// What the edge serves, and the one way to change it.
     pub runtime: Runtime,
+    /// The managed databases this server runs.
+    pub databases: Clusters,
+}
+
+/// The parts of the server the API drives.
+pub struct Services {
+    /// Mirrors of connected repositories.
+    pub repos: Arc<Repositories>,
+    /// Build and runtime logs.
+    pub logs: LogStore,
+    /// Wakes the worker when a job is queued.
+    pub jobs_queued: Arc<Notify>,
+    /// What the edge serves.
+    pub runtime: Runtime,
+    /// The managed databases.
+    pub databases: Clusters,
 }
 
 impl AppState {
     /// State for a server over `store`.
-    pub fn new(
-        store: SqliteStore,
-        settings: ApiSettings,
-        secret_box: SecretBox,
-        repos: Arc<Repositories>,
-        logs: LogStore,
-        jobs_queued: Arc<Notify>,
-        runtime: Runtime,
-    ) -> Self {
+    pub fn new(store: SqliteStore, settings: ApiSettings, secret_box: SecretBox, services: Services) -> Self {
         Self {
             store,
             settings: Arc::new(settings),
             login_limiter: Arc::new(LoginLimiter::new()),
             secret_box,
-            repos,
-            logs,
-            jobs_queued,
-            runtime,
+            repos: services.repos,
+            logs: services.logs,
+            jobs_queued: services.jobs_queued,
+            runtime: services.runtime,
+            databases: services.databases,
         }
     }
 }

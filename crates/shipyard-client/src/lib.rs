@@ -2,6 +2,7 @@
 //! every answer (status, headers, JSON body); typed helpers turn non-2xx into `ClientError::Api`.
 #![forbid(unsafe_code)]
 
+mod databases;
 mod follow;
 pub mod paths;
 mod workspace;

@@ -41,6 +41,11 @@ pub fn connections(tenant: &str) -> String {
     format!("{}/repository-connections", self::tenant(tenant))
 }
 
+/// `/tenants/<t>/databases`
+pub fn databases(tenant: &str) -> String {
+    format!("{}/databases", self::tenant(tenant))
+}
+
 /// `value` as one query-string value.
 pub fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()

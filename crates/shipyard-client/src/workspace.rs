@@ -35,7 +35,7 @@ impl Paging {
         }
     }
 
-    fn query(self) -> String {
+    pub(crate) fn query(self) -> String {
         format!("page={}&perPage={}", self.page, self.per_page)
     }
 }
@@ -43,8 +43,8 @@ impl Paging {
 /// A client's calls inside workspace `tenant` (`ten_…`).
 #[derive(Debug, Clone)]
 pub struct Workspace {
-    client: Client,
-    tenant: String,
+    pub(crate) client: Client,
+    pub(crate) tenant: String,
 }
 
 impl Client {

@@ -93,6 +93,10 @@ prefixed_id!(
     /// A release.
     ReleaseId, "rel", "release"
 );
+prefixed_id!(
+    /// A managed database.
+    DatabaseId, "db", "database"
+);
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,7 @@
 //! and opaque tokens. Pure computation only; nothing here touches the disk or the network.
 #![forbid(unsafe_code)]
 
+pub mod database;
 pub mod deployment;
 pub mod detection;
 pub mod email;
@@ -23,11 +24,14 @@ pub mod size;
 pub mod slug;
 pub mod token;
 
+pub use database::DatabaseStatus;
 pub use deployment::{DeploymentStatus, DeploymentTrigger};
 pub use email::Email;
 pub use error::DomainError;
 pub use git_url::{GitTransport, GitUrl};
-pub use ids::{ConnectionId, DeploymentId, EnvironmentId, ProjectId, ReleaseId, SecretId, TenantId, TokenId, UserId};
+pub use ids::{
+    ConnectionId, DatabaseId, DeploymentId, EnvironmentId, ProjectId, ReleaseId, SecretId, TenantId, TokenId, UserId,
+};
 pub use live_host::HostLabel;
 pub use password::{Password, PasswordHash};
 pub use project::{

@@ -55,10 +55,14 @@ pub enum Constraint {
     EnvironmentHost,
     /// `secrets_name_key`: one secret per name and scope.
     SecretName,
+    /// `databases_name_key`: one database per name in a workspace.
+    DatabaseName,
+    /// `databases_port_key`: one database per port.
+    DatabasePort,
 }
 
 impl Constraint {
-    const ALL: [Self; 8] = [
+    const ALL: [Self; 10] = [
         Self::UserEmail,
         Self::TenantSlug,
         Self::Membership,
@@ -67,6 +71,8 @@ impl Constraint {
         Self::EnvironmentSlug,
         Self::EnvironmentHost,
         Self::SecretName,
+        Self::DatabaseName,
+        Self::DatabasePort,
     ];
 
     /// Its name in the migrations.
@@ -80,6 +86,8 @@ impl Constraint {
             Self::EnvironmentSlug => "environments_slug_key",
             Self::EnvironmentHost => "environments_host_key",
             Self::SecretName => "secrets_name_key",
+            Self::DatabaseName => "databases_name_key",
+            Self::DatabasePort => "databases_port_key",
         }
     }
 
@@ -95,6 +103,8 @@ impl Constraint {
             Self::EnvironmentSlug => "environments.project_id, environments.slug",
             Self::EnvironmentHost => "environments.tenant_id, environments.host_label",
             Self::SecretName => "index 'secrets_name_key'",
+            Self::DatabaseName => "databases.tenant_id, databases.name",
+            Self::DatabasePort => "databases.port",
         }
     }
 }

@@ -92,6 +92,12 @@ impl Layout {
         self.work.join("instances")
     }
 
+    /// Where managed databases' data disks are mounted, one directory per database (in the
+    /// work root: the database's own uid must reach it).
+    pub fn database_mounts(&self) -> PathBuf {
+        self.work.join("databases")
+    }
+
     /// The sandboxes' own state (relays, namespaces, a tmpfs).
     pub fn sandbox_state(&self) -> PathBuf {
         self.work.join("sandbox")

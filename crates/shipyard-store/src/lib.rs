@@ -24,12 +24,13 @@ pub use model::{
     ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,
     NewDeployment, NewRelease, Release, Transition,
 };
+pub use model::{Database, DatabaseState, NewDatabase};
 pub use model::{NewSecret, ResolvedSecret, SealedSecretValue, Secret, SecretFilter};
 pub use scope::{AdminScope, TenantScope};
 pub use sqlite::{SqliteStore, Tx};
 pub use traits::{
-    ApiTokens, Backend, Connections, Deployments, Environments, Jobs, LiveRoutes, Members, Projects, Releases, Secrets,
-    Sessions, Tenants, Users,
+    ApiTokens, Backend, Connections, Databases, Deployments, Environments, Jobs, LiveRoutes, Members, Projects,
+    Releases, Secrets, Sessions, Tenants, Users,
 };
 
 /// Result of a store operation.

@@ -35,6 +35,12 @@ pub fn credential_aad(tenant: &TenantId, id: &ConnectionId, what: &str) -> Vec<u
     format!("repository-connection|{tenant}|{id}|{what}").into_bytes()
 }
 
+/// Context a managed database's sealed password (`what`: `password` for the tenant's role,
+/// `superuser` for the platform's) is bound to.
+pub fn database_aad(tenant: &TenantId, id: &shipyard_core::DatabaseId, what: &str) -> Vec<u8> {
+    format!("database|{tenant}|{id}|{what}").into_bytes()
+}
+
 /// A sealed secret version, opened.
 fn opened(secret_box: &SecretBox, scope: &TenantScope, v: SealedSecretValue) -> Result<ResolvedSecret> {
     Ok(ResolvedSecret {

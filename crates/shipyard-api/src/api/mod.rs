@@ -5,6 +5,7 @@ pub mod access_logs;
 pub mod admin;
 pub mod auth;
 pub mod connections;
+pub mod databases;
 pub mod deployments;
 pub mod git_input;
 pub mod hashing;

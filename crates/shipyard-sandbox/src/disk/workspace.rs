@@ -75,6 +75,12 @@ impl Workspaces {
         self.path(tenant).join("disks")
     }
 
+    /// The image of a managed database's data disk (in the workspace's disk, so it counts
+    /// toward the workspace's storage limit).
+    pub fn database_image(&self, tenant: &str, database: &str) -> PathBuf {
+        self.path(tenant).join("databases").join(format!("{database}.img"))
+    }
+
     /// The directory of `tenant`'s instances' HOME images.
     pub fn homes(&self, tenant: &str) -> PathBuf {
         self.path(tenant).join("homes")

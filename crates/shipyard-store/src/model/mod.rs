@@ -1,11 +1,13 @@
 //! The rows the store hands out, already parsed into domain types.
 
 mod accounts;
+mod databases;
 mod deployments;
 mod projects;
 mod secrets;
 
 pub use accounts::{ApiToken, Member, Membership, NewUser, StorageOwners, Tenant, TenantPatch, User};
+pub use databases::{Database, DatabaseState, NewDatabase};
 pub use deployments::{
     ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,
     NewDeployment, NewRelease, Release, Transition,

@@ -146,8 +146,32 @@ impl Jobs for Tx {
     }
 
     async fn sandbox_uid(&mut self, project: &ProjectId, range: std::ops::RangeInclusive<u32>) -> Result<u32> {
+        self.uid_for(project.as_str(), range).await
+    }
+
+    async fn worker_scope(&mut self, tenant: &TenantId) -> Result<Option<TenantScope>> {
+        let row: Option<(String, bool)> = sqlx::query_as("SELECT slug, suspended FROM tenants WHERE id = ?")
+            .bind(tenant.as_str().to_owned())
+            .fetch_optional(&mut *self.0)
+            .await?;
+        Ok(row.map(|(slug, suspended)| {
+            TenantScope::new(
+                tenant.clone(),
+                Slug::from_trusted(slug),
+                UserId::from_trusted(SYSTEM_USER.to_owned()),
+                Role::Owner,
+                suspended,
+            )
+        }))
+    }
+}
+
+impl Tx {
+    /// The uid `owner` (a project or a database) runs as: its own row, else the next free
+    /// one of `range`. Rows are never deleted, so a uid is never handed to anyone else.
+    pub(super) async fn uid_for(&mut self, owner: &str, range: std::ops::RangeInclusive<u32>) -> Result<u32> {
         let mine: Option<(i64,)> = sqlx::query_as("SELECT uid FROM sandbox_uids WHERE project_id = ?")
-            .bind(project.as_str().to_owned())
+            .bind(owner.to_owned())
             .fetch_optional(&mut *self.0)
             .await?;
         let (first, last) = (*range.start(), *range.end());
@@ -165,27 +189,11 @@ impl Jobs for Tx {
         }
         sqlx::query("INSERT INTO sandbox_uids (uid, project_id, created_at) VALUES (?, ?, ?)")
             .bind(next)
-            .bind(project.as_str().to_owned())
+            .bind(owner.to_owned())
             .bind(ts(Utc::now()))
             .execute(&mut *self.0)
             .await
             .map_err(StoreError::from_write)?;
         u32::try_from(next).map_err(|_| StoreError::Corrupt(format!("sandbox uid {next}")))
-    }
-
-    async fn worker_scope(&mut self, tenant: &TenantId) -> Result<Option<TenantScope>> {
-        let row: Option<(String, bool)> = sqlx::query_as("SELECT slug, suspended FROM tenants WHERE id = ?")
-            .bind(tenant.as_str().to_owned())
-            .fetch_optional(&mut *self.0)
-            .await?;
-        Ok(row.map(|(slug, suspended)| {
-            TenantScope::new(
-                tenant.clone(),
-                Slug::from_trusted(slug),
-                UserId::from_trusted(SYSTEM_USER.to_owned()),
-                Role::Owner,
-                suspended,
-            )
-        }))
     }
 }

@@ -1,6 +1,7 @@
 //! The SQLite backend: one database file in WAL mode, migrations embedded in the binary.
 
 mod connections;
+mod databases;
 mod deployments;
 mod environments;
 mod jobs;

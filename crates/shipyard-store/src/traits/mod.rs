@@ -2,12 +2,14 @@
 //! called on; nothing is visible to others until `Backend::commit`.
 
 mod accounts;
+mod databases;
 mod deployments;
 mod projects;
 mod routes;
 mod secrets;
 
 pub use accounts::{ApiTokens, Members, Sessions, Tenants, Users};
+pub use databases::Databases;
 pub use deployments::{Deployments, Jobs, Releases};
 pub use projects::{Connections, Environments, Projects};
 pub use routes::LiveRoutes;
@@ -32,6 +34,7 @@ pub trait Backend: Clone + Send + Sync + 'static {
         + Jobs
         + Releases
         + LiveRoutes
+        + Databases
         + Send;
 
     /// A transaction for reads.

@@ -5,6 +5,7 @@ pub mod account;
 pub mod args;
 pub mod context;
 pub mod credentials;
+pub mod databases;
 pub mod deploy;
 pub mod deployments;
 pub mod environments;
@@ -53,6 +54,7 @@ async fn dispatch(global: &Global, command: ClientCommand) -> Result<(), Failure
         } => releases::list(&Context::open(global).await?, &target).await,
         ClientCommand::Rollback(args) => releases::rollback(&Context::open(global).await?, args).await,
         ClientCommand::Secrets { command } => secrets::run(&Context::open(global).await?, command).await,
+        ClientCommand::Databases { command } => databases::run(&Context::open(global).await?, command).await,
         ClientCommand::Open(target) => environments::open(&Context::open(global).await?, &target).await,
     }
 }

@@ -39,6 +39,9 @@ pub struct ServeArgs {
     /// The directory `file://` repositories must lie below; connections elsewhere are refused [default: none].
     #[arg(long, env = "SHIPYARD_LOCAL_REPOS_ROOT")]
     pub local_repos_root: Option<PathBuf>,
+    /// Where PostgreSQL's server binaries are installed, one directory per major with `bin/` [default: /usr/lib/postgresql].
+    #[arg(long, env = "SHIPYARD_POSTGRES_ROOT")]
+    pub postgres_root: Option<PathBuf>,
     /// Builds at once [default: one per core].
     #[arg(long, env = "SHIPYARD_BUILD_CONCURRENCY")]
     pub build_concurrency: Option<usize>,
@@ -109,6 +112,7 @@ struct FileConfig {
     allow_signup: Option<bool>,
     allow_local_repos: Option<bool>,
     local_repos_root: Option<PathBuf>,
+    postgres_root: Option<PathBuf>,
     build_concurrency: Option<usize>,
     build_timeout: Option<String>,
     health_timeout: Option<String>,
@@ -147,6 +151,8 @@ pub struct Settings {
     pub allow_local_repos: bool,
     /// Where `file://` repositories must lie, when named (canonical).
     pub local_repos_root: Option<PathBuf>,
+    /// Where PostgreSQL's majors are installed.
+    pub postgres_root: PathBuf,
     /// Builds at once.
     pub build_concurrency: usize,
     /// Wall clock per build.
@@ -214,6 +220,10 @@ impl ServeArgs {
                 ),
                 None => None,
             },
+            postgres_root: self
+                .postgres_root
+                .or(file.postgres_root)
+                .unwrap_or_else(|| PathBuf::from("/usr/lib/postgresql")),
             build_concurrency: match self.build_concurrency.or(file.build_concurrency) {
                 Some(0) => bail!("--build-concurrency must be at least 1"),
                 Some(n) => n,

@@ -21,16 +21,21 @@ pub(super) struct MountsRemovedOnExit {
     pub(super) layout: Layout,
     pub(super) build_disks: shipyard_sandbox::Disks,
     pub(super) home_disks: shipyard_sandbox::Disks,
+    pub(super) database_disks: shipyard_sandbox::Disks,
     pub(super) workspaces: shipyard_sandbox::Workspaces,
 }
 
 impl MountsRemovedOnExit {
     /// Unmounts the disks inside workspaces' disks (build disks, HOMEs); returns how many.
     pub(super) fn unmount_inner(&self) -> usize {
-        [self.layout.project_mounts(), self.layout.instances()]
-            .iter()
-            .map(|dir| shipyard_sandbox::disk::unmount_below(dir))
-            .sum()
+        [
+            self.layout.project_mounts(),
+            self.layout.instances(),
+            self.layout.database_mounts(),
+        ]
+        .iter()
+        .map(|dir| shipyard_sandbox::disk::unmount_below(dir))
+        .sum()
     }
 }
 
@@ -38,6 +43,7 @@ impl Drop for MountsRemovedOnExit {
     fn drop(&mut self) {
         self.build_disks.close();
         self.home_disks.close();
+        self.database_disks.close();
         self.unmount_inner();
         self.workspaces.close();
         shipyard_sandbox::disk::unmount_below(&self.layout.workspaces());

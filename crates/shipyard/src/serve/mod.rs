@@ -3,9 +3,10 @@
 
 use crate::config::Settings;
 use anyhow::Context;
-use shipyard_api::{ApiSettings, AppState, api_router};
+use shipyard_api::{ApiSettings, AppState, Services, api_router};
 use shipyard_build::build::{Limits, Sandbox, SandboxConfig};
 use shipyard_build::{Git, Repositories};
+use shipyard_databases::{Clusters, ClustersConfig, Engines};
 use shipyard_edge::{AccessLog, ClientTimeouts, EdgeConfig, RouteTable, edge_router};
 use shipyard_runtime::{Driver, Runtime};
 use shipyard_store::logs::LogStore;
@@ -77,10 +78,12 @@ pub async fn run_with(
     let build_disks = shipyard_sandbox::Disks::new(sandbox.is_confined());
     let workspaces = shipyard_sandbox::Workspaces::new(layout.workspaces(), sandbox.is_confined());
     let home_disks = shipyard_sandbox::Disks::new(sandbox.is_confined());
+    let database_disks = shipyard_sandbox::Disks::new(sandbox.is_confined());
     let mounts = MountsRemovedOnExit {
         layout: layout.clone(),
         build_disks: build_disks.clone(),
         home_disks: home_disks.clone(),
+        database_disks: database_disks.clone(),
         workspaces: workspaces.clone(),
     };
     // What a previous run on this data directory left (a killed server's relays, namespaces
@@ -186,6 +189,22 @@ pub async fn run_with(
         .recover()
         .await
         .context("cannot recover builds interrupted by the last shutdown")?;
+    let databases = Clusters::new(ClustersConfig {
+        engines: Engines::discover(&settings.postgres_root),
+        sandbox: sandbox.clone(),
+        disks: database_disks,
+        workspaces: workspaces.clone(),
+        mounts: layout.database_mounts(),
+        store: store.clone(),
+        secret_box: secret_box.clone(),
+        tasks: tasks.clone(),
+        uids: settings.sandbox_uids.clone(),
+    });
+    // Every database that ran (or was being made) when the server stopped comes back.
+    let resumed = databases.resume().await.context("cannot read the databases to start")?;
+    if resumed > 0 {
+        tracing::info!(databases = resumed, "starting managed databases");
+    }
 
     let api_settings = ApiSettings {
         platform_host: settings.platform_host.clone(),
@@ -202,10 +221,13 @@ pub async fn run_with(
         store.clone(),
         api_settings,
         secret_box,
-        repos,
-        logs.clone(),
-        jobs_queued,
-        runtime.clone(),
+        Services {
+            repos,
+            logs: logs.clone(),
+            jobs_queued,
+            runtime: runtime.clone(),
+            databases: databases.clone(),
+        },
     ));
     let edge = edge_router(
         EdgeConfig {
@@ -271,6 +293,7 @@ pub async fn run_with(
     // that may stop anywhere at once, the access-log keeper once it passed on what is queued, a
     // rollback once it is done) before the store closes and the groups and disks go.
     runtime.stop_all().await;
+    databases.stop_all().await;
     tasks.stop_and_wait(SHUTDOWN_WAIT).await;
     // Last, once nothing else appends: the log writer stores what is queued and ends.
     logs.close(SHUTDOWN_WAIT).await;

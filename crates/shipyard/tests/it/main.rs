@@ -4,6 +4,7 @@
 mod account;
 mod api;
 mod cli;
+mod databases;
 mod deploy;
 mod red_team;
 mod runtime;

@@ -7,6 +7,9 @@ use crate::support::{TestServer, assert_error};
 use serde_json::json;
 use std::collections::HashMap;
 
+/// Reads that hand out a credential: members and up only.
+const CREDENTIAL_READS: &[&str] = &["/tenants/{tenantId}/databases/{databaseId}/connection"];
+
 #[tokio::test]
 async fn other_workspaces_see_nothing_and_viewers_write_nothing() {
     let server = TestServer::in_process(&["--allow-signup"]);
@@ -100,6 +103,12 @@ async fn other_workspaces_see_nothing_and_viewers_write_nothing() {
         .filter(|op| op.path.starts_with("/tenants/{tenantId}") && !op.is_write())
     {
         let response = viewer.token.get(&op.fill(&fixtures)).await.expect("request");
-        assert_eq!(response.status, 200, "viewer reads {}: {}", op.path, response.body);
+        // Credentials are a member's: a viewer reads everything else.
+        let expected = if CREDENTIAL_READS.contains(&op.path.as_str()) {
+            403
+        } else {
+            200
+        };
+        assert_eq!(response.status, expected, "viewer reads {}: {}", op.path, response.body);
     }
 }

@@ -257,7 +257,14 @@ async fn a_planted_secret_appears_nowhere() {
         "the WAL is among the files checked"
     );
     for file in files {
-        let bytes = std::fs::read(&file).expect("read");
+        // A managed database's server makes and removes files as it runs, and listens on a
+        // socket there: what is gone or is not a file holds nothing.
+        let bytes = match std::fs::read(&file) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(_) if std::fs::metadata(&file).is_ok_and(|m| !m.is_file()) => continue,
+            Err(e) => panic!("read {}: {e}", file.display()),
+        };
         for needle in [SENTINEL, SENTINEL_V2] {
             assert!(
                 !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),

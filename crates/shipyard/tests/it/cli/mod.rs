@@ -1,6 +1,7 @@
 //! The `shipyard` command line against a real server.
 
 mod ci;
+mod databases;
 mod deploy;
 mod login;
 mod logs;

@@ -31,9 +31,14 @@ pub fn files_under(root: &Path) -> Vec<PathBuf> {
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             let path = entry.path();
-            // Disks (a workspace's, a build disk, a HOME) are images of what tenants wrote
-            // (sparse), not files the server writes: their contents are checked where mounted.
-            let disk_dir = |p: &Path| ["disks", "workspaces", "homes"].iter().any(|d| p.ends_with(d));
+            // Disks (a workspace's, a build disk, a HOME, a database's) are images of what
+            // tenants wrote (sparse), not files the server writes: their contents are checked
+            // where mounted.
+            let disk_dir = |p: &Path| {
+                ["disks", "workspaces", "homes", "databases"]
+                    .iter()
+                    .any(|d| p.ends_with(d))
+            };
             // A workspace's disk's reserved blocks (`.storage-limit`): never written, as large
             // as the host's disk is free.
             let reserve = path.file_name().is_some_and(|n| n == ".storage-limit");

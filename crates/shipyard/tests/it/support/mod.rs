@@ -3,6 +3,7 @@
 pub mod apps;
 pub mod checks;
 pub mod cli;
+pub mod databases;
 pub mod deploy;
 pub mod edge;
 pub mod fixtures;
@@ -10,11 +11,13 @@ pub mod git;
 pub mod host;
 pub mod in_process;
 pub mod paths;
+pub mod tenant;
 
 pub use checks::{assert_error, assert_error_shape, files_under};
+pub use tenant::Tenant;
 
 use command_fds::{CommandFdExt, FdMapping};
-use serde_json::{Value, json};
+use serde_json::Value;
 use shipyard_client::Client;
 use shipyard_client::types::Secret;
 use shipyard_client::types::account::{MeResponse, SignupRequest};
@@ -325,163 +328,5 @@ impl TestServer {
             .expect("request")
             .ok()
             .expect("document")
-    }
-}
-
-/// A user with a workspace, seen from their session and from an API token.
-#[derive(Clone)]
-pub struct Tenant {
-    /// Session client.
-    pub session: Client,
-    /// Token client.
-    pub token: Client,
-    /// `ten_…` of their first workspace.
-    pub tenant_id: String,
-    /// `usr_…`
-    pub user_id: String,
-    /// Login email.
-    pub email: String,
-    /// The token's value.
-    pub token_secret: String,
-}
-
-/// A connection, a project and a second environment in one workspace.
-pub struct ProjectFixture {
-    /// `rc_…`
-    pub connection_id: String,
-    /// `prj_…`
-    pub project_id: String,
-    /// `env_…` of a non-production environment (deletable).
-    pub environment_id: String,
-    /// `sec_…` of a secret of that environment.
-    pub secret_id: String,
-    /// `dep_…` of a deployment of that environment.
-    pub deployment_id: String,
-    /// `rel_…` the deployment made.
-    pub release_id: String,
-}
-
-impl Tenant {
-    /// The same user against another server process (after a restart on the same data).
-    pub fn clone_with_base(&self, server: &TestServer) -> Tenant {
-        Tenant {
-            session: server.client(),
-            token: server.client().with_token(&self.token_secret),
-            ..self.clone()
-        }
-    }
-
-    /// Path-parameter values naming this user's objects, for the route matrices.
-    pub fn fixtures(&self, token_id: String, p: &ProjectFixture) -> std::collections::HashMap<&'static str, String> {
-        std::collections::HashMap::from([
-            ("tenantId", self.tenant_id.clone()),
-            ("userId", self.user_id.clone()),
-            ("tokenId", token_id),
-            ("connectionId", p.connection_id.clone()),
-            ("projectId", p.project_id.clone()),
-            ("environmentId", p.environment_id.clone()),
-            ("secretId", p.secret_id.clone()),
-            ("deploymentId", p.deployment_id.clone()),
-            ("releaseId", p.release_id.clone()),
-        ])
-    }
-
-    /// Connects a fresh local repository (a Vite app) and makes a project with a staging
-    /// environment from it.
-    pub async fn project_fixture(&self, server: &TestServer, name: &str) -> ProjectFixture {
-        let repo = server.dir.path().join("repos").join(name);
-        let url = git::make_repo(&repo, &fixtures::vite_react_files());
-        git::branch_with(&repo, "dev", &[("CHANGELOG.md", "dev work")]);
-        let conn = self
-            .post_ok(
-                &format!("/tenants/{}/repository-connections", self.tenant_id),
-                &json!({ "provider": "git", "url": url }),
-            )
-            .await;
-        let project = self
-            .post_ok(
-                &format!("/tenants/{}/projects", self.tenant_id),
-                &json!({ "name": name, "type": "react", "repositoryConnectionId": conn["id"],
-                    // No install or build: fixture deployments finish in a moment, offline.
-                    "config": { "build": { "installCommand": null, "buildCommand": null, "outputDirectory": "." } } }),
-            )
-            .await;
-        let env = self
-            .post_ok(
-                &format!(
-                    "/tenants/{}/projects/{}/environments",
-                    self.tenant_id,
-                    project["id"].as_str().expect("id")
-                ),
-                &json!({ "name": "Staging", "branch": "dev" }),
-            )
-            .await;
-        let secret = self
-            .post_ok(
-                &format!("/tenants/{}/secrets", self.tenant_id),
-                &json!({ "name": "API_KEY", "value": "fixture-secret-value", "scope": "environment", "environmentId": env["id"] }),
-            )
-            .await;
-        let deployment = self
-            .post_ok(
-                &format!(
-                    "/tenants/{}/projects/{}/environments/{}/deployments",
-                    self.tenant_id,
-                    project["id"].as_str().expect("id"),
-                    env["id"].as_str().expect("id")
-                ),
-                &json!({}),
-            )
-            .await;
-        // Settle the build, so tests that scan the data directory see no workspace vanish.
-        let done = self.finished(deployment["id"].as_str().expect("id"), 60).await;
-        let id = |v: &Value| v["id"].as_str().expect("id").to_owned();
-        let release_id = done["releaseId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("the fixture deployment made a release: {done}"))
-            .to_owned();
-        ProjectFixture {
-            connection_id: id(&conn),
-            project_id: id(&project),
-            environment_id: id(&env),
-            secret_id: id(&secret),
-            deployment_id: id(&deployment),
-            release_id,
-        }
-    }
-
-    /// POSTs with the token and expects 201.
-    pub async fn post_ok(&self, path: &str, body: &Value) -> Value {
-        let response = self.token.post(path, body).await.expect("request");
-        assert_eq!(response.status, 201, "POST {path}: {}", response.body);
-        response.body
-    }
-}
-
-impl TestServer {
-    /// Signs up `email` with a workspace and makes them a token.
-    pub async fn tenant(&self, email: &str, workspace: &str) -> Tenant {
-        let (session, me) = self.signup(email, workspace).await;
-        let token = session.create_token("tests").await.expect("token");
-        Tenant {
-            token: session.with_token(&token),
-            token_secret: token,
-            session,
-            tenant_id: me.memberships[0].tenant_id.clone(),
-            user_id: me.user.id.clone(),
-            email: email.to_owned(),
-        }
-    }
-
-    /// Makes a user through `/admin/users` (as `admin`) and logs them in.
-    pub async fn admin_created_user(&self, admin: &Client, email: &str) -> (Client, String) {
-        let made = admin
-            .post("/admin/users", &json!({ "email": email, "password": PASSWORD }))
-            .await
-            .expect("request")
-            .ok()
-            .expect("admin creates user");
-        let session = self.client().login(email, PASSWORD).await.expect("login");
-        (session, made["id"].as_str().expect("id").to_owned())
     }
 }

@@ -1,0 +1,147 @@
+//! Creating a database: checked, stored as `provisioning`, then made in the background.
+
+use super::database_view;
+use crate::api::views::display_name;
+use crate::auth::{Auth, require_write};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiPath, JsonBody};
+use crate::paths::TenantPath;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use shipyard_api_types::databases::{CreateDatabaseRequest, DatabaseView};
+use shipyard_core::{DatabaseId, OpaqueToken, Role};
+use shipyard_databases::Clusters;
+use shipyard_store::secrets::database_aad;
+use shipyard_store::{Backend, Databases, NewDatabase, SqliteStore};
+
+/// Memory a database gets unless it asks (MiB).
+const DEFAULT_MEMORY_MB: u32 = 256;
+/// Disk a database gets unless it asks (MiB).
+const DEFAULT_DISK_MB: u32 = 1024;
+
+/// A PostgreSQL identifier made from the database's name: lowercase letters, digits and `_`,
+/// starting with a letter, at most 40 characters, never one PostgreSQL or the platform keeps.
+fn identifier(name: &str) -> String {
+    let mut id: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    id = id.trim_matches('_').chars().take(40).collect();
+    let reserved = [
+        "postgres",
+        "template0",
+        "template1",
+        shipyard_databases::conf::SUPERUSER,
+        "public",
+    ];
+    if id.is_empty()
+        || !id.starts_with(|c: char| c.is_ascii_lowercase())
+        || id.starts_with("pg_")
+        || reserved.contains(&id.as_str())
+    {
+        id = format!("db_{id}");
+    }
+    id
+}
+
+fn within(field: &str, value: Option<u32>, default: u32, range: std::ops::RangeInclusive<u32>) -> ApiResult<u32> {
+    let value = value.unwrap_or(default);
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ApiError::bad_request(format!(
+            "field `{field}` must be {} to {}",
+            range.start(),
+            range.end()
+        )))
+    }
+}
+
+/// Makes a database: 201 `provisioning` at once, `running` once its server answers (or
+/// `failed` with the reason).
+#[utoipa::path(post, path = "/tenants/{tenantId}/databases", tag = "databases", request_body = CreateDatabaseRequest,
+    params(TenantPath), security(("bearer" = []), ("session" = [])),
+    responses((status = 201, body = DatabaseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "Name taken in the workspace", body = ErrorBody),
+    (status = 422, description = "Engine or version not offered here, or the workspace holds its most databases", body = ErrorBody),
+    (status = 503, body = ErrorBody)))]
+pub async fn create_database(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(path): ApiPath<TenantPath>,
+    body: JsonBody,
+) -> ApiResult<(StatusCode, Json<DatabaseView>)> {
+    let mut tx = state.store.write().await?;
+    let scope = path.load(&auth, &mut tx).await?;
+    require_write(&scope, Role::Member)?;
+    let req: CreateDatabaseRequest = body.parse()?;
+    let name = display_name(&req.name, "name")?;
+    let limits = req.limits.clone().unwrap_or_default();
+    let memory_mb = within("limits.memoryMb", limits.memory_mb, DEFAULT_MEMORY_MB, 64..=65536)?;
+    let disk_mb = within("limits.diskMb", limits.disk_mb, DEFAULT_DISK_MB, 64..=1_048_576)?;
+    let engine = state
+        .databases
+        .engines()
+        .choose(&req.engine, req.version.as_deref())?
+        .clone();
+    state.databases.check_confined()?;
+    let (held, cap) = tx.database_count(&scope).await?;
+    if held >= cap {
+        return Err(ApiError::unprocessable(format!(
+            "this workspace holds {held} databases, its most ({cap}); delete one first"
+        )));
+    }
+    let id = DatabaseId::generate();
+    let port = Clusters::free_port(&tx.database_ports().await?)?;
+    let uid = tx.database_uid(&id, state.databases.uids()).await?;
+    let database_name = identifier(&name);
+    let seal = |what: &str| {
+        let plain = OpaqueToken::generate("").plain;
+        state
+            .secret_box
+            .seal(plain.as_bytes(), &database_aad(scope.tenant_id(), &id, what))
+    };
+    let new = NewDatabase {
+        id: id.clone(),
+        name,
+        engine: shipyard_databases::engine::POSTGRES.to_owned(),
+        version: engine.version,
+        port,
+        uid,
+        username: format!("{database_name}_owner"),
+        database_name,
+        password_sealed: seal("password"),
+        superuser_password_sealed: seal("superuser"),
+        memory_mb,
+        disk_mb,
+    };
+    let made = tx.create_database(&scope, &new).await?;
+    SqliteStore::commit(tx).await?;
+    state.databases.launch(made.clone());
+    Ok((StatusCode::CREATED, Json(database_view(made, None))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::identifier;
+
+    #[test]
+    fn identifiers_are_safe_and_never_reserved() {
+        assert_eq!(identifier("My Orders DB"), "my_orders_db");
+        assert_eq!(identifier("2024 data"), "db_2024_data");
+        assert_eq!(identifier("postgres"), "db_postgres");
+        assert_eq!(identifier("shipyard"), "db_shipyard");
+        assert_eq!(identifier("pg_stats"), "db_pg_stats");
+        assert_eq!(identifier("日本"), "db_");
+        assert_eq!(identifier(&"x".repeat(90)).len(), 40);
+    }
+}

@@ -1,0 +1,109 @@
+//! Starting, stopping and deleting a database.
+
+use super::database_view;
+use crate::auth::{Auth, require_write};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiPath;
+use crate::paths::DatabasePath;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use shipyard_api_types::databases::DatabaseView;
+use shipyard_core::{DatabaseStatus, Role};
+use shipyard_store::{Backend, Database, DatabaseState, Databases, SqliteStore};
+
+/// Stores `status` for `database` (cleared error) and returns the stored row.
+async fn set_status(state: &AppState, database: &Database, status: DatabaseStatus) -> ApiResult<Database> {
+    let mut tx = state.store.write().await?;
+    let state_now = DatabaseState {
+        status,
+        error: None,
+        last_exit_reason: None,
+    };
+    let stored = tx
+        .set_database_state(&database.id, &state_now)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("database {} not found", database.id)))?;
+    SqliteStore::commit(tx).await?;
+    Ok(stored)
+}
+
+/// Loads the database for a write by a member or more.
+async fn for_write(state: &AppState, auth: &Auth, path: &DatabasePath) -> ApiResult<Database> {
+    let mut tx = state.store.read().await?;
+    let (scope, database) = path.load(auth, &mut tx).await?;
+    require_write(&scope, Role::Member)?;
+    Ok(database)
+}
+
+/// Starts a stopped (or failed) database with its data.
+#[utoipa::path(post, path = "/tenants/{tenantId}/databases/{databaseId}/start", tag = "databases",
+    params(DatabasePath), security(("bearer" = []), ("session" = [])),
+    responses((status = 202, description = "Starting", body = DatabaseView), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "Still provisioning, or running already", body = ErrorBody)))]
+pub async fn create_database_start(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(path): ApiPath<DatabasePath>,
+) -> ApiResult<(StatusCode, Json<DatabaseView>)> {
+    let database = for_write(&state, &auth, &path).await?;
+    if matches!(database.status, DatabaseStatus::Provisioning | DatabaseStatus::Running) {
+        return Err(ApiError::conflict(format!(
+            "database {} is {}; only a stopped or failed database can be started",
+            database.id,
+            database.status.as_str()
+        )));
+    }
+    state.databases.check_confined()?;
+    let stored = set_status(&state, &database, DatabaseStatus::Running).await?;
+    state.databases.launch(stored.clone());
+    Ok((StatusCode::ACCEPTED, Json(database_view(stored, None))))
+}
+
+/// Stops a database: a fast shutdown, its port closed, its data kept.
+#[utoipa::path(post, path = "/tenants/{tenantId}/databases/{databaseId}/stop", tag = "databases",
+    params(DatabasePath), security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "Stopped", body = DatabaseView), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "Still provisioning", body = ErrorBody)))]
+pub async fn create_database_stop(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(path): ApiPath<DatabasePath>,
+) -> ApiResult<Json<DatabaseView>> {
+    let database = for_write(&state, &auth, &path).await?;
+    if database.status == DatabaseStatus::Provisioning {
+        return Err(ApiError::conflict(format!(
+            "database {} is still provisioning; stop it once it runs",
+            database.id
+        )));
+    }
+    state.databases.stop(&database.id).await;
+    let stored = set_status(&state, &database, DatabaseStatus::Stopped).await?;
+    Ok(Json(database_view(stored, None)))
+}
+
+/// Deletes a database: its server stops and its files go.
+#[utoipa::path(delete, path = "/tenants/{tenantId}/databases/{databaseId}", tag = "databases",
+    params(DatabasePath), security(("bearer" = []), ("session" = [])),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+pub async fn delete_database(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(path): ApiPath<DatabasePath>,
+) -> ApiResult<StatusCode> {
+    let database = for_write(&state, &auth, &path).await?;
+    state.databases.stop(&database.id).await;
+    set_status(&state, &database, DatabaseStatus::Stopped).await?;
+    // Files first: a failure leaves the database listed (and stopped), never a row pointing
+    // at nothing or files nobody owns.
+    state.databases.remove_files(&database).await?;
+    let mut tx = state.store.write().await?;
+    let (scope, _) = path.load(&auth, &mut tx).await?;
+    tx.delete_database(&scope, &database.id).await?;
+    SqliteStore::commit(tx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,44 @@
+//! Typed calls for a workspace's managed databases.
+
+use crate::ClientError;
+use crate::paths;
+use crate::workspace::{Paging, Workspace};
+use shipyard_api_types::databases::{CreateDatabaseRequest, DatabaseConnection, DatabaseView};
+use shipyard_api_types::paging::List;
+
+impl Workspace {
+    /// A page of the workspace's databases.
+    pub async fn databases(&self, paging: Paging) -> Result<List<DatabaseView>, ClientError> {
+        let path = format!("{}?{}", paths::databases(&self.tenant), paging.query());
+        self.client.get(&path).await?.parse()
+    }
+
+    /// One database.
+    pub async fn database(&self, id: &str) -> Result<DatabaseView, ClientError> {
+        let path = format!("{}/{id}", paths::databases(&self.tenant));
+        self.client.get(&path).await?.parse()
+    }
+
+    /// Makes a database (it starts `provisioning`).
+    pub async fn create_database(&self, req: &CreateDatabaseRequest) -> Result<DatabaseView, ClientError> {
+        self.client.post_typed(&paths::databases(&self.tenant), req).await
+    }
+
+    /// `start` or `stop` a database.
+    pub async fn database_action(&self, id: &str, action: &str) -> Result<DatabaseView, ClientError> {
+        let path = format!("{}/{id}/{action}", paths::databases(&self.tenant));
+        self.client.post(&path, &serde_json::json!({})).await?.parse()
+    }
+
+    /// How to connect to a database, password included.
+    pub async fn database_connection(&self, id: &str) -> Result<DatabaseConnection, ClientError> {
+        let path = format!("{}/{id}/connection", paths::databases(&self.tenant));
+        self.client.get(&path).await?.parse()
+    }
+
+    /// Deletes a database and its files.
+    pub async fn delete_database(&self, id: &str) -> Result<(), ClientError> {
+        let path = format!("{}/{id}", paths::databases(&self.tenant));
+        self.client.delete(&path).await?.ok().map(drop)
+    }
+}

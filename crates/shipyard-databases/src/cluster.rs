@@ -1,0 +1,240 @@
+//! One cluster on this host: its files, and the sandboxed `initdb` and `postgres` runs.
+
+use crate::conf::{self, INNER_PORT, PGDATA, ROOT_INSIDE, SOCKET_DIR, SUPERUSER};
+use crate::engine::Engine;
+use crate::error::DatabaseError;
+use shipyard_core::SecretString;
+use shipyard_sandbox::{Bind, Forward, Identity, LimitGroup, Limits, Network, Sandbox, Spec};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::process::Child;
+
+/// How long `initdb` may take (it syncs every file it writes).
+const INITDB_WITHIN: Duration = Duration::from_secs(120);
+/// How long a started server may take to accept the platform's connection.
+const READY_WITHIN: Duration = Duration::from_secs(60);
+
+/// A cluster's place on this host and what it runs as.
+#[derive(Debug, Clone)]
+pub(crate) struct Cluster {
+    /// The database it serves.
+    pub id: String,
+    /// Its uid (gid the same).
+    pub uid: u32,
+    /// The host's loopback port.
+    pub port: u16,
+    /// Memory limit of all its processes.
+    pub memory_mb: u32,
+    /// The server binaries.
+    pub engine: Engine,
+    /// Where its data disk is mounted on the host.
+    pub mount: PathBuf,
+}
+
+/// A started server: its process (bubblewrap), its limit group and its network namespace.
+pub(crate) struct Started {
+    /// bubblewrap, whose child is the postmaster.
+    pub child: Child,
+    /// Every process of the cluster, with its limits.
+    pub group: Option<LimitGroup>,
+    /// Kept for as long as the server runs: pasta forwards the port into it.
+    pub _network: Option<Network>,
+}
+
+impl Cluster {
+    /// The data directory on the host.
+    pub fn pgdata(&self) -> PathBuf {
+        self.mount.join(PGDATA)
+    }
+
+    /// Whether `initdb` completed here before.
+    pub fn initialised(&self) -> bool {
+        self.pgdata().join("PG_VERSION").is_file()
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            memory_bytes: u64::from(self.memory_mb) * 1024 * 1024,
+            pids: u64::from(conf::max_connections(self.memory_mb)) + 30,
+            cpu_millis: None,
+        }
+    }
+
+    fn spec(&self, program: Vec<std::ffi::OsString>) -> Spec {
+        let inside = PathBuf::from(ROOT_INSIDE);
+        let put = |k: &str, v: String| (k.to_owned(), SecretString::from(v));
+        Spec {
+            binds: vec![Bind {
+                host: self.mount.clone(),
+                inside: inside.clone(),
+                writable: true,
+            }],
+            env: vec![
+                put("PATH", format!("{}:/usr/bin:/bin", self.engine.bin.display())),
+                put("HOME", ROOT_INSIDE.to_owned()),
+                put("LANG", "C.UTF-8".to_owned()),
+                put("PGDATA", format!("{ROOT_INSIDE}/{PGDATA}")),
+            ],
+            chdir: inside,
+            program,
+        }
+    }
+
+    /// Makes the cluster: `initdb` as the database's uid, with the platform's superuser and
+    /// its password (handed over in a file of that uid's, removed after).
+    pub async fn initdb(&self, sandbox: &Sandbox, superuser_password: &str) -> Result<(), DatabaseError> {
+        let pgdata = self.pgdata();
+        if pgdata.exists() {
+            // Only ever reached for a database still provisioning: an `initdb` cut short.
+            std::fs::remove_dir_all(&pgdata).map_err(|e| DatabaseError::step("clearing an interrupted initdb", e))?;
+        }
+        let pwfile = self.mount.join(".superuser-password");
+        self.own_file(&pwfile, superuser_password)
+            .map_err(|e| DatabaseError::step("initdb", e))?;
+        let bin = self.engine.bin.join("initdb");
+        let program = [
+            bin.as_os_str(),
+            "--pgdata".as_ref(),
+            format!("{ROOT_INSIDE}/{PGDATA}").as_ref(),
+            "--username".as_ref(),
+            SUPERUSER.as_ref(),
+            "--pwfile".as_ref(),
+            format!("{ROOT_INSIDE}/.superuser-password").as_ref(),
+            "--auth-local=scram-sha-256".as_ref(),
+            "--auth-host=scram-sha-256".as_ref(),
+            "--encoding=UTF8".as_ref(),
+            "--locale=C.UTF-8".as_ref(),
+        ]
+        .iter()
+        .map(|s| s.to_os_string())
+        .collect();
+        let ran = self.run_to_end(sandbox, "initdb", program, INITDB_WITHIN).await;
+        let _ = std::fs::remove_file(&pwfile);
+        ran
+    }
+
+    /// Runs `program` in the sandbox (no network) to its end; its output is the error.
+    async fn run_to_end(
+        &self,
+        sandbox: &Sandbox,
+        step: &'static str,
+        program: Vec<std::ffi::OsString>,
+        within: Duration,
+    ) -> Result<(), DatabaseError> {
+        let bound = self.bound(sandbox, None)?;
+        let group = bound
+            .limit_group(&format!("{}-{step}", self.id))
+            .map_err(|e| DatabaseError::step(step, e))?;
+        let command = bound
+            .command(&self.spec(program), group.as_ref())
+            .map_err(|e| DatabaseError::step(step, e))?;
+        let child = command.spawn().await.map_err(|e| DatabaseError::step(step, e))?;
+        let out = tokio::time::timeout(within, child.wait_with_output())
+            .await
+            .map_err(|_| DatabaseError::step(step, format!("it did not finish within {} s", within.as_secs())))?
+            .map_err(|e| DatabaseError::step(step, e))?;
+        if let Some(group) = &group {
+            group.kill_everyone().await;
+            group.remove();
+        }
+        if out.status.success() {
+            return Ok(());
+        }
+        let said = String::from_utf8_lossy(&out.stderr);
+        let last: Vec<&str> = said.lines().rev().take(5).collect();
+        Err(DatabaseError::step(
+            step,
+            last.into_iter().rev().collect::<Vec<_>>().join(" / "),
+        ))
+    }
+
+    /// The sandbox this cluster's processes run in: its uid, its data disk as HOME.
+    fn bound(&self, sandbox: &Sandbox, network: Option<&Network>) -> Result<Sandbox, DatabaseError> {
+        sandbox
+            .with_limits(self.limits())
+            .for_project(Identity::project(self.uid), Path::new(ROOT_INSIDE), network)
+            .map_err(|e| DatabaseError::step("preparing the sandbox", e))
+    }
+
+    /// Writes `path` with `text`, the database uid's and readable by it alone.
+    fn own_file(&self, path: &Path, text: &str) -> std::io::Result<()> {
+        std::fs::write(path, text)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        std::os::unix::fs::chown(path, Some(self.uid), Some(self.uid))
+    }
+
+    /// Writes the server's configuration and its socket's directory.
+    pub fn configure(&self, username: &str, database: &str) -> std::io::Result<()> {
+        let pgdata = self.pgdata();
+        self.own_file(&pgdata.join("postgresql.conf"), &conf::postgresql_conf(self.memory_mb))?;
+        self.own_file(&pgdata.join("pg_hba.conf"), &conf::pg_hba_conf(username, database))?;
+        let socket = self.mount.join(SOCKET_DIR);
+        std::fs::create_dir_all(&socket)?;
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o700))?;
+        std::os::unix::fs::chown(&socket, Some(self.uid), Some(self.uid))
+    }
+
+    /// Starts `postgres` in its sandbox, its network namespace forwarding the host's port in.
+    pub async fn start(&self, sandbox: &Sandbox, run: &str) -> Result<Started, DatabaseError> {
+        let forwards = [Forward {
+            host_port: self.port,
+            port: INNER_PORT,
+        }];
+        let (net_sandbox, net_name) = (sandbox.clone(), run.to_owned());
+        let network = tokio::task::spawn_blocking(move || net_sandbox.network_forwarding(&net_name, &forwards))
+            .await
+            .map_err(|e| DatabaseError::step("preparing the network", e))?
+            .map_err(|e| DatabaseError::step("preparing the network", e))?;
+        let bound = self.bound(sandbox, network.as_ref())?;
+        let group = bound
+            .limit_group(run)
+            .map_err(|e| DatabaseError::step("starting the server", e))?;
+        let program = vec![self.engine.bin.join("postgres").into_os_string()];
+        let child = bound
+            .command(&self.spec(program), group.as_ref())
+            .map_err(|e| DatabaseError::step("starting the server", e))?
+            .spawn()
+            .await
+            .map_err(|e| DatabaseError::step("starting the server", e))?;
+        Ok(Started {
+            child,
+            group,
+            _network: network,
+        })
+    }
+
+    /// The platform's connection over the unix socket.
+    pub async fn admin(&self, superuser_password: &str) -> Result<PgConnection, sqlx::Error> {
+        let options = PgConnectOptions::new()
+            .socket(self.mount.join(SOCKET_DIR))
+            .port(INNER_PORT)
+            .username(SUPERUSER)
+            .password(superuser_password)
+            .database("postgres");
+        PgConnection::connect_with(&options).await
+    }
+
+    /// Waits (bounded) until the server takes the platform's connection.
+    pub async fn ready(&self, superuser_password: &str, started: &mut Started) -> Result<PgConnection, DatabaseError> {
+        let deadline = tokio::time::Instant::now() + READY_WITHIN;
+        loop {
+            match self.admin(superuser_password).await {
+                Ok(conn) => return Ok(conn),
+                Err(e) if tokio::time::Instant::now() >= deadline => {
+                    return Err(DatabaseError::step("starting the server", e));
+                }
+                Err(_) => {}
+            }
+            if let Ok(Some(status)) = started.child.try_wait() {
+                return Err(DatabaseError::step(
+                    "starting the server",
+                    format!("it exited ({status})"),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! What can go wrong with a managed database, in sentences a user can act on.
+
+use thiserror::Error;
+
+/// A managed database's error.
+#[derive(Debug, Error)]
+pub enum DatabaseError {
+    /// Only PostgreSQL is offered.
+    #[error("engine `{0}` is not offered: the engine is `postgres`")]
+    UnknownEngine(String),
+    /// The host has no PostgreSQL server binaries.
+    #[error(
+        "this host has no PostgreSQL server binaries: install the `postgresql` package (apt-get install postgresql)"
+    )]
+    NoServer,
+    /// A major the host does not have.
+    #[error("PostgreSQL {asked} is not installed on this host; it offers {offered}")]
+    UnknownVersion {
+        /// What was asked.
+        asked: String,
+        /// What is installed.
+        offered: String,
+    },
+    /// Databases need the sandbox (their own uid, cgroup and disk).
+    #[error("managed databases need the sandbox: this server runs with --insecure-no-sandbox")]
+    Unconfined,
+    /// No loopback port was free.
+    #[error("no free loopback port for the database: {0}")]
+    NoPort(String),
+    /// A step of making or starting the cluster failed.
+    #[error("{step} failed: {detail}")]
+    Step {
+        /// Which step (`initdb`, `starting the server`, …).
+        step: &'static str,
+        /// Why, from the tool's own output.
+        detail: String,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] shipyard_store::StoreError),
+}
+
+impl DatabaseError {
+    /// A failed step with its cause.
+    pub fn step(step: &'static str, detail: impl std::fmt::Display) -> Self {
+        Self::Step {
+            step,
+            detail: detail.to_string(),
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! Every managed database of this server: provisioned and started in the background (each
+//! its own tracked task), stopped and deleted on request, all stopped with the server.
+
+use crate::cluster::Cluster;
+use crate::engine::Engines;
+use crate::error::DatabaseError;
+use crate::supervise;
+use shipyard_core::{DatabaseId, DatabaseStatus, SecretBox};
+use shipyard_sandbox::{DiskKind, DiskSpec, Disks, Sandbox, Workspaces};
+use shipyard_store::secrets::database_aad;
+use shipyard_store::{Backend, Database, DatabaseState, Databases, Deployments, Jobs, SqliteStore};
+use shipyard_tasks::Tasks;
+use sqlx::Executor;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// What the server hands its databases.
+pub struct ClustersConfig {
+    /// The installed server binaries.
+    pub engines: Engines,
+    /// How processes are confined.
+    pub sandbox: Sandbox,
+    /// Mounts the databases' data disks.
+    pub disks: Disks,
+    /// The workspaces' disks, which hold the data disks' images.
+    pub workspaces: Workspaces,
+    /// Where data disks are mounted (`Layout::database_mounts`).
+    pub mounts: PathBuf,
+    /// The server's store.
+    pub store: SqliteStore,
+    /// Opens the sealed passwords.
+    pub secret_box: SecretBox,
+    /// Owns every database's task.
+    pub tasks: Tasks,
+    /// The uids sandboxes are given (`--sandbox-uids`); each database gets one of its own.
+    pub uids: std::ops::RangeInclusive<u32>,
+}
+
+struct Running {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// The databases this server runs.
+#[derive(Clone)]
+pub struct Clusters {
+    config: Arc<ClustersConfig>,
+    running: Arc<Mutex<HashMap<DatabaseId, Running>>>,
+}
+
+impl Clusters {
+    /// Databases over `config`; none runs until `resume` or `launch`.
+    pub fn new(config: ClustersConfig) -> Self {
+        Self {
+            config: Arc::new(config),
+            running: Arc::default(),
+        }
+    }
+
+    /// The installed server binaries.
+    pub fn engines(&self) -> &Engines {
+        &self.config.engines
+    }
+
+    /// The uids databases (and projects) are given.
+    pub fn uids(&self) -> std::ops::RangeInclusive<u32> {
+        self.config.uids.clone()
+    }
+
+    /// The tenant role's password.
+    pub fn password(&self, db: &Database) -> Result<String, DatabaseError> {
+        self.open(db, &db.password_sealed, "password")
+    }
+
+    /// The database's size (`pg_database_size`), asked of its running server over the unix
+    /// socket; nothing when it does not answer within a second.
+    pub async fn size_bytes(&self, db: &Database) -> Option<i64> {
+        let superuser = self.open(db, &db.superuser_password_sealed, "superuser").ok()?;
+        let cluster = self.cluster(db).ok()?;
+        let ask = async {
+            let mut admin = cluster.admin(&superuser).await.ok()?;
+            sqlx::query_scalar::<_, i64>("SELECT pg_database_size($1)")
+                .bind(&db.database_name)
+                .fetch_one(&mut admin)
+                .await
+                .ok()
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(1), ask)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    fn cluster(&self, db: &Database) -> Result<Cluster, DatabaseError> {
+        Ok(Cluster {
+            id: db.id.to_string(),
+            uid: db.uid,
+            port: db.port,
+            memory_mb: db.memory_mb,
+            engine: self.config.engines.installed(&db.version)?.clone(),
+            mount: self.mount(&db.id),
+        })
+    }
+
+    /// Refuses databases on a server without the sandbox.
+    pub fn check_confined(&self) -> Result<(), DatabaseError> {
+        if self.config.sandbox.is_confined() {
+            Ok(())
+        } else {
+            Err(DatabaseError::Unconfined)
+        }
+    }
+
+    /// A loopback port free now and held by no database (`taken`).
+    pub fn free_port(taken: &[u16]) -> Result<u16, DatabaseError> {
+        let mut last = String::new();
+        for _ in 0..50 {
+            match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
+                Ok(addr) if !taken.contains(&addr.port()) => return Ok(addr.port()),
+                Ok(_) => {}
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(DatabaseError::NoPort(last))
+    }
+
+    /// Starts every database that was provisioning or running when the server last stopped.
+    pub async fn resume(&self) -> Result<usize, DatabaseError> {
+        let mut tx = self.config.store.read().await?;
+        let all = tx
+            .databases_in(&[DatabaseStatus::Provisioning, DatabaseStatus::Running])
+            .await?;
+        SqliteStore::commit(tx).await?;
+        let count = all.len();
+        for db in all {
+            self.launch(db);
+        }
+        Ok(count)
+    }
+
+    /// Provisions (when `provisioning`) and runs `db` in a task of its own.
+    pub fn launch(&self, db: Database) {
+        let (stop, stopped) = watch::channel(false);
+        let id = db.id.clone();
+        let this = self.clone();
+        let Ok(mut running) = self.running.lock() else {
+            return;
+        };
+        // A run still going (a start right after another) ends first: never two servers on
+        // one data directory.
+        let previous = running.remove(&id);
+        let task = self.config.tasks.try_spawn("database", async move {
+            if let Some(old) = previous {
+                let _ = old.stop.send(true);
+                let _ = old.task.await;
+            }
+            this.bring_up(db, stopped).await;
+        });
+        if let Some(task) = task {
+            running.insert(id, Running { stop, task });
+        }
+    }
+
+    /// Stops `id`'s server (a fast shutdown) and waits until it is down; its disk is unmounted.
+    pub async fn stop(&self, id: &DatabaseId) {
+        let taken = self.running.lock().ok().and_then(|mut r| r.remove(id));
+        if let Some(running) = taken {
+            let _ = running.stop.send(true);
+            let _ = running.task.await;
+        }
+        self.config.disks.detach(&self.mount(id));
+    }
+
+    /// Stops every database (the server is stopping).
+    pub async fn stop_all(&self) {
+        let all: Vec<DatabaseId> = self
+            .running
+            .lock()
+            .map(|r| r.keys().cloned().collect())
+            .unwrap_or_default();
+        for id in all {
+            self.stop(&id).await;
+        }
+    }
+
+    /// Removes a stopped database's files: its data disk's image and mount point.
+    pub async fn remove_files(&self, db: &Database) -> Result<(), DatabaseError> {
+        self.stop(&db.id).await;
+        let image = self
+            .config
+            .workspaces
+            .database_image(db.tenant_id.as_str(), db.id.as_str());
+        let (workspaces, tenant, at) = (self.config.workspaces.clone(), db.tenant_id.clone(), self.mount(&db.id));
+        tokio::task::spawn_blocking(move || {
+            workspaces.while_mounted(tenant.as_str(), |_| {
+                shipyard_sandbox::disk::remove(&image, &at);
+                Ok(())
+            })
+        })
+        .await
+        .map_err(|e| DatabaseError::step("removing its files", e))?
+        .map_err(|e| DatabaseError::step("removing its files", e))
+    }
+
+    fn mount(&self, id: &DatabaseId) -> PathBuf {
+        self.config.mounts.join(id.as_str())
+    }
+
+    fn open(&self, db: &Database, sealed: &[u8], what: &str) -> Result<String, DatabaseError> {
+        let plain = self
+            .config
+            .secret_box
+            .open(sealed, &database_aad(&db.tenant_id, &db.id, what))
+            .map_err(|_| shipyard_store::StoreError::Undecryptable(format!("database {} {what}", db.id)))?;
+        String::from_utf8(plain).map_err(|_| DatabaseError::step("opening its password", "not text"))
+    }
+
+    /// Mounts the data disk, provisions when needed, starts the server and supervises it;
+    /// any failure before it runs makes the database `failed` with the reason.
+    #[tracing::instrument(name = "database", skip_all, fields(database = %db.id, tenant = %db.tenant_id))]
+    async fn bring_up(self, db: Database, stop: watch::Receiver<bool>) {
+        let (cluster, started) = match self.prepare(&db).await {
+            Ok(up) => up,
+            Err(e) => {
+                tracing::warn!(error = %e, "database not brought up");
+                self.record(&db.id, DatabaseStatus::Failed, Some(e.to_string()), None)
+                    .await;
+                return;
+            }
+        };
+        tracing::info!(port = db.port, "database serving");
+        let sandbox = self.config.sandbox.clone();
+        let id = db.id.clone();
+        supervise::supervise(&cluster, &sandbox, stop, started, |reason, last| {
+            let this = self.clone();
+            let id = id.clone();
+            async move {
+                tracing::warn!(reason, last, "database server ended on its own");
+                let (status, error) = if last {
+                    (
+                        DatabaseStatus::Failed,
+                        Some(format!(
+                            "its server crashed 5 times within 2 minutes; not restarted ({reason})"
+                        )),
+                    )
+                } else {
+                    (DatabaseStatus::Running, None)
+                };
+                this.record(&id, status, error, Some(reason)).await;
+            }
+        })
+        .await;
+    }
+
+    async fn prepare(&self, db: &Database) -> Result<(Cluster, crate::cluster::Started), DatabaseError> {
+        let cluster = self.cluster(db)?;
+        let superuser = self.open(db, &db.superuser_password_sealed, "superuser")?;
+        let spec_image = self
+            .config
+            .workspaces
+            .database_image(db.tenant_id.as_str(), db.id.as_str());
+        let (workspaces, disks, tenant) = (
+            self.config.workspaces.clone(),
+            self.config.disks.clone(),
+            db.tenant_id.clone(),
+        );
+        let (at, bytes, uid) = (cluster.mount.clone(), u64::from(db.disk_mb) * 1024 * 1024, db.uid);
+        let limit = self.storage_limit(db).await?;
+        let disk = tokio::task::spawn_blocking(move || {
+            workspaces.attach(tenant.as_str(), limit)?;
+            workspaces.while_mounted(tenant.as_str(), |_| {
+                if let Some(dir) = spec_image.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| shipyard_sandbox::DiskError::Io {
+                        path: dir.to_owned(),
+                        source: e,
+                    })?;
+                }
+                disks.attach(&DiskSpec {
+                    image: &spec_image,
+                    at: &at,
+                    bytes,
+                    owner: Some((uid, uid)),
+                    kind: DiskKind::Kept,
+                })
+            })
+        })
+        .await
+        .map_err(|e| DatabaseError::step("mounting its data disk", e))?
+        .map_err(|e| DatabaseError::step("mounting its data disk", e))?;
+        // A kept disk stays mounted when its handle goes, until `stop` detaches it.
+        drop(disk);
+        let provisioning = db.status == DatabaseStatus::Provisioning || !cluster.initialised();
+        if provisioning {
+            cluster.initdb(&self.config.sandbox, &superuser).await?;
+        }
+        cluster
+            .configure(&db.username, &db.database_name)
+            .map_err(|e| DatabaseError::step("writing its configuration", e))?;
+        let mut started = cluster
+            .start(&self.config.sandbox, &supervise::run_name(&cluster))
+            .await?;
+        let mut admin = cluster.ready(&superuser, &mut started).await?;
+        if provisioning {
+            let password = self.open(db, &db.password_sealed, "password")?;
+            create_tenant_role(&mut admin, db, &password).await?;
+            self.record(&db.id, DatabaseStatus::Running, None, None).await;
+        }
+        drop(admin);
+        Ok((cluster, started))
+    }
+
+    /// The workspace's storage limit in bytes: its disk is mounted with it.
+    async fn storage_limit(&self, db: &Database) -> Result<u64, DatabaseError> {
+        let mut tx = self.config.store.read().await?;
+        let scope = tx
+            .worker_scope(&db.tenant_id)
+            .await?
+            .ok_or_else(|| DatabaseError::step("mounting its data disk", "its workspace is gone"))?;
+        let gib = tx.storage_gb_limit(&scope).await?;
+        SqliteStore::commit(tx).await?;
+        Ok(u64::try_from(gib).unwrap_or(0) << 30)
+    }
+
+    async fn record(&self, id: &DatabaseId, status: DatabaseStatus, error: Option<String>, exit: Option<String>) {
+        let state = DatabaseState {
+            status,
+            error,
+            last_exit_reason: exit,
+        };
+        let done = async {
+            let mut tx = self.config.store.write().await?;
+            tx.set_database_state(id, &state).await?;
+            SqliteStore::commit(tx).await
+        };
+        if let Err(e) = done.await {
+            tracing::error!(database = %id, error = %e, "a database's status could not be stored");
+        }
+    }
+}
+
+/// The tenant's role and database: the role owns the database and nothing else, and may not
+/// become anything more (no superuser, no roles, no databases, no replication).
+async fn create_tenant_role(
+    admin: &mut sqlx::postgres::PgConnection,
+    db: &Database,
+    password: &str,
+) -> Result<(), DatabaseError> {
+    let role = quote_ident(&db.username);
+    let name = quote_ident(&db.database_name);
+    let limit = crate::conf::max_connections(db.memory_mb).saturating_sub(3);
+    let statements = [
+        format!(
+            "CREATE ROLE {role} LOGIN PASSWORD {} NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS CONNECTION LIMIT {limit}",
+            quote_literal(password)
+        ),
+        format!("CREATE DATABASE {name} OWNER {role}"),
+        format!("REVOKE ALL ON DATABASE {name} FROM PUBLIC"),
+        "REVOKE ALL ON DATABASE postgres FROM PUBLIC".to_owned(),
+        "REVOKE ALL ON DATABASE template1 FROM PUBLIC".to_owned(),
+    ];
+    for sql in statements {
+        admin
+            .execute(sqlx::AssertSqlSafe(sql))
+            .await
+            .map_err(|e| DatabaseError::step("creating the database's role", e))?;
+    }
+    Ok(())
+}
+
+/// `"name"`, doubled quotes inside.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `'text'`, doubled quotes inside (standard_conforming_strings is on).
+fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}

@@ -1,0 +1,185 @@
+//! Keeping one database's server up: restarted after a crash with backoff, given up on after
+//! five crashes in two minutes, stopped with a fast shutdown when asked.
+
+use crate::cluster::{Cluster, Started};
+use shipyard_sandbox::Sandbox;
+use std::collections::VecDeque;
+use std::process::ExitStatus;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::watch;
+
+/// Crashes within `CRASH_WINDOW` after which the server is not restarted.
+const CRASH_LIMIT: usize = 5;
+const CRASH_WINDOW: Duration = Duration::from_secs(120);
+/// How long a fast shutdown may take before every process of the cluster is killed.
+const STOP_GRACE: Duration = Duration::from_secs(15);
+/// Lines of the server's own output kept to explain an exit.
+const KEPT_LINES: usize = 20;
+
+/// How one run of the server ended.
+pub(crate) enum Ended {
+    /// Asked to stop, and stopped.
+    Stopped,
+    /// It ended on its own: why, in words.
+    Crashed(String),
+}
+
+/// Names each run's sandbox (limit group, network namespace) apart from every other.
+pub(crate) fn run_name(cluster: &Cluster) -> String {
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    format!("{}-{}", cluster.id, RUNS.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Runs a started server until it exits or `stop` turns true (then a fast shutdown).
+pub(crate) async fn run(cluster: &Cluster, mut started: Started, stop: &mut watch::Receiver<bool>) -> Ended {
+    let stderr = started.child.stderr.take();
+    let stdout = started.child.stdout.take();
+    let mut kept: VecDeque<String> = VecDeque::new();
+    let mut lines = stderr.map(|e| BufReader::new(e).lines());
+    let mut out = stdout.map(|o| BufReader::new(o).lines());
+    let status = loop {
+        tokio::select! {
+            line = next(&mut lines) => match line {
+                Some(line) => keep(&mut kept, line),
+                None => lines = None,
+            },
+            line = next(&mut out) => match line {
+                Some(line) => keep(&mut kept, line),
+                None => out = None,
+            },
+            status = started.child.wait() => break status.ok(),
+            _ = stop.changed() => {
+                if *stop.borrow() {
+                    fast_shutdown(&mut started).await;
+                    release(&started).await;
+                    return Ended::Stopped;
+                }
+            }
+        }
+    };
+    let out_of_memory = started
+        .group
+        .as_ref()
+        .is_some_and(shipyard_sandbox::LimitGroup::hit_memory_limit)
+        && status.is_some_and(|s| std::os::unix::process::ExitStatusExt::signal(&s) == Some(9));
+    release(&started).await;
+    let reason = if out_of_memory {
+        format!("killed: out of memory at {} MiB", cluster.memory_mb)
+    } else {
+        let last = kept.back().map(|l| format!(": {l}")).unwrap_or_default();
+        format!(
+            "{}{last}",
+            status.map_or_else(|| "it could not be waited for".to_owned(), describe)
+        )
+    };
+    Ended::Crashed(reason)
+}
+
+async fn next(lines: &mut Option<tokio::io::Lines<BufReader<impl tokio::io::AsyncRead + Unpin>>>) -> Option<String> {
+    match lines {
+        Some(l) => l.next_line().await.ok().flatten(),
+        None => std::future::pending().await,
+    }
+}
+
+fn keep(kept: &mut VecDeque<String>, line: String) {
+    if kept.len() == KEPT_LINES {
+        kept.pop_front();
+    }
+    kept.push_back(line.chars().take(500).collect());
+}
+
+/// SIGINT to the postmaster (PostgreSQL's fast shutdown: open transactions roll back, the
+/// data is checkpointed); past the grace period every process of the cluster is killed.
+async fn fast_shutdown(started: &mut Started) {
+    if let Some(pid) = started.group.as_ref().and_then(postmaster) {
+        let _ = tokio::process::Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .await;
+    }
+    if tokio::time::timeout(STOP_GRACE, started.child.wait()).await.is_err() {
+        tracing::warn!("a database server did not stop within its grace period; killing it");
+        let _ = started.child.start_kill();
+        let _ = started.child.wait().await;
+    }
+}
+
+/// The postmaster among the group's processes: the `postgres` whose parent is not one.
+fn postmaster(group: &shipyard_sandbox::LimitGroup) -> Option<u32> {
+    let comm = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    let parent = |pid: u32| {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // After the command's closing parenthesis: state, then the parent's pid.
+        stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse::<u32>().ok()
+    };
+    group
+        .members()
+        .into_iter()
+        .find(|pid| comm(*pid).trim() == "postgres" && parent(*pid).is_none_or(|p| comm(p).trim() != "postgres"))
+}
+
+/// Ends whatever is left of a run: its processes, its limit group.
+async fn release(started: &Started) {
+    if let Some(group) = &started.group {
+        group.kill_everyone().await;
+        group.remove();
+    }
+}
+
+/// An exit in words.
+fn describe(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with code {code}"),
+        (None, Some(signal)) => format!("killed by signal {signal}"),
+        _ => "ended".to_owned(),
+    }
+}
+
+/// Restarts after crashes, with backoff (1 s doubling to 30 s), until `stop` or the crash
+/// limit; `crashed` is told each crash's reason, and whether it was the last.
+pub(crate) async fn supervise<F, Fut>(
+    cluster: &Cluster,
+    sandbox: &Sandbox,
+    mut stop: watch::Receiver<bool>,
+    first: Started,
+    mut crashed: F,
+) where
+    F: FnMut(String, bool) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut crashes: VecDeque<Instant> = VecDeque::new();
+    let mut backoff = Duration::from_secs(1);
+    let mut started = Some(first);
+    loop {
+        let began = Instant::now();
+        let ended = match started.take() {
+            Some(s) => run(cluster, s, &mut stop).await,
+            None => match cluster.start(sandbox, &run_name(cluster)).await {
+                Ok(s) => run(cluster, s, &mut stop).await,
+                Err(e) => Ended::Crashed(e.to_string()),
+            },
+        };
+        let Ended::Crashed(reason) = ended else { return };
+        crashes.push_back(Instant::now());
+        while crashes.front().is_some_and(|t| t.elapsed() > CRASH_WINDOW) {
+            crashes.pop_front();
+        }
+        let last = crashes.len() >= CRASH_LIMIT;
+        crashed(reason, last).await;
+        if last {
+            return;
+        }
+        if began.elapsed() > CRASH_WINDOW {
+            backoff = Duration::from_secs(1);
+        }
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            _ = stop.changed() => if *stop.borrow() { return },
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(30));
+    }
+}

@@ -1,0 +1,123 @@
+//! `databases list|create|show|start|stop|delete|url`.
+
+use super::args::DatabasesCommand;
+use super::context::Context;
+use super::failure::Failure;
+use super::output::{self, ago, text};
+use super::projects::all;
+use serde_json::json;
+use shipyard_client::types::databases::{CreateDatabaseRequest, DatabaseLimitsRequest, DatabaseView};
+use shipyard_core::ExposeSecret;
+
+/// `databases …`.
+pub async fn run(ctx: &Context, command: DatabasesCommand) -> Result<(), Failure> {
+    match command {
+        DatabasesCommand::List => {
+            let items = all(|paging| ctx.ws.databases(paging)).await?;
+            output::list(
+                ctx.json,
+                &items,
+                &["NAME", "STATUS", "VERSION", "PORT", "CREATED"],
+                |d| {
+                    vec![
+                        text(&d.name),
+                        text(&d.status),
+                        text(&d.version),
+                        text(&d.port),
+                        ago(&d.created_at),
+                    ]
+                },
+            );
+        }
+        DatabasesCommand::Create {
+            name,
+            version,
+            memory_mb,
+            disk_mb,
+        } => {
+            let req = CreateDatabaseRequest {
+                name,
+                engine: "postgres".to_owned(),
+                version,
+                limits: Some(DatabaseLimitsRequest { memory_mb, disk_mb }),
+            };
+            let made = ctx.ws.create_database(&req).await?;
+            if ctx.json {
+                output::json(&made);
+            } else {
+                println!(
+                    "Creating {} ({}); `shipyard databases show {}` says when it runs.",
+                    text(&made.name),
+                    text(&made.id),
+                    text(&made.name)
+                );
+            }
+        }
+        DatabasesCommand::Show { database } => show(ctx, &named(ctx, &database).await?),
+        DatabasesCommand::Start { database } => {
+            let found = named(ctx, &database).await?;
+            show(ctx, &ctx.ws.database_action(&found.id, "start").await?);
+        }
+        DatabasesCommand::Stop { database } => {
+            let found = named(ctx, &database).await?;
+            show(ctx, &ctx.ws.database_action(&found.id, "stop").await?);
+        }
+        DatabasesCommand::Delete { database } => {
+            let found = named(ctx, &database).await?;
+            ctx.ws.delete_database(&found.id).await?;
+            if ctx.json {
+                output::json(&json!({ "deleted": found }));
+            } else {
+                println!("Deleted {}.", text(&found.name));
+            }
+        }
+        DatabasesCommand::Url {
+            database,
+            show_password,
+        } => {
+            if !show_password {
+                return Err(Failure::Usage(
+                    "the URL holds the database's password: add --show-password to print it".to_owned(),
+                ));
+            }
+            let found = named(ctx, &database).await?;
+            let connection = ctx.ws.database_connection(&found.id).await?;
+            println!("{}", connection.url.expose_secret());
+        }
+    }
+    Ok(())
+}
+
+fn show(ctx: &Context, d: &DatabaseView) {
+    if ctx.json {
+        output::json(d);
+        return;
+    }
+    println!("{} ({})", text(&d.name), text(&d.id));
+    println!("  status    {}", text(&d.status));
+    println!("  engine    {} {}", text(&d.engine), text(&d.version));
+    println!("  address   {}:{}", text(&d.host), d.port);
+    println!("  database  {} (role {})", text(&d.database_name), text(&d.username));
+    println!(
+        "  limits    {} MiB memory, {} MiB disk",
+        d.limits.memory_mb, d.limits.disk_mb
+    );
+    if let Some(error) = &d.error {
+        println!("  error     {}", text(error));
+    }
+    if let Some(exit) = &d.last_exit_reason {
+        println!("  last exit {}", text(exit));
+    }
+}
+
+/// The database named `name` (or with that id).
+async fn named(ctx: &Context, name: &str) -> Result<DatabaseView, Failure> {
+    let items = all(|paging| ctx.ws.databases(paging)).await?;
+    items
+        .into_iter()
+        .find(|d| d.name == name || d.id == name)
+        .ok_or_else(|| Failure::Api {
+            status: 404,
+            message: format!("no database {name} in this workspace (`shipyard databases list` shows them)"),
+        })
+}

@@ -1,0 +1,102 @@
+//! What the tenant's role may not do: run programs, read the server's files, change the
+//! server's settings, load extensions that reach out, or make roles and databases.
+
+use crate::support::TestServer;
+use crate::support::databases::psql;
+use serde_json::json;
+
+#[tokio::test]
+async fn the_tenant_role_cannot_reach_past_its_database() {
+    let server = TestServer::in_process(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let id = ada
+        .create_database(&json!({ "name": "walled", "engine": "postgres" }))
+        .await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    ada.database_running(&id).await;
+    let conn = ada.database_connection(&id).await;
+    let url = conn["url"].as_str().expect("url");
+    // Positive control: the role owns its database.
+    assert_eq!(
+        psql(
+            url,
+            "CREATE TABLE mine (s text); INSERT INTO mine VALUES ('ok'); SELECT s FROM mine"
+        ),
+        Ok("ok".to_owned())
+    );
+    let refusals = [
+        (
+            "COPY TO PROGRAM",
+            "COPY (SELECT 1) TO PROGRAM 'id'",
+            "pg_execute_server_program",
+        ),
+        (
+            "COPY FROM PROGRAM",
+            "COPY mine FROM PROGRAM 'cat /etc/passwd'",
+            "pg_execute_server_program",
+        ),
+        (
+            "pg_read_file",
+            "SELECT pg_read_file('/etc/passwd')",
+            "permission denied",
+        ),
+        (
+            "pg_read_binary_file",
+            "SELECT pg_read_binary_file('postgresql.conf')",
+            "permission denied",
+        ),
+        ("pg_ls_dir", "SELECT pg_ls_dir('.')", "permission denied"),
+        (
+            "COPY FROM a server file",
+            "COPY mine FROM '/etc/passwd'",
+            "pg_read_server_files",
+        ),
+        (
+            "lo_import of a server file",
+            "SELECT lo_import('/etc/passwd')",
+            "permission denied",
+        ),
+        ("ALTER SYSTEM", "ALTER SYSTEM SET work_mem = '1MB'", "permission denied"),
+        ("dblink", "CREATE EXTENSION dblink", "permission denied"),
+        ("postgres_fdw", "CREATE EXTENSION postgres_fdw", "permission denied"),
+        ("file_fdw", "CREATE EXTENSION file_fdw", "permission denied"),
+        ("adminpack", "CREATE EXTENSION adminpack", "permission denied"),
+        ("CREATE ROLE", "CREATE ROLE intruder", "permission denied"),
+        (
+            "a superuser role",
+            "CREATE ROLE intruder SUPERUSER",
+            "must be superuser",
+        ),
+        ("CREATE DATABASE", "CREATE DATABASE other", "permission denied"),
+        (
+            "another database",
+            "SELECT 1 FROM pg_database WHERE has_database_privilege(datname, 'CONNECT') AND datname = 'postgres'",
+            "",
+        ),
+    ];
+    for (what, sql, says) in refusals {
+        match psql(url, sql) {
+            Err(error) => assert!(error.contains(says), "{what}: {error}"),
+            Ok(out) => assert!(says.is_empty() && out.is_empty(), "{what} was allowed: {out:?}"),
+        }
+    }
+    // Nor may it log in to the platform's own database or as the platform's superuser.
+    let other_db = url
+        .rsplit_once('/')
+        .map(|(base, _)| format!("{base}/postgres"))
+        .expect("url");
+    let no_entry = psql(&other_db, "SELECT 1").expect_err("only its own database");
+    assert!(
+        no_entry.contains("no pg_hba.conf entry") || no_entry.contains("rejects"),
+        "{no_entry}"
+    );
+    let port = conn["port"].as_u64().expect("port");
+    let superuser = psql(
+        &format!("postgres://shipyard:guess@127.0.0.1:{port}/postgres"),
+        "SELECT 1",
+    )
+    .expect_err("the superuser never logs in over TCP");
+    assert!(superuser.contains("rejects connection"), "{superuser}");
+}

@@ -1,0 +1,115 @@
+//! Managed databases from tests: made through the API, waited for (bounded), reached with
+//! the host's `psql`, and their processes found in `/proc`.
+
+use super::Tenant;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+impl Tenant {
+    /// Creates a database with `body`; returns its view (201 expected).
+    pub async fn create_database(&self, body: &Value) -> Value {
+        self.post_ok(&format!("/tenants/{}/databases", self.tenant_id), body)
+            .await
+    }
+
+    /// The database's view.
+    pub async fn database(&self, id: &str) -> Value {
+        self.token
+            .get(&format!("/tenants/{}/databases/{id}", self.tenant_id))
+            .await
+            .expect("request")
+            .ok()
+            .expect("database")
+    }
+
+    /// Waits (at most `secs`) until the database is no longer provisioning; its view.
+    pub async fn database_settled(&self, id: &str, secs: u64) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let view = self.database(id).await;
+            if view["status"] != "provisioning" {
+                return view;
+            }
+            assert!(Instant::now() < deadline, "still provisioning after {secs} s: {view}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Waits until the database runs (`running` and answering `pg_isready`); its view.
+    pub async fn database_running(&self, id: &str) -> Value {
+        let view = self.database_settled(id, 120).await;
+        assert_eq!(view["status"], "running", "{view}");
+        let port = view["port"].as_u64().expect("port");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !pg_isready(port) {
+            assert!(Instant::now() < deadline, "pg_isready never answered on {port}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        view
+    }
+
+    /// `…/connection` of the database.
+    pub async fn database_connection(&self, id: &str) -> Value {
+        self.token
+            .get(&format!("/tenants/{}/databases/{id}/connection", self.tenant_id))
+            .await
+            .expect("request")
+            .ok()
+            .expect("connection")
+    }
+}
+
+/// Whether a server accepts connections on the loopback port.
+pub fn pg_isready(port: u64) -> bool {
+    std::process::Command::new("pg_isready")
+        .args(["-q", "-t", "2", "-h", "127.0.0.1", "-p", &port.to_string()])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Runs `sql` with `psql` at `url` (bounded: 60 s); its output, or its error text.
+pub fn psql(url: &str, sql: &str) -> Result<String, String> {
+    let out = std::process::Command::new("timeout")
+        .args(["60", "psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-Atc", sql])
+        .output()
+        .expect("run psql");
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+    }
+}
+
+/// The processes of database `id` (found by their limit group): (pid, uid, parent pid).
+pub fn database_processes(id: &str) -> Vec<(u32, u32, u32)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let read = |file: &str| std::fs::read_to_string(entry.path().join(file)).unwrap_or_default();
+        if read("comm").trim() != "postgres" || !read("cgroup").contains(&format!("/{id}-")) {
+            continue;
+        }
+        let status = read("status");
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        found.push((pid, field("Uid:"), field("PPid:")));
+    }
+    found
+}
+
+/// The postmasters among a database's processes: those whose parent is not one of them.
+pub fn postmasters(id: &str) -> Vec<u32> {
+    let all = database_processes(id);
+    all.iter()
+        .filter(|(_, _, parent)| !all.iter().any(|(pid, _, _)| pid == parent))
+        .map(|(pid, _, _)| *pid)
+        .collect()
+}
