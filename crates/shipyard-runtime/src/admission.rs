@@ -85,6 +85,16 @@ impl Runtime {
             .await
     }
 
+    /// Refuses a database of `memory_mb` starting when it would take the workspace past its
+    /// `memoryMbLimit`, saying by how much.
+    pub async fn check_database_memory(&self, tx: &mut Tx, scope: &TenantScope, memory_mb: u32) -> Result<(), Refusal> {
+        let budget = Budget::of(tx, scope, "this database").await?;
+        match budget.over_for_database(&self.held(scope.tenant_id()), i64::from(memory_mb)) {
+            Some(why) => Err(Refusal::OverMemory(why)),
+            None => Ok(()),
+        }
+    }
+
     /// Refuses `runtime` running in `environments` when it would take the workspace past its
     /// `memoryMbLimit`, saying by how much (see `memory_budget`).
     pub async fn check_memory(

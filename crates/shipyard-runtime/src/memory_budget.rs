@@ -6,7 +6,7 @@
 //! that starts instances, just before a release's instances start.
 
 use shipyard_core::{EnvironmentId, ReleaseId, RuntimeConfig, RuntimeType, TenantId};
-use shipyard_store::{Deployments, Releases, StoreError, TenantScope};
+use shipyard_store::{Databases, Deployments, Releases, StoreError, TenantScope};
 
 /// The instances one environment runs: how many, and the memory of each.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +61,8 @@ pub struct Budget {
     // Active server releases: they hold memory once brought up, even while none of their
     // instances runs (at start, before `bring_up` reaches them).
     stored: Vec<Held>,
+    // MiB the workspace's databases hold (those provisioning or running).
+    databases: i64,
     // The change checked ("this deploy", "release v4").
     what: String,
 }
@@ -68,7 +70,7 @@ pub struct Budget {
 impl Budget {
     /// The budget of `scope`'s workspace for the change `what`.
     pub async fn of(
-        tx: &mut (impl Releases + Deployments + Send),
+        tx: &mut (impl Releases + Deployments + Databases + Send),
         scope: &TenantScope,
         what: impl Into<String>,
     ) -> Result<Self, StoreError> {
@@ -90,7 +92,31 @@ impl Budget {
             tenant: scope.tenant_id().clone(),
             limit: tx.memory_mb_limit(scope).await?,
             stored,
+            databases: tx.database_holdings(scope).await?.0,
             what: what.into(),
+        })
+    }
+
+    /// The sentence saying by how much, when a database of `memory_mb` starting would take
+    /// the workspace past its limit, with `running` the workspace's instance sets now.
+    pub fn over_for_database(&self, running: &[Held], memory_mb: i64) -> Option<String> {
+        let instances: i64 = running.iter().map(|h| h.mb).sum::<i64>()
+            + self
+                .stored
+                .iter()
+                .filter(|s| !running.iter().any(|r| r.release == s.release))
+                .map(|s| s.mb)
+                .sum::<i64>();
+        let total = instances + self.databases + memory_mb;
+        let limit = self.limit;
+        (total > limit).then(|| {
+            format!(
+                "{} would take the workspace to {total} MiB of memory ({memory_mb} MiB for it, {} MiB of other \
+                 databases, {instances} MiB of instances), {} MiB over its memoryMbLimit of {limit} MiB",
+                self.what,
+                self.databases,
+                total - limit
+            )
         })
     }
 
@@ -109,13 +135,13 @@ impl Budget {
                 .filter(|s| !running.iter().any(|r| r.release == s.release)),
         );
         let mine = |h: &&Held| environments.contains(&h.environment);
-        let elsewhere: i64 = held.iter().filter(|h| !mine(h)).map(|h| h.mb).sum();
+        let elsewhere: i64 = held.iter().filter(|h| !mine(h)).map(|h| h.mb).sum::<i64>() + self.databases;
         let total = elsewhere + wanted;
         let limit = self.limit;
         if total > limit {
             return Some(format!(
                 "{} would take the workspace's instances to {total} MiB of memory ({} × {} MiB here, \
-                 {elsewhere} MiB elsewhere, starting, serving and draining), {} MiB over its memoryMbLimit of {limit} MiB",
+                 {elsewhere} MiB elsewhere, starting, serving and draining, databases included), {} MiB over its memoryMbLimit of {limit} MiB",
                 self.what,
                 want.instances,
                 want.memory_mb,
@@ -161,8 +187,34 @@ mod tests {
             tenant: TenantId::generate(),
             limit,
             stored,
+            databases: 0,
             what: "this rollback".into(),
         }
+    }
+
+    #[test]
+    fn databases_count_toward_the_limit_both_ways() {
+        let web = EnvironmentId::generate();
+        let mut with_databases = budget(1024, vec![set(&web, 512, true)]);
+        with_databases.databases = 256;
+        // A deploy elsewhere meets the databases' memory as well as the instances'.
+        let other = EnvironmentId::generate();
+        let why = with_databases
+            .over(&[], node(1, 512), &[other])
+            .expect("over by 256 MiB");
+        assert!(why.contains("256 MiB over"), "{why}");
+        assert!(
+            with_databases
+                .over(&[], node(1, 256), &[EnvironmentId::generate()])
+                .is_none()
+        );
+        // A database meets both too.
+        let why = with_databases.over_for_database(&[], 512).expect("over by 256 MiB");
+        assert!(
+            why.contains("256 MiB over") && why.contains("256 MiB of other databases"),
+            "{why}"
+        );
+        assert!(with_databases.over_for_database(&[], 256).is_none());
     }
 
     fn node(instances: u32, memory_mb: u32) -> Want {

@@ -145,6 +145,17 @@ impl Databases for Tx {
         Ok((held, cap))
     }
 
+    async fn database_holdings(&mut self, scope: &TenantScope) -> Result<(i64, i64)> {
+        let (memory, disk): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT SUM(CASE WHEN status IN ('provisioning', 'running') THEN memory_mb ELSE 0 END), SUM(disk_mb) \
+             FROM databases WHERE tenant_id = ?",
+        )
+        .bind(scope.tenant_id().as_str().to_owned())
+        .fetch_one(&mut *self.0)
+        .await?;
+        Ok((memory.unwrap_or(0), disk.unwrap_or(0)))
+    }
+
     async fn delete_database(&mut self, scope: &TenantScope, id: &DatabaseId) -> Result<bool> {
         let done = sqlx::query("DELETE FROM databases WHERE tenant_id = ? AND id = ?")
             .bind(scope.tenant_id().as_str().to_owned())

@@ -30,6 +30,9 @@ pub trait Databases {
     ) -> impl Future<Output = Result<Option<Database>>> + Send;
     /// How many databases the workspace holds, and how many it may.
     fn database_count(&mut self, scope: &TenantScope) -> impl Future<Output = Result<(i64, i64)>> + Send;
+    /// What the workspace's databases hold: (MiB of memory of those provisioning or running,
+    /// MiB of disk of all of them).
+    fn database_holdings(&mut self, scope: &TenantScope) -> impl Future<Output = Result<(i64, i64)>> + Send;
     /// Removes a database's row; false when there was none.
     fn delete_database(&mut self, scope: &TenantScope, id: &DatabaseId) -> impl Future<Output = Result<bool>> + Send;
     /// Every database of the platform whose status is one of `statuses` (what `serve` starts).

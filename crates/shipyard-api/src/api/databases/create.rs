@@ -14,7 +14,7 @@ use shipyard_api_types::databases::{CreateDatabaseRequest, DatabaseView};
 use shipyard_core::{DatabaseId, OpaqueToken, Role};
 use shipyard_databases::Clusters;
 use shipyard_store::secrets::database_aad;
-use shipyard_store::{Backend, Databases, NewDatabase, SqliteStore};
+use shipyard_store::{Backend, Databases, Deployments, NewDatabase, SqliteStore, TenantScope, Tx};
 
 /// Memory a database gets unless it asks (MiB).
 const DEFAULT_MEMORY_MB: u32 = 256;
@@ -65,6 +65,23 @@ fn within(field: &str, value: Option<u32>, default: u32, range: std::ops::RangeI
     }
 }
 
+/// Refuses a data disk of `disk_mb` when the workspace's databases' disks would pass its
+/// `storageGbLimit`, saying by how much (the kernel holds the rest of the limit).
+async fn check_storage(tx: &mut Tx, scope: &TenantScope, disk_mb: u32) -> ApiResult<()> {
+    let (_, disks) = tx.database_holdings(scope).await?;
+    let limit = tx.storage_gb_limit(scope).await? * 1024;
+    let total = disks + i64::from(disk_mb);
+    if total > limit {
+        return Err(ApiError::unprocessable(format!(
+            "this database's disk would take the workspace's databases to {total} MiB of disk, {} MiB over its \
+             storageGbLimit of {} GiB",
+            total - limit,
+            limit / 1024
+        )));
+    }
+    Ok(())
+}
+
 /// Makes a database: 201 `provisioning` at once, `running` once its server answers (or
 /// `failed` with the reason).
 #[utoipa::path(post, path = "/tenants/{tenantId}/databases", tag = "databases", request_body = CreateDatabaseRequest,
@@ -72,7 +89,7 @@ fn within(field: &str, value: Option<u32>, default: u32, range: std::ops::RangeI
     responses((status = 201, body = DatabaseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 409, description = "Name taken in the workspace", body = ErrorBody),
-    (status = 422, description = "Engine or version not offered here, or the workspace holds its most databases", body = ErrorBody),
+    (status = 422, description = "Engine or version not offered here, the workspace holds its most databases, or it would pass its memory or storage limit", body = ErrorBody),
     (status = 503, body = ErrorBody)))]
 pub async fn create_database(
     State(state): State<AppState>,
@@ -94,6 +111,8 @@ pub async fn create_database(
         .choose(&req.engine, req.version.as_deref())?
         .clone();
     state.databases.check_confined()?;
+    state.runtime.check_database_memory(&mut tx, &scope, memory_mb).await?;
+    check_storage(&mut tx, &scope, disk_mb).await?;
     let (held, cap) = tx.database_count(&scope).await?;
     if held >= cap {
         return Err(ApiError::unprocessable(format!(

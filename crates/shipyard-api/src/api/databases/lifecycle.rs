@@ -42,7 +42,8 @@ async fn for_write(state: &AppState, auth: &Auth, path: &DatabasePath) -> ApiRes
     params(DatabasePath), security(("bearer" = []), ("session" = [])),
     responses((status = 202, description = "Starting", body = DatabaseView), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-    (status = 409, description = "Still provisioning, or running already", body = ErrorBody)))]
+    (status = 409, description = "Still provisioning, or running already", body = ErrorBody),
+    (status = 422, description = "It would take the workspace past its memory limit", body = ErrorBody)))]
 pub async fn create_database_start(
     State(state): State<AppState>,
     auth: Auth,
@@ -57,6 +58,13 @@ pub async fn create_database_start(
         )));
     }
     state.databases.check_confined()?;
+    let mut tx = state.store.write().await?;
+    let (scope, _) = path.load(&auth, &mut tx).await?;
+    state
+        .runtime
+        .check_database_memory(&mut tx, &scope, database.memory_mb)
+        .await?;
+    drop(tx);
     let stored = set_status(&state, &database, DatabaseStatus::Running).await?;
     state.databases.launch(stored.clone());
     Ok((StatusCode::ACCEPTED, Json(database_view(stored, None))))

@@ -50,6 +50,38 @@ async fn wrong_requests_are_refused_with_what_this_host_offers() {
         .await;
     refused(json!({ "name": "orders", "engine": "postgres" }), 409, "already exists").await;
 
+    // Databases count toward the workspace's memory and storage limits (ada, the first user,
+    // is the platform's admin).
+    let limits = |body: Value| {
+        let (ada, path) = (ada.clone(), format!("/admin/tenants/{}", ada.tenant_id));
+        async move {
+            let response = ada.session.patch(&path, &body).await.expect("request");
+            assert_eq!(response.status, 200, "{}", response.body);
+        }
+    };
+    limits(json!({ "memoryMbLimit": 300 })).await;
+    refused(
+        json!({ "name": "b", "engine": "postgres", "limits": { "memoryMb": 64 } }),
+        422,
+        "20 MiB over its memoryMbLimit of 300 MiB",
+    )
+    .await;
+    limits(json!({ "memoryMbLimit": 400, "storageGbLimit": 1 })).await;
+    refused(
+        json!({ "name": "b", "engine": "postgres", "limits": { "memoryMb": 64, "diskMb": 64 } }),
+        422,
+        "64 MiB over its storageGbLimit of 1 GiB",
+    )
+    .await;
+    limits(json!({ "storageGbLimit": 2 })).await;
+    let fits = ada
+        .create_database(&json!({ "name": "b", "engine": "postgres", "limits": { "memoryMb": 64, "diskMb": 64 } }))
+        .await;
+    assert_eq!(
+        fits["status"], "provisioning",
+        "positive control: within both limits: {fits}"
+    );
+
     // A viewer reads the database but not its password, and changes nothing.
     let viewer = server.tenant("viewer@example.com", "Own").await;
     let added = ada
