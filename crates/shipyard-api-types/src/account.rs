@@ -52,6 +52,8 @@ pub struct TenantView {
     pub memory_mb_limit: i64,
     /// GiB its releases, build disks and instances' HOMEs may take together.
     pub storage_gb_limit: i64,
+    /// Managed databases it may hold.
+    pub max_databases: i64,
     /// Suspended workspaces are read-only.
     pub suspended: bool,
     /// When it was made.

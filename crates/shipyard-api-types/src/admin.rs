@@ -18,6 +18,9 @@ pub struct UpdateTenantRequest {
     /// below what it holds now is 409.
     #[schema(minimum = 1, maximum = 1048576)]
     pub storage_gb_limit: Option<i64>,
+    /// Managed databases it may hold, 0 to 1000 (below what it holds now stops new ones only).
+    #[schema(minimum = 0, maximum = 1000)]
+    pub max_databases: Option<i64>,
     /// Suspend (read-only, apps keep serving) or reinstate.
     pub suspended: Option<bool>,
 }

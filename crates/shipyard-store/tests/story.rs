@@ -121,6 +121,7 @@ async fn story<B: Backend>(store: B) {
         deploys_per_day: Some(5),
         memory_mb_limit: Some(1024),
         storage_gb_limit: None,
+        max_databases: Some(7),
         suspended: Some(true),
     };
     let patched = tx
@@ -129,8 +130,13 @@ async fn story<B: Backend>(store: B) {
         .expect("patch")
         .expect("exists");
     assert_eq!(
-        (patched.deploys_per_day, patched.memory_mb_limit, patched.suspended),
-        (5, 1024, true)
+        (
+            patched.deploys_per_day,
+            patched.memory_mb_limit,
+            patched.max_databases,
+            patched.suspended
+        ),
+        (5, 1024, 7, true)
     );
     assert!(
         tx.update_tenant(&admin, &TenantId::generate(), &patch)

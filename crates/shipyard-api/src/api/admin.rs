@@ -61,10 +61,14 @@ pub async fn update_admin_tenant(
             "field `storageGbLimit` must be between 1 and 1048576",
         ));
     }
+    if req.max_databases.is_some_and(|n| !(0..=1000).contains(&n)) {
+        return Err(ApiError::bad_request("field `maxDatabases` must be between 0 and 1000"));
+    }
     let patch = TenantPatch {
         deploys_per_day: req.deploys_per_day,
         memory_mb_limit: req.memory_mb_limit,
         storage_gb_limit: req.storage_gb_limit,
+        max_databases: req.max_databases,
         suspended: req.suspended,
     };
     let tenant = tx.update_tenant(&admin, &id, &patch).await?.ok_or_else(not_found)?;

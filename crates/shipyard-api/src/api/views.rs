@@ -33,6 +33,7 @@ pub fn tenant_view(t: Tenant) -> TenantView {
         deploys_per_day: t.deploys_per_day,
         memory_mb_limit: t.memory_mb_limit,
         storage_gb_limit: t.storage_gb_limit,
+        max_databases: t.max_databases,
         suspended: t.suspended,
         created_at: t.created_at,
     }

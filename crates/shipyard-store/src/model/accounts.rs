@@ -48,6 +48,8 @@ pub struct Tenant {
     pub memory_mb_limit: i64,
     /// GiB its releases, build disks and instances' HOMEs may take together.
     pub storage_gb_limit: i64,
+    /// Managed databases it may hold.
+    pub max_databases: i64,
     /// A suspended workspace is read-only.
     pub suspended: bool,
     /// When it was made.
@@ -75,6 +77,8 @@ pub struct TenantPatch {
     pub memory_mb_limit: Option<i64>,
     /// New storage limit (GiB).
     pub storage_gb_limit: Option<i64>,
+    /// New cap on managed databases.
+    pub max_databases: Option<i64>,
     /// New suspension state.
     pub suspended: Option<bool>,
 }

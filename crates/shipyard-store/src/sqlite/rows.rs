@@ -58,6 +58,7 @@ pub(crate) struct TenantRow {
     deploys_per_day: i64,
     memory_mb_limit: i64,
     storage_gb_limit: i64,
+    max_databases: i64,
     suspended: bool,
     created_at: String,
 }
@@ -72,6 +73,7 @@ impl TryFrom<TenantRow> for Tenant {
             deploys_per_day: r.deploys_per_day,
             memory_mb_limit: r.memory_mb_limit,
             storage_gb_limit: r.storage_gb_limit,
+            max_databases: r.max_databases,
             suspended: r.suspended,
             created_at: parse_ts(&r.created_at)?,
         })

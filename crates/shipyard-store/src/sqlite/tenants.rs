@@ -11,7 +11,7 @@ use shipyard_core::{Role, Slug, TenantId, UserId};
 
 macro_rules! tenant_columns {
     () => {
-        "id, name, slug, deploys_per_day, memory_mb_limit, storage_gb_limit, suspended, created_at"
+        "id, name, slug, deploys_per_day, memory_mb_limit, storage_gb_limit, max_databases, suspended, created_at"
     };
 }
 
@@ -178,12 +178,14 @@ impl Tenants for Tx {
             "UPDATE tenants SET deploys_per_day = COALESCE(?, deploys_per_day),
                                 memory_mb_limit = COALESCE(?, memory_mb_limit),
                                 storage_gb_limit = COALESCE(?, storage_gb_limit),
+                                max_databases = COALESCE(?, max_databases),
                                 suspended = COALESCE(?, suspended)
              WHERE id = ?",
         )
         .bind(patch.deploys_per_day)
         .bind(patch.memory_mb_limit)
         .bind(patch.storage_gb_limit)
+        .bind(patch.max_databases)
         .bind(patch.suspended)
         .bind(tenant.as_str().to_owned())
         .execute(&mut *self.0)

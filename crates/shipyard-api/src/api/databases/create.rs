@@ -111,14 +111,14 @@ pub async fn create_database(
         .choose(&req.engine, req.version.as_deref())?
         .clone();
     state.databases.check_confined()?;
-    state.runtime.check_database_memory(&mut tx, &scope, memory_mb).await?;
-    check_storage(&mut tx, &scope, disk_mb).await?;
     let (held, cap) = tx.database_count(&scope).await?;
     if held >= cap {
         return Err(ApiError::unprocessable(format!(
             "this workspace holds {held} databases, its most ({cap}); delete one first"
         )));
     }
+    state.runtime.check_database_memory(&mut tx, &scope, memory_mb).await?;
+    check_storage(&mut tx, &scope, disk_mb).await?;
     let id = DatabaseId::generate();
     let port = Clusters::free_port(&tx.database_ports().await?)?;
     let uid = tx.database_uid(&id, state.databases.uids()).await?;

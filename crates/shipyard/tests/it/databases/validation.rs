@@ -73,7 +73,14 @@ async fn wrong_requests_are_refused_with_what_this_host_offers() {
         "64 MiB over its storageGbLimit of 1 GiB",
     )
     .await;
-    limits(json!({ "storageGbLimit": 2 })).await;
+    limits(json!({ "maxDatabases": 1 })).await;
+    refused(
+        json!({ "name": "b", "engine": "postgres" }),
+        422,
+        "holds 1 databases, its most (1)",
+    )
+    .await;
+    limits(json!({ "storageGbLimit": 2, "maxDatabases": 5 })).await;
     let fits = ada
         .create_database(&json!({ "name": "b", "engine": "postgres", "limits": { "memoryMb": 64, "diskMb": 64 } }))
         .await;
