@@ -1,13 +1,13 @@
 //! One cluster on this host: its files, and the sandboxed `initdb` and `postgres` runs.
 
-use crate::conf::{self, INNER_PORT, PGDATA, ROOT_INSIDE, SOCKET_DIR, SUPERUSER};
+use crate::conf::{self, CONTROL_INSIDE, INNER_PORT, PGDATA, ROOT_INSIDE, SOCKET_DIR, SUPERUSER};
 use crate::engine::Engine;
 use crate::error::DatabaseError;
 use shipyard_core::SecretString;
 use shipyard_sandbox::{Bind, Forward, Identity, LimitGroup, Limits, Network, Sandbox, Spec};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::process::Child;
@@ -30,8 +30,11 @@ pub(crate) struct Cluster {
     pub memory_mb: u32,
     /// The server binaries.
     pub engine: Engine,
-    /// Where its data disk is mounted on the host.
+    /// Where its data disk is mounted on the host (its uid's: the platform never writes there).
     pub mount: PathBuf,
+    /// Its control directory on the host: root's, made afresh before every run, holding what
+    /// the platform writes (configuration, initdb's password file) and the socket's directory.
+    pub control: PathBuf,
 }
 
 /// A started server: its process (bubblewrap), its limit group and its network namespace.
@@ -67,11 +70,23 @@ impl Cluster {
         let inside = PathBuf::from(ROOT_INSIDE);
         let put = |k: &str, v: String| (k.to_owned(), SecretString::from(v));
         Spec {
-            binds: vec![Bind {
-                host: self.mount.clone(),
-                inside: inside.clone(),
-                writable: true,
-            }],
+            binds: vec![
+                Bind {
+                    host: self.mount.clone(),
+                    inside: inside.clone(),
+                    writable: true,
+                },
+                Bind {
+                    host: self.control.clone(),
+                    inside: PathBuf::from(CONTROL_INSIDE),
+                    writable: false,
+                },
+                Bind {
+                    host: self.control.join(SOCKET_DIR),
+                    inside: Path::new(CONTROL_INSIDE).join(SOCKET_DIR),
+                    writable: true,
+                },
+            ],
             env: vec![
                 put("PATH", format!("{}:/usr/bin:/bin", self.engine.bin.display())),
                 put("HOME", ROOT_INSIDE.to_owned()),
@@ -91,8 +106,9 @@ impl Cluster {
             // Only ever reached for a database still provisioning: an `initdb` cut short.
             std::fs::remove_dir_all(&pgdata).map_err(|e| DatabaseError::step("clearing an interrupted initdb", e))?;
         }
-        let pwfile = self.mount.join(".superuser-password");
-        self.own_file(&pwfile, superuser_password)
+        self.prepare_control().map_err(|e| DatabaseError::step("initdb", e))?;
+        let pwfile = self.control.join("superuser-password");
+        self.control_file(&pwfile, superuser_password, Some(self.uid))
             .map_err(|e| DatabaseError::step("initdb", e))?;
         let bin = self.engine.bin.join("initdb");
         let program = [
@@ -102,7 +118,7 @@ impl Cluster {
             "--username".as_ref(),
             SUPERUSER.as_ref(),
             "--pwfile".as_ref(),
-            format!("{ROOT_INSIDE}/.superuser-password").as_ref(),
+            format!("{CONTROL_INSIDE}/superuser-password").as_ref(),
             "--auth-local=scram-sha-256".as_ref(),
             "--auth-host=scram-sha-256".as_ref(),
             "--encoding=UTF8".as_ref(),
@@ -159,22 +175,56 @@ impl Cluster {
             .map_err(|e| DatabaseError::step("preparing the sandbox", e))
     }
 
-    /// Writes `path` with `text`, the database uid's and readable by it alone.
-    fn own_file(&self, path: &Path, text: &str) -> std::io::Result<()> {
-        std::fs::write(path, text)?;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-        std::os::unix::fs::chown(path, Some(self.uid), Some(self.uid))
-    }
-
-    /// Writes the server's configuration and its socket's directory.
-    pub fn configure(&self, username: &str, database: &str) -> std::io::Result<()> {
-        let pgdata = self.pgdata();
-        self.own_file(&pgdata.join("postgresql.conf"), &conf::postgresql_conf(self.memory_mb))?;
-        self.own_file(&pgdata.join("pg_hba.conf"), &conf::pg_hba_conf(username, database))?;
-        let socket = self.mount.join(SOCKET_DIR);
-        std::fs::create_dir_all(&socket)?;
+    /// Makes the control directory afresh: root's (the database's uid may read it, never
+    /// change it), with the socket's directory the uid's alone. Nothing the platform writes
+    /// goes where the uid could have planted a link or a FIFO first.
+    fn prepare_control(&self) -> std::io::Result<()> {
+        if let Some(parent) = self.control.parent() {
+            std::fs::create_dir_all(parent)?;
+            std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o755))?;
+        }
+        match std::fs::remove_dir_all(&self.control) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        std::fs::create_dir(&self.control)?;
+        std::fs::set_permissions(&self.control, std::fs::Permissions::from_mode(0o755))?;
+        let socket = self.control.join(SOCKET_DIR);
+        std::fs::create_dir(&socket)?;
         std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o700))?;
         std::os::unix::fs::chown(&socket, Some(self.uid), Some(self.uid))
+    }
+
+    /// Writes a new file of the control directory: root's and world-readable, or (`owner`)
+    /// that uid's alone.
+    fn control_file(&self, path: &Path, text: &str, owner: Option<u32>) -> std::io::Result<()> {
+        use std::io::Write;
+        let mode = if owner.is_some() { 0o600 } else { 0o644 };
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(path)?;
+        file.write_all(text.as_bytes())?;
+        if let Some(uid) = owner {
+            std::os::unix::fs::chown(path, Some(uid), Some(uid))?;
+        }
+        Ok(())
+    }
+
+    /// Writes the server's configuration into a fresh control directory.
+    pub fn configure(&self, username: &str, database: &str) -> std::io::Result<()> {
+        self.prepare_control()?;
+        self.control_file(
+            &self.control.join("postgresql.conf"),
+            &conf::postgresql_conf(self.memory_mb),
+            None,
+        )?;
+        self.control_file(
+            &self.control.join("pg_hba.conf"),
+            &conf::pg_hba_conf(username, database),
+            None,
+        )
     }
 
     /// Starts `postgres` in its sandbox, its network namespace forwarding the host's port in.
@@ -192,7 +242,11 @@ impl Cluster {
         let group = bound
             .limit_group(run)
             .map_err(|e| DatabaseError::step("starting the server", e))?;
-        let program = vec![self.engine.bin.join("postgres").into_os_string()];
+        let program = vec![
+            self.engine.bin.join("postgres").into_os_string(),
+            "-c".into(),
+            format!("config_file={CONTROL_INSIDE}/postgresql.conf").into(),
+        ];
         let child = bound
             .command(&self.spec(program), group.as_ref())
             .map_err(|e| DatabaseError::step("starting the server", e))?
@@ -209,7 +263,7 @@ impl Cluster {
     /// The platform's connection over the unix socket.
     pub async fn admin(&self, superuser_password: &str) -> Result<PgConnection, sqlx::Error> {
         let options = PgConnectOptions::new()
-            .socket(self.mount.join(SOCKET_DIR))
+            .socket(self.control.join(SOCKET_DIR))
             .port(INNER_PORT)
             .username(SUPERUSER)
             .password(superuser_password)

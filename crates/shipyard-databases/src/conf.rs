@@ -9,7 +9,11 @@ pub const INNER_PORT: u16 = 5432;
 pub const ROOT_INSIDE: &str = "/db";
 /// The cluster's data directory, on the data disk.
 pub const PGDATA: &str = "pgdata";
-/// The unix socket's directory, on the data disk (0700: only root and the database's uid).
+/// Where the control directory (root's: the server's configuration, written by the platform)
+/// is mounted inside the sandbox, read-only.
+pub const CONTROL_INSIDE: &str = "/control";
+/// The unix socket's directory, in the control directory (0700: only root and the database's
+/// uid), mounted writable.
 pub const SOCKET_DIR: &str = "socket";
 
 /// Connections the server accepts at `memory_mb`: about one per 8 MiB, 10 to 100.
@@ -25,7 +29,8 @@ pub fn postgresql_conf(memory_mb: u32) -> String {
         "# Written by Shipyard before every start; changes here are lost.\n\
          listen_addresses = '*'\n\
          port = {INNER_PORT}\n\
-         unix_socket_directories = '{ROOT_INSIDE}/{SOCKET_DIR}'\n\
+         hba_file = '{CONTROL_INSIDE}/pg_hba.conf'\n\
+         unix_socket_directories = '{CONTROL_INSIDE}/{SOCKET_DIR}'\n\
          unix_socket_permissions = 0700\n\
          max_connections = {}\n\
          shared_buffers = {shared_buffers}MB\n\
@@ -45,13 +50,14 @@ pub fn postgresql_conf(memory_mb: u32) -> String {
 }
 
 /// `pg_hba.conf`: the platform's superuser over the unix socket with its password, never over
-/// TCP; the tenant's role over TCP with its password; nobody else.
+/// TCP; the tenant's role over TCP with its password; nobody else. Names are quoted, so one
+/// that spells a keyword (`replication`, `sameuser`) is only ever itself.
 pub fn pg_hba_conf(username: &str, database: &str) -> String {
     format!(
         "# Written by Shipyard before every start; changes here are lost.\n\
-         local all {SUPERUSER} scram-sha-256\n\
-         host all {SUPERUSER} all reject\n\
-         host {database} {username} all scram-sha-256\n"
+         local all \"{SUPERUSER}\" scram-sha-256\n\
+         host all \"{SUPERUSER}\" all reject\n\
+         host \"{database}\" \"{username}\" all scram-sha-256\n"
     )
 }
 
@@ -71,7 +77,8 @@ mod tests {
     fn the_superuser_never_logs_in_over_tcp() {
         let hba = pg_hba_conf("app_role", "app");
         let lines: Vec<&str> = hba.lines().filter(|l| !l.starts_with('#')).collect();
-        assert_eq!(lines[1], "host all shipyard all reject");
+        assert_eq!(lines[1], "host all \"shipyard\" all reject");
+        assert_eq!(lines[2], "host \"app\" \"app_role\" all scram-sha-256");
         assert!(lines.iter().all(|l| !l.contains("trust")), "{hba}");
     }
 }

@@ -29,6 +29,8 @@ pub struct ClustersConfig {
     pub workspaces: Workspaces,
     /// Where data disks are mounted (`Layout::database_mounts`).
     pub mounts: PathBuf,
+    /// Where each database's control directory is (`Layout::database_control`).
+    pub control: PathBuf,
     /// The server's store.
     pub store: SqliteStore,
     /// Opens the sealed passwords.
@@ -102,6 +104,7 @@ impl Clusters {
             memory_mb: db.memory_mb,
             engine: self.config.engines.installed(&db.version)?.clone(),
             mount: self.mount(&db.id),
+            control: self.control(&db.id),
         })
     }
 
@@ -202,11 +205,19 @@ impl Clusters {
         })
         .await
         .map_err(|e| DatabaseError::step("removing its files", e))?
-        .map_err(|e| DatabaseError::step("removing its files", e))
+        .map_err(|e| DatabaseError::step("removing its files", e))?;
+        match std::fs::remove_dir_all(self.control(&db.id)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(DatabaseError::step("removing its files", e)),
+            _ => Ok(()),
+        }
     }
 
     fn mount(&self, id: &DatabaseId) -> PathBuf {
         self.config.mounts.join(id.as_str())
+    }
+
+    fn control(&self, id: &DatabaseId) -> PathBuf {
+        self.config.control.join(id.as_str())
     }
 
     fn open(&self, db: &Database, sealed: &[u8], what: &str) -> Result<String, DatabaseError> {

@@ -17,6 +17,8 @@ const CRASH_WINDOW: Duration = Duration::from_secs(120);
 const STOP_GRACE: Duration = Duration::from_secs(15);
 /// Lines of the server's own output kept to explain an exit.
 const KEPT_LINES: usize = 20;
+/// Bytes of one such line kept.
+const LINE_BYTES: usize = 500;
 
 /// How one run of the server ended.
 pub(crate) enum Ended {
@@ -37,8 +39,8 @@ pub(crate) async fn run(cluster: &Cluster, mut started: Started, stop: &mut watc
     let stderr = started.child.stderr.take();
     let stdout = started.child.stdout.take();
     let mut kept: VecDeque<String> = VecDeque::new();
-    let mut lines = stderr.map(|e| BufReader::new(e).lines());
-    let mut out = stdout.map(|o| BufReader::new(o).lines());
+    let mut lines = stderr.map(BufReader::new);
+    let mut out = stdout.map(BufReader::new);
     let status = loop {
         tokio::select! {
             line = next(&mut lines) => match line {
@@ -77,10 +79,29 @@ pub(crate) async fn run(cluster: &Cluster, mut started: Started, stop: &mut watc
     Ended::Crashed(reason)
 }
 
-async fn next(lines: &mut Option<tokio::io::Lines<BufReader<impl tokio::io::AsyncRead + Unpin>>>) -> Option<String> {
-    match lines {
-        Some(l) => l.next_line().await.ok().flatten(),
-        None => std::future::pending().await,
+/// The next line of the server's output, at most `LINE_BYTES` of it (the rest of a longer one
+/// is read and dropped: a tenant's `RAISE WARNING` of any size costs the platform nothing);
+/// None at the end. Pending forever once the output ended.
+async fn next(reader: &mut Option<BufReader<impl tokio::io::AsyncRead + Unpin>>) -> Option<String> {
+    let Some(reader) = reader else {
+        return std::future::pending().await;
+    };
+    let mut line = Vec::new();
+    loop {
+        let chunk = match reader.fill_buf().await {
+            Ok(chunk) if !chunk.is_empty() => chunk,
+            _ => return (!line.is_empty()).then(|| String::from_utf8_lossy(&line).into_owned()),
+        };
+        let (take, ends) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(at) => (at + 1, true),
+            None => (chunk.len(), false),
+        };
+        let room = LINE_BYTES.saturating_sub(line.len());
+        line.extend_from_slice(&chunk[..take.min(room)]);
+        reader.consume(take);
+        if ends {
+            return Some(String::from_utf8_lossy(&line).trim_end().to_owned());
+        }
     }
 }
 
@@ -88,7 +109,7 @@ fn keep(kept: &mut VecDeque<String>, line: String) {
     if kept.len() == KEPT_LINES {
         kept.pop_front();
     }
-    kept.push_back(line.chars().take(500).collect());
+    kept.push_back(line);
 }
 
 /// SIGINT to the postmaster (PostgreSQL's fast shutdown: open transactions roll back, the

@@ -98,6 +98,11 @@ impl Layout {
         self.work.join("databases")
     }
 
+    /// Managed databases' control directories (root's: their configuration and sockets).
+    pub fn database_control(&self) -> PathBuf {
+        self.work.join("database-control")
+    }
+
     /// The sandboxes' own state (relays, namespaces, a tmpfs).
     pub fn sandbox_state(&self) -> PathBuf {
         self.work.join("sandbox")

@@ -195,6 +195,7 @@ pub async fn run_with(
         disks: database_disks,
         workspaces: workspaces.clone(),
         mounts: layout.database_mounts(),
+        control: layout.database_control(),
         store: store.clone(),
         secret_box: secret_box.clone(),
         tasks: tasks.clone(),

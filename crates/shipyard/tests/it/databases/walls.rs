@@ -100,3 +100,69 @@ async fn the_tenant_role_cannot_reach_past_its_database() {
     .expect_err("the superuser never logs in over TCP");
     assert!(superuser.contains("rejects connection"), "{superuser}");
 }
+
+/// Code that runs as the database's uid (a server bug away from any tenant) owns its data
+/// disk: links it plants there must never lead the platform, as root, to write elsewhere.
+#[tokio::test]
+async fn links_planted_on_the_data_disk_are_never_written_through() {
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let id = ada
+        .create_database(&json!({ "name": "planted", "engine": "postgres" }))
+        .await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    ada.database_running(&id).await;
+    let path = format!("/tenants/{}/databases/{id}", ada.tenant_id);
+
+    // As the uid could, while its disk is mounted: every file the platform ever wrote on the
+    // disk is a link now.
+    let victims = tempfile::tempdir().expect("tempdir");
+    let mount = server.dir.path().join("data/databases").join(&id);
+    let mut planted = Vec::new();
+    for name in [
+        "pgdata/postgresql.conf",
+        "pgdata/pg_hba.conf",
+        ".superuser-password",
+        "socket",
+    ] {
+        let victim = victims.path().join(name.replace('/', "-"));
+        std::fs::write(&victim, "the host's own file").expect("victim");
+        let at = mount.join(name);
+        let _ = std::fs::remove_dir_all(&at);
+        let _ = std::fs::remove_file(&at);
+        std::os::unix::fs::symlink(&victim, &at).expect("plant a link");
+        planted.push(victim);
+    }
+    let stopped = ada.token.post(&format!("{path}/stop"), &json!({})).await.expect("stop");
+    assert_eq!(stopped.status, 200, "{}", stopped.body);
+    let started = ada
+        .token
+        .post(&format!("{path}/start"), &json!({}))
+        .await
+        .expect("start");
+    assert_eq!(started.status, 202, "{}", started.body);
+    ada.database_running(&id).await;
+    let conn = ada.database_connection(&id).await;
+    assert_eq!(
+        psql(conn["url"].as_str().expect("url"), "SELECT 1"),
+        Ok("1".to_owned()),
+        "positive control: it started and serves"
+    );
+    for victim in planted {
+        let meta = std::fs::metadata(&victim).expect("victim");
+        assert_eq!(
+            std::fs::read_to_string(&victim).expect("read"),
+            "the host's own file",
+            "{}",
+            victim.display()
+        );
+        assert_eq!(
+            std::os::unix::fs::MetadataExt::uid(&meta),
+            0,
+            "{} changed hands",
+            victim.display()
+        );
+    }
+}
