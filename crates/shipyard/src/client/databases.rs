@@ -1,7 +1,7 @@
 //! `databases list|create|show|start|stop|delete|url`.
 
-use super::args::DatabasesCommand;
 use super::context::Context;
+use super::database_args::DatabasesCommand;
 use super::failure::Failure;
 use super::output::{self, ago, text};
 use super::projects::all;

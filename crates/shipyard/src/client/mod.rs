@@ -5,6 +5,7 @@ pub mod account;
 pub mod args;
 pub mod context;
 pub mod credentials;
+pub mod database_args;
 pub mod databases;
 pub mod deploy;
 pub mod deployments;
