@@ -107,6 +107,8 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::Conflict(constraint) => ApiError::conflict(conflict_message(constraint)),
             StoreError::Refused(domain) => domain.into(),
+            // The operator's range is used up: nothing the caller did wrong, nothing broken.
+            exhausted @ StoreError::UidsExhausted { .. } => ApiError::unavailable(exhausted.to_string()),
             other => ApiError::internal(&other),
         }
     }

@@ -16,6 +16,10 @@ use tokio::process::Child;
 const INITDB_WITHIN: Duration = Duration::from_secs(120);
 /// How long a started server may take to accept the platform's connection.
 const READY_WITHIN: Duration = Duration::from_secs(60);
+/// How long a server that says it is starting up (replaying its log after a crash) may take.
+const RECOVERY_WITHIN: Duration = Duration::from_secs(30 * 60);
+/// Where initdb makes a cluster before it moves to `PGDATA`, beside it on the data disk.
+const FRESH: &str = "pgdata.initdb";
 
 /// A cluster's place on this host and what it runs as.
 #[derive(Debug, Clone)]
@@ -101,10 +105,14 @@ impl Cluster {
     /// Makes the cluster: `initdb` as the database's uid, with the platform's superuser and
     /// its password (handed over in a file of that uid's, removed after).
     pub async fn initdb(&self, sandbox: &Sandbox, superuser_password: &str) -> Result<(), DatabaseError> {
-        let pgdata = self.pgdata();
-        if pgdata.exists() {
-            // Only ever reached for a database still provisioning: an `initdb` cut short.
-            std::fs::remove_dir_all(&pgdata).map_err(|e| DatabaseError::step("clearing an interrupted initdb", e))?;
+        // initdb makes the cluster beside its place and it moves in only when complete: a
+        // data directory is never half made, so none is ever removed.
+        let fresh = self.mount.join(FRESH);
+        match std::fs::remove_dir_all(&fresh) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(DatabaseError::step("clearing an interrupted initdb", e));
+            }
+            _ => {}
         }
         self.prepare_control().map_err(|e| DatabaseError::step("initdb", e))?;
         let pwfile = self.control.join("superuser-password");
@@ -114,7 +122,7 @@ impl Cluster {
         let program = [
             bin.as_os_str(),
             "--pgdata".as_ref(),
-            format!("{ROOT_INSIDE}/{PGDATA}").as_ref(),
+            format!("{ROOT_INSIDE}/{FRESH}").as_ref(),
             "--username".as_ref(),
             SUPERUSER.as_ref(),
             "--pwfile".as_ref(),
@@ -129,7 +137,8 @@ impl Cluster {
         .collect();
         let ran = self.run_to_end(sandbox, "initdb", program, INITDB_WITHIN).await;
         let _ = std::fs::remove_file(&pwfile);
-        ran
+        ran?;
+        std::fs::rename(&fresh, self.pgdata()).map_err(|e| DatabaseError::step("initdb", e))
     }
 
     /// Runs `program` in the sandbox (no network) to its end; its output is the error.
@@ -273,14 +282,22 @@ impl Cluster {
 
     /// Waits (bounded) until the server takes the platform's connection.
     pub async fn ready(&self, superuser_password: &str, started: &mut Started) -> Result<PgConnection, DatabaseError> {
-        let deadline = tokio::time::Instant::now() + READY_WITHIN;
+        let began = tokio::time::Instant::now();
         loop {
             match self.admin(superuser_password).await {
                 Ok(conn) => return Ok(conn),
-                Err(e) if tokio::time::Instant::now() >= deadline => {
-                    return Err(DatabaseError::step("starting the server", e));
+                Err(e) => {
+                    // 57P03: "the database system is starting up" — a long recovery is not a
+                    // failure while the server lives and says so.
+                    let recovering = e
+                        .as_database_error()
+                        .and_then(|d| d.code())
+                        .is_some_and(|code| code == "57P03");
+                    let within = if recovering { RECOVERY_WITHIN } else { READY_WITHIN };
+                    if began.elapsed() >= within {
+                        return Err(DatabaseError::step("starting the server", e));
+                    }
                 }
-                Err(_) => {}
             }
             if let Ok(Some(status)) = started.child.try_wait() {
                 return Err(DatabaseError::step(

@@ -10,6 +10,8 @@ pub mod conf;
 pub mod engine;
 pub mod error;
 mod manager;
+pub mod ports;
+mod roles;
 mod supervise;
 
 pub use engine::{Engine, Engines};

@@ -10,7 +10,6 @@ use shipyard_sandbox::{DiskKind, DiskSpec, Disks, Sandbox, Workspaces};
 use shipyard_store::secrets::database_aad;
 use shipyard_store::{Backend, Database, DatabaseState, Databases, Deployments, Jobs, SqliteStore};
 use shipyard_tasks::Tasks;
-use sqlx::Executor;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -51,6 +50,7 @@ struct Running {
 pub struct Clusters {
     config: Arc<ClustersConfig>,
     running: Arc<Mutex<HashMap<DatabaseId, Running>>>,
+    held: Arc<Mutex<HashMap<DatabaseId, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl Clusters {
@@ -59,6 +59,25 @@ impl Clusters {
         Self {
             config: Arc::new(config),
             running: Arc::default(),
+            held: Arc::default(),
+        }
+    }
+
+    /// Holds `id` against every other start, stop and delete of it (each reads the database
+    /// afresh once it holds it), so two of them never interleave.
+    pub async fn hold(&self, id: &DatabaseId) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = self
+            .held
+            .lock()
+            .map(|mut held| held.entry(id.clone()).or_default().clone())
+            .unwrap_or_default();
+        lock.lock_owned().await
+    }
+
+    /// Forgets a deleted database's hold (whoever waits on it finds the database gone).
+    pub fn forget(&self, id: &DatabaseId) {
+        if let Ok(mut held) = self.held.lock() {
+            held.remove(id);
         }
     }
 
@@ -115,19 +134,6 @@ impl Clusters {
         } else {
             Err(DatabaseError::Unconfined)
         }
-    }
-
-    /// A loopback port free now and held by no database (`taken`).
-    pub fn free_port(taken: &[u16]) -> Result<u16, DatabaseError> {
-        let mut last = String::new();
-        for _ in 0..50 {
-            match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
-                Ok(addr) if !taken.contains(&addr.port()) => return Ok(addr.port()),
-                Ok(_) => {}
-                Err(e) => last = e.to_string(),
-            }
-        }
-        Err(DatabaseError::NoPort(last))
     }
 
     /// Starts every database that was provisioning or running when the server last stopped.
@@ -249,7 +255,7 @@ impl Clusters {
             let this = self.clone();
             let id = id.clone();
             async move {
-                tracing::warn!(reason, last, "database server ended on its own");
+                tracing::warn!(reason, last, "database server (or a session of it) ended on its own");
                 let (status, error) = if last {
                     (
                         DatabaseStatus::Failed,
@@ -303,8 +309,15 @@ impl Clusters {
         .map_err(|e| DatabaseError::step("mounting its data disk", e))?;
         // A kept disk stays mounted when its handle goes, until `stop` detaches it.
         drop(disk);
-        let provisioning = db.status == DatabaseStatus::Provisioning || !cluster.initialised();
-        if provisioning {
+        let provisioning = db.status == DatabaseStatus::Provisioning;
+        if !cluster.initialised() {
+            if !provisioning {
+                // Never made afresh over a database that held data: its disk lost it.
+                return Err(DatabaseError::step(
+                    "starting the server",
+                    "its data directory is missing from its data disk",
+                ));
+            }
             cluster.initdb(&self.config.sandbox, &superuser).await?;
         }
         cluster
@@ -316,7 +329,7 @@ impl Clusters {
         let mut admin = cluster.ready(&superuser, &mut started).await?;
         if provisioning {
             let password = self.open(db, &db.password_sealed, "password")?;
-            create_tenant_role(&mut admin, db, &password).await?;
+            crate::roles::create_tenant_role(&mut admin, db, &password).await?;
             self.record(&db.id, DatabaseStatus::Running, None, None).await;
         }
         drop(admin);
@@ -350,43 +363,4 @@ impl Clusters {
             tracing::error!(database = %id, error = %e, "a database's status could not be stored");
         }
     }
-}
-
-/// The tenant's role and database: the role owns the database and nothing else, and may not
-/// become anything more (no superuser, no roles, no databases, no replication).
-async fn create_tenant_role(
-    admin: &mut sqlx::postgres::PgConnection,
-    db: &Database,
-    password: &str,
-) -> Result<(), DatabaseError> {
-    let role = quote_ident(&db.username);
-    let name = quote_ident(&db.database_name);
-    let limit = crate::conf::max_connections(db.memory_mb).saturating_sub(3);
-    let statements = [
-        format!(
-            "CREATE ROLE {role} LOGIN PASSWORD {} NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS CONNECTION LIMIT {limit}",
-            quote_literal(password)
-        ),
-        format!("CREATE DATABASE {name} OWNER {role}"),
-        format!("REVOKE ALL ON DATABASE {name} FROM PUBLIC"),
-        "REVOKE ALL ON DATABASE postgres FROM PUBLIC".to_owned(),
-        "REVOKE ALL ON DATABASE template1 FROM PUBLIC".to_owned(),
-    ];
-    for sql in statements {
-        admin
-            .execute(sqlx::AssertSqlSafe(sql))
-            .await
-            .map_err(|e| DatabaseError::step("creating the database's role", e))?;
-    }
-    Ok(())
-}
-
-/// `"name"`, doubled quotes inside.
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// `'text'`, doubled quotes inside (standard_conforming_strings is on).
-fn quote_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
 }

@@ -34,32 +34,61 @@ pub(crate) fn run_name(cluster: &Cluster) -> String {
     format!("{}-{}", cluster.id, RUNS.fetch_add(1, Ordering::Relaxed))
 }
 
-/// Runs a started server until it exits or `stop` turns true (then a fast shutdown).
-pub(crate) async fn run(cluster: &Cluster, mut started: Started, stop: &mut watch::Receiver<bool>) -> Ended {
+/// Runs a started server until it exits or `stop` turns true (then a fast shutdown). A
+/// session the kernel killed for memory (the postmaster lives on and restarts its sessions) is
+/// told to `crashed` as it happens, never as the server's last crash.
+async fn run<F, Fut>(
+    cluster: &Cluster,
+    mut started: Started,
+    stop: &mut watch::Receiver<bool>,
+    crashed: &mut F,
+) -> Ended
+where
+    F: FnMut(String, bool) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let stderr = started.child.stderr.take();
     let stdout = started.child.stdout.take();
     let mut kept: VecDeque<String> = VecDeque::new();
     let mut lines = stderr.map(BufReader::new);
     let mut out = stdout.map(BufReader::new);
+    let mut kills = 0;
     let status = loop {
-        tokio::select! {
+        let line = tokio::select! {
             line = next(&mut lines) => match line {
-                Some(line) => keep(&mut kept, line),
-                None => lines = None,
+                Some(line) => line,
+                None => { lines = None; continue }
             },
             line = next(&mut out) => match line {
-                Some(line) => keep(&mut kept, line),
-                None => out = None,
+                Some(line) => line,
+                None => { out = None; continue }
             },
             status = started.child.wait() => break status.ok(),
-            _ = stop.changed() => {
-                if *stop.borrow() {
+            changed = stop.changed() => {
+                // A sender gone is a stop too: nobody is left to ask for one.
+                if changed.is_err() || *stop.borrow() {
                     fast_shutdown(&mut started).await;
                     release(&started).await;
                     return Ended::Stopped;
                 }
+                continue
+            }
+        };
+        if line.contains("was terminated by signal 9") {
+            let now = started
+                .group
+                .as_ref()
+                .map_or(0, shipyard_sandbox::LimitGroup::memory_kills);
+            if now > kills {
+                kills = now;
+                crashed(
+                    format!("a session was killed: out of memory at {} MiB", cluster.memory_mb),
+                    false,
+                )
+                .await;
             }
         }
+        keep(&mut kept, line);
     };
     let out_of_memory = started
         .group
@@ -178,9 +207,9 @@ pub(crate) async fn supervise<F, Fut>(
     loop {
         let began = Instant::now();
         let ended = match started.take() {
-            Some(s) => run(cluster, s, &mut stop).await,
+            Some(s) => run(cluster, s, &mut stop, &mut crashed).await,
             None => match cluster.start(sandbox, &run_name(cluster)).await {
-                Ok(s) => run(cluster, s, &mut stop).await,
+                Ok(s) => run(cluster, s, &mut stop, &mut crashed).await,
                 Err(e) => Ended::Crashed(e.to_string()),
             },
         };
@@ -199,7 +228,7 @@ pub(crate) async fn supervise<F, Fut>(
         }
         tokio::select! {
             () = tokio::time::sleep(backoff) => {}
-            _ = stop.changed() => if *stop.borrow() { return },
+            changed = stop.changed() => if changed.is_err() || *stop.borrow() { return },
         }
         backoff = (backoff * 2).min(Duration::from_secs(30));
     }

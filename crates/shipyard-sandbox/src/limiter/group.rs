@@ -59,18 +59,26 @@ impl LimitGroup {
         self.dirs.iter().map(|d| d.join("cgroup.procs")).collect()
     }
 
+    /// How many processes of the group the kernel killed for exceeding its memory limit
+    /// (v2 `memory.events`, v1 `memory.oom_control`).
+    pub fn memory_kills(&self) -> u64 {
+        let file = if self.unified {
+            "memory.events"
+        } else {
+            "memory.oom_control"
+        };
+        self.dirs.iter().map(|d| counter(d.join(file), Some("oom_kill"))).sum()
+    }
+
     /// Whether the kernel killed something in the group for exceeding the memory limit
     /// (v2 `memory.events`; v1 `oom_kill` in `memory.oom_control`, or the fail counters on
     /// kernels without it).
     pub fn hit_memory_limit(&self) -> bool {
-        self.dirs.iter().any(|d| {
-            if self.unified {
-                return counter(d.join("memory.events"), Some("oom_kill")) > 0;
-            }
-            counter(d.join("memory.oom_control"), Some("oom_kill")) > 0
-                || counter(d.join("memory.failcnt"), None) > 0
-                || counter(d.join("memory.memsw.failcnt"), None) > 0
-        })
+        self.memory_kills() > 0
+            || (!self.unified
+                && self.dirs.iter().any(|d| {
+                    counter(d.join("memory.failcnt"), None) > 0 || counter(d.join("memory.memsw.failcnt"), None) > 0
+                }))
     }
 
     /// How many forks in the group were refused because it had as many processes as allowed.

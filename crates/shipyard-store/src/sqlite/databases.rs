@@ -162,7 +162,16 @@ impl Databases for Tx {
             .bind(id.as_str().to_owned())
             .execute(&mut *self.0)
             .await?;
-        Ok(done.rows_affected() > 0)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        // Its files and processes are gone (the caller removed them first): the uid owns
+        // nothing on this host any more and may be handed out again.
+        sqlx::query("DELETE FROM sandbox_uids WHERE project_id = ?")
+            .bind(id.as_str().to_owned())
+            .execute(&mut *self.0)
+            .await?;
+        Ok(true)
     }
 
     async fn databases_in(&mut self, statuses: &[DatabaseStatus]) -> Result<Vec<Database>> {

@@ -167,8 +167,9 @@ impl Jobs for Tx {
 }
 
 impl Tx {
-    /// The uid `owner` (a project or a database) runs as: its own row, else the next free
-    /// one of `range`. Rows are never deleted, so a uid is never handed to anyone else.
+    /// The uid `owner` (a project or a database) runs as: its own row, else the lowest free
+    /// one of `range`. A project's row is never deleted; a database's goes only with the
+    /// database, once nothing on the host is owned by its uid.
     pub(super) async fn uid_for(&mut self, owner: &str, range: std::ops::RangeInclusive<u32>) -> Result<u32> {
         let mine: Option<(i64,)> = sqlx::query_as("SELECT uid FROM sandbox_uids WHERE project_id = ?")
             .bind(owner.to_owned())
@@ -178,12 +179,15 @@ impl Tx {
         if let Some((uid,)) = mine {
             return u32::try_from(uid).map_err(|_| StoreError::Corrupt(format!("sandbox uid {uid}")));
         }
-        let (highest,): (Option<i64>,) = sqlx::query_as("SELECT MAX(uid) FROM sandbox_uids WHERE uid BETWEEN ? AND ?")
-            .bind(i64::from(first))
-            .bind(i64::from(last))
-            .fetch_one(&mut *self.0)
-            .await?;
-        let next = highest.map_or(i64::from(first), |h| h + 1);
+        let (next,): (i64,) = sqlx::query_as(
+            "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM sandbox_uids WHERE uid = ?1) THEN ?1 \
+             ELSE (SELECT MIN(u.uid + 1) FROM sandbox_uids u WHERE u.uid BETWEEN ?1 AND ?2 \
+             AND NOT EXISTS (SELECT 1 FROM sandbox_uids v WHERE v.uid = u.uid + 1)) END",
+        )
+        .bind(i64::from(first))
+        .bind(i64::from(last))
+        .fetch_one(&mut *self.0)
+        .await?;
         if next > i64::from(last) {
             return Err(StoreError::UidsExhausted { first, last });
         }

@@ -12,7 +12,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use shipyard_api_types::databases::{CreateDatabaseRequest, DatabaseView};
 use shipyard_core::{DatabaseId, OpaqueToken, Role};
-use shipyard_databases::Clusters;
 use shipyard_store::secrets::database_aad;
 use shipyard_store::{Backend, Databases, Deployments, NewDatabase, SqliteStore, TenantScope, Tx};
 
@@ -120,7 +119,7 @@ pub async fn create_database(
     state.runtime.check_database_memory(&mut tx, &scope, memory_mb).await?;
     check_storage(&mut tx, &scope, disk_mb).await?;
     let id = DatabaseId::generate();
-    let port = Clusters::free_port(&tx.database_ports().await?)?;
+    let port = shipyard_databases::ports::free_port(&tx.database_ports().await?)?;
     let uid = tx.database_uid(&id, state.databases.uids()).await?;
     let database_name = identifier(&name);
     let seal = |what: &str| {

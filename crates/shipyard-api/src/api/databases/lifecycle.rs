@@ -11,30 +11,41 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use shipyard_api_types::databases::DatabaseView;
 use shipyard_core::{DatabaseStatus, Role};
-use shipyard_store::{Backend, Database, DatabaseState, Databases, SqliteStore};
+use shipyard_store::{Backend, Database, DatabaseState, Databases, SqliteStore, Tx};
+use tokio::sync::OwnedMutexGuard;
 
 /// Stores `status` for `database` (cleared error) and returns the stored row.
-async fn set_status(state: &AppState, database: &Database, status: DatabaseStatus) -> ApiResult<Database> {
-    let mut tx = state.store.write().await?;
+async fn set_status(tx: &mut Tx, database: &Database, status: DatabaseStatus) -> ApiResult<Database> {
     let state_now = DatabaseState {
         status,
         error: None,
         last_exit_reason: None,
     };
-    let stored = tx
-        .set_database_state(&database.id, &state_now)
+    tx.set_database_state(&database.id, &state_now)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("database {} not found", database.id)))?;
+        .ok_or_else(|| ApiError::not_found(format!("database {} not found", database.id)))
+}
+
+/// Stores `status` in a transaction of its own.
+async fn store_status(state: &AppState, database: &Database, status: DatabaseStatus) -> ApiResult<Database> {
+    let mut tx = state.store.write().await?;
+    let stored = set_status(&mut tx, database, status).await?;
     SqliteStore::commit(tx).await?;
     Ok(stored)
 }
 
-/// Loads the database for a write by a member or more.
-async fn for_write(state: &AppState, auth: &Auth, path: &DatabasePath) -> ApiResult<Database> {
-    let mut tx = state.store.read().await?;
-    let (scope, database) = path.load(auth, &mut tx).await?;
-    require_write(&scope, Role::Member)?;
-    Ok(database)
+/// Holds the database (no other start, stop or delete of it runs meanwhile) and loads it
+/// afresh under the hold, for a write by a member or more.
+async fn for_write(state: &AppState, auth: &Auth, path: &DatabasePath) -> ApiResult<(OwnedMutexGuard<()>, Database)> {
+    let load = || async {
+        let mut tx = state.store.read().await?;
+        let (scope, database) = path.load(auth, &mut tx).await?;
+        require_write(&scope, Role::Member)?;
+        ApiResult::Ok(database)
+    };
+    let first = load().await?;
+    let held = state.databases.hold(&first.id).await;
+    Ok((held, load().await?))
 }
 
 /// Starts a stopped (or failed) database with its data.
@@ -49,7 +60,7 @@ pub async fn create_database_start(
     auth: Auth,
     ApiPath(path): ApiPath<DatabasePath>,
 ) -> ApiResult<(StatusCode, Json<DatabaseView>)> {
-    let database = for_write(&state, &auth, &path).await?;
+    let (_held, database) = for_write(&state, &auth, &path).await?;
     if matches!(database.status, DatabaseStatus::Provisioning | DatabaseStatus::Running) {
         return Err(ApiError::conflict(format!(
             "database {} is {}; only a stopped or failed database can be started",
@@ -58,14 +69,15 @@ pub async fn create_database_start(
         )));
     }
     state.databases.check_confined()?;
+    // The check and the change in one write: two starts never both fit in the room of one.
     let mut tx = state.store.write().await?;
     let (scope, _) = path.load(&auth, &mut tx).await?;
     state
         .runtime
         .check_database_memory(&mut tx, &scope, database.memory_mb)
         .await?;
-    drop(tx);
-    let stored = set_status(&state, &database, DatabaseStatus::Running).await?;
+    let stored = set_status(&mut tx, &database, DatabaseStatus::Running).await?;
+    SqliteStore::commit(tx).await?;
     state.databases.launch(stored.clone());
     Ok((StatusCode::ACCEPTED, Json(database_view(stored, None))))
 }
@@ -81,7 +93,7 @@ pub async fn create_database_stop(
     auth: Auth,
     ApiPath(path): ApiPath<DatabasePath>,
 ) -> ApiResult<Json<DatabaseView>> {
-    let database = for_write(&state, &auth, &path).await?;
+    let (_held, database) = for_write(&state, &auth, &path).await?;
     if database.status == DatabaseStatus::Provisioning {
         return Err(ApiError::conflict(format!(
             "database {} is still provisioning; stop it once it runs",
@@ -89,7 +101,7 @@ pub async fn create_database_stop(
         )));
     }
     state.databases.stop(&database.id).await;
-    let stored = set_status(&state, &database, DatabaseStatus::Stopped).await?;
+    let stored = store_status(&state, &database, DatabaseStatus::Stopped).await?;
     Ok(Json(database_view(stored, None)))
 }
 
@@ -103,9 +115,9 @@ pub async fn delete_database(
     auth: Auth,
     ApiPath(path): ApiPath<DatabasePath>,
 ) -> ApiResult<StatusCode> {
-    let database = for_write(&state, &auth, &path).await?;
+    let (_held, database) = for_write(&state, &auth, &path).await?;
     state.databases.stop(&database.id).await;
-    set_status(&state, &database, DatabaseStatus::Stopped).await?;
+    store_status(&state, &database, DatabaseStatus::Stopped).await?;
     // Files first: a failure leaves the database listed (and stopped), never a row pointing
     // at nothing or files nobody owns.
     state.databases.remove_files(&database).await?;
@@ -113,5 +125,6 @@ pub async fn delete_database(
     let (scope, _) = path.load(&auth, &mut tx).await?;
     tx.delete_database(&scope, &database.id).await?;
     SqliteStore::commit(tx).await?;
+    state.databases.forget(&database.id);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,8 @@
 //! Managed PostgreSQL (#33): real clusters made, walled, supervised, stopped and deleted.
 
+mod floods;
 mod lifecycle;
+mod races;
 mod restarts;
 mod validation;
 mod walls;

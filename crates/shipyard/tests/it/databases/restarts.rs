@@ -2,24 +2,16 @@
 //! again with exactly one postmaster, and a SIGTERM of `serve` leaves no postgres behind.
 
 use crate::support::TestServer;
-use crate::support::databases::{database_processes, postmasters, psql};
+use crate::support::databases::{RunningDatabase, database_processes, postmasters, psql};
 use serde_json::json;
 
 #[tokio::test]
 async fn a_killed_server_brings_its_database_back_once_and_a_stop_leaves_no_postgres() {
     let mut server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let id = ada
-        .create_database(&json!({ "name": "survivor", "engine": "postgres" }))
-        .await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    ada.database_running(&id).await;
-    let url = ada.database_connection(&id).await["url"]
-        .as_str()
-        .expect("url")
-        .to_owned();
+    let RunningDatabase { id, url, .. } = ada
+        .running_database(&json!({ "name": "survivor", "engine": "postgres" }))
+        .await;
     assert_eq!(
         psql(
             &url,

@@ -2,22 +2,17 @@
 //! server's settings, load extensions that reach out, or make roles and databases.
 
 use crate::support::TestServer;
-use crate::support::databases::psql;
+use crate::support::databases::{RunningDatabase, psql};
 use serde_json::json;
 
 #[tokio::test]
 async fn the_tenant_role_cannot_reach_past_its_database() {
     let server = TestServer::in_process(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let id = ada
-        .create_database(&json!({ "name": "walled", "engine": "postgres" }))
-        .await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    ada.database_running(&id).await;
-    let conn = ada.database_connection(&id).await;
-    let url = conn["url"].as_str().expect("url");
+    let RunningDatabase { port, url, .. } = ada
+        .running_database(&json!({ "name": "walled", "engine": "postgres" }))
+        .await;
+    let url = url.as_str();
     // Positive control: the role owns its database.
     assert_eq!(
         psql(
@@ -92,7 +87,6 @@ async fn the_tenant_role_cannot_reach_past_its_database() {
         no_entry.contains("no pg_hba.conf entry") || no_entry.contains("rejects"),
         "{no_entry}"
     );
-    let port = conn["port"].as_u64().expect("port");
     let superuser = psql(
         &format!("postgres://shipyard:guess@127.0.0.1:{port}/postgres"),
         "SELECT 1",
@@ -107,13 +101,9 @@ async fn the_tenant_role_cannot_reach_past_its_database() {
 async fn links_planted_on_the_data_disk_are_never_written_through() {
     let server = TestServer::start(&[]);
     let ada = server.tenant("ada@example.com", "Acme").await;
-    let id = ada
-        .create_database(&json!({ "name": "planted", "engine": "postgres" }))
-        .await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    ada.database_running(&id).await;
+    let RunningDatabase { id, url, .. } = ada
+        .running_database(&json!({ "name": "planted", "engine": "postgres" }))
+        .await;
     let path = format!("/tenants/{}/databases/{id}", ada.tenant_id);
 
     // As the uid could, while its disk is mounted: every file the platform ever wrote on the
@@ -144,9 +134,8 @@ async fn links_planted_on_the_data_disk_are_never_written_through() {
         .expect("start");
     assert_eq!(started.status, 202, "{}", started.body);
     ada.database_running(&id).await;
-    let conn = ada.database_connection(&id).await;
     assert_eq!(
-        psql(conn["url"].as_str().expect("url"), "SELECT 1"),
+        psql(&url, "SELECT 1"),
         Ok("1".to_owned()),
         "positive control: it started and serves"
     );

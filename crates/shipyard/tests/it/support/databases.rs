@@ -5,6 +5,16 @@ use super::Tenant;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
+/// A database made by a test and running.
+pub struct RunningDatabase {
+    /// `db_…`
+    pub id: String,
+    /// Its loopback port.
+    pub port: u64,
+    /// Its tenant role's connection URL (with the password).
+    pub url: String,
+}
+
 impl Tenant {
     /// Creates a database with `body`; returns its view (201 expected).
     pub async fn create_database(&self, body: &Value) -> Value {
@@ -46,6 +56,17 @@ impl Tenant {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         view
+    }
+
+    /// Creates a database with `body` and waits until it runs; its id, port and connection URL.
+    pub async fn running_database(&self, body: &Value) -> RunningDatabase {
+        let id = self.create_database(body).await["id"].as_str().expect("id").to_owned();
+        let port = self.database_running(&id).await["port"].as_u64().expect("port");
+        let url = self.database_connection(&id).await["url"]
+            .as_str()
+            .expect("url")
+            .to_owned();
+        RunningDatabase { id, port, url }
     }
 
     /// `…/connection` of the database.
