@@ -244,26 +244,26 @@ pub async fn run_with(
     );
 
     // Tests and scripts read this line to learn the port when listening on :0.
-    println!(
+    announce(format_args!(
         "shipyard listening on http://{addr} (API and console: {}, apps: *.{}, data: {})",
         settings.platform_host,
         settings.apps_domain,
         data_dir.root().display()
-    );
-    println!(
+    ));
+    announce(format_args!(
         "builds: {} at a time; {}",
         settings.build_concurrency,
         sandbox.describe()
-    );
+    ));
     if layout.work_is_own() {
         // The data directory sits below a directory others cannot enter (e.g. /root), so the
         // sandbox users could not reach a workspace inside it.
-        println!(
+        announce(format_args!(
             "build workspaces and caches: {} (sandbox users cannot reach into the data directory)",
             layout.work().display()
-        );
+        ));
     }
-    std::io::stdout().flush().context("stdout")?;
+    let _ = std::io::stdout().flush();
     tracing::info!(%git, local_repos = settings.allow_local_repos, "repositories are read with the git CLI");
 
     let (stop_worker, worker_stop) = watch::channel(false);
@@ -320,4 +320,10 @@ async fn stepped(worker: Worker, mut asks: mpsc::Receiver<oneshot::Sender<bool>>
             _ = stop.changed() => return,
         }
     }
+}
+
+/// Prints a line for whoever started the server: a closed stdout (`serve | head -1`) is no
+/// reason for the server to stop.
+fn announce(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
