@@ -110,3 +110,38 @@ pub struct DatabaseConnection {
     #[schema(value_type = String)]
     pub password: Secret,
 }
+
+/// `POST …/databases/<id>/attach`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AttachDatabaseRequest {
+    /// The project whose builds and instances get the database (`prj_…`).
+    pub project_id: String,
+    /// One environment of it (`env_…`); without it, every environment of the project.
+    pub environment_id: Option<String>,
+    /// The variable that holds the URL (default `DATABASE_URL`).
+    #[schema(max_length = 255)]
+    pub env_var: Option<String>,
+}
+
+/// `POST …/databases/<id>/detach`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DetachDatabaseRequest {
+    /// The project it is attached to.
+    pub project_id: String,
+    /// The environment it is attached to; without it, the attachment to every environment.
+    pub environment_id: Option<String>,
+}
+
+/// What an attach or a detach did, and when it takes effect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentChange {
+    /// The database, with its attachments now.
+    pub database: DatabaseView,
+    /// When the change reaches the project's sandboxes, in words.
+    pub takes_effect: String,
+    /// The deployments `?redeploy=true` queued (`dep_…`), one per environment covered.
+    pub deployments: Vec<String>,
+}

@@ -120,6 +120,9 @@ fn conflict_message(constraint: Constraint) -> String {
         Constraint::UserEmail => "a user with this email already exists".into(),
         Constraint::Membership => "that user is already a member of this workspace".into(),
         Constraint::DatabaseName => "a database with this name already exists in this workspace".into(),
+        Constraint::DatabaseAttachment => {
+            "this database is attached to that project and environment already; detach it first to change envVar".into()
+        }
         other => format!("conflicts with an existing record ({})", other.name()),
     }
 }

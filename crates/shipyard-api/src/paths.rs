@@ -90,14 +90,14 @@ impl DeploymentPath {
 }
 
 /// The project `raw` names in the workspace, or 404.
-async fn find_project(tx: &mut Tx, scope: &TenantScope, raw: &str) -> ApiResult<Project> {
+pub(crate) async fn find_project(tx: &mut Tx, scope: &TenantScope, raw: &str) -> ApiResult<Project> {
     let not_found = || ApiError::not_found(format!("project {raw} not found"));
     let id = ProjectId::parse(raw).map_err(|_| not_found())?;
     tx.project(scope, &id).await?.ok_or_else(not_found)
 }
 
 /// The environment `raw` names in `project`, or 404.
-async fn find_env(tx: &mut Tx, scope: &TenantScope, project: &Project, raw: &str) -> ApiResult<Environment> {
+pub(crate) async fn find_env(tx: &mut Tx, scope: &TenantScope, project: &Project, raw: &str) -> ApiResult<Environment> {
     let not_found = || ApiError::not_found(format!("environment {raw} not found"));
     let id = EnvironmentId::parse(raw).map_err(|_| not_found())?;
     tx.environment(scope, &id)

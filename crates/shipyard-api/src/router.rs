@@ -64,6 +64,8 @@ pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(databases::read::get_database_connection))
         .routes(routes!(databases::lifecycle::create_database_start))
         .routes(routes!(databases::lifecycle::create_database_stop))
+        .routes(routes!(databases::attach::create_database_attach))
+        .routes(routes!(databases::attach::create_database_detach))
         .routes(routes!(trigger::create_deployment))
         .routes(routes!(deploy_read::list_deployments))
         .routes(routes!(deploy_read::get_deployment))

@@ -3,7 +3,10 @@
 use crate::ClientError;
 use crate::paths;
 use crate::workspace::{Paging, Workspace};
-use shipyard_api_types::databases::{CreateDatabaseRequest, DatabaseConnection, DatabaseView};
+use shipyard_api_types::databases::{
+    AttachDatabaseRequest, AttachmentChange, CreateDatabaseRequest, DatabaseConnection, DatabaseView,
+    DetachDatabaseRequest,
+};
 use shipyard_api_types::paging::List;
 
 impl Workspace {
@@ -34,6 +37,29 @@ impl Workspace {
     pub async fn database_connection(&self, id: &str) -> Result<DatabaseConnection, ClientError> {
         let path = format!("{}/{id}/connection", paths::databases(&self.tenant));
         self.client.get(&path).await?.parse()
+    }
+
+    /// Attaches a database to a project (or one environment); `redeploy` queues a deployment
+    /// of each environment covered.
+    pub async fn attach_database(
+        &self,
+        id: &str,
+        req: &AttachDatabaseRequest,
+        redeploy: bool,
+    ) -> Result<AttachmentChange, ClientError> {
+        let path = format!("{}/{id}/attach?redeploy={redeploy}", paths::databases(&self.tenant));
+        self.client.post_typed(&path, req).await
+    }
+
+    /// Detaches a database from a project (or one environment).
+    pub async fn detach_database(
+        &self,
+        id: &str,
+        req: &DetachDatabaseRequest,
+        redeploy: bool,
+    ) -> Result<AttachmentChange, ClientError> {
+        let path = format!("{}/{id}/detach?redeploy={redeploy}", paths::databases(&self.tenant));
+        self.client.post_typed(&path, req).await
     }
 
     /// Deletes a database and its files.

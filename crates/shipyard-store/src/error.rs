@@ -59,10 +59,12 @@ pub enum Constraint {
     DatabaseName,
     /// `databases_port_key`: one database per port.
     DatabasePort,
+    /// `database_attachments_key`: one attachment of a database per project and environment.
+    DatabaseAttachment,
 }
 
 impl Constraint {
-    const ALL: [Self; 10] = [
+    const ALL: [Self; 11] = [
         Self::UserEmail,
         Self::TenantSlug,
         Self::Membership,
@@ -73,6 +75,7 @@ impl Constraint {
         Self::SecretName,
         Self::DatabaseName,
         Self::DatabasePort,
+        Self::DatabaseAttachment,
     ];
 
     /// Its name in the migrations.
@@ -88,6 +91,7 @@ impl Constraint {
             Self::SecretName => "secrets_name_key",
             Self::DatabaseName => "databases_name_key",
             Self::DatabasePort => "databases_port_key",
+            Self::DatabaseAttachment => "database_attachments_key",
         }
     }
 
@@ -105,6 +109,7 @@ impl Constraint {
             Self::SecretName => "index 'secrets_name_key'",
             Self::DatabaseName => "databases.tenant_id, databases.name",
             Self::DatabasePort => "databases.port",
+            Self::DatabaseAttachment => "index 'database_attachments_key'",
         }
     }
 }

@@ -20,17 +20,17 @@ pub use model::{
     ApiToken, Connection, Environment, Member, Membership, NewConnection, NewEnvironment, NewProject, NewUser, Page,
     Paged, Project, ProjectFilter, ProjectPatch, StorageOwners, Tenant, TenantPatch, User,
 };
+pub use model::{Attachment, Database, DatabaseState, NewDatabase};
 pub use model::{
     ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,
     NewDeployment, NewRelease, Release, Transition,
 };
-pub use model::{Database, DatabaseState, NewDatabase};
 pub use model::{NewSecret, ResolvedSecret, SealedSecretValue, Secret, SecretFilter};
 pub use scope::{AdminScope, TenantScope};
 pub use sqlite::{SqliteStore, Tx};
 pub use traits::{
-    ApiTokens, Backend, Connections, Databases, Deployments, Environments, Jobs, LiveRoutes, Members, Projects,
-    Releases, Secrets, Sessions, Tenants, Users,
+    ApiTokens, Attachments, Backend, Connections, Databases, Deployments, Environments, Jobs, LiveRoutes, Members,
+    Projects, Releases, Secrets, Sessions, Tenants, Users,
 };
 
 /// Result of a store operation.

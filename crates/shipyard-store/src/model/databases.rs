@@ -1,7 +1,7 @@
 //! Managed databases as stored.
 
 use chrono::{DateTime, Utc};
-use shipyard_core::{DatabaseId, DatabaseStatus, TenantId};
+use shipyard_core::{DatabaseId, DatabaseStatus, EnvironmentId, ProjectId, TenantId};
 
 /// A managed database: its cluster's place on this host and its sealed credentials.
 #[derive(Debug, Clone)]
@@ -82,4 +82,24 @@ pub struct DatabaseState {
     pub error: Option<String>,
     /// How its server last ended on its own; `None` keeps the stored one.
     pub last_exit_reason: Option<String>,
+}
+
+/// A database made available to a project's builds and instances.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The database.
+    pub database_id: DatabaseId,
+    /// The project whose sandboxes get it.
+    pub project_id: ProjectId,
+    /// The one environment; `None` for every environment of the project but previews.
+    pub environment_id: Option<EnvironmentId>,
+    /// The variable that holds its URL.
+    pub env_var: String,
+}
+
+impl Attachment {
+    /// Whether the attachment reaches `environment` of its project.
+    pub fn covers(&self, environment: &EnvironmentId) -> bool {
+        self.environment_id.as_ref().is_none_or(|e| e == environment)
+    }
 }

@@ -7,7 +7,7 @@ mod projects;
 mod secrets;
 
 pub use accounts::{ApiToken, Member, Membership, NewUser, StorageOwners, Tenant, TenantPatch, User};
-pub use databases::{Database, DatabaseState, NewDatabase};
+pub use databases::{Attachment, Database, DatabaseState, NewDatabase};
 pub use deployments::{
     ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,
     NewDeployment, NewRelease, Release, Transition,

@@ -1,5 +1,6 @@
 //! The SQLite backend: one database file in WAL mode, migrations embedded in the binary.
 
+mod attachments;
 mod connections;
 mod databases;
 mod deployments;

@@ -2,6 +2,7 @@
 //! called on; nothing is visible to others until `Backend::commit`.
 
 mod accounts;
+mod attachments;
 mod databases;
 mod deployments;
 mod projects;
@@ -9,6 +10,7 @@ mod routes;
 mod secrets;
 
 pub use accounts::{ApiTokens, Members, Sessions, Tenants, Users};
+pub use attachments::Attachments;
 pub use databases::Databases;
 pub use deployments::{Deployments, Jobs, Releases};
 pub use projects::{Connections, Environments, Projects};
@@ -35,6 +37,7 @@ pub trait Backend: Clone + Send + Sync + 'static {
         + Releases
         + LiveRoutes
         + Databases
+        + Attachments
         + Send;
 
     /// A transaction for reads.

@@ -1,6 +1,20 @@
 //! The command line of `shipyard databases …`.
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
+
+/// Where `attach` and `detach` point.
+#[derive(Debug, Args)]
+pub struct AttachTarget {
+    /// The project, id or slug (default: `project` in shipyard.toml).
+    #[arg(long, short)]
+    pub project: Option<String>,
+    /// One environment, id or slug (default: every environment of the project).
+    #[arg(long, short)]
+    pub env: Option<String>,
+    /// Deploy each environment covered now, so the change takes effect at once.
+    #[arg(long)]
+    pub redeploy: bool,
+}
 
 /// `databases …`; a database is named by its name or its `db_…` id.
 #[derive(Debug, Subcommand)]
@@ -52,6 +66,30 @@ pub enum DatabasesCommand {
     Delete {
         /// Name or id.
         database: String,
+    },
+    /// Give a project's builds and instances the database's URL (in DATABASE_URL unless
+    /// --env-var says otherwise), from its next deployment on (--redeploy: now).
+    ///
+    /// Example: `shipyard databases attach orders --project web --redeploy`
+    Attach {
+        /// Name or id.
+        database: String,
+        /// The project and environment.
+        #[command(flatten)]
+        to: AttachTarget,
+        /// The variable that holds the URL.
+        #[arg(long)]
+        env_var: Option<String>,
+    },
+    /// Take the database's URL away from a project (or the one environment given).
+    ///
+    /// Example: `shipyard databases detach orders --project web`
+    Detach {
+        /// Name or id.
+        database: String,
+        /// The project and environment.
+        #[command(flatten)]
+        to: AttachTarget,
     },
     /// Print the connection URL; it holds the password, so `--show-password` is required.
     ///

@@ -1,12 +1,16 @@
-//! `databases list|create|show|start|stop|delete|url`.
+//! `databases list|create|show|start|stop|delete|attach|detach|url`.
 
+use super::args::Target;
 use super::context::Context;
-use super::database_args::DatabasesCommand;
+use super::database_args::{AttachTarget, DatabasesCommand};
 use super::failure::Failure;
 use super::output::{self, ago, text};
 use super::projects::all;
 use serde_json::json;
-use shipyard_client::types::databases::{CreateDatabaseRequest, DatabaseLimitsRequest, DatabaseView};
+use shipyard_client::types::databases::{
+    AttachDatabaseRequest, AttachmentChange, CreateDatabaseRequest, DatabaseLimitsRequest, DatabaseView,
+    DetachDatabaseRequest,
+};
 use shipyard_core::ExposeSecret;
 
 /// `databases …`.
@@ -71,6 +75,27 @@ pub async fn run(ctx: &Context, command: DatabasesCommand) -> Result<(), Failure
                 println!("Deleted {}.", text(&found.name));
             }
         }
+        DatabasesCommand::Attach { database, to, env_var } => {
+            let found = named(ctx, &database).await?;
+            let (project_id, environment_id) = attach_target(ctx, &to).await?;
+            let req = AttachDatabaseRequest {
+                project_id,
+                environment_id,
+                env_var,
+            };
+            let change = ctx.ws.attach_database(&found.id, &req, to.redeploy).await?;
+            changed(ctx, &change, &format!("Attached {}", text(&found.name)));
+        }
+        DatabasesCommand::Detach { database, to } => {
+            let found = named(ctx, &database).await?;
+            let (project_id, environment_id) = attach_target(ctx, &to).await?;
+            let req = DetachDatabaseRequest {
+                project_id,
+                environment_id,
+            };
+            let change = ctx.ws.detach_database(&found.id, &req, to.redeploy).await?;
+            changed(ctx, &change, &format!("Detached {}", text(&found.name)));
+        }
         DatabasesCommand::Url {
             database,
             show_password,
@@ -102,11 +127,40 @@ fn show(ctx: &Context, d: &DatabaseView) {
         "  limits    {} MiB memory, {} MiB disk",
         d.limits.memory_mb, d.limits.disk_mb
     );
+    for a in &d.attachments {
+        let env = a.environment_id.as_deref().unwrap_or("every environment");
+        println!("  attached  {} ({env}) as {}", text(&a.project_id), text(&a.env_var));
+    }
     if let Some(error) = &d.error {
         println!("  error     {}", text(error));
     }
     if let Some(exit) = &d.last_exit_reason {
         println!("  last exit {}", text(exit));
+    }
+}
+
+/// The project (and environment) `to` names, as ids.
+async fn attach_target(ctx: &Context, to: &AttachTarget) -> Result<(String, Option<String>), Failure> {
+    let target = Target {
+        project: to.project.clone(),
+        env: to.env.clone().unwrap_or_default(),
+    };
+    if to.env.is_none() {
+        return Ok((ctx.project(&target).await?.id, None));
+    }
+    let (project, env) = ctx.environment(&target).await?;
+    Ok((project.id, Some(env.id)))
+}
+
+/// An attach or a detach, said.
+fn changed(ctx: &Context, change: &AttachmentChange, done: &str) {
+    if ctx.json {
+        output::json(change);
+        return;
+    }
+    println!("{done}: {}.", text(&change.takes_effect));
+    for id in &change.deployments {
+        println!("  queued {}", text(id));
     }
 }
 

@@ -145,7 +145,7 @@ pub async fn create_database(
     let made = tx.create_database(&scope, &new).await?;
     SqliteStore::commit(tx).await?;
     state.databases.launch(made.clone());
-    Ok((StatusCode::CREATED, Json(database_view(made, None))))
+    Ok((StatusCode::CREATED, Json(database_view(made, &[], None))))
 }
 
 #[cfg(test)]

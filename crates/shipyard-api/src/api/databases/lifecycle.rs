@@ -1,6 +1,6 @@
 //! Starting, stopping and deleting a database.
 
-use super::database_view;
+use super::view_in;
 use crate::auth::{Auth, require_write};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath;
@@ -26,14 +26,6 @@ async fn set_status(tx: &mut Tx, database: &Database, status: DatabaseStatus) ->
         .ok_or_else(|| ApiError::not_found(format!("database {} not found", database.id)))
 }
 
-/// Stores `status` in a transaction of its own.
-async fn store_status(state: &AppState, database: &Database, status: DatabaseStatus) -> ApiResult<Database> {
-    let mut tx = state.store.write().await?;
-    let stored = set_status(&mut tx, database, status).await?;
-    SqliteStore::commit(tx).await?;
-    Ok(stored)
-}
-
 /// Holds the database (no other start, stop or delete of it runs meanwhile) and loads it
 /// afresh under the hold, for a write by a member or more.
 async fn for_write(state: &AppState, auth: &Auth, path: &DatabasePath) -> ApiResult<(OwnedMutexGuard<()>, Database)> {
@@ -46,6 +38,22 @@ async fn for_write(state: &AppState, auth: &Auth, path: &DatabasePath) -> ApiRes
     let first = load().await?;
     let held = state.databases.hold(&first.id).await;
     Ok((held, load().await?))
+}
+
+/// Stores `status` in a transaction of its own; the database's view after.
+async fn store_status(
+    state: &AppState,
+    auth: &Auth,
+    path: &DatabasePath,
+    database: &Database,
+    status: DatabaseStatus,
+) -> ApiResult<DatabaseView> {
+    let mut tx = state.store.write().await?;
+    let (scope, _) = path.load(auth, &mut tx).await?;
+    let stored = set_status(&mut tx, database, status).await?;
+    let view = view_in(&mut tx, &scope, stored, None).await?;
+    SqliteStore::commit(tx).await?;
+    Ok(view)
 }
 
 /// Starts a stopped (or failed) database with its data.
@@ -77,9 +85,10 @@ pub async fn create_database_start(
         .check_database_memory(&mut tx, &scope, database.memory_mb)
         .await?;
     let stored = set_status(&mut tx, &database, DatabaseStatus::Running).await?;
+    let view = view_in(&mut tx, &scope, stored.clone(), None).await?;
     SqliteStore::commit(tx).await?;
-    state.databases.launch(stored.clone());
-    Ok((StatusCode::ACCEPTED, Json(database_view(stored, None))))
+    state.databases.launch(stored);
+    Ok((StatusCode::ACCEPTED, Json(view)))
 }
 
 /// Stops a database: a fast shutdown, its port closed, its data kept.
@@ -101,8 +110,8 @@ pub async fn create_database_stop(
         )));
     }
     state.databases.stop(&database.id).await;
-    let stored = store_status(&state, &database, DatabaseStatus::Stopped).await?;
-    Ok(Json(database_view(stored, None)))
+    let view = store_status(&state, &auth, &path, &database, DatabaseStatus::Stopped).await?;
+    Ok(Json(view))
 }
 
 /// Deletes a database: its server stops and its files go.
@@ -117,7 +126,7 @@ pub async fn delete_database(
 ) -> ApiResult<StatusCode> {
     let (_held, database) = for_write(&state, &auth, &path).await?;
     state.databases.stop(&database.id).await;
-    store_status(&state, &database, DatabaseStatus::Stopped).await?;
+    store_status(&state, &auth, &path, &database, DatabaseStatus::Stopped).await?;
     // Files first: a failure leaves the database listed (and stopped), never a row pointing
     // at nothing or files nobody owns.
     state.databases.remove_files(&database).await?;

@@ -2,18 +2,31 @@
 //! (`provisioning → running`), started, stopped and deleted here; `…/connection` hands out
 //! the one credential.
 
+pub mod attach;
 pub mod create;
 pub mod lifecycle;
 pub mod read;
 
-use shipyard_api_types::databases::{DatabaseLimits, DatabaseView};
-use shipyard_store::Database;
+use crate::error::ApiResult;
+use shipyard_api_types::databases::{DatabaseAttachment, DatabaseLimits, DatabaseView};
+use shipyard_store::{Attachment, Attachments, Database, TenantScope, Tx};
 
 /// Where databases listen, from the server's own host.
 pub const HOST: &str = "127.0.0.1";
 
-/// The API's view of a stored database; `size_bytes` when it was read.
-pub fn database_view(d: Database, size_bytes: Option<i64>) -> DatabaseView {
+/// The view of `d` with its attachments, read in `tx`.
+pub async fn view_in(
+    tx: &mut Tx,
+    scope: &TenantScope,
+    d: Database,
+    size_bytes: Option<i64>,
+) -> ApiResult<DatabaseView> {
+    let attachments = tx.database_attachments(scope, &d.id).await?;
+    Ok(database_view(d, &attachments, size_bytes))
+}
+
+/// The API's view of a stored database and its attachments; `size_bytes` when it was read.
+pub fn database_view(d: Database, attachments: &[Attachment], size_bytes: Option<i64>) -> DatabaseView {
     DatabaseView {
         id: d.id.to_string(),
         name: d.name,
@@ -24,7 +37,14 @@ pub fn database_view(d: Database, size_bytes: Option<i64>) -> DatabaseView {
         port: d.port,
         database_name: d.database_name,
         username: d.username,
-        attachments: Vec::new(),
+        attachments: attachments
+            .iter()
+            .map(|a| DatabaseAttachment {
+                project_id: a.project_id.to_string(),
+                environment_id: a.environment_id.as_ref().map(ToString::to_string),
+                env_var: a.env_var.clone(),
+            })
+            .collect(),
         limits: DatabaseLimits {
             memory_mb: d.memory_mb,
             disk_mb: d.disk_mb,

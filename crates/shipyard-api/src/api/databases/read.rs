@@ -12,7 +12,7 @@ use axum::extract::State;
 use shipyard_api_types::Secret;
 use shipyard_api_types::databases::{DatabaseConnection, DatabaseView};
 use shipyard_core::{DatabaseStatus, Role};
-use shipyard_store::{Backend, Database, Databases};
+use shipyard_store::{Attachments, Backend, Database, Databases};
 
 /// The database's size while it runs (read from the server; nothing when it does not answer).
 async fn size_of(state: &AppState, d: &Database) -> Option<i64> {
@@ -37,11 +37,16 @@ pub async fn list_databases(
     let scope = path.load(&auth, &mut tx).await?;
     let page = paging.page()?;
     let paged = tx.list_databases(&scope, page).await?;
-    drop(tx);
-    let mut items = Vec::with_capacity(paged.items.len());
+    let mut listed = Vec::with_capacity(paged.items.len());
     for d in paged.items {
+        let attachments = tx.database_attachments(&scope, &d.id).await?;
+        listed.push((d, attachments));
+    }
+    drop(tx);
+    let mut items = Vec::with_capacity(listed.len());
+    for (d, attachments) in listed {
         let size = size_of(&state, &d).await;
-        items.push(database_view(d, size));
+        items.push(database_view(d, &attachments, size));
     }
     Ok(Json(List {
         items,
@@ -61,10 +66,11 @@ pub async fn get_database(
     ApiPath(path): ApiPath<DatabasePath>,
 ) -> ApiResult<Json<DatabaseView>> {
     let mut tx = state.store.read().await?;
-    let (_, database) = path.load(&auth, &mut tx).await?;
+    let (scope, database) = path.load(&auth, &mut tx).await?;
+    let attachments = tx.database_attachments(&scope, &database.id).await?;
     drop(tx);
     let size = size_of(&state, &database).await;
-    Ok(Json(database_view(database, size)))
+    Ok(Json(database_view(database, &attachments, size)))
 }
 
 /// How to connect, password included: for psql and migrations on the server's host (owners,

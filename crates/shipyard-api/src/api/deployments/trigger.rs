@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 pub use shipyard_api_types::deployments::TriggerRequest;
 use shipyard_core::{DeploymentTrigger, Role};
 use shipyard_runtime::admission::Admission;
-use shipyard_store::{Backend, Deployments, NewDeployment, SqliteStore};
+use shipyard_store::{Backend, Deployment, Deployments, NewDeployment, Project, SqliteStore, TenantScope, Tx};
 
 /// Queues a deployment. One build runs at a time per environment; others wait in order.
 #[utoipa::path(post, path = "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}/deployments",
@@ -47,11 +47,6 @@ pub async fn create_deployment(
     if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
         return Err(ApiError::bad_request("field `note` must be at most 500 characters"));
     }
-    let what = (&project, &env.id);
-    state
-        .runtime
-        .admit(&mut tx, &scope, what, &project.runtime, Admission::Deploy)
-        .await?;
     let new = NewDeployment {
         project_id: project.id.clone(),
         environment_id: env.id.clone(),
@@ -63,9 +58,31 @@ pub async fn create_deployment(
         clear_cache: req.clear_cache.unwrap_or(false),
         retry_of: None,
     };
-    let dep = tx.create_deployment(&scope, &new).await?;
+    let dep = queue(&state, &mut tx, &scope, &project, &new).await?;
     let view = deployment_view(&mut tx, &scope, dep).await?;
     SqliteStore::commit(tx).await?;
     state.jobs_queued.notify_one();
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Admits (quota, memory, a paused project) and queues a deployment; the caller commits and
+/// wakes the workers.
+pub async fn queue(
+    state: &AppState,
+    tx: &mut Tx,
+    scope: &TenantScope,
+    project: &Project,
+    new: &NewDeployment,
+) -> ApiResult<Deployment> {
+    state
+        .runtime
+        .admit(
+            tx,
+            scope,
+            (project, &new.environment_id),
+            &project.runtime,
+            Admission::Deploy,
+        )
+        .await?;
+    Ok(tx.create_deployment(scope, new).await?)
 }

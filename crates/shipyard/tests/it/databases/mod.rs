@@ -1,5 +1,6 @@
 //! Managed PostgreSQL (#33): real clusters made, walled, supervised, stopped and deleted.
 
+mod attachments;
 mod floods;
 mod lifecycle;
 mod races;
