@@ -11,9 +11,6 @@ use crate::error::ApiResult;
 use shipyard_api_types::databases::{DatabaseAttachment, DatabaseLimits, DatabaseView};
 use shipyard_store::{Attachment, Attachments, Database, TenantScope, Tx};
 
-/// Where databases listen, from the server's own host.
-pub const HOST: &str = "127.0.0.1";
-
 /// The view of `d` with its attachments, read in `tx`.
 pub async fn view_in(
     tx: &mut Tx,
@@ -33,7 +30,7 @@ pub fn database_view(d: Database, attachments: &[Attachment], size_bytes: Option
         engine: d.engine,
         version: d.version,
         status: d.status,
-        host: HOST.to_owned(),
+        host: shipyard_databases::ports::HOST.to_owned(),
         port: d.port,
         database_name: d.database_name,
         username: d.username,

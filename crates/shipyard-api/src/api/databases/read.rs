@@ -1,6 +1,6 @@
 //! Reading databases, and the connection details of one.
 
-use super::{HOST, database_view};
+use super::database_view;
 use crate::auth::Auth;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
@@ -12,6 +12,7 @@ use axum::extract::State;
 use shipyard_api_types::Secret;
 use shipyard_api_types::databases::{DatabaseConnection, DatabaseView};
 use shipyard_core::{DatabaseStatus, Role};
+use shipyard_databases::ports::{HOST, connection_url};
 use shipyard_store::{Attachments, Backend, Database, Databases};
 
 /// The database's size while it runs (read from the server; nothing when it does not answer).
@@ -93,10 +94,7 @@ pub async fn get_database_connection(
         ));
     }
     let password = state.databases.password(&database)?;
-    let url = format!(
-        "postgres://{}:{password}@{HOST}:{}/{}",
-        database.username, database.port, database.database_name
-    );
+    let url = connection_url(&database.username, &password, database.port, &database.database_name);
     Ok(Json(DatabaseConnection {
         url: Secret::new(url),
         host: HOST.to_owned(),
