@@ -39,12 +39,27 @@ pub struct ReleaseView {
     /// Secrets and the versions it runs with.
     #[schema(value_type = Vec<Object>)]
     pub secret_versions: serde_json::Value,
+    /// The databases it runs with (those of its environment when it was made; for a rollback,
+    /// those of its target still attached).
+    pub attachments: Vec<ReleaseAttachment>,
+    /// For a rollback: the databases its target had that were detached since; it runs without.
+    pub dropped_attachments: Vec<ReleaseAttachment>,
     /// False once retention removed its files: it can no longer be rolled back to.
     pub artifact_available: bool,
     /// When it was made.
     pub created_at: DateTime<Utc>,
     /// When it last went live.
     pub activated_at: Option<DateTime<Utc>>,
+}
+
+/// A database a release runs with, and the variable that holds its URL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseAttachment {
+    /// `db_…`
+    pub database_id: String,
+    /// The variable.
+    pub env_var: String,
 }
 
 /// A release as a deployment names it.

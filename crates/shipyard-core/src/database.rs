@@ -1,4 +1,4 @@
-//! Where a managed database is in its life.
+//! Where a managed database is in its life, and how it is addressed.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,6 +15,15 @@ pub enum DatabaseStatus {
     Stopped,
     /// Provisioning failed, or it crashed too often to be restarted.
     Failed,
+}
+
+/// Where managed databases listen: the host's loopback, and the loopback of an attached
+/// project's sandbox (the same URL works in both).
+pub const DATABASE_HOST: &str = "127.0.0.1";
+
+/// The tenant role's connection URL: `postgres://user:password@127.0.0.1:port/database`.
+pub fn database_url(username: &str, password: &str, port: u16, database: &str) -> String {
+    format!("postgres://{username}:{password}@{DATABASE_HOST}:{port}/{database}")
 }
 
 impl DatabaseStatus {

@@ -24,7 +24,7 @@ pub mod size;
 pub mod slug;
 pub mod token;
 
-pub use database::DatabaseStatus;
+pub use database::{DATABASE_HOST, DatabaseStatus, database_url};
 pub use deployment::{DeploymentStatus, DeploymentTrigger};
 pub use email::Email;
 pub use error::DomainError;
@@ -38,7 +38,7 @@ pub use project::{
     BuildConfig, Limits, PackageManager, ProjectStatus, ProjectType, RELEASE_TOOLS_DIR, RuntimeConfig, RuntimeType,
 };
 pub use redact::{LineRedactor, Redactor};
-pub use release_config::{PinnedSecret, ReleaseConfig};
+pub use release_config::{PinnedAttachment, PinnedSecret, ReleaseConfig};
 pub use role::Role;
 pub use secrecy::{ExposeSecret, SecretString};
 pub use secret::{EnvVarName, SecretScope};

@@ -17,6 +17,14 @@ pub struct ReleaseConfig {
     /// The secret versions it runs with.
     #[serde(default)]
     pub secret_versions: Vec<PinnedSecret>,
+    /// The databases attached to its environment when it was made, and the variable each
+    /// filled; its instances get those still attached.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<PinnedAttachment>,
+    /// For a rollback: the databases its target was made with that were no longer attached,
+    /// so it runs without them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped_attachments: Vec<PinnedAttachment>,
     /// Why it was made, when it is a rollback that said so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_reason: Option<String>,
@@ -32,6 +40,16 @@ pub struct PinnedSecret {
     pub name: String,
     /// The version pinned.
     pub version: i64,
+}
+
+/// A database a release was made with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PinnedAttachment {
+    /// `db_…`
+    pub database_id: String,
+    /// The variable that held its URL.
+    pub env_var: String,
 }
 
 impl ReleaseConfig {

@@ -7,7 +7,7 @@ use crate::error::DatabaseError;
 use crate::supervise;
 use shipyard_core::{DatabaseId, DatabaseStatus, SecretBox};
 use shipyard_sandbox::{DiskKind, DiskSpec, Disks, Sandbox, Workspaces};
-use shipyard_store::secrets::database_aad;
+use shipyard_store::attached::open_database_secret;
 use shipyard_store::{Backend, Database, DatabaseState, Databases, Deployments, Jobs, SqliteStore};
 use shipyard_tasks::Tasks;
 use std::collections::HashMap;
@@ -227,12 +227,7 @@ impl Clusters {
     }
 
     fn open(&self, db: &Database, sealed: &[u8], what: &str) -> Result<String, DatabaseError> {
-        let plain = self
-            .config
-            .secret_box
-            .open(sealed, &database_aad(&db.tenant_id, &db.id, what))
-            .map_err(|_| shipyard_store::StoreError::Undecryptable(format!("database {} {what}", db.id)))?;
-        String::from_utf8(plain).map_err(|_| DatabaseError::step("opening its password", "not text"))
+        Ok(open_database_secret(&self.config.secret_box, db, sealed, what)?)
     }
 
     /// Mounts the data disk, provisions when needed, starts the server and supervises it;

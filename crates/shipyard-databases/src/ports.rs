@@ -1,17 +1,8 @@
-//! Where databases listen (a loopback port each) and the URL that names one.
+//! The loopback ports databases listen on.
 
 use crate::error::DatabaseError;
 use std::hash::{BuildHasher, Hasher};
 use std::ops::RangeInclusive;
-
-/// The address databases listen on: the host's loopback (and, for an attached project, the
-/// loopback of its sandbox).
-pub const HOST: &str = "127.0.0.1";
-
-/// The tenant role's connection URL: `postgres://user:password@127.0.0.1:port/database`.
-pub fn connection_url(username: &str, password: &str, port: u16, database: &str) -> String {
-    format!("postgres://{username}:{password}@{HOST}:{port}/{database}")
-}
 
 /// Databases' ports: below the kernel's ephemeral range (32768–60999 unless the host changed
 /// it), so while a database is stopped its port is never handed to an outgoing connection or

@@ -9,8 +9,6 @@
 use hyper::Uri;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
-use rustix::fs::{Mode, OFlags};
-use rustix::thread::LinkNameSpaceType;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -19,7 +17,7 @@ use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 
 /// How long an instance may take to accept a connection.
 const CONNECT_WITHIN: Duration = Duration::from_secs(5);
@@ -109,37 +107,14 @@ impl tower::Service<Uri> for Connector {
     }
 }
 
-/// A connection to `way`. Its socket is made inside the namespace by a thread of its own
-/// (joining a namespace is a thread's, so no thread of the runtime's pool is ever moved; a
-/// socket stays in the namespace it was made in); the connect itself is asynchronous, so an
-/// app that never accepts holds no thread.
+/// A connection to `way`, dialled from a socket made inside its namespace; the connect itself
+/// is asynchronous, so an app that never accepts holds no thread.
 async fn dial_inside(way: WayIn) -> std::io::Result<TokioIo<TcpStream>> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let netns = way.netns.clone();
-    std::thread::Builder::new()
-        .name("shipyard-dial".into())
-        .spawn(move || {
-            let _ = tx.send(socket_inside(&netns));
-        })?;
-    let socket = rx
-        .await
-        .map_err(|_| std::io::Error::other("the dialling thread ended without an answer"))??;
+    let socket = shipyard_sandbox::network::tcp_socket_inside(&way.netns).await?;
     socket.set_nodelay(true)?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, way.port));
     let stream = tokio::time::timeout(CONNECT_WITHIN, socket.connect(addr))
         .await
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "the instance did not accept in time"))??;
     Ok(TokioIo::new(stream))
-}
-
-/// Joins the namespace whose file is `netns` (this thread only) and makes a TCP socket there.
-fn socket_inside(netns: &std::path::Path) -> std::io::Result<TcpSocket> {
-    // The file is the server's own (under a root-only directory); no link is followed anyway.
-    let file = rustix::fs::open(
-        netns,
-        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
-        Mode::empty(),
-    )?;
-    rustix::thread::move_into_link_name_space(std::os::fd::AsFd::as_fd(&file), Some(LinkNameSpaceType::Network))?;
-    TcpSocket::new_v4()
 }

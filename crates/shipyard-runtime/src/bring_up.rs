@@ -7,8 +7,9 @@ use shipyard_core::{
     BuildConfig, EnvironmentId, ProjectId, ProjectStatus, Redactor, ReleaseConfig, ReleaseId, RuntimeConfig,
     RuntimeType, SecretBox, SecretString,
 };
+use shipyard_store::attached::{attached, sandbox_env};
 use shipyard_store::secrets::{pinned, redactor};
-use shipyard_store::{Backend, Connections, Jobs, LiveRoute, LiveRoutes, Secrets, TenantScope};
+use shipyard_store::{Attachments, Backend, Connections, Databases, Jobs, LiveRoute, LiveRoutes, Secrets, TenantScope};
 use std::time::Duration;
 
 impl Runtime {
@@ -17,7 +18,7 @@ impl Runtime {
     /// rollback the release it returns to); None for a static release.
     pub async fn startable(
         &self,
-        tx: &mut (impl Secrets + Connections + Jobs + Send),
+        tx: &mut (impl Secrets + Connections + Jobs + Databases + Attachments + Send),
         secret_box: &SecretBox,
         scope: &TenantScope,
         (project, environment): (&ProjectId, &EnvironmentId),
@@ -37,15 +38,20 @@ impl Runtime {
         let secrets = pinned(tx, scope, secret_box, pins_of.as_str())
             .await
             .map_err(|e| e.to_string())?;
+        let databases = attached(tx, scope, secret_box, (project, environment), Some(&config.attachments))
+            .await
+            .map_err(|e| e.to_string())?;
         let redactor = redactor(tx, scope, secret_box).await.map_err(|e| e.to_string())?;
-        let env = secrets.into_iter().map(|s| (s.name.to_string(), s.value)).collect();
-        self.instance_spec((artifact, scope, environment), (build, runtime), env, uid, redactor)
-            .map(Some)
+        let env = sandbox_env(&secrets, &databases);
+        let mut spec = self.instance_spec((artifact, scope, environment), (build, runtime), env, uid, redactor)?;
+        spec.doors = crate::doors::grants(project, environment, &databases);
+        Ok(Some(spec))
     }
 
     /// What runs for `release` of `scope`'s `environment` (built with `build`, running as
     /// `runtime` says) with `env` as the project's sandbox user `uid`; `Err` when it has
-    /// nothing to start. It carries no budget: the caller adds the one it checks.
+    /// nothing to start. It carries no budget and no doors: the caller adds the budget it
+    /// checks and the databases it attaches.
     pub fn instance_spec(
         &self,
         (release, scope, environment): (&ReleaseId, &TenantScope, &EnvironmentId),
@@ -73,6 +79,7 @@ impl Runtime {
             env,
             uid,
             redactor,
+            doors: Vec::new(),
             limits: crate::instance_limits(runtime, pids),
             home_bytes: u64::from(runtime.limits.disk_mb) << 20,
             health_path: runtime.health_check_path.clone(),

@@ -9,6 +9,7 @@ pub mod access_log;
 mod activation;
 pub mod admission;
 mod bring_up;
+pub mod doors;
 mod health;
 mod instances;
 pub mod memory_budget;
@@ -118,6 +119,11 @@ impl Runtime {
         self.driver = Some(driver);
         self.health_timeout = health_timeout;
         self
+    }
+
+    /// The ways from sandboxes to their attached databases (None: no app instances run here).
+    pub fn doors(&self) -> Option<&shipyard_sandbox::network::Doors> {
+        self.driver.as_ref().map(|d| &d.doors)
     }
 
     /// The routed instances of `release`.

@@ -134,7 +134,10 @@ impl Runtime {
             self.retire_inactive(store, false).await;
         }
         let (remove, result) = match outcome {
-            Ok((release, pruned)) => (pruned, Ok(release)),
+            Ok((release, pruned)) => {
+                self.say_dropped(&release).await;
+                (pruned, Ok(release))
+            }
             Err(e) => (vec![id], Err(e)),
         };
         let _ = tokio::task::spawn_blocking(move || {
@@ -146,6 +149,28 @@ impl Runtime {
         })
         .await;
         result
+    }
+
+    /// Says in the new release's runtime log which databases it runs without.
+    async fn say_dropped(&self, release: &Release) {
+        let (Some(driver), false) = (&self.driver, release.config.dropped_attachments.is_empty()) else {
+            return;
+        };
+        let gone: Vec<String> = release
+            .config
+            .dropped_attachments
+            .iter()
+            .map(|a| format!("{} (database {})", a.env_var, a.database_id))
+            .collect();
+        let line = format!(
+            "rolled back without {}: detached since the release it returns to was made",
+            gone.join(", ")
+        );
+        let stream = shipyard_store::logs::runtime_stream(&release.id);
+        driver
+            .logs
+            .append(&stream, shipyard_store::logs::LogKind::System, &line)
+            .await;
     }
 
     /// Starts the instances of rollback release `id` (the files of `target`, its config and
@@ -202,9 +227,19 @@ impl Runtime {
             .await?
             .ok_or_else(|| RollbackError::Unusable(format!("release v{} no longer exists", rollback.target.version)))?;
         check_target(&mut tx, scope, &target).await?;
-        // The reason is this rollback's own, never one its target carried.
+        // The reason is this rollback's own, never one its target carried; so are the
+        // databases it runs with: those of its target's still attached.
+        let (attachments, dropped_attachments) = shipyard_store::attached::still_attached(
+            &mut tx,
+            scope,
+            (&target.project_id, &target.environment_id),
+            &target.config.attachments,
+        )
+        .await?;
         let config = shipyard_core::ReleaseConfig {
             rollback_reason: rollback.reason.clone(),
+            attachments,
+            dropped_attachments,
             ..target.config.clone()
         };
         let release = tx

@@ -3,6 +3,7 @@
 //! not at all; `TenantScope` is the only way to reach a workspace's data.
 #![forbid(unsafe_code)]
 
+pub mod attached;
 pub mod data_dir;
 pub mod error;
 pub mod layout;

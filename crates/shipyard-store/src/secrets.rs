@@ -133,14 +133,15 @@ pub async fn connection_credentials(
     }
 }
 
-/// The redactor for a workspace's logs: every kept secret value and every repository
-/// credential.
+/// The redactor for a workspace's logs: every kept secret value, every repository
+/// credential and every database password.
 pub async fn redactor(
-    tx: &mut (impl Secrets + Connections),
+    tx: &mut (impl Secrets + Connections + crate::traits::Databases),
     scope: &TenantScope,
     secret_box: &SecretBox,
 ) -> Result<Redactor> {
     let mut values = redaction_values(tx, scope, secret_box).await?;
     values.extend(connection_credentials(tx, scope, secret_box).await?);
+    values.extend(crate::attached::database_passwords(tx, scope, secret_box).await?);
     Ok(Redactor::new(values.iter().map(String::as_str)))
 }

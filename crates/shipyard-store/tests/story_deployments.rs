@@ -114,6 +114,8 @@ async fn release<B: Backend>(store: &B, scope: &TenantScope, dep: &Deployment) -
                     build: shipyard_core::BuildConfig::default(),
                     runtime: shipyard_core::RuntimeConfig::defaults(shipyard_core::RuntimeType::Static),
                     secret_versions: Vec::new(),
+                    attachments: Vec::new(),
+                    dropped_attachments: Vec::new(),
                     rollback_reason: None,
                 },
             },

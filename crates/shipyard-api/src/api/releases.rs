@@ -10,6 +10,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
+use shipyard_api_types::deployments::ReleaseAttachment;
 pub use shipyard_api_types::deployments::ReleaseView;
 use shipyard_core::EnvironmentId;
 use shipyard_store::{Backend, Release, Releases};
@@ -27,10 +28,21 @@ pub fn release_view(r: Release) -> ReleaseView {
         status: if r.active { "active" } else { "inactive" }.to_owned(),
         rollback_of: r.rollback_of.map(|id| id.to_string()),
         secret_versions: serde_json::to_value(&r.config.secret_versions).unwrap_or_else(|_| serde_json::json!([])),
+        attachments: attachment_views(&r.config.attachments),
+        dropped_attachments: attachment_views(&r.config.dropped_attachments),
         artifact_available: r.artifact_available,
         created_at: r.created_at,
         activated_at: r.activated_at,
     }
+}
+
+fn attachment_views(pins: &[shipyard_core::PinnedAttachment]) -> Vec<ReleaseAttachment> {
+    pins.iter()
+        .map(|p| ReleaseAttachment {
+            database_id: p.database_id.clone(),
+            env_var: p.env_var.clone(),
+        })
+        .collect()
 }
 
 /// `?environmentId=&page=&perPage=`

@@ -70,6 +70,8 @@ pub struct InstanceSpec {
     pub home_bytes: u64,
     /// Masks secret values in its output.
     pub redactor: Redactor,
+    /// The databases its sandbox may reach (attached to its environment).
+    pub doors: Vec<shipyard_sandbox::network::Grant>,
     /// What must answer 2xx/3xx (`healthCheckPath`; empty: a TCP accept).
     pub health_path: String,
     /// How long a new release has for its first answer (`healthCheckTimeoutSeconds`).
@@ -149,6 +151,8 @@ pub struct Driver {
     pub disks: shipyard_sandbox::Disks,
     /// Workspaces' disks, which hold the HOMEs' images.
     pub workspaces: shipyard_sandbox::Workspaces,
+    /// The ways from sandboxes to their attached databases.
+    pub doors: shipyard_sandbox::network::Doors,
 }
 
 /// A free port on the host's loopback (the kernel's choice; taken again by pasta at once).

@@ -58,6 +58,12 @@ impl Driver {
         let _way_in = network
             .as_ref()
             .map(|net| self.inbound.open(host_port, net.path().to_owned(), inner_port));
+        // Its attached databases, reachable from inside for as long as this process runs (or
+        // until a detach closes them).
+        let _doors = match &network {
+            Some(net) if !spec.doors.is_empty() => Some(self.doors.open(net.path(), &spec.doors).await?),
+            _ => None,
+        };
         let (app, home_in) = if confined {
             (PathBuf::from(APP_DIR), PathBuf::from(HOME_DIR))
         } else {

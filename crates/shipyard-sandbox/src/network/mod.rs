@@ -22,8 +22,12 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use thiserror::Error;
 
+mod doors;
+mod inside;
 mod namespace;
 
+pub use doors::{DOOR_CONNECTIONS, Doors, Grant, Opened};
+pub use inside::tcp_socket_inside;
 pub(crate) use namespace::prepare_dir;
 pub use namespace::{NETNS_DIR, Network};
 

@@ -4,6 +4,7 @@
 use super::{Failure, Inputs};
 use crate::context::Worker;
 use shipyard_build::build::{HOME_DIR, Sandbox};
+use shipyard_sandbox::network::Opened;
 use shipyard_sandbox::{Identity, Network};
 use shipyard_store::{Backend, Jobs, SqliteStore};
 use std::path::Path;
@@ -29,9 +30,12 @@ pub(super) fn sandbox_identity(sandbox: &Sandbox) -> Identity {
 }
 
 impl Worker {
-    /// The sandbox of this build: the project's own user, and a network namespace of its
-    /// own (set up before any step, removed when the network is dropped).
-    pub(super) async fn project_sandbox(&self, inputs: &Inputs) -> Result<(Sandbox, Option<Network>), Failure> {
+    /// The sandbox of this build: the project's own user, a network namespace of its own (set
+    /// up before any step, removed when the network is dropped) and the doors to its databases.
+    pub(super) async fn project_sandbox(
+        &self,
+        inputs: &Inputs,
+    ) -> Result<(Sandbox, Option<Network>, Option<Opened>), Failure> {
         let mut tx = self.store.write().await?;
         let uid = tx
             .sandbox_uid(&inputs.project.id, self.settings.sandbox_uids.clone())
@@ -47,6 +51,19 @@ impl Worker {
             .sandbox
             .for_project(Identity::project(uid), Path::new(HOME_DIR), network.as_ref())
             .map_err(|e| Failure::new(e.to_string()))?;
-        Ok((bound, network))
+        // Its attached databases, reachable from inside while it builds (the migrations of a
+        // build step may need them).
+        let grants =
+            shipyard_runtime::doors::grants(&inputs.project.id, &inputs.deployment.environment_id, &inputs.attached);
+        let doors = match (&network, self.runtime.doors()) {
+            (Some(net), Some(doors)) if !grants.is_empty() => Some(
+                doors
+                    .open(net.path(), &grants)
+                    .await
+                    .map_err(|e| Failure::new(format!("the build's way to its databases could not be opened: {e}")))?,
+            ),
+            _ => None,
+        };
+        Ok((bound, network, doors))
     }
 }

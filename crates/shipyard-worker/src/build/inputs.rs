@@ -1,10 +1,11 @@
 //! What a build reads before it starts: its workspace's scope, the deployment, the project,
-//! the repository and its credential, the secrets and the redactor. A failure here names its
+//! the repository and its credential, the secrets, the attached databases and the redactor. A failure here names its
 //! cause (a secret that does not decrypt), so the deployment fails instead of staying queued.
 
 use super::Failure;
 use crate::context::Worker;
 use shipyard_core::Redactor;
+use shipyard_store::attached::{AttachedDatabase, attached};
 use shipyard_store::secrets::{open_connection_credential, redactor, resolve};
 use shipyard_store::{
     Backend, ClaimedJob, Connections, Deployment, Deployments, Environments, Jobs, Project, Projects, ResolvedSecret,
@@ -17,11 +18,20 @@ pub(super) struct Inputs {
     pub deployment: Deployment,
     pub project: Project,
     pub secrets: Vec<ResolvedSecret>,
+    /// The databases attached to the environment: their variables join the secrets.
+    pub attached: Vec<AttachedDatabase>,
     pub redactor: Redactor,
     pub git_auth: shipyard_build::GitAuth,
     pub url: shipyard_core::GitUrl,
     /// The workspace's `storageGbLimit`, in bytes.
     pub storage_limit: u64,
+}
+
+impl Inputs {
+    /// The variables the build and the release's instances get.
+    pub fn environment(&self) -> Vec<(String, shipyard_core::SecretString)> {
+        shipyard_store::attached::sandbox_env(&self.secrets, &self.attached)
+    }
 }
 
 impl Worker {
@@ -54,6 +64,14 @@ impl Worker {
             &deployment.environment_id,
         )
         .await?;
+        let attached = attached(
+            &mut tx,
+            &scope,
+            &self.secret_box,
+            (&project.id, &deployment.environment_id),
+            None,
+        )
+        .await?;
         let redactor = redactor(&mut tx, &scope, &self.secret_box).await?;
         let storage_limit = u64::try_from(tx.storage_gb_limit(&scope).await?).unwrap_or(0) << 30;
         let git_auth =
@@ -63,6 +81,7 @@ impl Worker {
             deployment,
             project,
             secrets,
+            attached,
             redactor,
             git_auth,
             url: conn.url,

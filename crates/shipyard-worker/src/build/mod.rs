@@ -200,6 +200,7 @@ impl Worker {
         let stages::Fetched {
             sandbox,
             network,
+            doors,
             commit,
             ..
         } = fetched;
@@ -217,6 +218,7 @@ impl Worker {
         // Nothing runs in the namespace any more. Removing it waits on pasta and `ip` (20–30 ms),
         // so it happens off the runtime and off the deploy's path; the name is this attempt's
         // alone, and a namespace a crash leaves behind is removed when the server starts.
+        drop(doors);
         drop(tokio::task::spawn_blocking(move || drop(network)));
         let ran = match (ran, self.settle(inputs, disk, opened).await) {
             (Ok(()), Err(failure)) => Err(failure),

@@ -107,6 +107,15 @@ impl Worker {
                     version: s.version,
                 })
                 .collect(),
+            attachments: inputs
+                .attached
+                .iter()
+                .map(|a| shipyard_core::PinnedAttachment {
+                    database_id: a.database_id.to_string(),
+                    env_var: a.env_var.clone(),
+                })
+                .collect(),
+            dropped_attachments: Vec::new(),
             rollback_reason: None,
         };
         // First the release row, guarded like a status change so a cancel that came in during
@@ -322,11 +331,9 @@ impl Worker {
             SqliteStore::commit(tx).await?;
             uid
         };
-        let env = inputs
-            .secrets
-            .iter()
-            .map(|s| (s.name.to_string(), s.value.clone()))
-            .collect();
+        let env = inputs.environment();
+        let doors =
+            shipyard_runtime::doors::grants(&inputs.project.id, &inputs.deployment.environment_id, &inputs.attached);
         let mut spec = self
             .runtime
             .instance_spec(
@@ -338,6 +345,7 @@ impl Worker {
             )
             .map_err(Failure::new)?;
         spec.budget = Some(budget);
+        spec.doors = doors;
         log.say(format!(
             "Starting {} instance(s) of release v{}: {}",
             spec.count, release.version, spec.start_command

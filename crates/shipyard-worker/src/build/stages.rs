@@ -20,6 +20,8 @@ pub(super) struct Fetched {
     pub sandbox: Sandbox,
     /// Its network namespace (removed when dropped).
     pub network: Option<Network>,
+    /// The doors to its attached databases (closed when dropped).
+    pub doors: Option<shipyard_sandbox::network::Opened>,
     /// The commit built.
     pub commit: String,
     /// The mirror holding it.
@@ -73,7 +75,7 @@ impl Worker {
                 dep.commit_sha.as_deref(),
             )
         );
-        let (sandbox, network) = confined?;
+        let (sandbox, network, doors) = confined?;
         log.say(format!("Sandbox: {}", sandbox.describe())).await;
         let (commit, subject, mirror) = fetched.map_err(|e| {
             Failure::new(format!(
@@ -94,6 +96,7 @@ impl Worker {
         Ok(Fetched {
             sandbox,
             network,
+            doors,
             commit,
             mirror,
         })
@@ -177,11 +180,7 @@ impl Worker {
             log.say(format!("Package manager: {}", chain.description)).await;
         }
         log.say(cache.message.clone()).await;
-        let mut env: Vec<(String, SecretString)> = inputs
-            .secrets
-            .iter()
-            .map(|s| (s.name.to_string(), s.value.clone()))
-            .collect();
+        let mut env = inputs.environment();
         if !inputs.secrets.is_empty() {
             let names: Vec<String> = inputs
                 .secrets
@@ -189,6 +188,14 @@ impl Worker {
                 .map(|s| format!("{} (v{}, {})", s.name, s.version, s.scope.as_str()))
                 .collect();
             log.say(format!("Secrets: {}", names.join(", "))).await;
+        }
+        if !inputs.attached.is_empty() {
+            let names: Vec<String> = inputs
+                .attached
+                .iter()
+                .map(|a| format!("{} (database {})", a.env_var, a.name))
+                .collect();
+            log.say(format!("Databases: {}", names.join(", "))).await;
         }
         env.extend(
             chain

@@ -146,6 +146,7 @@ pub async fn run_with(
             inbound: inbound.clone(),
             disks: home_disks,
             workspaces: workspaces.clone(),
+            doors: shipyard_sandbox::network::Doors::new(tasks.clone()),
         },
         settings.health_timeout,
     );

@@ -237,6 +237,24 @@ pub async fn create_database_detach(
     } else {
         Vec::new()
     };
-    let what = format!("project {}'s builds and instances lose the database's URL", project.id);
-    answer(&state, tx, &scope, database, deployments, &what).await
+    let remaining: Vec<Attachment> = tx
+        .database_attachments(&scope, &database.id)
+        .await?
+        .into_iter()
+        .filter(|a| a.project_id == project.id)
+        .collect();
+    let what = format!(
+        "project {}'s sandboxes could no longer reach the database from the moment it was detached; they lose its URL",
+        project.id
+    );
+    let (database_id, project_id) = (database.id.to_string(), project.id.to_string());
+    let answered = answer(&state, tx, &scope, database, deployments, &what).await?;
+    // Committed: running instances and builds of what is no longer covered lose their way now.
+    if let Some(doors) = state.runtime.doors() {
+        doors.revoke(&database_id, &project_id, |env| {
+            let env = EnvironmentId::from_trusted(env.to_owned());
+            remaining.iter().any(|a| a.covers(&env))
+        });
+    }
+    Ok(answered)
 }

@@ -30,7 +30,7 @@ pub fn database_view(d: Database, attachments: &[Attachment], size_bytes: Option
         engine: d.engine,
         version: d.version,
         status: d.status,
-        host: shipyard_databases::ports::HOST.to_owned(),
+        host: shipyard_core::DATABASE_HOST.to_owned(),
         port: d.port,
         database_name: d.database_name,
         username: d.username,

@@ -11,8 +11,8 @@ use axum::Json;
 use axum::extract::State;
 use shipyard_api_types::Secret;
 use shipyard_api_types::databases::{DatabaseConnection, DatabaseView};
+use shipyard_core::{DATABASE_HOST, database_url};
 use shipyard_core::{DatabaseStatus, Role};
-use shipyard_databases::ports::{HOST, connection_url};
 use shipyard_store::{Attachments, Backend, Database, Databases};
 
 /// The database's size while it runs (read from the server; nothing when it does not answer).
@@ -94,10 +94,10 @@ pub async fn get_database_connection(
         ));
     }
     let password = state.databases.password(&database)?;
-    let url = connection_url(&database.username, &password, database.port, &database.database_name);
+    let url = database_url(&database.username, &password, database.port, &database.database_name);
     Ok(Json(DatabaseConnection {
         url: Secret::new(url),
-        host: HOST.to_owned(),
+        host: DATABASE_HOST.to_owned(),
         port: database.port,
         database_name: database.database_name,
         username: database.username,

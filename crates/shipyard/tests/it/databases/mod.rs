@@ -4,6 +4,7 @@ mod attachments;
 mod floods;
 mod lifecycle;
 mod races;
+mod reach;
 mod restarts;
 mod validation;
 mod walls;

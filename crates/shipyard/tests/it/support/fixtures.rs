@@ -137,3 +137,46 @@ pub fn flask_files(body: &str) -> Vec<(&'static str, String)> {
         ("body.txt", body.to_owned()),
     ]
 }
+
+/// An Express app on PostgreSQL (the real `pg` driver from the registry): `/write?t=` and
+/// `/read` use `DATABASE_URL`; `/probe` and the build (`node probe.js`) try a TCP connection
+/// to 127.0.0.1:`PROBE_PORT` and say whether it opened.
+pub fn express_pg_files() -> Vec<(&'static str, String)> {
+    let probe = "const s = require('net').connect(Number(process.env.PROBE_PORT), '127.0.0.1');\n\
+                 s.on('connect', () => { console.log('BUILD-PROBE open'); s.destroy(); });\n\
+                 s.on('error', (e) => console.log('BUILD-PROBE closed: ' + e.code));\n\
+                 s.setTimeout(3000, () => { console.log('BUILD-PROBE closed: timeout'); s.destroy(); });\n";
+    let server = "const express = require('express'); const net = require('net'); const { Client } = require('pg');\n\
+                  const app = express();\n\
+                  app.get('/', (q, r) => r.send('notes'));\n\
+                  async function sql(text, params) {\n\
+                    const c = new Client({ connectionString: process.env.DATABASE_URL, connectionTimeoutMillis: 5000 });\n\
+                    await c.connect();\n\
+                    try { return (await c.query(text, params)).rows; } finally { await c.end(); }\n\
+                  }\n\
+                  app.get('/write', async (q, r) => {\n\
+                    try { await sql('CREATE TABLE IF NOT EXISTS notes (t text)'); await sql('INSERT INTO notes VALUES ($1)', [q.query.t]); r.send('written'); }\n\
+                    catch (e) { r.status(500).send('db error: ' + e.message); }\n\
+                  });\n\
+                  app.get('/read', async (q, r) => {\n\
+                    try { r.send((await sql('SELECT t FROM notes ORDER BY t')).map((x) => x.t).join(',')); }\n\
+                    catch (e) { r.status(500).send('db error: ' + e.message); }\n\
+                  });\n\
+                  app.get('/probe', (q, r) => {\n\
+                    let done = false;\n\
+                    const s = net.connect(Number(process.env.PROBE_PORT), '127.0.0.1');\n\
+                    const say = (t) => { if (!done) { done = true; s.destroy(); r.send(t); } };\n\
+                    s.on('connect', () => say('open')); s.on('error', (e) => say('closed: ' + e.code));\n\
+                    s.setTimeout(3000, () => say('closed: timeout'));\n\
+                  });\n\
+                  app.listen(process.env.PORT);\n";
+    vec![
+        (
+            "package.json",
+            r#"{"name":"notes","version":"1.0.0","private":true,"scripts":{"start":"node server.js"},"dependencies":{"express":"4.21.2","pg":"8.13.1"}}"#
+                .to_owned(),
+        ),
+        ("probe.js", probe.to_owned()),
+        ("server.js", server.to_owned()),
+    ]
+}
