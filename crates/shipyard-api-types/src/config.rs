@@ -61,6 +61,11 @@ pub struct RuntimeConfigPatch {
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub start_command: Option<Option<String>>,
+    /// Runs once per deploy before the new release's instances start (migrations); null
+    /// removes it.
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub pre_deploy_command: Option<Option<String>>,
     /// Port the server listens on (1024 to 65535; also given as `PORT`).
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<u16>)]

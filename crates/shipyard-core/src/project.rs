@@ -202,6 +202,10 @@ pub struct RuntimeConfig {
     pub runtime_type: RuntimeType,
     /// Starts the server (node/python).
     pub start_command: Option<String>,
+    /// Runs once per deploy in the new release's sandbox before its instances start (for
+    /// example migrations); a failure fails the deployment. Never on a rollback.
+    #[serde(default)]
+    pub pre_deploy_command: Option<String>,
     /// Port the server listens on (also given to it as `PORT`).
     pub port: Option<u16>,
     /// Path that must answer 2xx/3xx before a release takes traffic.
@@ -230,6 +234,7 @@ impl RuntimeConfig {
         Self {
             runtime_type,
             start_command: None,
+            pre_deploy_command: None,
             port: None,
             health_check_path: "/".to_owned(),
             limits: Limits::default(),

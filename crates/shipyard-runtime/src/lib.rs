@@ -19,7 +19,7 @@ mod start;
 
 pub use activation::{Activation, RouteLock};
 pub use health::wait_healthy;
-pub use instances::{CRASH_LIMIT, Driver, InstanceSpec, InstanceState, InstanceStatus, Instances};
+pub use instances::{CRASH_LIMIT, CommandEnd, Driver, InstanceSpec, InstanceState, InstanceStatus, Instances};
 pub use start::{StartError, Started};
 
 use shipyard_edge::{AccessLog, RouteTable};
@@ -124,6 +124,20 @@ impl Runtime {
     /// The ways from sandboxes to their attached databases (None: no app instances run here).
     pub fn doors(&self) -> Option<&shipyard_sandbox::network::Doors> {
         self.driver.as_ref().map(|d| &d.doors)
+    }
+
+    /// Runs `command` once in a sandbox of `spec`'s release (see `Driver::run_command`).
+    pub async fn run_command(
+        &self,
+        spec: &InstanceSpec,
+        command: &str,
+        within: Duration,
+        stream: &str,
+    ) -> std::io::Result<CommandEnd> {
+        match &self.driver {
+            Some(driver) => driver.run_command(spec, command, within, stream).await,
+            None => Err(std::io::Error::other("this server runs no app instances")),
+        }
     }
 
     /// The routed instances of `release`.

@@ -4,7 +4,10 @@
 //! line (redacted) in the release's runtime-log stream, restarted on a crash with exponential
 //! backoff until it crash-loops. The edge gets opaque addresses, never pids.
 
+mod once;
 mod output;
+pub use once::CommandEnd;
+mod place;
 mod process;
 mod status;
 

@@ -1,6 +1,6 @@
-//! An instance's output, line by line and redacted, into its release's runtime-log stream
-//! (and its last lines kept for a failure's explanation); the small state helpers the
-//! supervisor shares.
+//! A process's output, line by line and redacted, into a log stream (an instance's release's
+//! runtime log, with its last lines kept for a failure's explanation; a one-off command's
+//! stream); the small state helpers the supervisor shares.
 
 use super::{InstanceState, LAST_LINES, MAX_LINE_BYTES};
 use shipyard_core::{LineRedactor, Redactor};
@@ -26,7 +26,7 @@ pub(super) async fn pump(
     redactor: Redactor,
     logs: LogWriter,
     stream: String,
-    state: Arc<Mutex<InstanceState>>,
+    state: Option<Arc<Mutex<InstanceState>>>,
 ) {
     let mut lines = LineRedactor::new(redactor, MAX_LINE_BYTES);
     let mut buf = vec![0u8; 8192];
@@ -36,17 +36,19 @@ pub(super) async fn pump(
             Ok(n) => n,
         };
         for text in lines.push(&buf[..n]) {
-            remember(&state, &text);
+            remember(state.as_deref(), &text);
             logs.append(&stream, kind, text).await;
         }
     }
     if let Some(text) = lines.flush() {
-        remember(&state, &text);
+        remember(state.as_deref(), &text);
         logs.append(&stream, kind, text).await;
     }
 }
 
-fn remember(state: &Mutex<InstanceState>, line: &str) {
+/// Keeps `line` among an instance's last lines (a one-off command keeps none).
+fn remember(state: Option<&Mutex<InstanceState>>, line: &str) {
+    let Some(state) = state else { return };
     set(state, |s| {
         if s.last_lines.len() == LAST_LINES {
             s.last_lines.pop_front();

@@ -7,6 +7,7 @@ mod disk;
 mod failure;
 mod inputs;
 mod log;
+mod pre_deploy;
 mod release;
 mod snapshot;
 mod stages;

@@ -8,7 +8,6 @@ use crate::go_live::Watched;
 use shipyard_build::ArtifactStore;
 use shipyard_core::{DeploymentStatus, ReleaseId, RuntimeType};
 use shipyard_runtime::{StartError, Started};
-use shipyard_store::Jobs;
 use shipyard_store::{
     Backend, DeploymentUpdate, Deployments, NewRelease, Release, Releases, Secrets, SqliteStore, Transition,
 };
@@ -183,6 +182,14 @@ impl Worker {
             project,
             ..
         } = inputs;
+        // Before anything of it runs, and before the environment is held: migrations may take
+        // a while, and the release it would replace serves meanwhile.
+        if project.runtime.runtime_type != RuntimeType::Static
+            && let Err(failure) = self.pre_deploy(inputs, log, &release).await
+        {
+            self.forget_release(inputs, &release.id, &artifacts).await;
+            return Err(failure);
+        }
         // One activation at a time per environment: a rollback (or an earlier deploy) going
         // live there first finishes, then this one starts its instances and swaps.
         let _activation = self
@@ -323,29 +330,8 @@ impl Worker {
             let what = format!("release v{}", release.version);
             shipyard_runtime::memory_budget::Budget::of(&mut tx, &inputs.scope, what).await?
         };
-        let uid = {
-            let mut tx = self.store.write().await?;
-            let uid = tx
-                .sandbox_uid(&inputs.project.id, self.settings.sandbox_uids.clone())
-                .await?;
-            SqliteStore::commit(tx).await?;
-            uid
-        };
-        let env = inputs.environment();
-        let doors =
-            shipyard_runtime::doors::grants(&inputs.project.id, &inputs.deployment.environment_id, &inputs.attached);
-        let mut spec = self
-            .runtime
-            .instance_spec(
-                (&release.id, &inputs.scope, &inputs.deployment.environment_id),
-                (&inputs.project.build, &inputs.project.runtime),
-                env,
-                uid,
-                inputs.redactor.clone(),
-            )
-            .map_err(Failure::new)?;
+        let mut spec = self.release_spec(inputs, release).await?;
         spec.budget = Some(budget);
-        spec.doors = doors;
         log.say(format!(
             "Starting {} instance(s) of release v{}: {}",
             spec.count, release.version, spec.start_command

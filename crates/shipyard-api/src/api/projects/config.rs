@@ -74,14 +74,22 @@ impl ApplyPatch<RuntimeConfig> for RuntimeConfigPatch {
                 rt.as_str()
             )));
         }
-        if project_type.runtime_type() == RuntimeType::Static && matches!(self.start_command, Some(Some(_))) {
-            return Err(ApiError::unprocessable(format!(
-                "field `startCommand`: {} projects are served by the platform and run no command",
-                project_type.as_str()
-            )));
+        for (field, given) in [
+            ("startCommand", &self.start_command),
+            ("preDeployCommand", &self.pre_deploy_command),
+        ] {
+            if project_type.runtime_type() == RuntimeType::Static && matches!(given, Some(Some(_))) {
+                return Err(ApiError::unprocessable(format!(
+                    "field `{field}`: {} projects are served by the platform and run no command",
+                    project_type.as_str()
+                )));
+            }
         }
         set(&mut runtime.start_command, self.start_command, |v| {
             validate::command("startCommand", v)
+        })?;
+        set(&mut runtime.pre_deploy_command, self.pre_deploy_command, |v| {
+            validate::command("preDeployCommand", v)
         })?;
         match self.port {
             None => {}

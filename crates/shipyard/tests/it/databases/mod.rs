@@ -3,6 +3,7 @@
 mod attachments;
 mod floods;
 mod lifecycle;
+mod pre_deploy;
 mod races;
 mod reach;
 mod restarts;

@@ -139,13 +139,23 @@ pub fn flask_files(body: &str) -> Vec<(&'static str, String)> {
 }
 
 /// An Express app on PostgreSQL (the real `pg` driver from the registry): `/write?t=` and
-/// `/read` use `DATABASE_URL`; `/probe` and the build (`node probe.js`) try a TCP connection
-/// to 127.0.0.1:`PROBE_PORT` and say whether it opened.
+/// `/read` use `DATABASE_URL`, `/migrated` counts the rows `node migrate.js` (a pre-deploy
+/// command) inserts; `/probe` and the build (`node probe.js`) try a TCP connection to
+/// 127.0.0.1:`PROBE_PORT` and say whether it opened.
 pub fn express_pg_files() -> Vec<(&'static str, String)> {
     let probe = "const s = require('net').connect(Number(process.env.PROBE_PORT), '127.0.0.1');\n\
                  s.on('connect', () => { console.log('BUILD-PROBE open'); s.destroy(); });\n\
                  s.on('error', (e) => console.log('BUILD-PROBE closed: ' + e.code));\n\
                  s.setTimeout(3000, () => { console.log('BUILD-PROBE closed: timeout'); s.destroy(); });\n";
+    let migrate = "const { Client } = require('pg');\n\
+                   (async () => {\n\
+                     const c = new Client({ connectionString: process.env.DATABASE_URL });\n\
+                     await c.connect();\n\
+                     await c.query('CREATE TABLE IF NOT EXISTS migrations_done (n int)');\n\
+                     await c.query('INSERT INTO migrations_done VALUES (1)');\n\
+                     await c.end();\n\
+                     console.log('migrated');\n\
+                   })().catch((e) => { console.error('migration failed: ' + e.message); process.exit(1); });\n";
     let server = "const express = require('express'); const net = require('net'); const { Client } = require('pg');\n\
                   const app = express();\n\
                   app.get('/', (q, r) => r.send('notes'));\n\
@@ -160,6 +170,10 @@ pub fn express_pg_files() -> Vec<(&'static str, String)> {
                   });\n\
                   app.get('/read', async (q, r) => {\n\
                     try { r.send((await sql('SELECT t FROM notes ORDER BY t')).map((x) => x.t).join(',')); }\n\
+                    catch (e) { r.status(500).send('db error: ' + e.message); }\n\
+                  });\n\
+                  app.get('/migrated', async (q, r) => {\n\
+                    try { r.send(String((await sql('SELECT count(*) AS n FROM migrations_done'))[0].n)); }\n\
                     catch (e) { r.status(500).send('db error: ' + e.message); }\n\
                   });\n\
                   app.get('/probe', (q, r) => {\n\
@@ -177,6 +191,7 @@ pub fn express_pg_files() -> Vec<(&'static str, String)> {
                 .to_owned(),
         ),
         ("probe.js", probe.to_owned()),
+        ("migrate.js", migrate.to_owned()),
         ("server.js", server.to_owned()),
     ]
 }

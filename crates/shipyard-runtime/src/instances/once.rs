@@ -1,0 +1,111 @@
+//! A one-off command in a release's sandbox: the pre-deploy command before a release's
+//! instances start. It gets what an instance of the release gets (its secrets and databases,
+//! its limits, a fresh HOME, a network of its own) and its output goes, redacted, into a log
+//! stream; it is bounded in time, and whatever it leaves running ends with it.
+
+use super::output::pump;
+use super::place::Placed;
+use super::{Driver, InstanceSpec};
+use shipyard_store::logs::LogKind;
+use std::os::unix::process::ExitStatusExt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// How a one-off command ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandEnd {
+    /// It exited with this code.
+    Exited(i32),
+    /// It did not exit on its own: why, in words.
+    Killed(String),
+}
+
+impl Driver {
+    /// Runs `command` once in a sandbox of `spec`'s release, for at most `within`, its output
+    /// into `stream`; how it ended.
+    pub async fn run_command(
+        &self,
+        spec: &InstanceSpec,
+        command: &str,
+        within: Duration,
+        stream: &str,
+    ) -> std::io::Result<CommandEnd> {
+        static RUNS: AtomicU64 = AtomicU64::new(0);
+        let name = format!("{}-once-{}", spec.release, RUNS.fetch_add(1, Ordering::Relaxed));
+        let Placed {
+            command: sandboxed,
+            group,
+            network,
+            doors,
+            home_disk,
+            ..
+        } = self.place(spec, &name, spec.port, &[], command).await?;
+        let mut child = sandboxed.spawn().await?;
+        let (out, err) = (child.stdout.take(), child.stderr.take());
+        let pump_out = async {
+            if let Some(r) = out {
+                pump(
+                    r,
+                    LogKind::Stdout,
+                    spec.redactor.clone(),
+                    self.logs.clone(),
+                    stream.to_owned(),
+                    None,
+                )
+                .await;
+            }
+        };
+        let pump_err = async {
+            if let Some(r) = err {
+                pump(
+                    r,
+                    LogKind::Stderr,
+                    spec.redactor.clone(),
+                    self.logs.clone(),
+                    stream.to_owned(),
+                    None,
+                )
+                .await;
+            }
+        };
+        let ended = async {
+            let status = match tokio::time::timeout(within, child.wait()).await {
+                Ok(status) => status.ok(),
+                Err(_) => {
+                    let _ = child.start_kill();
+                    let _ = child.wait().await;
+                    None
+                }
+            };
+            let out_of_memory = group
+                .as_ref()
+                .is_some_and(shipyard_sandbox::LimitGroup::hit_memory_limit);
+            // Whatever it left behind ends with it, and its output pipes close.
+            if let Some(group) = &group {
+                group.kill_everyone().await;
+            }
+            match status {
+                None => CommandEnd::Killed(format!("it did not finish within {} s", within.as_secs())),
+                Some(s) => match (s.code(), s.signal()) {
+                    (Some(code), _) => CommandEnd::Exited(code),
+                    (None, Some(9)) if out_of_memory => {
+                        CommandEnd::Killed(format!("out of memory at {} MiB", spec.limits.memory_bytes >> 20))
+                    }
+                    (None, Some(signal)) => CommandEnd::Killed(format!("killed by signal {signal}")),
+                    (None, None) => CommandEnd::Killed("it ended without a status".to_owned()),
+                },
+            }
+        };
+        let ((), (), end) = tokio::join!(pump_out, pump_err, ended);
+        if let Some(group) = &group {
+            group.remove();
+        }
+        drop(doors);
+        let _ = tokio::task::spawn_blocking(move || {
+            drop(network);
+            home_disk.release();
+        })
+        .await;
+        Ok(end)
+    }
+}

@@ -1,0 +1,117 @@
+//! The pre-deploy command: migrations run once per deploy in the new release's sandbox, with
+//! its databases, before any instance of it starts; a failing one fails the deployment with
+//! its exit code and the release it would have replaced keeps serving.
+
+use crate::support::databases::RunningDatabase;
+use crate::support::edge::fetch;
+use crate::support::fixtures::express_pg_files;
+use crate::support::{TestServer, assert_error};
+use serde_json::json;
+
+#[tokio::test]
+async fn migrations_run_before_the_release_and_a_failing_one_keeps_the_old_release() {
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let RunningDatabase { id, .. } = ada
+        .running_database(&json!({ "name": "app-db", "engine": "postgres" }))
+        .await;
+    let files = express_pg_files();
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, c)| (*n, c.as_str())).collect();
+    let config = json!({ "runtime": { "startCommand": "node server.js", "preDeployCommand": "node migrate.js" } });
+    let app = ada.deployable(&server, "migrating", "node", &files, config).await;
+    let attach = ada
+        .token
+        .post(
+            &format!("/tenants/{}/databases/{id}/attach", ada.tenant_id),
+            &json!({ "projectId": app.project_id }),
+        )
+        .await
+        .expect("attach");
+    assert_eq!(attach.status, 200, "{}", attach.body);
+
+    let done = ada
+        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 400)
+        .await;
+    let id_of = |v: &serde_json::Value| v["id"].as_str().expect("id").to_owned();
+    let log = ada.log_lines(&id_of(&done)).await;
+    let text: Vec<&str> = log.iter().filter_map(|l| l["line"].as_str()).collect();
+    let text = text.join("\n");
+    assert_eq!(done["status"], "ready", "{done}\n{text}");
+    let (said, ran, finished) = (
+        text.find("Pre-deploy: node migrate.js"),
+        text.find("migrated"),
+        text.find("Pre-deploy: done"),
+    );
+    assert!(
+        said < ran && ran < finished && said.is_some(),
+        "its own step, in order:\n{text}"
+    );
+    let host = ada.live_host_of(&app).await;
+    assert_eq!(
+        fetch(&server, &host, "/migrated", &[]).await.text(),
+        "1",
+        "the table it made"
+    );
+
+    // A failing migration: the deployment fails with the command and its code; v1 serves on.
+    let runtime_config = format!("/tenants/{}/projects/{}/runtime-config", ada.tenant_id, app.project_id);
+    let failing = "echo failing migration >&2; exit 3";
+    let patched = ada
+        .token
+        .patch(&runtime_config, &json!({ "preDeployCommand": failing }))
+        .await
+        .expect("patch");
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    let failed = ada
+        .finished(ada.deploy(&app).await["id"].as_str().expect("id"), 400)
+        .await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let error = failed["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains(&format!("pre-deploy command `{failing}` exited with code 3")),
+        "{error}"
+    );
+    let log = ada.log_lines(&id_of(&failed)).await;
+    assert!(
+        log.iter()
+            .any(|l| l["line"] == "failing migration" && l["stream"] == "stderr"),
+        "its output is in the build log: {log:?}"
+    );
+    assert_eq!(
+        fetch(&server, &host, "/migrated", &[]).await.text(),
+        "1",
+        "v1 still serves"
+    );
+    assert_eq!(
+        ada.token
+            .get(&format!(
+                "/tenants/{}/projects/{}/releases",
+                ada.tenant_id, app.project_id
+            ))
+            .await
+            .expect("releases")
+            .body["total"],
+        1,
+        "no release of the failed deployment is kept"
+    );
+
+    // A static project runs no command.
+    let site = ada
+        .deployable(
+            &server,
+            "site",
+            "static",
+            &[("index.html", "hi")],
+            serde_json::Value::Null,
+        )
+        .await;
+    let refused = ada
+        .token
+        .patch(
+            &format!("/tenants/{}/projects/{}/runtime-config", ada.tenant_id, site.project_id),
+            &json!({ "preDeployCommand": "true" }),
+        )
+        .await
+        .expect("patch");
+    assert_error(&refused, 422);
+}
