@@ -85,8 +85,23 @@ pub struct RuntimeView {
     pub routes: Vec<RouteView>,
     /// Custom domains.
     pub domains: Vec<DomainView>,
+    /// The databases attached to the environment now: its next deployment gets their URLs,
+    /// and the active release those it was made with that are still attached.
+    pub attachments: Vec<RuntimeAttachment>,
     /// How the environment's access log keeps up.
     pub access_log: AccessLogView,
+}
+
+/// A database attached to an environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RuntimeAttachment {
+    /// `db_…`
+    pub database_id: String,
+    /// The variable that holds its URL.
+    pub env_var: String,
+    /// Whether the active release runs with it (false: attached after it was made).
+    pub in_active_release: bool,
 }
 
 /// The access log's health.

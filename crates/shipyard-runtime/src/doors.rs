@@ -1,4 +1,5 @@
-//! The doors a project's sandbox gets: one per database attached to its environment.
+//! The doors a project's sandbox gets (one per database attached to its environment), and the
+//! attachments that allow them, known to the doors from the start.
 
 use shipyard_core::{EnvironmentId, ProjectId};
 use shipyard_sandbox::network::Grant;
@@ -15,4 +16,25 @@ pub fn grants(project: &ProjectId, environment: &EnvironmentId, attached: &[Atta
             port: a.port,
         })
         .collect()
+}
+
+impl crate::Runtime {
+    /// Allows every attachment the store holds: at start, before any sandbox asks for a door.
+    pub async fn allow_attached<B: shipyard_store::Backend>(&self, store: &B) -> shipyard_store::Result<()> {
+        use shipyard_store::Attachments;
+        let Some(doors) = self.doors() else {
+            return Ok(());
+        };
+        let mut tx = store.read().await?;
+        let all = tx.all_attachments().await?;
+        B::commit(tx).await?;
+        for a in all {
+            doors.allow(
+                a.database_id.as_str(),
+                a.project_id.as_str(),
+                a.environment_id.as_ref().map(EnvironmentId::as_str),
+            );
+        }
+        Ok(())
+    }
 }

@@ -9,10 +9,12 @@ use crate::paths::EnvironmentPath;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-pub use shipyard_api_types::runtime::{AccessLogView, ActiveRelease, DomainView, InstanceView, RouteView, RuntimeView};
+pub use shipyard_api_types::runtime::{
+    AccessLogView, ActiveRelease, DomainView, InstanceView, RouteView, RuntimeAttachment, RuntimeView,
+};
 use shipyard_edge::Target;
 use shipyard_runtime::InstanceStatus;
-use shipyard_store::{Backend, Releases};
+use shipyard_store::{Attachments, Backend, Releases};
 
 fn instance_view(s: shipyard_runtime::InstanceState, release: &str) -> InstanceView {
     InstanceView {
@@ -43,6 +45,21 @@ pub async fn get_runtime(
     let mut tx = state.store.read().await?;
     let (scope, project, env) = path.load(&auth, &mut tx).await?;
     let active = tx.active_release(&scope, &env.id).await?;
+    let running_with = active
+        .as_ref()
+        .map(|r| r.config.attachments.clone())
+        .unwrap_or_default();
+    let attachments = tx
+        .project_attachments(&scope, &project.id)
+        .await?
+        .into_iter()
+        .filter(|a| a.covers(&env.id))
+        .map(|a| RuntimeAttachment {
+            in_active_release: running_with.iter().any(|p| p.database_id == a.database_id.as_str()),
+            database_id: a.database_id.to_string(),
+            env_var: a.env_var,
+        })
+        .collect();
     let host = state.runtime.host(&env.host_label, scope.tenant_slug().as_str());
     // What the edge serves, not what the store would like: the two differ while a change is
     // on its way, and only the edge's answer is what users get.
@@ -122,6 +139,7 @@ pub async fn get_runtime(
         instances,
         routes,
         domains: Vec::new(),
+        attachments,
         access_log: AccessLogView {
             dropped: state.runtime.access_dropped(env.id.as_str()),
         },

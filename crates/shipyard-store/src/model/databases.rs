@@ -91,7 +91,8 @@ pub struct Attachment {
     pub database_id: DatabaseId,
     /// The project whose sandboxes get it.
     pub project_id: ProjectId,
-    /// The one environment; `None` for every environment of the project but previews.
+    /// The one environment; `None` for every environment of the project (previews, #46, will
+    /// attach databases of their own).
     pub environment_id: Option<EnvironmentId>,
     /// The variable that holds its URL.
     pub env_var: String,

@@ -70,6 +70,15 @@ impl Attachments for Tx {
         self.attachments_where("database_id", database.as_str(), scope).await
     }
 
+    async fn all_attachments(&mut self) -> Result<Vec<Attachment>> {
+        let rows: Vec<AttachmentRow> = sqlx::query_as(
+            "SELECT database_id, project_id, environment_id, env_var FROM database_attachments ORDER BY rowid",
+        )
+        .fetch_all(&mut *self.0)
+        .await?;
+        Ok(rows.into_iter().map(Attachment::from).collect())
+    }
+
     async fn project_attachments(&mut self, scope: &TenantScope, project: &ProjectId) -> Result<Vec<Attachment>> {
         self.attachments_where("project_id", project.as_str(), scope).await
     }

@@ -26,6 +26,8 @@ pub trait Attachments {
         scope: &TenantScope,
         database: &DatabaseId,
     ) -> impl Future<Output = Result<Vec<Attachment>>> + Send;
+    /// Every attachment of the platform (what `serve` allows at start).
+    fn all_attachments(&mut self) -> impl Future<Output = Result<Vec<Attachment>>> + Send;
     /// Every attachment to a project (each environment's and the project-wide ones), oldest
     /// first; `Attachment::covers` says which reach an environment.
     fn project_attachments(

@@ -153,6 +153,10 @@ pub async fn run_with(
     shipyard_worker::storage::open(&store, &workspaces, layout.legacy())
         .await
         .context("cannot open the workspaces' disks")?;
+    runtime
+        .allow_attached(&store)
+        .await
+        .context("cannot read the databases' attachments")?;
     // Every active release serves at once, without a rebuild.
     runtime
         .sync(&store)

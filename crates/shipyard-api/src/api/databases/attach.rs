@@ -189,6 +189,7 @@ pub async fn create_database_attach(
     };
     check_free(&mut tx, &scope, &project, &covered, &attachment).await?;
     tx.attach_database(&scope, &attachment).await?;
+    let allow = attachment.clone();
     let deployments = if query.redeploy.unwrap_or(false) {
         let note = format!("database {} attached as {env_var}", database.name);
         redeploy(&state, &mut tx, &scope, &project, &covered, &note).await?
@@ -196,7 +197,15 @@ pub async fn create_database_attach(
         Vec::new()
     };
     let what = format!("{env_var} reaches project {}'s builds and instances", project.id);
-    answer(&state, tx, &scope, database, deployments, &what).await
+    let answered = answer(&state, tx, &scope, database, deployments, &what).await?;
+    if let Some(doors) = state.runtime.doors() {
+        doors.allow(
+            allow.database_id.as_str(),
+            allow.project_id.as_str(),
+            allow.environment_id.as_ref().map(EnvironmentId::as_str),
+        );
+    }
+    Ok(answered)
 }
 
 /// Takes the database away from a project (or one environment of it).
@@ -237,12 +246,6 @@ pub async fn create_database_detach(
     } else {
         Vec::new()
     };
-    let remaining: Vec<Attachment> = tx
-        .database_attachments(&scope, &database.id)
-        .await?
-        .into_iter()
-        .filter(|a| a.project_id == project.id)
-        .collect();
     let what = format!(
         "project {}'s sandboxes could no longer reach the database from the moment it was detached; they lose its URL",
         project.id
@@ -251,10 +254,11 @@ pub async fn create_database_detach(
     let answered = answer(&state, tx, &scope, database, deployments, &what).await?;
     // Committed: running instances and builds of what is no longer covered lose their way now.
     if let Some(doors) = state.runtime.doors() {
-        doors.revoke(&database_id, &project_id, |env| {
-            let env = EnvironmentId::from_trusted(env.to_owned());
-            remaining.iter().any(|a| a.covers(&env))
-        });
+        doors.revoke(
+            &database_id,
+            &project_id,
+            environment_id.as_ref().map(EnvironmentId::as_str),
+        );
     }
     Ok(answered)
 }

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use shipyard_api_types::databases::DatabaseView;
 use shipyard_core::{DatabaseStatus, Role};
-use shipyard_store::{Attachments, Backend, Database, DatabaseState, Databases, SqliteStore, Tx};
+use shipyard_store::{Backend, Database, DatabaseState, Databases, SqliteStore, Tx};
 use tokio::sync::OwnedMutexGuard;
 
 /// Stores `status` for `database` (cleared error) and returns the stored row.
@@ -132,14 +132,11 @@ pub async fn delete_database(
     state.databases.remove_files(&database).await?;
     let mut tx = state.store.write().await?;
     let (scope, _) = path.load(&auth, &mut tx).await?;
-    let attached = tx.database_attachments(&scope, &database.id).await?;
     tx.delete_database(&scope, &database.id).await?;
     SqliteStore::commit(tx).await?;
     state.databases.forget(&database.id);
     if let Some(doors) = state.runtime.doors() {
-        for a in attached {
-            doors.revoke(database.id.as_str(), a.project_id.as_str(), |_| false);
-        }
+        doors.revoke_database(database.id.as_str());
     }
     Ok(StatusCode::NO_CONTENT)
 }

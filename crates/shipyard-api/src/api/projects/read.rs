@@ -97,6 +97,10 @@ pub async fn delete_project(
         .collect();
     tx.delete_project(&scope, &project.id).await?;
     SqliteStore::commit(tx).await?;
+    // Its attachments went with it (the store cascades): so do its ways to the databases.
+    if let Some(doors) = state.runtime.doors() {
+        doors.revoke_project(project.id.as_str());
+    }
     // Its routes go before its files do, and its instances stop.
     state.runtime.reconcile(&state.store, &state.secret_box).await;
     remove_leftovers(&state, scope.tenant_id(), &releases, &deployments, &environments).await;

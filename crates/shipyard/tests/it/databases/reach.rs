@@ -3,6 +3,7 @@
 //! project of the same workspace, not the attached one once detached; and a rollback past a
 //! detach runs without it and says so.
 
+use crate::support::apps::runtime_until;
 use crate::support::databases::{RunningDatabase, psql};
 use crate::support::deploy::Deployable;
 use crate::support::edge::fetch;
@@ -65,6 +66,10 @@ async fn only_an_attached_projects_sandboxes_reach_the_database_and_only_while_a
         "an unattached build does not: {stranger_log}"
     );
 
+    assert_eq!(
+        ada.runtime_view(&attached).await["attachments"],
+        json!([{ "databaseId": id, "envVar": "DATABASE_URL", "inActiveRelease": true }])
+    );
     let host = ada.live_host_of(&attached).await;
     let stranger_host = ada.live_host_of(&stranger).await;
     assert_eq!(fetch(&server, &host, "/write?t=hello", &[]).await.text(), "written");
@@ -99,11 +104,23 @@ async fn only_an_attached_projects_sandboxes_reach_the_database_and_only_while_a
         .await
         .expect("detach");
     assert_eq!(undone.status, 200, "{}", undone.body);
+    assert_eq!(ada.runtime_view(&attached).await["attachments"], json!([]));
     let cut = fetch(&server, &host, "/probe", &[]).await.text();
     assert!(cut.starts_with("closed"), "detached: {cut}");
     assert!(
         fetch(&server, &host, "/read", &[]).await.text().starts_with("db error"),
         "no query gets through"
+    );
+    // Nor after a restart: the instance it crashed into still has the URL, but no door opens.
+    assert_eq!(fetch(&server, &host, "/exit", &[]).await.text(), "bye");
+    runtime_until(&ada, &attached, "the instance restarted and serves", |v| {
+        v["instances"][0]["restarts"].as_u64().is_some_and(|r| r >= 1) && v["instances"][0]["status"] == "healthy"
+    })
+    .await;
+    let restarted = fetch(&server, &host, "/probe", &[]).await.text();
+    assert!(
+        restarted.starts_with("closed"),
+        "restarted after the detach: {restarted}"
     );
 
     // A later release has no URL; a rollback to the first gets none back, and says so.

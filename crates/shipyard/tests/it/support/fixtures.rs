@@ -140,7 +140,7 @@ pub fn flask_files(body: &str) -> Vec<(&'static str, String)> {
 
 /// An Express app on PostgreSQL (the real `pg` driver from the registry): `/write?t=` and
 /// `/read` use `DATABASE_URL`, `/migrated` counts the rows `node migrate.js` (a pre-deploy
-/// command) inserts; `/probe` and the build (`node probe.js`) try a TCP connection to
+/// command) inserts, `/exit` crashes it; `/probe` and the build (`node probe.js`) try a TCP connection to
 /// 127.0.0.1:`PROBE_PORT` and say whether it opened.
 pub fn express_pg_files() -> Vec<(&'static str, String)> {
     let probe = "const s = require('net').connect(Number(process.env.PROBE_PORT), '127.0.0.1');\n\
@@ -159,6 +159,7 @@ pub fn express_pg_files() -> Vec<(&'static str, String)> {
     let server = "const express = require('express'); const net = require('net'); const { Client } = require('pg');\n\
                   const app = express();\n\
                   app.get('/', (q, r) => r.send('notes'));\n\
+                  app.get('/exit', (q, r) => { r.send('bye'); setTimeout(() => process.exit(1), 50); });\n\
                   async function sql(text, params) {\n\
                     const c = new Client({ connectionString: process.env.DATABASE_URL, connectionTimeoutMillis: 5000 });\n\
                     await c.connect();\n\
