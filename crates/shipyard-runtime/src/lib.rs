@@ -131,11 +131,11 @@ impl Runtime {
         &self,
         spec: &InstanceSpec,
         command: &str,
-        within: Duration,
+        until: (Duration, tokio::sync::watch::Receiver<bool>),
         stream: &str,
     ) -> std::io::Result<CommandEnd> {
         match &self.driver {
-            Some(driver) => driver.run_command(spec, command, within, stream).await,
+            Some(driver) => driver.run_command(spec, command, until, stream).await,
             None => Err(std::io::Error::other("this server runs no app instances")),
         }
     }

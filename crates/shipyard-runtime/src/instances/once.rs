@@ -10,6 +10,7 @@ use shipyard_store::logs::LogKind;
 use std::os::unix::process::ExitStatusExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// How a one-off command ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,13 +22,13 @@ pub enum CommandEnd {
 }
 
 impl Driver {
-    /// Runs `command` once in a sandbox of `spec`'s release, for at most `within`, its output
-    /// into `stream`; how it ended.
+    /// Runs `command` once in a sandbox of `spec`'s release, for at most `within` and until
+    /// `stop` turns true, its output into `stream`; how it ended.
     pub async fn run_command(
         &self,
         spec: &InstanceSpec,
         command: &str,
-        within: Duration,
+        (within, mut stop): (Duration, watch::Receiver<bool>),
         stream: &str,
     ) -> std::io::Result<CommandEnd> {
         static RUNS: AtomicU64 = AtomicU64::new(0);
@@ -69,12 +70,22 @@ impl Driver {
             }
         };
         let ended = async {
-            let status = match tokio::time::timeout(within, child.wait()).await {
-                Ok(status) => status.ok(),
-                Err(_) => {
+            let cut = tokio::select! {
+                status = tokio::time::timeout(within, child.wait()) => match status {
+                    Ok(status) => Ok(status.ok()),
+                    Err(_) => Err(format!("it did not finish within {} s", within.as_secs())),
+                },
+                () = super::output::stopped(&mut stop) => Err("the deployment was canceled".to_owned()),
+            };
+            let status = match cut {
+                Ok(status) => status,
+                Err(why) => {
                     let _ = child.start_kill();
                     let _ = child.wait().await;
-                    None
+                    if let Some(group) = &group {
+                        group.kill_everyone().await;
+                    }
+                    return CommandEnd::Killed(why);
                 }
             };
             let out_of_memory = group
@@ -84,16 +95,13 @@ impl Driver {
             if let Some(group) = &group {
                 group.kill_everyone().await;
             }
-            match status {
-                None => CommandEnd::Killed(format!("it did not finish within {} s", within.as_secs())),
-                Some(s) => match (s.code(), s.signal()) {
-                    (Some(code), _) => CommandEnd::Exited(code),
-                    (None, Some(9)) if out_of_memory => {
-                        CommandEnd::Killed(format!("out of memory at {} MiB", spec.limits.memory_bytes >> 20))
-                    }
-                    (None, Some(signal)) => CommandEnd::Killed(format!("killed by signal {signal}")),
-                    (None, None) => CommandEnd::Killed("it ended without a status".to_owned()),
-                },
+            match status.map(|s| (s.code(), s.signal())) {
+                Some((Some(code), _)) => CommandEnd::Exited(code),
+                Some((None, Some(9))) if out_of_memory => {
+                    CommandEnd::Killed(format!("out of memory at {} MiB", spec.limits.memory_bytes >> 20))
+                }
+                Some((None, Some(signal))) => CommandEnd::Killed(format!("killed by signal {signal}")),
+                _ => CommandEnd::Killed("it could not be waited for".to_owned()),
             }
         };
         let ((), (), end) = tokio::join!(pump_out, pump_err, ended);

@@ -215,7 +215,9 @@ impl Worker {
         // Opened before the build writes: a write that fails later is reported to this file.
         let opened =
             std::fs::File::open(disk).map_err(|e| Failure::new(format!("the build disk is unreadable: {e}")))?;
-        let ran = self.run_steps(&sandbox, &plan, log, ctx, cache_use, cancel).await;
+        let ran = self
+            .run_steps(&sandbox, &plan, log, ctx, cache_use, cancel.clone())
+            .await;
         // Nothing runs in the namespace any more. Removing it waits on pasta and `ip` (20–30 ms),
         // so it happens off the runtime and off the deploy's path; the name is this attempt's
         // alone, and a namespace a crash leaves behind is removed when the server starts.
@@ -226,7 +228,7 @@ impl Worker {
             (ran, _) => ran,
         };
         ran.map_err(|failure| self.explain_full_disk(inputs, disk, failure))?;
-        let release = self.release(inputs, log, ws, &commit).await?;
+        let release = self.release(inputs, log, ws, &commit, cancel).await?;
         let artifact = ArtifactStore::of(self.runtime.workspaces(), inputs.scope.tenant_id().as_str()).path(&release);
         Ok(CacheUpdate {
             sandbox: self

@@ -9,6 +9,7 @@ use crate::context::Worker;
 use shipyard_runtime::{CommandEnd, InstanceSpec};
 use shipyard_store::{Backend, Jobs, Release, SqliteStore};
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// How long a pre-deploy command may run.
 const PRE_DEPLOY_WITHIN: Duration = Duration::from_secs(15 * 60);
@@ -40,7 +41,15 @@ impl Worker {
     }
 
     /// Runs the project's pre-deploy command, if it has one, as a step of the build log.
-    pub(super) async fn pre_deploy(&self, inputs: &Inputs, log: &BuildLog, release: &Release) -> Result<(), Failure> {
+    /// `cancel` turns true when the deployment is canceled or its job taken back: the
+    /// command is killed.
+    pub(super) async fn pre_deploy(
+        &self,
+        inputs: &Inputs,
+        log: &BuildLog,
+        release: &Release,
+        cancel: watch::Receiver<bool>,
+    ) -> Result<(), Failure> {
         let Some(command) = inputs
             .project
             .runtime
@@ -54,13 +63,18 @@ impl Worker {
         log.say(format!("Pre-deploy: {command}")).await;
         let end = self
             .runtime
-            .run_command(&spec, command, PRE_DEPLOY_WITHIN, &log.stream)
+            .run_command(&spec, command, (PRE_DEPLOY_WITHIN, cancel.clone()), &log.stream)
             .await
             .map_err(|e| Failure::new(format!("the pre-deploy command could not start: {e}")))?;
         let kept = format!(
             "release v{} was not started and the active release keeps serving",
             release.version
         );
+        if *cancel.borrow() {
+            // As a build step's cancel is said (a lease taken back is told apart when the end
+            // is recorded).
+            return Err(Failure::canceled("canceled by a user"));
+        }
         match end {
             CommandEnd::Exited(0) => {
                 log.say("Pre-deploy: done").await;

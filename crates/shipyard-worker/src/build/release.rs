@@ -12,6 +12,7 @@ use shipyard_store::{
     Backend, DeploymentUpdate, Deployments, NewRelease, Release, Releases, Secrets, SqliteStore, Transition,
 };
 use std::path::Path;
+use tokio::sync::watch;
 
 impl Worker {
     /// Makes the built workspace `ws` a release of `commit` and takes it live.
@@ -21,9 +22,10 @@ impl Worker {
         log: &BuildLog,
         ws: &Path,
         commit: &str,
+        cancel: watch::Receiver<bool>,
     ) -> Result<ReleaseId, Failure> {
         let (release, artifacts) = self.record(inputs, log, ws, commit).await?;
-        self.go_live(inputs, log, release, artifacts).await
+        self.go_live(inputs, log, release, artifacts, cancel).await
     }
 
     /// Stores the release's files (checked for size and links) and records its row, unless
@@ -175,6 +177,7 @@ impl Worker {
         log: &BuildLog,
         release: Release,
         artifacts: ArtifactStore,
+        cancel: watch::Receiver<bool>,
     ) -> Result<ReleaseId, Failure> {
         let Inputs {
             scope,
@@ -185,7 +188,7 @@ impl Worker {
         // Before anything of it runs, and before the environment is held: migrations may take
         // a while, and the release it would replace serves meanwhile.
         if project.runtime.runtime_type != RuntimeType::Static
-            && let Err(failure) = self.pre_deploy(inputs, log, &release).await
+            && let Err(failure) = self.pre_deploy(inputs, log, &release, cancel).await
         {
             self.forget_release(inputs, &release.id, &artifacts).await;
             return Err(failure);

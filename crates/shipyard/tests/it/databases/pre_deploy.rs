@@ -1,6 +1,6 @@
 //! The pre-deploy command: migrations run once per deploy in the new release's sandbox, with
 //! its databases, before any instance of it starts; a failing one fails the deployment with
-//! its exit code and the release it would have replaced keeps serving.
+//! its exit code and the release it would have replaced keeps serving; a cancel stops it.
 
 use crate::support::databases::RunningDatabase;
 use crate::support::edge::fetch;
@@ -93,6 +93,43 @@ async fn migrations_run_before_the_release_and_a_failing_one_keeps_the_old_relea
             .body["total"],
         1,
         "no release of the failed deployment is kept"
+    );
+
+    // A cancel reaches a pre-deploy command that would run for ten minutes.
+    let patched = ada
+        .token
+        .patch(&runtime_config, &json!({ "preDeployCommand": "sleep 600" }))
+        .await
+        .expect("patch");
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    let slow = id_of(&ada.deploy(&app).await);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while !ada
+        .log_lines(&slow)
+        .await
+        .iter()
+        .any(|l| l["line"] == "Pre-deploy: sleep 600")
+    {
+        assert!(std::time::Instant::now() < deadline, "the pre-deploy never started");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let canceled = ada
+        .token
+        .post(
+            &format!("/tenants/{}/deployments/{slow}/cancel", ada.tenant_id),
+            &json!({}),
+        )
+        .await
+        .expect("cancel");
+    assert!(canceled.status < 300, "{}", canceled.body);
+    let ended = ada
+        .wait_for(&slow, 60, |s| s == "canceled" || s == "failed" || s == "ready")
+        .await;
+    assert_eq!(ended["status"], "canceled", "{ended}");
+    assert_eq!(
+        fetch(&server, &host, "/migrated", &[]).await.text(),
+        "1",
+        "v1 still serves"
     );
 
     // A static project runs no command.
