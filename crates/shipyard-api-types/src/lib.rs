@@ -15,6 +15,7 @@ pub mod logs;
 pub mod members;
 pub mod paging;
 pub mod projects;
+pub mod runs;
 pub mod runtime;
 pub mod secrets;
 

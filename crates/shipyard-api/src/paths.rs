@@ -106,6 +106,33 @@ pub(crate) async fn find_env(tx: &mut Tx, scope: &TenantScope, project: &Project
         .ok_or_else(not_found)
 }
 
+/// `/tenants/{tenantId}/runs/{runId}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Path)]
+pub struct RunPath {
+    /// `ten_…`
+    pub tenant_id: String,
+    /// `run_…`
+    pub run_id: String,
+}
+
+impl RunPath {
+    /// The caller's scope in the workspace and the run (known while the server remembers it).
+    pub async fn load(
+        &self,
+        auth: &Auth,
+        tx: &mut Tx,
+        state: &crate::state::AppState,
+    ) -> ApiResult<(TenantScope, shipyard_runtime::runs::Run)> {
+        let scope = auth.tenant(tx, &self.tenant_id).await?;
+        let not_found = || ApiError::not_found(format!("run {} not found", self.run_id));
+        let id = shipyard_core::RunId::parse(&self.run_id).map_err(|_| not_found())?;
+        let run = state.runtime.run_of(scope.tenant_id(), &id).ok_or_else(not_found)?;
+        Ok((scope, run))
+    }
+}
+
 /// `/tenants/{tenantId}/databases/{databaseId}`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]

@@ -4,7 +4,7 @@
 use crate::api::deployments::{actions, logs, read as deploy_read, trigger};
 use crate::api::projects::{create, detect, environments, read, update};
 use crate::api::{
-    access_logs, admin, auth, connections, databases, health, members, releases, rollback, runtime, runtime_logs,
+    access_logs, admin, auth, connections, databases, health, members, releases, rollback, runs, runtime, runtime_logs,
     secrets, tokens,
 };
 use crate::middleware;
@@ -64,6 +64,9 @@ pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(databases::read::get_database_connection))
         .routes(routes!(databases::lifecycle::create_database_start))
         .routes(routes!(databases::lifecycle::create_database_stop))
+        .routes(routes!(runs::create_run))
+        .routes(routes!(runs::get_run))
+        .routes(routes!(runs::get_run_stream))
         .routes(routes!(databases::attach::create_database_attach))
         .routes(routes!(databases::attach::create_database_detach))
         .routes(routes!(trigger::create_deployment))

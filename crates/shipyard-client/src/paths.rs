@@ -31,6 +31,11 @@ pub fn release(tenant: &str, release: &str) -> String {
     format!("{}/releases/{release}", self::tenant(tenant))
 }
 
+/// `/tenants/<t>/runs/<r>`.
+pub fn run(tenant: &str, run: &str) -> String {
+    format!("{}/runs/{run}", self::tenant(tenant))
+}
+
 /// `/tenants/<t>/secrets`.
 pub fn secrets(tenant: &str) -> String {
     format!("{}/secrets", self::tenant(tenant))

@@ -162,6 +162,30 @@ impl Workspace {
         self.client.post_typed(&path, &json!({})).await
     }
 
+    /// The path of a one-off command's live output (`Follow` reads it).
+    pub fn run_stream(&self, run: &str) -> String {
+        format!("{}/logs/stream", paths::run(&self.tenant, run))
+    }
+
+    /// Starts a one-off command in the environment's active release.
+    pub async fn start_run(
+        &self,
+        project: &str,
+        env: &str,
+        command: &str,
+    ) -> Result<shipyard_api_types::runs::RunView, ClientError> {
+        let path = format!("{}/runs", paths::environment(&self.tenant, project, env));
+        let req = shipyard_api_types::runs::CreateRunRequest {
+            command: command.to_owned(),
+        };
+        self.client.post_typed(&path, &req).await
+    }
+
+    /// A one-off command, running or ended.
+    pub async fn run(&self, run: &str) -> Result<shipyard_api_types::runs::RunView, ClientError> {
+        self.client.get(&paths::run(&self.tenant, run)).await?.parse()
+    }
+
     /// The path of a deployment's live build log (`Follow` reads it).
     pub fn deployment_stream(&self, deployment: &str) -> String {
         format!("{}/stream", paths::deployment(&self.tenant, deployment))

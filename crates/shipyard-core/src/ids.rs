@@ -97,6 +97,10 @@ prefixed_id!(
     /// A managed database.
     DatabaseId, "db", "database"
 );
+prefixed_id!(
+    /// A one-off command run in a release's sandbox (`shipyard run`).
+    RunId, "run", "run"
+);
 
 #[cfg(test)]
 mod tests {

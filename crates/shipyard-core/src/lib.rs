@@ -30,7 +30,8 @@ pub use email::Email;
 pub use error::DomainError;
 pub use git_url::{GitTransport, GitUrl};
 pub use ids::{
-    ConnectionId, DatabaseId, DeploymentId, EnvironmentId, ProjectId, ReleaseId, SecretId, TenantId, TokenId, UserId,
+    ConnectionId, DatabaseId, DeploymentId, EnvironmentId, ProjectId, ReleaseId, RunId, SecretId, TenantId, TokenId,
+    UserId,
 };
 pub use live_host::HostLabel;
 pub use password::{Password, PasswordHash};

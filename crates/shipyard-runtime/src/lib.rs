@@ -15,6 +15,7 @@ mod instances;
 pub mod memory_budget;
 pub mod rollback;
 mod routes;
+pub mod runs;
 mod start;
 
 pub use activation::{Activation, RouteLock};
@@ -65,6 +66,7 @@ pub struct Runtime {
     apps_domain: String,
     tasks: Tasks,
     driver: Option<Driver>,
+    runs: runs::Runs,
     health_timeout: Duration,
     running: Arc<Mutex<HashMap<String, Arc<Instances>>>>,
     // Every set of instances started and not yet stopped: starting (in their health wait),
@@ -102,6 +104,7 @@ impl Runtime {
             apps_domain,
             tasks,
             driver: None,
+            runs: runs::Runs::default(),
             health_timeout: DEFAULT_HEALTH_TIMEOUT,
             running: Arc::new(Mutex::new(HashMap::new())),
             alive: Arc::new(Mutex::new(Vec::new())),

@@ -8,8 +8,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::Utc;
 use futures_util::Stream;
 use serde_json::json;
-use shipyard_core::{DeploymentId, EnvironmentId, ReleaseId, RuntimeType};
-use shipyard_store::logs::{LogLine, access_stream, build_stream, runtime_stream};
+use shipyard_core::{DeploymentId, EnvironmentId, ReleaseId, RunId, RuntimeType};
+use shipyard_store::logs::{LogLine, access_stream, build_stream, run_stream, runtime_stream};
 use shipyard_store::{Backend, Deployments, Environments, Releases, TenantScope};
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -27,6 +27,8 @@ pub enum Subject {
     Release(TenantScope, ReleaseId),
     /// An environment's access log: never done while the environment exists.
     Environment(TenantScope, EnvironmentId),
+    /// A one-off command: `done` once it ended.
+    Run(TenantScope, RunId),
 }
 
 /// Where a subject stands: its status, and whether nothing more will be logged.
@@ -42,6 +44,7 @@ impl Subject {
             Self::Deployment(_, id) => build_stream(id),
             Self::Release(_, id) => runtime_stream(id),
             Self::Environment(_, id) => access_stream(id.as_str()),
+            Self::Run(_, id) => run_stream(id),
         }
     }
 
@@ -93,6 +96,13 @@ impl Subject {
                 Some(Standing {
                     status: "serving".to_owned(),
                     over: false,
+                })
+            }
+            Self::Run(scope, id) => {
+                let run = state.runtime.run_of(scope.tenant_id(), id)?;
+                Some(Standing {
+                    status: if run.running() { "running" } else { "ended" }.to_owned(),
+                    over: !run.running(),
                 })
             }
         }

@@ -16,6 +16,7 @@ pub mod members;
 pub mod projects;
 pub mod releases;
 pub mod rollback;
+pub mod runs;
 pub mod runtime;
 pub mod runtime_logs;
 pub mod secrets;

@@ -27,6 +27,11 @@ pub fn build_stream(deployment: &shipyard_core::DeploymentId) -> String {
     format!("build:{deployment}")
 }
 
+/// The stream of a one-off command's output (`shipyard run`).
+pub fn run_stream(run: &shipyard_core::RunId) -> String {
+    format!("run:{run}")
+}
+
 /// The stream of a release's runtime log (its instances' output and the supervisor's lines).
 pub fn runtime_stream(release: &shipyard_core::ReleaseId) -> String {
     format!("runtime:{release}")

@@ -66,6 +66,11 @@ pub enum ClientCommand {
     ///
     /// Example: `shipyard deploy --project web --note "release 1.2"`
     Deploy(DeployArgs),
+    /// Run a command once in the environment's active release (its secrets and databases), its
+    /// output as it comes; the exit code is the command's.
+    ///
+    /// Example: `shipyard run --project web -- npm run migrate`
+    Run(RunArgs),
     /// List, show, cancel and retry deployments.
     ///
     /// Example: `shipyard deployments list --project web`
@@ -224,6 +229,17 @@ pub enum EnvCommand {
         #[arg(long, short)]
         project: Option<String>,
     },
+}
+
+/// `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Project and environment.
+    #[command(flatten)]
+    pub target: Target,
+    /// The command and its arguments, after `--`.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
 }
 
 /// `deploy`.

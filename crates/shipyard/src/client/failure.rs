@@ -49,6 +49,9 @@ pub enum Failure {
         /// Why the revocation failed.
         why: Box<Failure>,
     },
+    /// `run`'s command exited with this code (the CLI's own).
+    #[error("the command exited with code {0}")]
+    CommandExit(i32),
     /// Anything else that went wrong on this machine or in an answer (exit 1).
     #[error("{0}")]
     Other(String),
@@ -65,6 +68,7 @@ impl Failure {
             Self::Canceled(_) => 3,
             Self::GaveUp(_) | Self::Interrupted(_) => 6,
             Self::Revocation { why, .. } => why.exit_code(),
+            Self::CommandExit(code) => u8::try_from(*code).ok().filter(|c| *c != 0).unwrap_or(1),
             Self::Api { .. } | Self::DeployFailed { .. } | Self::Other(_) => 1,
         }
     }

@@ -12,6 +12,7 @@ pub mod deployments;
 pub mod environments;
 pub mod failure;
 pub mod logs;
+pub mod one_off;
 pub mod output;
 pub mod progress;
 pub mod project_setup;
@@ -48,6 +49,7 @@ async fn dispatch(global: &Global, command: ClientCommand) -> Result<(), Failure
         ClientCommand::Projects { command } => projects::projects(&Context::open(global).await?, command).await,
         ClientCommand::Env { command } => environments::run(&Context::open(global).await?, command).await,
         ClientCommand::Deploy(args) => deploy::run(&Context::open(global).await?, args).await,
+        ClientCommand::Run(args) => one_off::run(&Context::open(global).await?, args).await,
         ClientCommand::Deployments { command } => deployments::run(&Context::open(global).await?, command).await,
         ClientCommand::Logs(args) => logs::run(&Context::open(global).await?, args).await,
         ClientCommand::Releases {

@@ -7,7 +7,7 @@ pub mod detect;
 pub mod environments;
 pub mod read;
 pub mod update;
-mod validate;
+pub(crate) mod validate;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;

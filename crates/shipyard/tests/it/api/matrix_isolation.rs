@@ -35,7 +35,8 @@ async fn other_workspaces_see_nothing_and_viewers_write_nothing() {
     let token_id = tokens["items"][0]["id"].as_str().expect("token id").to_owned();
 
     // Ids that exist and belong to the owner's workspace.
-    let fixtures: HashMap<&str, String> = owner.fixtures(token_id, &owner.project_fixture(&server, "owned").await);
+    let mut fixtures: HashMap<&str, String> = owner.fixtures(token_id, &owner.project_fixture(&server, "owned").await);
+    fixtures.insert("runId", owner.run_fixture(&server).await);
     let doc = server.openapi().await;
     let ops = operations(&doc);
     let with_ids: Vec<_> = ops.iter().filter(|op| !op.params.is_empty()).collect();

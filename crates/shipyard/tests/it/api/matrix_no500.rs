@@ -104,7 +104,8 @@ async fn no_input_makes_the_server_fail() {
         204
     );
     let token_id = list["items"][1]["id"].as_str().expect("id").to_owned();
-    let fixtures: HashMap<&str, String> = admin.fixtures(token_id, &admin.project_fixture(&server, "owned").await);
+    let mut fixtures: HashMap<&str, String> = admin.fixtures(token_id, &admin.project_fixture(&server, "owned").await);
+    fixtures.insert("runId", admin.run_fixture(&server).await);
 
     let doc = server.openapi().await;
     let mut ops = operations(&doc);

@@ -1,7 +1,9 @@
 //! The pre-deploy command: migrations run once per deploy in the new release's sandbox, with
 //! its databases, before any instance of it starts; a failing one fails the deployment with
 //! its exit code and the release it would have replaced keeps serving; a cancel stops it.
+//! `shipyard run` runs one the same way, its exit code the CLI's.
 
+use crate::support::cli::logged_in;
 use crate::support::databases::RunningDatabase;
 use crate::support::edge::fetch;
 use crate::support::fixtures::express_pg_files;
@@ -53,6 +55,34 @@ async fn migrations_run_before_the_release_and_a_failing_one_keeps_the_old_relea
         "the table it made"
     );
 
+    // `shipyard run`: a migration in the active release's sandbox, its output as it comes and
+    // its exit code the CLI's.
+    let shell = logged_in(&server, &ada).await;
+    let migrated = shell
+        .run(&["run", "--project", "migrating", "--", "node", "migrate.js"])
+        .await;
+    assert_eq!(migrated.code, 0, "{}", migrated.stderr);
+    assert_eq!(migrated.stdout.trim(), "migrated", "{}", migrated.stderr);
+    assert_eq!(
+        fetch(&server, &host, "/migrated", &[]).await.text(),
+        "2",
+        "it ran against the database"
+    );
+    let failing_run = shell
+        .run(&[
+            "run",
+            "--project",
+            "migrating",
+            "--",
+            "sh",
+            "-c",
+            "echo out; echo err >&2; exit 7",
+        ])
+        .await;
+    assert_eq!(failing_run.code, 7, "{} {}", failing_run.stdout, failing_run.stderr);
+    assert_eq!(failing_run.stdout.trim(), "out");
+    assert!(failing_run.stderr.contains("err"), "{}", failing_run.stderr);
+
     // A failing migration: the deployment fails with the command and its code; v1 serves on.
     let runtime_config = format!("/tenants/{}/projects/{}/runtime-config", ada.tenant_id, app.project_id);
     let failing = "echo failing migration >&2; exit 3";
@@ -79,7 +109,7 @@ async fn migrations_run_before_the_release_and_a_failing_one_keeps_the_old_relea
     );
     assert_eq!(
         fetch(&server, &host, "/migrated", &[]).await.text(),
-        "1",
+        "2",
         "v1 still serves"
     );
     assert_eq!(
@@ -128,7 +158,7 @@ async fn migrations_run_before_the_release_and_a_failing_one_keeps_the_old_relea
     assert_eq!(ended["status"], "canceled", "{ended}");
     assert_eq!(
         fetch(&server, &host, "/migrated", &[]).await.text(),
-        "1",
+        "2",
         "v1 still serves"
     );
 

@@ -136,6 +136,41 @@ impl Tenant {
         }
     }
 
+    /// A one-off command that ran to its end (`run_…`), in a node app deployed for it: the
+    /// matrices' `runId`.
+    pub async fn run_fixture(&self, server: &TestServer) -> String {
+        let server_js = "require('http').createServer((q, r) => r.end('ok')).listen(process.env.PORT);";
+        let (app, _) = self.node_app_ready(server, "runner", server_js, json!({})).await;
+        let run = self
+            .post_ok(
+                &format!(
+                    "/tenants/{}/projects/{}/environments/{}/runs",
+                    self.tenant_id, app.project_id, app.environment_id
+                ),
+                &json!({ "command": "echo fixture" }),
+            )
+            .await;
+        let id = run["id"].as_str().expect("run id").to_owned();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let view = self
+                .token
+                .get(&format!("/tenants/{}/runs/{id}", self.tenant_id))
+                .await
+                .expect("run")
+                .body;
+            if view["status"] != "running" {
+                assert_eq!(view["exitCode"], 0, "{view}");
+                return id;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the fixture run never ended: {view}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+
     /// POSTs with the token and expects 201.
     pub async fn post_ok(&self, path: &str, body: &Value) -> Value {
         let response = self.token.post(path, body).await.expect("request");
