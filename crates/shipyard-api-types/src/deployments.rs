@@ -44,6 +44,9 @@ pub struct ReleaseView {
     pub attachments: Vec<ReleaseAttachment>,
     /// For a rollback: the databases its target had that were detached since; it runs without.
     pub dropped_attachments: Vec<ReleaseAttachment>,
+    /// What became of the project's pre-deploy command for it: run before it went live, or
+    /// not run (a rollback never runs it); null when it had none.
+    pub pre_deploy: Option<String>,
     /// False once retention removed its files: it can no longer be rolled back to.
     pub artifact_available: bool,
     /// When it was made.

@@ -18,6 +18,19 @@ use utoipa::IntoParams;
 
 /// The API's view of a stored release.
 pub fn release_view(r: Release) -> ReleaseView {
+    let pre_deploy = r
+        .config
+        .runtime
+        .pre_deploy_command
+        .as_ref()
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| {
+            if r.rollback_of.is_some() {
+                format!("`{c}` was not run: a rollback returns to a release whose pre-deploy command ran before")
+            } else {
+                format!("`{c}` ran before it went live")
+            }
+        });
     ReleaseView {
         id: r.id.to_string(),
         version: format!("v{}", r.version),
@@ -30,6 +43,7 @@ pub fn release_view(r: Release) -> ReleaseView {
         secret_versions: serde_json::to_value(&r.config.secret_versions).unwrap_or_else(|_| serde_json::json!([])),
         attachments: attachment_views(&r.config.attachments),
         dropped_attachments: attachment_views(&r.config.dropped_attachments),
+        pre_deploy,
         artifact_available: r.artifact_available,
         created_at: r.created_at,
         activated_at: r.activated_at,

@@ -110,7 +110,7 @@ mod tests {
         serde_json::from_value(json!({
             "id": format!("rel_{version}"), "version": version, "projectId": "prj_1",
             "environmentId": "env_1", "deploymentId": null, "commitSha": "abc", "status": status,
-            "rollbackOf": null, "secretVersions": [], "attachments": [], "droppedAttachments": [],
+            "rollbackOf": null, "secretVersions": [], "attachments": [], "droppedAttachments": [], "preDeploy": null,
             "artifactAvailable": true,
             "createdAt": "2026-01-01T00:00:00Z", "activatedAt": activated,
         }))

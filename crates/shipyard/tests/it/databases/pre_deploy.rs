@@ -162,6 +162,38 @@ async fn migrations_run_before_the_release_and_a_failing_one_keeps_the_old_relea
         "v1 still serves"
     );
 
+    // A rollback returns to v1 without running it again, and says so.
+    let patched = ada
+        .token
+        .patch(&runtime_config, &json!({ "preDeployCommand": "node migrate.js" }))
+        .await
+        .expect("patch");
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    let second = ada.finished(&id_of(&ada.deploy(&app).await), 400).await;
+    assert_eq!(second["status"], "ready", "{second}");
+    assert_eq!(fetch(&server, &host, "/migrated", &[]).await.text(), "3");
+    let rolled = ada
+        .token
+        .post(
+            &format!("/tenants/{}/rollback", ada.tenant_id),
+            &json!({ "releaseId": done["releaseId"] }),
+        )
+        .await
+        .expect("rollback");
+    assert_eq!(rolled.status, 201, "{}", rolled.body);
+    assert!(
+        rolled.body["preDeploy"]
+            .as_str()
+            .is_some_and(|p| p.contains("was not run")),
+        "{}",
+        rolled.body
+    );
+    assert_eq!(
+        fetch(&server, &host, "/migrated", &[]).await.text(),
+        "3",
+        "not run again"
+    );
+
     // A static project runs no command.
     let site = ada
         .deployable(
