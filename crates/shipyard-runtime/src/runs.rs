@@ -104,10 +104,18 @@ impl Runtime {
         if let Some(driver) = &self.driver {
             driver.logs.claim(&stream, run.tenant.as_str());
         }
-        self.tasks.spawn_until_stopping("one-off run", async move {
-            // Nobody cancels a run but its time limit and the server's stop.
-            let (_keep, never) = tokio::sync::watch::channel(false);
-            let ended = this.run_command(&spec, &command, (RUN_WITHIN, never), &stream).await;
+        // Awaited at shutdown: the server's stop ends the command (its group killed) first.
+        self.tasks.spawn("one-off run", async move {
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let run = this.run_command(&spec, &command, (RUN_WITHIN, stopped), &stream);
+            tokio::pin!(run);
+            let ended = tokio::select! {
+                ended = &mut run => ended,
+                () = this.tasks.stopping() => {
+                    let _ = stop.send(true);
+                    run.await
+                }
+            };
             if let Some(driver) = &this.driver {
                 driver.logs.flush().await;
             }

@@ -75,7 +75,7 @@ impl Driver {
                     Ok(status) => Ok(status.ok()),
                     Err(_) => Err(format!("it did not finish within {} s", within.as_secs())),
                 },
-                () = super::output::stopped(&mut stop) => Err("the deployment was canceled".to_owned()),
+                () = super::output::stopped(&mut stop) => Err("it was stopped".to_owned()),
             };
             let status = match cut {
                 Ok(status) => status,

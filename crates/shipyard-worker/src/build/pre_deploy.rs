@@ -70,6 +70,7 @@ impl Worker {
             "release v{} was not started and the active release keeps serving",
             release.version
         );
+        // Stopped by the cancel (or the job taken back), not by itself.
         if *cancel.borrow() {
             // As a build step's cancel is said (a lease taken back is told apart when the end
             // is recorded).

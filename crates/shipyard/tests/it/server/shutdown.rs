@@ -30,6 +30,24 @@ async fn a_stop_ends_every_kind_of_background_work_and_stores_what_was_queued() 
         "positive control: the app runs"
     );
 
+    // A one-off command in flight in the app's release.
+    let run_marker = "shutdown-run-5d1b";
+    let run = ada
+        .post_ok(
+            &format!(
+                "/tenants/{}/projects/{}/environments/{}/runs",
+                ada.tenant_id, app.project_id, app.environment_id
+            ),
+            &json!({ "command": format!("sleep 300 # {run_marker}") }),
+        )
+        .await;
+    assert_eq!(run["status"], "running", "{run}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while processes_naming(run_marker).is_empty() {
+        assert!(Instant::now() < deadline, "positive control: the run's command runs");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
     // A build in flight, holding its lease with a heartbeat.
     let marker = "shutdown-probe-7f3a";
     let slow = ada
@@ -75,6 +93,11 @@ async fn a_stop_ends_every_kind_of_background_work_and_stores_what_was_queued() 
         processes_naming(marker),
         Vec::<u32>::new(),
         "the build's command still runs"
+    );
+    assert_eq!(
+        processes_naming(run_marker),
+        Vec::<u32>::new(),
+        "the run's command still runs"
     );
 
     // Everything queued was stored before the log writer ended.
