@@ -47,7 +47,7 @@ pub fn run_view(run: Run) -> RunView {
     security(("bearer" = []), ("session" = [])),
     responses((status = 201, body = RunView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-    (status = 409, description = "No active release to run it in", body = ErrorBody),
+    (status = 409, description = "The project is paused or archived, or has no active release", body = ErrorBody),
     (status = 422, description = "A static site, or a release that cannot run", body = ErrorBody),
     (status = 429, description = "The workspace runs its most one-off commands already", body = ErrorBody)))]
 pub async fn create_run(
@@ -61,6 +61,10 @@ pub async fn create_run(
     require_write(&scope, Role::Member)?;
     let req: CreateRunRequest = body.parse()?;
     let command = validate::command("command", req.command)?;
+    // A paused or archived project runs nothing, one-off commands included.
+    if let Some(why) = project.refuses("run commands") {
+        return Err(ApiError::conflict(why));
+    }
     let release = tx.active_release(&scope, &env.id).await?.ok_or_else(|| {
         ApiError::conflict(format!(
             "environment {} has no active release; deploy it first",

@@ -194,6 +194,31 @@ async fn migrations_run_before_the_release_and_a_failing_one_keeps_the_old_relea
         "not run again"
     );
 
+    // A paused project runs no one-off command either (positive control: the runs above).
+    let project_path = format!("/tenants/{}/projects/{}", ada.tenant_id, app.project_id);
+    let paused = ada
+        .token
+        .patch(&project_path, &json!({ "status": "paused" }))
+        .await
+        .expect("pause");
+    assert_eq!(paused.status, 200, "{}", paused.body);
+    let refused_run = ada
+        .token
+        .post(
+            &format!("{project_path}/environments/{}/runs", app.environment_id),
+            &json!({ "command": "true" }),
+        )
+        .await
+        .expect("run");
+    assert_error(&refused_run, 409);
+    assert!(
+        refused_run.body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("paused")),
+        "{}",
+        refused_run.body
+    );
+
     // A static project runs no command.
     let site = ada
         .deployable(
