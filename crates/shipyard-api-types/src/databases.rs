@@ -60,6 +60,8 @@ pub struct DatabaseView {
     pub error: Option<String>,
     /// How its server last ended on its own (a crash, an out-of-memory kill).
     pub last_exit_reason: Option<String>,
+    /// How its newest backup that ended went: a failed proof shows here, not on restore day.
+    pub last_backup: Option<crate::backups::LastBackup>,
     /// When it was made.
     pub created_at: DateTime<Utc>,
 }

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod backups;
 pub mod config;
 pub mod connections;
 pub mod databases;

@@ -148,6 +148,9 @@ impl From<shipyard_databases::DatabaseError> for ApiError {
             | DatabaseError::NoServer
             | DatabaseError::Unconfined => ApiError::unprocessable(err.to_string()),
             DatabaseError::NoPort(_) => ApiError::unavailable(err.to_string()),
+            DatabaseError::NotRunning(_)
+            | DatabaseError::BackupNotCompleted { .. }
+            | DatabaseError::Unreadable { .. } => ApiError::conflict(err.to_string()),
             DatabaseError::Store(store) => store.into(),
             DatabaseError::Step { .. } => ApiError::internal(&err),
         }

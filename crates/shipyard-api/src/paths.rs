@@ -156,3 +156,50 @@ impl DatabasePath {
         Ok((scope, database))
     }
 }
+
+/// `/tenants/{tenantId}/databases/{databaseId}/backups/{backupId}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Path)]
+pub struct BackupPath {
+    /// `ten_…`
+    pub tenant_id: String,
+    /// `db_…`
+    pub database_id: String,
+    /// `bkp_…`
+    pub backup_id: String,
+}
+
+impl BackupPath {
+    /// The caller's scope, the database and the backup.
+    pub async fn load(
+        &self,
+        auth: &Auth,
+        tx: &mut Tx,
+    ) -> ApiResult<(TenantScope, shipyard_store::Database, shipyard_store::Backup)> {
+        let database = DatabasePath {
+            tenant_id: self.tenant_id.clone(),
+            database_id: self.database_id.clone(),
+        };
+        let (scope, database) = database.load(auth, tx).await?;
+        let not_found = || ApiError::not_found(format!("backup {} not found", self.backup_id));
+        let id = shipyard_core::BackupId::parse(&self.backup_id).map_err(|_| not_found())?;
+        let backup = shipyard_store::Backups::backup(tx, &scope, &database.id, &id)
+            .await?
+            .ok_or_else(not_found)?;
+        Ok((scope, database, backup))
+    }
+}
+
+/// `/tenants/{tenantId}/databases/{databaseId}/restores/{restoreId}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Path)]
+pub struct RestorePath {
+    /// `ten_…`
+    pub tenant_id: String,
+    /// `db_…`
+    pub database_id: String,
+    /// `rst_…`
+    pub restore_id: String,
+}

@@ -69,6 +69,19 @@ pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(runs::get_run_stream))
         .routes(routes!(databases::attach::create_database_attach))
         .routes(routes!(databases::attach::create_database_detach))
+        .routes(routes!(
+            databases::backups::list_backups,
+            databases::backups::create_backup
+        ))
+        .routes(routes!(
+            databases::backups::get_backup,
+            databases::backups::delete_backup
+        ))
+        .routes(routes!(databases::backups::get_backup_download))
+        .routes(routes!(databases::backups::create_backup_verify))
+        .routes(routes!(databases::restores::create_backup_restore))
+        .routes(routes!(databases::restores::list_restores))
+        .routes(routes!(databases::restores::get_restore))
         .routes(routes!(trigger::create_deployment))
         .routes(routes!(deploy_read::list_deployments))
         .routes(routes!(deploy_read::get_deployment))

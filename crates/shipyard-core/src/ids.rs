@@ -101,6 +101,14 @@ prefixed_id!(
     /// A one-off command run in a release's sandbox (`shipyard run`).
     RunId, "run", "run"
 );
+prefixed_id!(
+    /// A backup of a managed database.
+    BackupId, "bkp", "backup"
+);
+prefixed_id!(
+    /// A restore of a backup.
+    RestoreId, "rst", "restore"
+);
 
 #[cfg(test)]
 mod tests {

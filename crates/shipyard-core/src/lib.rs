@@ -2,6 +2,7 @@
 //! and opaque tokens. Pure computation only; nothing here touches the disk or the network.
 #![forbid(unsafe_code)]
 
+pub mod backup;
 pub mod database;
 pub mod deployment;
 pub mod detection;
@@ -24,14 +25,15 @@ pub mod size;
 pub mod slug;
 pub mod token;
 
+pub use backup::{BackupKind, JobStatus, RestoreTarget};
 pub use database::{DATABASE_HOST, DatabaseStatus, database_url};
 pub use deployment::{DeploymentStatus, DeploymentTrigger};
 pub use email::Email;
 pub use error::DomainError;
 pub use git_url::{GitTransport, GitUrl};
 pub use ids::{
-    ConnectionId, DatabaseId, DeploymentId, EnvironmentId, ProjectId, ReleaseId, RunId, SecretId, TenantId, TokenId,
-    UserId,
+    BackupId, ConnectionId, DatabaseId, DeploymentId, EnvironmentId, ProjectId, ReleaseId, RestoreId, RunId, SecretId,
+    TenantId, TokenId, UserId,
 };
 pub use live_host::HostLabel;
 pub use password::{Password, PasswordHash};

@@ -70,7 +70,7 @@ impl Cluster {
         }
     }
 
-    fn spec(&self, program: Vec<std::ffi::OsString>) -> Spec {
+    pub(crate) fn spec(&self, program: Vec<std::ffi::OsString>) -> Spec {
         let inside = PathBuf::from(ROOT_INSIDE);
         let put = |k: &str, v: String| (k.to_owned(), SecretString::from(v));
         Spec {
@@ -177,7 +177,7 @@ impl Cluster {
     }
 
     /// The sandbox this cluster's processes run in: its uid, its data disk as HOME.
-    fn bound(&self, sandbox: &Sandbox, network: Option<&Network>) -> Result<Sandbox, DatabaseError> {
+    pub(crate) fn bound(&self, sandbox: &Sandbox, network: Option<&Network>) -> Result<Sandbox, DatabaseError> {
         sandbox
             .with_limits(self.limits())
             .for_project(Identity::project(self.uid), Path::new(ROOT_INSIDE), network)
@@ -271,12 +271,20 @@ impl Cluster {
 
     /// The platform's connection over the unix socket.
     pub async fn admin(&self, superuser_password: &str) -> Result<PgConnection, sqlx::Error> {
+        self.admin_to(superuser_password, "postgres").await
+    }
+
+    /// The platform's connection to `database` over the unix socket, with no schema on its
+    /// search path: every name it uses is qualified, so nothing the tenant defines in a
+    /// schema of its own can stand in for a function the platform calls as superuser.
+    pub async fn admin_to(&self, superuser_password: &str, database: &str) -> Result<PgConnection, sqlx::Error> {
         let options = PgConnectOptions::new()
             .socket(self.control.join(SOCKET_DIR))
             .port(INNER_PORT)
             .username(SUPERUSER)
             .password(superuser_password)
-            .database("postgres");
+            .database(database)
+            .options([("search_path", "")]);
         PgConnection::connect_with(&options).await
     }
 

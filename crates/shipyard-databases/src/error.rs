@@ -35,6 +35,27 @@ pub enum DatabaseError {
         /// Why, from the tool's own output.
         detail: String,
     },
+    /// What was asked needs the database's server running.
+    #[error("database {0} is not running; start it first (backups, their proofs and restores need its server)")]
+    NotRunning(String),
+    /// A backup that is not completed cannot be downloaded or restored.
+    #[error("backup {id} is {status}; only a completed backup can be {what}")]
+    BackupNotCompleted {
+        /// The backup.
+        id: String,
+        /// Its status.
+        status: &'static str,
+        /// What was asked.
+        what: &'static str,
+    },
+    /// A backup's file could not be read back.
+    #[error("backup {id} cannot be read: {source}")]
+    Unreadable {
+        /// The backup.
+        id: String,
+        /// Why.
+        source: crate::backup::sealed::SealedError,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] shipyard_store::StoreError),

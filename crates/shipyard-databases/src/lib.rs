@@ -5,6 +5,7 @@
 //! supervises, stops and deletes them.
 #![forbid(unsafe_code)]
 
+pub mod backup;
 mod cluster;
 pub mod conf;
 pub mod engine;
@@ -13,6 +14,7 @@ mod manager;
 pub mod ports;
 mod roles;
 mod supervise;
+mod tools;
 
 pub use engine::{Engine, Engines};
 pub use error::DatabaseError;

@@ -38,6 +38,8 @@ pub struct ClustersConfig {
     pub tasks: Tasks,
     /// The uids sandboxes are given (`--sandbox-uids`); each database gets one of its own.
     pub uids: std::ops::RangeInclusive<u32>,
+    /// When daily backups are taken and how many are kept.
+    pub schedule: crate::backup::schedule::Schedule,
 }
 
 struct Running {
@@ -48,7 +50,8 @@ struct Running {
 /// The databases this server runs.
 #[derive(Clone)]
 pub struct Clusters {
-    config: Arc<ClustersConfig>,
+    pub(crate) config: Arc<ClustersConfig>,
+    pub(crate) backups: Arc<crate::backup::Worker>,
     running: Arc<Mutex<HashMap<DatabaseId, Running>>>,
     held: Arc<Mutex<HashMap<DatabaseId, Arc<tokio::sync::Mutex<()>>>>>,
 }
@@ -57,6 +60,7 @@ impl Clusters {
     /// Databases over `config`; none runs until `resume` or `launch`.
     pub fn new(config: ClustersConfig) -> Self {
         Self {
+            backups: Arc::new(crate::backup::Worker::new(config.schedule)),
             config: Arc::new(config),
             running: Arc::default(),
             held: Arc::default(),
@@ -115,7 +119,7 @@ impl Clusters {
             .flatten()
     }
 
-    fn cluster(&self, db: &Database) -> Result<Cluster, DatabaseError> {
+    pub(crate) fn cluster(&self, db: &Database) -> Result<Cluster, DatabaseError> {
         Ok(Cluster {
             id: db.id.to_string(),
             uid: db.uid,
@@ -136,7 +140,8 @@ impl Clusters {
         }
     }
 
-    /// Starts every database that was provisioning or running when the server last stopped.
+    /// Starts every database that was provisioning or running when the server last stopped,
+    /// and the backup worker.
     pub async fn resume(&self) -> Result<usize, DatabaseError> {
         let mut tx = self.config.store.read().await?;
         let all = tx
@@ -147,6 +152,7 @@ impl Clusters {
         for db in all {
             self.launch(db);
         }
+        self.start_backups().await?;
         Ok(count)
     }
 
@@ -183,8 +189,9 @@ impl Clusters {
         self.config.disks.detach(&self.mount(id));
     }
 
-    /// Stops every database (the server is stopping).
+    /// Stops the backup worker, then every database (the server is stopping).
     pub async fn stop_all(&self) {
+        self.stop_backups().await;
         let all: Vec<DatabaseId> = self
             .running
             .lock()
@@ -195,9 +202,10 @@ impl Clusters {
         }
     }
 
-    /// Removes a stopped database's files: its data disk's image and mount point.
+    /// Removes a stopped database's files: its data disk's image and mount point, its backups.
     pub async fn remove_files(&self, db: &Database) -> Result<(), DatabaseError> {
         self.stop(&db.id).await;
+        self.remove_backup_files(db)?;
         let image = self
             .config
             .workspaces
@@ -226,7 +234,7 @@ impl Clusters {
         self.config.control.join(id.as_str())
     }
 
-    fn open(&self, db: &Database, sealed: &[u8], what: &str) -> Result<String, DatabaseError> {
+    pub(crate) fn open(&self, db: &Database, sealed: &[u8], what: &str) -> Result<String, DatabaseError> {
         Ok(open_database_secret(&self.config.secret_box, db, sealed, what)?)
     }
 
@@ -332,7 +340,7 @@ impl Clusters {
     }
 
     /// The workspace's storage limit in bytes: its disk is mounted with it.
-    async fn storage_limit(&self, db: &Database) -> Result<u64, DatabaseError> {
+    pub(crate) async fn storage_limit(&self, db: &Database) -> Result<u64, DatabaseError> {
         let mut tx = self.config.store.read().await?;
         let scope = tx
             .worker_scope(&db.tenant_id)

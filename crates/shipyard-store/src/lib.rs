@@ -21,7 +21,7 @@ pub use model::{
     ApiToken, Connection, Environment, Member, Membership, NewConnection, NewEnvironment, NewProject, NewUser, Page,
     Paged, Project, ProjectFilter, ProjectPatch, StorageOwners, Tenant, TenantPatch, User,
 };
-pub use model::{Attachment, Database, DatabaseState, NewDatabase};
+pub use model::{Attachment, Backup, BackupUpdate, Database, DatabaseState, NewDatabase, NewRestore, Restore};
 pub use model::{
     ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,
     NewDeployment, NewRelease, Release, Transition,
@@ -30,8 +30,8 @@ pub use model::{NewSecret, ResolvedSecret, SealedSecretValue, Secret, SecretFilt
 pub use scope::{AdminScope, TenantScope};
 pub use sqlite::{SqliteStore, Tx};
 pub use traits::{
-    ApiTokens, Attachments, Backend, Connections, Databases, Deployments, Environments, Jobs, LiveRoutes, Members,
-    Projects, Releases, Secrets, Sessions, Tenants, Users,
+    ApiTokens, Attachments, Backend, Backups, Connections, Databases, Deployments, Environments, Jobs, LiveRoutes,
+    Members, Projects, Releases, Secrets, Sessions, Tenants, Users,
 };
 
 /// Result of a store operation.

@@ -26,6 +26,10 @@ const ALLOWED: &[(&str, &str)] = &[
         "an instance set's supervisors, joined by `Instances::stop`",
     ),
     (
+        "shipyard-databases/src/tools.rs",
+        "a database tool's stderr reader, joined by `Tool::finish` (it ends with the tool's stderr)",
+    ),
+    (
         "shipyard/src/client/progress.rs",
         "the CLI's status line, its own process",
     ),

@@ -81,6 +81,12 @@ impl Workspaces {
         self.path(tenant).join("databases").join(format!("{database}.img"))
     }
 
+    /// The directory of a managed database's backups (in the workspace's disk, so they count
+    /// toward the workspace's storage limit).
+    pub fn backups(&self, tenant: &str, database: &str) -> PathBuf {
+        self.path(tenant).join("backups").join(database)
+    }
+
     /// The directory of `tenant`'s instances' HOME images.
     pub fn homes(&self, tenant: &str) -> PathBuf {
         self.path(tenant).join("homes")

@@ -1,12 +1,14 @@
 //! The rows the store hands out, already parsed into domain types.
 
 mod accounts;
+mod backups;
 mod databases;
 mod deployments;
 mod projects;
 mod secrets;
 
 pub use accounts::{ApiToken, Member, Membership, NewUser, StorageOwners, Tenant, TenantPatch, User};
+pub use backups::{Backup, BackupUpdate, NewRestore, Restore};
 pub use databases::{Attachment, Database, DatabaseState, NewDatabase};
 pub use deployments::{
     ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,

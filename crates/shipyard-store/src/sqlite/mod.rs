@@ -1,6 +1,7 @@
 //! The SQLite backend: one database file in WAL mode, migrations embedded in the binary.
 
 mod attachments;
+mod backups;
 mod connections;
 mod databases;
 mod deployments;
@@ -10,6 +11,7 @@ mod members;
 mod project_rows;
 mod projects;
 mod releases;
+mod restores;
 mod routes;
 pub(crate) mod rows;
 mod secrets;

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod attachments;
+mod backups;
 mod databases;
 mod deployments;
 mod projects;
@@ -11,6 +12,7 @@ mod secrets;
 
 pub use accounts::{ApiTokens, Members, Sessions, Tenants, Users};
 pub use attachments::Attachments;
+pub use backups::Backups;
 pub use databases::Databases;
 pub use deployments::{Deployments, Jobs, Releases};
 pub use projects::{Connections, Environments, Projects};

@@ -87,6 +87,12 @@ pub struct ServeArgs {
     /// Releases kept per environment; older ones lose their artifact [default: 10].
     #[arg(long, env = "SHIPYARD_RELEASE_RETENTION")]
     pub release_retention: Option<i64>,
+    /// Time of day (HH:MM, server time) every database's daily backup is taken [default: 03:00].
+    #[arg(long, env = "SHIPYARD_BACKUP_AT")]
+    pub backup_at: Option<String>,
+    /// Daily backups kept per database; manual ones stay until deleted [default: 7].
+    #[arg(long, env = "SHIPYARD_BACKUP_RETENTION")]
+    pub backup_retention: Option<u32>,
     /// Run builds without bubblewrap (says so loudly) [default: false].
     #[arg(long, env = "SHIPYARD_INSECURE_NO_SANDBOX", num_args = 0..=1, default_missing_value = "true")]
     pub insecure_no_sandbox: Option<bool>,
@@ -128,6 +134,8 @@ struct FileConfig {
     max_connections_per_client: Option<usize>,
     build_pids: Option<u64>,
     release_retention: Option<i64>,
+    backup_at: Option<String>,
+    backup_retention: Option<u32>,
     insecure_no_sandbox: Option<bool>,
     trusted_proxy: Option<String>,
     cgroup_root: Option<PathBuf>,
@@ -183,6 +191,8 @@ pub struct Settings {
     pub build_pids: u64,
     /// Releases kept per environment.
     pub release_retention: i64,
+    /// When daily backups are taken and how many are kept.
+    pub backup_schedule: shipyard_databases::backup::schedule::Schedule,
     /// Builds run unconfined.
     pub insecure_no_sandbox: bool,
     /// Proxies whose `X-Forwarded-For` names the client.
@@ -299,6 +309,18 @@ impl ServeArgs {
             release_retention: match self.release_retention.or(file.release_retention).unwrap_or(10) {
                 n @ 1..=1000 => n,
                 _ => bail!("--release-retention must be between 1 and 1000"),
+            },
+            backup_schedule: shipyard_databases::backup::schedule::Schedule {
+                at: match self.backup_at.or(file.backup_at) {
+                    None => shipyard_databases::backup::schedule::Schedule::default().at,
+                    Some(text) => shipyard_databases::backup::schedule::parse_at(&text).with_context(|| {
+                        format!("--backup-at must be a time of day as HH:MM (24-hour), not `{text}`")
+                    })?,
+                },
+                retention: match self.backup_retention.or(file.backup_retention).unwrap_or(7) {
+                    n @ 1..=1000 => n,
+                    _ => bail!("--backup-retention must be between 1 and 1000"),
+                },
             },
             insecure_no_sandbox: self.insecure_no_sandbox.or(file.insecure_no_sandbox).unwrap_or(false),
             trusted_proxies: cidrs(self.trusted_proxy.or(file.trusted_proxy).as_deref().unwrap_or(""))?,

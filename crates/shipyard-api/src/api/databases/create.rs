@@ -81,6 +81,65 @@ async fn check_storage(tx: &mut Tx, scope: &TenantScope, disk_mb: u32) -> ApiRes
     Ok(())
 }
 
+/// What a new database is made with.
+pub struct NewSpec<'a> {
+    /// Its name, checked.
+    pub name: String,
+    /// The engine asked for.
+    pub engine: &'a str,
+    /// The major asked for (default: the newest).
+    pub version: Option<&'a str>,
+    /// Memory, MiB.
+    pub memory_mb: u32,
+    /// Disk, MiB.
+    pub disk_mb: u32,
+}
+
+/// Checks a new database against what the host offers and the workspace's limits and stores
+/// it as `provisioning` in `tx` (the caller commits, then launches it).
+pub async fn store_new(
+    state: &AppState,
+    tx: &mut Tx,
+    scope: &TenantScope,
+    spec: NewSpec<'_>,
+) -> ApiResult<shipyard_store::Database> {
+    let engine = state.databases.engines().choose(spec.engine, spec.version)?.clone();
+    state.databases.check_confined()?;
+    let (held, cap) = tx.database_count(scope).await?;
+    if held >= cap {
+        return Err(ApiError::unprocessable(format!(
+            "this workspace holds {held} databases, its most ({cap}); delete one first"
+        )));
+    }
+    state.runtime.check_database_memory(tx, scope, spec.memory_mb).await?;
+    check_storage(tx, scope, spec.disk_mb).await?;
+    let id = DatabaseId::generate();
+    let port = shipyard_databases::ports::free_port(&tx.database_ports().await?)?;
+    let uid = tx.database_uid(&id, state.databases.uids()).await?;
+    let database_name = identifier(&spec.name);
+    let seal = |what: &str| {
+        let plain = OpaqueToken::generate("").plain;
+        state
+            .secret_box
+            .seal(plain.as_bytes(), &database_aad(scope.tenant_id(), &id, what))
+    };
+    let new = NewDatabase {
+        id: id.clone(),
+        name: spec.name,
+        engine: shipyard_databases::engine::POSTGRES.to_owned(),
+        version: engine.version,
+        port,
+        uid,
+        username: format!("{database_name}_owner"),
+        database_name,
+        password_sealed: seal("password"),
+        superuser_password_sealed: seal("superuser"),
+        memory_mb: spec.memory_mb,
+        disk_mb: spec.disk_mb,
+    };
+    Ok(tx.create_database(scope, &new).await?)
+}
+
 /// Makes a database: 201 `provisioning` at once, `running` once its server answers (or
 /// `failed` with the reason).
 #[utoipa::path(post, path = "/tenants/{tenantId}/databases", tag = "databases", request_body = CreateDatabaseRequest,
@@ -104,48 +163,32 @@ pub async fn create_database(
     let limits = req.limits.clone().unwrap_or_default();
     let memory_mb = within("limits.memoryMb", limits.memory_mb, DEFAULT_MEMORY_MB, 64..=65536)?;
     let disk_mb = within("limits.diskMb", limits.disk_mb, DEFAULT_DISK_MB, 64..=1_048_576)?;
-    let engine = state
-        .databases
-        .engines()
-        .choose(&req.engine, req.version.as_deref())?
-        .clone();
-    state.databases.check_confined()?;
-    let (held, cap) = tx.database_count(&scope).await?;
-    if held >= cap {
-        return Err(ApiError::unprocessable(format!(
-            "this workspace holds {held} databases, its most ({cap}); delete one first"
-        )));
-    }
-    state.runtime.check_database_memory(&mut tx, &scope, memory_mb).await?;
-    check_storage(&mut tx, &scope, disk_mb).await?;
-    let id = DatabaseId::generate();
-    let port = shipyard_databases::ports::free_port(&tx.database_ports().await?)?;
-    let uid = tx.database_uid(&id, state.databases.uids()).await?;
-    let database_name = identifier(&name);
-    let seal = |what: &str| {
-        let plain = OpaqueToken::generate("").plain;
-        state
-            .secret_box
-            .seal(plain.as_bytes(), &database_aad(scope.tenant_id(), &id, what))
-    };
-    let new = NewDatabase {
-        id: id.clone(),
-        name,
-        engine: shipyard_databases::engine::POSTGRES.to_owned(),
-        version: engine.version,
-        port,
-        uid,
-        username: format!("{database_name}_owner"),
-        database_name,
-        password_sealed: seal("password"),
-        superuser_password_sealed: seal("superuser"),
-        memory_mb,
-        disk_mb,
-    };
-    let made = tx.create_database(&scope, &new).await?;
+    let made = store_new(
+        &state,
+        &mut tx,
+        &scope,
+        NewSpec {
+            name,
+            engine: &req.engine,
+            version: req.version.as_deref(),
+            memory_mb,
+            disk_mb,
+        },
+    )
+    .await?;
     SqliteStore::commit(tx).await?;
     state.databases.launch(made.clone());
-    Ok((StatusCode::CREATED, Json(database_view(made, &[], None))))
+    Ok((
+        StatusCode::CREATED,
+        Json(database_view(
+            made,
+            super::Around {
+                attachments: Vec::new(),
+                last_backup: None,
+            },
+            None,
+        )),
+    ))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Reading databases, and the connection details of one.
 
-use super::database_view;
+use super::{around, database_view};
 use crate::auth::Auth;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
@@ -13,7 +13,7 @@ use shipyard_api_types::Secret;
 use shipyard_api_types::databases::{DatabaseConnection, DatabaseView};
 use shipyard_core::{DATABASE_HOST, database_url};
 use shipyard_core::{DatabaseStatus, Role};
-use shipyard_store::{Attachments, Backend, Database, Databases};
+use shipyard_store::{Backend, Database, Databases};
 
 /// The database's size while it runs (read from the server; nothing when it does not answer).
 async fn size_of(state: &AppState, d: &Database) -> Option<i64> {
@@ -40,14 +40,14 @@ pub async fn list_databases(
     let paged = tx.list_databases(&scope, page).await?;
     let mut listed = Vec::with_capacity(paged.items.len());
     for d in paged.items {
-        let attachments = tx.database_attachments(&scope, &d.id).await?;
-        listed.push((d, attachments));
+        let around = around(&mut tx, &scope, &d).await?;
+        listed.push((d, around));
     }
     drop(tx);
     let mut items = Vec::with_capacity(listed.len());
-    for (d, attachments) in listed {
+    for (d, around) in listed {
         let size = size_of(&state, &d).await;
-        items.push(database_view(d, &attachments, size));
+        items.push(database_view(d, around, size));
     }
     Ok(Json(List {
         items,
@@ -68,10 +68,10 @@ pub async fn get_database(
 ) -> ApiResult<Json<DatabaseView>> {
     let mut tx = state.store.read().await?;
     let (scope, database) = path.load(&auth, &mut tx).await?;
-    let attachments = tx.database_attachments(&scope, &database.id).await?;
+    let around = around(&mut tx, &scope, &database).await?;
     drop(tx);
     let size = size_of(&state, &database).await;
-    Ok(Json(database_view(database, &attachments, size)))
+    Ok(Json(database_view(database, around, size)))
 }
 
 /// How to connect, password included: for psql and migrations on the server's host (owners,

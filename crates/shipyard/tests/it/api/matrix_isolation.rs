@@ -8,7 +8,10 @@ use serde_json::json;
 use std::collections::HashMap;
 
 /// Reads that hand out a credential: members and up only.
-const CREDENTIAL_READS: &[&str] = &["/tenants/{tenantId}/databases/{databaseId}/connection"];
+const CREDENTIAL_READS: &[&str] = &[
+    "/tenants/{tenantId}/databases/{databaseId}/connection",
+    "/tenants/{tenantId}/databases/{databaseId}/backups/{backupId}/download",
+];
 
 #[tokio::test]
 async fn other_workspaces_see_nothing_and_viewers_write_nothing() {
@@ -37,6 +40,9 @@ async fn other_workspaces_see_nothing_and_viewers_write_nothing() {
     // Ids that exist and belong to the owner's workspace.
     let mut fixtures: HashMap<&str, String> = owner.fixtures(token_id, &owner.project_fixture(&server, "owned").await);
     fixtures.insert("runId", owner.run_fixture(&server).await);
+    let (backup_id, restore_id) = owner.backup_fixture(&fixtures["databaseId"]).await;
+    fixtures.insert("backupId", backup_id);
+    fixtures.insert("restoreId", restore_id);
     let doc = server.openapi().await;
     let ops = operations(&doc);
     let with_ids: Vec<_> = ops.iter().filter(|op| !op.params.is_empty()).collect();

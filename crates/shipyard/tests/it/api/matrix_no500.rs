@@ -106,6 +106,9 @@ async fn no_input_makes_the_server_fail() {
     let token_id = list["items"][1]["id"].as_str().expect("id").to_owned();
     let mut fixtures: HashMap<&str, String> = admin.fixtures(token_id, &admin.project_fixture(&server, "owned").await);
     fixtures.insert("runId", admin.run_fixture(&server).await);
+    let (backup_id, restore_id) = admin.backup_fixture(&fixtures["databaseId"]).await;
+    fixtures.insert("backupId", backup_id);
+    fixtures.insert("restoreId", restore_id);
 
     let doc = server.openapi().await;
     let mut ops = operations(&doc);

@@ -74,6 +74,61 @@ impl Tenant {
         RunningDatabase { id, port, url }
     }
 
+    /// Takes a backup of `db` (201 expected) and waits (bounded) until it ended; its view.
+    pub async fn backup_taken(&self, db: &str) -> Value {
+        let made = self
+            .post_ok(
+                &format!("/tenants/{}/databases/{db}/backups", self.tenant_id),
+                &serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(made["status"], "pending", "{made}");
+        self.ended(&format!(
+            "/tenants/{}/databases/{db}/backups/{}",
+            self.tenant_id,
+            made["id"].as_str().expect("id")
+        ))
+        .await
+    }
+
+    /// A completed backup of `db` and a completed restore of it into a new database: the
+    /// matrices' `backupId` and `restoreId`.
+    pub async fn backup_fixture(&self, db: &str) -> (String, String) {
+        self.database_running(db).await;
+        let backup = self.backup_taken(db).await;
+        assert_eq!(backup["status"], "completed", "{backup}");
+        let backup_id = backup["id"].as_str().expect("id").to_owned();
+        let base = format!("/tenants/{}/databases/{db}", self.tenant_id);
+        let restore = self
+            .token
+            .post(&format!("{base}/backups/{backup_id}/restore"), &serde_json::json!({}))
+            .await
+            .expect("restore");
+        assert_eq!(restore.status, 202, "{}", restore.body);
+        let restore = self
+            .ended(&format!("{base}/restores/{}", restore.body["id"].as_str().expect("id")))
+            .await;
+        assert_eq!(restore["status"], "completed", "{restore}");
+        (backup_id, restore["id"].as_str().expect("id").to_owned())
+    }
+
+    /// Waits (at most 5 minutes) until the job at `path` (a backup or a restore) ended.
+    pub async fn ended(&self, path: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let view = self.token.get(path).await.expect("request").ok().expect("job");
+            if view["status"] == "completed" || view["status"] == "failed" {
+                return view;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still {} after 5 minutes: {view}",
+                view["status"]
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     /// `…/connection` of the database.
     pub async fn database_connection(&self, id: &str) -> Value {
         self.token
