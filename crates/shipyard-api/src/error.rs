@@ -150,7 +150,8 @@ impl From<shipyard_databases::DatabaseError> for ApiError {
             DatabaseError::NoPort(_) => ApiError::unavailable(err.to_string()),
             DatabaseError::NotRunning(_)
             | DatabaseError::BackupNotCompleted { .. }
-            | DatabaseError::Unreadable { .. } => ApiError::conflict(err.to_string()),
+            | DatabaseError::Unreadable { .. }
+            | DatabaseError::ProofBusy => ApiError::conflict(err.to_string()),
             DatabaseError::Store(store) => store.into(),
             DatabaseError::Step { .. } => ApiError::internal(&err),
         }

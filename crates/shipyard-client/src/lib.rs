@@ -2,10 +2,12 @@
 //! every answer (status, headers, JSON body); typed helpers turn non-2xx into `ClientError::Api`.
 #![forbid(unsafe_code)]
 
+mod backups;
 mod databases;
 mod follow;
 pub mod paths;
 mod workspace;
+pub use backups::TUNNEL_PROTOCOL;
 pub use follow::Follow;
 pub use shipyard_api_types as types;
 pub use workspace::{Paging, Workspace};

@@ -275,8 +275,11 @@ impl Cluster {
     }
 
     /// The platform's connection to `database` over the unix socket, with no schema on its
-    /// search path: every name it uses is qualified, so nothing the tenant defines in a
-    /// schema of its own can stand in for a function the platform calls as superuser.
+    /// search path (every name it uses is qualified, so nothing the tenant defines in a schema
+    /// of its own can stand in for a function the platform calls as superuser) and the
+    /// settings that spell values pinned, whatever the tenant set on its database: a backup's
+    /// fingerprint reads rows as text on two databases and must spell them alike. A lock the
+    /// tenant holds makes a query fail within a minute, never wait forever.
     pub async fn admin_to(&self, superuser_password: &str, database: &str) -> Result<PgConnection, sqlx::Error> {
         let options = PgConnectOptions::new()
             .socket(self.control.join(SOCKET_DIR))
@@ -284,7 +287,17 @@ impl Cluster {
             .username(SUPERUSER)
             .password(superuser_password)
             .database(database)
-            .options([("search_path", "")]);
+            .options([
+                ("search_path", ""),
+                ("DateStyle", "ISO, MDY"),
+                ("IntervalStyle", "postgres"),
+                ("TimeZone", "UTC"),
+                ("extra_float_digits", "1"),
+                ("bytea_output", "hex"),
+                ("lock_timeout", "60s"),
+                ("statement_timeout", "0"),
+                ("idle_in_transaction_session_timeout", "0"),
+            ]);
         PgConnection::connect_with(&options).await
     }
 

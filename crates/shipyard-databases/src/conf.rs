@@ -50,14 +50,18 @@ pub fn postgresql_conf(memory_mb: u32) -> String {
 }
 
 /// `pg_hba.conf`: the platform's superuser over the unix socket with its password, never over
-/// TCP; the tenant's role over TCP with its password; nobody else. Names are quoted, so one
+/// TCP; the tenant's role over TCP with its password, to its database; the tenant's role over
+/// the unix socket (which only the platform's tools in the cluster's sandbox reach) to any
+/// database it may connect to, so a restore into a scratch copy runs as the tenant; nobody
+/// else. Names are quoted, so one
 /// that spells a keyword (`replication`, `sameuser`) is only ever itself.
 pub fn pg_hba_conf(username: &str, database: &str) -> String {
     format!(
         "# Written by Shipyard before every start; changes here are lost.\n\
          local all \"{SUPERUSER}\" scram-sha-256\n\
          host all \"{SUPERUSER}\" all reject\n\
-         host \"{database}\" \"{username}\" all scram-sha-256\n"
+         host \"{database}\" \"{username}\" all scram-sha-256\n\
+         local all \"{username}\" scram-sha-256\n"
     )
 }
 

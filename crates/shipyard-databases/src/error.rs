@@ -56,6 +56,9 @@ pub enum DatabaseError {
         /// Why.
         source: crate::backup::sealed::SealedError,
     },
+    /// One proof at a time per server: another one holds the scratch room.
+    #[error("another backup's proof is running on this server; try again in a minute")]
+    ProofBusy,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] shipyard_store::StoreError),

@@ -15,6 +15,7 @@ pub mod ports;
 mod roles;
 mod supervise;
 mod tools;
+pub mod tunnel;
 
 pub use engine::{Engine, Engines};
 pub use error::DatabaseError;

@@ -3,7 +3,7 @@
 //! talking to its server over the unix socket as the platform's superuser.
 
 use crate::cluster::Cluster;
-use crate::conf::{CONTROL_INSIDE, INNER_PORT, SOCKET_DIR, SUPERUSER};
+use crate::conf::{CONTROL_INSIDE, INNER_PORT, SOCKET_DIR};
 use crate::error::DatabaseError;
 use command_fds::{CommandFdExt, FdMapping};
 use shipyard_core::SecretString;
@@ -21,6 +21,15 @@ use tokio::task::JoinHandle;
 const INPUT_FD: i32 = 3;
 /// The last bytes of a tool's stderr kept to explain a failure.
 const STDERR_KEPT: usize = 4096;
+
+/// A role and its password, as a tool logs in over the unix socket.
+#[derive(Clone, Copy)]
+pub(crate) struct Login<'a> {
+    /// The role.
+    pub user: &'a str,
+    /// Its password.
+    pub password: &'a str,
+}
 
 /// A running tool: its process, its group, and its stderr being read.
 pub(crate) struct Tool {
@@ -40,7 +49,7 @@ impl Cluster {
         step: &'static str,
         program: &str,
         args: Vec<OsString>,
-        superuser_password: &str,
+        login: Login<'_>,
         input: Option<OwnedFd>,
     ) -> Result<Tool, DatabaseError> {
         let bound = self.bound(sandbox, None)?;
@@ -62,8 +71,8 @@ impl Cluster {
         spec.env.extend([
             put("PGHOST", format!("{CONTROL_INSIDE}/{SOCKET_DIR}")),
             put("PGPORT", INNER_PORT.to_string()),
-            put("PGUSER", SUPERUSER.to_owned()),
-            put("PGPASSWORD", superuser_password.to_owned()),
+            put("PGUSER", login.user.to_owned()),
+            put("PGPASSWORD", login.password.to_owned()),
         ]);
         let mut command = bound
             .command(&spec, group.as_ref())
@@ -109,14 +118,20 @@ impl Tool {
     /// Waits (at most `within`) for the tool to end; its last lines of stderr are the error.
     pub(crate) async fn finish(mut self, within: Duration) -> Result<(), DatabaseError> {
         let waited = tokio::time::timeout(within, self.child.wait()).await;
-        let said = match self.stderr.take() {
-            Some(task) => task.await.unwrap_or_default(),
-            None => String::new(),
-        };
+        // Everything of the tool ends before its stderr is read to its end: a tool that ran
+        // out of time (or left a child) still holds the pipe open.
         if let Some(group) = &self.group {
             group.kill_everyone().await;
             group.remove();
         }
+        let said = match self.stderr.take() {
+            Some(task) => tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
         let status = waited
             .map_err(|_| DatabaseError::step(self.step, format!("it did not finish within {} s", within.as_secs())))?
             .map_err(|e| DatabaseError::step(self.step, e))?;

@@ -95,7 +95,7 @@ pub async fn read(conn: &mut PgConnection) -> Result<Fingerprint, sqlx::Error> {
         .fetch_all(&mut *conn)
         .await?;
         let order = if key.is_empty() {
-            "pg_catalog.md5(t::text) COLLATE \"C\"".to_owned()
+            "pg_catalog.md5(ROW(t.*)::pg_catalog.text) COLLATE \"C\"".to_owned()
         } else {
             key.iter()
                 .map(|k| format!("t.{}", quoted(k)))
@@ -104,7 +104,9 @@ pub async fn read(conn: &mut PgConnection) -> Result<Fingerprint, sqlx::Error> {
         };
         let name = format!("{}.{}", quoted(&schema), quoted(&table));
         // Names are quoted above; no value of the tenant's is ever part of the text.
-        let sql = format!("SELECT pg_catalog.md5(t::text) FROM ONLY {name} t ORDER BY {order}");
+        // `ROW(t.*)` is an anonymous record: no cast of the tenant's can stand in for its text
+        // (a table's own row type could have one), and a column named `t` cannot shadow it.
+        let sql = format!("SELECT pg_catalog.md5(ROW(t.*)::pg_catalog.text) FROM ONLY {name} t ORDER BY {order}");
         let mut rows = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).fetch(&mut *conn);
         let (mut count, mut hash) = (0i64, Sha256::new());
         while let Some(row) = rows.try_next().await? {

@@ -10,6 +10,11 @@ use sqlx::Executor;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
+/// The step of a failed restore (pg_restore did not take the dump).
+pub(crate) const RESTORING: &str = "restoring it";
+/// The step of a proof whose copy differs from its source.
+pub(crate) const PROVING: &str = "proving it";
+
 /// How long one restore may take.
 const RESTORE_WITHIN: Duration = Duration::from_secs(2 * 60 * 60);
 /// Scratch databases are named with this and the backup's id; any left by an interrupted
@@ -25,15 +30,15 @@ pub(crate) fn quoted(name: &str) -> String {
 pub(crate) struct Target<'a> {
     /// The database restored into.
     pub database: &'a str,
-    /// The tenant's role, which owns everything restored.
-    pub role: &'a str,
     /// Whether what the backup holds is dropped first (`--clean --if-exists`).
     pub clean: bool,
 }
 
-/// Restores `sealed` into `into`, in one transaction (all or nothing).
+/// Restores `sealed` into `into`, in one transaction (all or nothing), logged in as the
+/// tenant's role: a dump is the tenant's own SQL (functions in checks, defaults, indexes run as
+/// it is restored), so it runs with the tenant's rights and nothing more.
 pub(crate) async fn restore(on: &On<'_>, sealed: &Sealed<'_>, into: &Target<'_>) -> Result<(), DatabaseError> {
-    let step = "restoring it";
+    let step = RESTORING;
     let unreadable = |source: SealedError| DatabaseError::Unreadable {
         id: sealed.backup.to_owned(),
         source,
@@ -47,7 +52,6 @@ pub(crate) async fn restore(on: &On<'_>, sealed: &Sealed<'_>, into: &Target<'_>)
         .map_err(|e| DatabaseError::step(step, e))?;
     let mut args: Vec<std::ffi::OsString> = vec![
         format!("--dbname={}", into.database).into(),
-        format!("--role={}", into.role).into(),
         "--no-owner".into(),
         "--no-acl".into(),
         "--exit-on-error".into(),
@@ -59,14 +63,7 @@ pub(crate) async fn restore(on: &On<'_>, sealed: &Sealed<'_>, into: &Target<'_>)
     }
     let tool = on
         .cluster
-        .spawn_tool(
-            on.sandbox,
-            step,
-            "pg_restore",
-            args,
-            on.superuser,
-            Some(read_end.into()),
-        )
+        .spawn_tool(on.sandbox, step, "pg_restore", args, on.tenant, Some(read_end.into()))
         .await?;
     let mut pipe =
         tokio::net::unix::pipe::Sender::from_owned_fd(write_end.into()).map_err(|e| DatabaseError::step(step, e))?;
@@ -86,11 +83,12 @@ pub(crate) async fn restore(on: &On<'_>, sealed: &Sealed<'_>, into: &Target<'_>)
     ended
 }
 
-/// Drops every scratch database an interrupted proof left.
+/// Drops every scratch database an interrupted proof left: only names a proof makes (a
+/// tenant's own database never has one: `shipyard…` names are kept for the platform).
 async fn sweep(admin: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
     let left: Vec<String> =
-        sqlx::query_scalar("SELECT datname::text FROM pg_catalog.pg_database WHERE starts_with(datname::text, $1)")
-            .bind(SCRATCH)
+        sqlx::query_scalar("SELECT datname::text FROM pg_catalog.pg_database WHERE datname::text ~ $1")
+            .bind(format!("^{SCRATCH}bkp_[0-9a-f]{{32}}$"))
             .fetch_all(&mut *admin)
             .await?;
     for name in left {
@@ -107,14 +105,8 @@ async fn sweep(admin: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
 /// Proves `sealed` against `source`: restored into a scratch database of the same server, its
 /// fingerprint must equal the source's. (tables, rows) when it does; a sentence naming the
 /// first table that differs (or the restore's error) when not.
-pub(crate) async fn prove(
-    on: &On<'_>,
-    sealed: &Sealed<'_>,
-    role: &str,
-    source: &Fingerprint,
-) -> Result<(i64, i64), DatabaseError> {
-    let step = "proving it";
-    let fail = |e: sqlx::Error| DatabaseError::step(step, e);
+pub(crate) async fn prove(on: &On<'_>, sealed: &Sealed<'_>, source: &Fingerprint) -> Result<(i64, i64), DatabaseError> {
+    let fail = |e: sqlx::Error| DatabaseError::step("preparing the proof", e);
     let scratch = format!("{SCRATCH}{}", sealed.backup.to_lowercase());
     let mut admin = on.cluster.admin(on.superuser).await.map_err(fail)?;
     sweep(&mut admin).await.map_err(fail)?;
@@ -122,14 +114,13 @@ pub(crate) async fn prove(
         .execute(sqlx::AssertSqlSafe(format!(
             "CREATE DATABASE {} TEMPLATE template0 OWNER {}",
             quoted(&scratch),
-            quoted(role)
+            quoted(on.tenant.user)
         )))
         .await
         .map_err(fail)?;
     let proven = async {
         let target = Target {
             database: &scratch,
-            role,
             clean: false,
         };
         restore(on, sealed, &target).await?;
@@ -141,7 +132,7 @@ pub(crate) async fn prove(
         drop(copy);
         match source.differs(&restored) {
             None => Ok((i64::try_from(source.tables.len()).unwrap_or(i64::MAX), source.rows())),
-            Some(why) => Err(DatabaseError::step(step, why)),
+            Some(why) => Err(DatabaseError::step(PROVING, why)),
         }
     }
     .await;

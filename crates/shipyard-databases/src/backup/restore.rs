@@ -131,7 +131,6 @@ impl Clusters {
         let opened = self.opened(db, backup)?;
         let target = Target {
             database: &db.database_name,
-            role: &db.username,
             clean,
         };
         // One pg_restore at a time on this server, proofs included: each runs in its database's

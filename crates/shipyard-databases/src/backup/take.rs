@@ -5,15 +5,19 @@
 use super::On;
 use super::fingerprint::{self, Fingerprint};
 use super::sealed::SealedWriter;
+use crate::conf::SUPERUSER;
 use crate::error::DatabaseError;
-use crate::tools::Tool;
+use crate::tools::{Login, Tool};
 use sqlx::Executor;
 use std::path::Path;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
-/// How long one dump may take.
-pub(crate) const DUMP_WITHIN: Duration = Duration::from_secs(2 * 60 * 60);
+/// How long one dump may take, whole.
+const DUMP_WITHIN: Duration = Duration::from_secs(2 * 60 * 60);
+/// How long pg_dump waits for a table's lock (a tenant's session holding one ends the backup,
+/// never the worker).
+const LOCK_WAIT: Duration = Duration::from_secs(60);
 
 /// What a dump wrote.
 pub(crate) struct Dumped {
@@ -41,23 +45,40 @@ pub(crate) async fn dump(
         .fetch_one(&mut conn)
         .await
         .map_err(|e| DatabaseError::step(step, e))?;
+    // Read first, in the snapshot pg_dump then dumps: this transaction's locks keep every table
+    // it read as it was until the dump has them too.
+    let source = fingerprint::read(&mut conn)
+        .await
+        .map_err(|e| DatabaseError::step("reading the source's fingerprint", e))?;
     let args = vec![
         "--format=custom".into(),
         format!("--snapshot={snapshot}").into(),
         format!("--dbname={database}").into(),
+        format!("--lock-wait-timeout={}", LOCK_WAIT.as_millis()).into(),
         "--no-password".into(),
     ];
+    let login = Login {
+        user: SUPERUSER,
+        password: on.superuser,
+    };
     let mut tool = on
         .cluster
-        .spawn_tool(on.sandbox, step, "pg_dump", args, on.superuser, None)
+        .spawn_tool(on.sandbox, step, "pg_dump", args, login, None)
         .await?;
-    let written = copy_out(&mut tool, into, key, max_bytes).await;
-    let ended = tool.finish(DUMP_WITHIN).await;
+    let deadline = tokio::time::Instant::now() + DUMP_WITHIN;
+    let written = tokio::time::timeout_at(deadline, copy_out(&mut tool, into, key, max_bytes))
+        .await
+        .unwrap_or_else(|_| {
+            Err(DatabaseError::step(
+                step,
+                format!("it did not finish within {} minutes", DUMP_WITHIN.as_secs() / 60),
+            ))
+        });
+    let ended = tool
+        .finish(deadline.saturating_duration_since(tokio::time::Instant::now()))
+        .await;
     let size = written?;
     ended?;
-    let source = fingerprint::read(&mut conn)
-        .await
-        .map_err(|e| DatabaseError::step("reading the source's fingerprint", e))?;
     let _ = conn.execute("ROLLBACK").await;
     Ok(Dumped { size, source })
 }
@@ -99,10 +120,7 @@ async fn copy_out(tool: &mut Tool, into: &Path, key: &[u8], max_bytes: u64) -> R
     let mut buf = vec![0u8; 256 * 1024];
     let mut total = 0u64;
     loop {
-        let n = tokio::time::timeout(DUMP_WITHIN, out.read(&mut buf))
-            .await
-            .map_err(|_| DatabaseError::step(step, "the dump stopped writing"))?
-            .map_err(|e| DatabaseError::step(step, e))?;
+        let n = out.read(&mut buf).await.map_err(|e| DatabaseError::step(step, e))?;
         if n == 0 {
             break;
         }

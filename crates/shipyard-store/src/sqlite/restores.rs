@@ -88,6 +88,24 @@ impl Backups for Tx {
         .await
     }
 
+    async fn backup_in_flight(&mut self, database: &DatabaseId) -> Result<Option<Backup>> {
+        self.backup_where(
+            "database_id = ? AND status IN ('pending', 'running') ORDER BY id LIMIT 1",
+            &[database.as_str()],
+        )
+        .await
+    }
+
+    async fn backup_being_restored(&mut self, backup: &BackupId) -> Result<bool> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM database_restores WHERE backup_id = ? AND status IN ('pending', 'running')",
+        )
+        .bind(backup.as_str().to_owned())
+        .fetch_one(&mut *self.0)
+        .await?;
+        Ok(count > 0)
+    }
+
     async fn delete_backup(&mut self, tenant: &TenantId, id: &BackupId) -> Result<bool> {
         let done = sqlx::query("DELETE FROM database_backups WHERE tenant_id = ? AND id = ?")
             .bind(tenant.as_str().to_owned())

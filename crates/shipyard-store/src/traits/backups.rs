@@ -37,6 +37,10 @@ pub trait Backups {
     ) -> impl Future<Output = Result<Option<Backup>>> + Send;
     /// The newest backup that ended (completed or failed), for the database's view.
     fn last_ended_backup(&mut self, database: &DatabaseId) -> impl Future<Output = Result<Option<Backup>>> + Send;
+    /// The database's backup still pending or running, if any.
+    fn backup_in_flight(&mut self, database: &DatabaseId) -> impl Future<Output = Result<Option<Backup>>> + Send;
+    /// Whether a restore of `backup` is still pending or running.
+    fn backup_being_restored(&mut self, backup: &BackupId) -> impl Future<Output = Result<bool>> + Send;
     /// Removes a backup's row; false when there was none.
     fn delete_backup(&mut self, tenant: &TenantId, id: &BackupId) -> impl Future<Output = Result<bool>> + Send;
     /// Claims the oldest `pending` backup: it becomes `running`, started now.

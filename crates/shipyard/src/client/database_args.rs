@@ -91,6 +91,26 @@ pub enum DatabasesCommand {
         #[command(flatten)]
         to: AttachTarget,
     },
+    /// Backups: list, take, download, restore, prove again.
+    ///
+    /// Example: `shipyard databases backups create orders`
+    Backups {
+        /// What to do.
+        #[command(subcommand)]
+        command: BackupsCommand,
+    },
+    /// Open a local port that carries each connection to the database through the platform,
+    /// for psql, migrations and GUI clients on this machine; Ctrl-C closes it.
+    ///
+    /// Example: `shipyard databases connect orders --port 15432`, then
+    /// `psql "postgres://USER:PASSWORD@127.0.0.1:15432/DB"` (`shipyard databases url` names them)
+    Connect {
+        /// Name or id.
+        database: String,
+        /// The local port (default: one the system picks, printed).
+        #[arg(long)]
+        port: Option<u16>,
+    },
     /// Print the connection URL; it holds the password, so `--show-password` is required.
     ///
     /// Example: `psql "$(shipyard databases url orders --show-password)"`
@@ -100,5 +120,67 @@ pub enum DatabasesCommand {
         /// Print it although it holds the password.
         #[arg(long)]
         show_password: bool,
+    },
+}
+
+/// `databases backups …`; a backup is named by its `bkp_…` id.
+#[derive(Debug, Subcommand)]
+pub enum BackupsCommand {
+    /// The database's backups, newest first.
+    ///
+    /// Example: `shipyard databases backups list orders`
+    List {
+        /// Name or id.
+        database: String,
+    },
+    /// Take a backup and wait until it is proven by a restore (or failed, exit 1).
+    ///
+    /// Example: `shipyard databases backups create orders`
+    Create {
+        /// Name or id.
+        database: String,
+        /// Print the pending backup and return at once.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// Save a backup as the plain dump `pg_restore` reads.
+    ///
+    /// Example: `shipyard databases backups download orders bkp_… -o orders.dump`
+    Download {
+        /// Name or id.
+        database: String,
+        /// The backup's id.
+        backup: String,
+        /// Where to write it (default: `<database>-<backup>.dump`; `-` for stdout).
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Restore a backup into a new database (default) or over the same one (`--target same`,
+    /// after a backup of what it holds now), and wait until it is done.
+    ///
+    /// Example: `shipyard databases backups restore orders bkp_… --target same`
+    Restore {
+        /// Name or id.
+        database: String,
+        /// The backup's id.
+        backup: String,
+        /// `new` or `same`.
+        #[arg(long, default_value = "new")]
+        target: String,
+        /// The new database's name (`new` only).
+        #[arg(long)]
+        name: Option<String>,
+        /// Print the pending restore and return at once.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// Prove a backup again by a restore (exit 1 when the proof fails).
+    ///
+    /// Example: `shipyard databases backups verify orders bkp_…`
+    Verify {
+        /// Name or id.
+        database: String,
+        /// The backup's id.
+        backup: String,
     },
 }

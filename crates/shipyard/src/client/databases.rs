@@ -1,4 +1,5 @@
-//! `databases list|create|show|start|stop|delete|attach|detach|url`.
+//! `databases list|create|show|start|stop|delete|attach|detach|url|connect`; `backups` has a
+//! file of its own.
 
 use super::args::Target;
 use super::context::Context;
@@ -96,6 +97,11 @@ pub async fn run(ctx: &Context, command: DatabasesCommand) -> Result<(), Failure
             let change = ctx.ws.detach_database(&found.id, &req, to.redeploy).await?;
             changed(ctx, &change, &format!("Detached {}", text(&found.name)));
         }
+        DatabasesCommand::Backups { command } => super::database_backups::run(ctx, command).await?,
+        DatabasesCommand::Connect { database, port } => {
+            let found = named(ctx, &database).await?;
+            super::tunnel::connect(ctx, &found, port).await?;
+        }
         DatabasesCommand::Url {
             database,
             show_password,
@@ -165,7 +171,7 @@ fn changed(ctx: &Context, change: &AttachmentChange, done: &str) {
 }
 
 /// The database named `name` (or with that id).
-async fn named(ctx: &Context, name: &str) -> Result<DatabaseView, Failure> {
+pub async fn named(ctx: &Context, name: &str) -> Result<DatabaseView, Failure> {
     let items = all(|paging| ctx.ws.databases(paging)).await?;
     items
         .into_iter()

@@ -6,6 +6,7 @@ pub mod args;
 pub mod context;
 pub mod credentials;
 pub mod database_args;
+pub mod database_backups;
 pub mod databases;
 pub mod deploy;
 pub mod deployments;
@@ -20,6 +21,7 @@ pub mod projects;
 pub mod releases;
 pub mod secrets;
 pub mod sign_in;
+pub mod tunnel;
 
 use args::{ClientCommand, Global};
 use context::Context;

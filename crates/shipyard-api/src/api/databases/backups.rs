@@ -60,7 +60,8 @@ pub async fn list_backups(
 #[utoipa::path(post, path = "/tenants/{tenantId}/databases/{databaseId}/backups", tag = "databases",
     params(DatabasePath), security(("bearer" = []), ("session" = [])),
     responses((status = 201, body = BackupView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody), (status = 409, description = "The database is not running", body = ErrorBody)))]
+    (status = 404, body = ErrorBody),
+    (status = 409, description = "The database is not running, or a backup of it is still being taken", body = ErrorBody)))]
 pub async fn create_backup(
     State(state): State<AppState>,
     auth: Auth,
@@ -68,11 +69,20 @@ pub async fn create_backup(
 ) -> ApiResult<(StatusCode, Json<BackupView>)> {
     let mut tx = state.store.read().await?;
     let (scope, database) = path.load(&auth, &mut tx).await?;
-    drop(tx);
     require_write(&scope, Role::Member)?;
     if database.status != DatabaseStatus::Running {
         return Err(shipyard_databases::DatabaseError::NotRunning(database.id.to_string()).into());
     }
+    // One at a time per database: the worker serves every workspace, and a queue of one
+    // tenant's backups would hold up everyone else's.
+    if let Some(busy) = tx.backup_in_flight(&database.id).await? {
+        return Err(ApiError::conflict(format!(
+            "backup {} of this database is {}; take another once it has ended",
+            busy.id,
+            busy.status.as_str()
+        )));
+    }
+    drop(tx);
     let made = state
         .databases
         .request_backup(&scope, &database, BackupKind::Manual)
@@ -98,7 +108,7 @@ pub async fn get_backup(
 #[utoipa::path(delete, path = "/tenants/{tenantId}/databases/{databaseId}/backups/{backupId}", tag = "databases",
     params(BackupPath), security(("bearer" = []), ("session" = [])),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody), (status = 409, description = "Still pending or running", body = ErrorBody)))]
+    (status = 404, body = ErrorBody), (status = 409, description = "Still pending or running, or being restored", body = ErrorBody)))]
 pub async fn delete_backup(
     State(state): State<AppState>,
     auth: Auth,
@@ -106,7 +116,6 @@ pub async fn delete_backup(
 ) -> ApiResult<StatusCode> {
     let mut tx = state.store.read().await?;
     let (scope, _, backup) = path.load(&auth, &mut tx).await?;
-    drop(tx);
     require_write(&scope, Role::Member)?;
     if matches!(backup.status, JobStatus::Pending | JobStatus::Running) {
         return Err(ApiError::conflict(format!(
@@ -115,6 +124,13 @@ pub async fn delete_backup(
             backup.status.as_str()
         )));
     }
+    if tx.backup_being_restored(&backup.id).await? {
+        return Err(ApiError::conflict(format!(
+            "backup {} is being restored; delete it once the restore has ended",
+            backup.id
+        )));
+    }
+    drop(tx);
     state.databases.delete_backup(&backup).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -175,7 +191,7 @@ pub async fn get_backup_download(
     params(BackupPath), security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = BackupView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody),
-    (status = 409, description = "Not completed, or the database is not running", body = ErrorBody)))]
+    (status = 409, description = "Not completed, the database is not running, or another proof is running on this server", body = ErrorBody)))]
 pub async fn create_backup_verify(
     State(state): State<AppState>,
     auth: Auth,

@@ -44,6 +44,7 @@ fn identifier(name: &str) -> String {
     if id.is_empty()
         || !id.starts_with(|c: char| c.is_ascii_lowercase())
         || id.starts_with("pg_")
+        || id.starts_with("shipyard")
         || reserved.contains(&id.as_str())
     {
         id = format!("db_{id}");
@@ -201,6 +202,7 @@ mod tests {
         assert_eq!(identifier("2024 data"), "db_2024_data");
         assert_eq!(identifier("postgres"), "db_postgres");
         assert_eq!(identifier("shipyard"), "db_shipyard");
+        assert_eq!(identifier("Shipyard Proof bkp"), "db_shipyard_proof_bkp");
         assert_eq!(identifier("pg_stats"), "db_pg_stats");
         assert_eq!(identifier("日本"), "db_");
         assert_eq!(identifier(&"x".repeat(90)).len(), 40);

@@ -11,7 +11,12 @@ use std::collections::HashMap;
 const CREDENTIAL_READS: &[&str] = &[
     "/tenants/{tenantId}/databases/{databaseId}/connection",
     "/tenants/{tenantId}/databases/{databaseId}/backups/{backupId}/download",
+    "/tenants/{tenantId}/databases/{databaseId}/tunnel",
 ];
+
+/// Reads that are protocol upgrades: a plain GET of one's own object is 400 (found, and told
+/// to upgrade), never 404.
+const UPGRADES: &[&str] = &["/tenants/{tenantId}/databases/{databaseId}/tunnel"];
 
 #[tokio::test]
 async fn other_workspaces_see_nothing_and_viewers_write_nothing() {
@@ -62,7 +67,8 @@ async fn other_workspaces_see_nothing_and_viewers_write_nothing() {
                 .call(op.method.clone(), &path, None)
                 .await
                 .expect("request");
-            assert_eq!(own.status, 200, "owner on {} {path}: {}", op.method, own.body);
+            let expected = if UPGRADES.contains(&op.path.as_str()) { 400 } else { 200 };
+            assert_eq!(own.status, expected, "owner on {} {path}: {}", op.method, own.body);
         }
         for (who, client) in [
             ("stranger session", &stranger.session),

@@ -7,5 +7,6 @@ mod login;
 mod logs;
 mod projects;
 mod releases;
+mod tunnel;
 mod usage;
 mod watching;

@@ -98,16 +98,7 @@ async fn a_backup_is_proven_downloaded_and_restored_without_destroying_anything(
     assert_eq!(files_holding(&data, MARKER), Vec::<std::path::PathBuf>::new());
 
     // A viewer sees the backup but cannot download it.
-    let viewer = server.tenant("viewer@example.com", "Own").await;
-    let added = ada
-        .token
-        .post(
-            &format!("/tenants/{}/members", ada.tenant_id),
-            &json!({ "email": viewer.email, "role": "viewer" }),
-        )
-        .await
-        .expect("member");
-    assert_eq!(added.status, 201, "{}", added.body);
+    let viewer = ada.add_viewer(&server, "viewer@example.com").await;
     assert_eq!(
         viewer
             .token

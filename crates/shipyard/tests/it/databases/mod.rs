@@ -1,6 +1,7 @@
 //! Managed PostgreSQL (#33): real clusters made, walled, supervised, stopped and deleted.
 
 mod attachments;
+mod backup_walls;
 mod backups;
 mod floods;
 mod lifecycle;

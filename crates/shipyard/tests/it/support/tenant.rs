@@ -171,6 +171,22 @@ impl Tenant {
         }
     }
 
+    /// Signs up `email` (the server must allow signup) and adds them to this workspace as a
+    /// viewer; their tenant (whose own workspace is `Own`).
+    pub async fn add_viewer(&self, server: &TestServer, email: &str) -> Tenant {
+        let viewer = server.tenant(email, "Own").await;
+        let added = self
+            .token
+            .post(
+                &format!("/tenants/{}/members", self.tenant_id),
+                &json!({ "email": viewer.email, "role": "viewer" }),
+            )
+            .await
+            .expect("request");
+        assert_eq!(added.status, 201, "{}", added.body);
+        viewer
+    }
+
     /// POSTs with the token and expects 201.
     pub async fn post_ok(&self, path: &str, body: &Value) -> Value {
         let response = self.token.post(path, body).await.expect("request");
