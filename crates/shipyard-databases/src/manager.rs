@@ -40,6 +40,8 @@ pub struct ClustersConfig {
     pub uids: std::ops::RangeInclusive<u32>,
     /// When daily backups are taken and how many are kept.
     pub schedule: crate::backup::schedule::Schedule,
+    /// Where the attached apps' runtime logs are written (a restore over a database says so).
+    pub logs: shipyard_store::logs::LogWriter,
 }
 
 struct Running {

@@ -7,7 +7,7 @@ use super::prove::{self, Target};
 use crate::error::DatabaseError;
 use crate::manager::Clusters;
 use shipyard_core::{BackupKind, DatabaseStatus, JobStatus, RestoreTarget};
-use shipyard_store::{Backend, Backup, Backups, Database, Restore, SqliteStore};
+use shipyard_store::{Attachments, Backend, Backup, Backups, Database, Jobs, Releases, Restore, SqliteStore};
 use std::time::Duration;
 
 /// How long a `new` restore waits for its database to be made.
@@ -75,10 +75,56 @@ impl Clusters {
                     ));
                 }
                 match self.restore_into(&backup, &db, true).await {
-                    Ok(()) => Ok(Some(before)),
+                    Ok(()) => {
+                        self.tell_attached(&db, &backup, &before).await;
+                        Ok(Some(before))
+                    }
                     Err(e) => Err((e, Some(before))),
                 }
             }
+        }
+    }
+
+    /// Says in the runtime log of every active release the database is attached to that its
+    /// contents were replaced (an app that cached rows, or whose session was cut, learns why).
+    async fn tell_attached(&self, db: &Database, backup: &Backup, before: &Backup) {
+        let releases = async {
+            let mut tx = self.config.store.read().await?;
+            let Some(scope) = tx.worker_scope(&db.tenant_id).await? else {
+                return Ok(Vec::new());
+            };
+            let attachments = tx.database_attachments(&scope, &db.id).await?;
+            let active = tx.active_releases(&scope).await?;
+            SqliteStore::commit(tx).await?;
+            Ok::<_, shipyard_store::StoreError>(
+                active
+                    .into_iter()
+                    .filter(|r| {
+                        attachments
+                            .iter()
+                            .any(|a| a.project_id == r.project_id && a.covers(&r.environment_id))
+                    })
+                    .map(|r| r.id)
+                    .collect(),
+            )
+        };
+        let releases = match releases.await {
+            Ok(releases) => releases,
+            Err(e) => {
+                tracing::warn!(database = %db.id, error = %e, "the attached apps could not be told of a restore");
+                return;
+            }
+        };
+        let line = format!(
+            "database {} ({}) was restored from backup {}; what it held before is backup {} (restore it to undo)",
+            db.name, db.id, backup.id, before.id
+        );
+        for release in releases {
+            let stream = shipyard_store::logs::runtime_stream(&release);
+            self.config
+                .logs
+                .append(&stream, shipyard_store::logs::LogKind::System, &line)
+                .await;
         }
     }
 

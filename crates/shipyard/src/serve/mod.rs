@@ -206,6 +206,7 @@ pub async fn run_with(
         tasks: tasks.clone(),
         uids: settings.sandbox_uids.clone(),
         schedule: settings.backup_schedule,
+        logs: logs.writer(),
     });
     // Every database that ran (or was being made) when the server stopped comes back.
     let resumed = databases.resume().await.context("cannot read the databases to start")?;

@@ -126,18 +126,7 @@ async fn a_backup_is_proven_downloaded_and_restored_without_destroying_anything(
     );
 
     // Restore into a new database: the rows are there, the source is untouched.
-    let restore = ada
-        .token
-        .post(
-            &format!("{base}/backups/{backup_id}/restore"),
-            &json!({ "name": "shop-copy" }),
-        )
-        .await
-        .expect("restore");
-    assert_eq!(restore.status, 202, "{}", restore.body);
-    let restore = ada
-        .ended(&format!("{base}/restores/{}", restore.body["id"].as_str().expect("id")))
-        .await;
+    let restore = ada.restored(&id, &backup_id, &json!({ "name": "shop-copy" })).await;
     assert_eq!(restore["status"], "completed", "{restore}");
     let copy = restore["targetDatabaseId"].as_str().expect("target").to_owned();
     assert_ne!(copy, id);
@@ -160,18 +149,7 @@ async fn a_backup_is_proven_downloaded_and_restored_without_destroying_anything(
     // Restore over the same database: a deleted row is back, and the state it replaced was
     // backed up first (so the restore can be undone).
     psql(&url, "DELETE FROM items WHERE id = 1").expect("delete");
-    let same = ada
-        .token
-        .post(
-            &format!("{base}/backups/{backup_id}/restore"),
-            &json!({ "target": "same" }),
-        )
-        .await
-        .expect("restore");
-    assert_eq!(same.status, 202, "{}", same.body);
-    let same = ada
-        .ended(&format!("{base}/restores/{}", same.body["id"].as_str().expect("id")))
-        .await;
+    let same = ada.restored(&id, &backup_id, &json!({ "target": "same" })).await;
     assert_eq!(same["status"], "completed", "{same}");
     assert_eq!(psql(&url, "SELECT count(*) FROM items"), Ok("500".to_owned()));
     assert_eq!(

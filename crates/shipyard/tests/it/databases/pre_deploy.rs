@@ -4,7 +4,7 @@
 //! `shipyard run` runs one the same way, its exit code the CLI's.
 
 use crate::support::cli::logged_in;
-use crate::support::databases::RunningDatabase;
+use crate::support::databases::{RunningDatabase, psql};
 use crate::support::edge::fetch;
 use crate::support::fixtures::express_pg_files;
 use crate::support::{TestServer, assert_error};
@@ -68,6 +68,32 @@ async fn migrations_run_before_the_release_and_a_failing_one_keeps_the_old_relea
         "2",
         "it ran against the database"
     );
+
+    // A restore over the database (#35): the app reads the restored row, and its runtime log
+    // says what happened to its database.
+    assert_eq!(fetch(&server, &host, "/write?t=kept", &[]).await.text(), "written");
+    let backup = ada.backup_taken(&id).await;
+    assert_eq!(backup["status"], "completed", "{backup}");
+    let url = ada.database_connection(&id).await["url"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    psql(&url, "DELETE FROM notes").expect("delete");
+    assert_eq!(
+        fetch(&server, &host, "/read", &[]).await.text(),
+        "",
+        "positive control: gone"
+    );
+    let restore = ada
+        .restored(&id, backup["id"].as_str().expect("id"), &json!({ "target": "same" }))
+        .await;
+    assert_eq!(restore["status"], "completed", "{restore}");
+    assert_eq!(fetch(&server, &host, "/read", &[]).await.text(), "kept");
+    let release = done["releaseId"].as_str().expect("release");
+    let said = ada
+        .runtime_log_text(release, |t| t.contains("was restored from backup"))
+        .await;
+    assert!(said.contains(backup["id"].as_str().expect("id")), "{said}");
     let failing_run = shell
         .run(&[
             "run",

@@ -98,18 +98,23 @@ impl Tenant {
         let backup = self.backup_taken(db).await;
         assert_eq!(backup["status"], "completed", "{backup}");
         let backup_id = backup["id"].as_str().expect("id").to_owned();
-        let base = format!("/tenants/{}/databases/{db}", self.tenant_id);
-        let restore = self
-            .token
-            .post(&format!("{base}/backups/{backup_id}/restore"), &serde_json::json!({}))
-            .await
-            .expect("restore");
-        assert_eq!(restore.status, 202, "{}", restore.body);
-        let restore = self
-            .ended(&format!("{base}/restores/{}", restore.body["id"].as_str().expect("id")))
-            .await;
+        let restore = self.restored(db, &backup_id, &serde_json::json!({})).await;
         assert_eq!(restore["status"], "completed", "{restore}");
         (backup_id, restore["id"].as_str().expect("id").to_owned())
+    }
+
+    /// Restores backup `backup` of `db` with `body` (202 expected) and waits until the restore
+    /// ended; its view.
+    pub async fn restored(&self, db: &str, backup: &str, body: &Value) -> Value {
+        let base = format!("/tenants/{}/databases/{db}", self.tenant_id);
+        let asked = self
+            .token
+            .post(&format!("{base}/backups/{backup}/restore"), body)
+            .await
+            .expect("restore");
+        assert_eq!(asked.status, 202, "{}", asked.body);
+        self.ended(&format!("{base}/restores/{}", asked.body["id"].as_str().expect("id")))
+            .await
     }
 
     /// Waits (at most 5 minutes) until the job at `path` (a backup or a restore) ended.
