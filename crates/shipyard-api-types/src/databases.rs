@@ -147,3 +147,26 @@ pub struct AttachmentChange {
     /// The deployments `?redeploy=true` queued (`dep_…`), one per environment covered.
     pub deployments: Vec<String>,
 }
+
+/// `POST …/databases/<id>/rotate-password`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RotatePasswordRequest {
+    /// How long the old password keeps working, 0–604800 seconds (default 300).
+    #[schema(minimum = 0, maximum = 604800)]
+    pub grace_seconds: Option<u32>,
+}
+
+/// What a rotation did, and when the attached apps get the new URL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordRotation {
+    /// The database, naming its new login (`username`).
+    pub database: DatabaseView,
+    /// When the old login's password stops working.
+    pub previous_valid_until: DateTime<Utc>,
+    /// When the attached environments get the new URL, in words.
+    pub takes_effect: String,
+    /// The deployments `?redeploy=true` queued (`dep_…`).
+    pub deployments: Vec<String>,
+}

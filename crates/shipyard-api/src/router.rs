@@ -83,6 +83,7 @@ pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(databases::restores::list_restores))
         .routes(routes!(databases::restores::get_restore))
         .routes(routes!(databases::tunnel::get_database_tunnel))
+        .routes(routes!(databases::rotate::create_database_rotate_password))
         .routes(routes!(trigger::create_deployment))
         .routes(routes!(deploy_read::list_deployments))
         .routes(routes!(deploy_read::get_deployment))

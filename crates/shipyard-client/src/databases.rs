@@ -5,7 +5,7 @@ use crate::paths;
 use crate::workspace::{Paging, Workspace};
 use shipyard_api_types::databases::{
     AttachDatabaseRequest, AttachmentChange, CreateDatabaseRequest, DatabaseConnection, DatabaseView,
-    DetachDatabaseRequest,
+    DetachDatabaseRequest, PasswordRotation, RotatePasswordRequest,
 };
 use shipyard_api_types::paging::List;
 
@@ -59,6 +59,20 @@ impl Workspace {
         redeploy: bool,
     ) -> Result<AttachmentChange, ClientError> {
         let path = format!("{}/{id}/detach?redeploy={redeploy}", paths::databases(&self.tenant));
+        self.client.post_typed(&path, req).await
+    }
+
+    /// Rotates the database's password; the old one works for `req.grace_seconds`.
+    pub async fn rotate_database_password(
+        &self,
+        id: &str,
+        req: &RotatePasswordRequest,
+        redeploy: bool,
+    ) -> Result<PasswordRotation, ClientError> {
+        let path = format!(
+            "{}/{id}/rotate-password?redeploy={redeploy}",
+            paths::databases(&self.tenant)
+        );
         self.client.post_typed(&path, req).await
     }
 

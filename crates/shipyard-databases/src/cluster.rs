@@ -221,6 +221,17 @@ impl Cluster {
         Ok(())
     }
 
+    /// Replaces `pg_hba.conf` of a running server (whole, by a rename); the caller reloads it.
+    pub fn rewrite_hba(&self, owner: &str, database: &str) -> std::io::Result<()> {
+        let next = self.control.join("pg_hba.conf.next");
+        match std::fs::remove_file(&next) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        self.control_file(&next, &conf::pg_hba_conf(owner, database), None)?;
+        std::fs::rename(&next, self.control.join("pg_hba.conf"))
+    }
+
     /// Writes the server's configuration into a fresh control directory.
     pub fn configure(&self, username: &str, database: &str) -> std::io::Result<()> {
         self.prepare_control()?;

@@ -55,14 +55,27 @@ pub fn postgresql_conf(memory_mb: u32) -> String {
 /// database it may connect to, so a restore into a scratch copy runs as the tenant; nobody
 /// else. Names are quoted, so one
 /// that spells a keyword (`replication`, `sameuser`) is only ever itself.
-pub fn pg_hba_conf(username: &str, database: &str) -> String {
-    format!(
+/// Both of the tenant's logins (the owner role and the one it takes turns with on a password
+/// rotation) have these lines.
+pub fn pg_hba_conf(owner: &str, database: &str) -> String {
+    let mut hba = format!(
         "# Written by Shipyard before every start; changes here are lost.\n\
          local all \"{SUPERUSER}\" scram-sha-256\n\
-         host all \"{SUPERUSER}\" all reject\n\
-         host \"{database}\" \"{username}\" all scram-sha-256\n\
-         local all \"{username}\" scram-sha-256\n"
-    )
+         host all \"{SUPERUSER}\" all reject\n"
+    );
+    for login in [owner.to_owned(), second_login(owner)] {
+        hba.push_str(&format!(
+            "host \"{database}\" \"{login}\" all scram-sha-256\n\
+             local all \"{login}\" scram-sha-256\n"
+        ));
+    }
+    hba
+}
+
+/// The login the tenant's owner role takes turns with when its password is rotated: a member
+/// of the owner that acts as it.
+pub fn second_login(owner: &str) -> String {
+    format!("{owner}2")
 }
 
 #[cfg(test)]

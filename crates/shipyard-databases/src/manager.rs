@@ -326,7 +326,7 @@ impl Clusters {
             cluster.initdb(&self.config.sandbox, &superuser).await?;
         }
         cluster
-            .configure(&db.username, &db.database_name)
+            .configure(&db.owner_role, &db.database_name)
             .map_err(|e| DatabaseError::step("writing its configuration", e))?;
         let mut started = cluster
             .start(&self.config.sandbox, &supervise::run_name(&cluster))

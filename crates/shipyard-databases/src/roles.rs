@@ -50,6 +50,53 @@ pub(crate) async fn create_tenant_role(
     Ok(())
 }
 
+/// Gives login `next` (the owner role itself, or its second login, made here as a member of
+/// it that acts as it) `password`, valid from now on, and ends `previous`'s password at
+/// `previous_until`. Sessions open now go on; new ones need the new password after that.
+pub(crate) async fn rotate_login(
+    admin: &mut PgConnection,
+    db: &Database,
+    next: &str,
+    password: &str,
+    previous_until: &str,
+) -> Result<(), DatabaseError> {
+    let fail = |e: sqlx::Error| DatabaseError::step("rotating the password", e);
+    let owner = quote_ident(&db.owner_role);
+    let login = quote_ident(next);
+    let limit = crate::conf::max_connections(db.memory_mb).saturating_sub(3);
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)")
+        .bind(next)
+        .fetch_one(&mut *admin)
+        .await
+        .map_err(fail)?;
+    let attributes = format!(
+        "LOGIN PASSWORD {} VALID UNTIL 'infinity' NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS \
+         CONNECTION LIMIT {limit}",
+        quote_literal(password)
+    );
+    let mut statements = vec![if exists {
+        format!("ALTER ROLE {login} {attributes}")
+    } else {
+        format!("CREATE ROLE {login} {attributes} IN ROLE {owner}")
+    }];
+    if next != db.owner_role {
+        // Its sessions act as the owner: what they make is the owner's, like the first login's.
+        statements.push(format!(
+            "ALTER ROLE {login} SET role = {}",
+            quote_literal(&db.owner_role)
+        ));
+    }
+    statements.push(format!(
+        "ALTER ROLE {} VALID UNTIL {}",
+        quote_ident(&db.username),
+        quote_literal(previous_until)
+    ));
+    for sql in statements {
+        admin.execute(sqlx::AssertSqlSafe(sql)).await.map_err(fail)?;
+    }
+    Ok(())
+}
+
 /// `"name"`, doubled quotes inside.
 fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))

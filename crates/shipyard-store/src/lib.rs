@@ -21,7 +21,9 @@ pub use model::{
     ApiToken, Connection, Environment, Member, Membership, NewConnection, NewEnvironment, NewProject, NewUser, Page,
     Paged, Project, ProjectFilter, ProjectPatch, StorageOwners, Tenant, TenantPatch, User,
 };
-pub use model::{Attachment, Backup, BackupUpdate, Database, DatabaseState, NewDatabase, NewRestore, Restore};
+pub use model::{
+    Attachment, Backup, BackupUpdate, Database, DatabaseState, NewDatabase, NewRestore, Restore, Rotation,
+};
 pub use model::{
     ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,
     NewDeployment, NewRelease, Release, Transition,

@@ -33,8 +33,10 @@ pub(crate) struct On<'a> {
     pub sandbox: &'a Sandbox,
     /// The platform's superuser password of that cluster.
     pub superuser: &'a str,
-    /// The tenant's role of that cluster.
+    /// The tenant's login of that cluster.
     pub tenant: Login<'a>,
+    /// The tenant's role that owns its database (the login acts as it).
+    pub owner: &'a str,
 }
 
 /// What a restore of `backup` into `db`'s server needs, opened.
@@ -42,6 +44,7 @@ pub(crate) struct Opened {
     cluster: Cluster,
     superuser: String,
     role: String,
+    owner: String,
     password: String,
     key: Vec<u8>,
     file: PathBuf,
@@ -59,6 +62,7 @@ impl Opened {
                 user: &self.role,
                 password: &self.password,
             },
+            owner: &self.owner,
         }
     }
 
@@ -249,6 +253,7 @@ impl Clusters {
             cluster: self.cluster(db)?,
             superuser: self.open(db, &db.superuser_password_sealed, "superuser")?,
             role: db.username.clone(),
+            owner: db.owner_role.clone(),
             password: self.open(db, &db.password_sealed, "password")?,
             key: self.backup_key(backup)?,
             file: self.backup_file(backup),

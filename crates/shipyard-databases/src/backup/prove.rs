@@ -114,7 +114,7 @@ pub(crate) async fn prove(on: &On<'_>, sealed: &Sealed<'_>, source: &Fingerprint
         .execute(sqlx::AssertSqlSafe(format!(
             "CREATE DATABASE {} TEMPLATE template0 OWNER {}",
             quoted(&scratch),
-            quoted(on.tenant.user)
+            quoted(on.owner)
         )))
         .await
         .map_err(fail)?;

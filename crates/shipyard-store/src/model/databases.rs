@@ -42,6 +42,25 @@ pub struct Database {
     pub created_at: DateTime<Utc>,
     /// When its status last changed.
     pub updated_at: DateTime<Utc>,
+    /// The role that owns the database and everything in it (the first login).
+    pub owner_role: String,
+    /// The login a rotation replaced, valid until `previous_valid_until`.
+    pub previous_username: Option<String>,
+    /// When the replaced login's password stops working.
+    pub previous_valid_until: Option<DateTime<Utc>>,
+}
+
+/// What a password rotation stores: the new login and its password, and the old login's end.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    /// The login the URL names from now on.
+    pub username: String,
+    /// Its password, sealed.
+    pub password_sealed: Vec<u8>,
+    /// The login it replaces.
+    pub previous_username: String,
+    /// When the replaced login's password stops working.
+    pub previous_valid_until: DateTime<Utc>,
 }
 
 /// What a new database is made with; its status starts as `provisioning`.

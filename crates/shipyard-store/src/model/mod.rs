@@ -9,7 +9,7 @@ mod secrets;
 
 pub use accounts::{ApiToken, Member, Membership, NewUser, StorageOwners, Tenant, TenantPatch, User};
 pub use backups::{Backup, BackupUpdate, NewRestore, Restore};
-pub use databases::{Attachment, Database, DatabaseState, NewDatabase};
+pub use databases::{Attachment, Database, DatabaseState, NewDatabase, Rotation};
 pub use deployments::{
     ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,
     NewDeployment, NewRelease, Release, Transition,

@@ -2,7 +2,7 @@
 
 use super::Tx;
 use super::rows::{convert, parse_ts, ts};
-use crate::model::{Database, DatabaseState, NewDatabase, Page, Paged};
+use crate::model::{Database, DatabaseState, NewDatabase, Page, Paged, Rotation};
 use crate::scope::TenantScope;
 use crate::traits::Databases;
 use crate::{Result, StoreError};
@@ -13,7 +13,8 @@ macro_rules! database_columns {
     () => {
         "id, tenant_id, name, engine, version, status, port, uid, database_name, username, \
          password_sealed, superuser_password_sealed, memory_mb, disk_mb, error, last_exit_reason, \
-         created_at, updated_at"
+         created_at, updated_at, COALESCE(owner_role, username) AS owner_role, previous_username, \
+         previous_valid_until"
     };
 }
 
@@ -37,6 +38,9 @@ struct DatabaseRow {
     last_exit_reason: Option<String>,
     created_at: String,
     updated_at: String,
+    owner_role: String,
+    previous_username: Option<String>,
+    previous_valid_until: Option<String>,
 }
 
 impl TryFrom<DatabaseRow> for Database {
@@ -52,6 +56,9 @@ impl TryFrom<DatabaseRow> for Database {
             disk_mb: u32::try_from(r.disk_mb).map_err(|_| number("disk", r.disk_mb))?,
             created_at: parse_ts(&r.created_at)?,
             updated_at: parse_ts(&r.updated_at)?,
+            previous_valid_until: r.previous_valid_until.as_deref().map(parse_ts).transpose()?,
+            owner_role: r.owner_role,
+            previous_username: r.previous_username,
             id: DatabaseId::from_trusted(r.id),
             tenant_id: TenantId::from_trusted(r.tenant_id),
             name: r.name,
@@ -181,6 +188,24 @@ impl Databases for Tx {
                 .await?;
         let all: Vec<Database> = convert(rows)?;
         Ok(all.into_iter().filter(|d| statuses.contains(&d.status)).collect())
+    }
+
+    async fn rotate_login(&mut self, scope: &TenantScope, id: &DatabaseId, r: &Rotation) -> Result<Option<Database>> {
+        let row: Option<DatabaseRow> = sqlx::query_as(concat!(
+            "UPDATE databases SET owner_role = COALESCE(owner_role, username), username = ?, password_sealed = ?, \
+             previous_username = ?, previous_valid_until = ?, updated_at = ? WHERE tenant_id = ? AND id = ? RETURNING ",
+            database_columns!()
+        ))
+        .bind(r.username.clone())
+        .bind(r.password_sealed.clone())
+        .bind(r.previous_username.clone())
+        .bind(ts(r.previous_valid_until))
+        .bind(ts(Utc::now()))
+        .bind(scope.tenant_id().as_str().to_owned())
+        .bind(id.as_str().to_owned())
+        .fetch_optional(&mut *self.0)
+        .await?;
+        row.map(Database::try_from).transpose()
     }
 
     async fn database_ports(&mut self) -> Result<Vec<u16>> {

@@ -40,6 +40,13 @@ pub trait Databases {
         &mut self,
         statuses: &[shipyard_core::DatabaseStatus],
     ) -> impl Future<Output = Result<Vec<Database>>> + Send;
+    /// Stores a rotated login; None when the database is gone.
+    fn rotate_login(
+        &mut self,
+        scope: &TenantScope,
+        id: &DatabaseId,
+        rotation: &crate::model::Rotation,
+    ) -> impl Future<Output = Result<Option<Database>>> + Send;
     /// Every port a database holds.
     fn database_ports(&mut self) -> impl Future<Output = Result<Vec<u16>>> + Send;
     /// Records a status the platform moved a database to; None when the database is gone.

@@ -111,6 +111,20 @@ pub enum DatabasesCommand {
         #[arg(long)]
         port: Option<u16>,
     },
+    /// Set a new password; the old one keeps working for the grace period, and attached
+    /// environments get the new URL at their next deployment (--redeploy: now).
+    ///
+    /// Example: `shipyard databases rotate-password orders --grace-seconds 600 --redeploy`
+    RotatePassword {
+        /// Name or id.
+        database: String,
+        /// How long the old password keeps working (default 300).
+        #[arg(long)]
+        grace_seconds: Option<u32>,
+        /// Deploy each attached environment now, so it gets the new URL at once.
+        #[arg(long)]
+        redeploy: bool,
+    },
     /// Print the connection URL; it holds the password, so `--show-password` is required.
     ///
     /// Example: `psql "$(shipyard databases url orders --show-password)"`

@@ -1,4 +1,4 @@
-//! `databases list|create|show|start|stop|delete|attach|detach|url|connect`; `backups` has a
+//! `databases list|create|show|start|stop|delete|attach|detach|rotate-password|url|connect`; `backups` has a
 //! file of its own.
 
 use super::args::Target;
@@ -10,7 +10,7 @@ use super::projects::all;
 use serde_json::json;
 use shipyard_client::types::databases::{
     AttachDatabaseRequest, AttachmentChange, CreateDatabaseRequest, DatabaseLimitsRequest, DatabaseView,
-    DetachDatabaseRequest,
+    DetachDatabaseRequest, RotatePasswordRequest,
 };
 use shipyard_core::ExposeSecret;
 
@@ -101,6 +101,29 @@ pub async fn run(ctx: &Context, command: DatabasesCommand) -> Result<(), Failure
         DatabasesCommand::Connect { database, port } => {
             let found = named(ctx, &database).await?;
             super::tunnel::connect(ctx, &found, port).await?;
+        }
+        DatabasesCommand::RotatePassword {
+            database,
+            grace_seconds,
+            redeploy,
+        } => {
+            let found = named(ctx, &database).await?;
+            let req = RotatePasswordRequest { grace_seconds };
+            let rotated = ctx.ws.rotate_database_password(&found.id, &req, redeploy).await?;
+            if ctx.json {
+                output::json(&rotated);
+            } else {
+                println!(
+                    "Rotated {}: it now logs in as {}; the old password works until {}.",
+                    text(&found.name),
+                    text(&rotated.database.username),
+                    rotated.previous_valid_until.to_rfc3339()
+                );
+                println!("{}.", text(&rotated.takes_effect));
+                for id in &rotated.deployments {
+                    println!("  queued {}", text(id));
+                }
+            }
         }
         DatabasesCommand::Url {
             database,

@@ -34,7 +34,7 @@ pub struct RedeployQuery {
 
 /// The project and environments a request names: (project, the one environment, the
 /// environments covered).
-async fn target(
+pub(super) async fn target(
     tx: &mut Tx,
     scope: &TenantScope,
     project_raw: &str,
@@ -95,7 +95,7 @@ async fn check_free(
 }
 
 /// Queues a deployment of each of `covered` when asked; their ids.
-async fn redeploy(
+pub(super) async fn redeploy(
     state: &AppState,
     tx: &mut Tx,
     scope: &TenantScope,

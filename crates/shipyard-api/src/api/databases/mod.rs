@@ -8,6 +8,7 @@ pub mod create;
 pub mod lifecycle;
 pub mod read;
 pub mod restores;
+pub mod rotate;
 pub mod tunnel;
 
 use crate::error::ApiResult;

@@ -9,5 +9,6 @@ mod pre_deploy;
 mod races;
 mod reach;
 mod restarts;
+mod rotation;
 mod validation;
 mod walls;
