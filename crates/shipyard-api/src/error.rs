@@ -151,7 +151,9 @@ impl From<shipyard_databases::DatabaseError> for ApiError {
             DatabaseError::NotRunning(_)
             | DatabaseError::BackupNotCompleted { .. }
             | DatabaseError::Unreadable { .. }
-            | DatabaseError::ProofBusy => ApiError::conflict(err.to_string()),
+            | DatabaseError::ProofBusy
+            | DatabaseError::NoRoomForProof { .. } => ApiError::conflict(err.to_string()),
+            DatabaseError::Unavailable(_) => ApiError::unavailable(err.to_string()),
             DatabaseError::Store(store) => store.into(),
             DatabaseError::Step { .. } => ApiError::internal(&err),
         }

@@ -32,6 +32,8 @@ pub(crate) struct Cluster {
     pub port: u16,
     /// Memory limit of all its processes.
     pub memory_mb: u32,
+    /// Size of its data disk.
+    pub disk_mb: u32,
     /// The server binaries.
     pub engine: Engine,
     /// Where its data disk is mounted on the host (its uid's: the platform never writes there).
@@ -237,7 +239,7 @@ impl Cluster {
         self.prepare_control()?;
         self.control_file(
             &self.control.join("postgresql.conf"),
-            &conf::postgresql_conf(self.memory_mb),
+            &conf::postgresql_conf(self.memory_mb, self.disk_mb),
             None,
         )?;
         self.control_file(

@@ -21,10 +21,13 @@ pub fn max_connections(memory_mb: u32) -> u32 {
     (memory_mb / 8).clamp(10, 100)
 }
 
-/// `postgresql.conf` for a cluster limited to `memory_mb`.
-pub fn postgresql_conf(memory_mb: u32) -> String {
+/// `postgresql.conf` for a cluster limited to `memory_mb` on a data disk of `disk_mb`. Its
+/// write-ahead log is held to a quarter of the disk (PostgreSQL keeps 80 MiB to 1 GiB by
+/// default, more than a small disk holds beside its data and a backup's proof copy).
+pub fn postgresql_conf(memory_mb: u32, disk_mb: u32) -> String {
     let shared_buffers = (memory_mb / 8).max(16);
     let work_mem = (memory_mb / 64).clamp(1, 64);
+    let max_wal = (disk_mb / 4).clamp(48, 1024);
     format!(
         "# Written by Shipyard before every start; changes here are lost.\n\
          listen_addresses = '*'\n\
@@ -36,6 +39,9 @@ pub fn postgresql_conf(memory_mb: u32) -> String {
          shared_buffers = {shared_buffers}MB\n\
          work_mem = {work_mem}MB\n\
          maintenance_work_mem = {work_mem}MB\n\
+         max_locks_per_transaction = 256\n\
+         min_wal_size = 32MB\n\
+         max_wal_size = {max_wal}MB\n\
          dynamic_shared_memory_type = mmap\n\
          password_encryption = scram-sha-256\n\
          logging_collector = off\n\
@@ -87,7 +93,9 @@ mod tests {
         assert_eq!(max_connections(256), 32);
         assert_eq!(max_connections(64), 10);
         assert_eq!(max_connections(8192), 100);
-        assert!(postgresql_conf(256).contains("shared_buffers = 32MB"));
+        assert!(postgresql_conf(256, 1024).contains("shared_buffers = 32MB"));
+        assert!(postgresql_conf(256, 96).contains("max_wal_size = 48MB"));
+        assert!(postgresql_conf(256, 1024).contains("max_wal_size = 256MB"));
     }
 
     #[test]

@@ -56,6 +56,19 @@ pub enum DatabaseError {
         /// Why.
         source: crate::backup::sealed::SealedError,
     },
+    /// A proof restores a copy on the database's own disk: it needs that much room.
+    #[error(
+        "its proof needs about {need_mb} MiB free on the database's disk and {free_mb} MiB are; raise limits.diskMb"
+    )]
+    NoRoomForProof {
+        /// MiB it needs.
+        need_mb: u64,
+        /// MiB there are.
+        free_mb: u64,
+    },
+    /// The database's server did not do what was asked just now; asking again may work.
+    #[error("{0}")]
+    Unavailable(String),
     /// One proof at a time per server: another one holds the scratch room.
     #[error("another backup's proof is running on this server; try again in a minute")]
     ProofBusy,

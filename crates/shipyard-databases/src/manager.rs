@@ -127,6 +127,7 @@ impl Clusters {
             uid: db.uid,
             port: db.port,
             memory_mb: db.memory_mb,
+            disk_mb: db.disk_mb,
             engine: self.config.engines.installed(&db.version)?.clone(),
             mount: self.mount(&db.id),
             control: self.control(&db.id),

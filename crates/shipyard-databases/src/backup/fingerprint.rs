@@ -68,6 +68,9 @@ impl Fingerprint {
     }
 }
 
+/// The most tables a fingerprint covers: each is a line the backup's row keeps.
+const MAX_TABLES: usize = 50_000;
+
 /// An identifier quoted for SQL.
 fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -83,6 +86,12 @@ pub async fn read(conn: &mut PgConnection) -> Result<Fingerprint, sqlx::Error> {
     )
     .fetch_all(&mut *conn)
     .await?;
+    if tables.len() > MAX_TABLES {
+        return Err(sqlx::Error::Protocol(format!(
+            "the database has {} tables; a backup proves at most {MAX_TABLES}",
+            tables.len()
+        )));
+    }
     let mut prints = Vec::with_capacity(tables.len());
     for (schema, table, oid) in tables {
         let key: Vec<String> = sqlx::query_scalar(

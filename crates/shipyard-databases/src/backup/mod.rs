@@ -183,6 +183,7 @@ impl Clusters {
                     ..
                 }),
             ) => failed(format!("its proof failed: {e}")),
+            Err(e @ DatabaseError::Step { .. }) => return Err(DatabaseError::Unavailable(e.to_string())),
             Err(e) => return Err(e),
         };
         self.record_backup(&backup.id, &update).await
@@ -199,6 +200,7 @@ impl Clusters {
             return Err(DatabaseError::NotRunning(db.id.to_string()));
         }
         let opened = self.opened(db, backup)?;
+        self.check_room(db, &opened).await?;
         // The worker waits its turn; a verify asked over HTTP does not queue behind others.
         let _one_at_a_time = if wait {
             self.backups.proving.lock().await
@@ -245,6 +247,36 @@ impl Clusters {
         let scope = tx.worker_scope(&db.tenant_id).await?;
         SqliteStore::commit(tx).await?;
         scope.ok_or_else(|| DatabaseError::step("reading its workspace", "the workspace is gone"))
+    }
+
+    /// A proof restores a copy of the database on its own disk: refused (rather than filling the
+    /// disk under the live server, whose log writes would then fail) without room for it.
+    async fn check_room(&self, db: &Database, opened: &Opened) -> Result<(), DatabaseError> {
+        let size: i64 = async {
+            let mut admin = opened.cluster.admin(&opened.superuser).await?;
+            sqlx::query_scalar("SELECT pg_catalog.pg_database_size($1)")
+                .bind(&db.database_name)
+                .fetch_one(&mut admin)
+                .await
+        }
+        .await
+        .map_err(|e| DatabaseError::step("preparing the proof", e))?;
+        let mount = opened.cluster.mount.clone();
+        let free = tokio::task::spawn_blocking(move || shipyard_sandbox::disk::free_bytes(&mount))
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(0);
+        // The copy, a tenth more, and a log segment (16 MiB) or so for what its restore writes.
+        let size = u64::try_from(size).unwrap_or(0);
+        let need = size + size / 10 + (24 << 20);
+        if free < need {
+            return Err(DatabaseError::NoRoomForProof {
+                need_mb: need >> 20,
+                free_mb: free >> 20,
+            });
+        }
+        Ok(())
     }
 
     /// Opens what restoring `backup` into `db`'s server needs.
@@ -325,8 +357,12 @@ impl Clusters {
             .prove_file(&db, backup, &dumped.source, true)
             .await
             .map_err(|e| match e {
-                DatabaseError::NotRunning(_) => e,
-                other => DatabaseError::step("its proof", format!("the restored copy does not match: {other}")),
+                DatabaseError::Unreadable { .. }
+                | DatabaseError::Step {
+                    step: prove::RESTORING | prove::PROVING,
+                    ..
+                } => DatabaseError::step("its proof", format!("the restored copy does not match: {e}")),
+                other => other,
             })?;
         Ok((i64::try_from(dumped.size).unwrap_or(i64::MAX), fingerprint, verified))
     }

@@ -112,7 +112,7 @@ pub(crate) async fn prove(on: &On<'_>, sealed: &Sealed<'_>, source: &Fingerprint
     sweep(&mut admin).await.map_err(fail)?;
     admin
         .execute(sqlx::AssertSqlSafe(format!(
-            "CREATE DATABASE {} TEMPLATE template0 OWNER {}",
+            "CREATE DATABASE {} TEMPLATE template0 OWNER {} STRATEGY FILE_COPY",
             quoted(&scratch),
             quoted(on.owner)
         )))

@@ -15,6 +15,15 @@ macro_rules! backup_columns {
     };
 }
 
+/// The same columns for lists: a fingerprint (a line per table) is read only where a proof
+/// needs it, never a page of them at once.
+macro_rules! listed_backup_columns {
+    () => {
+        "id, tenant_id, database_id, kind, status, attempt, key_sealed, size_bytes, error, verified_tables, \
+         verified_rows, restore_verified_at, NULL AS fingerprint, day, created_at, started_at, completed_at"
+    };
+}
+
 #[derive(sqlx::FromRow)]
 struct BackupRow {
     id: String,
@@ -102,7 +111,7 @@ impl Tx {
         let (tenant, db) = (scope.tenant_id().as_str().to_owned(), database.as_str().to_owned());
         let rows: Vec<BackupRow> = sqlx::query_as(concat!(
             "SELECT ",
-            backup_columns!(),
+            listed_backup_columns!(),
             " FROM database_backups WHERE tenant_id = ? AND database_id = ? ORDER BY id DESC LIMIT ? OFFSET ?"
         ))
         .bind(tenant.clone())

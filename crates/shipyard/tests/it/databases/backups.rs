@@ -331,3 +331,39 @@ async fn a_backup_cut_by_a_kill_is_taken_again_never_completed_with_a_cut_file()
         .collect::<Vec<_>>();
     assert!(partial.is_empty(), "no cut file left: {partial:?}");
 }
+
+#[tokio::test]
+async fn a_proof_without_room_on_the_disk_fails_saying_so_and_the_server_serves_on() {
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let RunningDatabase { id, url, .. } = ada
+        .running_database(
+            &json!({ "name": "tight", "engine": "postgres", "limits": { "memoryMb": 128, "diskMb": 256 } }),
+        )
+        .await;
+    psql(&url, "CREATE TABLE small (n int); INSERT INTO small VALUES (1)").expect("rows");
+    let fits = ada.backup_taken(&id).await;
+    assert_eq!(
+        fits["status"], "completed",
+        "positive control: a small database is proven: {fits}"
+    );
+    // Half the disk in one table: its copy cannot sit beside it.
+    psql(
+        &url,
+        "CREATE TABLE big AS SELECT repeat(md5(g::text), 30) AS x FROM generate_series(1, 120000) g",
+    )
+    .expect("rows");
+    let tight = ada.backup_taken(&id).await;
+    assert_eq!(tight["status"], "failed", "{tight}");
+    assert!(
+        tight["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("raise limits.diskMb")),
+        "{tight}"
+    );
+    assert_eq!(
+        psql(&url, "SELECT count(*) FROM small"),
+        Ok("1".to_owned()),
+        "it serves on"
+    );
+}
