@@ -294,8 +294,13 @@ impl Cluster {
     /// fingerprint reads rows as text on two databases and must spell them alike. A lock the
     /// tenant holds makes a query fail within a minute, never wait forever.
     pub async fn admin_to(&self, superuser_password: &str, database: &str) -> Result<PgConnection, sqlx::Error> {
+        // A socket's path is at most 107 bytes, and a data directory deep in a home directory
+        // makes the control directory's longer: the socket is reached through this process's
+        // handle of its directory instead, whatever the data directory's path.
+        let dir = std::fs::File::open(self.control.join(SOCKET_DIR))?;
+        let short = PathBuf::from(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&dir)));
         let options = PgConnectOptions::new()
-            .socket(self.control.join(SOCKET_DIR))
+            .socket(short)
             .port(INNER_PORT)
             .username(SUPERUSER)
             .password(superuser_password)
@@ -311,7 +316,9 @@ impl Cluster {
                 ("statement_timeout", "0"),
                 ("idle_in_transaction_session_timeout", "0"),
             ]);
-        PgConnection::connect_with(&options).await
+        let connected = PgConnection::connect_with(&options).await;
+        drop(dir);
+        connected
     }
 
     /// Waits (bounded) until the server takes the platform's connection.

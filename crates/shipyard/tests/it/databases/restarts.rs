@@ -43,3 +43,30 @@ async fn a_killed_server_brings_its_database_back_once_and_a_stop_leaves_no_post
     assert!(status.success(), "{status}");
     assert!(database_processes(&id).is_empty(), "{:?}", database_processes(&id));
 }
+
+#[tokio::test]
+async fn a_data_directory_deep_in_a_long_path_still_runs_databases() {
+    // The socket path of a database under it would pass the kernel's 107 bytes.
+    let deep = tempfile::Builder::new()
+        .prefix(&format!("{}-", "a-data-directory-deep-in-someones-home".repeat(2)))
+        .tempdir()
+        .expect("tempdir");
+    assert!(
+        deep.path().as_os_str().len() > 80,
+        "positive control: {}",
+        deep.path().display()
+    );
+    let server = TestServer::start_in(deep, &[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let RunningDatabase { id, url, .. } = ada
+        .running_database(
+            &json!({ "name": "deep", "engine": "postgres", "limits": { "memoryMb": 128, "diskMb": 256 } }),
+        )
+        .await;
+    assert_eq!(psql(&url, "SELECT 1"), Ok("1".to_owned()));
+    let view = ada.database(&id).await;
+    assert!(
+        view["sizeBytes"].as_i64().is_some_and(|s| s > 0),
+        "the platform's own connection: {view}"
+    );
+}
