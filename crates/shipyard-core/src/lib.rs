@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod backup;
+pub mod custom_domain;
 pub mod database;
 pub mod deployment;
 pub mod detection;

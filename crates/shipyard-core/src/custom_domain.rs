@@ -1,0 +1,206 @@
+//! A custom domain's hostname: the one home of the rules a user's own name must meet (#36).
+//! Unicode names are kept as their ASCII (punycode) form and shown both ways.
+
+use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
+use thiserror::Error;
+
+/// The longest hostname DNS carries.
+const MAX_NAME: usize = 253;
+/// The longest label DNS carries.
+const MAX_LABEL: usize = 63;
+
+/// Why a hostname cannot be a custom domain: one rule each, named.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum HostnameError {
+    /// Nothing given.
+    #[error("hostname is empty")]
+    Empty,
+    /// `a..b`, `.a.b`.
+    #[error("hostname `{0}` has an empty label (a leading dot or two dots in a row)")]
+    EmptyLabel(String),
+    /// `*.example.com`.
+    #[error("hostname `{0}` is a wildcard; add each hostname on its own")]
+    Wildcard(String),
+    /// `192.0.2.1`, `[2001:db8::1]`.
+    #[error("hostname `{0}` is an IP address; a custom domain is a name")]
+    IpLiteral(String),
+    /// Not a name IDNA (UTS #46, STD3 rules) accepts.
+    #[error(
+        "hostname `{0}` is not a valid internationalised domain name (IDNA): letters, digits and hyphens per label, no leading or trailing hyphen"
+    )]
+    Idna(String),
+    /// Longer than DNS carries.
+    #[error("hostname `{name}` is {len} characters in ASCII; DNS allows {MAX_NAME}")]
+    TooLong {
+        /// The name (ASCII).
+        name: String,
+        /// Its length.
+        len: usize,
+    },
+    /// A label longer than DNS carries.
+    #[error("label `{label}` of hostname `{name}` is {len} characters; DNS allows {MAX_LABEL}")]
+    LabelTooLong {
+        /// The name (ASCII).
+        name: String,
+        /// The label.
+        label: String,
+        /// Its length.
+        len: usize,
+    },
+    /// `localhost`, `intranet`.
+    #[error("hostname `{0}` has one label; a custom domain has at least two (shop.example.com)")]
+    OneLabel(String),
+    /// The API's and console's own host.
+    #[error("hostname `{0}` is the platform's own host")]
+    PlatformHost(String),
+    /// A name the platform gives out itself.
+    #[error("hostname `{0}` is under the apps domain `{1}`, whose names the platform gives out")]
+    UnderAppsDomain(String, String),
+}
+
+/// A hostname that meets every rule, in ASCII (lowercase, punycode, no trailing dot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomHostname(String);
+
+impl CustomHostname {
+    /// Checks `raw` against the rules, in an order that names the first one it breaks.
+    pub fn parse(raw: &str, platform_host: &str, apps_domain: &str) -> Result<Self, HostnameError> {
+        let trimmed = raw.trim();
+        // One trailing dot (the root) is how DNS spells a full name: accepted, never kept.
+        let name = trimmed.strip_suffix('.').unwrap_or(trimmed);
+        if name.is_empty() {
+            return Err(HostnameError::Empty);
+        }
+        if name.split('.').any(str::is_empty) {
+            return Err(HostnameError::EmptyLabel(raw.to_owned()));
+        }
+        if name.contains('*') {
+            return Err(HostnameError::Wildcard(raw.to_owned()));
+        }
+        let bare = name.trim_start_matches('[').trim_end_matches(']');
+        if bare.parse::<std::net::IpAddr>().is_ok() || is_ipv4_like(name) {
+            return Err(HostnameError::IpLiteral(raw.to_owned()));
+        }
+        let ascii = Uts46::new()
+            .to_ascii(name.as_bytes(), AsciiDenyList::STD3, Hyphens::Check, DnsLength::Ignore)
+            .map_err(|_| HostnameError::Idna(raw.to_owned()))?
+            .into_owned();
+        if ascii.len() > MAX_NAME {
+            return Err(HostnameError::TooLong {
+                len: ascii.len(),
+                name: ascii,
+            });
+        }
+        if let Some(label) = ascii.split('.').find(|l| l.len() > MAX_LABEL) {
+            return Err(HostnameError::LabelTooLong {
+                label: label.to_owned(),
+                len: label.len(),
+                name: ascii.clone(),
+            });
+        }
+        if !ascii.contains('.') {
+            return Err(HostnameError::OneLabel(ascii));
+        }
+        let platform = platform_host.trim_end_matches('.').to_ascii_lowercase();
+        if ascii == platform {
+            return Err(HostnameError::PlatformHost(ascii));
+        }
+        let apps = apps_domain.trim_end_matches('.').to_ascii_lowercase();
+        if ascii == apps || ascii.ends_with(&format!(".{apps}")) {
+            return Err(HostnameError::UnderAppsDomain(ascii, apps));
+        }
+        Ok(Self(ascii))
+    }
+
+    /// The stored, routed form: lowercase ASCII, punycode for Unicode labels.
+    pub fn ascii(&self) -> &str {
+        &self.0
+    }
+
+    /// The form to show a person: Unicode labels decoded.
+    pub fn unicode(&self) -> String {
+        idna::domain_to_unicode(&self.0).0
+    }
+
+    /// The name whose TXT record proves ownership.
+    pub fn challenge_name(&self) -> String {
+        format!("_shipyard-challenge.{}", self.0)
+    }
+}
+
+/// Four dot-separated numbers (`10.0.0.1`, also `010.1.1.1`, which `IpAddr` refuses): an
+/// address whatever a resolver makes of it, never a name to verify.
+fn is_ipv4_like(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.len() == 4
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether an error is the rule a case expects.
+    type Rule = fn(&HostnameError) -> bool;
+
+    fn parse(raw: &str) -> Result<CustomHostname, HostnameError> {
+        CustomHostname::parse(raw, "console.example.net", "apps.example.net")
+    }
+
+    #[test]
+    fn good_names_are_kept_lowercase_without_their_root_dot() {
+        let name = parse("SHOP.Example.com.").expect("valid");
+        assert_eq!(name.ascii(), "shop.example.com");
+        assert_eq!(name.challenge_name(), "_shipyard-challenge.shop.example.com");
+        assert_eq!(parse("a-b.c-d.example").expect("valid").ascii(), "a-b.c-d.example");
+    }
+
+    #[test]
+    fn unicode_names_round_trip_through_punycode() {
+        let name = parse("Bücher.example").expect("valid");
+        assert_eq!(name.ascii(), "xn--bcher-kva.example");
+        assert_eq!(name.unicode(), "bücher.example");
+        assert_eq!(
+            parse("xn--bcher-kva.example").expect("valid").unicode(),
+            "bücher.example"
+        );
+    }
+
+    #[test]
+    fn every_rule_is_named() {
+        let long_label = format!("{}.example.com", "a".repeat(64));
+        let long_name = format!("{}.com", vec!["b".repeat(60); 5].join("."));
+        let cases: Vec<(&str, Rule)> = vec![
+            ("", |e| matches!(e, HostnameError::Empty)),
+            ("  .  ", |e| matches!(e, HostnameError::Empty)),
+            ("a..example.com", |e| matches!(e, HostnameError::EmptyLabel(_))),
+            (".example.com", |e| matches!(e, HostnameError::EmptyLabel(_))),
+            ("*.example.com", |e| matches!(e, HostnameError::Wildcard(_))),
+            ("192.0.2.1", |e| matches!(e, HostnameError::IpLiteral(_))),
+            ("010.0.0.1", |e| matches!(e, HostnameError::IpLiteral(_))),
+            ("[2001:db8::1]", |e| matches!(e, HostnameError::IpLiteral(_))),
+            ("shop_1.example.com", |e| matches!(e, HostnameError::Idna(_))),
+            ("-shop.example.com", |e| matches!(e, HostnameError::Idna(_))),
+            ("sh op.example.com", |e| matches!(e, HostnameError::Idna(_))),
+            (&long_label, |e| {
+                matches!(e, HostnameError::LabelTooLong { len: 64, .. })
+            }),
+            (&long_name, |e| matches!(e, HostnameError::TooLong { .. })),
+            ("intranet", |e| matches!(e, HostnameError::OneLabel(_))),
+            ("Console.Example.net", |e| matches!(e, HostnameError::PlatformHost(_))),
+            ("apps.example.net", |e| matches!(e, HostnameError::UnderAppsDomain(..))),
+            ("web-prod.acme.apps.example.net", |e| {
+                matches!(e, HostnameError::UnderAppsDomain(..))
+            }),
+        ];
+        for (raw, is) in cases {
+            let err = parse(raw).expect_err(raw);
+            assert!(is(&err), "{raw:?} gave {err:?}");
+            assert!(!err.to_string().is_empty());
+        }
+        // A look-alike of the apps domain is not under it.
+        assert!(parse("myapps.example.net").is_ok());
+    }
+}
