@@ -58,6 +58,37 @@ pub enum HostnameError {
     UnderAppsDomain(String, String),
 }
 
+/// `pending → verified`, or `failed` (verify may be asked again); a verified one stays so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DomainStatus {
+    /// Added; its TXT record not seen yet.
+    Pending,
+    /// Its TXT record was seen: the edge serves it.
+    Verified,
+    /// The last verify did not see its TXT record; `error` says what it saw.
+    Failed,
+}
+
+impl DomainStatus {
+    /// Every status.
+    pub const ALL: [Self; 3] = [Self::Pending, Self::Verified, Self::Failed];
+
+    /// The name as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Verified => "verified",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Parses a stored status.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 /// A hostname that meets every rule, in ASCII (lowercase, punycode, no trailing dot).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomHostname(String);

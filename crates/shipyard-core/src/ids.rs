@@ -109,6 +109,10 @@ prefixed_id!(
     /// A restore of a backup.
     RestoreId, "rst", "restore"
 );
+prefixed_id!(
+    /// A custom domain of an environment.
+    DomainId, "dom", "domain"
+);
 
 #[cfg(test)]
 mod tests {

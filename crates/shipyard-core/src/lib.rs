@@ -33,8 +33,8 @@ pub use email::Email;
 pub use error::DomainError;
 pub use git_url::{GitTransport, GitUrl};
 pub use ids::{
-    BackupId, ConnectionId, DatabaseId, DeploymentId, EnvironmentId, ProjectId, ReleaseId, RestoreId, RunId, SecretId,
-    TenantId, TokenId, UserId,
+    BackupId, ConnectionId, DatabaseId, DeploymentId, DomainId, EnvironmentId, ProjectId, ReleaseId, RestoreId, RunId,
+    SecretId, TenantId, TokenId, UserId,
 };
 pub use live_host::HostLabel;
 pub use password::{Password, PasswordHash};

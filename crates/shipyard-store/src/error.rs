@@ -61,10 +61,14 @@ pub enum Constraint {
     DatabasePort,
     /// `database_attachments_key`: one attachment of a database per project and environment.
     DatabaseAttachment,
+    /// `domains_hostname_key`: one domain per hostname in a project.
+    DomainHostname,
+    /// `domains_verified_key`: one verified domain per hostname on the platform.
+    DomainVerified,
 }
 
 impl Constraint {
-    const ALL: [Self; 11] = [
+    const ALL: [Self; 13] = [
         Self::UserEmail,
         Self::TenantSlug,
         Self::Membership,
@@ -76,6 +80,8 @@ impl Constraint {
         Self::DatabaseName,
         Self::DatabasePort,
         Self::DatabaseAttachment,
+        Self::DomainHostname,
+        Self::DomainVerified,
     ];
 
     /// Its name in the migrations.
@@ -92,6 +98,8 @@ impl Constraint {
             Self::DatabaseName => "databases_name_key",
             Self::DatabasePort => "databases_port_key",
             Self::DatabaseAttachment => "database_attachments_key",
+            Self::DomainHostname => "domains_hostname_key",
+            Self::DomainVerified => "domains_verified_key",
         }
     }
 
@@ -110,6 +118,9 @@ impl Constraint {
             Self::DatabaseName => "databases.tenant_id, databases.name",
             Self::DatabasePort => "databases.port",
             Self::DatabaseAttachment => "index 'database_attachments_key'",
+            Self::DomainHostname => "domains.project_id, domains.hostname",
+            // A partial index on one column: SQLite names the column (checked after the pair).
+            Self::DomainVerified => "domains.hostname",
         }
     }
 }

@@ -22,7 +22,8 @@ pub use model::{
     Paged, Project, ProjectFilter, ProjectPatch, StorageOwners, Tenant, TenantPatch, User,
 };
 pub use model::{
-    Attachment, Backup, BackupUpdate, Database, DatabaseState, NewDatabase, NewRestore, Restore, Rotation,
+    Attachment, Backup, BackupUpdate, Database, DatabaseState, Domain, NewDatabase, NewDomain, NewRestore, Restore,
+    Rotation,
 };
 pub use model::{
     ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,
@@ -32,8 +33,8 @@ pub use model::{NewSecret, ResolvedSecret, SealedSecretValue, Secret, SecretFilt
 pub use scope::{AdminScope, TenantScope};
 pub use sqlite::{SqliteStore, Tx};
 pub use traits::{
-    ApiTokens, Attachments, Backend, Backups, Connections, Databases, Deployments, Environments, Jobs, LiveRoutes,
-    Members, Projects, Releases, Secrets, Sessions, Tenants, Users,
+    ApiTokens, Attachments, Backend, Backups, Connections, Databases, Deployments, Domains, Environments, Jobs,
+    LiveRoutes, Members, Projects, Releases, Secrets, Sessions, Tenants, Users,
 };
 
 /// Result of a store operation.

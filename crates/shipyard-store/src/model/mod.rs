@@ -4,6 +4,7 @@ mod accounts;
 mod backups;
 mod databases;
 mod deployments;
+mod domains;
 mod projects;
 mod secrets;
 
@@ -14,6 +15,7 @@ pub use deployments::{
     ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,
     NewDeployment, NewRelease, Release, Transition,
 };
+pub use domains::{Domain, NewDomain};
 pub use projects::{
     Connection, Environment, NewConnection, NewEnvironment, NewProject, Project, ProjectFilter, ProjectPatch,
 };

@@ -5,6 +5,7 @@ mod backups;
 mod connections;
 mod databases;
 mod deployments;
+mod domains;
 mod environments;
 mod jobs;
 mod members;

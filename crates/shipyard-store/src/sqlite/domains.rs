@@ -1,0 +1,136 @@
+//! `Domains` for SQLite.
+
+use super::Tx;
+use super::rows::{convert, parse_ts, ts};
+use crate::model::{Domain, NewDomain};
+use crate::scope::TenantScope;
+use crate::traits::Domains;
+use crate::{Result, StoreError};
+use chrono::Utc;
+use shipyard_core::custom_domain::DomainStatus;
+use shipyard_core::{DomainId, EnvironmentId, ProjectId, TenantId};
+
+macro_rules! domain_columns {
+    () => {
+        "id, tenant_id, project_id, environment_id, hostname, status, challenge, error, created_at, verified_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct DomainRow {
+    id: String,
+    tenant_id: String,
+    project_id: String,
+    environment_id: String,
+    hostname: String,
+    status: String,
+    challenge: String,
+    error: Option<String>,
+    created_at: String,
+    verified_at: Option<String>,
+}
+
+impl TryFrom<DomainRow> for Domain {
+    type Error = StoreError;
+    fn try_from(r: DomainRow) -> Result<Self> {
+        Ok(Domain {
+            status: DomainStatus::parse(&r.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("domain status `{}`", r.status)))?,
+            created_at: parse_ts(&r.created_at)?,
+            verified_at: r.verified_at.as_deref().map(parse_ts).transpose()?,
+            id: DomainId::from_trusted(r.id),
+            tenant_id: TenantId::from_trusted(r.tenant_id),
+            project_id: ProjectId::from_trusted(r.project_id),
+            environment_id: EnvironmentId::from_trusted(r.environment_id),
+            hostname: r.hostname,
+            challenge: r.challenge,
+            error: r.error,
+        })
+    }
+}
+
+impl Domains for Tx {
+    async fn create_domain(&mut self, scope: &TenantScope, new: &NewDomain) -> Result<Domain> {
+        let row: DomainRow = sqlx::query_as(concat!(
+            "INSERT INTO domains (id, tenant_id, project_id, environment_id, hostname, status, challenge, created_at) \
+             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING ",
+            domain_columns!()
+        ))
+        .bind(new.id.as_str().to_owned())
+        .bind(scope.tenant_id().as_str().to_owned())
+        .bind(new.project_id.as_str().to_owned())
+        .bind(new.environment_id.as_str().to_owned())
+        .bind(new.hostname.clone())
+        .bind(new.challenge.clone())
+        .bind(ts(Utc::now()))
+        .fetch_one(&mut *self.0)
+        .await
+        .map_err(StoreError::from_write)?;
+        Domain::try_from(row)
+    }
+
+    async fn list_domains(&mut self, scope: &TenantScope, project: &ProjectId) -> Result<Vec<Domain>> {
+        let rows: Vec<DomainRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            domain_columns!(),
+            " FROM domains WHERE tenant_id = ? AND project_id = ? ORDER BY id"
+        ))
+        .bind(scope.tenant_id().as_str().to_owned())
+        .bind(project.as_str().to_owned())
+        .fetch_all(&mut *self.0)
+        .await?;
+        convert(rows)
+    }
+
+    async fn domain(&mut self, scope: &TenantScope, project: &ProjectId, id: &DomainId) -> Result<Option<Domain>> {
+        let row: Option<DomainRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            domain_columns!(),
+            " FROM domains WHERE tenant_id = ? AND project_id = ? AND id = ?"
+        ))
+        .bind(scope.tenant_id().as_str().to_owned())
+        .bind(project.as_str().to_owned())
+        .bind(id.as_str().to_owned())
+        .fetch_optional(&mut *self.0)
+        .await?;
+        row.map(Domain::try_from).transpose()
+    }
+
+    async fn verify_domain(&mut self, scope: &TenantScope, id: &DomainId) -> Result<Option<Domain>> {
+        let row: Option<DomainRow> = sqlx::query_as(concat!(
+            "UPDATE domains SET status = 'verified', error = NULL, verified_at = COALESCE(verified_at, ?) \
+             WHERE tenant_id = ? AND id = ? RETURNING ",
+            domain_columns!()
+        ))
+        .bind(ts(Utc::now()))
+        .bind(scope.tenant_id().as_str().to_owned())
+        .bind(id.as_str().to_owned())
+        .fetch_optional(&mut *self.0)
+        .await
+        .map_err(StoreError::from_write)?;
+        row.map(Domain::try_from).transpose()
+    }
+
+    async fn fail_domain(&mut self, scope: &TenantScope, id: &DomainId, error: &str) -> Result<Option<Domain>> {
+        let row: Option<DomainRow> = sqlx::query_as(concat!(
+            "UPDATE domains SET status = CASE WHEN status = 'verified' THEN status ELSE 'failed' END, \
+             error = CASE WHEN status = 'verified' THEN error ELSE ? END WHERE tenant_id = ? AND id = ? RETURNING ",
+            domain_columns!()
+        ))
+        .bind(error.to_owned())
+        .bind(scope.tenant_id().as_str().to_owned())
+        .bind(id.as_str().to_owned())
+        .fetch_optional(&mut *self.0)
+        .await?;
+        row.map(Domain::try_from).transpose()
+    }
+
+    async fn delete_domain(&mut self, scope: &TenantScope, id: &DomainId) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM domains WHERE tenant_id = ? AND id = ?")
+            .bind(scope.tenant_id().as_str().to_owned())
+            .bind(id.as_str().to_owned())
+            .execute(&mut *self.0)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
