@@ -5,6 +5,7 @@
 //! with the source as of that snapshot before it is called `completed`.
 
 pub mod fingerprint;
+mod opened;
 mod prove;
 mod restore;
 pub mod schedule;
@@ -37,43 +38,6 @@ pub(crate) struct On<'a> {
     pub tenant: Login<'a>,
     /// The tenant's role that owns its database (the login acts as it).
     pub owner: &'a str,
-}
-
-/// What a restore of `backup` into `db`'s server needs, opened.
-pub(crate) struct Opened {
-    cluster: Cluster,
-    superuser: String,
-    role: String,
-    owner: String,
-    password: String,
-    key: Vec<u8>,
-    file: PathBuf,
-    id: String,
-}
-
-impl Opened {
-    /// Where its tools run.
-    pub(crate) fn on<'a>(&'a self, sandbox: &'a Sandbox) -> On<'a> {
-        On {
-            cluster: &self.cluster,
-            sandbox,
-            superuser: &self.superuser,
-            tenant: Login {
-                user: &self.role,
-                password: &self.password,
-            },
-            owner: &self.owner,
-        }
-    }
-
-    /// The backup's sealed file.
-    pub(crate) fn sealed(&self) -> Sealed<'_> {
-        Sealed {
-            file: &self.file,
-            key: &self.key,
-            backup: &self.id,
-        }
-    }
 }
 
 /// A backup's sealed file.
@@ -247,50 +211,6 @@ impl Clusters {
         let scope = tx.worker_scope(&db.tenant_id).await?;
         SqliteStore::commit(tx).await?;
         scope.ok_or_else(|| DatabaseError::step("reading its workspace", "the workspace is gone"))
-    }
-
-    /// A proof restores a copy of the database on its own disk: refused (rather than filling the
-    /// disk under the live server, whose log writes would then fail) without room for it.
-    async fn check_room(&self, db: &Database, opened: &Opened) -> Result<(), DatabaseError> {
-        let size: i64 = async {
-            let mut admin = opened.cluster.admin(&opened.superuser).await?;
-            sqlx::query_scalar("SELECT pg_catalog.pg_database_size($1)")
-                .bind(&db.database_name)
-                .fetch_one(&mut admin)
-                .await
-        }
-        .await
-        .map_err(|e| DatabaseError::step("preparing the proof", e))?;
-        let mount = opened.cluster.mount.clone();
-        let free = tokio::task::spawn_blocking(move || shipyard_sandbox::disk::free_bytes(&mount))
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or(0);
-        // The copy, a tenth more, and a log segment (16 MiB) or so for what its restore writes.
-        let size = u64::try_from(size).unwrap_or(0);
-        let need = size + size / 10 + (24 << 20);
-        if free < need {
-            return Err(DatabaseError::NoRoomForProof {
-                need_mb: need >> 20,
-                free_mb: free >> 20,
-            });
-        }
-        Ok(())
-    }
-
-    /// Opens what restoring `backup` into `db`'s server needs.
-    pub(crate) fn opened(&self, db: &Database, backup: &Backup) -> Result<Opened, DatabaseError> {
-        Ok(Opened {
-            cluster: self.cluster(db)?,
-            superuser: self.open(db, &db.superuser_password_sealed, "superuser")?,
-            role: db.username.clone(),
-            owner: db.owner_role.clone(),
-            password: self.open(db, &db.password_sealed, "password")?,
-            key: self.backup_key(backup)?,
-            file: self.backup_file(backup),
-            id: backup.id.to_string(),
-        })
     }
 
     /// The backup's database, read afresh.
