@@ -10,6 +10,7 @@ pub mod config;
 pub mod connections;
 pub mod databases;
 pub mod deployments;
+pub mod domains;
 pub mod error;
 pub mod health;
 pub mod logs;

@@ -62,11 +62,15 @@ pub struct InstanceView {
 /// A custom domain of the environment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct DomainView {
-    /// The hostname.
+pub struct RuntimeDomain {
+    /// `dom_…`
+    pub id: String,
+    /// The hostname (ASCII).
     pub hostname: String,
-    /// Its verification status.
+    /// Its verification status: only a `verified` one is served.
     pub status: String,
+    /// Whether its DNS records send it here (at the last look).
+    pub points_here: bool,
 }
 
 /// What serves an environment now.
@@ -84,7 +88,7 @@ pub struct RuntimeView {
     /// The routes to it.
     pub routes: Vec<RouteView>,
     /// Custom domains.
-    pub domains: Vec<DomainView>,
+    pub domains: Vec<RuntimeDomain>,
     /// The databases attached to the environment now: its next deployment gets their URLs,
     /// and the active release those it was made with that are still attached.
     pub attachments: Vec<RuntimeAttachment>,

@@ -123,7 +123,17 @@ fn conflict_message(constraint: Constraint) -> String {
         Constraint::DatabaseAttachment => {
             "this database is attached to that project and environment already; detach it first to change envVar".into()
         }
+        Constraint::DomainHostname => "this project has that hostname already".into(),
+        Constraint::DomainVerified => "another workspace has verified this hostname; it can serve only one".into(),
         other => format!("conflicts with an existing record ({})", other.name()),
+    }
+}
+
+impl From<shipyard_runtime::RuntimeError> for ApiError {
+    fn from(err: shipyard_runtime::RuntimeError) -> Self {
+        match err {
+            shipyard_runtime::RuntimeError::Store(store) => store.into(),
+        }
     }
 }
 

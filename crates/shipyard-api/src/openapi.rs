@@ -23,6 +23,7 @@ use utoipa::{Modify, OpenApi};
         (name = "deployments", description = "Builds, their live logs, cancel and retry"),
         (name = "secrets", description = "Encrypted, scoped, versioned configuration values"),
         (name = "databases", description = "Managed PostgreSQL: a real server per database, walled like a tenant"),
+        (name = "domains", description = "Custom domains, proven through DNS"),
         (name = "admin", description = "Platform administration"),
     )
 )]

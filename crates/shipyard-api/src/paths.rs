@@ -203,3 +203,29 @@ pub struct RestorePath {
     /// `rst_…`
     pub restore_id: String,
 }
+
+/// `/tenants/{tenantId}/projects/{projectId}/domains/{domainId}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Path)]
+pub struct DomainPath {
+    /// `ten_…`
+    pub tenant_id: String,
+    /// `prj_…`
+    pub project_id: String,
+    /// `dom_…`
+    pub domain_id: String,
+}
+
+impl DomainPath {
+    /// The caller's scope in the workspace, the project and the domain.
+    pub async fn load(&self, auth: &Auth, tx: &mut Tx) -> ApiResult<(TenantScope, Project, shipyard_store::Domain)> {
+        use shipyard_store::Domains;
+        let scope = auth.tenant(tx, &self.tenant_id).await?;
+        let project = find_project(tx, &scope, &self.project_id).await?;
+        let not_found = || ApiError::not_found(format!("domain {} not found", self.domain_id));
+        let id = shipyard_core::DomainId::parse(&self.domain_id).map_err(|_| not_found())?;
+        let domain = tx.domain(&scope, &project.id, &id).await?.ok_or_else(not_found)?;
+        Ok((scope, project, domain))
+    }
+}

@@ -4,8 +4,8 @@
 use crate::api::deployments::{actions, logs, read as deploy_read, trigger};
 use crate::api::projects::{create, detect, environments, read, update};
 use crate::api::{
-    access_logs, admin, auth, connections, databases, health, members, releases, rollback, runs, runtime, runtime_logs,
-    secrets, tokens,
+    access_logs, admin, auth, connections, databases, domains, health, members, releases, rollback, runs, runtime,
+    runtime_logs, secrets, tokens,
 };
 use crate::middleware;
 use crate::openapi::ApiDoc;
@@ -84,6 +84,9 @@ pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(databases::restores::get_restore))
         .routes(routes!(databases::tunnel::get_database_tunnel))
         .routes(routes!(databases::rotate::create_database_rotate_password))
+        .routes(routes!(domains::list_domains, domains::create_domain))
+        .routes(routes!(domains::create_domain_verify))
+        .routes(routes!(domains::delete_domain))
         .routes(routes!(trigger::create_deployment))
         .routes(routes!(deploy_read::list_deployments))
         .routes(routes!(deploy_read::get_deployment))

@@ -5,6 +5,7 @@ use crate::rate_limit::LoginLimiter;
 use shipyard_build::Repositories;
 use shipyard_core::SecretBox;
 use shipyard_databases::Clusters;
+use shipyard_domains::Here;
 use shipyard_runtime::Runtime;
 use shipyard_store::SqliteStore;
 use shipyard_store::logs::LogStore;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub runtime: Runtime,
     /// The managed databases this server runs.
     pub databases: Clusters,
+    /// Where custom domains should point, and the resolver that says where they do.
+    pub domains: Here,
 }
 
 /// The parts of the server the API drives.
@@ -71,6 +74,8 @@ pub struct Services {
     pub runtime: Runtime,
     /// The managed databases.
     pub databases: Clusters,
+    /// Custom domains' resolver and this server's public addresses.
+    pub domains: Here,
 }
 
 impl AppState {
@@ -86,6 +91,7 @@ impl AppState {
             jobs_queued: services.jobs_queued,
             runtime: services.runtime,
             databases: services.databases,
+            domains: services.domains,
         }
     }
 }

@@ -150,13 +150,44 @@ impl CustomHostname {
 
     /// The form to show a person: Unicode labels decoded.
     pub fn unicode(&self) -> String {
-        idna::domain_to_unicode(&self.0).0
+        to_unicode(&self.0)
     }
 
     /// The name whose TXT record proves ownership.
     pub fn challenge_name(&self) -> String {
         format!("_shipyard-challenge.{}", self.0)
     }
+}
+
+/// A stored (ASCII) hostname as a person reads it: Unicode labels decoded.
+pub fn to_unicode(ascii: &str) -> String {
+    idna::domain_to_unicode(ascii).0
+}
+
+/// The kinds of record a domain's check reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum RecordKind {
+    /// The ownership proof.
+    Txt,
+    /// An alias to the environment's live host.
+    Cname,
+    /// An IPv4 address of this server.
+    A,
+    /// An IPv6 address of this server.
+    Aaaa,
+}
+
+/// A DNS record: one the user should create, or one the resolver saw.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct DnsRecord {
+    /// `TXT`, `CNAME`, `A` or `AAAA`.
+    #[serde(rename = "type")]
+    pub kind: RecordKind,
+    /// The name it is at, without the root dot.
+    pub name: String,
+    /// What it holds (a name without its root dot, an address, the text).
+    pub value: String,
 }
 
 /// Four dot-separated numbers (`10.0.0.1`, also `010.1.1.1`, which `IpAddr` refuses): an

@@ -61,7 +61,7 @@ pub enum HostKind {
     Platform,
     /// An app (or the 404 page naming it).
     App(String),
-    /// Nobody here: 421.
+    /// Neither: a verified custom domain when the route table has it, else 421.
     Foreign(String),
 }
 
@@ -128,6 +128,8 @@ pub fn edge_router(config: EdgeConfig, api: Router, routes: RouteTable, access: 
 async fn dispatch(State(edge): State<Arc<Edge>>, request: Request) -> Response {
     match edge.config.classify(request_host(&request).as_deref()) {
         HostKind::App(host) => return app(&edge, &host, request).await,
+        // A verified custom domain is in the route table; any other host is not ours.
+        HostKind::Foreign(host) if edge.routes.get(&host).is_some() => return app(&edge, &host, request).await,
         HostKind::Foreign(host) => return misdirected::response(&host, &edge.config.platform_host),
         HostKind::Platform => {}
     }

@@ -48,14 +48,23 @@ impl RouteLock<'_> {
     ) -> Result<(), RuntimeError> {
         let rows = tx.live_routes(Some(environment)).await?;
         let current = self.runtime.routes.snapshot();
-        let changes: Vec<(String, Option<Arc<Target>>)> = rows
+        let mut changes: Vec<(String, Option<Arc<Target>>)> = Vec::new();
+        for row in &rows {
+            let host = self.runtime.host(&row.host_label, &row.workspace_slug);
+            match routes::target(self.runtime, row, current.get(&host)) {
+                Some((hosts, target)) => changes.extend(hosts.into_iter().map(|h| (h, Some(target.clone())))),
+                None => changes.push((host, None)),
+            }
+        }
+        // A host the environment no longer has (a custom domain removed, no release live)
+        // stops being served in the same swap.
+        let stale = current
             .iter()
-            .map(|row| {
-                let host = self.runtime.host(&row.host_label, &row.workspace_slug);
-                let target = routes::target(self.runtime, row, current.get(&host)).map(|(_, t)| t);
-                (host, target)
+            .filter(|(host, target)| {
+                target.environment() == environment.as_str() && !changes.iter().any(|(h, _)| h == *host)
             })
-            .collect();
+            .map(|(host, _)| (host.clone(), None));
+        changes.extend(stale.collect::<Vec<_>>());
         for (host, _) in &changes {
             if !self.undo.iter().any(|(h, _)| h == host) {
                 self.undo.push((host.clone(), current.get(host).cloned()));

@@ -299,6 +299,7 @@ mod tests {
             project_id: ProjectId::generate(),
             host_label: label.to_owned(),
             workspace_slug: tenant.to_owned(),
+            domains: Vec::new(),
             suspended: false,
             status: ProjectStatus::Active,
             project_type: ProjectType::Node,

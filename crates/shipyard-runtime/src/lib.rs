@@ -311,6 +311,7 @@ impl Runtime {
         let table = live
             .iter()
             .filter_map(|row| routes::target(self, row, current.get(&self.host(&row.host_label, &row.workspace_slug))))
+            .flat_map(|(hosts, target)| hosts.into_iter().map(move |host| (host, target.clone())))
             .collect();
         self.routes.replace(table);
         drop(lock);

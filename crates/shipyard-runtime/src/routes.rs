@@ -8,14 +8,23 @@ use shipyard_store::LiveRoute;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The host and target of `row`; None when nothing is live there (no release yet), which the
-/// edge answers with its 404 page. `current` is what the host has now: kept when unchanged.
+/// The hosts of `row` (its live host, then its verified custom domains) and what answers them;
+/// None when nothing is live there (no release yet), which the edge answers with its 404 page
+/// on the live host and 421 on a custom domain. `current` is what the live host has now: kept
+/// when unchanged.
 pub(crate) fn target(
     runtime: &Runtime,
     row: &LiveRoute,
     current: Option<&Arc<Target>>,
-) -> Option<(String, Arc<Target>)> {
-    let host = runtime.host(&row.host_label, &row.workspace_slug);
+) -> Option<(Vec<String>, Arc<Target>)> {
+    let mut hosts = vec![runtime.host(&row.host_label, &row.workspace_slug)];
+    hosts.extend(row.domains.iter().cloned());
+    let target = one_target(runtime, row, current)?;
+    Some((hosts, target))
+}
+
+/// What answers `row`'s hosts.
+fn one_target(runtime: &Runtime, row: &LiveRoute, current: Option<&Arc<Target>>) -> Option<Arc<Target>> {
     let (release, config) = row.release.as_ref()?;
     let environment = row.environment_id.to_string();
     let unavailable = |why: &str| {
@@ -23,7 +32,7 @@ pub(crate) fn target(
             environment: environment.clone(),
             why: why.to_owned(),
         };
-        Some((host.clone(), Arc::new(target)))
+        Some(Arc::new(target))
     };
     if row.suspended {
         return unavailable("This app's workspace is suspended by the platform's administrators.");
@@ -41,18 +50,15 @@ pub(crate) fn target(
         && let Target::Static { release: serving, .. } = current.as_ref()
         && serving == release.as_str()
     {
-        return Some((host, current.clone()));
+        return Some(current.clone());
     }
     if config.runtime.runtime_type != RuntimeType::Static {
         return match runtime.instances(release.as_str()) {
-            Some(instances) => Some((
-                host,
-                Arc::new(Target::Proxy {
-                    environment,
-                    release: release.to_string(),
-                    upstreams: Upstreams::new(instances.upstreams()),
-                }),
-            )),
+            Some(instances) => Some(Arc::new(Target::Proxy {
+                environment,
+                release: release.to_string(),
+                upstreams: Upstreams::new(instances.upstreams()),
+            })),
             None => unavailable("This app's instances are not running."),
         };
     }
@@ -68,14 +74,11 @@ pub(crate) fn target(
         .map(|root| Site::new(root, row.project_type == ProjectType::React))
         .map_err(|e| e.to_string());
     match site {
-        Ok(site) => Some((
-            host,
-            Arc::new(Target::Static {
-                environment,
-                release: release.to_string(),
-                site,
-            }),
-        )),
+        Ok(site) => Some(Arc::new(Target::Static {
+            environment,
+            release: release.to_string(),
+            site,
+        })),
         Err(e) => {
             tracing::error!(%release, error = %e, "a release's files cannot be served");
             unavailable("This release's files cannot be served; deploy again or roll back.")

@@ -22,8 +22,8 @@ pub use model::{
     Paged, Project, ProjectFilter, ProjectPatch, StorageOwners, Tenant, TenantPatch, User,
 };
 pub use model::{
-    Attachment, Backup, BackupUpdate, Database, DatabaseState, Domain, NewDatabase, NewDomain, NewRestore, Restore,
-    Rotation,
+    Attachment, Backup, BackupUpdate, Database, DatabaseState, DnsLook, Domain, DueDomain, NewDatabase, NewDomain,
+    NewRestore, Restore, Rotation,
 };
 pub use model::{
     ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,

@@ -109,3 +109,59 @@ async fn a_hostname_is_verified_in_one_workspace_only() {
     assert!(tx.list_domains(&bob, &bob_project).await.expect("list").is_empty());
     SqliteStore::commit(tx).await.expect("commit");
 }
+
+#[tokio::test]
+async fn a_domain_is_looked_at_when_due_and_routed_once_verified() {
+    use chrono::{TimeDelta, Utc};
+    use shipyard_core::custom_domain::{DnsRecord, RecordKind};
+    use shipyard_store::{DnsLook, LiveRoutes};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("shipyard.db")).await.expect("open");
+    let mut tx = store.write().await.expect("begin");
+    let ada = owner_scope(&mut tx, "ada@example.com", "Acme").await;
+    let (project, env) = project_env(&mut tx, &ada, "shop").await;
+    let shop = tx
+        .create_domain(&ada, &new_domain(&project, &env, "shop.example.com"))
+        .await
+        .expect("added");
+    assert_eq!(tx.count_domains(&ada, &project).await.expect("count"), 1);
+
+    // A new domain is due at once; one looked at waits for its next time.
+    let now = Utc::now() + TimeDelta::seconds(1);
+    let due = tx.due_domains(now, 10).await.expect("due");
+    assert_eq!(due.len(), 1);
+    assert_eq!(
+        (due[0].host_label.as_str(), due[0].workspace_slug.as_str()),
+        ("shop-production", "acme")
+    );
+    let look = DnsLook {
+        observed: vec![DnsRecord {
+            kind: RecordKind::A,
+            name: "shop.example.com".into(),
+            value: "192.0.2.10".into(),
+        }],
+        points_here: true,
+        error: None,
+        checked_at: Some(now),
+    };
+    let recorded = tx
+        .record_dns(&shop.id, &look, now + TimeDelta::hours(1))
+        .await
+        .expect("record")
+        .expect("there");
+    assert_eq!(recorded.dns.observed, look.observed);
+    assert!(recorded.dns.points_here);
+    assert!(tx.due_domains(now, 10).await.expect("due").is_empty());
+    assert_eq!(
+        tx.due_domains(now + TimeDelta::hours(1), 10).await.expect("due").len(),
+        1
+    );
+
+    // Routed with its environment only once verified.
+    let pending = tx.live_routes(Some(&env)).await.expect("routes");
+    assert!(pending[0].domains.is_empty(), "pending: not routed");
+    tx.verify_domain(&ada, &shop.id).await.expect("verify");
+    let verified = tx.live_routes(Some(&env)).await.expect("routes");
+    assert_eq!(verified[0].domains, ["shop.example.com"]);
+    SqliteStore::commit(tx).await.expect("commit");
+}

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod connections;
 pub mod databases;
 pub mod deployments;
+pub mod domains;
 pub mod git_input;
 pub mod hashing;
 pub mod health;

@@ -10,11 +10,11 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 pub use shipyard_api_types::runtime::{
-    AccessLogView, ActiveRelease, DomainView, InstanceView, RouteView, RuntimeAttachment, RuntimeView,
+    AccessLogView, ActiveRelease, InstanceView, RouteView, RuntimeAttachment, RuntimeDomain, RuntimeView,
 };
 use shipyard_edge::Target;
 use shipyard_runtime::InstanceStatus;
-use shipyard_store::{Attachments, Backend, Releases};
+use shipyard_store::{Attachments, Backend, Domains, Releases};
 
 fn instance_view(s: shipyard_runtime::InstanceState, release: &str) -> InstanceView {
     InstanceView {
@@ -45,6 +45,18 @@ pub async fn get_runtime(
     let mut tx = state.store.read().await?;
     let (scope, project, env) = path.load(&auth, &mut tx).await?;
     let active = tx.active_release(&scope, &env.id).await?;
+    let domains = tx
+        .list_domains(&scope, &project.id)
+        .await?
+        .into_iter()
+        .filter(|d| d.environment_id == env.id)
+        .map(|d| RuntimeDomain {
+            id: d.id.to_string(),
+            hostname: d.hostname,
+            status: d.status.as_str().to_owned(),
+            points_here: d.dns.points_here,
+        })
+        .collect();
     let running_with = active
         .as_ref()
         .map(|r| r.config.attachments.clone())
@@ -138,7 +150,7 @@ pub async fn get_runtime(
         }),
         instances,
         routes,
-        domains: Vec::new(),
+        domains,
         attachments,
         access_log: AccessLogView {
             dropped: state.runtime.access_dropped(env.id.as_str()),

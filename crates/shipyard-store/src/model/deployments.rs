@@ -216,6 +216,8 @@ pub struct LiveRoute {
     pub host_label: String,
     /// The workspace's slug, the second label.
     pub workspace_slug: String,
+    /// Its verified custom domains, served like the live host.
+    pub domains: Vec<String>,
     /// Whether the workspace is suspended.
     pub suspended: bool,
     /// The project's status.

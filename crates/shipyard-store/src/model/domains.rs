@@ -1,7 +1,7 @@
 //! Custom domains as stored.
 
 use chrono::{DateTime, Utc};
-use shipyard_core::custom_domain::DomainStatus;
+use shipyard_core::custom_domain::{DnsRecord, DomainStatus};
 use shipyard_core::{DomainId, EnvironmentId, ProjectId, TenantId};
 
 /// A custom domain of an environment.
@@ -27,6 +27,21 @@ pub struct Domain {
     pub created_at: DateTime<Utc>,
     /// When it was verified.
     pub verified_at: Option<DateTime<Utc>>,
+    /// What the last look at its routing records saw.
+    pub dns: DnsLook,
+}
+
+/// One look at a hostname's CNAME, A and AAAA records.
+#[derive(Debug, Clone, Default)]
+pub struct DnsLook {
+    /// The records seen (empty before the first look, or when the look failed).
+    pub observed: Vec<DnsRecord>,
+    /// Whether they send the hostname here.
+    pub points_here: bool,
+    /// Why the look failed, when it did.
+    pub error: Option<String>,
+    /// When it was taken (None: never yet).
+    pub checked_at: Option<DateTime<Utc>>,
 }
 
 /// A domain to add.
@@ -42,4 +57,15 @@ pub struct NewDomain {
     pub hostname: String,
     /// The value its TXT record must hold.
     pub challenge: String,
+}
+
+/// A domain due for a look, with what names its environment's live host.
+#[derive(Debug, Clone)]
+pub struct DueDomain {
+    /// The domain.
+    pub domain: Domain,
+    /// Its environment's host label.
+    pub host_label: String,
+    /// Its workspace's slug.
+    pub workspace_slug: String,
 }

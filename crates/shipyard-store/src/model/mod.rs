@@ -15,7 +15,7 @@ pub use deployments::{
     ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,
     NewDeployment, NewRelease, Release, Transition,
 };
-pub use domains::{Domain, NewDomain};
+pub use domains::{DnsLook, Domain, DueDomain, NewDomain};
 pub use projects::{
     Connection, Environment, NewConnection, NewEnvironment, NewProject, Project, ProjectFilter, ProjectPatch,
 };

@@ -2,17 +2,18 @@
 
 use super::Tx;
 use super::rows::{convert, parse_ts, ts};
-use crate::model::{Domain, NewDomain};
+use crate::model::{DnsLook, Domain, DueDomain, NewDomain};
 use crate::scope::TenantScope;
 use crate::traits::Domains;
 use crate::{Result, StoreError};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use shipyard_core::custom_domain::DomainStatus;
 use shipyard_core::{DomainId, EnvironmentId, ProjectId, TenantId};
 
 macro_rules! domain_columns {
     () => {
-        "id, tenant_id, project_id, environment_id, hostname, status, challenge, error, created_at, verified_at"
+        "id, tenant_id, project_id, environment_id, hostname, status, challenge, error, created_at, verified_at, \
+         dns_observed, points_here, dns_error, checked_at"
     };
 }
 
@@ -28,6 +29,18 @@ struct DomainRow {
     error: Option<String>,
     created_at: String,
     verified_at: Option<String>,
+    dns_observed: String,
+    points_here: bool,
+    dns_error: Option<String>,
+    checked_at: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DueRow {
+    #[sqlx(flatten)]
+    domain: DomainRow,
+    host_label: String,
+    slug: String,
 }
 
 impl TryFrom<DomainRow> for Domain {
@@ -45,6 +58,13 @@ impl TryFrom<DomainRow> for Domain {
             hostname: r.hostname,
             challenge: r.challenge,
             error: r.error,
+            dns: DnsLook {
+                observed: serde_json::from_str(&r.dns_observed)
+                    .map_err(|e| StoreError::Corrupt(format!("domain records: {e}")))?,
+                points_here: r.points_here,
+                error: r.dns_error,
+                checked_at: r.checked_at.as_deref().map(parse_ts).transpose()?,
+            },
         })
     }
 }
@@ -52,8 +72,8 @@ impl TryFrom<DomainRow> for Domain {
 impl Domains for Tx {
     async fn create_domain(&mut self, scope: &TenantScope, new: &NewDomain) -> Result<Domain> {
         let row: DomainRow = sqlx::query_as(concat!(
-            "INSERT INTO domains (id, tenant_id, project_id, environment_id, hostname, status, challenge, created_at) \
-             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING ",
+            "INSERT INTO domains (id, tenant_id, project_id, environment_id, hostname, status, challenge, created_at, \
+             next_check_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?7, ?7) RETURNING ",
             domain_columns!()
         ))
         .bind(new.id.as_str().to_owned())
@@ -123,6 +143,62 @@ impl Domains for Tx {
         .fetch_optional(&mut *self.0)
         .await?;
         row.map(Domain::try_from).transpose()
+    }
+
+    async fn count_domains(&mut self, scope: &TenantScope, project: &ProjectId) -> Result<i64> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM domains WHERE tenant_id = ? AND project_id = ?")
+            .bind(scope.tenant_id().as_str().to_owned())
+            .bind(project.as_str().to_owned())
+            .fetch_one(&mut *self.0)
+            .await?;
+        Ok(count)
+    }
+
+    async fn record_dns(
+        &mut self,
+        id: &DomainId,
+        look: &DnsLook,
+        next_check_at: DateTime<Utc>,
+    ) -> Result<Option<Domain>> {
+        let observed =
+            serde_json::to_string(&look.observed).map_err(|e| StoreError::Corrupt(format!("domain records: {e}")))?;
+        let row: Option<DomainRow> = sqlx::query_as(concat!(
+            "UPDATE domains SET dns_observed = ?, points_here = ?, dns_error = ?, checked_at = ?, next_check_at = ? \
+             WHERE id = ? RETURNING ",
+            domain_columns!()
+        ))
+        .bind(observed)
+        .bind(look.points_here)
+        .bind(look.error.clone())
+        .bind(look.checked_at.map(ts))
+        .bind(ts(next_check_at))
+        .bind(id.as_str().to_owned())
+        .fetch_optional(&mut *self.0)
+        .await?;
+        row.map(Domain::try_from).transpose()
+    }
+
+    async fn due_domains(&mut self, now: DateTime<Utc>, limit: i64) -> Result<Vec<DueDomain>> {
+        let rows: Vec<DueRow> = sqlx::query_as(concat!(
+            "SELECT d.*, e.host_label, t.slug FROM (SELECT ",
+            domain_columns!(),
+            " FROM domains WHERE next_check_at IS NOT NULL AND next_check_at <= ? \
+             ORDER BY next_check_at, id LIMIT ?) d \
+             JOIN environments e ON e.id = d.environment_id JOIN tenants t ON t.id = d.tenant_id"
+        ))
+        .bind(ts(now))
+        .bind(limit)
+        .fetch_all(&mut *self.0)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(DueDomain {
+                    domain: Domain::try_from(r.domain)?,
+                    host_label: r.host_label,
+                    workspace_slug: r.slug,
+                })
+            })
+            .collect()
     }
 
     async fn delete_domain(&mut self, scope: &TenantScope, id: &DomainId) -> Result<bool> {

@@ -18,12 +18,15 @@ type RouteRow = (
     String,
     Option<String>,
     Option<String>,
+    Option<String>,
 );
 
 impl LiveRoutes for Tx {
     async fn live_routes(&mut self, environment: Option<&EnvironmentId>) -> Result<Vec<LiveRoute>> {
         let rows: Vec<RouteRow> = sqlx::query_as(
-            "SELECT e.id, e.tenant_id, e.project_id, e.host_label, t.slug, t.suspended, p.status, p.type, r.id, r.config
+            "SELECT e.id, e.tenant_id, e.project_id, e.host_label, t.slug, t.suspended, p.status, p.type, r.id, r.config,
+                    (SELECT group_concat(d.hostname, ' ') FROM domains d
+                     WHERE d.environment_id = e.id AND d.status = 'verified')
              FROM environments e
              JOIN projects p ON p.id = e.project_id
              JOIN tenants t ON t.id = e.tenant_id
@@ -35,12 +38,18 @@ impl LiveRoutes for Tx {
         .await?;
         rows.into_iter()
             .map(
-                |(env, tenant, project, label, slug, suspended, status, kind, release, config)| {
+                |(env, tenant, project, label, slug, suspended, status, kind, release, config, domains)| {
                     Ok(LiveRoute {
                         environment_id: EnvironmentId::from_trusted(env),
                         tenant_id: TenantId::from_trusted(tenant),
                         project_id: ProjectId::from_trusted(project),
                         host_label: label,
+                        domains: domains
+                            .as_deref()
+                            .unwrap_or_default()
+                            .split_whitespace()
+                            .map(str::to_owned)
+                            .collect(),
                         workspace_slug: slug,
                         suspended,
                         status: ProjectStatus::parse(&status)

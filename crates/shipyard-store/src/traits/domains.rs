@@ -1,8 +1,9 @@
 //! Custom domains of a workspace's environments.
 
 use crate::Result;
-use crate::model::{Domain, NewDomain};
+use crate::model::{DnsLook, Domain, DueDomain, NewDomain};
 use crate::scope::TenantScope;
+use chrono::{DateTime, Utc};
 use shipyard_core::{DomainId, ProjectId};
 use std::future::Future;
 
@@ -39,6 +40,18 @@ pub trait Domains {
         id: &DomainId,
         error: &str,
     ) -> impl Future<Output = Result<Option<Domain>>> + Send;
+    /// How many domains the project has.
+    fn count_domains(&mut self, scope: &TenantScope, project: &ProjectId) -> impl Future<Output = Result<i64>> + Send;
+    /// Records a look at a domain's routing records and when to look again; None when it is gone.
+    fn record_dns(
+        &mut self,
+        id: &DomainId,
+        look: &DnsLook,
+        next_check_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<Domain>>> + Send;
+    /// Up to `limit` domains (of any workspace) whose next look is due at `now`, most overdue
+    /// first.
+    fn due_domains(&mut self, now: DateTime<Utc>, limit: i64) -> impl Future<Output = Result<Vec<DueDomain>>> + Send;
     /// Removes a domain; false when there was none.
     fn delete_domain(&mut self, scope: &TenantScope, id: &DomainId) -> impl Future<Output = Result<bool>> + Send;
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use values::{bytes, cidrs, duration, duration_at_most, hostname, uid_range, watch_window};
+use values::{addresses, bytes, cidrs, duration, duration_at_most, hostname, uid_range, watch_window};
 
 /// Flags of `shipyard serve`; every one is optional so the file and defaults can fill in.
 #[derive(Debug, Default, clap::Args)]
@@ -99,6 +99,12 @@ pub struct ServeArgs {
     /// CIDRs of proxies whose X-Forwarded-For is believed, comma-separated [default: none].
     #[arg(long, env = "SHIPYARD_TRUSTED_PROXY")]
     pub trusted_proxy: Option<String>,
+    /// `ip:port` of the DNS resolver that verifies custom domains [default: the system's, from /etc/resolv.conf].
+    #[arg(long, env = "SHIPYARD_DNS_RESOLVER")]
+    pub dns_resolver: Option<SocketAddr>,
+    /// This server's public addresses, comma-separated: the A/AAAA records custom domains should name [default: none].
+    #[arg(long, env = "SHIPYARD_PUBLIC_ADDRESS")]
+    pub public_address: Option<String>,
     /// Where the cgroup hierarchies are mounted [default: /sys/fs/cgroup].
     #[arg(long, env = "SHIPYARD_CGROUP_ROOT")]
     pub cgroup_root: Option<PathBuf>,
@@ -138,6 +144,8 @@ struct FileConfig {
     backup_retention: Option<u32>,
     insecure_no_sandbox: Option<bool>,
     trusted_proxy: Option<String>,
+    dns_resolver: Option<SocketAddr>,
+    public_address: Option<String>,
     cgroup_root: Option<PathBuf>,
     sandbox_uids: Option<String>,
 }
@@ -197,6 +205,10 @@ pub struct Settings {
     pub insecure_no_sandbox: bool,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpNet>,
+    /// The resolver custom domains are verified through (None: the system's).
+    pub dns_resolver: Option<SocketAddr>,
+    /// This server's public addresses.
+    pub public_addresses: Vec<std::net::IpAddr>,
     /// Where the cgroup hierarchies are mounted.
     pub cgroup_root: PathBuf,
     /// The uids projects' sandboxes run as.
@@ -324,6 +336,8 @@ impl ServeArgs {
             },
             insecure_no_sandbox: self.insecure_no_sandbox.or(file.insecure_no_sandbox).unwrap_or(false),
             trusted_proxies: cidrs(self.trusted_proxy.or(file.trusted_proxy).as_deref().unwrap_or(""))?,
+            dns_resolver: self.dns_resolver.or(file.dns_resolver),
+            public_addresses: addresses(self.public_address.or(file.public_address).as_deref().unwrap_or(""))?,
             cgroup_root: self
                 .cgroup_root
                 .or(file.cgroup_root)

@@ -18,6 +18,18 @@ pub(super) fn cidrs(text: &str) -> anyhow::Result<Vec<IpNet>> {
         .collect()
 }
 
+/// `192.0.2.10, 2001:db8::10`: addresses, no networks.
+pub(super) fn addresses(text: &str) -> anyhow::Result<Vec<std::net::IpAddr>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse()
+                .map_err(|_| anyhow::anyhow!("--public-address `{part}` is not an IP address like 192.0.2.10"))
+        })
+        .collect()
+}
+
 /// `1500000-1599999`: uids no host account uses (the root and system ranges are refused; the
 /// default stays below 2^21, the most a plain tar header holds).
 pub(super) fn uid_range(text: &str) -> anyhow::Result<std::ops::RangeInclusive<u32>> {

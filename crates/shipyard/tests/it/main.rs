@@ -6,6 +6,7 @@ mod api;
 mod cli;
 mod databases;
 mod deploy;
+mod domains;
 mod red_team;
 mod runtime;
 mod server;

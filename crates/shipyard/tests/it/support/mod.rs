@@ -5,6 +5,7 @@ pub mod checks;
 pub mod cli;
 pub mod databases;
 pub mod deploy;
+pub mod dns;
 pub mod edge;
 pub mod fixtures;
 pub mod git;
@@ -25,6 +26,10 @@ use std::path::Path;
 use std::process::{Child, Command};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
+
+/// The resolver of test servers that run no DNS server of their own: loopback's discard port,
+/// where nothing listens.
+pub const NO_DNS: &str = "127.0.0.1:9";
 
 /// Password every test user gets.
 pub const PASSWORD: &str = "correct horse battery";
@@ -126,6 +131,11 @@ impl TestServer {
             if own_range {
                 args.extend(["--sandbox-uids", range.as_str()]);
                 std::fs::write(&kept, slot.to_string()).expect("keep the uid slot");
+            }
+            // Tests send no traffic off this machine: domain lookups go to a loopback port
+            // nobody answers on, unless the test runs its own DNS server.
+            if !extra.contains(&"--dns-resolver") {
+                args.extend(["--dns-resolver", NO_DNS]);
             }
             let started = match how {
                 Launch::Child => Self::try_start(dir.path(), &data, &args),

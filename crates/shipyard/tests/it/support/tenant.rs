@@ -37,6 +37,8 @@ pub struct ProjectFixture {
     pub release_id: String,
     /// `db_…` of a database of the workspace.
     pub database_id: String,
+    /// `dom_…` of a custom domain of the project (pending).
+    pub domain_id: String,
 }
 
 impl Tenant {
@@ -62,6 +64,7 @@ impl Tenant {
             ("deploymentId", p.deployment_id.clone()),
             ("releaseId", p.release_id.clone()),
             ("databaseId", p.database_id.clone()),
+            ("domainId", p.domain_id.clone()),
         ])
     }
 
@@ -118,6 +121,16 @@ impl Tenant {
                 &json!({ "name": format!("{name}-db"), "engine": "postgres" }),
             )
             .await;
+        let domain = self
+            .post_ok(
+                &format!(
+                    "/tenants/{}/projects/{}/domains",
+                    self.tenant_id,
+                    project["id"].as_str().expect("id")
+                ),
+                &json!({ "hostname": format!("{name}.example.com") }),
+            )
+            .await;
         // Settle the build, so tests that scan the data directory see no workspace vanish.
         let done = self.finished(deployment["id"].as_str().expect("id"), 60).await;
         let id = |v: &Value| v["id"].as_str().expect("id").to_owned();
@@ -133,6 +146,7 @@ impl Tenant {
             deployment_id: id(&deployment),
             release_id,
             database_id: id(&database),
+            domain_id: id(&domain),
         }
     }
 

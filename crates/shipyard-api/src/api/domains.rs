@@ -1,0 +1,237 @@
+//! Custom domains: a user's own hostname for an environment, proven by a TXT record through a
+//! real resolver, served by the edge once verified, with the reason it is not live when not.
+
+use crate::auth::{Auth, require_write};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiPath, ApiQuery, JsonBody};
+use crate::paging::{List, PageQuery};
+use crate::paths::{DomainPath, ProjectPath};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use shipyard_api_types::domains::{CreateDomainRequest, DomainDns, DomainView, RecordKind, Verification};
+use shipyard_core::custom_domain::CustomHostname;
+use shipyard_core::{DomainId, EnvironmentId, OpaqueToken, Role};
+use shipyard_domains::{expected_records, next_check};
+use shipyard_runtime::RouteLock;
+use shipyard_store::{Backend, Domain, Domains, Environment, Environments, NewDomain, SqliteStore, TenantScope, Tx};
+
+/// Domains one project may have: each is looked at in the background, so a stranger may not
+/// add them without end.
+pub const MAX_DOMAINS_PER_PROJECT: i64 = 100;
+
+/// A domain as shown; `env` is the environment it serves.
+fn domain_view(state: &AppState, scope: &TenantScope, env: Option<&Environment>, d: Domain) -> DomainView {
+    let expected = env.map_or_else(Vec::new, |env| {
+        let live = state.runtime.host(&env.host_label, scope.tenant_slug().as_str());
+        expected_records(&d.hostname, &live, &state.domains.public)
+    });
+    DomainView {
+        verification: Verification {
+            kind: RecordKind::Txt,
+            name: format!("_shipyard-challenge.{}", d.hostname),
+            value: d.challenge,
+        },
+        hostname_unicode: shipyard_core::custom_domain::to_unicode(&d.hostname),
+        id: d.id.to_string(),
+        hostname: d.hostname,
+        project_id: d.project_id.to_string(),
+        environment_id: d.environment_id.to_string(),
+        status: d.status,
+        error: d.error,
+        dns: DomainDns {
+            expected,
+            observed: d.dns.observed,
+            points_here: d.dns.points_here,
+            checked_at: d.dns.checked_at,
+            error: d.dns.error,
+        },
+        created_at: d.created_at,
+        verified_at: d.verified_at,
+    }
+}
+
+/// The environment `id` among `envs`.
+fn env_of<'a>(envs: &'a [Environment], id: &EnvironmentId) -> Option<&'a Environment> {
+    envs.iter().find(|e| e.id == *id)
+}
+
+/// The project's custom domains, oldest first.
+#[utoipa::path(get, path = "/tenants/{tenantId}/projects/{projectId}/domains", tag = "domains",
+    params(ProjectPath, PageQuery), security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = List<DomainView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+pub async fn list_domains(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(path): ApiPath<ProjectPath>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
+) -> ApiResult<Json<List<DomainView>>> {
+    let mut tx = state.store.read().await?;
+    let (scope, project) = path.load(&auth, &mut tx).await?;
+    let page = paging.page()?;
+    // A project has at most MAX_DOMAINS_PER_PROJECT: read whole, paged here.
+    let all = tx.list_domains(&scope, &project.id).await?;
+    let envs = tx.environments(&scope, &project.id).await?;
+    let total = all.len() as i64;
+    let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+    let items = all
+        .into_iter()
+        .skip(skip)
+        .take(page.per_page as usize)
+        .map(|d| {
+            let env = env_of(&envs, &d.environment_id).cloned();
+            domain_view(&state, &scope, env.as_ref(), d)
+        })
+        .collect();
+    Ok(Json(List {
+        items,
+        page: page.page,
+        per_page: page.per_page,
+        total,
+    }))
+}
+
+/// Adds a hostname to an environment (production unless `environmentId` says otherwise); it is
+/// served once a TXT record proves it is the caller's.
+#[utoipa::path(post, path = "/tenants/{tenantId}/projects/{projectId}/domains", tag = "domains",
+    request_body = CreateDomainRequest, params(ProjectPath), security(("bearer" = []), ("session" = [])),
+    responses((status = 201, body = DomainView), (status = 400, description = "A hostname rule broken", body = ErrorBody),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "The project has the hostname, or as many domains as it may", body = ErrorBody),
+    (status = 422, body = ErrorBody)))]
+pub async fn create_domain(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(path): ApiPath<ProjectPath>,
+    body: JsonBody,
+) -> ApiResult<(StatusCode, Json<DomainView>)> {
+    let mut tx = state.store.write().await?;
+    let (scope, project) = path.load(&auth, &mut tx).await?;
+    require_write(&scope, Role::Member)?;
+    let req: CreateDomainRequest = body.parse()?;
+    let hostname = CustomHostname::parse(
+        &req.hostname,
+        &state.settings.platform_host,
+        &state.settings.apps_domain,
+    )
+    .map_err(|e| ApiError::bad_request(format!("field `hostname`: {e}")))?;
+    let envs = tx.environments(&scope, &project.id).await?;
+    let env = match req.environment_id.as_deref() {
+        Some(raw) => EnvironmentId::parse(raw)
+            .ok()
+            .and_then(|id| env_of(&envs, &id))
+            .ok_or_else(|| {
+                ApiError::unprocessable(format!(
+                    "field `environmentId`: no environment {raw} in project {}",
+                    project.id
+                ))
+            })?,
+        None => envs
+            .iter()
+            .find(|e| e.is_production)
+            .ok_or_else(|| ApiError::conflict("the project has no production environment"))?,
+    };
+    if tx.count_domains(&scope, &project.id).await? >= MAX_DOMAINS_PER_PROJECT {
+        return Err(ApiError::conflict(format!(
+            "the project has {MAX_DOMAINS_PER_PROJECT} domains, the most one may have; remove one first"
+        )));
+    }
+    let new = NewDomain {
+        id: DomainId::generate(),
+        project_id: project.id.clone(),
+        environment_id: env.id.clone(),
+        hostname: hostname.ascii().to_owned(),
+        challenge: OpaqueToken::generate("shipyard-").plain,
+    };
+    let domain = tx.create_domain(&scope, &new).await?;
+    let env = env.clone();
+    SqliteStore::commit(tx).await?;
+    // Its records are looked at once now, so the reason it is not live shows without a verify.
+    state.domains.wake.notify_one();
+    Ok((
+        StatusCode::CREATED,
+        Json(domain_view(&state, &scope, Some(&env), domain)),
+    ))
+}
+
+/// Looks the TXT record up now: `verified`, or `failed` saying what the resolver saw (call it
+/// again once DNS is right). Also refreshes where the hostname points.
+#[utoipa::path(post, path = "/tenants/{tenantId}/projects/{projectId}/domains/{domainId}/verify", tag = "domains",
+    params(DomainPath), security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = DomainView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody),
+    (status = 409, description = "Another workspace has verified the hostname", body = ErrorBody)))]
+pub async fn create_domain_verify(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(path): ApiPath<DomainPath>,
+) -> ApiResult<Json<DomainView>> {
+    let mut tx = state.store.read().await?;
+    let (scope, project, domain) = path.load(&auth, &mut tx).await?;
+    require_write(&scope, Role::Member)?;
+    let envs = tx.environments(&scope, &project.id).await?;
+    drop(tx);
+    let env = env_of(&envs, &domain.environment_id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("domain {} not found", path.domain_id)))?;
+    let live = state.runtime.host(&env.host_label, scope.tenant_slug().as_str());
+    let look = state.domains.look(&domain.hostname, &domain.challenge, &live).await;
+    let mut lock = state.runtime.lock().await;
+    let mut tx = state.store.write().await?;
+    let gone = || ApiError::not_found(format!("domain {} not found", path.domain_id));
+    tx.record_dns(
+        &domain.id,
+        &look.dns,
+        next_check(chrono::Utc::now(), look.dns.points_here),
+    )
+    .await?
+    .ok_or_else(gone)?;
+    let updated = match &look.proof {
+        Ok(()) => tx.verify_domain(&scope, &domain.id).await.map_err(|e| match e {
+            shipyard_store::StoreError::Conflict(_) => ApiError::conflict(format!(
+                "{} is verified by another workspace; it can serve only one",
+                domain.hostname
+            )),
+            other => other.into(),
+        })?,
+        Err(why) => tx.fail_domain(&scope, &domain.id, why).await?,
+    }
+    .ok_or_else(gone)?;
+    lock.route_environment(&mut tx, &env.id).await?;
+    commit_routed(&state, lock, tx).await?;
+    Ok(Json(domain_view(&state, &scope, Some(&env), updated)))
+}
+
+/// Removes a domain; the edge stops serving it at once.
+#[utoipa::path(delete, path = "/tenants/{tenantId}/projects/{projectId}/domains/{domainId}", tag = "domains",
+    params(DomainPath), security(("bearer" = []), ("session" = [])),
+    responses((status = 204, description = "Removed"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+pub async fn delete_domain(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(path): ApiPath<DomainPath>,
+) -> ApiResult<StatusCode> {
+    let mut lock = state.runtime.lock().await;
+    let mut tx = state.store.write().await?;
+    let (scope, _, domain) = path.load(&auth, &mut tx).await?;
+    require_write(&scope, Role::Member)?;
+    tx.delete_domain(&scope, &domain.id).await?;
+    lock.route_environment(&mut tx, &domain.environment_id).await?;
+    commit_routed(&state, lock, tx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Commits `tx`, whose routes `lock` set: they stay; if the commit fails, the table is
+/// rebuilt from what the store has.
+async fn commit_routed(state: &AppState, lock: RouteLock<'_>, tx: Tx) -> ApiResult<()> {
+    if let Err(e) = SqliteStore::commit(tx).await {
+        drop(lock);
+        state.runtime.resync(&state.store).await;
+        return Err(e.into());
+    }
+    lock.committed();
+    Ok(())
+}
