@@ -4,6 +4,7 @@
 
 mod backups;
 mod databases;
+mod domains;
 mod follow;
 pub mod paths;
 mod workspace;

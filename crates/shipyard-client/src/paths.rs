@@ -51,6 +51,11 @@ pub fn databases(tenant: &str) -> String {
     format!("{}/databases", self::tenant(tenant))
 }
 
+/// `/tenants/<t>/projects/<p>/domains`.
+pub fn domains(tenant: &str, project: &str) -> String {
+    format!("{}/domains", self::project(tenant, project))
+}
+
 /// `value` as one query-string value.
 pub fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()

@@ -8,6 +8,24 @@ use thiserror::Error;
 const MAX_NAME: usize = 253;
 /// The longest label DNS carries.
 const MAX_LABEL: usize = 63;
+/// What the proof's TXT name puts in front of the hostname (so the hostname has that much less
+/// room).
+pub const CHALLENGE_PREFIX: &str = "_shipyard-challenge.";
+/// Top-level names no public DNS answers for (RFC 6761 and ICANN's private-use `internal`, and
+/// the common private ones): a resolver's answer there is the operator's own network.
+const SPECIAL_USE: [&str; 11] = [
+    "localhost",
+    "local",
+    "internal",
+    "arpa",
+    "invalid",
+    "test",
+    "onion",
+    "alt",
+    "lan",
+    "home",
+    "corp",
+];
 
 /// Why a hostname cannot be a custom domain: one rule each, named.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -29,8 +47,10 @@ pub enum HostnameError {
         "hostname `{0}` is not a valid internationalised domain name (IDNA): letters, digits and hyphens per label, no leading or trailing hyphen"
     )]
     Idna(String),
-    /// Longer than DNS carries.
-    #[error("hostname `{name}` is {len} characters in ASCII; DNS allows {MAX_NAME}")]
+    /// Longer than DNS carries with the proof's prefix in front.
+    #[error(
+        "hostname `{name}` is {len} characters in ASCII; DNS allows {MAX_NAME} with `{CHALLENGE_PREFIX}` in front, so at most 233"
+    )]
     TooLong {
         /// The name (ASCII).
         name: String,
@@ -47,6 +67,9 @@ pub enum HostnameError {
         /// Its length.
         len: usize,
     },
+    /// Under a top-level name public DNS does not answer for.
+    #[error("hostname `{0}` is under `.{1}`, a special-use or private name no public DNS answers for")]
+    SpecialUse(String, String),
     /// `localhost`, `intranet`.
     #[error("hostname `{0}` has one label; a custom domain has at least two (shop.example.com)")]
     OneLabel(String),
@@ -94,29 +117,17 @@ impl DomainStatus {
 pub struct CustomHostname(String);
 
 impl CustomHostname {
-    /// Checks `raw` against the rules, in an order that names the first one it breaks.
+    /// Checks `raw` against the rules, in an order that names the first one it breaks. The
+    /// rules are checked on the name as given and again on its IDNA (ASCII) form, as mapping
+    /// can make new dots (`。`) and digits (full-width) that only the second check sees.
     pub fn parse(raw: &str, platform_host: &str, apps_domain: &str) -> Result<Self, HostnameError> {
-        let trimmed = raw.trim();
-        // One trailing dot (the root) is how DNS spells a full name: accepted, never kept.
-        let name = trimmed.strip_suffix('.').unwrap_or(trimmed);
-        if name.is_empty() {
-            return Err(HostnameError::Empty);
-        }
-        if name.split('.').any(str::is_empty) {
-            return Err(HostnameError::EmptyLabel(raw.to_owned()));
-        }
-        if name.contains('*') {
-            return Err(HostnameError::Wildcard(raw.to_owned()));
-        }
-        let bare = name.trim_start_matches('[').trim_end_matches(']');
-        if bare.parse::<std::net::IpAddr>().is_ok() || is_ipv4_like(name) {
-            return Err(HostnameError::IpLiteral(raw.to_owned()));
-        }
-        let ascii = Uts46::new()
-            .to_ascii(name.as_bytes(), AsciiDenyList::STD3, Hyphens::Check, DnsLength::Ignore)
-            .map_err(|_| HostnameError::Idna(raw.to_owned()))?
-            .into_owned();
-        if ascii.len() > MAX_NAME {
+        let given = shape(raw.trim(), raw)?;
+        let mapped = Uts46::new()
+            .to_ascii(given.as_bytes(), AsciiDenyList::STD3, Hyphens::Check, DnsLength::Ignore)
+            .map_err(|_| HostnameError::Idna(raw.to_owned()))?;
+        let ascii = shape(&mapped, raw)?.to_owned();
+        let room = MAX_NAME - CHALLENGE_PREFIX.len();
+        if ascii.len() > room {
             return Err(HostnameError::TooLong {
                 len: ascii.len(),
                 name: ascii,
@@ -131,6 +142,9 @@ impl CustomHostname {
         }
         if !ascii.contains('.') {
             return Err(HostnameError::OneLabel(ascii));
+        }
+        if let Some(tld) = ascii.rsplit('.').next().filter(|tld| SPECIAL_USE.contains(tld)) {
+            return Err(HostnameError::SpecialUse(ascii.clone(), tld.to_owned()));
         }
         let platform = platform_host.trim_end_matches('.').to_ascii_lowercase();
         if ascii == platform {
@@ -155,8 +169,13 @@ impl CustomHostname {
 
     /// The name whose TXT record proves ownership.
     pub fn challenge_name(&self) -> String {
-        format!("_shipyard-challenge.{}", self.0)
+        challenge_name(&self.0)
     }
+}
+
+/// The name whose TXT record proves ownership of `hostname` (ASCII).
+pub fn challenge_name(hostname: &str) -> String {
+    format!("{CHALLENGE_PREFIX}{hostname}")
 }
 
 /// A stored (ASCII) hostname as a person reads it: Unicode labels decoded.
@@ -188,6 +207,26 @@ pub struct DnsRecord {
     pub name: String,
     /// What it holds (a name without its root dot, an address, the text).
     pub value: String,
+}
+
+/// `name` without its one trailing dot (the root, how DNS spells a full name: accepted, never
+/// kept), once it is not empty, has no empty label, no wildcard and is no IP address.
+fn shape<'a>(name: &'a str, raw: &str) -> Result<&'a str, HostnameError> {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    if name.is_empty() {
+        return Err(HostnameError::Empty);
+    }
+    if name.split('.').any(str::is_empty) {
+        return Err(HostnameError::EmptyLabel(raw.to_owned()));
+    }
+    if name.contains('*') {
+        return Err(HostnameError::Wildcard(raw.to_owned()));
+    }
+    let bare = name.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<std::net::IpAddr>().is_ok() || is_ipv4_like(name) {
+        return Err(HostnameError::IpLiteral(raw.to_owned()));
+    }
+    Ok(name)
 }
 
 /// Four dot-separated numbers (`10.0.0.1`, also `010.1.1.1`, which `IpAddr` refuses): an
@@ -251,6 +290,13 @@ mod tests {
             }),
             (&long_name, |e| matches!(e, HostnameError::TooLong { .. })),
             ("intranet", |e| matches!(e, HostnameError::OneLabel(_))),
+            ("db.corp.internal", |e| matches!(e, HostnameError::SpecialUse(..))),
+            ("printer.local.", |e| matches!(e, HostnameError::SpecialUse(..))),
+            ("x.apps.example.net\u{3002}", |e| {
+                matches!(e, HostnameError::UnderAppsDomain(..))
+            }),
+            ("a\u{3002}\u{3002}b.com", |e| matches!(e, HostnameError::EmptyLabel(_))),
+            ("\u{ff11}\u{ff10}.0.0.1", |e| matches!(e, HostnameError::IpLiteral(_))),
             ("Console.Example.net", |e| matches!(e, HostnameError::PlatformHost(_))),
             ("apps.example.net", |e| matches!(e, HostnameError::UnderAppsDomain(..))),
             ("web-prod.acme.apps.example.net", |e| {
@@ -262,6 +308,13 @@ mod tests {
             assert!(is(&err), "{raw:?} gave {err:?}");
             assert!(!err.to_string().is_empty());
         }
+        // The longest name whose proof still fits DNS: 233 characters, and not one more.
+        let label = "c".repeat(63);
+        let longest = format!("{label}.{label}.{label}.{}.com", "d".repeat(37));
+        assert_eq!(parse(&longest).expect("fits").ascii().len(), 233);
+        assert_eq!(challenge_name(&longest).len(), MAX_NAME);
+        let over = format!("{label}.{label}.{label}.{}.com", "d".repeat(38));
+        assert!(matches!(parse(&over), Err(HostnameError::TooLong { len: 234, .. })));
         // A look-alike of the apps domain is not under it.
         assert!(parse("myapps.example.net").is_ok());
     }

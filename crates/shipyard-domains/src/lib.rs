@@ -6,6 +6,6 @@ pub mod lookup;
 pub mod recheck;
 pub mod verdict;
 
-pub use here::{Here, Look, next_check};
+pub use here::{Here, Look, next_check, proof_gone};
 pub use lookup::{Dns, DnsConfigError, Observation};
 pub use verdict::{expected_records, points_here, proof};

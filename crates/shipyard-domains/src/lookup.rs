@@ -12,6 +12,8 @@ use thiserror::Error;
 
 /// How long the resolver has to answer everything about one hostname.
 pub const ANSWER_WITHIN: Duration = Duration::from_secs(5);
+/// How long one try of one question may take.
+const TRY_WITHIN: Duration = Duration::from_secs(2);
 
 /// Records of one type kept from one answer: a stranger's zone decides how many there are,
 /// and what is kept is stored and shown.
@@ -76,32 +78,38 @@ impl Dns {
         // A check must see DNS as it is now: a cached "no record" would hide the record the
         // user just created, and the hosts file is this machine's opinion, not the world's.
         options.cache_size = 0;
+        // A zero-sized cache may still hold an entry for a moment; a zero lifetime never does.
+        options.positive_max_ttl = Some(Duration::ZERO);
+        options.negative_max_ttl = Some(Duration::ZERO);
         options.use_hosts_file = ResolveHosts::Never;
         options.ndots = 0;
-        options.timeout = ANSWER_WITHIN;
-        options.attempts = 0;
+        // Two tries of 2 s each fit the 5 s deadline: one lost datagram does not fail a verify.
+        options.timeout = TRY_WITHIN;
+        options.attempts = 1;
         let resolver = builder.build().map_err(|e| DnsConfigError(e.to_string()))?;
         Ok(Self { resolver })
     }
 
-    /// Asks about `hostname` (ASCII, no root dot): its challenge TXT and where it points.
+    /// Asks about `hostname` (ASCII, no root dot): its challenge TXT and where it points. The
+    /// questions share one deadline, each on its own: an answer that came is kept even when
+    /// another question is never answered.
     pub async fn observe(&self, hostname: &str, challenge_name: &str) -> Observation {
-        let asked = async {
-            let (txt, cname, a, aaaa) = tokio::join!(
-                self.ask(challenge_name, RecordType::TXT),
-                self.ask(hostname, RecordType::CNAME),
-                self.ask(hostname, RecordType::A),
-                self.ask(hostname, RecordType::AAAA),
-            );
-            Observation {
-                challenge: txt,
-                routing: merge([cname, a, aaaa]),
-            }
+        let deadline = tokio::time::Instant::now() + ANSWER_WITHIN;
+        let within = |asked| async move {
+            tokio::time::timeout_at(deadline, asked)
+                .await
+                .unwrap_or(Answer::Unanswered)
         };
-        tokio::time::timeout(ANSWER_WITHIN, asked).await.unwrap_or(Observation {
-            challenge: Answer::Unanswered,
-            routing: Answer::Unanswered,
-        })
+        let (txt, cname, a, aaaa) = tokio::join!(
+            within(self.ask(challenge_name, RecordType::TXT)),
+            within(self.ask(hostname, RecordType::CNAME)),
+            within(self.ask(hostname, RecordType::A)),
+            within(self.ask(hostname, RecordType::AAAA)),
+        );
+        Observation {
+            challenge: txt,
+            routing: merge([cname, a, aaaa]),
+        }
     }
 
     async fn ask(&self, name: &str, kind: RecordType) -> Answer {

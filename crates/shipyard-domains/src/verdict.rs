@@ -79,6 +79,54 @@ pub fn points_here(observed: &[DnsRecord], live_host: &str, public: &[IpAddr]) -
             .all(|r| r.value.parse::<IpAddr>().is_ok_and(|ip| public.contains(&ip)))
 }
 
+/// `observed` as shown to the domain's owner: an address that is not public (private,
+/// loopback, link-local, shared) and not this server's is hidden, so a resolver inside the
+/// operator's network never tells a tenant what lies there.
+pub fn conceal(observed: Vec<DnsRecord>, public: &[IpAddr]) -> Vec<DnsRecord> {
+    observed
+        .into_iter()
+        .map(|mut r| {
+            let hidden = matches!(r.kind, RecordKind::A | RecordKind::Aaaa)
+                && r.value
+                    .parse::<IpAddr>()
+                    .is_ok_and(|ip| !public.contains(&ip) && !is_public(ip));
+            if hidden {
+                r.value = HIDDEN.to_owned();
+            }
+            r
+        })
+        .collect()
+}
+
+/// What a hidden address shows.
+pub const HIDDEN: &str = "(hidden: not a public address)";
+
+/// Whether `ip` is reachable on the public internet (by its range alone).
+fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            let shared = a == 100 && (64..128).contains(&b);
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || shared
+                || a == 0)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            let unique_local = first & 0xfe00 == 0xfc00;
+            let link_local = first & 0xffc0 == 0xfe80;
+            !(v6.is_loopback() || v6.is_unspecified() || unique_local || link_local)
+        }
+    }
+}
+
 /// `value` cut to what a sentence shows.
 fn shorten(value: &str) -> String {
     if value.chars().count() <= SHOWN_CHARS {
@@ -152,6 +200,14 @@ mod tests {
             &public
         ));
         assert!(!points_here(&[rec(RecordKind::A, "192.0.2.10")], live, &[]));
+        let seen = vec![
+            rec(RecordKind::A, "10.1.2.3"),
+            rec(RecordKind::A, "203.0.113.5"),
+            rec(RecordKind::Aaaa, "fd00::1"),
+            rec(RecordKind::A, "192.0.2.10"),
+        ];
+        let shown: Vec<String> = conceal(seen, &public).into_iter().map(|r| r.value).collect();
+        assert_eq!(shown, [HIDDEN, "203.0.113.5", HIDDEN, "192.0.2.10"]);
         let expected = expected_records("shop.example.com", live, &public);
         let kinds: Vec<RecordKind> = expected.iter().map(|r| r.kind).collect();
         assert_eq!(kinds, [RecordKind::Cname, RecordKind::A, RecordKind::Aaaa]);

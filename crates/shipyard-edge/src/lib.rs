@@ -127,10 +127,19 @@ pub fn edge_router(config: EdgeConfig, api: Router, routes: RouteTable, access: 
 
 async fn dispatch(State(edge): State<Arc<Edge>>, request: Request) -> Response {
     match edge.config.classify(request_host(&request).as_deref()) {
-        HostKind::App(host) => return app(&edge, &host, request).await,
+        HostKind::App(host) => {
+            return match edge.routes.get(&host) {
+                Some(target) => app(&edge, &host, target, request).await,
+                None => pages::no_app(&host),
+            };
+        }
         // A verified custom domain is in the route table; any other host is not ours.
-        HostKind::Foreign(host) if edge.routes.get(&host).is_some() => return app(&edge, &host, request).await,
-        HostKind::Foreign(host) => return misdirected::response(&host, &edge.config.platform_host),
+        HostKind::Foreign(host) => {
+            return match edge.routes.get(&host) {
+                Some(target) => app(&edge, &host, target, request).await,
+                None => misdirected::response(&host, &edge.config.platform_host),
+            };
+        }
         HostKind::Platform => {}
     }
     match edge.api.clone().oneshot(request).await {
@@ -139,11 +148,8 @@ async fn dispatch(State(edge): State<Arc<Edge>>, request: Request) -> Response {
     }
 }
 
-/// The answer of the app at `host`.
-async fn app(edge: &Edge, host: &str, request: Request) -> Response {
-    let Some(target) = edge.routes.get(host) else {
-        return pages::no_app(host);
-    };
+/// The answer of `target`, the app at `host`.
+async fn app(edge: &Edge, host: &str, target: Arc<Target>, request: Request) -> Response {
     let peer = request
         .extensions()
         .get::<axum::extract::ConnectInfo<SocketAddr>>()

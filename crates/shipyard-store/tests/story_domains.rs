@@ -124,7 +124,7 @@ async fn a_domain_is_looked_at_when_due_and_routed_once_verified() {
         .create_domain(&ada, &new_domain(&project, &env, "shop.example.com"))
         .await
         .expect("added");
-    assert_eq!(tx.count_domains(&ada, &project).await.expect("count"), 1);
+    assert_eq!(tx.count_domains(&ada).await.expect("count"), 1);
 
     // A new domain is due at once; one looked at waits for its next time.
     let now = Utc::now() + TimeDelta::seconds(1);
@@ -163,5 +163,45 @@ async fn a_domain_is_looked_at_when_due_and_routed_once_verified() {
     tx.verify_domain(&ada, &shop.id).await.expect("verify");
     let verified = tx.live_routes(Some(&env)).await.expect("routes");
     assert_eq!(verified[0].domains, ["shop.example.com"]);
+
+    // A verified domain whose proof is gone keeps a note and its grace start; seen again, both
+    // go; a lapse unverifies it and takes it off the routes.
+    let first = tx
+        .record_proof(&shop.id, Some("no TXT record"), now)
+        .await
+        .expect("missing")
+        .expect("verified");
+    assert_eq!(first.proof_missing_since.map(|t| t.timestamp()), Some(now.timestamp()));
+    let later = now + TimeDelta::hours(5);
+    let still = tx
+        .record_proof(&shop.id, Some("no TXT record"), later)
+        .await
+        .expect("missing")
+        .expect("verified");
+    assert_eq!(
+        still.proof_missing_since.map(|t| t.timestamp()),
+        Some(now.timestamp()),
+        "the grace starts at the first look that missed it"
+    );
+    assert_eq!(
+        (still.status, still.error.as_deref()),
+        (DomainStatus::Verified, Some("no TXT record"))
+    );
+    let seen = tx
+        .record_proof(&shop.id, None, later)
+        .await
+        .expect("seen")
+        .expect("verified");
+    assert!(seen.proof_missing_since.is_none() && seen.error.is_none());
+    let lapsed = tx
+        .lapse_domain(&shop.id, "gone a week")
+        .await
+        .expect("lapse")
+        .expect("was verified");
+    assert_eq!((lapsed.status, lapsed.verified_at), (DomainStatus::Failed, None));
+    assert!(tx.lapse_domain(&shop.id, "again").await.expect("lapse").is_none());
+    assert!(tx.record_proof(&shop.id, None, later).await.expect("seen").is_none());
+    let unrouted = tx.live_routes(Some(&env)).await.expect("routes");
+    assert!(unrouted[0].domains.is_empty());
     SqliteStore::commit(tx).await.expect("commit");
 }

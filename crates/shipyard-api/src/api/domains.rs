@@ -11,15 +11,19 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use shipyard_api_types::domains::{CreateDomainRequest, DomainDns, DomainView, RecordKind, Verification};
-use shipyard_core::custom_domain::CustomHostname;
+use shipyard_core::custom_domain::{CustomHostname, DomainStatus, challenge_name};
 use shipyard_core::{DomainId, EnvironmentId, OpaqueToken, Role};
-use shipyard_domains::{expected_records, next_check};
+use shipyard_domains::{expected_records, next_check, proof_gone};
 use shipyard_runtime::RouteLock;
-use shipyard_store::{Backend, Domain, Domains, Environment, Environments, NewDomain, SqliteStore, TenantScope, Tx};
+use shipyard_store::{
+    Backend, Domain, Domains, Environment, Environments, NewDomain, SqliteStore, StoreError, TenantScope, Tx,
+};
 
-/// Domains one project may have: each is looked at in the background, so a stranger may not
-/// add them without end.
-pub const MAX_DOMAINS_PER_PROJECT: i64 = 100;
+/// Domains one workspace may have: each is looked at in the background, so a stranger may
+/// not add them without end.
+pub const MAX_DOMAINS_PER_WORKSPACE: i64 = 200;
+/// When to try a verify again that found every DNS look slot taken.
+const LOOKS_BUSY_RETRY_SECS: u64 = 5;
 
 /// A domain as shown; `env` is the environment it serves.
 fn domain_view(state: &AppState, scope: &TenantScope, env: Option<&Environment>, d: Domain) -> DomainView {
@@ -30,7 +34,7 @@ fn domain_view(state: &AppState, scope: &TenantScope, env: Option<&Environment>,
     DomainView {
         verification: Verification {
             kind: RecordKind::Txt,
-            name: format!("_shipyard-challenge.{}", d.hostname),
+            name: challenge_name(&d.hostname),
             value: d.challenge,
         },
         hostname_unicode: shipyard_core::custom_domain::to_unicode(&d.hostname),
@@ -71,7 +75,7 @@ pub async fn list_domains(
     let mut tx = state.store.read().await?;
     let (scope, project) = path.load(&auth, &mut tx).await?;
     let page = paging.page()?;
-    // A project has at most MAX_DOMAINS_PER_PROJECT: read whole, paged here.
+    // A workspace has at most MAX_DOMAINS_PER_WORKSPACE: read whole, paged here.
     let all = tx.list_domains(&scope, &project.id).await?;
     let envs = tx.environments(&scope, &project.id).await?;
     let total = all.len() as i64;
@@ -99,7 +103,7 @@ pub async fn list_domains(
     request_body = CreateDomainRequest, params(ProjectPath), security(("bearer" = []), ("session" = [])),
     responses((status = 201, body = DomainView), (status = 400, description = "A hostname rule broken", body = ErrorBody),
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-    (status = 409, description = "The project has the hostname, or as many domains as it may", body = ErrorBody),
+    (status = 409, description = "The project has the hostname, or the workspace as many domains as it may", body = ErrorBody),
     (status = 422, body = ErrorBody)))]
 pub async fn create_domain(
     State(state): State<AppState>,
@@ -133,9 +137,9 @@ pub async fn create_domain(
             .find(|e| e.is_production)
             .ok_or_else(|| ApiError::conflict("the project has no production environment"))?,
     };
-    if tx.count_domains(&scope, &project.id).await? >= MAX_DOMAINS_PER_PROJECT {
+    if tx.count_domains(&scope).await? >= MAX_DOMAINS_PER_WORKSPACE {
         return Err(ApiError::conflict(format!(
-            "the project has {MAX_DOMAINS_PER_PROJECT} domains, the most one may have; remove one first"
+            "the workspace has {MAX_DOMAINS_PER_WORKSPACE} domains, the most one may have; remove one first"
         )));
     }
     let new = NewDomain {
@@ -162,7 +166,8 @@ pub async fn create_domain(
     params(DomainPath), security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = DomainView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody),
-    (status = 409, description = "Another workspace has verified the hostname", body = ErrorBody)))]
+    (status = 409, description = "Another project has verified the hostname", body = ErrorBody),
+    (status = 429, description = "Too many DNS looks in flight on the server", body = ErrorBody)))]
 pub async fn create_domain_verify(
     State(state): State<AppState>,
     auth: Auth,
@@ -177,30 +182,52 @@ pub async fn create_domain_verify(
         .cloned()
         .ok_or_else(|| ApiError::not_found(format!("domain {} not found", path.domain_id)))?;
     let live = state.runtime.host(&env.host_label, scope.tenant_slug().as_str());
-    let look = state.domains.look(&domain.hostname, &domain.challenge, &live).await;
-    let mut lock = state.runtime.lock().await;
+    let look = state
+        .domains
+        .try_look(&domain.hostname, &domain.challenge, &live)
+        .await
+        .ok_or_else(|| {
+            ApiError::too_many_requests(
+                "the server is busy asking DNS about other domains; verify again in a few seconds",
+                LOOKS_BUSY_RETRY_SECS,
+            )
+        })?;
+    // Only a domain becoming verified changes what the edge serves (a failed look never
+    // unverifies): only then is the route lock taken.
+    let routes = matches!(look.proof, Ok(())) && domain.status != DomainStatus::Verified;
+    let lock = if routes { Some(state.runtime.lock().await) } else { None };
     let mut tx = state.store.write().await?;
     let gone = || ApiError::not_found(format!("domain {} not found", path.domain_id));
-    tx.record_dns(
-        &domain.id,
-        &look.dns,
-        next_check(chrono::Utc::now(), look.dns.points_here),
-    )
-    .await?
-    .ok_or_else(gone)?;
+    let next = next_check(chrono::Utc::now(), domain.created_at, look.dns.points_here);
+    tx.record_dns(&domain.id, &look.dns, next).await?;
     let updated = match &look.proof {
-        Ok(()) => tx.verify_domain(&scope, &domain.id).await.map_err(|e| match e {
-            shipyard_store::StoreError::Conflict(_) => ApiError::conflict(format!(
-                "{} is verified by another workspace; it can serve only one",
-                domain.hostname
-            )),
-            other => other.into(),
-        })?,
+        Ok(()) => match tx.verify_domain(&scope, &domain.id).await {
+            Err(StoreError::Conflict(_)) => {
+                // What was seen is kept; only the verify is refused.
+                SqliteStore::commit(tx).await?;
+                return Err(ApiError::conflict(format!(
+                    "{} is verified already by another project (in this workspace or another); a hostname serves one environment",
+                    domain.hostname
+                )));
+            }
+            other => other?,
+        },
+        // A verified domain stays verified for a grace while its record is gone.
+        Err(why) if domain.status == DomainStatus::Verified => {
+            let since = domain.proof_missing_since.unwrap_or_else(chrono::Utc::now);
+            tx.record_proof(&domain.id, Some(&proof_gone(why, since)), chrono::Utc::now())
+                .await?
+        }
         Err(why) => tx.fail_domain(&scope, &domain.id, why).await?,
     }
     .ok_or_else(gone)?;
-    lock.route_environment(&mut tx, &env.id).await?;
-    commit_routed(&state, lock, tx).await?;
+    match lock {
+        Some(mut lock) => {
+            lock.route_environment(&mut tx, &env.id).await?;
+            commit_routed(&state, lock, tx).await?;
+        }
+        None => SqliteStore::commit(tx).await?,
+    }
     Ok(Json(domain_view(&state, &scope, Some(&env), updated)))
 }
 
@@ -214,11 +241,16 @@ pub async fn delete_domain(
     auth: Auth,
     ApiPath(path): ApiPath<DomainPath>,
 ) -> ApiResult<StatusCode> {
-    let mut lock = state.runtime.lock().await;
-    let mut tx = state.store.write().await?;
+    // Who may delete is settled before the route lock, which every go-live waits on.
+    let mut tx = state.store.read().await?;
     let (scope, _, domain) = path.load(&auth, &mut tx).await?;
     require_write(&scope, Role::Member)?;
-    tx.delete_domain(&scope, &domain.id).await?;
+    drop(tx);
+    let mut lock = state.runtime.lock().await;
+    let mut tx = state.store.write().await?;
+    if !tx.delete_domain(&scope, &domain.id).await? {
+        return Err(ApiError::not_found(format!("domain {} not found", path.domain_id)));
+    }
     lock.route_environment(&mut tx, &domain.environment_id).await?;
     commit_routed(&state, lock, tx).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -29,6 +29,8 @@ pub struct Domain {
     pub verified_at: Option<DateTime<Utc>>,
     /// What the last look at its routing records saw.
     pub dns: DnsLook,
+    /// Since when a verified domain's TXT record has been gone (None: seen at the last look).
+    pub proof_missing_since: Option<DateTime<Utc>>,
 }
 
 /// One look at a hostname's CNAME, A and AAAA records.

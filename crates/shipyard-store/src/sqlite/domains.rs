@@ -13,7 +13,7 @@ use shipyard_core::{DomainId, EnvironmentId, ProjectId, TenantId};
 macro_rules! domain_columns {
     () => {
         "id, tenant_id, project_id, environment_id, hostname, status, challenge, error, created_at, verified_at, \
-         dns_observed, points_here, dns_error, checked_at"
+         dns_observed, points_here, dns_error, checked_at, proof_missing_since"
     };
 }
 
@@ -33,6 +33,7 @@ struct DomainRow {
     points_here: bool,
     dns_error: Option<String>,
     checked_at: Option<String>,
+    proof_missing_since: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -65,6 +66,7 @@ impl TryFrom<DomainRow> for Domain {
                 error: r.dns_error,
                 checked_at: r.checked_at.as_deref().map(parse_ts).transpose()?,
             },
+            proof_missing_since: r.proof_missing_since.as_deref().map(parse_ts).transpose()?,
         })
     }
 }
@@ -73,7 +75,7 @@ impl Domains for Tx {
     async fn create_domain(&mut self, scope: &TenantScope, new: &NewDomain) -> Result<Domain> {
         let row: DomainRow = sqlx::query_as(concat!(
             "INSERT INTO domains (id, tenant_id, project_id, environment_id, hostname, status, challenge, created_at, \
-             next_check_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?7, ?7) RETURNING ",
+             next_check_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?7) RETURNING ",
             domain_columns!()
         ))
         .bind(new.id.as_str().to_owned())
@@ -118,7 +120,8 @@ impl Domains for Tx {
 
     async fn verify_domain(&mut self, scope: &TenantScope, id: &DomainId) -> Result<Option<Domain>> {
         let row: Option<DomainRow> = sqlx::query_as(concat!(
-            "UPDATE domains SET status = 'verified', error = NULL, verified_at = COALESCE(verified_at, ?) \
+            "UPDATE domains SET status = 'verified', error = NULL, verified_at = COALESCE(verified_at, ?), \
+             proof_missing_since = NULL \
              WHERE tenant_id = ? AND id = ? RETURNING ",
             domain_columns!()
         ))
@@ -145,10 +148,9 @@ impl Domains for Tx {
         row.map(Domain::try_from).transpose()
     }
 
-    async fn count_domains(&mut self, scope: &TenantScope, project: &ProjectId) -> Result<i64> {
-        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM domains WHERE tenant_id = ? AND project_id = ?")
+    async fn count_domains(&mut self, scope: &TenantScope) -> Result<i64> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM domains WHERE tenant_id = ?")
             .bind(scope.tenant_id().as_str().to_owned())
-            .bind(project.as_str().to_owned())
             .fetch_one(&mut *self.0)
             .await?;
         Ok(count)
@@ -163,8 +165,8 @@ impl Domains for Tx {
         let observed =
             serde_json::to_string(&look.observed).map_err(|e| StoreError::Corrupt(format!("domain records: {e}")))?;
         let row: Option<DomainRow> = sqlx::query_as(concat!(
-            "UPDATE domains SET dns_observed = ?, points_here = ?, dns_error = ?, checked_at = ?, next_check_at = ? \
-             WHERE id = ? RETURNING ",
+            "UPDATE domains SET dns_observed = ?1, points_here = ?2, dns_error = ?3, checked_at = ?4, next_check_at = ?5 \
+             WHERE id = ?6 AND (checked_at IS NULL OR checked_at <= ?4) RETURNING ",
             domain_columns!()
         ))
         .bind(observed)
@@ -172,6 +174,39 @@ impl Domains for Tx {
         .bind(look.error.clone())
         .bind(look.checked_at.map(ts))
         .bind(ts(next_check_at))
+        .bind(id.as_str().to_owned())
+        .fetch_optional(&mut *self.0)
+        .await?;
+        row.map(Domain::try_from).transpose()
+    }
+
+    async fn record_proof(
+        &mut self,
+        id: &DomainId,
+        missing: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Domain>> {
+        let row: Option<DomainRow> = sqlx::query_as(concat!(
+            "UPDATE domains SET proof_missing_since = CASE WHEN ?1 IS NULL THEN NULL \
+             ELSE COALESCE(proof_missing_since, ?2) END, error = ?1 \
+             WHERE id = ?3 AND status = 'verified' RETURNING ",
+            domain_columns!()
+        ))
+        .bind(missing.map(str::to_owned))
+        .bind(ts(now))
+        .bind(id.as_str().to_owned())
+        .fetch_optional(&mut *self.0)
+        .await?;
+        row.map(Domain::try_from).transpose()
+    }
+
+    async fn lapse_domain(&mut self, id: &DomainId, error: &str) -> Result<Option<Domain>> {
+        let row: Option<DomainRow> = sqlx::query_as(concat!(
+            "UPDATE domains SET status = 'failed', error = ?, verified_at = NULL, proof_missing_since = NULL \
+             WHERE id = ? AND status = 'verified' RETURNING ",
+            domain_columns!()
+        ))
+        .bind(error.to_owned())
         .bind(id.as_str().to_owned())
         .fetch_optional(&mut *self.0)
         .await?;

@@ -1,6 +1,7 @@
 //! The client commands' command line (clap).
 
 use super::database_args::DatabasesCommand;
+use super::domain_args::DomainsCommand;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -110,6 +111,15 @@ pub enum ClientCommand {
         /// What to do.
         #[command(subcommand)]
         command: DatabasesCommand,
+    },
+    /// Custom domains: add one (printing the DNS records to create), verify, list with the
+    /// reason one is not live, remove.
+    ///
+    /// Example: `shipyard domains add shop.example.com --project web`
+    Domains {
+        /// What to do.
+        #[command(subcommand)]
+        command: DomainsCommand,
     },
     /// Print the live URL of an environment (and open it in a browser on a desktop terminal).
     ///

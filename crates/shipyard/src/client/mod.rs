@@ -10,6 +10,8 @@ pub mod database_backups;
 pub mod databases;
 pub mod deploy;
 pub mod deployments;
+pub mod domain_args;
+pub mod domains;
 pub mod environments;
 pub mod failure;
 pub mod logs;
@@ -60,6 +62,7 @@ async fn dispatch(global: &Global, command: ClientCommand) -> Result<(), Failure
         ClientCommand::Rollback(args) => releases::rollback(&Context::open(global).await?, args).await,
         ClientCommand::Secrets { command } => secrets::run(&Context::open(global).await?, command).await,
         ClientCommand::Databases { command } => databases::run(&Context::open(global).await?, command).await,
+        ClientCommand::Domains { command } => domains::run(&Context::open(global).await?, command).await,
         ClientCommand::Open(target) => environments::open(&Context::open(global).await?, &target).await,
     }
 }

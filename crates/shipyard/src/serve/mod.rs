@@ -213,13 +213,12 @@ pub async fn run_with(
     if resumed > 0 {
         tracing::info!(databases = resumed, "starting managed databases");
     }
-    let domains = shipyard_domains::Here {
-        apps_domain: settings.apps_domain.clone(),
-        public: settings.public_addresses.clone(),
-        dns: shipyard_domains::Dns::new(settings.dns_resolver).context("cannot set up the DNS resolver for domains")?,
-        wake: Arc::default(),
-    };
-    shipyard_domains::recheck::spawn(&tasks, store.clone(), domains.clone());
+    let domains = shipyard_domains::Here::new(
+        settings.apps_domain.clone(),
+        settings.public_addresses.clone(),
+        shipyard_domains::Dns::new(settings.dns_resolver).context("cannot set up the DNS resolver for domains")?,
+    );
+    shipyard_domains::recheck::spawn(&tasks, store.clone(), runtime.clone(), domains.clone());
 
     let api_settings = ApiSettings {
         platform_host: settings.platform_host.clone(),

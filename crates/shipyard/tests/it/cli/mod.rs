@@ -3,6 +3,7 @@
 mod ci;
 mod databases;
 mod deploy;
+mod domains;
 mod login;
 mod logs;
 mod projects;

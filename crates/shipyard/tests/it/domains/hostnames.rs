@@ -19,7 +19,7 @@ async fn every_hostname_rule_is_a_400_naming_it_and_an_idna_name_round_trips() {
     let path = format!("/tenants/{}/projects/{}/domains", ada.tenant_id, site.project_id);
     let long_label = format!("{}.example.com", "a".repeat(64));
     let long_name = format!("{}.com", vec!["b".repeat(60); 5].join("."));
-    let cases: [(&str, &str); 12] = [
+    let cases: [(&str, &str); 14] = [
         ("", "empty"),
         ("a..example.com", "empty label"),
         ("*.example.com", "wildcard"),
@@ -30,6 +30,8 @@ async fn every_hostname_rule_is_a_400_naming_it_and_an_idna_name_round_trips() {
         (&long_label, "DNS allows 63"),
         (&long_name, "DNS allows 253"),
         ("intranet", "one label"),
+        ("db.corp.internal", "special-use or private name"),
+        ("x.apps.example.net\u{3002}", "under the apps domain"),
         ("console.example.net", "platform's own host"),
         ("web-production.acme.apps.example.net", "under the apps domain"),
     ];

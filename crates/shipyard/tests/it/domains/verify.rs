@@ -107,9 +107,18 @@ async fn a_domain_is_served_only_once_its_txt_record_proves_it_and_never_after_d
     let served = fetch(&server, "shop.example.com", "/", &[]).await;
     assert_eq!(served.status, 200, "{}", served.text());
     assert_eq!(served.text().trim(), "shop page");
-    // Verified stays verified: a record removed later does not take a live site down.
+    // Verified stays verified for a grace: a record removed later does not take a live site
+    // down at once, but the domain says so.
     dns.clear_txt("_shipyard-challenge.shop.example.com").await;
-    assert_eq!(verified_ok(&ada, &site.project_id, &shop).await["status"], "verified");
+    let lapsing = verified_ok(&ada, &site.project_id, &shop).await;
+    assert_eq!(lapsing["status"], "verified");
+    let note = lapsing["error"].as_str().expect("a note");
+    assert!(
+        note.contains("is gone (no TXT record") && note.contains("unless it returns"),
+        "{note}"
+    );
+    dns.set_txt("_shipyard-challenge.shop.example.com", &value).await;
+    assert_eq!(verified_ok(&ada, &site.project_id, &shop).await["error"], Value::Null);
     let runtime = ada.runtime_view(&site).await;
     assert_eq!(runtime["domains"][0]["hostname"], "shop.example.com", "{runtime}");
     assert_eq!(runtime["domains"][0]["status"], "verified");
@@ -203,6 +212,17 @@ async fn a_domain_is_served_only_once_its_txt_record_proves_it_and_never_after_d
     );
     // Bob's site has no release yet: nothing is served there (and nothing of Ada's).
     assert_eq!(fetch(&server, "shop.example.com", "/", &[]).await.status, 421);
+
+    // Deleting a project stops serving its verified domains at once.
+    dns.set_txt(
+        "_shipyard-challenge.www.example.com",
+        www["verification"]["value"].as_str().expect("value"),
+    )
+    .await;
+    assert_eq!(verified_ok(&ada, &site.project_id, &www).await["status"], "verified");
+    assert_eq!(fetch(&server, "www.example.com", "/", &[]).await.status, 200);
+    ada.delete_project(&site).await;
+    assert_eq!(fetch(&server, "www.example.com", "/", &[]).await.status, 421);
 }
 
 #[tokio::test]

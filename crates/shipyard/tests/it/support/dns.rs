@@ -28,8 +28,19 @@ fn free_port() -> u16 {
 }
 
 impl DnsServer {
-    /// Starts one with no records (no default A/AAAA answers) and waits until it answers.
+    /// Starts one with no records (no default A/AAAA answers) and waits until it answers on
+    /// both ports. Ports are picked free and then let go, so another test's server may take one
+    /// first: a server that does not answer its own record on its DNS port is replaced.
     pub async fn start() -> Self {
+        for _ in 0..5 {
+            if let Some(server) = Self::try_start().await {
+                return server;
+            }
+        }
+        panic!("pebble-challtestsrv did not start on free ports in 5 tries")
+    }
+
+    async fn try_start() -> Option<Self> {
         let (dns_port, management_port) = (free_port(), free_port());
         let dns = format!("127.0.0.1:{dns_port}");
         let management = format!("127.0.0.1:{management_port}");
@@ -50,23 +61,28 @@ impl DnsServer {
                 .build()
                 .expect("client"),
         };
-        let deadline = Instant::now() + Duration::from_secs(15);
+        // Its own record, read back through its DNS port, says both ports are its own.
+        let probe = format!("probe-{}-{dns_port}.example.net", std::process::id());
+        let resolver = shipyard_domains::Dns::new(Some(server.dns.parse().expect("address"))).expect("resolver");
+        let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            let asked = server
+            let set = server
                 .http
-                .post(format!("http://{}/clear-txt", server.management))
-                .json(&json!({ "host": "ready.invalid." }))
+                .post(format!("http://{}/set-txt", server.management))
+                .json(&json!({ "host": format!("{probe}."), "value": "mine" }))
                 .send()
                 .await;
-            if asked.is_ok_and(|r| r.status().is_success()) {
-                return server;
+            if set.is_ok_and(|r| r.status().is_success()) {
+                let seen = resolver.observe(&probe, &probe).await;
+                let mine = matches!(&seen.challenge, shipyard_domains::lookup::Answer::Records(r)
+                    if r.iter().any(|r| r.value == "mine"));
+                if mine {
+                    return Some(server);
+                }
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!(
-            "pebble-challtestsrv did not answer on {} within 15 s",
-            server.management
-        )
+        None
     }
 
     async fn post(&self, what: &str, body: serde_json::Value) {
