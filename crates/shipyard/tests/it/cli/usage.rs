@@ -103,6 +103,10 @@ async fn wrong_credentials_exit_4_a_stopped_server_5_and_bad_usage_2() {
         vec!["databases", "stop"],
         vec!["databases", "delete"],
         vec!["databases", "url"],
+        vec!["domains", "list"],
+        vec!["domains", "add"],
+        vec!["domains", "verify"],
+        vec!["domains", "remove"],
         vec!["deploy"],
         vec!["deployments", "list"],
         vec!["deployments", "show"],
@@ -120,6 +124,14 @@ async fn wrong_credentials_exit_4_a_stopped_server_5_and_bad_usage_2() {
             "{command:?} --help has an example:\n{}",
             help.stdout
         );
+    }
+    let serve_help = std::process::Command::new(crate::support::binary())
+        .args(["serve", "--help"])
+        .output()
+        .expect("serve --help");
+    let serve_help = String::from_utf8_lossy(&serve_help.stdout);
+    for flag in ["--dns-resolver", "--public-address"] {
+        assert!(serve_help.contains(flag), "serve --help names {flag}:\n{serve_help}");
     }
     for shell_name in ["bash", "zsh", "fish"] {
         let script = shell.run(&["completions", shell_name]).await;
