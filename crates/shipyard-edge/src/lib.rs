@@ -104,25 +104,25 @@ struct Edge {
     access: AccessLog,
 }
 
-/// The service the listener runs: Host dispatch over `routes`, request ids and tracing; apps'
-/// requests go to `access`.
+/// The service the listener runs: Host dispatch over `routes`; apps' requests go to `access`.
+/// Request ids and a tracing span are the API's alone (#37): an app's request passes no layer,
+/// and gets a request id only when it brought none, made by `proxy` as it is passed on.
 pub fn edge_router(config: EdgeConfig, api: Router, routes: RouteTable, access: AccessLog) -> Router {
-    Router::new()
-        .fallback(dispatch)
-        .with_state(Arc::new(Edge {
-            proxy: Proxy::new(
-                config.idle_timeout,
-                config.inbound.clone(),
-                cookies::CookieFence::new(&config.platform_host, &config.apps_domain),
-            ),
-            config,
-            api,
-            routes,
-            access,
-        }))
+    let api = api
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+    Router::new().fallback(dispatch).with_state(Arc::new(Edge {
+        proxy: Proxy::new(
+            config.idle_timeout,
+            config.inbound.clone(),
+            cookies::CookieFence::new(&config.platform_host, &config.apps_domain),
+        ),
+        config,
+        api,
+        routes,
+        access,
+    }))
 }
 
 async fn dispatch(State(edge): State<Arc<Edge>>, request: Request) -> Response {

@@ -12,6 +12,7 @@ use crate::inbound::{Connector, Inbound};
 use crate::pages;
 use axum::body::Body;
 use axum::http::header::{CONNECTION, HOST, UPGRADE};
+use axum::http::uri::{Authority, PathAndQuery, Scheme};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, Uri};
 use axum::response::Response;
 use hyper_util::client::legacy::Client;
@@ -21,6 +22,28 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
+/// The header that names a request across the edge and the app.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Request ids for apps' requests that bring none: unique in this process and across its
+/// restarts, without a system call per request (a UUID reads the kernel's random source).
+mod request_id {
+    use axum::http::HeaderValue;
+    use std::hash::BuildHasher;
+    use std::sync::LazyLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// A random prefix per process (the standard library seeds its hasher keys from the OS).
+    static PREFIX: LazyLock<u64> = LazyLock::new(|| std::collections::hash_map::RandomState::new().hash_one(0u8));
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+
+    /// The next id: `<process prefix>-<counter>`, in hex.
+    pub(super) fn next() -> HeaderValue {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{:016x}-{n:x}", *PREFIX)).unwrap_or(HeaderValue::from_static("-"))
+    }
+}
+
 /// Idle keep-alive connections kept per instance.
 const IDLE_PER_UPSTREAM: usize = 64;
 
@@ -29,9 +52,25 @@ const IDLE_PER_UPSTREAM: usize = 64;
 #[derive(Debug, Clone)]
 pub struct Upstream {
     /// Where it answers.
-    pub addr: SocketAddr,
+    addr: SocketAddr,
     /// Whether it takes requests.
-    pub serving: Arc<AtomicBool>,
+    serving: Arc<AtomicBool>,
+    /// `addr` as a URI's authority, made once.
+    authority: Authority,
+}
+
+impl Upstream {
+    /// An instance at `addr`, taking requests while `serving` says so.
+    pub fn new(addr: SocketAddr, serving: Arc<AtomicBool>) -> Self {
+        // A socket address always reads as an authority.
+        let authority =
+            Authority::try_from(addr.to_string().as_str()).unwrap_or_else(|_| Authority::from_static("0.0.0.0"));
+        Self {
+            addr,
+            serving,
+            authority,
+        }
+    }
 }
 
 /// A release's instances, as opaque addresses the driver handed over.
@@ -56,12 +95,11 @@ impl Upstreams {
     }
 
     /// The next serving instance; None when none is.
-    fn pick(&self) -> Option<SocketAddr> {
+    fn pick(&self) -> Option<&Upstream> {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         (0..self.all.len())
             .map(|i| &self.all[(start + i) % self.all.len()])
             .find(|u| u.serving.load(Ordering::Relaxed))
-            .map(|u| u.addr)
     }
 }
 
@@ -124,11 +162,21 @@ impl Proxy {
         // agrees (101), the two connections are joined byte for byte.
         let switch = requested_upgrade(request.headers()).map(|protocol| (protocol, hyper::upgrade::on(&mut request)));
         let (mut head, body) = request.into_parts();
-        let path = head.uri.path_and_query().map_or("/", |p| p.as_str());
-        let Ok(uri) = Uri::try_from(format!("http://{upstream}{path}")) else {
+        // The path as it came (already parsed), with the instance's address: nothing formatted
+        // and parsed again per request.
+        let mut parts = std::mem::take(&mut head.uri).into_parts();
+        parts.scheme = Some(Scheme::HTTP);
+        parts.authority = Some(upstream.authority.clone());
+        if parts.path_and_query.is_none() {
+            parts.path_and_query = Some(PathAndQuery::from_static("/"));
+        }
+        let Ok(uri) = Uri::from_parts(parts) else {
             return pages::bad_path();
         };
         head.uri = uri;
+        if !head.headers.contains_key(REQUEST_ID) {
+            head.headers.insert(REQUEST_ID, request_id::next());
+        }
         for name in HOP_BY_HOP {
             head.headers.remove(name);
         }
@@ -190,7 +238,7 @@ impl Proxy {
             }
             Ok(Err(e)) if idle::timed_out(&e) => pages::request_timeout(host, self.idle),
             Ok(Err(e)) => {
-                tracing::warn!(%upstream, error = %e, "an instance did not answer");
+                tracing::warn!(upstream = %upstream.addr, error = %e, "an instance did not answer");
                 pages::bad_gateway(host)
             }
             Err(_) => pages::gateway_timeout(host, self.idle),

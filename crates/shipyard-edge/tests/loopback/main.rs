@@ -84,10 +84,7 @@ impl Default for Setup {
 /// An edge on a free port whose only app host proxies to `app`.
 async fn edge(app: SocketAddr, setup: Setup) -> SocketAddr {
     let routes = RouteTable::default();
-    let upstreams = Upstreams::new(vec![Upstream {
-        addr: app,
-        serving: Arc::new(AtomicBool::new(true)),
-    }]);
+    let upstreams = Upstreams::new(vec![Upstream::new(app, Arc::new(AtomicBool::new(true)))]);
     let target = Target::Proxy {
         environment: "env_a".into(),
         release: "rel_a".into(),

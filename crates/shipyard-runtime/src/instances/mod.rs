@@ -312,10 +312,9 @@ impl Instances {
         self.states
             .iter()
             .filter_map(|s| {
-                s.lock().ok().map(|s| Upstream {
-                    addr: SocketAddr::from(([127, 0, 0, 1], s.port)),
-                    serving: s.serving.clone(),
-                })
+                s.lock()
+                    .ok()
+                    .map(|s| Upstream::new(SocketAddr::from(([127, 0, 0, 1], s.port)), s.serving.clone()))
             })
             .collect()
     }

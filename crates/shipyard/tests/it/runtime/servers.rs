@@ -15,6 +15,7 @@ use serde_json::json;
 fn server_js(body: &str) -> String {
     format!(
         "require('http').createServer((q, r) => {{ r.setHeader('x-seen-for', q.headers['x-forwarded-for'] || ''); \
+         r.setHeader('x-seen-id', q.headers['x-request-id'] || ''); \
          r.end('{body}'); }}).listen(process.env.PORT, () => {{ console.log('listening on ' + process.env.PORT); \
          console.log('key ' + process.env.API_KEY); console.log('keylen ' + (process.env.API_KEY || '').length); }});"
     )
@@ -53,6 +54,13 @@ async fn a_node_app_serves_its_live_url_and_a_release_that_never_gets_healthy_fa
         "127.0.0.1",
         "the edge sets X-Forwarded-For; the client's is dropped"
     );
+    // A request id reaches the app: the edge's own when the client sent none (unique per
+    // request), the client's when it sent one.
+    let again = fetch(&server, &host, "/", &[]).await;
+    let (first, second) = (live.header("x-seen-id"), again.header("x-seen-id"));
+    assert!(!first.is_empty() && first != second, "{first:?} {second:?}");
+    let traced = fetch(&server, &host, "/", &[("x-request-id", "trace-abc-123")]).await;
+    assert_eq!(traced.header("x-seen-id"), "trace-abc-123");
     let runtime = ada.runtime_view(&app).await;
     assert_eq!(runtime["status"], "running", "{runtime}");
     assert_eq!(runtime["instances"][0]["status"], "healthy", "{runtime}");
