@@ -159,7 +159,6 @@ async fn app(edge: &Edge, host: &str, target: Arc<Target>, request: Request) -> 
         uri: request.uri().clone(),
         user_agent: request.headers().get(axum::http::header::USER_AGENT).cloned(),
         client: client_addr(peer.map(|p| p.ip()), request.headers(), &edge.config.trusted_proxies),
-        at: chrono::Utc::now(),
         started: std::time::Instant::now(),
     };
     let response = match target.as_ref() {

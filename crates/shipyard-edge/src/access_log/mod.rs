@@ -10,7 +10,7 @@ pub use shipyard_core::log_line::AccessEntry;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, Method, Response, Uri};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use http_body::{Frame, SizeHint};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -80,7 +80,7 @@ pub(crate) struct Asked {
     pub uri: Uri,
     pub user_agent: Option<HeaderValue>,
     pub client: Option<IpAddr>,
-    pub at: DateTime<Utc>,
+    /// When it came; the wall-clock time is read only for a request that is logged.
     pub started: Instant,
 }
 
@@ -132,7 +132,7 @@ impl AccessLog {
         }
         let entry = AccessEntry {
             environment: environment.to_owned(),
-            at: asked.at,
+            at: Utc::now() - chrono::TimeDelta::from_std(asked.started.elapsed()).unwrap_or_default(),
             method: cut(asked.method.as_str(), MAX_METHOD_BYTES),
             path: cut(asked.uri.path(), MAX_PATH_BYTES),
             status,
