@@ -19,8 +19,9 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_io_timeout::TimeoutStream;
@@ -85,25 +86,25 @@ pub async fn serve(
         let mut stream = TimeoutStream::new(stream);
         stream.set_write_timeout(Some(timeouts.idle));
         let idle = timeouts.idle;
-        let (busy, in_flight) = watch::channel(0usize);
+        let in_flight = Arc::new(InFlight::new());
         let service = Tracked {
             inner: tower::util::MapRequest::new(app.clone(), move |request: hyper::Request<Incoming>| {
                 let (mut head, body) = request.into_parts();
                 head.extensions.insert(ConnectInfo(peer));
                 hyper::Request::from_parts(head, Body::new(IdleBody::new(body, idle)))
             }),
-            busy: Arc::new(busy),
+            busy: in_flight.clone(),
         };
         let io = Counted::new(Box::pin(stream), admitted);
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(service))
             .into_owned();
-        let (mut stopping, quiet, still) = (stopping.clone(), timeouts.header, in_flight.clone());
+        let (mut stopping, quiet) = (stopping.clone(), timeouts.header);
         connections.spawn(async move {
             let mut connection = std::pin::pin!(connection);
             let ended = tokio::select! {
                 ended = connection.as_mut() => Ended::Itself(ended),
-                () = no_request_for(in_flight, quiet) => Ended::Idle,
+                () = no_request_for(&in_flight, quiet) => Ended::Idle,
                 _ = stopping.wait_for(|stop| *stop) => Ended::Stopping,
             };
             // The server stops: requests in flight finish (within the shutdown's grace), then
@@ -121,7 +122,10 @@ pub async fn serve(
                     // then closed once nothing has been in flight for as long again.
                     tokio::select! {
                         ended = connection => ended,
-                        () = no_request_for(still, quiet) => Ok(()),
+                        () = async {
+                            tokio::time::sleep(quiet).await;
+                            no_request_for(&in_flight, quiet).await;
+                        } => Ok(()),
                     }
                 }
             };
@@ -154,20 +158,61 @@ enum Ended<E> {
 }
 
 /// Completes once a connection has had no request in flight for `quiet` (HTTP/2 has no
-/// timeout of its own for this, and its pings keep a silent client's connection alive).
-async fn no_request_for(mut in_flight: watch::Receiver<usize>, quiet: Duration) {
+/// timeout of its own for this, and its pings keep a silent client's connection alive). It
+/// looks at the count when its timer fires rather than being woken by every request (#37: a
+/// wake-up per request start and end cost more than the look).
+async fn no_request_for(in_flight: &InFlight, quiet: Duration) {
     loop {
-        if in_flight.wait_for(|n| *n == 0).await.is_err() {
-            return std::future::pending().await;
+        let wait = match in_flight.quiet_for() {
+            Some(for_now) if for_now >= quiet => return,
+            Some(for_now) => quiet - for_now,
+            None => quiet,
+        };
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Requests in flight on one connection, and when that count last changed.
+struct InFlight {
+    count: AtomicUsize,
+    /// Milliseconds after `since` of the last change.
+    changed_ms: AtomicU64,
+    since: Instant,
+}
+
+impl InFlight {
+    fn new() -> Self {
+        Self {
+            count: AtomicUsize::new(0),
+            changed_ms: AtomicU64::new(0),
+            since: Instant::now(),
         }
-        tokio::select! {
-            () = tokio::time::sleep(quiet) => return,
-            changed = in_flight.changed() => {
-                if changed.is_err() {
-                    return std::future::pending().await;
-                }
-            }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn enter(&self) {
+        self.count.fetch_add(1, Ordering::AcqRel);
+        self.changed_ms.store(self.now_ms(), Ordering::Release);
+    }
+
+    fn leave(&self) {
+        self.changed_ms.store(self.now_ms(), Ordering::Release);
+        // Never below zero, whatever the order of drops.
+        let _ = self
+            .count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| Some(n.saturating_sub(1)));
+    }
+
+    /// How long nothing has been in flight; None while something is.
+    fn quiet_for(&self) -> Option<Duration> {
+        if self.count.load(Ordering::Acquire) > 0 {
+            return None;
         }
+        let changed = self.changed_ms.load(Ordering::Acquire);
+        Some(Duration::from_millis(self.now_ms().saturating_sub(changed)))
     }
 }
 
@@ -176,22 +221,22 @@ async fn no_request_for(mut in_flight: watch::Receiver<usize>, quiet: Duration) 
 #[derive(Clone)]
 struct Tracked<S> {
     inner: S,
-    busy: Arc<watch::Sender<usize>>,
+    busy: Arc<InFlight>,
 }
 
 /// One request in flight.
-struct Busy(Arc<watch::Sender<usize>>);
+struct Busy(Arc<InFlight>);
 
 impl Busy {
-    fn new(busy: &Arc<watch::Sender<usize>>) -> Self {
-        busy.send_modify(|n| *n += 1);
+    fn new(busy: &Arc<InFlight>) -> Self {
+        busy.enter();
         Self(busy.clone())
     }
 }
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        self.0.send_modify(|n| *n = n.saturating_sub(1));
+        self.0.leave();
     }
 }
 

@@ -200,12 +200,19 @@ impl Proxy {
         if let Ok(value) = HeaderValue::from_str(host) {
             head.headers.insert(HOST, value);
         }
-        // The app gets `idle` to start its answer once the request has been sent whole.
-        let (done, mut sent_whole) = tokio::sync::watch::channel(false);
-        let body = Body::new(idle::Sent::new(body, done));
+        // The app gets `idle` to start its answer once the request has been sent whole: at
+        // once for a request without a body (most), else when its body has gone.
+        let (body, sent_whole) = if http_body::Body::is_end_stream(&body) {
+            (body, None)
+        } else {
+            let (done, sent_whole) = tokio::sync::watch::channel(false);
+            (Body::new(idle::Sent::new(body, done)), Some(sent_whole))
+        };
         let answer = self.client.request(Request::from_parts(head, body));
         let too_long = async {
-            let _ = sent_whole.wait_for(|whole| *whole).await;
+            if let Some(mut sent_whole) = sent_whole {
+                let _ = sent_whole.wait_for(|whole| *whole).await;
+            }
             tokio::time::sleep(self.idle).await;
         };
         let sent = tokio::select! {
