@@ -42,8 +42,9 @@ exec /usr/sbin/nginx -e stderr -p "$HOME" -c "$HOME/nginx.conf"
 NODE_JS = "const body = 'x'.repeat(1023) + '\\n';\nrequire('http').createServer((q, r) => r.end(body)).listen(process.env.PORT);\n"
 
 # The same work Shipyard's edge does for each request: HTTP/1.1 keep-alive to the upstream,
-# no buffering, Host and X-Forwarded-* set, an X-Request-Id made and returned; no access log
-# (Shipyard's logs only errors and non-GETs, so a GET 200 writes none there either).
+# no buffering, Host and X-Forwarded-* set, an X-Request-Id made for the app (wrk sends none;
+# since #37 neither returns one to the client for an app's answer); no access log (Shipyard's
+# logs only errors and non-GETs, so a GET 200 writes none there either).
 NGINX_COMMON = """daemon off; master_process off; worker_processes 1; pid {work}/{name}.pid;
 events {{ worker_connections 4096; }}
 http {{
@@ -66,12 +67,11 @@ NGINX_PROXY = """upstream app {{ server 127.0.0.1:{upstream}; keepalive 64; keep
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_set_header X-Forwarded-Host $host;
       proxy_set_header X-Request-Id $request_id;
-      add_header X-Request-Id $request_id;
     }}
   }}"""
 NGINX_STATIC = """sendfile on; tcp_nopush on;
   open_file_cache max=1000 inactive=1h; open_file_cache_valid 1h;
-  server {{ listen 127.0.0.1:{port}; root {root}; add_header X-Request-Id $request_id; }}"""
+  server {{ listen 127.0.0.1:{port}; root {root}; }}"""
 
 
 def nginx(name, http, **fields):
