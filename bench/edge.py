@@ -201,12 +201,14 @@ def main():
             rows.append((f"static {path} req/s", ship, ngx, ratio, "≥ 0.80", ratio >= 0.8))
         for name, ours, theirs in [
             ("proxy 1k.bin", lambda: wrk(edge, "1k.bin", up_host), lambda: wrk(proxy, "1k.bin", "bench")),
+            ("proxy 64k.bin", lambda: wrk(edge, "64k.bin", up_host), lambda: wrk(proxy, "64k.bin", "bench")),
             ("static 1k.bin", lambda: wrk(edge, "1k.bin", site_host), lambda: wrk(files, "1k.bin")),
             ("static 64k.bin", lambda: wrk(edge, "64k.bin", site_host), lambda: wrk(files, "64k.bin")),
         ]:
             nginx_pid = NGINX_PIDS[proxy if name.startswith("proxy") else files]
             ship, ngx, ratio = pairs(lambda: cpu_us(served.proc.pid, ours), lambda: cpu_us(nginx_pid, theirs))
-            rows.append((f"{name} CPU µs per request", ship, ngx, ratio, "info", True))
+            # The primary target (#37): it holds whatever the upstream's speed.
+            rows.append((f"{name} CPU µs per request", ship, ngx, ratio, "≤ 1.00", ratio <= 1.0))
         ship, ngx, ratio = pairs(lambda: wrk(edge, "1k.bin", up_host, close=True),
                                  lambda: wrk(proxy, "1k.bin", "bench", close=True))
         rows.append(("proxy 1k.bin, no client keep-alive", ship, ngx, ratio, "info", True))
@@ -220,6 +222,10 @@ def main():
             enough = direct >= 1.5 * best[path]
             valid &= enough
             rows.append((f"upstream direct {path} req/s", direct, best[path], direct / best[path], "≥ 1.50", enough))
+        if not valid:
+            # Requests per second measure the upstream then: shown, not counted.
+            rows = [r if not r[0].endswith("req/s") or r[0].startswith("upstream") else (*r[:4], "invalid", True)
+                    for r in rows]
     finally:
         for proc in PROCS:
             proc.terminate()
@@ -236,12 +242,14 @@ def main():
         if not ok:
             misses.append(name)
     print("(upstream direct: the 'nginx' column is the best proxied rate of that size)")
-    if not valid:
-        print("INVALID: the upstream is the bottleneck (direct < 1.5× the best proxied rate); nothing compared")
-        sys.exit(2)
+    misses = [m for m in misses if not m.startswith("upstream direct")]
     if misses:
         print("missed: " + "; ".join(misses))
         sys.exit(1)
+    if not valid:
+        print("INVALID: the upstream is the bottleneck (direct < 1.5× the best proxied rate); requests per second "
+              "not compared (CPU per request and p99 were)")
+        sys.exit(2)
     print("all targets met")
 
 

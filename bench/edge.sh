@@ -5,8 +5,10 @@
 # and open-loop latency (oha at a fixed rate, half of nginx's throughput, corrected for
 # coordinated omission), 5 alternating pairs, the server under test on core 0 and the load
 # and upstream on core 1; informative rows for no client keep-alive and for a sandboxed node
-# instance. Prints a table; exits 1 on a missed target, 2 when the upstream was the
-# bottleneck (the run is invalid). Installs nginx, wrk and oha when missing. Loopback only.
+# instance. Prints a table; exits 1 on a missed target (CPU per request and p99 always count;
+# requests per second only when the upstream keeps up), 2 when nothing missed but the upstream
+# was the bottleneck (requests per second not compared). Installs nginx, wrk and oha when
+# missing. Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/shipyard-target}"
