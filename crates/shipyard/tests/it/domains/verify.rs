@@ -243,3 +243,34 @@ async fn a_resolver_that_never_answers_fails_the_verify_within_six_seconds_sayin
     assert!(why.contains("did not answer in 5 s"), "{why}");
     assert_eq!(answer["dns"]["error"], "the resolver did not answer in 5 s");
 }
+
+#[tokio::test]
+async fn dns_looks_are_capped_server_wide_and_a_verify_past_the_cap_is_429() {
+    // A tenant points many names at a nameserver that never answers, each look holding sockets
+    // for 5 s: at most MAX_LOOKS (32) run at once, the rest are refused at once.
+    let silent = SilentResolver::bind();
+    let server = TestServer::in_process(&["--dns-resolver", &silent.addr]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let site = ada
+        .deployable(&server, "shop", "static", &[("index.html", "x")], Value::Null)
+        .await;
+    let mut domains = Vec::new();
+    for i in 0..40 {
+        domains.push(add(&ada, &site.project_id, &format!("d{i}.example.com")).await);
+    }
+    let answers = futures_util::future::join_all(domains.iter().map(|d| verify(&ada, &site.project_id, d))).await;
+    let looked: Vec<_> = answers.iter().filter(|a| a.status == 200).collect();
+    let refused: Vec<_> = answers.iter().filter(|a| a.status == 429).collect();
+    assert_eq!(looked.len() + refused.len(), answers.len(), "only 200 or 429");
+    assert!(looked.len() <= 32, "{} looks ran at once", looked.len());
+    assert!(refused.len() >= 8, "{} refused", refused.len());
+    for answer in &refused {
+        assert_error(answer, 429);
+        assert!(answer.headers.contains_key("retry-after"), "{:?}", answer.headers);
+    }
+    // Positive control: the looks that had a slot ran and said what happened.
+    assert!(!looked.is_empty());
+    for answer in &looked {
+        assert_eq!(answer.body["status"], "failed", "{}", answer.body);
+    }
+}
