@@ -22,8 +22,10 @@ os.chmod(WORK, 0o755)
 SIZES = {"1k.bin": 1024, "64k.bin": 65536}
 FILES = {name: "x" * (size - 1) + "\n" for name, size in SIZES.items()}
 
-# The upstream: nginx serving the two files, one process, started by the platform as an app
-# (unconfined) so both proxies reach it at the same 127.0.0.1 port.
+# The upstream: nginx, one process, started by the platform as an app (unconfined) so both
+# proxies reach it at the same 127.0.0.1 port. The 1 KB answer comes from memory (`return`), the
+# cheapest answer nginx has, so the upstream (on the load core) outpaces both proxies; the 64 KB
+# one from its file (a config token cannot hold 64 KB).
 UPSTREAM_SH = r"""set -e
 mkdir -p "$HOME/tmp"
 cat > "$HOME/nginx.conf" <<EOF
@@ -34,18 +36,21 @@ http {
   keepalive_requests 100000000; keepalive_timeout 1h;
   client_body_temp_path $HOME/tmp; proxy_temp_path $HOME/tmp; fastcgi_temp_path $HOME/tmp;
   uwsgi_temp_path $HOME/tmp; scgi_temp_path $HOME/tmp;
-  server { listen 127.0.0.1:$PORT; root $PWD/public; }
+  server { listen 127.0.0.1:$PORT; root $PWD/public;
+    location = /1k.bin { default_type application/octet-stream; return 200 "ONE_KB"; } }
 }
 EOF
 exec /usr/sbin/nginx -e stderr -p "$HOME" -c "$HOME/nginx.conf"
 """
+# The body `return` answers: 1,023 bytes and the newline the config's string escapes.
+UPSTREAM_SH = UPSTREAM_SH.replace("ONE_KB", "x" * 1023 + "\\n")
 NODE_JS = "const body = 'x'.repeat(1023) + '\\n';\nrequire('http').createServer((q, r) => r.end(body)).listen(process.env.PORT);\n"
 
 # The same work Shipyard's edge does for each request: HTTP/1.1 keep-alive to the upstream,
 # no buffering, Host and X-Forwarded-* set, an X-Request-Id made for the app (wrk sends none;
 # since #37 neither returns one to the client for an app's answer); no access log (Shipyard's
 # logs only errors and non-GETs, so a GET 200 writes none there either).
-NGINX_COMMON = """daemon off; master_process off; worker_processes 1; pid {work}/{name}.pid;
+NGINX_COMMON = """daemon off; {processes} pid {work}/{name}.pid;
 events {{ worker_connections 4096; }}
 http {{
   access_log off; keepalive_requests 100000000; keepalive_timeout 1h;
@@ -74,25 +79,30 @@ NGINX_STATIC = """sendfile on; tcp_nopush on;
   server {{ listen 127.0.0.1:{port}; root {root}; }}"""
 
 
-def nginx(name, http, **fields):
-    """An nginx (one process, on the core under test) with `http` in its http block; its port
-    (its PID in NGINX_PIDS)."""
+def nginx(name, http, workers=1, cores=SUT, **fields):
+    """An nginx on `cores` with `http` in its http block: one process, or a master and `workers`
+    worker processes; its port (its PID in NGINX_PIDS)."""
     port = free_port()
     os.makedirs(f"{WORK}/tmp", exist_ok=True)
     conf = f"{WORK}/{name}.conf"
+    processes = ("master_process off; worker_processes 1;" if workers == 1
+                 else f"master_process on; worker_processes {workers};")
     with open(conf, "w") as f:
-        f.write(NGINX_COMMON.format(work=WORK, name=name, http=http.format(port=port, **fields)))
-    proc = subprocess.Popen(["taskset", "-c", SUT, "nginx", "-e", "stderr", "-p", WORK, "-c", conf],
+        f.write(NGINX_COMMON.format(work=WORK, name=name, processes=processes, http=http.format(port=port, **fields)))
+    proc = subprocess.Popen(["taskset", "-c", cores, "nginx", "-e", "stderr", "-p", WORK, "-c", conf],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     PROCS.append(proc)
     NGINX_PIDS[port] = proc.pid
     return port
 
 
-def cpu_us(pid, run):
-    """CPU time (user + system, all threads) `pid` spends per request of `run` (a wrk run that
-    returns req/s): the measure that holds still on a noisy machine, where req/s moves ±30 %."""
+def cpu_us(pid, run, tree=False):
+    """CPU time (user + system, all threads; with `tree`, of its child processes too) `pid`
+    spends per request of `run` (a wrk run that returns req/s): the measure that holds still on
+    a noisy machine, where req/s moves ±30 %."""
     def ticks():
+        if tree:
+            return sum(process_tree(pid).values())
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return int(fields[11]) + int(fields[12])
@@ -156,8 +166,9 @@ NGINX_PIDS = {}
 
 def main():
     rows, misses = [], []
-    served = Server(BIN, f"{WORK}/data", ["--insecure-no-sandbox"], ["taskset", "-c", SUT])
-    confined = None
+    served = Server(BIN, f"{WORK}/data", ["--insecure-no-sandbox", "--edge-workers", "1"], ["taskset", "-c", SUT])
+    confined = wide = None
+    wide_rows = []
     try:
         public = {f"public/{n}": t for n, t in FILES.items()}
         public["public/index.html"] = "upstream\n"
@@ -176,7 +187,7 @@ def main():
             "server.js": NODE_JS})
         _, runtime, node_host = served.deploy("hello", "node", node_repo)
         pin_tree(runtime["instances"][0]["pid"], LOAD)
-        confined = Server(BIN, f"{WORK}/data-confined", [], ["taskset", "-c", SUT])
+        confined = Server(BIN, f"{WORK}/data-confined", ["--edge-workers", "1"], ["taskset", "-c", SUT])
         _, runtime, confined_host = confined.deploy("hello", "node", node_repo)
         pin_tree(runtime["instances"][0]["pid"], LOAD)
 
@@ -216,6 +227,25 @@ def main():
         sandboxed, host_process, ratio = pairs(lambda: wrk(confined_edge, "", confined_host),
                                                lambda: wrk(edge, "", node_host))
         rows.append(("edge → node: sandboxed / host process", sandboxed, host_process, ratio, "info", True))
+        # Informative: two workers on both cores against two nginx workers, everything sharing
+        # the two cores (the load generator and the upstream too).
+        wide = Server(BIN, f"{WORK}/data-wide", ["--insecure-no-sandbox", "--edge-workers", "2"])
+        _, _, wide_site = wide.deploy("site", "static", site_repo, {"build": {"outputDirectory": "."}})
+        _, wide_runtime, up_host_wide = wide.deploy("upstream", "node", upstream_repo)
+        wide_edge = int(wide.base.rsplit(":", 1)[1])
+        proxy2 = nginx("proxy2", NGINX_PROXY, workers=2, cores="0,1", upstream=wide_runtime["instances"][0]["port"])
+        files2 = nginx("static2", NGINX_STATIC, workers=2, cores="0,1", root=site_repo)
+        time.sleep(0.5)
+        for name, ours, theirs, pid in [
+            ("proxy 1k.bin", lambda: wrk(wide_edge, "1k.bin", up_host_wide), lambda: wrk(proxy2, "1k.bin", "bench"),
+             NGINX_PIDS[proxy2]),
+            ("static 1k.bin", lambda: wrk(wide_edge, "1k.bin", wide_site), lambda: wrk(files2, "1k.bin"),
+             NGINX_PIDS[files2]),
+        ]:
+            ship, ngx, ratio = pairs(ours, theirs)
+            wide_rows.append((f"{name} req/s", ship, ngx, ratio, "info", True))
+            ship, ngx, ratio = pairs(lambda: cpu_us(wide.proc.pid, ours), lambda: cpu_us(pid, theirs, tree=True))
+            wide_rows.append((f"{name} CPU µs per request", ship, ngx, ratio, "info", True))
         valid = True
         for path in SIZES:
             direct = statistics.median(wrk(upstream["port"], path) for _ in range(RUNS))
@@ -231,8 +261,9 @@ def main():
             proc.terminate()
             proc.wait(timeout=10)
         served.stop()
-        if confined:
-            confined.stop()
+        for server in (confined, wide):
+            if server:
+                server.stop()
 
     print(f"\nedge bench: {RUNS} alternating pairs of {SECONDS} s, {CONNS} connections, wrk/oha and the upstream on "
           f"core {LOAD}, the server under test on core {SUT}; ratio = median of per-pair ratios (p50/p99: difference)")
@@ -242,6 +273,9 @@ def main():
         if not ok:
             misses.append(name)
     print("(upstream direct: the 'nginx' column is the best proxied rate of that size)")
+    print("\ninformative: --edge-workers 2 against nginx's worker_processes 2, both on cores 0,1 with the load")
+    for name, ship, ngx, ratio, target, _ in wide_rows:
+        print(f"{name:44} {ship:11.2f} {ngx:11.2f} {ratio:8.2f}  {target:8}")
     misses = [m for m in misses if not m.startswith("upstream direct")]
     if misses:
         print("missed: " + "; ".join(misses))

@@ -1,12 +1,12 @@
 //! The host a request was sent to, normalised for routing.
 
-use axum::extract::Request;
+use axum::http::Request;
 use axum::http::header::HOST;
 use axum::http::uri::Authority;
 
 /// The request's host without port, lower-cased, without a trailing dot; None when absent
 /// or unparsable.
-pub fn request_host(request: &Request) -> Option<String> {
+pub fn request_host<B>(request: &Request<B>) -> Option<String> {
     let raw = request
         .headers()
         .get(HOST)

@@ -2,12 +2,16 @@
 //! before any API middleware runs: a Host in the route table goes to its app (a static site is
 //! served from its release's files), another Host under the apps domain gets a 404 page naming
 //! it; the platform host, `localhost` and IP literals reach the API; any other Host is 421.
+//! Connections are served by worker threads of their own (`data_plane`), apart from the
+//! control plane's runtime, which sees only the platform's requests.
 #![forbid(unsafe_code)]
 
 mod access_log;
 mod client_addr;
 mod connections;
 mod cookies;
+mod data_plane;
+mod dispatch;
 mod host;
 mod idle;
 mod inbound;
@@ -16,27 +20,22 @@ mod misdirected;
 mod pages;
 mod proxy;
 mod routes;
+mod sockets;
 mod static_site;
 
 pub use access_log::{AccessEntries, AccessEntry, AccessLog};
 pub use client_addr::client_addr;
 pub use connections::ConnectionLimits;
+pub use data_plane::{Workers, serve};
+pub use dispatch::Edge;
 pub use host::request_host;
 pub use idle::timed_out;
 pub use inbound::{Inbound, Opened};
-pub use listener::{ClientTimeouts, serve};
+pub use listener::ClientTimeouts;
 pub use proxy::{Proxy, Upstream, Upstreams};
 pub use routes::{RouteTable, Table, Target};
+pub use sockets::listen_exclusively;
 pub use static_site::Site;
-
-use axum::Router;
-use axum::extract::{Request, State};
-use axum::response::Response;
-use std::net::SocketAddr;
-use std::sync::Arc;
-use tower::ServiceExt;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 
 /// Which hosts are the platform's and which are apps'.
 #[derive(Debug, Clone)]
@@ -94,84 +93,6 @@ impl EdgeConfig {
                 .strip_suffix(self.apps_domain.as_str())
                 .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.'))
     }
-}
-
-struct Edge {
-    config: EdgeConfig,
-    api: Router,
-    routes: RouteTable,
-    proxy: Proxy,
-    access: AccessLog,
-}
-
-/// The service the listener runs: Host dispatch over `routes`; apps' requests go to `access`.
-/// Request ids and a tracing span are the API's alone (#37): an app's request passes no layer,
-/// and gets a request id only when it brought none, made by `proxy` as it is passed on.
-pub fn edge_router(config: EdgeConfig, api: Router, routes: RouteTable, access: AccessLog) -> Router {
-    let api = api
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
-    Router::new().fallback(dispatch).with_state(Arc::new(Edge {
-        proxy: Proxy::new(
-            config.idle_timeout,
-            config.inbound.clone(),
-            cookies::CookieFence::new(&config.platform_host, &config.apps_domain),
-        ),
-        config,
-        api,
-        routes,
-        access,
-    }))
-}
-
-async fn dispatch(State(edge): State<Arc<Edge>>, request: Request) -> Response {
-    match edge.config.classify(request_host(&request).as_deref()) {
-        HostKind::App(host) => {
-            return match edge.routes.get(&host) {
-                Some(target) => app(&edge, &host, target, request).await,
-                None => pages::no_app(&host),
-            };
-        }
-        // A verified custom domain is in the route table; any other host is not ours.
-        HostKind::Foreign(host) => {
-            return match edge.routes.get(&host) {
-                Some(target) => app(&edge, &host, target, request).await,
-                None => misdirected::response(&host, &edge.config.platform_host),
-            };
-        }
-        HostKind::Platform => {}
-    }
-    match edge.api.clone().oneshot(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
-    }
-}
-
-/// The answer of `target`, the app at `host`.
-async fn app(edge: &Edge, host: &str, target: Arc<Target>, request: Request) -> Response {
-    let peer = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
-    let asked = access_log::Asked {
-        method: request.method().clone(),
-        uri: request.uri().clone(),
-        user_agent: request.headers().get(axum::http::header::USER_AGENT).cloned(),
-        client: client_addr(peer.map(|p| p.ip()), request.headers(), &edge.config.trusted_proxies),
-        started: std::time::Instant::now(),
-    };
-    let response = match target.as_ref() {
-        Target::Static { site, .. } => {
-            // Only the head is needed (and the body is not `Sync`, so it cannot be held
-            // across the file reads).
-            let (head, _body) = request.into_parts();
-            site.respond(&head.method, head.uri.path(), &head.headers).await
-        }
-        Target::Proxy { upstreams, .. } => edge.proxy.forward(upstreams, host, peer, request).await,
-        Target::Unavailable { why, .. } => pages::unavailable(host, why),
-    };
-    edge.access.wrap(target.environment(), host, asked, response)
 }
 
 #[cfg(test)]

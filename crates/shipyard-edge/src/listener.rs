@@ -1,26 +1,17 @@
-//! Accepting connections: each served by hyper (HTTP/1.1 with upgrades, or HTTP/2 with prior
-//! knowledge), within the caps on open connections (`connections`), with bounds on how long a
-//! client may take to send a request's headers, to send the next piece of its body, and to take
-//! the next piece of the response, and on how long a connection of either protocol may sit with
-//! no request in flight, so a slow, silent or idle client cannot hold a connection open for
-//! nothing; and a graceful shutdown that gives open connections a few seconds before they are
-//! closed.
+//! One worker's accepting of connections: each served by hyper (HTTP/1.1 with upgrades, or
+//! HTTP/2 with prior knowledge), within the caps on open connections (`connections`), with
+//! bounds on how long a client may take to send a request's headers, to send the next piece of
+//! its body, and to take the next piece of the response, and on how long a connection of either
+//! protocol may sit with no request in flight, so a slow, silent or idle client cannot hold a
+//! connection open for nothing; and a graceful shutdown that gives open connections a few
+//! seconds before they are closed.
 
-use crate::connections::{Census, ConnectionLimits, Counted};
-use crate::idle::IdleBody;
-use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::ConnectInfo;
-use hyper::body::Incoming;
+use crate::connections::{Census, Counted};
+use crate::dispatch::{Connection, Worker};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
-use std::convert::Infallible;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -43,25 +34,26 @@ pub struct ClientTimeouts {
 /// and with it the stopping of app instances, up.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// Serves `app` on `listener` until `shutdown` completes, then lets open requests finish (for
-/// at most `SHUTDOWN_GRACE`), its clients bounded by `timeouts` and `limits`.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+/// Accepts on `listener` (one worker's socket) and serves each connection with `worker` until
+/// `stopping` turns true, then lets open requests finish (for at most `SHUTDOWN_GRACE`), its
+/// clients bounded by `timeouts` and `census`; counts each connection it takes in `served`.
+pub(crate) async fn accept_loop(
+    listener: std::net::TcpListener,
+    worker: Worker,
     timeouts: ClientTimeouts,
-    limits: ConnectionLimits,
+    census: Arc<Census>,
+    mut stopping: watch::Receiver<bool>,
+    served: &AtomicU64,
 ) -> std::io::Result<()> {
+    let listener = TcpListener::from_std(listener)?;
+    let worker = Arc::new(worker);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(timeouts.header);
     builder.http2().timer(TokioTimer::new());
-    let census = Census::new(limits);
     let connections = TaskTracker::new();
-    let (stop, stopping) = watch::channel(false);
-    tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -73,31 +65,29 @@ pub async fn serve(
                     continue;
                 }
             },
-            () = &mut shutdown => break,
+            _ = stopping.wait_for(|stop| *stop) => break,
         };
         // Over a cap: closed at once, before a byte is read.
         let Some(admitted) = census.admit(peer.ip()) else {
             tracing::debug!(%peer, "connection refused: the connection cap is reached");
             continue;
         };
+        served.fetch_add(1, Ordering::Relaxed);
         let _ = stream.set_nodelay(true);
         // A write that cannot progress for `idle` (the client stopped reading) fails, and
         // hyper drops the connection; upgraded connections keep the bound.
         let mut stream = TimeoutStream::new(stream);
         stream.set_write_timeout(Some(timeouts.idle));
-        let idle = timeouts.idle;
         let in_flight = Arc::new(InFlight::new());
-        let service = Tracked {
-            inner: tower::util::MapRequest::new(app.clone(), move |request: hyper::Request<Incoming>| {
-                let (mut head, body) = request.into_parts();
-                head.extensions.insert(ConnectInfo(peer));
-                hyper::Request::from_parts(head, Body::new(IdleBody::new(body, idle)))
-            }),
+        let service = Connection {
+            worker: worker.clone(),
+            peer,
             busy: in_flight.clone(),
+            idle: timeouts.idle,
         };
         let io = Counted::new(Box::pin(stream), admitted);
         let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(service))
+            .serve_connection_with_upgrades(TokioIo::new(io), service)
             .into_owned();
         let (mut stopping, quiet) = (stopping.clone(), timeouts.header);
         connections.spawn(async move {
@@ -136,7 +126,6 @@ pub async fn serve(
         });
     }
     drop(listener);
-    let _ = stop.send(true);
     connections.close();
     tokio::select! {
         () = connections.wait() => {}
@@ -173,7 +162,7 @@ async fn no_request_for(in_flight: &InFlight, quiet: Duration) {
 }
 
 /// Requests in flight on one connection, and when that count last changed.
-struct InFlight {
+pub(crate) struct InFlight {
     count: AtomicUsize,
     /// Milliseconds after `since` of the last change.
     changed_ms: AtomicU64,
@@ -181,7 +170,7 @@ struct InFlight {
 }
 
 impl InFlight {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             count: AtomicUsize::new(0),
             changed_ms: AtomicU64::new(0),
@@ -216,19 +205,11 @@ impl InFlight {
     }
 }
 
-/// A connection's service that counts its requests in flight, each until its response body
-/// has ended (or the request was abandoned).
-#[derive(Clone)]
-struct Tracked<S> {
-    inner: S,
-    busy: Arc<InFlight>,
-}
-
 /// One request in flight.
-struct Busy(Arc<InFlight>);
+pub(crate) struct Busy(Arc<InFlight>);
 
 impl Busy {
-    fn new(busy: &Arc<InFlight>) -> Self {
+    pub(crate) fn new(busy: &Arc<InFlight>) -> Self {
         busy.enter();
         Self(busy.clone())
     }
@@ -237,60 +218,5 @@ impl Busy {
 impl Drop for Busy {
     fn drop(&mut self) {
         self.0.leave();
-    }
-}
-
-impl<S> tower::Service<hyper::Request<Incoming>> for Tracked<S>
-where
-    S: tower::Service<hyper::Request<Incoming>, Response = axum::response::Response, Error = Infallible>,
-    S::Future: Send + 'static,
-{
-    type Response = axum::response::Response;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: hyper::Request<Incoming>) -> Self::Future {
-        let busy = Busy::new(&self.busy);
-        let answer = self.inner.call(request);
-        Box::pin(async move {
-            let (head, body) = answer.await?.into_parts();
-            Ok(axum::response::Response::from_parts(
-                head,
-                Body::new(BusyBody {
-                    inner: body,
-                    _busy: busy,
-                }),
-            ))
-        })
-    }
-}
-
-/// A response body that keeps its request counted as in flight until it is done.
-struct BusyBody {
-    inner: Body,
-    _busy: Busy,
-}
-
-impl http_body::Body for BusyBody {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
     }
 }

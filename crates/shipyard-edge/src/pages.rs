@@ -79,6 +79,20 @@ pub fn request_timeout(host: &str, idle: Duration) -> Response {
     )
 }
 
+/// 500 for a platform request whose handler failed, in the API's error shape
+/// (`{ statusCode, error, message }`), saying nothing of the cause.
+pub fn internal_error() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(serde_json::json!({
+            "statusCode": 500,
+            "error": "Internal Server Error",
+            "message": "the server failed while answering; the cause is in its log",
+        })),
+    )
+        .into_response()
+}
+
 /// 400 page for a path that could never name a file of the site (`..`, `%2f`, NUL).
 pub fn bad_path() -> Response {
     page(

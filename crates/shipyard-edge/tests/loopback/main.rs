@@ -2,10 +2,14 @@
 
 mod limits;
 mod proxy_streaming;
+mod workers;
 
 use axum::Router;
-use shipyard_edge::{AccessLog, ClientTimeouts, ConnectionLimits, EdgeConfig, RouteTable, Target, Upstream, Upstreams};
+use shipyard_edge::{
+    AccessLog, ClientTimeouts, ConnectionLimits, Edge, EdgeConfig, RouteTable, Target, Upstream, Upstreams, Workers,
+};
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -66,6 +70,7 @@ async fn upstream(size: usize, headers: &[&str]) -> SocketAddr {
 struct Setup {
     limits: ConnectionLimits,
     header_timeout: Duration,
+    workers: NonZeroUsize,
 }
 
 impl Default for Setup {
@@ -77,12 +82,19 @@ impl Default for Setup {
                 exempt: Vec::new(),
             },
             header_timeout: Duration::from_secs(30),
+            workers: NonZeroUsize::MIN,
         }
     }
 }
 
 /// An edge on a free port whose only app host proxies to `app`.
 async fn edge(app: SocketAddr, setup: Setup) -> SocketAddr {
+    edge_with(app, setup).await.0
+}
+
+/// An edge on a free port whose only app host proxies to `app`, with its route table and its
+/// workers' counts.
+async fn edge_with(app: SocketAddr, setup: Setup) -> (SocketAddr, RouteTable, Workers) {
     let routes = RouteTable::default();
     let upstreams = Upstreams::new(vec![Upstream::new(app, Arc::new(AtomicBool::new(true)))]);
     let target = Target::Proxy {
@@ -99,19 +111,18 @@ async fn edge(app: SocketAddr, setup: Setup) -> SocketAddr {
         idle_timeout: Duration::from_secs(60),
         inbound: shipyard_edge::Inbound::default(),
     };
-    let router = shipyard_edge::edge_router(config, Router::new(), routes, access);
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let edge = Edge::new(config, Router::new(), routes.clone(), access);
+    let listener = shipyard_edge::listen_exclusively("127.0.0.1:0".parse().expect("addr")).expect("bind");
+    let listener = TcpListener::from_std(listener).expect("listener");
     let addr = listener.local_addr().expect("addr");
     let timeouts = ClientTimeouts {
         header: setup.header_timeout,
         idle: Duration::from_secs(60),
     };
-    tokio::spawn(shipyard_edge::serve(
-        listener,
-        router,
-        std::future::pending(),
-        timeouts,
-        setup.limits,
-    ));
-    addr
+    let workers = Workers::new(setup.workers);
+    let serving = workers.clone();
+    tokio::spawn(async move {
+        shipyard_edge::serve(listener, edge, std::future::pending(), timeouts, setup.limits, &serving).await
+    });
+    (addr, routes, workers)
 }

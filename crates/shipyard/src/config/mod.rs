@@ -75,6 +75,9 @@ pub struct ServeArgs {
     /// Bytes of log text (build, runtime and access logs) one workspace keeps; past it its oldest lines go first, e.g. `2GiB` [default: 2GiB].
     #[arg(long, env = "SHIPYARD_LOG_BYTES_PER_WORKSPACE")]
     pub log_bytes_per_workspace: Option<String>,
+    /// Threads that serve the listener's connections, each with its own event loop and socket [default: one per core].
+    #[arg(long, env = "SHIPYARD_EDGE_WORKERS")]
+    pub edge_workers: Option<usize>,
     /// Open connections the listener holds in all [default: 16384, lowered to fit the open-files limit].
     #[arg(long, env = "SHIPYARD_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
@@ -136,6 +139,7 @@ struct FileConfig {
     artifact_max: Option<String>,
     access_log_buffer: Option<String>,
     log_bytes_per_workspace: Option<String>,
+    edge_workers: Option<usize>,
     max_connections: Option<usize>,
     max_connections_per_client: Option<usize>,
     build_pids: Option<u64>,
@@ -191,6 +195,8 @@ pub struct Settings {
     pub access_log_buffer: u64,
     /// Bytes of log text one workspace keeps.
     pub log_bytes_per_workspace: u64,
+    /// Threads serving the listener's connections.
+    pub edge_workers: std::num::NonZeroUsize,
     /// Open connections the listener holds in all.
     pub max_connections: usize,
     /// Open connections from one client.
@@ -302,6 +308,11 @@ impl ServeArgs {
                     .unwrap_or("2GiB"),
                 "1MiB",
             )?,
+            edge_workers: match self.edge_workers.or(file.edge_workers) {
+                Some(n @ 1..=256) => std::num::NonZeroUsize::new(n).unwrap_or(std::num::NonZeroUsize::MIN),
+                Some(_) => bail!("--edge-workers must be between 1 and 256"),
+                None => std::thread::available_parallelism().unwrap_or(std::num::NonZeroUsize::MIN),
+            },
             max_connections: match self.max_connections.or(file.max_connections).unwrap_or(16_384) {
                 n @ 16..=1_000_000 => n,
                 _ => bail!("--max-connections must be between 16 and 1000000"),

@@ -109,3 +109,23 @@ fn build_limits_parse_with_units() {
         assert!(err.contains("--sandbox-uids"), "{err}");
     }
 }
+
+#[test]
+fn edge_workers_default_to_the_cores_and_are_bounded() {
+    let defaults = ServeArgs::default().resolve().expect("defaults");
+    let cores = std::thread::available_parallelism().expect("cores");
+    assert_eq!(defaults.edge_workers, cores);
+    let two = ServeArgs {
+        edge_workers: Some(2),
+        ..ServeArgs::default()
+    };
+    assert_eq!(two.resolve().expect("valid").edge_workers.get(), 2);
+    for bad in [0, 257] {
+        let args = ServeArgs {
+            edge_workers: Some(bad),
+            ..ServeArgs::default()
+        };
+        let err = args.resolve().expect_err("out of bounds");
+        assert!(format!("{err:#}").contains("--edge-workers"), "{err:#}");
+    }
+}

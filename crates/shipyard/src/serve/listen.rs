@@ -20,7 +20,8 @@ pub async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
             .context("the socket handed over cannot be made non-blocking")?;
         return TcpListener::from_std(socket).context("the socket handed over cannot be used");
     }
-    match TcpListener::bind(settings.listen).await {
+    // The edge's workers each take a socket of their own on the same port (#37).
+    match shipyard_edge::listen_exclusively(settings.listen).and_then(TcpListener::from_std) {
         Ok(listener) => Ok(listener),
         Err(e) => {
             // A taken port is most often this data directory's own server, started again: say

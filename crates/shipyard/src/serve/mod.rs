@@ -7,7 +7,7 @@ use shipyard_api::{ApiSettings, AppState, Services, api_router};
 use shipyard_build::build::{Limits, Sandbox, SandboxConfig};
 use shipyard_build::{Git, Repositories};
 use shipyard_databases::{Clusters, ClustersConfig, Engines};
-use shipyard_edge::{AccessLog, ClientTimeouts, EdgeConfig, RouteTable, edge_router};
+use shipyard_edge::{AccessLog, ClientTimeouts, Edge, EdgeConfig, RouteTable, Workers};
 use shipyard_runtime::{Driver, Runtime};
 use shipyard_store::logs::LogStore;
 use shipyard_store::{DataDir, SqliteStore};
@@ -244,7 +244,7 @@ pub async fn run_with(
             domains: domains.clone(),
         },
     ));
-    let edge = edge_router(
+    let edge = Edge::new(
         EdgeConfig {
             platform_host: settings.platform_host.clone(),
             apps_domain: settings.apps_domain.clone(),
@@ -299,6 +299,7 @@ pub async fn run_with(
             idle: settings.idle_timeout,
         },
         connection_limits,
+        &Workers::new(settings.edge_workers),
     )
     .await
     .context("listener failed");

@@ -1,0 +1,108 @@
+//! The data plane: `--edge-workers` threads, each with a single-threaded runtime and a listening
+//! socket of its own, serving apps' requests without ever waking the control plane's runtime
+//! (the way nginx, Envoy and pingora's no-steal mode run one event loop per core). The
+//! platform's own requests are handed to the control plane (`dispatch`).
+
+use crate::connections::{Census, ConnectionLimits};
+use crate::dispatch::Edge;
+use crate::listener::{ClientTimeouts, accept_loop};
+use crate::sockets;
+use std::future::Future;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
+
+/// The edge's worker threads, and how many connections each has taken.
+#[derive(Debug, Clone)]
+pub struct Workers {
+    served: Arc<[AtomicU64]>,
+}
+
+impl Workers {
+    /// `count` workers.
+    pub fn new(count: NonZeroUsize) -> Self {
+        Self {
+            served: (0..count.get()).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// How many workers there are.
+    pub fn count(&self) -> usize {
+        self.served.len()
+    }
+
+    /// Connections each worker has taken since the start, in worker order.
+    pub fn connections_served(&self) -> Vec<u64> {
+        self.served.iter().map(|n| n.load(Ordering::Relaxed)).collect()
+    }
+}
+
+/// Serves `edge` on `listener` with `workers` until `shutdown` completes; returns once every
+/// worker has let its open requests finish (each within its grace) and its thread has ended.
+pub async fn serve(
+    listener: TcpListener,
+    edge: Edge,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    timeouts: ClientTimeouts,
+    limits: ConnectionLimits,
+    workers: &Workers,
+) -> std::io::Result<()> {
+    let sockets = sockets::spread(listener.into_std()?, workers.count())?;
+    // Every runtime is made before any thread starts, so a failure leaves nothing running.
+    let runtimes = (0..sockets.len())
+        .map(|_| tokio::runtime::Builder::new_current_thread().enable_all().build())
+        .collect::<std::io::Result<Vec<_>>>()?;
+    let census = Census::new(limits);
+    let (stop, stopping) = watch::channel(false);
+    let mut threads = Vec::with_capacity(sockets.len());
+    for (index, (socket, runtime)) in sockets.into_iter().zip(runtimes).enumerate() {
+        let (ended, done) = oneshot::channel();
+        let (edge, census, stopping, served) = (edge.clone(), census.clone(), stopping.clone(), workers.served.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("shipyard-edge-{index}"))
+            .spawn(move || {
+                let span = tracing::info_span!("edge worker", worker = index);
+                let _entered = span.enter();
+                let result = runtime.block_on(async {
+                    // The worker's upstream connections are made on its own runtime.
+                    accept_loop(socket, edge.for_worker(), timeouts, census, stopping, &served[index]).await
+                });
+                // Tasks still open past the grace (joined WebSockets, stuck answers) end here.
+                drop(runtime);
+                let _ = ended.send(result);
+            });
+        match thread {
+            Ok(thread) => threads.push((thread, done)),
+            Err(e) => {
+                let _ = stop.send(true);
+                // The failure to start a thread is the error worth reporting.
+                let _ = finish(threads).await;
+                return Err(e);
+            }
+        }
+    }
+    shutdown.await;
+    let _ = stop.send(true);
+    finish(threads).await
+}
+
+/// Waits for each worker to end (without blocking the control plane's runtime), then joins its
+/// thread; the first error any of them met is the result.
+async fn finish(
+    threads: Vec<(std::thread::JoinHandle<()>, oneshot::Receiver<std::io::Result<()>>)>,
+) -> std::io::Result<()> {
+    let mut result = Ok(());
+    for (thread, done) in threads {
+        let ended = done
+            .await
+            .unwrap_or_else(|_| Err(std::io::Error::other("an edge worker panicked")));
+        // It has sent its result: all that is left of it is returning.
+        let _ = thread.join();
+        if result.is_ok() {
+            result = ended;
+        }
+    }
+    result
+}
