@@ -111,6 +111,11 @@ impl hyper::service::Service<Request<Incoming>> for Connection {
 }
 
 impl Worker {
+    /// Closes the worker's upstream connections idle for too long.
+    pub(crate) fn sweep(&self) {
+        self.proxy.sweep();
+    }
+
     /// The answer to `request` from `peer`, whose body may go `idle` between its pieces.
     async fn answer(&self, request: Request<Incoming>, peer: SocketAddr, idle: Duration) -> Response<Body> {
         let edge = &self.edge;

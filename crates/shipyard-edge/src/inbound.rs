@@ -6,16 +6,11 @@
 //! write towards the edge would block, it stopped watching for that side to drain). An instance
 //! with no namespace of its own (`--insecure-no-sandbox`) is dialled at its host port.
 
-use hyper::Uri;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
 use std::collections::HashMap;
-use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::{Arc, RwLock};
-use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpStream;
 
@@ -72,38 +67,24 @@ impl Inbound {
 #[derive(Debug, Clone)]
 pub(crate) struct Connector {
     inbound: Inbound,
-    plain: HttpConnector,
 }
 
 impl Connector {
     /// Dials through `inbound`'s ways in.
     pub(crate) fn new(inbound: Inbound) -> Self {
-        let mut plain = HttpConnector::new();
-        plain.set_connect_timeout(Some(CONNECT_WITHIN));
-        plain.set_nodelay(true);
-        Self { inbound, plain }
-    }
-}
-
-type Dialled = Pin<Box<dyn Future<Output = std::io::Result<TokioIo<TcpStream>>> + Send>>;
-
-impl tower::Service<Uri> for Connector {
-    type Response = TokioIo<TcpStream>;
-    type Error = std::io::Error;
-    type Future = Dialled;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
+        Self { inbound }
     }
 
-    fn call(&mut self, uri: Uri) -> Dialled {
-        match uri.port_u16().and_then(|port| self.inbound.way(port)) {
-            Some(way) => Box::pin(dial_inside(way)),
-            None => {
-                let mut plain = self.plain.clone();
-                Box::pin(async move { plain.call(uri).await.map_err(std::io::Error::other) })
-            }
+    /// A connection to the instance the edge knows by `addr`.
+    pub(crate) async fn dial(&self, addr: SocketAddr) -> std::io::Result<TokioIo<TcpStream>> {
+        if let Some(way) = self.inbound.way(addr.port()) {
+            return dial_inside(way).await;
         }
+        let stream = tokio::time::timeout(CONNECT_WITHIN, TcpStream::connect(addr))
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "the instance did not accept in time"))??;
+        stream.set_nodelay(true)?;
+        Ok(TokioIo::new(stream))
     }
 }
 

@@ -22,6 +22,7 @@ mod proxy;
 mod routes;
 mod sockets;
 mod static_site;
+mod upstream_pool;
 
 pub use access_log::{AccessEntries, AccessEntry, AccessLog};
 pub use client_addr::client_addr;
@@ -32,7 +33,7 @@ pub use host::request_host;
 pub use idle::timed_out;
 pub use inbound::{Inbound, Opened};
 pub use listener::ClientTimeouts;
-pub use proxy::{Proxy, Upstream, Upstreams};
+pub use proxy::{Upstream, Upstreams};
 pub use routes::{RouteTable, Table, Target};
 pub use sockets::listen_exclusively;
 pub use static_site::Site;

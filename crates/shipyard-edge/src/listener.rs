@@ -8,6 +8,7 @@
 
 use crate::connections::{Census, Counted};
 use crate::dispatch::{Connection, Worker};
+use crate::upstream_pool::IDLE_FOR;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use std::sync::Arc;
@@ -54,8 +55,13 @@ pub(crate) async fn accept_loop(
         .header_read_timeout(timeouts.header);
     builder.http2().timer(TokioTimer::new());
     let connections = TaskTracker::new();
+    let mut sweep = tokio::time::interval(IDLE_FOR);
     loop {
         let (stream, peer) = tokio::select! {
+            _ = sweep.tick() => {
+                worker.sweep();
+                continue;
+            }
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {

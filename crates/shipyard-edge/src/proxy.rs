@@ -1,5 +1,5 @@
 //! The reverse proxy to a release's instances: keep-alive upstream connections in a bounded
-//! idle pool (hyper-util's pooled client), round-robin over the instances that serve, request and
+//! idle pool of the worker's own (`upstream_pool`), round-robin over the instances that serve, request and
 //! response bodies streamed, WebSocket (and other `Upgrade`) connections joined once the app
 //! switches, `X-Forwarded-*` set by the edge (never taken from the client),
 //! bounded connect time and idle times (`--idle-timeout`: for the answer to start, between its
@@ -10,13 +10,13 @@ use crate::cookies::CookieFence;
 use crate::idle::{self, IdleBody};
 use crate::inbound::{Connector, Inbound};
 use crate::pages;
+use crate::upstream_pool::{Failed, Pool};
 use axum::body::Body;
-use axum::http::header::{CONNECTION, HOST, UPGRADE};
-use axum::http::uri::{Authority, PathAndQuery, Scheme};
+use axum::http::header::{CONNECTION, HOST, TE, TRAILER, TRANSFER_ENCODING, UPGRADE};
+use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, Uri};
 use axum::response::Response;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -44,9 +44,6 @@ mod request_id {
     }
 }
 
-/// Idle keep-alive connections kept per instance.
-const IDLE_PER_UPSTREAM: usize = 64;
-
 /// One instance as the edge sees it: an opaque address, and whether it takes requests now
 /// (the driver clears the flag while the instance restarts or fails its health check).
 #[derive(Debug, Clone)]
@@ -55,21 +52,12 @@ pub struct Upstream {
     addr: SocketAddr,
     /// Whether it takes requests.
     serving: Arc<AtomicBool>,
-    /// `addr` as a URI's authority, made once.
-    authority: Authority,
 }
 
 impl Upstream {
     /// An instance at `addr`, taking requests while `serving` says so.
     pub fn new(addr: SocketAddr, serving: Arc<AtomicBool>) -> Self {
-        // A socket address always reads as an authority.
-        let authority =
-            Authority::try_from(addr.to_string().as_str()).unwrap_or_else(|_| Authority::from_static("0.0.0.0"));
-        Self {
-            addr,
-            serving,
-            authority,
-        }
+        Self { addr, serving }
     }
 }
 
@@ -103,24 +91,27 @@ impl Upstreams {
     }
 }
 
-/// The pooled client every proxied request goes through.
-#[derive(Debug, Clone)]
-pub struct Proxy {
-    client: Client<Connector, Body>,
+/// One worker's proxy: every proxied request of the worker goes through its pool.
+pub(crate) struct Proxy {
+    pool: Arc<Pool>,
     idle: Duration,
     fence: CookieFence,
 }
 
 impl Proxy {
-    /// A client dialling instances through `inbound`, whose apps get `idle` to start answering
+    /// A proxy dialling instances through `inbound`, whose apps get `idle` to start answering
     /// and between the pieces of an answer, and may not set cookies over `fence`.
     pub(crate) fn new(idle: Duration, inbound: Inbound, fence: CookieFence) -> Self {
-        let connector = Connector::new(inbound);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(IDLE_PER_UPSTREAM)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector);
-        Self { client, idle, fence }
+        Self {
+            pool: Pool::new(Connector::new(inbound)),
+            idle,
+            fence,
+        }
+    }
+
+    /// Closes upstream connections idle for too long (the worker calls this now and then).
+    pub(crate) fn sweep(&self) {
+        self.pool.sweep();
     }
 }
 
@@ -135,16 +126,22 @@ fn requested_upgrade(headers: &HeaderMap) -> Option<HeaderValue> {
     asks.then(|| headers.get(UPGRADE).cloned()).flatten()
 }
 
-/// Headers that describe one hop and must not be passed on (RFC 9110 §7.6.1).
-const HOP_BY_HOP: [&str; 7] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
+/// Headers that describe one hop and must not be passed on (RFC 9110 §7.6.1); as names made
+/// once, so removing them hashes no string.
+const HOP_BY_HOP: [HeaderName; 7] = [
+    CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    TE,
+    TRAILER,
+    TRANSFER_ENCODING,
+    UPGRADE,
 ];
+
+/// The `X-Forwarded-*` headers the edge sets.
+const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
 impl Proxy {
     /// Sends `request` (for `host`, from `client`) to one of `upstreams`.
@@ -162,43 +159,37 @@ impl Proxy {
         // agrees (101), the two connections are joined byte for byte.
         let switch = requested_upgrade(request.headers()).map(|protocol| (protocol, hyper::upgrade::on(&mut request)));
         let (mut head, body) = request.into_parts();
-        // The path as it came (already parsed), with the instance's address: nothing formatted
-        // and parsed again per request.
-        let mut parts = std::mem::take(&mut head.uri).into_parts();
-        parts.scheme = Some(Scheme::HTTP);
-        parts.authority = Some(upstream.authority.clone());
-        if parts.path_and_query.is_none() {
-            parts.path_and_query = Some(PathAndQuery::from_static("/"));
+        // The request line names the path alone (origin form): an HTTP/1.1 request's URI is
+        // passed on as it came; an HTTP/2 one's scheme and authority are dropped.
+        if head.uri.scheme().is_some() || head.uri.authority().is_some() {
+            let path = head
+                .uri
+                .path_and_query()
+                .cloned()
+                .unwrap_or_else(|| PathAndQuery::from_static("/"));
+            head.uri = Uri::from(path);
         }
-        let Ok(uri) = Uri::from_parts(parts) else {
-            return pages::bad_path();
-        };
-        head.uri = uri;
         if !head.headers.contains_key(REQUEST_ID) {
             head.headers.insert(REQUEST_ID, request_id::next());
         }
-        for name in HOP_BY_HOP {
+        for name in &HOP_BY_HOP {
             head.headers.remove(name);
         }
         if let Some((protocol, _)) = &switch {
             head.headers.insert(CONNECTION, HeaderValue::from_static("upgrade"));
             head.headers.insert(UPGRADE, protocol.clone());
         }
-        let set = |headers: &mut axum::http::HeaderMap, name: &'static str, value: String| {
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                headers.insert(HeaderName::from_static(name), value);
-            }
-        };
         // The client's own X-Forwarded-* say nothing trustworthy: the edge's replace them.
-        if let Some(client) = client {
-            set(&mut head.headers, "x-forwarded-for", client.ip().to_string());
-        } else {
-            head.headers.remove("x-forwarded-for");
-        }
-        set(&mut head.headers, "x-forwarded-proto", "http".to_owned());
-        set(&mut head.headers, "x-forwarded-host", host.to_owned());
+        match client.and_then(|client| HeaderValue::from_str(&client.ip().to_string()).ok()) {
+            Some(client) => head.headers.insert(FORWARDED_FOR, client),
+            None => head.headers.remove(FORWARDED_FOR),
+        };
+        head.headers.insert(FORWARDED_PROTO, HeaderValue::from_static("http"));
         if let Ok(value) = HeaderValue::from_str(host) {
+            head.headers.insert(FORWARDED_HOST, value.clone());
             head.headers.insert(HOST, value);
+        } else {
+            head.headers.remove(FORWARDED_HOST);
         }
         // The app gets `idle` to start its answer once the request has been sent whole: at
         // once for a request without a body (most), else when its body has gone.
@@ -208,7 +199,7 @@ impl Proxy {
             let (done, sent_whole) = tokio::sync::watch::channel(false);
             (Body::new(idle::Sent::new(body, done)), Some(sent_whole))
         };
-        let answer = self.client.request(Request::from_parts(head, body));
+        let answer = self.pool.send(upstream.addr, Request::from_parts(head, body));
         let too_long = async {
             if let Some(mut sent_whole) = sent_whole {
                 let _ = sent_whole.wait_for(|whole| *whole).await;
@@ -238,12 +229,12 @@ impl Proxy {
                     return Response::from_parts(head, Body::new(body));
                 }
                 let (mut head, body) = response.into_parts();
-                for name in HOP_BY_HOP {
+                for name in &HOP_BY_HOP {
                     head.headers.remove(name);
                 }
                 Response::from_parts(head, Body::new(IdleBody::new(body, self.idle)))
             }
-            Ok(Err(e)) if idle::timed_out(&e) => pages::request_timeout(host, self.idle),
+            Ok(Err(Failed::Sent(e))) if idle::timed_out(&e) => pages::request_timeout(host, self.idle),
             Ok(Err(e)) => {
                 tracing::warn!(upstream = %upstream.addr, error = %e, "an instance did not answer");
                 pages::bad_gateway(host)

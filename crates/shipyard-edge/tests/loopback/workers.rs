@@ -1,45 +1,12 @@
 //! The data plane (#37): connections spread over the workers' sockets, every worker sees a route
 //! swap at once, and the caps on connections hold across workers.
 
-use crate::{HOST, Setup, edge_with, upstream};
+use crate::{HOST, Setup, ask, edge_with, upstream};
 use shipyard_edge::ConnectionLimits;
 use std::num::NonZeroUsize;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// The status line and body of one answer to `GET /` for `HOST` on a kept-alive `stream`.
-async fn ask(stream: &mut TcpStream) -> (String, String) {
-    let request = format!("GET / HTTP/1.1\r\nHost: {HOST}\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("request");
-    let mut got = Vec::new();
-    let mut buf = [0u8; 4096];
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = String::from_utf8_lossy(&got).into_owned();
-        if let Some(end) = text.find("\r\n\r\n") {
-            let length = text[..end]
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().to_owned())
-                })
-                .and_then(|v| v.parse::<usize>().ok())
-                .expect("a content-length");
-            if got.len() >= end + 4 + length {
-                let status = text.lines().next().unwrap_or_default().to_owned();
-                return (status, text[end + 4..end + 4 + length].to_owned());
-            }
-        }
-        let n = tokio::time::timeout_at(deadline, stream.read(&mut buf))
-            .await
-            .expect("an answer within 10 s")
-            .expect("read");
-        assert!(n > 0, "closed before a whole answer: {got:?}");
-        got.extend_from_slice(&buf[..n]);
-    }
-}
 
 fn two_workers(limits: ConnectionLimits) -> Setup {
     Setup {
