@@ -32,39 +32,45 @@ async fn upstream(size: usize, headers: &[&str]) -> SocketAddr {
             let extra = extra.clone();
             tokio::spawn(async move {
                 let mut seen = Vec::new();
-                let mut buf = [0u8; 4096];
-                loop {
-                    let Ok(n) = stream.read(&mut buf).await else { return };
-                    if n == 0 {
-                        return;
-                    }
-                    seen.extend_from_slice(&buf[..n]);
-                    while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let asked: Vec<u8> = seen.drain(..end + 4).collect();
-                        // A protocol switch is agreed to, and the connection then just held.
-                        if String::from_utf8_lossy(&asked)
-                            .to_ascii_lowercase()
-                            .contains("upgrade: websocket")
-                        {
-                            let switched =
-                                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
-                            if stream.write_all(switched.as_bytes()).await.is_err() {
-                                return;
-                            }
-                            continue;
-                        }
-                        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n{extra}\r\n");
-                        if stream.write_all(head.as_bytes()).await.is_err()
-                            || stream.write_all(&vec![b'a'; size]).await.is_err()
-                        {
+                while let Some(asked) = next_request(&mut stream, &mut seen).await {
+                    // A protocol switch is agreed to, and the connection then just held.
+                    if String::from_utf8_lossy(&asked)
+                        .to_ascii_lowercase()
+                        .contains("upgrade: websocket")
+                    {
+                        let switched =
+                            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+                        if stream.write_all(switched.as_bytes()).await.is_err() {
                             return;
                         }
+                        continue;
+                    }
+                    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n{extra}\r\n");
+                    if stream.write_all(head.as_bytes()).await.is_err()
+                        || stream.write_all(&vec![b'a'; size]).await.is_err()
+                    {
+                        return;
                     }
                 }
             });
         }
     });
     addr
+}
+
+/// The head of the next request a test's app gets on `stream` (bodiless requests only), `seen`
+/// holding what was read past it; None once the client closes.
+async fn next_request(stream: &mut TcpStream, seen: &mut Vec<u8>) -> Option<Vec<u8>> {
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+            return Some(seen.drain(..end + 4).collect());
+        }
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+        }
+    }
 }
 
 /// The status line and body of one answer to `GET /` for `HOST` on a kept-alive `stream`.

@@ -1,12 +1,12 @@
 //! A worker's upstream connections (#37): kept and reused while the app keeps them, never reused
 //! once the app has closed one (said or silent), so neither costs the client an error.
 
-use crate::{Setup, ask, edge_with};
+use crate::{Setup, ask, edge_with, next_request};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 /// How the test's app ends a connection after each answer.
@@ -31,31 +31,22 @@ async fn app(ends: Ends) -> (SocketAddr, Arc<AtomicUsize>) {
             counted.fetch_add(1, Ordering::SeqCst);
             tokio::spawn(async move {
                 let mut seen = Vec::new();
-                let mut buf = [0u8; 4096];
-                loop {
-                    let Ok(n) = stream.read(&mut buf).await else { return };
-                    if n == 0 {
+                while next_request(&mut stream, &mut seen).await.is_some() {
+                    let close = if matches!(ends, Ends::Saying) {
+                        "Connection: close\r\n"
+                    } else {
+                        ""
+                    };
+                    let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n{close}\r\nok");
+                    if stream.write_all(answer.as_bytes()).await.is_err() {
                         return;
                     }
-                    seen.extend_from_slice(&buf[..n]);
-                    while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
-                        seen.drain(..end + 4);
-                        let close = if matches!(ends, Ends::Saying) {
-                            "Connection: close\r\n"
-                        } else {
-                            ""
-                        };
-                        let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n{close}\r\nok");
-                        if stream.write_all(answer.as_bytes()).await.is_err() {
+                    match ends {
+                        Ends::Never => {}
+                        Ends::Saying => return,
+                        Ends::Silently => {
+                            tokio::time::sleep(Duration::from_millis(100)).await;
                             return;
-                        }
-                        match ends {
-                            Ends::Never => {}
-                            Ends::Saying => return,
-                            Ends::Silently => {
-                                tokio::time::sleep(Duration::from_millis(100)).await;
-                                return;
-                            }
                         }
                     }
                 }
