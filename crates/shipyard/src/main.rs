@@ -4,11 +4,6 @@ use clap::Parser;
 use shipyard::cli::{AdminCommand, Cli, Command};
 use std::process::ExitCode;
 
-/// mimalloc rather than glibc's allocator: the edge allocates and frees a few small buffers per
-/// request, and glibc's took 4.5 % of the proxy's CPU in the #37 profile.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
