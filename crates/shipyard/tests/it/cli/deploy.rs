@@ -112,6 +112,9 @@ async fn deploy_streams_the_log_prints_the_live_url_and_exits_with_the_result() 
     }
     let ended = waiter.await.expect("deploy task");
     assert_eq!(ended.code, 3, "a canceled deploy exits 3: {}", ended.stderr);
+    // The building one ends too before the history is compared: the CLI's list and the API's
+    // must be read of one state, not across the cancel.
+    ada.wait_for(&id, 60, |s| s == "canceled").await;
 
     let history = assert_lists_as_api(
         &shell.run(&["deployments", "list", "--project", "web", "--json"]).await,
