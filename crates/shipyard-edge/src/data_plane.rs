@@ -14,6 +14,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
+/// Threads each worker may use for file reads (static sites' large files).
+const BLOCKING_THREADS: usize = 64;
+
+/// How long a stopping worker waits for file reads still running.
+const BLOCKING_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The edge's worker threads, and how many connections each has taken.
 #[derive(Debug, Clone)]
 pub struct Workers {
@@ -52,7 +58,12 @@ pub async fn serve(
     let sockets = sockets::spread(listener.into_std()?, workers.count())?;
     // Every runtime is made before any thread starts, so a failure leaves nothing running.
     let runtimes = (0..sockets.len())
-        .map(|_| tokio::runtime::Builder::new_current_thread().enable_all().build())
+        .map(|_| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .max_blocking_threads(BLOCKING_THREADS)
+                .build()
+        })
         .collect::<std::io::Result<Vec<_>>>()?;
     let census = Census::new(limits);
     let (stop, stopping) = watch::channel(false);
@@ -67,10 +78,12 @@ pub async fn serve(
                 let _entered = span.enter();
                 let result = runtime.block_on(async {
                     // The worker's upstream connections are made on its own runtime.
-                    accept_loop(socket, edge.for_worker(), timeouts, census, stopping, &served[index]).await
+                    let worker = edge.for_worker(served.len());
+                    accept_loop(socket, worker, timeouts, census, stopping, &served[index]).await
                 });
-                // Tasks still open past the grace (joined WebSockets, stuck answers) end here.
-                drop(runtime);
+                // Tasks still open past the grace (joined WebSockets, stuck answers) end here,
+                // and a file read stuck on a hung disk does not hold the stop.
+                runtime.shutdown_timeout(BLOCKING_GRACE);
                 let _ = ended.send(result);
             });
         match thread {

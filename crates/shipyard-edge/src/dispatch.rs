@@ -59,15 +59,16 @@ impl Edge {
         }
     }
 
-    /// What one worker serves with: this edge and upstream connections of its own (made on the
-    /// worker's runtime, never shared with another worker).
-    pub(crate) fn for_worker(&self) -> Worker {
+    /// What one of `workers` workers serves with: this edge and upstream connections of its own
+    /// (made on the worker's runtime, never shared with another worker).
+    pub(crate) fn for_worker(&self, workers: usize) -> Worker {
         let config = &self.inner.config;
         Worker {
             proxy: Proxy::new(
                 config.idle_timeout,
                 config.inbound.clone(),
                 cookies::CookieFence::new(&config.platform_host, &config.apps_domain),
+                workers,
             ),
             edge: self.inner.clone(),
         }

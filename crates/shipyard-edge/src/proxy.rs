@@ -99,11 +99,12 @@ pub(crate) struct Proxy {
 }
 
 impl Proxy {
-    /// A proxy dialling instances through `inbound`, whose apps get `idle` to start answering
-    /// and between the pieces of an answer, and may not set cookies over `fence`.
-    pub(crate) fn new(idle: Duration, inbound: Inbound, fence: CookieFence) -> Self {
+    /// A proxy of one of `workers` workers, dialling instances through `inbound`, whose apps get
+    /// `idle` to start answering and between the pieces of an answer, and may not set cookies
+    /// over `fence`.
+    pub(crate) fn new(idle: Duration, inbound: Inbound, fence: CookieFence, workers: usize) -> Self {
         Self {
-            pool: Pool::new(Connector::new(inbound)),
+            pool: Pool::new(Connector::new(inbound), workers),
             idle,
             fence,
         }

@@ -1,7 +1,9 @@
 //! A worker's own keep-alive connections to instances (#37): hyper's HTTP/1 client connections,
-//! at most `IDLE_PER_UPSTREAM` kept idle per instance for at most `IDLE_FOR`, each taken by one
-//! request at a time and given back once its answer has been read whole. Only the worker's
-//! thread touches its pool, so the pool's lock is never contended.
+//! at most `IDLE_PER_UPSTREAM` (shared out among the workers) kept idle per instance for at most
+//! `IDLE_FOR`, each taken by one request at a time: given back once its answer has been read
+//! whole, and taken again only once hyper says it is ready (an app may answer before the request's
+//! body has gone; the connection is busy until it has). Only the worker's thread touches its pool,
+//! so the pool's lock is never contended.
 
 use crate::inbound::Connector;
 use axum::body::{Body, Bytes};
@@ -15,8 +17,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-/// Idle keep-alive connections kept per instance (per worker).
+/// Idle keep-alive connections kept per instance, by all workers together (each keeps its share,
+/// at least `IDLE_PER_UPSTREAM_LEAST`): the open-files budget counts on it not growing with them.
 const IDLE_PER_UPSTREAM: usize = 64;
+const IDLE_PER_UPSTREAM_LEAST: usize = 4;
 
 /// How long a connection may wait idle for its next request before it is closed.
 pub(crate) const IDLE_FOR: Duration = Duration::from_secs(30);
@@ -42,27 +46,29 @@ struct Kept {
 pub(crate) struct Pool {
     connector: Connector,
     idle: Mutex<HashMap<SocketAddr, Vec<Kept>>>,
+    /// This worker's share of `IDLE_PER_UPSTREAM`.
+    most_idle: usize,
 }
 
 impl Pool {
-    /// Dialling through `connector`.
-    pub(crate) fn new(connector: Connector) -> Arc<Self> {
+    /// Dialling through `connector`, for one of `workers` workers.
+    pub(crate) fn new(connector: Connector, workers: usize) -> Arc<Self> {
         Arc::new(Self {
             connector,
             idle: Mutex::new(HashMap::new()),
+            most_idle: (IDLE_PER_UPSTREAM / workers.max(1)).max(IDLE_PER_UPSTREAM_LEAST),
         })
     }
 
-    /// The newest kept connection to `addr` that is still open and young enough.
+    /// The newest kept connection to `addr` that is ready for a request now. Closed and stale
+    /// ones are dropped on the way; busy ones (still sending an earlier request's body) stay
+    /// for later, or for the sweep.
     fn take(&self, addr: SocketAddr) -> Option<SendRequest<Body>> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         let kept = idle.get_mut(&addr)?;
-        while let Some(Kept { sender, since }) = kept.pop() {
-            if !sender.is_closed() && since.elapsed() < IDLE_FOR {
-                return Some(sender);
-            }
-        }
-        None
+        kept.retain(|k| !k.sender.is_closed() && k.since.elapsed() < IDLE_FOR);
+        let ready = kept.iter().rposition(|k| k.sender.is_ready())?;
+        Some(kept.remove(ready).sender)
     }
 
     /// Keeps `sender` for the next request to `addr`, room permitting.
@@ -72,7 +78,7 @@ impl Pool {
         }
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         let kept = idle.entry(addr).or_default();
-        if kept.len() < IDLE_PER_UPSTREAM {
+        if kept.len() < self.most_idle {
             kept.push(Kept {
                 sender,
                 since: Instant::now(),
@@ -112,9 +118,6 @@ impl Pool {
         mut request: Request<Body>,
     ) -> Result<Response<GiveBack>, Failed> {
         while let Some(mut sender) = self.take(addr) {
-            if sender.ready().await.is_err() {
-                continue;
-            }
             match sender.try_send_request(request).await {
                 Ok(response) => return Ok(self.answer(addr, sender, response)),
                 Err(mut failed) => match failed.take_message() {

@@ -38,6 +38,10 @@ const ALLOWED: &[(&str, &str)] = &[
         "the edge's worker threads, joined by `serve` once each has let its connections end",
     ),
     (
+        "shipyard-edge/src/upstream_pool.rs",
+        "an upstream connection's driver: ends with its last sender (the pool's or a request's) or the worker's runtime",
+    ),
+    (
         "shipyard-edge/src/dispatch.rs",
         "a platform request's answer on the control plane, awaited by the request and aborted if it is dropped",
     ),

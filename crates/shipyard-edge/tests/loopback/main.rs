@@ -77,6 +77,11 @@ async fn next_request(stream: &mut TcpStream, seen: &mut Vec<u8>) -> Option<Vec<
 async fn ask(stream: &mut TcpStream) -> (String, String) {
     let request = format!("GET / HTTP/1.1\r\nHost: {HOST}\r\n\r\n");
     stream.write_all(request.as_bytes()).await.expect("request");
+    answer(stream).await
+}
+
+/// The status line and body of the next answer on `stream` (within 10 s).
+async fn answer(stream: &mut TcpStream) -> (String, String) {
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

@@ -1,7 +1,7 @@
 //! A worker's upstream connections (#37): kept and reused while the app keeps them, never reused
 //! once the app has closed one (said or silent), so neither costs the client an error.
 
-use crate::{Setup, ask, edge_with, next_request};
+use crate::{Setup, answer, ask, edge_with, next_request};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -96,4 +96,30 @@ async fn a_connection_the_app_closed_is_never_reused() {
             "a new upstream connection for each request"
         );
     }
+}
+
+#[tokio::test]
+async fn a_connection_still_sending_a_body_is_not_lent_to_the_next_request() {
+    let (app, accepted) = app(Ends::Never).await;
+    let (edge, _routes, _workers) = edge_with(app, Setup::default()).await;
+    // A client whose upload stalls after 10 of 100 bytes: the app answers it at once (as apps
+    // refusing an upload do), so the answer ends while the upstream connection still owes the
+    // app 90 bytes of body.
+    let mut slow = TcpStream::connect(edge).await.expect("connect");
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: {}\r\nContent-Length: 100\r\n\r\n0123456789",
+        crate::HOST
+    );
+    slow.write_all(head.as_bytes()).await.expect("request");
+    assert_eq!(
+        answer(&mut slow).await,
+        ("HTTP/1.1 200 OK".to_owned(), "ok".to_owned()),
+        "positive control: answered before its body was sent"
+    );
+    // The next request gets a connection that is free, not that one (it would wait for the
+    // stalled upload until the idle timeout).
+    let mut next = TcpStream::connect(edge).await.expect("connect");
+    assert_eq!(ask(&mut next).await, ("HTTP/1.1 200 OK".to_owned(), "ok".to_owned()));
+    assert_eq!(accepted.load(Ordering::SeqCst), 2, "a second upstream connection");
+    drop(slow);
 }
