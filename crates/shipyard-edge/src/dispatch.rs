@@ -160,7 +160,7 @@ impl Worker {
         head.extensions.insert(ConnectInfo(peer));
         let request = Request::from_parts(head, Body::new(IdleBody::new(body, idle)));
         let answer = AbortOnDrop(self.edge.control.spawn(self.edge.api.clone().oneshot(request)));
-        match (&mut { answer }).await {
+        match answer.await {
             Ok(Ok(response)) => response,
             Ok(Err(never)) => match never {},
             Err(e) => {

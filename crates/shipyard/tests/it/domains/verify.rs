@@ -1,7 +1,7 @@
 //! Verify through real DNS, the edge serving a verified domain only, where a domain points,
 //! one workspace per hostname, and a resolver that never answers.
 
-use crate::support::deploy::static_build;
+use crate::support::deploy::{Deployable, static_build};
 use crate::support::dns::{DnsServer, SilentResolver};
 use crate::support::edge::fetch;
 use crate::support::{Tenant, TestServer, assert_error};
@@ -225,14 +225,21 @@ async fn a_domain_is_served_only_once_its_txt_record_proves_it_and_never_after_d
     assert_eq!(fetch(&server, "www.example.com", "/", &[]).await.status, 421);
 }
 
-#[tokio::test]
-async fn a_resolver_that_never_answers_fails_the_verify_within_six_seconds_saying_so() {
+/// A server whose resolver never answers, a tenant and a deployable static site of theirs (the
+/// resolver lives as long as the first of these is held).
+async fn behind_a_silent_resolver() -> (SilentResolver, TestServer, Tenant, Deployable) {
     let silent = SilentResolver::bind();
     let server = TestServer::in_process(&["--dns-resolver", &silent.addr]);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let site = ada
         .deployable(&server, "shop", "static", &[("index.html", "x")], Value::Null)
         .await;
+    (silent, server, ada, site)
+}
+
+#[tokio::test]
+async fn a_resolver_that_never_answers_fails_the_verify_within_six_seconds_saying_so() {
+    let (_silent, _server, ada, site) = behind_a_silent_resolver().await;
     let shop = add(&ada, &site.project_id, "shop.example.com").await;
     let started = Instant::now();
     let answer = verified_ok(&ada, &site.project_id, &shop).await;
@@ -248,12 +255,7 @@ async fn a_resolver_that_never_answers_fails_the_verify_within_six_seconds_sayin
 async fn dns_looks_are_capped_server_wide_and_a_verify_past_the_cap_is_429() {
     // A tenant points many names at a nameserver that never answers, each look holding sockets
     // for 5 s: at most MAX_LOOKS (32) run at once, the rest are refused at once.
-    let silent = SilentResolver::bind();
-    let server = TestServer::in_process(&["--dns-resolver", &silent.addr]);
-    let ada = server.tenant("ada@example.com", "Acme").await;
-    let site = ada
-        .deployable(&server, "shop", "static", &[("index.html", "x")], Value::Null)
-        .await;
+    let (_silent, _server, ada, site) = behind_a_silent_resolver().await;
     let mut domains = Vec::new();
     for i in 0..40 {
         domains.push(add(&ada, &site.project_id, &format!("d{i}.example.com")).await);
