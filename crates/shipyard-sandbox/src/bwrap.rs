@@ -6,7 +6,7 @@ mod view;
 
 use crate::identity::Identity;
 use crate::limiter::{LimitGroup, Limiter, Limits};
-use crate::network::{Forward, Network, NetworkError, NetworkPolicy};
+use crate::network::{Forward, Network, NetworkError, NetworkPolicy, Uplink, UplinkChoice};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use thiserror::Error;
@@ -79,6 +79,8 @@ pub struct SandboxConfig {
     pub cgroup_root: PathBuf,
     /// A directory of the server's (readable by sandbox users) for the synthesized user files.
     pub state_dir: PathBuf,
+    /// How sandboxes' traffic leaves (`--sandbox-network`).
+    pub network: UplinkChoice,
 }
 
 /// How untrusted code is confined on this host; `for_project` binds it to one project's user
@@ -90,6 +92,8 @@ pub struct Sandbox {
     limits: Limits,
     hidden: Vec<PathBuf>,
     policy: Option<NetworkPolicy>,
+    /// Why the kernel's uplink was not used, when it was asked for by default and not usable.
+    uplink_fallback: Option<String>,
     instance: String,
     state_dir: PathBuf,
     run_as: Identity,
@@ -142,11 +146,12 @@ pub(crate) fn write_root_file(dir: &Path, name: &str, text: &str) -> std::io::Re
     Ok(path)
 }
 
-/// The network tools every confined sandbox needs, with their Debian packages.
+/// The network tools every confined sandbox needs, with their Debian packages (pasta only
+/// on its uplink).
 const NETWORK_TOOLS: [(&str, &str, &str); 3] = [
-    ("pasta", "--version", "passt"),
     ("nft", "--version", "nftables"),
     ("ip", "-V", "iproute2"),
+    ("pasta", "--version", "passt"),
 ];
 
 impl Sandbox {
@@ -166,6 +171,7 @@ impl Sandbox {
             limits: config.limits,
             hidden: config.hidden,
             policy: None,
+            uplink_fallback: None,
             instance,
             state_dir: config.state_dir,
             run_as: Identity::NOBODY,
@@ -179,7 +185,7 @@ impl Sandbox {
         if output("bwrap", &["--version"]).is_none() {
             return Err(SandboxError::BwrapMissing);
         }
-        for (tool, flag, package) in NETWORK_TOOLS {
+        for (tool, flag, package) in &NETWORK_TOOLS[..2] {
             if output(tool, &[flag]).is_none() && output(tool, &["--help"]).is_none() {
                 return Err(SandboxError::ToolMissing { tool, package });
             }
@@ -190,7 +196,14 @@ impl Sandbox {
         if let Some(why) = sandbox.limiter.unusable() {
             return Err(SandboxError::NoLimits(why.to_owned()));
         }
-        let policy = NetworkPolicy::detect()?;
+        let (policy, fallback) = NetworkPolicy::detect_for(config.network)?;
+        if policy.uplink() == Uplink::Pasta {
+            let (tool, flag, package) = NETWORK_TOOLS[2];
+            if output(tool, &[flag]).is_none() && output(tool, &["--help"]).is_none() {
+                return Err(SandboxError::ToolMissing { tool, package });
+            }
+        }
+        sandbox.uplink_fallback = fallback;
         // The base view hides it; it must exist for that before the first namespace does.
         crate::network::prepare_dir()?;
         // Before the tmpfs: a refused start leaves nothing mounted.
@@ -222,8 +235,15 @@ impl Sandbox {
 
     /// One line for the start-up banner: what is enforced.
     pub fn describe(&self) -> String {
+        let uplink = match (self.policy.as_ref().map(NetworkPolicy::uplink), &self.uplink_fallback) {
+            (Some(Uplink::Kernel), _) => "a veth pair routed by the kernel".to_owned(),
+            (_, Some(why)) => format!("pasta, as the kernel's routing cannot be used: {why}"),
+            _ => "pasta".to_owned(),
+        };
         let who = match &self.isolation {
-            Isolation::Bubblewrap => "builds run under bubblewrap as a user of their project's own, in a network namespace of their own (pasta; host loopback, its addresses and 169.254.0.0/16 refused)".to_owned(),
+            Isolation::Bubblewrap => format!(
+                "builds run under bubblewrap as a user of their project's own, in a network namespace of their own ({uplink}; host loopback, its addresses and 169.254.0.0/16 refused)"
+            ),
             Isolation::None => "INSECURE: builds run unconfined (--insecure-no-sandbox)".to_owned(),
         };
         format!("{who}; {}", self.limiter.describe(self.limits))

@@ -26,6 +26,6 @@ pub use files::{FileError, read_capped, sha256_file};
 pub use identity::{Identity, SANDBOX_USER};
 pub use limiter::{LimitGroup, Limiter, Limits};
 pub use links::{LinkError, check_links, stays_inside};
-pub use network::{Forward, Network, NetworkError, NetworkPolicy};
+pub use network::{Forward, Network, NetworkError, NetworkPolicy, Uplink, UplinkChoice};
 pub use spec::{Bind, Spec, inherited_host_settings};
 pub use uid_range::{UidRangeError, UidReservation};

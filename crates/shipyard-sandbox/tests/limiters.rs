@@ -131,6 +131,7 @@ fn with_no_usable_cgroups_untrusted_code_is_refused_unless_insecure() {
         limits: LIMITS,
         cgroup_root: empty.path().to_owned(),
         state_dir: state.path().to_owned(),
+        network: shipyard_sandbox::UplinkChoice::Pasta,
     };
     match Sandbox::detect(config(false)) {
         Err(SandboxError::NoLimits(why)) => {

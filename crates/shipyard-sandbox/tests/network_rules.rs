@@ -169,3 +169,66 @@ fn what_is_routed_through_another_interface_is_refused_and_the_default_routes_ne
     // Positive control: the default route's network (proxies, registry mirrors) stays reachable.
     assert!(!refused.contains("192.0.2.0/24"), "{rules}");
 }
+
+/// A listener on 127.0.0.1:`port` inside the namespace at `netns` that answers one
+/// connection with `word`; its process, to wait for.
+fn answer_once_inside(netns: &Path, port: u16, word: &str) -> std::process::Child {
+    let script = format!(
+        "import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
+         s.bind(('127.0.0.1',{port}))\ns.listen()\nprint('ready',flush=True)\n\
+         c,_=s.accept()\nc.sendall(b'{word}')\nc.close()\n"
+    );
+    let mut child = Command::new("nsenter")
+        .arg(format!("--net={}", netns.display()))
+        .args(["python3", "-c", &script])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 inside");
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().expect("stdout")),
+        &mut ready,
+    )
+    .expect("ready line");
+    assert_eq!(ready.trim(), "ready");
+    child
+}
+
+/// What 127.0.0.1:`port` of the host answers (within 5 s).
+fn read_from_host(port: u16) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        std::time::Duration::from_secs(5),
+    )?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text)?;
+    Ok(text)
+}
+
+#[test]
+fn the_kernel_path_forwards_the_hosts_port_to_the_namespaces_loopback_again_after_a_restart() {
+    as_root();
+    let (policy, fallback) = NetworkPolicy::detect_for(shipyard_sandbox::UplinkChoice::Kernel).expect("kernel path");
+    assert_eq!(fallback, None);
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let host_port = free.local_addr().expect("addr").port();
+    drop(free);
+    let forwards = [shipyard_sandbox::Forward { host_port, port: 8099 }];
+    // Twice on the same host port, as an instance's restart does.
+    for round in ["first", "second"] {
+        let name = format!("shipyard-test-kernel-{}-{round}", std::process::id());
+        let net = policy.create(&name, &forwards).expect("a namespace");
+        let rules = net.rules().expect("nft list");
+        assert!(rules.contains("10.251.0.0/16"), "the pool is refused inside: {rules}");
+        let mut inside = answer_once_inside(net.path(), 8099, round);
+        assert_eq!(read_from_host(host_port).expect("the forward"), round);
+        let _ = inside.wait();
+        drop(net);
+        assert!(
+            read_from_host(host_port).is_err(),
+            "nothing answers the port once the namespace is gone"
+        );
+    }
+}

@@ -2,8 +2,10 @@
 //! whom" says: the registries and the internet yes; the host's loopback, its own addresses,
 //! 169.254.0.0/16 and other sandboxes no.
 //!
-//! The server (root) makes the namespace (a file under `NETNS_DIR`), loads an nftables ruleset into
-//! it, and starts `pasta` (Debian's `passt`) to relay its traffic through host sockets:
+//! The server (root) makes the namespace (a file under `NETNS_DIR`) and loads an nftables ruleset
+//! into it. Its traffic leaves by the kernel's routing (`kernel`: a veth pair, no helper
+//! process) where the host allows, else through `pasta` (Debian's `passt`), which relays it
+//! through host sockets:
 //! `--no-map-gw` keeps the gateway from meaning the host, `-T none -U none` forwards no host
 //! port into it (pasta's default would forward every port bound on the host's loopback), and
 //! `-t none -u none` forwards none out. The ruleset refuses loopback, link-local and the host's
@@ -24,6 +26,7 @@ use thiserror::Error;
 
 mod doors;
 mod inside;
+mod kernel;
 mod namespace;
 
 pub use doors::{DOOR_CONNECTIONS, Doors, Grant, Opened};
@@ -61,9 +64,32 @@ pub struct Forward {
     pub port: u16,
 }
 
+/// How sandboxes' traffic leaves their namespaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uplink {
+    /// A veth pair per namespace, routed and masqueraded by the host's kernel.
+    Kernel,
+    /// A `pasta` relay process per namespace.
+    Pasta,
+}
+
+/// Which uplink the server is asked for (`--sandbox-network`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UplinkChoice {
+    /// The kernel's where the host allows it, else pasta (the start-up banner says why).
+    #[default]
+    Auto,
+    /// The kernel's, or no start.
+    Kernel,
+    /// pasta.
+    Pasta,
+}
+
 /// What every sandbox network refuses, fixed at start.
 #[derive(Debug, Clone)]
 pub struct NetworkPolicy {
+    /// How traffic leaves.
+    uplink: Uplink,
     /// The host's own addresses (every interface's).
     host_addresses: Vec<IpAddr>,
     /// Networks behind the host's other interfaces (container bridges, VPN links): the host's
@@ -71,7 +97,8 @@ pub struct NetworkPolicy {
     /// stays reachable, as CONTRACT.md asks only for the host's own addresses.
     internal_networks: Vec<String>,
     /// The address sandboxes send DNS queries to (the default gateway's, which pasta
-    /// answers); none on a host without a gateway, where sandboxes use the host's resolvers.
+    /// answers, or `kernel::DNS`, which the host rewrites); none on a host without a gateway
+    /// on pasta, where sandboxes use the host's resolvers.
     dns: Option<IpAddr>,
 }
 
@@ -213,17 +240,52 @@ impl NetworkPolicy {
         internal_networks.sort();
         internal_networks.dedup();
         Self {
+            uplink: Uplink::Pasta,
             host_addresses,
             internal_networks,
             dns,
         }
     }
 
+    /// The policy with the uplink `choice` asks for; when `Auto` falls back to pasta, why.
+    pub fn detect_for(choice: UplinkChoice) -> Result<(Self, Option<String>), NetworkError> {
+        let mut policy = Self::detect()?;
+        if choice == UplinkChoice::Pasta {
+            return Ok((policy, None));
+        }
+        // The host's first IPv4 nameserver, as pasta's `--dns-forward` uses.
+        let resolver = std::fs::read_to_string("/etc/resolv.conf")
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("nameserver"))
+            .find_map(|a| a.trim().parse::<std::net::Ipv4Addr>().ok());
+        let prepared = run(Command::new("ip").args(["-4", "route", "show", "table", "all"]), None)
+            .and_then(|routed| kernel::prepare(resolver, &routed));
+        match prepared {
+            Ok(()) => {
+                policy.uplink = Uplink::Kernel;
+                policy.dns = resolver.map(|_| IpAddr::V4(kernel::DNS));
+                Ok((policy, None))
+            }
+            Err(e) if choice == UplinkChoice::Auto => Ok((policy, Some(e.to_string()))),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// How traffic leaves.
+    pub fn uplink(&self) -> Uplink {
+        self.uplink
+    }
+
     /// The host as it is now (addresses come and go: a DHCP lease, a new bridge), keeping the
-    /// DNS address the sandboxes' `/etc/resolv.conf` already names.
+    /// uplink and the DNS address the sandboxes' `/etc/resolv.conf` already names.
     pub fn refreshed(&self) -> Result<Self, NetworkError> {
         let now = Self::detect()?;
-        Ok(Self { dns: self.dns, ..now })
+        Ok(Self {
+            uplink: self.uplink,
+            dns: self.dns,
+            ..now
+        })
     }
 
     /// The `/etc/resolv.conf` sandboxes with a network see: the host's search domains and
@@ -249,10 +311,19 @@ impl NetworkPolicy {
     }
 
     /// The nftables ruleset of a sandbox namespace. Loopback inside the namespace is its own
-    /// (accepted); DNS to the address pasta answers is accepted; IPv6 is refused whole, as
-    /// pasta relays IPv4 only (`-4`).
+    /// (accepted); DNS to the address pasta answers (or the host rewrites) is accepted; IPv6 is
+    /// refused whole, as pasta relays IPv4 only (`-4`). On the kernel path the whole pool
+    /// (other sandboxes, the host's ends) is refused too, and answers to the connections the
+    /// host forwards in go out.
     pub fn ruleset(&self) -> String {
         let mut refused = vec!["127.0.0.0/8".to_owned(), "169.254.0.0/16".to_owned()];
+        let (chains, answers) = match self.uplink {
+            Uplink::Kernel => {
+                refused.push(format!("{}/{}", kernel::POOL, kernel::POOL_LEN));
+                kernel::namespace_rules()
+            }
+            Uplink::Pasta => ("", ""),
+        };
         refused.extend(METADATA.iter().map(|a| (*a).to_owned()));
         refused.extend(self.internal_networks.iter().cloned());
         refused.extend(
@@ -266,9 +337,11 @@ impl NetworkPolicy {
         });
         format!(
             "table {TABLE} {{\n\
+             {chains}\
              \tchain output {{\n\
              \t\ttype filter hook output priority filter; policy accept;\n\
              \t\toifname \"lo\" accept\n\
+             {answers}\
              {dns}\
              \t\tip daddr {{ {} }} reject with icmpx type admin-prohibited\n\
              \t\tmeta nfproto ipv6 reject with icmpx type admin-prohibited\n\

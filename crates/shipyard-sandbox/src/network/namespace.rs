@@ -1,8 +1,10 @@
 //! A sandbox's network namespace as a file under `NETNS_DIR`: made with `unshare --net=`, its
-//! loopback up, the policy's ruleset loaded and pasta relaying for it; removed (relay stopped,
-//! file unmounted and deleted) when its `Network` is dropped.
+//! loopback up, the policy's ruleset loaded and its uplink (a veth pair, or pasta relaying for
+//! it) set up; removed (uplink taken down, file unmounted and deleted) when its `Network` is
+//! dropped.
 
-use super::{Forward, NetworkError, NetworkPolicy, run};
+use super::kernel::{self, Veth};
+use super::{Forward, NetworkError, NetworkPolicy, Uplink, run};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -84,6 +86,7 @@ impl NetworkPolicy {
             name: name.to_owned(),
             path,
             pasta: None,
+            veth: None,
         };
         // One process makes the namespace, binds it at `path` and loads the ruleset in it, so
         // nothing ever runs there before its rules (and a deploy waits for one tool, not three).
@@ -92,6 +95,10 @@ impl NetworkPolicy {
             Command::new("unshare").args([bind.as_str(), "nft", "-f", "-"]),
             Some(&self.ruleset()),
         )?;
+        if self.uplink() == Uplink::Kernel {
+            net.veth = Some(kernel::attach(&net.path, forwards)?);
+            return Ok(net);
+        }
         let pasta = Command::new("pasta")
             .args(self.pasta_args(&net.path, forwards))
             .env_clear()
@@ -129,6 +136,7 @@ impl NetworkPolicy {
             }
         }
         for path in stale {
+            kernel::detach_stale(&path);
             remove_namespace(&path);
         }
     }
@@ -140,6 +148,7 @@ pub struct Network {
     name: String,
     path: PathBuf,
     pasta: Option<Child>,
+    veth: Option<Veth>,
 }
 
 impl Network {
@@ -202,6 +211,7 @@ impl Drop for Network {
             let _ = pasta.kill();
             let _ = pasta.wait();
         }
+        drop(self.veth.take());
         remove_namespace(&self.path);
     }
 }

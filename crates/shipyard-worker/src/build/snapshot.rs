@@ -164,6 +164,7 @@ mod tests {
             limits,
             cgroup_root: PathBuf::from("/nonexistent"),
             state_dir: PathBuf::from("/nonexistent"),
+            network: shipyard_sandbox::UplinkChoice::Pasta,
         })
         .expect("the unconfined sandbox always works")
     }

@@ -99,6 +99,9 @@ pub struct ServeArgs {
     /// Run builds without bubblewrap (says so loudly) [default: false].
     #[arg(long, env = "SHIPYARD_INSECURE_NO_SANDBOX", num_args = 0..=1, default_missing_value = "true")]
     pub insecure_no_sandbox: Option<bool>,
+    /// How sandboxes reach the network: `kernel` (a veth pair each), `pasta` (a relay process each) or `auto` [default: auto, the kernel's where the host allows].
+    #[arg(long, env = "SHIPYARD_SANDBOX_NETWORK")]
+    pub sandbox_network: Option<String>,
     /// CIDRs of proxies whose X-Forwarded-For is believed, comma-separated [default: none].
     #[arg(long, env = "SHIPYARD_TRUSTED_PROXY")]
     pub trusted_proxy: Option<String>,
@@ -147,6 +150,7 @@ struct FileConfig {
     backup_at: Option<String>,
     backup_retention: Option<u32>,
     insecure_no_sandbox: Option<bool>,
+    sandbox_network: Option<String>,
     trusted_proxy: Option<String>,
     dns_resolver: Option<SocketAddr>,
     public_address: Option<String>,
@@ -209,6 +213,8 @@ pub struct Settings {
     pub backup_schedule: shipyard_databases::backup::schedule::Schedule,
     /// Builds run unconfined.
     pub insecure_no_sandbox: bool,
+    /// How sandboxes reach the network.
+    pub sandbox_network: shipyard_sandbox::UplinkChoice,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpNet>,
     /// The resolver custom domains are verified through (None: the system's).
@@ -346,6 +352,12 @@ impl ServeArgs {
                 },
             },
             insecure_no_sandbox: self.insecure_no_sandbox.or(file.insecure_no_sandbox).unwrap_or(false),
+            sandbox_network: match self.sandbox_network.as_deref().or(file.sandbox_network.as_deref()) {
+                None | Some("auto") => shipyard_sandbox::UplinkChoice::Auto,
+                Some("kernel") => shipyard_sandbox::UplinkChoice::Kernel,
+                Some("pasta") => shipyard_sandbox::UplinkChoice::Pasta,
+                Some(other) => bail!("--sandbox-network must be auto, kernel or pasta, not {other:?}"),
+            },
             trusted_proxies: cidrs(self.trusted_proxy.or(file.trusted_proxy).as_deref().unwrap_or(""))?,
             dns_resolver: self.dns_resolver.or(file.dns_resolver),
             public_addresses: addresses(self.public_address.or(file.public_address).as_deref().unwrap_or(""))?,

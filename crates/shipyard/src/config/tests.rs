@@ -129,3 +129,27 @@ fn edge_workers_default_to_the_cores_and_are_bounded() {
         assert!(format!("{err:#}").contains("--edge-workers"), "{err:#}");
     }
 }
+
+#[test]
+fn the_sandbox_network_is_auto_unless_kernel_or_pasta_is_named() {
+    use shipyard_sandbox::UplinkChoice;
+    let defaults = ServeArgs::default().resolve().expect("defaults");
+    assert_eq!(defaults.sandbox_network, UplinkChoice::Auto);
+    for (named, choice) in [
+        ("auto", UplinkChoice::Auto),
+        ("kernel", UplinkChoice::Kernel),
+        ("pasta", UplinkChoice::Pasta),
+    ] {
+        let args = ServeArgs {
+            sandbox_network: Some(named.into()),
+            ..ServeArgs::default()
+        };
+        assert_eq!(args.resolve().expect(named).sandbox_network, choice);
+    }
+    let args = ServeArgs {
+        sandbox_network: Some("slirp".into()),
+        ..ServeArgs::default()
+    };
+    let err = format!("{:#}", args.resolve().expect_err("unknown"));
+    assert!(err.contains("--sandbox-network") && err.contains("slirp"), "{err}");
+}

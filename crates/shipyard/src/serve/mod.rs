@@ -73,6 +73,7 @@ pub async fn run_with(
         limits,
         cgroup_root: settings.cgroup_root.clone(),
         state_dir: layout.sandbox_state(),
+        network: settings.sandbox_network,
     })?;
     let _groups = GroupsRemovedOnExit(sandbox.clone());
     let build_disks = shipyard_sandbox::Disks::new(sandbox.is_confined());

@@ -130,7 +130,12 @@ async fn wrong_credentials_exit_4_a_stopped_server_5_and_bad_usage_2() {
         .output()
         .expect("serve --help");
     let serve_help = String::from_utf8_lossy(&serve_help.stdout);
-    for flag in ["--dns-resolver", "--public-address", "--edge-workers"] {
+    for flag in [
+        "--dns-resolver",
+        "--public-address",
+        "--edge-workers",
+        "--sandbox-network",
+    ] {
         assert!(serve_help.contains(flag), "serve --help names {flag}:\n{serve_help}");
     }
     for shell_name in ["bash", "zsh", "fish"] {

@@ -30,7 +30,18 @@ async fn deployed(ada: &Tenant, app: &Deployable) -> (Value, String) {
 
 #[tokio::test]
 async fn only_an_attached_projects_sandboxes_reach_the_database_and_only_while_attached() {
-    let server = TestServer::start(&[]);
+    only_attached_sandboxes_reach(crate::support::KERNEL_NETWORK).await;
+}
+
+#[tokio::test]
+async fn through_pasta_only_an_attached_projects_sandboxes_reach_the_database_and_only_while_attached() {
+    only_attached_sandboxes_reach(crate::support::PASTA_NETWORK).await;
+}
+
+/// The database from an attached project's builds and instances, only while attached, on a
+/// server started with `flags`.
+async fn only_attached_sandboxes_reach(flags: &[&str]) {
+    let server = TestServer::start(flags);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let RunningDatabase { id, port, url } = ada
         .running_database(&json!({ "name": "notes", "engine": "postgres" }))

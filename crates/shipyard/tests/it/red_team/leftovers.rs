@@ -1,10 +1,10 @@
-//! Red team (#30): a server killed with SIGKILL leaves its instances' network relays (pasta)
-//! and namespaces behind; the next server on the same data directory removes them, and a
+//! Red team (#30): on pasta's path a server killed with SIGKILL leaves its instances' network
+//! relays and namespaces behind; the next server on the same data directory removes them, and a
 //! stop leaves nothing of that data directory: no relay, namespace, limit group, mount or disk.
 
-use crate::support::TestServer;
 use crate::support::checks::mounts_below;
 use crate::support::host::{alive, processes_naming};
+use crate::support::{PASTA_NETWORK, TestServer};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -37,7 +37,7 @@ fn relays_of(pid: u32) -> Vec<(u32, String)> {
 
 #[tokio::test]
 async fn a_killed_servers_relays_and_namespaces_go_at_its_restart_and_a_stop_leaves_nothing() {
-    let mut server = TestServer::start(&[]);
+    let mut server = TestServer::start(PASTA_NETWORK);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let js = "require('http').createServer((q, r) => r.end('ok')).listen(process.env.PORT);\n";
     let (_app, _) = ada.node_app_ready(&server, "kept", js, json!({ "instances": 2 })).await;
@@ -67,7 +67,7 @@ async fn a_killed_servers_relays_and_namespaces_go_at_its_restart_and_a_stop_lea
         "positive control: the killed server's relays outlive it"
     );
     let dir = std::mem::replace(&mut server.dir, tempfile::tempdir().expect("tempdir"));
-    let mut restarted = TestServer::start_in(dir, &[]);
+    let mut restarted = TestServer::start_in(dir, PASTA_NETWORK);
     let deadline = Instant::now() + Duration::from_secs(60);
     // The restart brings the release up again with relays of its own, and removes the old ones.
     while relays_of(restarted.pid()).len() < 2 {

@@ -3,6 +3,7 @@
 mod disk;
 mod files;
 mod leftovers;
+mod leftovers_kernel;
 mod logs;
 mod memory;
 mod network;

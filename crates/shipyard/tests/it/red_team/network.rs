@@ -5,9 +5,9 @@
 //! npm registry, which builds install from); 169.254.0.0/16 is checked at the ruleset level
 //! in `crates/shipyard-sandbox/tests/network_rules.rs`, never with traffic.
 
-use crate::support::TestServer;
 use crate::support::deploy::static_build;
 use crate::support::fixtures::npm_app_files;
+use crate::support::{KERNEL_NETWORK, PASTA_NETWORK, TestServer};
 use serde_json::{Value, json};
 use std::net::{IpAddr, TcpListener, TcpStream};
 use std::os::unix::fs::MetadataExt;
@@ -72,7 +72,17 @@ fn log_text(lines: &[Value]) -> String {
 
 #[tokio::test]
 async fn a_build_reaches_the_registry_but_not_the_hosts_loopback_its_api_or_its_addresses() {
-    let server = TestServer::start(&[]);
+    build_reaches_only_the_registry(KERNEL_NETWORK).await;
+}
+
+#[tokio::test]
+async fn through_pasta_a_build_reaches_the_registry_but_not_the_hosts_loopback_its_api_or_its_addresses() {
+    build_reaches_only_the_registry(PASTA_NETWORK).await;
+}
+
+/// The registry yes, the host's loopback, API and addresses no, on a server started with `flags`.
+async fn build_reaches_only_the_registry(flags: &[&str]) {
+    let server = TestServer::start(flags);
     let ada = server.tenant("ada@example.com", "Acme").await;
     let (loop_port, loop_hits) = counting_listener(IpAddr::from([127, 0, 0, 1]));
     let host = host_address();

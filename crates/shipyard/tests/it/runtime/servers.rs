@@ -184,8 +184,18 @@ async fn a_server_release_rolls_back_pauses_and_comes_back_after_a_restart() {
 
 #[tokio::test]
 async fn an_instance_reaches_neither_the_host_nor_another_sandbox_while_the_edge_reaches_it() {
+    instance_is_walled_in(crate::support::KERNEL_NETWORK).await;
+}
+
+#[tokio::test]
+async fn through_pasta_an_instance_reaches_neither_the_host_nor_another_sandbox_while_the_edge_reaches_it() {
+    instance_is_walled_in(crate::support::PASTA_NETWORK).await;
+}
+
+/// The host's loopback and another sandbox no, the edge yes, on a server started with `flags`.
+async fn instance_is_walled_in(flags: &[&str]) {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let server = TestServer::start(&[]);
+    let server = TestServer::start(flags);
     let ada = server.tenant("ada@example.com", "Acme").await;
     // A listener on the host's loopback that counts who connects.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -27,20 +27,63 @@ fn processes() -> Vec<(u32, u32, Vec<String>, String)> {
 }
 
 /// The host port the edge reaches instance `number` of `release` on: the port pasta forwards
-/// into its namespace (`-t 127.0.0.1/<host>:<own>`).
+/// into its namespace (`-t 127.0.0.1/<host>:<own>`), or on the kernel path the port the host
+/// table's `forwards` map sends to the namespace's address.
 pub fn instance_host_port(release: &str, number: u32) -> u16 {
     let name = format!("{release}-{number}-");
-    processes()
+    let relayed = processes().into_iter().find_map(|(_, _, args, _)| {
+        let netns = args.iter().position(|a| a == "--netns")?;
+        if !args.get(netns + 1)?.contains(&name) {
+            return None;
+        }
+        let forward = args.get(args.iter().position(|a| a == "-t")? + 1)?;
+        forward.strip_prefix("127.0.0.1/")?.split(':').next()?.parse().ok()
+    });
+    relayed
+        .or_else(|| kernel_forward(&name))
+        .unwrap_or_else(|| panic!("nothing forwards into instance {number} of {release}"))
+}
+
+/// The host port the host table forwards to the namespace whose name contains `name`.
+fn kernel_forward(name: &str) -> Option<u16> {
+    let netns = std::fs::read_dir(shipyard_sandbox::network::NETNS_DIR)
+        .ok()?
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().contains(name))?
+        .path();
+    let inside = namespace_address(&netns)?;
+    kernel_forwards()
         .into_iter()
-        .find_map(|(_, _, args, _)| {
-            let netns = args.iter().position(|a| a == "--netns")?;
-            if !args.get(netns + 1)?.contains(&name) {
-                return None;
-            }
-            let forward = args.get(args.iter().position(|a| a == "-t")? + 1)?;
-            forward.strip_prefix("127.0.0.1/")?.split(':').next()?.parse().ok()
+        .find(|(_, a)| *a == inside)
+        .map(|(port, _)| port)
+}
+
+/// What `program args…` prints, when it succeeds.
+fn output(program: &str, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new(program).args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The IPv4 address of `eth0` in the namespace whose file is `netns` (the kernel path's).
+pub fn namespace_address(netns: &std::path::Path) -> Option<String> {
+    let enter = format!("--net={}", netns.display());
+    let addrs = output("nsenter", &[&enter, "ip", "-o", "-4", "addr", "show", "dev", "eth0"])?;
+    let cidr = addrs.split_whitespace().skip_while(|w| *w != "inet").nth(1)?;
+    Some(cidr.split('/').next()?.to_owned())
+}
+
+/// The host table's forwards on the kernel path: (host port, namespace address).
+pub fn kernel_forwards() -> Vec<(u16, String)> {
+    let map = output("nft", &["list", "map", "inet", "shipyard_host", "forwards"]).unwrap_or_default();
+    map.split(['{', '}', ','])
+        .filter_map(|e| {
+            let (port, to) = e.split_once(':')?;
+            let addr = to.split('.').take(4).collect::<Vec<_>>().join(".");
+            Some((port.trim().parse().ok()?, addr.trim().to_owned()))
         })
-        .unwrap_or_else(|| panic!("no relay forwards into instance {number} of {release}"))
+        .collect()
 }
 
 /// The host pid of instance `number` of `release`: the server's child in the instance's limit

@@ -14,6 +14,12 @@ pub mod in_process;
 pub mod paths;
 pub mod tenant;
 
+/// Flags of a server whose sandboxes leave by the kernel's routing (veth pairs), not by
+/// whatever `auto` finds: a test of the walls must know which path it tested.
+pub const KERNEL_NETWORK: &[&str] = &["--sandbox-network", "kernel"];
+/// Flags of a server whose sandboxes leave through pasta relays.
+pub const PASTA_NETWORK: &[&str] = &["--sandbox-network", "pasta"];
+
 pub use checks::{assert_error, assert_error_shape, files_under};
 pub use tenant::Tenant;
 
