@@ -158,7 +158,7 @@ fn what_is_routed_through_another_interface_is_refused_and_the_default_routes_ne
         &ns.ip(&["-o", "addr", "show"]),
         &ns.ip(&["-4", "route", "show", "table", "all"]),
     );
-    let rules = policy.ruleset();
+    let rules = policy.ruleset(&[]);
     let refused = rules
         .lines()
         .find(|l| l.contains("reject") && l.contains("ip daddr"))
@@ -194,6 +194,21 @@ fn answer_once_inside(netns: &Path, port: u16, word: &str) -> std::process::Chil
     child
 }
 
+/// The address of `eth0` in the namespace whose file is `netns`.
+fn namespace_address(netns: &Path) -> std::net::Ipv4Addr {
+    let out = Command::new("nsenter")
+        .arg(format!("--net={}", netns.display()))
+        .args(["ip", "-o", "-4", "addr", "show", "dev", "eth0"])
+        .output()
+        .expect("nsenter ip");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .skip_while(|w| *w != "inet")
+        .nth(1)
+        .and_then(|cidr| cidr.split('/').next()?.parse().ok())
+        .expect("eth0 has an address")
+}
+
 /// What 127.0.0.1:`port` of the host answers (within 5 s).
 fn read_from_host(port: u16) -> std::io::Result<String> {
     use std::io::Read;
@@ -223,6 +238,14 @@ fn the_kernel_path_forwards_the_hosts_port_to_the_namespaces_loopback_again_afte
         let rules = net.rules().expect("nft list");
         assert!(rules.contains("10.251.0.0/16"), "the pool is refused inside: {rules}");
         let mut inside = answer_once_inside(net.path(), 8099, round);
+        // The host reaches the namespace only through the forward, not at its address (the
+        // listener is there: the forward below is the positive control).
+        let address = namespace_address(net.path());
+        let direct = std::net::TcpStream::connect_timeout(
+            &std::net::SocketAddr::from((address, 8099)),
+            std::time::Duration::from_secs(2),
+        );
+        assert!(direct.is_err(), "{address}:8099 reached from the host directly");
         assert_eq!(read_from_host(host_port).expect("the forward"), round);
         let _ = inside.wait();
         drop(net);

@@ -313,16 +313,16 @@ impl NetworkPolicy {
     /// The nftables ruleset of a sandbox namespace. Loopback inside the namespace is its own
     /// (accepted); DNS to the address pasta answers (or the host rewrites) is accepted; IPv6 is
     /// refused whole, as pasta relays IPv4 only (`-4`). On the kernel path the whole pool
-    /// (other sandboxes, the host's ends) is refused too, and answers to the connections the
-    /// host forwards in go out.
-    pub fn ruleset(&self) -> String {
+    /// (other sandboxes, the host's ends) is refused too, only the inner ports of `forwards`
+    /// are taken in from the link, and answers to those connections go out.
+    pub fn ruleset(&self, forwards: &[Forward]) -> String {
         let mut refused = vec!["127.0.0.0/8".to_owned(), "169.254.0.0/16".to_owned()];
         let (chains, answers) = match self.uplink {
             Uplink::Kernel => {
                 refused.push(format!("{}/{}", kernel::POOL, kernel::POOL_LEN));
-                kernel::namespace_rules()
+                kernel::namespace_rules(&forwards.iter().map(|f| f.port).collect::<Vec<_>>())
             }
-            Uplink::Pasta => ("", ""),
+            Uplink::Pasta => (String::new(), ""),
         };
         refused.extend(METADATA.iter().map(|a| (*a).to_owned()));
         refused.extend(self.internal_networks.iter().cloned());

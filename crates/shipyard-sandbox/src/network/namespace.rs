@@ -93,7 +93,7 @@ impl NetworkPolicy {
         let bind = format!("--net={}", net.path.display());
         run(
             Command::new("unshare").args([bind.as_str(), "nft", "-f", "-"]),
-            Some(&self.ruleset()),
+            Some(&self.ruleset(forwards)),
         )?;
         if self.uplink() == Uplink::Kernel {
             net.veth = Some(kernel::attach(&net.path, forwards)?);

@@ -26,14 +26,14 @@ fn namespaces(prefix: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Whether the host end of the veth pair whose namespace end has `addr` exists (`sy<slot>`,
+/// Whether the host end of the veth pair whose namespace end has `addr` exists (`sy-<slot>`,
 /// the slot being the address's /30 within 10.251.0.0/16).
 fn veth_exists(addr: &str) -> bool {
     let Ok(addr) = addr.parse::<std::net::Ipv4Addr>() else {
         return false;
     };
     let slot = (u32::from(addr) - u32::from(std::net::Ipv4Addr::new(10, 251, 0, 0))) / 4;
-    std::path::Path::new(&format!("/sys/class/net/sy{slot}")).exists()
+    std::path::Path::new(&format!("/sys/class/net/sy-{slot}")).exists()
 }
 
 #[tokio::test]
