@@ -264,6 +264,12 @@ impl Cluster {
         let group = bound
             .limit_group(run)
             .map_err(|e| DatabaseError::step("starting the server", e))?;
+        // pasta's relay (on its path) is the database's: its memory counts against its limit.
+        if let (Some(group), Some(relay)) = (&group, network.as_ref().and_then(|n| n.relay_pid())) {
+            group
+                .adopt(relay)
+                .map_err(|e| DatabaseError::step("starting the server", e))?;
+        }
         let program = vec![
             self.engine.bin.join("postgres").into_os_string(),
             "-c".into(),

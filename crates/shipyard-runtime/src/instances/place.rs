@@ -107,6 +107,11 @@ impl Driver {
             program: vec!["sh".into(), "-c".into(), program.into()],
         };
         let group = bound.with_limits(spec.limits).limit_group(name)?;
+        // pasta's relay (on its path) is the instance's: its memory and sockets count against
+        // the instance's limits, not the platform's.
+        if let (Some(group), Some(relay)) = (&group, network.as_ref().and_then(|n| n.relay_pid())) {
+            group.adopt(relay)?;
+        }
         let command = bound
             .command(&spec_run, group.as_ref())
             .map_err(std::io::Error::other)?;

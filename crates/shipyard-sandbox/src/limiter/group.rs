@@ -59,6 +59,15 @@ impl LimitGroup {
         self.dirs.iter().map(|d| d.join("cgroup.procs")).collect()
     }
 
+    /// Moves process `pid` (a helper the platform runs for the sandbox) into the group: its
+    /// memory and processes count against the sandbox's limits from now on.
+    pub fn adopt(&self, pid: u32) -> std::io::Result<()> {
+        for procs in self.procs_files() {
+            std::fs::write(procs, pid.to_string())?;
+        }
+        Ok(())
+    }
+
     /// How many processes of the group the kernel killed for exceeding its memory limit
     /// (v2 `memory.events`, v1 `memory.oom_control`).
     pub fn memory_kills(&self) -> u64 {

@@ -152,6 +152,11 @@ pub struct Network {
 }
 
 impl Network {
+    /// The pid of the namespace's relay, on pasta's path (the kernel's has none).
+    pub fn relay_pid(&self) -> Option<u32> {
+        self.pasta.as_ref().map(Child::id)
+    }
+
     /// The namespace's file, for `nsenter --net=`.
     pub fn path(&self) -> &Path {
         &self.path

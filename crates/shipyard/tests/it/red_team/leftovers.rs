@@ -43,6 +43,20 @@ async fn a_killed_servers_relays_and_namespaces_go_at_its_restart_and_a_stop_lea
     let (_app, _) = ada.node_app_ready(&server, "kept", js, json!({ "instances": 2 })).await;
     let relays = relays_of(server.pid());
     assert_eq!(relays.len(), 2, "positive control: one relay per instance: {relays:?}");
+    // Each relay runs in its instance's limit group (named as its namespace is, after the
+    // server's prefix): its memory and sockets are the tenant's.
+    for (pid, netns) in &relays {
+        let instance = netns
+            .rsplit('/')
+            .next()
+            .and_then(|n| n.splitn(3, '-').nth(2))
+            .expect("a name");
+        let groups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+        assert!(
+            groups.contains(&format!("/{instance}\n")),
+            "relay {pid} is in {instance}'s group:\n{groups}"
+        );
+    }
     // `…/shipyard-<data directory's>-<run>`: what every namespace of this data directory starts with.
     let path = &relays[0].1;
     let name = path.rsplit('/').next().expect("a name");
