@@ -1,5 +1,6 @@
 """Measures deploys (and rollbacks) through Shipyard against the same work done by hand. See deploy.sh."""
 
+import calendar
 import json
 import os
 import re
@@ -16,6 +17,8 @@ import urllib.request
 from serve import Server, free_port, make_repo, settle, sh
 
 BIN, RUNS = sys.argv[1], int(sys.argv[2])
+# The phases of a cold deploy the table compares (see `phases`).
+PHASES = ("fetch", "install", "build", "artifact", "live")
 # Warm deploy → live against the same work by hand (#38).
 WARM_TARGETS = {"express": 0.30, "vite": 0.50}
 WORK = tempfile.mkdtemp(prefix="shipyard-bench-")
@@ -99,26 +102,29 @@ def start_and_wait(cwd, command, text, env):
 
 def by_hand(repo, app, cache, text):
     """Clone + install + build in a fresh directory with `cache` as npm's cache, then (for a
-    server) start it and wait until it answers `text`. Returns the total seconds and the
-    server's own start-to-answer seconds (0 for sites) and the install's seconds."""
+    server) start it and wait until it answers `text`. Returns the total seconds, the server's
+    own start-to-answer seconds (0 for sites), the install's seconds and each phase's."""
     target = tempfile.mkdtemp(dir=WORK)
     env = dict(os.environ, npm_config_cache=cache, CI="true")
     start = time.monotonic()
     sh(f"git clone -q file://{repo} {target}/app", env=env)
+    phases = {"fetch": time.monotonic() - start}
     install = 0.0
     for command in app["hand"]:
         began = time.monotonic()
         sh(command, cwd=f"{target}/app", env=env)
+        phases["install" if command == "npm ci" else "build"] = time.monotonic() - began
         if command == "npm ci":
             install = time.monotonic() - began
     boot = 0.0
     if "start" in app:
         boot, proc = start_and_wait(f"{target}/app", app["start"], text, env)
+        phases["live"] = boot
     elapsed = time.monotonic() - start
     if "start" in app:
         stop(proc)
     shutil.rmtree(target, ignore_errors=True)
-    return elapsed, boot, install
+    return elapsed, boot, install, phases
 
 
 # What the platform runs beside an app's own processes: the sandbox's supervisors and, on
@@ -164,7 +170,7 @@ def platform_deploy(api, base, tenant, project, text):
     and the release."""
     env = project["environments"][0]["id"]
     host = re.match(r"http://([^:/]+)", project["environments"][0]["url"]).group(1)
-    start = time.monotonic()
+    start, posted = time.monotonic(), time.time()
     dep = api.call("POST", f"/tenants/{tenant}/projects/{project['id']}/environments/{env}/deployments", {})
     # The deployment's status comes from its SSE stream, as the CLI follows it, so that nothing
     # polls the API during the build; the live URL is polled (every 5 ms, like the by-hand
@@ -198,7 +204,31 @@ def platform_deploy(api, base, tenant, project, text):
     elapsed = time.monotonic() - start
     view = api.call("GET", f"/tenants/{tenant}/deployments/{dep['id']}")
     lines = api.call("GET", f"/tenants/{tenant}/deployments/{dep['id']}/logs?limit=10000")["items"]
-    return elapsed, install_seconds(lines), view["releaseId"]
+    return elapsed, install_seconds(lines), view["releaseId"], phases(lines, posted, posted + elapsed)
+
+
+def phases(lines, posted, live):
+    """Each phase of a deploy, in seconds, from its system lines' times (the server's clock, as
+    `posted` and `live` are this machine's): fetch (POST → the commit line), install and build
+    (their command's line → the next system line), artifact (the last step's end → the release
+    stored), live (→ the URL serves the new content)."""
+    stamps = [(parse(l["at"]), l["line"]) for l in lines if l["stream"] == "system"]
+    found = {}
+    for i, (at, line) in enumerate(stamps):
+        following = stamps[i + 1][0] if i + 1 < len(stamps) else at
+        if line.startswith("Commit ") and "fetch" not in found:
+            found["fetch"] = at - posted
+        elif line.startswith("$ npm") and "run build" not in line:
+            found["install"] = following - at
+            found["steps_end"] = following
+        elif line.startswith("$ npm run build"):
+            found["build"] = following - at
+            found["steps_end"] = following
+        elif line.startswith("Artifact stored"):
+            found["artifact"] = at - found.pop("steps_end", at)
+            found["live"] = live - at
+    found.pop("steps_end", None)
+    return found
 
 
 def wait_for_snapshot(data, project, node):
@@ -221,8 +251,9 @@ def install_seconds(lines):
 
 
 def parse(stamp):
+    """Seconds since the epoch of an RFC 3339 UTC time (`…Z`)."""
     whole, frac = re.match(r"(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?Z", stamp).groups()
-    return time.mktime(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + float("0." + (frac or "0"))
+    return calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + float("0." + (frac or "0"))
 
 
 def fetch_url(url, host=None):
@@ -259,10 +290,10 @@ def live_rows(api, tenant, base, conn, repo, app, name):
     deploys, rollbacks, hand_deploys, hand_swaps = [], [], [], []
     served = os.path.join(WORK, f"served-{name}")
     publish(repo, app, f"{name}-live-0")
-    _, _, previous = platform_deploy(api, base, tenant, project, f"{name}-live-0")
+    _, _, previous, _ = platform_deploy(api, base, tenant, project, f"{name}-live-0")
     for run in range(1, RUNS + 1):
         publish(repo, app, f"{name}-live-{run}")
-        elapsed, _, current = platform_deploy(api, base, tenant, project, f"{name}-live-{run}")
+        elapsed, _, current, _ = platform_deploy(api, base, tenant, project, f"{name}-live-{run}")
         deploys.append(elapsed)
         start = time.monotonic()
         api.call("POST", f"/tenants/{tenant}/rollback", {"releaseId": previous, "reason": "bench"})
@@ -293,7 +324,7 @@ def main():
             conn = api.call("POST", f"/tenants/{tenant}/repository-connections", {"provider": "git", "url": f"file://{repo}"})
             conns[name] = (conn["id"], repo)
             cold, warm, cold_install, warm_install, hand_cold, hand_warm = [], [], [], [], [], []
-            hand_install_cold = []
+            hand_install_cold, cold_phases, hand_phases = [], [], []
             for run in range(RUNS):
                 body = {"name": f"{name}-{run}", "type": app["type"], "repositoryConnectionId": conn["id"]}
                 if app["config"]:
@@ -305,22 +336,23 @@ def main():
 
                 def platform_cold():
                     publish(repo, app, f"{name}-{run}-ship-cold")
-                    t, i, _ = platform_deploy(api, base, tenant, project, f"{name}-{run}-ship-cold")
-                    cold.append(t); cold_install.append(i)
+                    t, i, _, ph = platform_deploy(api, base, tenant, project, f"{name}-{run}-ship-cold")
+                    cold.append(t); cold_install.append(i); cold_phases.append(ph)
                     wait_for_snapshot(data, project["id"], "package.json" in app["files"])
 
                 def platform_warm():
                     publish(repo, app, f"{name}-{run}-ship-warm")
-                    t, i, _ = platform_deploy(api, base, tenant, project, f"{name}-{run}-ship-warm")
+                    t, i, _, _ = platform_deploy(api, base, tenant, project, f"{name}-{run}-ship-warm")
                     warm.append(t); warm_install.append(i)
 
                 def hand(phase, out):
                     def measure():
                         publish(repo, app, f"{name}-{run}-hand-{phase}")
-                        elapsed, boot, install = by_hand(repo, app, cache, f"{name}-{run}-hand-{phase}")
+                        elapsed, boot, install, ph = by_hand(repo, app, cache, f"{name}-{run}-hand-{phase}")
                         out.append(elapsed)
                         if phase == "cold":
                             hand_install_cold.append(install)
+                            hand_phases.append(ph)
                         if boot:
                             boots.append(boot)
                     return measure
@@ -343,6 +375,8 @@ def main():
                 "app": name, "hand_cold": m(hand_cold), "platform_cold": m(cold), "hand_warm": m(hand_warm),
                 "platform_warm": m(warm), "install_cold": m(cold_install), "install_warm": m(warm_install),
                 "hand_install_cold": m(hand_install_cold),
+                "phases": {k: m(p.get(k, 0.0) for p in cold_phases) for k in PHASES},
+                "hand_phases": {k: m(p.get(k, 0.0) for p in hand_phases) for k in PHASES},
             }
             rows.append(row)
             if name == "static":
@@ -398,6 +432,15 @@ def main():
             if r["app"] != "static":
                 print(f"{r['app']:<9}{'cold, install':>20}{r['install_cold']:>8.2f}   (by hand {r['hand_install_cold']:.2f}); "
                       f"the rest {r['platform_cold'] - r['install_cold']:.2f} (by hand {r['hand_cold'] - r['hand_install_cold']:.2f})")
+        # Each phase of a cold deploy beside the same phase by hand (medians; by hand has no
+        # artifact to store, and its "live" is a server's start-to-answer).
+        print(f"{'app':<9}{'cold phase':>20}{'ship':>8}{'hand':>8}")
+        for r in rows:
+            if r["app"] != "static":
+                for k in PHASES:
+                    ship, hand = r["phases"][k], r["hand_phases"][k]
+                    if ship or hand:
+                        print(f"{r['app']:<9}{k:>20}{ship:>8.2f}{hand:>8.2f}")
         # Each round's pair ran back to back: their ratios show how much of a median's gap is
         # the registry's speed drifting between rounds.
         for name, pairs in paired.items():
