@@ -144,13 +144,15 @@ fn overlap(routed: &str) -> Option<String> {
             words.next();
         }
         let Some(destination) = words.next() else { continue };
-        let through_ours = line
+        // Our own links, and links being removed as the listing ran (`ip` names an interface
+        // it can no longer look up `if<index>`: another server's sandbox ending).
+        let dev = line
             .split_whitespace()
             .skip_while(|w| *w != "dev")
             .nth(1)
-            .and_then(|dev| dev.strip_prefix(HOST_END))
-            .is_some_and(|slot| slot.parse::<u32>().is_ok_and(|s| s < SLOTS));
-        if through_ours {
+            .unwrap_or_default();
+        let numbered = |prefix: &str| dev.strip_prefix(prefix).and_then(|n| n.parse::<u32>().ok());
+        if numbered(HOST_END).is_some_and(|slot| slot < SLOTS) || numbered("if").is_some() {
             continue;
         }
         let (addr, len) = destination.split_once('/').unwrap_or((destination, "32"));
@@ -303,7 +305,8 @@ mod tests {
         // Positive control: other networks, the default route and the pool's own links pass.
         let fine = "default via 192.0.2.1 dev eth0\n192.0.2.0/24 dev eth0 proto kernel\n\
                     10.251.0.4/30 dev sy-1 proto kernel scope link src 10.251.0.5\n\
-                    local 10.251.0.5 dev sy-1 table local proto kernel scope host src 10.251.0.5\n";
+                    local 10.251.0.5 dev sy-1 table local proto kernel scope host src 10.251.0.5\n\
+                    local 10.251.184.181 dev if11821 table local proto kernel scope host src 10.251.184.181\n";
         assert_eq!(overlap(fine), None);
         assert!(
             overlap("10.251.0.4/30 dev sync0 scope link").is_some(),
