@@ -209,8 +209,14 @@ pub(crate) fn prepare(resolver: Option<Ipv4Addr>, routed: &str) -> Result<(), Ne
         command: "kernel networking".into(),
         detail,
     };
-    if let Some(why) = overlap(routed) {
-        return Err(unusable(why));
+    if overlap(routed).is_some() {
+        // Looked at again: a listing may catch the routes of a link being removed (another
+        // server's sandbox ending), which are gone a moment later; a real overlap stays.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let again = run(Command::new("ip").args(["-4", "route", "show", "table", "all"]), None)?;
+        if let Some(why) = overlap(&again) {
+            return Err(unusable(why));
+        }
     }
     let chains = run(Command::new("nft").args(["list", "chains"]), None)?;
     if let Some(why) = foreign_drop(&chains, resolver.is_some_and(|r| r.is_loopback())) {
