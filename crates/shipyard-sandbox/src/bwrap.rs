@@ -146,13 +146,18 @@ pub(crate) fn write_root_file(dir: &Path, name: &str, text: &str) -> std::io::Re
     Ok(path)
 }
 
-/// The network tools every confined sandbox needs, with their Debian packages (pasta only
-/// on its uplink).
-const NETWORK_TOOLS: [(&str, &str, &str); 3] = [
-    ("nft", "--version", "nftables"),
-    ("ip", "-V", "iproute2"),
-    ("pasta", "--version", "passt"),
-];
+/// The network tools every confined sandbox needs, with their Debian packages.
+const NETWORK_TOOLS: [(&str, &str, &str); 2] = [("nft", "--version", "nftables"), ("ip", "-V", "iproute2")];
+/// The relay pasta's path needs.
+const PASTA: (&str, &str, &str) = ("pasta", "--version", "passt");
+
+/// `tool` (answering `flag` or `--help`), or the error naming its Debian `package`.
+fn require((tool, flag, package): (&'static str, &str, &'static str)) -> Result<(), SandboxError> {
+    if output(tool, &[flag]).is_none() && output(tool, &["--help"]).is_none() {
+        return Err(SandboxError::ToolMissing { tool, package });
+    }
+    Ok(())
+}
 
 impl Sandbox {
     /// Sets up confinement. Without bubblewrap, the network tools, root or a limiter this
@@ -185,10 +190,8 @@ impl Sandbox {
         if output("bwrap", &["--version"]).is_none() {
             return Err(SandboxError::BwrapMissing);
         }
-        for (tool, flag, package) in &NETWORK_TOOLS[..2] {
-            if output(tool, &[flag]).is_none() && output(tool, &["--help"]).is_none() {
-                return Err(SandboxError::ToolMissing { tool, package });
-            }
+        for tool in NETWORK_TOOLS {
+            require(tool)?;
         }
         if output("id", &["-u"]).as_deref() != Some("0") {
             return Err(SandboxError::NotRoot);
@@ -198,10 +201,7 @@ impl Sandbox {
         }
         let (policy, fallback) = NetworkPolicy::detect_for(config.network)?;
         if policy.uplink() == Uplink::Pasta {
-            let (tool, flag, package) = NETWORK_TOOLS[2];
-            if output(tool, &[flag]).is_none() && output(tool, &["--help"]).is_none() {
-                return Err(SandboxError::ToolMissing { tool, package });
-            }
+            require(PASTA)?;
         }
         sandbox.uplink_fallback = fallback;
         // The base view hides it; it must exist for that before the first namespace does.
@@ -237,7 +237,7 @@ impl Sandbox {
     pub fn describe(&self) -> String {
         let uplink = match (self.policy.as_ref().map(NetworkPolicy::uplink), &self.uplink_fallback) {
             (Some(Uplink::Kernel), _) => "a veth pair routed by the kernel".to_owned(),
-            (_, Some(why)) => format!("pasta, as the kernel's routing cannot be used: {why}"),
+            (_, Some(why)) => format!("pasta; the kernel's routing was not used: {why}"),
             _ => "pasta".to_owned(),
         };
         let who = match &self.isolation {

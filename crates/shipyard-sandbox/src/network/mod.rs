@@ -51,6 +51,9 @@ pub enum NetworkError {
     /// pasta did not bring the interface up in time.
     #[error("cannot set up the sandbox's network: pasta did not configure the namespace within {0} s")]
     NotReady(u64),
+    /// The kernel's path cannot be used on this host (`--sandbox-network kernel`), and why.
+    #[error("the kernel's routing cannot be used for sandboxes: {0}")]
+    KernelUnusable(String),
 }
 
 /// A port of the host's loopback that pasta forwards to a port inside the namespace: the

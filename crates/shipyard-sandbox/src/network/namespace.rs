@@ -85,8 +85,7 @@ impl NetworkPolicy {
         let mut net = Network {
             name: name.to_owned(),
             path,
-            pasta: None,
-            veth: None,
+            way_out: WayOut::None,
         };
         // One process makes the namespace, binds it at `path` and loads the ruleset in it, so
         // nothing ever runs there before its rules (and a deploy waits for one tool, not three).
@@ -96,7 +95,7 @@ impl NetworkPolicy {
             Some(&self.ruleset(forwards)),
         )?;
         if self.uplink() == Uplink::Kernel {
-            net.veth = Some(kernel::attach(&net.path, forwards)?);
+            net.way_out = WayOut::Veth(kernel::attach(&net.path, forwards)?);
             return Ok(net);
         }
         let pasta = Command::new("pasta")
@@ -111,7 +110,7 @@ impl NetworkPolicy {
                 command: "pasta".into(),
                 detail: e.to_string(),
             })?;
-        net.pasta = Some(pasta);
+        net.way_out = WayOut::Relay(pasta);
         net.wait_ready()?;
         Ok(net)
     }
@@ -142,19 +141,32 @@ impl NetworkPolicy {
     }
 }
 
-/// One sandbox's network namespace; dropping it stops its relay and removes it.
+/// How a namespace's traffic leaves it.
+#[derive(Debug)]
+enum WayOut {
+    /// Not yet set up (a namespace being made).
+    None,
+    /// pasta's relay process.
+    Relay(Child),
+    /// A veth pair routed by the kernel.
+    Veth(Veth),
+}
+
+/// One sandbox's network namespace; dropping it takes its way out down and removes it.
 #[derive(Debug)]
 pub struct Network {
     name: String,
     path: PathBuf,
-    pasta: Option<Child>,
-    veth: Option<Veth>,
+    way_out: WayOut,
 }
 
 impl Network {
     /// The pid of the namespace's relay, on pasta's path (the kernel's has none).
     pub fn relay_pid(&self) -> Option<u32> {
-        self.pasta.as_ref().map(Child::id)
+        match &self.way_out {
+            WayOut::Relay(pasta) => Some(pasta.id()),
+            WayOut::None | WayOut::Veth(_) => None,
+        }
     }
 
     /// The namespace's file, for `nsenter --net=`.
@@ -184,7 +196,7 @@ impl Network {
         while started.elapsed() < READY_WITHIN {
             // pasta takes about 10 ms; each look is a tool run, so the first waits a little.
             std::thread::sleep(Duration::from_millis(5));
-            if let Some(pasta) = self.pasta.as_mut()
+            if let WayOut::Relay(pasta) = &mut self.way_out
                 && let Ok(Some(status)) = pasta.try_wait()
             {
                 return Err(NetworkError::Tool {
@@ -212,11 +224,15 @@ impl Network {
 
 impl Drop for Network {
     fn drop(&mut self) {
-        if let Some(mut pasta) = self.pasta.take() {
-            let _ = pasta.kill();
-            let _ = pasta.wait();
+        match std::mem::replace(&mut self.way_out, WayOut::None) {
+            WayOut::Relay(mut pasta) => {
+                let _ = pasta.kill();
+                let _ = pasta.wait();
+            }
+            // Its own drop removes the pair and the forwards into it.
+            WayOut::Veth(veth) => drop(veth),
+            WayOut::None => {}
         }
-        drop(self.veth.take());
         remove_namespace(&self.path);
     }
 }

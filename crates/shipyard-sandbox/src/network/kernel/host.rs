@@ -205,10 +205,7 @@ pub(super) fn sysctl(path: &str, value: &str) -> Result<(), NetworkError> {
 /// (rules fresh, forwards kept, those of slots no interface holds any more removed), and only
 /// then forwarding is on.
 pub(crate) fn prepare(resolver: Option<Ipv4Addr>, routed: &str) -> Result<(), NetworkError> {
-    let unusable = |detail: String| NetworkError::Tool {
-        command: "kernel networking".into(),
-        detail,
-    };
+    let unusable = NetworkError::KernelUnusable;
     if overlap(routed).is_some() {
         // Looked at again: a listing may catch the routes of a link being removed (another
         // server's sandbox ending), which are gone a moment later; a real overlap stays.
@@ -231,8 +228,8 @@ pub(crate) fn prepare(resolver: Option<Ipv4Addr>, routed: &str) -> Result<(), Ne
     )?;
     purge(|inside| slot_of(inside).is_none_or(|slot| !Path::new(&format!("/sys/class/net/{HOST_END}{slot}")).exists()));
     if off {
-        std::fs::create_dir_all("/run/shipyard").map_err(|e| unusable(e.to_string()))?;
-        std::fs::write(FORWARDED_BEFORE, "").map_err(|e| unusable(e.to_string()))?;
+        let marked = std::fs::create_dir_all("/run/shipyard").and_then(|()| std::fs::write(FORWARDED_BEFORE, ""));
+        marked.map_err(|e| unusable(format!("cannot write {FORWARDED_BEFORE}: {e}")))?;
         sysctl("/proc/sys/net/ipv4/ip_forward", "1")?;
     }
     Ok(())
