@@ -202,6 +202,11 @@ def platform_deploy(api, base, tenant, project, text):
             raise SystemExit(f"deployment {dep['id']} was not live in 600 s")
         time.sleep(0.005)
     elapsed = time.monotonic() - start
+    # The new content is served a moment before the deployment is `ready` (its activation
+    # ends after the route swap); a rollback in that moment is 409, as the API says.
+    watcher.join(timeout=60)
+    if ended != ["ready"]:
+        raise SystemExit(f"deployment {dep['id']} served its content but ended {ended}")
     view = api.call("GET", f"/tenants/{tenant}/deployments/{dep['id']}")
     lines = api.call("GET", f"/tenants/{tenant}/deployments/{dep['id']}/logs?limit=10000")["items"]
     return elapsed, install_seconds(lines), view["releaseId"], phases(lines, posted, posted + elapsed)

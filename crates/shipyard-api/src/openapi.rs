@@ -45,7 +45,10 @@ impl Modify for Security {
         );
         components.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE.to_owned(),
+                format!("`{}` over TLS", crate::auth::SECURE_SESSION_COOKIE),
+            ))),
         );
     }
 }

@@ -24,6 +24,8 @@ pub struct ApiSettings {
     pub apps_domain: String,
     /// Port of the public listener, shown in live URLs (None for 80).
     pub public_port: Option<u16>,
+    /// The HTTPS listener (`--listen-tls`): live URLs it has a certificate for are `https://`.
+    pub https: Option<shipyard_edge::tls::Https>,
     /// Accept `file://` repository connections.
     pub allow_local_repos: bool,
     /// Where `file://` repositories must lie (`--local-repos-root`, canonical), when named.

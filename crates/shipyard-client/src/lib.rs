@@ -55,8 +55,20 @@ pub struct ApiResponse {
 impl ApiResponse {
     /// The body if the status is 2xx, else `ClientError::Api` with the error's message.
     pub fn ok(self) -> Result<Value, ClientError> {
+        let moved = self
+            .headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|to| to.to_str().ok());
         if (200..300).contains(&self.status) {
             Ok(self.body)
+        } else if let (300..=399, Some(to)) = (self.status, moved) {
+            let server = to.split('/').take(3).collect::<Vec<_>>().join("/");
+            Err(ClientError::Api {
+                status: self.status,
+                message: format!(
+                    "the server answers at {server} instead (it redirects to {to}); use that address, e.g. `shipyard login --server {server}`"
+                ),
+            })
         } else {
             Err(api_error(self.status, &self.body))
         }
@@ -89,6 +101,14 @@ enum Credential {
 /// The names the session cookie goes by (CONTRACT.md: the `__Host-` one over TLS).
 const SESSION_COOKIES: [&str; 2] = ["__Host-shipyard_session", "shipyard_session"];
 
+/// Makes ring the TLS library's provider of this process (as the server's, `shipyard_edge::tls::provider`:
+/// rustls 0.23.48 deprecates it for lacking post-quantum key exchange). HTTPS servers are checked
+/// against the system's roots (`SSL_CERT_FILE` names a private CA's). A second call changes nothing.
+#[allow(deprecated)]
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// A client bound to one server and, optionally, one credential.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -100,7 +120,9 @@ pub struct Client {
 impl Client {
     /// An anonymous client of the server at `base` (e.g. `http://127.0.0.1:8080`).
     pub fn new(base: impl Into<String>) -> Self {
-        // The API never redirects; following one would resend a password or a body elsewhere.
+        install_tls_provider();
+        // The API never redirects but to HTTPS; following a redirect would resend a password or
+        // a body elsewhere, so the error names the address to use instead.
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

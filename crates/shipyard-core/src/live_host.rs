@@ -36,10 +36,15 @@ pub fn live_host(label: &str, workspace: &str, apps_domain: &str) -> String {
     format!("{label}.{workspace}.{apps_domain}").to_ascii_lowercase()
 }
 
-/// The URL of a live host, with the public port when it is not 80.
-pub fn live_url(host: &str, port: Option<u16>) -> String {
-    let port = port.map(|p| format!(":{p}")).unwrap_or_default();
-    format!("http://{host}{port}")
+/// The URL of a live host, over HTTPS when `tls`, with the public port when it is not the
+/// scheme's own (80, 443).
+pub fn live_url(host: &str, port: Option<u16>, tls: bool) -> String {
+    let (scheme, default) = if tls { ("https", 443) } else { ("http", 80) };
+    let port = port
+        .filter(|p| *p != default)
+        .map(|p| format!(":{p}"))
+        .unwrap_or_default();
+    format!("{scheme}://{host}{port}")
 }
 
 #[cfg(test)]
@@ -56,7 +61,10 @@ mod tests {
         assert!(error.to_string().contains("64 characters"), "{error}");
         assert!(HostLabel::new(&slug(&long), &slug(&"b".repeat(22))).is_ok(), "63 fit");
         assert_eq!(live_host("Shop-Prod", "Acme", "apps.test"), "shop-prod.acme.apps.test");
-        assert_eq!(live_url("a.b", Some(8080)), "http://a.b:8080");
-        assert_eq!(live_url("a.b", None), "http://a.b");
+        assert_eq!(live_url("a.b", Some(8080), false), "http://a.b:8080");
+        assert_eq!(live_url("a.b", None, false), "http://a.b");
+        assert_eq!(live_url("a.b", Some(80), false), "http://a.b");
+        assert_eq!(live_url("a.b", Some(8443), true), "https://a.b:8443");
+        assert_eq!(live_url("a.b", Some(443), true), "https://a.b");
     }
 }

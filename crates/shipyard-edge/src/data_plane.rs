@@ -5,8 +5,9 @@
 
 use crate::connections::{Census, ConnectionLimits};
 use crate::dispatch::Edge;
-use crate::listener::{ClientTimeouts, accept_loop};
+use crate::listener::{ClientTimeouts, Wire, accept_loop};
 use crate::sockets;
+use crate::tls::TlsListener;
 use std::future::Future;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
@@ -45,10 +46,12 @@ impl Workers {
     }
 }
 
-/// Serves `edge` on `listener` with `workers` until `shutdown` completes; returns once every
-/// worker has let its open requests finish (each within its grace) and its thread has ended.
+/// Serves `edge` on `listener` (and on `tls`'s, HTTPS) with `workers` until `shutdown`
+/// completes; returns once every worker has let its open requests finish (each within its
+/// grace) and its thread has ended.
 pub async fn serve(
     listener: TcpListener,
+    tls: Option<TlsListener>,
     edge: Edge,
     shutdown: impl Future<Output = ()> + Send + 'static,
     timeouts: ClientTimeouts,
@@ -56,6 +59,17 @@ pub async fn serve(
     workers: &Workers,
 ) -> std::io::Result<()> {
     let sockets = sockets::spread(listener.into_std()?, workers.count())?;
+    // Each worker takes HTTPS connections on a socket of its own beside its plain one.
+    let mut tls_sockets: Vec<Option<(std::net::TcpListener, Wire)>> = match tls {
+        Some(TlsListener { listener, config }) => {
+            let acceptor = tokio_rustls::TlsAcceptor::from(config);
+            sockets::spread(listener.into_std()?, workers.count())?
+                .into_iter()
+                .map(|socket| Some((socket, Wire::Tls(acceptor.clone()))))
+                .collect()
+        }
+        None => (0..sockets.len()).map(|_| None).collect(),
+    };
     // Every runtime is made before any thread starts, so a failure leaves nothing running.
     let runtimes = (0..sockets.len())
         .map(|_| {
@@ -69,6 +83,7 @@ pub async fn serve(
     let (stop, stopping) = watch::channel(false);
     let mut threads = Vec::with_capacity(sockets.len());
     for (index, (socket, runtime)) in sockets.into_iter().zip(runtimes).enumerate() {
+        let tls_socket = tls_sockets.get_mut(index).and_then(Option::take);
         let (ended, done) = oneshot::channel();
         let (edge, census, stopping, served) = (edge.clone(), census.clone(), stopping.clone(), workers.served.clone());
         let thread = std::thread::Builder::new()
@@ -78,8 +93,23 @@ pub async fn serve(
                 let _entered = span.enter();
                 let result = runtime.block_on(async {
                     // The worker's upstream connections are made on its own runtime.
-                    let worker = edge.for_worker(served.len());
-                    accept_loop(socket, worker, timeouts, census, stopping, &served[index]).await
+                    let worker = Arc::new(edge.for_worker(served.len()));
+                    let served = &served[index];
+                    let plain = accept_loop(
+                        socket,
+                        worker.clone(),
+                        Wire::Plain,
+                        timeouts,
+                        census.clone(),
+                        stopping.clone(),
+                        served,
+                    );
+                    let Some((tls_socket, wire)) = tls_socket else {
+                        return plain.await;
+                    };
+                    let tls = accept_loop(tls_socket, worker, wire, timeouts, census, stopping, served);
+                    let (plain, tls) = tokio::join!(plain, tls);
+                    plain.and(tls)
                 });
                 // Tasks still open past the grace (joined WebSockets, stuck answers) end here,
                 // and a file read stuck on a hung disk does not hold the stop.

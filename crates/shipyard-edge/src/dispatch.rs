@@ -7,6 +7,7 @@ use crate::idle::IdleBody;
 use crate::listener::Busy;
 use crate::proxy::Proxy;
 use crate::routes::{RouteTable, Target};
+use crate::tls::OverTls;
 use crate::{EdgeConfig, HostKind, client_addr, cookies, misdirected, pages, request_host};
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -88,6 +89,8 @@ pub(crate) struct Connection {
     pub(crate) peer: SocketAddr,
     pub(crate) busy: Arc<crate::listener::InFlight>,
     pub(crate) idle: Duration,
+    /// Whether it came through the TLS listener.
+    pub(crate) tls: bool,
 }
 
 impl hyper::service::Service<Request<Incoming>> for Connection {
@@ -97,9 +100,9 @@ impl hyper::service::Service<Request<Incoming>> for Connection {
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
         let busy = Busy::new(&self.busy);
-        let (worker, peer, idle) = (self.worker.clone(), self.peer, self.idle);
+        let (worker, peer, idle, tls) = (self.worker.clone(), self.peer, self.idle, self.tls);
         Box::pin(async move {
-            let (head, body) = worker.answer(request, peer, idle).await.into_parts();
+            let (head, body) = worker.answer(request, peer, idle, tls).await.into_parts();
             Ok(Response::from_parts(
                 head,
                 BusyBody {
@@ -117,10 +120,36 @@ impl Worker {
         self.proxy.sweep();
     }
 
-    /// The answer to `request` from `peer`, whose body may go `idle` between its pieces.
-    async fn answer(&self, request: Request<Incoming>, peer: SocketAddr, idle: Duration) -> Response<Body> {
+    /// The answer to `request` from `peer`, whose body may go `idle` between its pieces; `tls`:
+    /// it came over TLS. With HTTPS on, plain HTTP to a host with a certificate is redirected
+    /// and HTTPS answers carry HSTS.
+    async fn answer(&self, request: Request<Incoming>, peer: SocketAddr, idle: Duration, tls: bool) -> Response<Body> {
+        let host = request_host(&request);
+        let Some(https) = &self.edge.config.https else {
+            return self.route(request, host, peer, idle, false).await;
+        };
+        if tls {
+            let mut response = self.route(request, host, peer, idle, true).await;
+            https.harden(&mut response);
+            return response;
+        }
+        match host.as_deref().and_then(|host| https.redirect(host, request.uri())) {
+            Some(redirect) => redirect,
+            None => self.route(request, host, peer, idle, false).await,
+        }
+    }
+
+    /// The answer of whoever `host` names.
+    async fn route(
+        &self,
+        request: Request<Incoming>,
+        host: Option<String>,
+        peer: SocketAddr,
+        idle: Duration,
+        tls: bool,
+    ) -> Response<Body> {
         let edge = &self.edge;
-        let (host, target) = match edge.config.classify(request_host(&request).as_deref()) {
+        let (host, target) = match edge.config.classify(host.as_deref()) {
             HostKind::App(host) => match edge.routes.get(&host) {
                 Some(target) => (host, target),
                 None => return pages::no_app(&host),
@@ -130,7 +159,7 @@ impl Worker {
                 Some(target) => (host, target),
                 None => return misdirected::response(&host, &edge.config.platform_host),
             },
-            HostKind::Platform => return self.platform(request, peer, idle).await,
+            HostKind::Platform => return self.platform(request, peer, idle, tls).await,
         };
         let asked = access_log::Asked {
             method: request.method().clone(),
@@ -146,7 +175,7 @@ impl Worker {
             }
             Target::Proxy { upstreams, .. } => {
                 let request = request.map(|body| Body::new(IdleBody::new(body, idle)));
-                self.proxy.forward(upstreams, &host, Some(peer), request).await
+                self.proxy.forward(upstreams, &host, Some(peer), tls, request).await
             }
             Target::Unavailable { why, .. } => pages::unavailable(&host, why),
         };
@@ -155,9 +184,18 @@ impl Worker {
 
     /// The API's answer, worked out on the control plane's runtime (its handlers spawn work
     /// of their own there); abandoned with the request when the client goes.
-    async fn platform(&self, request: Request<Incoming>, peer: SocketAddr, idle: Duration) -> Response<Body> {
+    async fn platform(
+        &self,
+        request: Request<Incoming>,
+        peer: SocketAddr,
+        idle: Duration,
+        tls: bool,
+    ) -> Response<Body> {
         let (mut head, body) = request.into_parts();
         head.extensions.insert(ConnectInfo(peer));
+        if tls {
+            head.extensions.insert(OverTls);
+        }
         let request = Request::from_parts(head, Body::new(IdleBody::new(body, idle)));
         let answer = AbortOnDrop(self.edge.control.spawn(self.edge.api.clone().oneshot(request)));
         match answer.await {

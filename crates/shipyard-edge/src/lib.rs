@@ -22,6 +22,7 @@ mod proxy;
 mod routes;
 mod sockets;
 mod static_site;
+pub mod tls;
 mod upstream_pool;
 
 pub use access_log::{AccessEntries, AccessEntry, AccessLog};
@@ -52,6 +53,8 @@ pub struct EdgeConfig {
     pub idle_timeout: std::time::Duration,
     /// How the proxy dials instances (the runtime opens a way in for each).
     pub inbound: Inbound,
+    /// The TLS listener's port and certificates (`--listen-tls`), when there is one.
+    pub https: Option<tls::Https>,
 }
 
 /// Who answers a request, by its Host.
@@ -108,6 +111,7 @@ mod tests {
             trusted_proxies: Vec::new(),
             idle_timeout: std::time::Duration::from_secs(60),
             inbound: Inbound::default(),
+            https: None,
         };
         assert!(config.is_app_host("web-production.acme.localhost"));
         assert!(!config.is_app_host("localhost"));
@@ -120,6 +124,7 @@ mod tests {
             trusted_proxies: Vec::new(),
             idle_timeout: std::time::Duration::from_secs(60),
             inbound: Inbound::default(),
+            https: None,
         };
         assert!(!split.is_app_host("shipyard.example.com"));
         assert!(split.is_app_host("web.acme.example.com"));
@@ -133,6 +138,7 @@ mod tests {
             trusted_proxies: Vec::new(),
             idle_timeout: std::time::Duration::from_secs(60),
             inbound: Inbound::default(),
+            https: None,
         };
         for platform in ["shipyard.example.com", "localhost", "127.0.0.1", "10.1.2.3", "[::1]"] {
             assert_eq!(config.classify(Some(platform)), HostKind::Platform, "{platform}");

@@ -1,4 +1,4 @@
-//! One worker's accepting of connections: each served by hyper (HTTP/1.1 with upgrades, or
+//! One worker's accepting of connections, plain or after a TLS handshake: each served by hyper (HTTP/1.1 with upgrades, or
 //! HTTP/2 with prior knowledge), within the caps on open connections (`connections`), with
 //! bounds on how long a client may take to send a request's headers, to send the next piece of
 //! its body, and to take the next piece of the response, and on how long a connection of either
@@ -14,6 +14,7 @@ use hyper_util::server::conn::auto;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_io_timeout::TimeoutStream;
@@ -35,25 +36,35 @@ pub struct ClientTimeouts {
 /// and with it the stopping of app instances, up.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// What a listener's connections speak.
+#[derive(Clone)]
+pub(crate) enum Wire {
+    /// HTTP from the first byte.
+    Plain,
+    /// A TLS handshake (bounded like a request's headers), then HTTP inside it.
+    Tls(tokio_rustls::TlsAcceptor),
+}
+
 /// Accepts on `listener` (one worker's socket) and serves each connection with `worker` until
 /// `stopping` turns true, then lets open requests finish (for at most `SHUTDOWN_GRACE`), its
 /// clients bounded by `timeouts` and `census`; counts each connection it takes in `served`.
 pub(crate) async fn accept_loop(
     listener: std::net::TcpListener,
-    worker: Worker,
+    worker: Arc<Worker>,
+    wire: Wire,
     timeouts: ClientTimeouts,
     census: Arc<Census>,
     mut stopping: watch::Receiver<bool>,
     served: &AtomicU64,
 ) -> std::io::Result<()> {
     let listener = TcpListener::from_std(listener)?;
-    let worker = Arc::new(worker);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(timeouts.header);
     builder.http2().timer(TokioTimer::new());
+    let builder = Arc::new(builder);
     let connections = TaskTracker::new();
     let mut sweep = tokio::time::interval(IDLE_FOR);
     loop {
@@ -84,46 +95,31 @@ pub(crate) async fn accept_loop(
         // hyper drops the connection; upgraded connections keep the bound.
         let mut stream = TimeoutStream::new(stream);
         stream.set_write_timeout(Some(timeouts.idle));
-        let in_flight = Arc::new(InFlight::new());
+        let io = Counted::new(Box::pin(stream), admitted);
         let service = Connection {
             worker: worker.clone(),
             peer,
-            busy: in_flight.clone(),
+            busy: Arc::new(InFlight::new()),
             idle: timeouts.idle,
+            tls: matches!(wire, Wire::Tls(_)),
         };
-        let io = Counted::new(Box::pin(stream), admitted);
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(io), service)
-            .into_owned();
-        let (mut stopping, quiet) = (stopping.clone(), timeouts.header);
+        let (builder, wire, stopping, quiet) = (builder.clone(), wire.clone(), stopping.clone(), timeouts.header);
         connections.spawn(async move {
-            let mut connection = std::pin::pin!(connection);
-            let ended = tokio::select! {
-                ended = connection.as_mut() => Ended::Itself(ended),
-                () = no_request_for(&in_flight, quiet) => Ended::Idle,
-                _ = stopping.wait_for(|stop| *stop) => Ended::Stopping,
-            };
-            // The server stops: requests in flight finish (within the shutdown's grace), then
-            // the connection closes. Idle: HTTP/2 says GOAWAY and waits for the client's answer
-            // to its ping, which a client that never answers does not get to delay for long.
-            let ended = match ended {
-                Ended::Itself(ended) => ended,
-                Ended::Stopping => {
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
-                }
-                Ended::Idle => {
-                    connection.as_mut().graceful_shutdown();
-                    // A request that slipped in before the GOAWAY finishes; the connection is
-                    // then closed once nothing has been in flight for as long again.
-                    tokio::select! {
-                        ended = connection => ended,
-                        () = async {
-                            tokio::time::sleep(quiet).await;
-                            no_request_for(&in_flight, quiet).await;
-                        } => Ok(()),
+            let ended = match wire {
+                Wire::Plain => serve(&builder, io, service, stopping, quiet).await,
+                // A client that never finishes its handshake holds a place no longer than one
+                // that never finishes its headers.
+                Wire::Tls(acceptor) => match tokio::time::timeout(quiet, acceptor.accept(io)).await {
+                    Ok(Ok(tls)) => serve(&builder, tls, service, stopping, quiet).await,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        return;
                     }
-                }
+                    Err(_) => {
+                        tracing::debug!(%peer, "TLS handshake timed out");
+                        return;
+                    }
+                },
             };
             // A client that went away or timed out: worth a debug line, not a warning.
             if let Err(e) = ended {
@@ -140,6 +136,52 @@ pub(crate) async fn accept_loop(
         }
     }
     Ok(())
+}
+
+/// Serves HTTP on `io` with `service` until the connection ends, the server stops (open
+/// requests finish first) or nothing has been in flight for `quiet`.
+async fn serve<IO>(
+    builder: &auto::Builder<TokioExecutor>,
+    io: IO,
+    service: Connection,
+    mut stopping: watch::Receiver<bool>,
+    quiet: Duration,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let in_flight = service.busy.clone();
+    let connection = builder
+        .serve_connection_with_upgrades(TokioIo::new(io), service)
+        .into_owned();
+    let mut connection = std::pin::pin!(connection);
+    let ended = tokio::select! {
+        ended = connection.as_mut() => Ended::Itself(ended),
+        () = no_request_for(&in_flight, quiet) => Ended::Idle,
+        _ = stopping.wait_for(|stop| *stop) => Ended::Stopping,
+    };
+    // The server stops: requests in flight finish (within the shutdown's grace), then the
+    // connection closes. Idle: HTTP/2 says GOAWAY and waits for the client's answer to its
+    // ping, which a client that never answers does not get to delay for long.
+    match ended {
+        Ended::Itself(ended) => ended,
+        Ended::Stopping => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+        Ended::Idle => {
+            connection.as_mut().graceful_shutdown();
+            // A request that slipped in before the GOAWAY finishes; the connection is then
+            // closed once nothing has been in flight for as long again.
+            tokio::select! {
+                ended = connection => ended,
+                () = async {
+                    tokio::time::sleep(quiet).await;
+                    no_request_for(&in_flight, quiet).await;
+                } => Ok(()),
+            }
+        }
+    }
 }
 
 /// Why a connection's task stopped waiting for it.

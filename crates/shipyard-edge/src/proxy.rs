@@ -145,12 +145,13 @@ const FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto")
 const FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
 impl Proxy {
-    /// Sends `request` (for `host`, from `client`) to one of `upstreams`.
+    /// Sends `request` (for `host`, from `client`, over TLS when `tls`) to one of `upstreams`.
     pub async fn forward(
         &self,
         upstreams: &Upstreams,
         host: &str,
         client: Option<SocketAddr>,
+        tls: bool,
         mut request: Request<Body>,
     ) -> Response {
         let Some(upstream) = upstreams.pick() else {
@@ -185,7 +186,8 @@ impl Proxy {
             Some(client) => head.headers.insert(FORWARDED_FOR, client),
             None => head.headers.remove(FORWARDED_FOR),
         };
-        head.headers.insert(FORWARDED_PROTO, HeaderValue::from_static("http"));
+        let proto = if tls { "https" } else { "http" };
+        head.headers.insert(FORWARDED_PROTO, HeaderValue::from_static(proto));
         if let Ok(value) = HeaderValue::from_str(host) {
             head.headers.insert(FORWARDED_HOST, value.clone());
             head.headers.insert(HOST, value);

@@ -40,6 +40,7 @@ pub(crate) async fn watch(upstream: SocketAddr, path: String, state: Arc<Mutex<I
     // One client for every check: building one (its TLS roots) would cost each start time.
     static CLIENT: std::sync::OnceLock<Option<reqwest::Client>> = std::sync::OnceLock::new();
     let client = CLIENT.get_or_init(|| {
+        shipyard_edge::tls::install_provider();
         reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())

@@ -7,6 +7,9 @@ use std::process::ExitCode;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Every HTTP client of the process (the CLI's, health checks, the edge's own) is built
+    // with the TLS library's provider, which must be chosen before the first one.
+    shipyard_client::install_tls_provider();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

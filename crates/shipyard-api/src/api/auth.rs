@@ -2,7 +2,7 @@
 
 use crate::api::input;
 use crate::api::views::{display_name, membership_view, user_view};
-use crate::auth::{Auth, AuthMethod, SameOrigin, clear_session_cookie, session_cookie};
+use crate::auth::{Auth, AuthMethod, SameOrigin, Transport};
 use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::JsonBody;
@@ -32,7 +32,7 @@ async fn me(tx: &mut Tx, user: User, method: AuthMethod) -> ApiResult<MeResponse
 }
 
 /// Starts a session for `user` and answers with `body_status`, the cookie and `/auth/me`.
-async fn start_session(mut tx: Tx, user: User, status: StatusCode) -> ApiResult<Response> {
+async fn start_session(mut tx: Tx, user: User, status: StatusCode, transport: Transport) -> ApiResult<Response> {
     let session = OpaqueToken::generate("");
     let expires = Utc::now() + Duration::days(crate::auth::SESSION_DAYS);
     tx.create_session(&user.id, &session.hash, expires).await?;
@@ -40,7 +40,7 @@ async fn start_session(mut tx: Tx, user: User, status: StatusCode) -> ApiResult<
     SqliteStore::commit(tx).await?;
     Ok((
         status,
-        [(header::SET_COOKIE, session_cookie(&session.plain))],
+        [(header::SET_COOKIE, transport.session_cookie(&session.plain))],
         Json(body),
     )
         .into_response())
@@ -59,6 +59,7 @@ fn closed() -> ApiError {
 pub async fn create_signup(
     State(state): State<AppState>,
     _same_origin: SameOrigin,
+    transport: Transport,
     body: JsonBody,
 ) -> ApiResult<Response> {
     let allow_signup = state.settings.allow_signup;
@@ -89,7 +90,7 @@ pub async fn create_signup(
     };
     let user = tx.create_user(&new).await?;
     tx.create_tenant(&workspace, &user.id).await?;
-    start_session(tx, user, StatusCode::CREATED).await
+    start_session(tx, user, StatusCode::CREATED, transport).await
 }
 
 /// Logs in with email and password and sets the session cookie.
@@ -101,6 +102,7 @@ pub async fn create_signup(
 pub async fn create_login(
     State(state): State<AppState>,
     _same_origin: SameOrigin,
+    transport: Transport,
     ClientAddr(client): ClientAddr,
     body: JsonBody,
 ) -> ApiResult<Response> {
@@ -125,7 +127,7 @@ pub async fn create_login(
     })
     .await?;
     match user {
-        Some(user) if ok => start_session(state.store.write().await?, user, StatusCode::OK).await,
+        Some(user) if ok => start_session(state.store.write().await?, user, StatusCode::OK, transport).await,
         _ => Err(wrong()),
     }
 }
@@ -136,14 +138,19 @@ pub async fn create_login(
 pub async fn create_logout(
     State(state): State<AppState>,
     _same_origin: SameOrigin,
+    transport: Transport,
     headers: axum::http::HeaderMap,
 ) -> ApiResult<Response> {
-    if let Some(session) = crate::auth::session_value(&headers) {
+    if let Some(session) = transport.session_value(&headers) {
         let mut tx = state.store.write().await?;
         tx.delete_session(&OpaqueToken::hash_of(&session)).await?;
         SqliteStore::commit(tx).await?;
     }
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_session_cookie())]).into_response())
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, transport.clear_session_cookie())],
+    )
+        .into_response())
 }
 
 /// The caller, their workspaces (use `memberships[0].tenantId`) and how they authenticated.

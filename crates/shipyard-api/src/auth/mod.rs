@@ -5,7 +5,7 @@ mod cookie;
 mod origin;
 mod scope;
 
-pub use cookie::{SESSION_COOKIE, SESSION_DAYS, clear_session_cookie, session_cookie, session_value};
+pub use cookie::{SECURE_SESSION_COOKIE, SESSION_COOKIE, SESSION_DAYS, Transport};
 pub use origin::SameOrigin;
 pub use scope::require_write;
 
@@ -53,7 +53,7 @@ impl FromRequestParts<AppState> for Auth {
                 .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer shpat_…`"))?;
             return token_auth(&state.store, token).await;
         }
-        if let Some(session) = cookie::session_value(&parts.headers) {
+        if let Some(session) = Transport::of(parts).session_value(&parts.headers) {
             let auth = session_auth(&state.store, &session).await?;
             origin::check(parts, &state.settings.platform_host)?;
             return Ok(auth);

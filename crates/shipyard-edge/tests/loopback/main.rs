@@ -155,6 +155,7 @@ async fn edge_with(app: SocketAddr, setup: Setup) -> (SocketAddr, RouteTable, Wo
         trusted_proxies: Vec::new(),
         idle_timeout: Duration::from_secs(60),
         inbound: shipyard_edge::Inbound::default(),
+        https: None,
     };
     let edge = Edge::new(config, Router::new(), routes.clone(), access);
     let listener = shipyard_edge::listen_exclusively("127.0.0.1:0".parse().expect("addr")).expect("bind");
@@ -167,7 +168,16 @@ async fn edge_with(app: SocketAddr, setup: Setup) -> (SocketAddr, RouteTable, Wo
     let workers = Workers::new(setup.workers);
     let serving = workers.clone();
     tokio::spawn(async move {
-        shipyard_edge::serve(listener, edge, std::future::pending(), timeouts, setup.limits, &serving).await
+        shipyard_edge::serve(
+            listener,
+            None,
+            edge,
+            std::future::pending(),
+            timeouts,
+            setup.limits,
+            &serving,
+        )
+        .await
     });
     (addr, routes, workers)
 }

@@ -2,14 +2,15 @@
 //! (`SHIPYARD_<FLAG>`) and a key of the TOML file given by `--config`; flags win over the
 //! environment, which wins over the file, which wins over the defaults.
 
+mod settings;
 pub(crate) mod values;
 
+pub use settings::{Settings, TlsSettings};
+
 use anyhow::{Context, bail};
-use ipnet::IpNet;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 use values::{addresses, bytes, cidrs, duration, duration_at_most, hostname, uid_range, watch_window};
 
 /// Flags of `shipyard serve`; every one is optional so the file and defaults can fill in.
@@ -30,6 +31,18 @@ pub struct ServeArgs {
     /// Apps live at <project>-<env>.<workspace>.<apps-domain> [default: localhost].
     #[arg(long, env = "SHIPYARD_APPS_DOMAIN")]
     pub apps_domain: Option<String>,
+    /// The HTTPS listener, e.g. `0.0.0.0:443` [default: none].
+    #[arg(long, env = "SHIPYARD_LISTEN_TLS")]
+    pub listen_tls: Option<SocketAddr>,
+    /// The certificate chain (PEM, leaf first) the HTTPS listener presents for the names it covers; reloaded when it changes [default: none].
+    #[arg(long, env = "SHIPYARD_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert [default: none].
+    #[arg(long, env = "SHIPYARD_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Seconds browsers keep to HTTPS for a host served over it (Strict-Transport-Security); 0 sends none [default: 31536000].
+    #[arg(long, env = "SHIPYARD_HSTS_MAX_AGE")]
+    pub hsts_max_age: Option<u64>,
     /// Keep signup open after the first user [default: false].
     #[arg(long, env = "SHIPYARD_ALLOW_SIGNUP", num_args = 0..=1, default_missing_value = "true")]
     pub allow_signup: Option<bool>,
@@ -127,6 +140,10 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     platform_host: Option<String>,
     apps_domain: Option<String>,
+    listen_tls: Option<SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    hsts_max_age: Option<u64>,
     allow_signup: Option<bool>,
     allow_local_repos: Option<bool>,
     local_repos_root: Option<PathBuf>,
@@ -158,75 +175,6 @@ struct FileConfig {
     sandbox_uids: Option<String>,
 }
 
-/// The resolved settings of a server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    /// Listener address.
-    pub listen: SocketAddr,
-    /// Data directory.
-    pub data_dir: PathBuf,
-    /// Platform host.
-    pub platform_host: String,
-    /// Apps domain.
-    pub apps_domain: String,
-    /// Signup stays open.
-    pub allow_signup: bool,
-    /// `file://` repositories are accepted.
-    pub allow_local_repos: bool,
-    /// Where `file://` repositories must lie, when named (canonical).
-    pub local_repos_root: Option<PathBuf>,
-    /// Where PostgreSQL's majors are installed.
-    pub postgres_root: PathBuf,
-    /// Builds at once.
-    pub build_concurrency: usize,
-    /// Wall clock per build.
-    pub build_timeout: Duration,
-    /// How long a new release has to answer its health check.
-    pub health_timeout: Duration,
-    /// How long after go-live a crash loop rolls a release back (zero: never).
-    pub go_live_watch: Duration,
-    /// How long a client may take to send a request's headers.
-    pub header_timeout: Duration,
-    /// How long a request body, an app's answer or a joined connection may go without a byte.
-    pub idle_timeout: Duration,
-    /// Memory per build in bytes.
-    pub build_memory: u64,
-    /// Bytes of one project's build disk.
-    pub build_disk: u64,
-    /// Bytes of the largest release.
-    pub artifact_max: u64,
-    /// Bytes of access-log entries that may wait to be stored.
-    pub access_log_buffer: u64,
-    /// Bytes of log text one workspace keeps.
-    pub log_bytes_per_workspace: u64,
-    /// Threads serving the listener's connections.
-    pub edge_workers: std::num::NonZeroUsize,
-    /// Open connections the listener holds in all.
-    pub max_connections: usize,
-    /// Open connections from one client.
-    pub max_connections_per_client: usize,
-    /// Processes per build.
-    pub build_pids: u64,
-    /// Releases kept per environment.
-    pub release_retention: i64,
-    /// When daily backups are taken and how many are kept.
-    pub backup_schedule: shipyard_databases::backup::schedule::Schedule,
-    /// Builds run unconfined.
-    pub insecure_no_sandbox: bool,
-    /// How sandboxes reach the network.
-    pub sandbox_network: shipyard_sandbox::UplinkChoice,
-    /// Proxies whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: Vec<IpNet>,
-    /// The resolver custom domains are verified through (None: the system's).
-    pub dns_resolver: Option<SocketAddr>,
-    /// This server's public addresses.
-    pub public_addresses: Vec<std::net::IpAddr>,
-    /// Where the cgroup hierarchies are mounted.
-    pub cgroup_root: PathBuf,
-    /// The uids projects' sandboxes run as.
-    pub sandbox_uids: std::ops::RangeInclusive<u32>,
-}
-
 impl ServeArgs {
     /// Merges flags and environment (already merged by clap) over the file over the defaults.
     pub fn resolve(self) -> anyhow::Result<Settings> {
@@ -245,6 +193,12 @@ impl ServeArgs {
                 .unwrap_or_else(|| PathBuf::from("./shipyard-data")),
             platform_host: hostname("platform-host", self.platform_host.or(file.platform_host))?,
             apps_domain: hostname("apps-domain", self.apps_domain.or(file.apps_domain))?,
+            tls: settings::tls(
+                self.listen_tls.or(file.listen_tls),
+                self.tls_cert.or(file.tls_cert),
+                self.tls_key.or(file.tls_key),
+                self.hsts_max_age.or(file.hsts_max_age),
+            )?,
             allow_signup: self.allow_signup.or(file.allow_signup).unwrap_or(false),
             allow_local_repos: self.allow_local_repos.or(file.allow_local_repos).unwrap_or(true),
             local_repos_root: match self.local_repos_root.or(file.local_repos_root) {

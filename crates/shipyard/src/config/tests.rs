@@ -1,6 +1,7 @@
 //! Resolving `serve`'s settings: precedence, units, bounds.
 use super::*;
 use std::io::Write;
+use std::time::Duration;
 
 #[test]
 fn flags_win_over_file_which_wins_over_defaults() {
@@ -152,4 +153,42 @@ fn the_sandbox_network_is_auto_unless_kernel_or_pasta_is_named() {
     };
     let err = format!("{:#}", args.resolve().expect_err("unknown"));
     assert!(err.contains("--sandbox-network") && err.contains("slirp"), "{err}");
+}
+
+#[test]
+fn https_settings_go_together_and_hsts_is_bounded() {
+    let resolved = |listen: bool, cert: bool, key: bool, hsts: Option<u64>| {
+        ServeArgs {
+            listen_tls: listen.then(|| SocketAddr::from(([127, 0, 0, 1], 8443))),
+            tls_cert: cert.then(|| PathBuf::from("/etc/shipyard/cert.pem")),
+            tls_key: key.then(|| PathBuf::from("/etc/shipyard/key.pem")),
+            hsts_max_age: hsts,
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .map(|s| s.tls)
+        .map_err(|e| format!("{e:#}"))
+    };
+    let off = resolved(false, false, false, None).expect("no HTTPS");
+    assert_eq!(off.listen, None);
+    assert_eq!(off.hsts_max_age, 31_536_000, "a year by default");
+    let on = resolved(true, true, true, Some(0)).expect("HTTPS with a certificate, no HSTS");
+    assert_eq!(
+        on.given.map(|(cert, _)| cert),
+        Some(PathBuf::from("/etc/shipyard/cert.pem"))
+    );
+    assert_eq!(on.hsts_max_age, 0);
+    assert!(
+        resolved(true, false, false, None).is_ok(),
+        "a listener may wait for ACME's certificates"
+    );
+    for (listen, cert, key, hsts, says) in [
+        (true, true, false, None, "--tls-cert needs --tls-key"),
+        (true, false, true, None, "--tls-key needs --tls-cert"),
+        (false, true, true, None, "set --listen-tls too"),
+        (true, true, true, Some(63_072_001), "--hsts-max-age must be between"),
+    ] {
+        let err = resolved(listen, cert, key, hsts).expect_err(says);
+        assert!(err.contains(says), "{err}");
+    }
 }

@@ -21,6 +21,7 @@ use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 mod guards;
 mod listen;
+mod tls;
 
 use guards::{GroupsRemovedOnExit, MountsRemovedOnExit};
 pub use listen::{bind, shutdown_signal};
@@ -54,6 +55,8 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
     builds: Builds,
 ) -> anyhow::Result<()> {
+    // As `main` does: a server run inside another process (tests) needs it as much.
+    shipyard_edge::tls::install_provider();
     let git = Git::version()?;
     let data_dir = DataDir::open_exclusive(&settings.data_dir)?;
     // Made now rather than on first use, so a key problem shows at start, not mid-request.
@@ -221,11 +224,15 @@ pub async fn run_with(
     );
     shipyard_domains::recheck::spawn(&tasks, store.clone(), runtime.clone(), domains.clone());
 
+    let tls = tls::open(&settings, &tasks)?;
+    let tls_addr = tls.as_ref().and_then(|(_, tls)| tls.listener.local_addr().ok());
+    let (https, tls_listener) = tls.unzip();
     let api_settings = ApiSettings {
         platform_host: settings.platform_host.clone(),
         allow_signup: settings.allow_signup,
         apps_domain: settings.apps_domain.clone(),
-        public_port: Some(addr.port()).filter(|p| *p != 80),
+        public_port: Some(addr.port()),
+        https: https.clone(),
         allow_local_repos: settings.allow_local_repos,
         local_repos_root: settings.local_repos_root.clone(),
         layout: layout.clone(),
@@ -252,6 +259,7 @@ pub async fn run_with(
             trusted_proxies: settings.trusted_proxies.clone(),
             idle_timeout: settings.idle_timeout,
             inbound,
+            https,
         },
         api,
         routes,
@@ -265,6 +273,9 @@ pub async fn run_with(
         settings.apps_domain,
         data_dir.root().display()
     ));
+    if let Some(tls_addr) = tls_addr {
+        announce(format_args!("shipyard listening for HTTPS on https://{tls_addr}"));
+    }
     announce(format_args!(
         "builds: {} at a time; {}",
         settings.build_concurrency,
@@ -293,6 +304,7 @@ pub async fn run_with(
     };
     let served = shipyard_edge::serve(
         listener,
+        tls_listener,
         edge,
         shutdown,
         ClientTimeouts {

@@ -14,10 +14,16 @@ use crate::state::AppState;
 pub use shipyard_api_types::projects::{ConfigView, DetectionSummary, EnvironmentView, ProjectView};
 use shipyard_store::{Environment, Environments, Project, TenantScope, Tx};
 
-/// `http://<project>-<env>.<workspace>.<apps-domain>[:port]`
+/// `http://<project>-<env>.<workspace>.<apps-domain>[:port]`, or `https://…` when the HTTPS
+/// listener has a certificate for it (plain HTTP is redirected there).
 pub fn live_url(state: &AppState, scope: &TenantScope, env: &Environment) -> String {
     let host = state.runtime.host(&env.host_label, scope.tenant_slug().as_str());
-    shipyard_core::live_host::live_url(&host, state.settings.public_port)
+    match &state.settings.https {
+        Some(https) if https.certificates.cover(&host) => {
+            shipyard_core::live_host::live_url(&host, Some(https.port), true)
+        }
+        _ => shipyard_core::live_host::live_url(&host, state.settings.public_port, false),
+    }
 }
 
 /// An environment as shown.

@@ -73,6 +73,7 @@ async fn an_access_log_flood_of_huge_fields_is_cut_paged_within_bounds_and_costs
     const QUIET: usize = 40;
     let user_agent = "A".repeat(380_000);
     let long_path = format!("/{}", "p".repeat(6000));
+    shipyard_client::install_tls_provider();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()

@@ -1,5 +1,6 @@
 //! The server itself: set-up, its log and its shutdown.
 
+mod https;
 mod server_log;
 mod setup_script;
 mod shutdown;

@@ -52,6 +52,7 @@ impl DnsServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("pebble-challtestsrv (Debian package `pebble`; ./scripts/install-test-deps installs it)");
+        shipyard_client::install_tls_provider();
         let server = Self {
             child,
             dns,

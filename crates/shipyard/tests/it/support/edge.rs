@@ -37,7 +37,8 @@ impl Fetched {
 /// The host of a project view's first environment (`web-production.acme.localhost`).
 pub fn live_host(project: &Value) -> String {
     let url = project["environments"][0]["url"].as_str().expect("url");
-    url.trim_start_matches("http://")
+    url.trim_start_matches("https://")
+        .trim_start_matches("http://")
         .split(':')
         .next()
         .expect("host")
@@ -46,6 +47,7 @@ pub fn live_host(project: &Value) -> String {
 
 /// A client for the edge: no redirects followed, bounded in time.
 pub fn edge_client() -> reqwest::Client {
+    shipyard_client::install_tls_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(20))

@@ -13,6 +13,7 @@ pub mod host;
 pub mod in_process;
 pub mod paths;
 pub mod tenant;
+pub mod tls;
 
 /// Flags of a server whose sandboxes leave by the kernel's routing (veth pairs), not by
 /// whatever `auto` finds: a test of the walls must know which path it tested.
