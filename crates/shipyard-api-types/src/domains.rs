@@ -45,6 +45,32 @@ pub struct DomainDns {
     pub error: Option<String>,
 }
 
+/// Where a domain's HTTPS certificate stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CertificateStatus {
+    /// None, and none is ordered: the domain is not verified.
+    None,
+    /// Being ordered, or waiting for what the error names (DNS to point here).
+    Pending,
+    /// Issued and served.
+    Issued,
+    /// The last order failed (the error says why); it is tried again later.
+    Failed,
+}
+
+/// A domain's HTTPS certificate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainCertificate {
+    /// Where it stands.
+    pub status: CertificateStatus,
+    /// When the certificate served expires.
+    pub not_after: Option<DateTime<Utc>>,
+    /// Why it is not issued, or why its renewal failed.
+    pub error: Option<String>,
+}
+
 /// A custom domain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -71,4 +97,6 @@ pub struct DomainView {
     pub created_at: DateTime<Utc>,
     /// When it was verified.
     pub verified_at: Option<DateTime<Utc>>,
+    /// Its HTTPS certificate (null when the server has no HTTPS listener).
+    pub certificate: Option<DomainCertificate>,
 }

@@ -62,6 +62,8 @@ pub struct AppState {
     pub databases: Clusters,
     /// Where custom domains should point, and the resolver that says where they do.
     pub domains: Here,
+    /// Where verified domains' certificates come from (None: no HTTPS listener).
+    pub acme: Option<shipyard_domains::acme::Acme>,
 }
 
 /// The parts of the server the API drives.
@@ -78,6 +80,8 @@ pub struct Services {
     pub databases: Clusters,
     /// Custom domains' resolver and this server's public addresses.
     pub domains: Here,
+    /// The certificate issuer (with `--listen-tls`).
+    pub acme: Option<shipyard_domains::acme::Acme>,
 }
 
 impl AppState {
@@ -94,6 +98,7 @@ impl AppState {
             runtime: services.runtime,
             databases: services.databases,
             domains: services.domains,
+            acme: services.acme,
         }
     }
 }

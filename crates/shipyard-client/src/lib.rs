@@ -123,10 +123,19 @@ impl Client {
         install_tls_provider();
         // The API never redirects but to HTTPS; following a redirect would resend a password or
         // a body elsewhere, so the error names the address to use instead.
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
+        // HTTP/1.1 only: the database tunnel is an HTTP/1.1 upgrade, which HTTP/2 (chosen by
+        // ALPN over TLS) does not have.
+        let builder = || {
+            reqwest::Client::builder()
+                .http1_only()
+                .redirect(reqwest::redirect::Policy::none())
+        };
+        // A host without CA certificates cannot load the system's roots: plain HTTP still works
+        // (and HTTPS says the server's certificate is not trusted) rather than a panic.
+        let http = builder()
             .build()
-            .unwrap_or_default();
+            .or_else(|_| builder().tls_certs_only([]).build())
+            .unwrap_or_else(|_| reqwest::Client::new());
         Self {
             http,
             base: base.into().trim_end_matches('/').to_owned(),

@@ -1,6 +1,7 @@
 //! Custom domains (#36): what DNS says about a user's hostname, asked of a real resolver, and
 //! what that means — proven or not (the TXT record), pointing here or not (CNAME, A, AAAA).
 
+pub mod acme;
 pub mod here;
 pub mod lookup;
 pub mod recheck;

@@ -121,8 +121,8 @@ impl Worker {
     }
 
     /// The answer to `request` from `peer`, whose body may go `idle` between its pieces; `tls`:
-    /// it came over TLS. With HTTPS on, plain HTTP to a host with a certificate is redirected
-    /// and HTTPS answers carry HSTS.
+    /// it came over TLS. With HTTPS on, ACME's challenges are answered here, plain HTTP to a
+    /// host with a certificate is redirected and HTTPS answers carry HSTS.
     async fn answer(&self, request: Request<Incoming>, peer: SocketAddr, idle: Duration, tls: bool) -> Response<Body> {
         let host = request_host(&request);
         let Some(https) = &self.edge.config.https else {
@@ -132,6 +132,10 @@ impl Worker {
             let mut response = self.route(request, host, peer, idle, true).await;
             https.harden(&mut response);
             return response;
+        }
+        // The CA asks for its challenges over plain HTTP, and only the edge may answer them.
+        if let Some(answer) = https.challenges.answer(request.uri().path()) {
+            return answer;
         }
         match host.as_deref().and_then(|host| https.redirect(host, request.uri())) {
             Some(redirect) => redirect,

@@ -12,7 +12,7 @@ use crate::inbound::{Connector, Inbound};
 use crate::pages;
 use crate::upstream_pool::{Failed, Pool};
 use axum::body::Body;
-use axum::http::header::{CONNECTION, HOST, TE, TRAILER, TRANSFER_ENCODING, UPGRADE};
+use axum::http::header::{CONNECTION, COOKIE, HOST, TE, TRAILER, TRANSFER_ENCODING, UPGRADE};
 use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, Uri};
 use axum::response::Response;
@@ -139,6 +139,19 @@ const HOP_BY_HOP: [HeaderName; 7] = [
     UPGRADE,
 ];
 
+/// Makes the request's cookies one `Cookie` header: HTTP/2 clients may send each in a header of
+/// its own, and an HTTP/1.1 app may read only the first (RFC 9113 §8.2.3 says to join them).
+fn join_cookies(headers: &mut HeaderMap) {
+    let mut all = headers.get_all(COOKIE).iter();
+    if all.nth(1).is_none() {
+        return;
+    }
+    let joined: Vec<&[u8]> = headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes).collect();
+    if let Ok(value) = HeaderValue::from_bytes(&joined.join(&b"; "[..])) {
+        headers.insert(COOKIE, value);
+    }
+}
+
 /// The `X-Forwarded-*` headers the edge sets.
 const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
@@ -177,6 +190,7 @@ impl Proxy {
         for name in &HOP_BY_HOP {
             head.headers.remove(name);
         }
+        join_cookies(&mut head.headers);
         if let Some((protocol, _)) = &switch {
             head.headers.insert(CONNECTION, HeaderValue::from_static("upgrade"));
             head.headers.insert(UPGRADE, protocol.clone());
@@ -244,5 +258,24 @@ impl Proxy {
             }
             Err(_) => pages::gateway_timeout(host, self.idle),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_sent_apart_reach_the_app_as_one_header() {
+        let mut headers = HeaderMap::new();
+        headers.append(COOKIE, HeaderValue::from_static("a=1"));
+        headers.append(COOKIE, HeaderValue::from_static("b=2"));
+        join_cookies(&mut headers);
+        let cookies: Vec<_> = headers.get_all(COOKIE).iter().collect();
+        assert_eq!(cookies, [HeaderValue::from_static("a=1; b=2")]);
+        let mut single = HeaderMap::new();
+        single.insert(COOKIE, HeaderValue::from_static("c=3; d=4"));
+        join_cookies(&mut single);
+        assert_eq!(single[COOKIE], "c=3; d=4");
     }
 }

@@ -25,6 +25,7 @@ pub use model::{
     Attachment, Backup, BackupUpdate, Database, DatabaseState, DnsLook, Domain, DueDomain, NewDatabase, NewDomain,
     NewRestore, Restore, Rotation,
 };
+pub use model::{Certificate, IssuedCertificate};
 pub use model::{
     ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,
     NewDeployment, NewRelease, Release, Transition,
@@ -33,8 +34,8 @@ pub use model::{NewSecret, ResolvedSecret, SealedSecretValue, Secret, SecretFilt
 pub use scope::{AdminScope, TenantScope};
 pub use sqlite::{SqliteStore, Tx};
 pub use traits::{
-    ApiTokens, Attachments, Backend, Backups, Connections, Databases, Deployments, Domains, Environments, Jobs,
-    LiveRoutes, Members, Projects, Releases, Secrets, Sessions, Tenants, Users,
+    ApiTokens, Attachments, Backend, Backups, Certificates, Connections, Databases, Deployments, Domains, Environments,
+    Jobs, LiveRoutes, Members, Projects, Releases, Secrets, Sessions, Tenants, Users,
 };
 
 /// Result of a store operation.

@@ -10,13 +10,16 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use shipyard_api_types::domains::{CreateDomainRequest, DomainDns, DomainView, RecordKind, Verification};
+use shipyard_api_types::domains::{
+    CertificateStatus, CreateDomainRequest, DomainCertificate, DomainDns, DomainView, RecordKind, Verification,
+};
 use shipyard_core::custom_domain::{CustomHostname, DomainStatus, challenge_name};
 use shipyard_core::{DomainId, EnvironmentId, OpaqueToken, Role};
 use shipyard_domains::{expected_records, next_check, proof_gone};
 use shipyard_runtime::RouteLock;
 use shipyard_store::{
-    Backend, Domain, Domains, Environment, Environments, NewDomain, SqliteStore, StoreError, TenantScope, Tx,
+    Backend, Certificate, Certificates, Domain, Domains, Environment, Environments, NewDomain, SqliteStore, StoreError,
+    TenantScope, Tx,
 };
 
 /// Domains one workspace may have: each is looked at in the background, so a stranger may
@@ -25,8 +28,45 @@ pub const MAX_DOMAINS_PER_WORKSPACE: i64 = 200;
 /// When to try a verify again that found every DNS look slot taken.
 const LOOKS_BUSY_RETRY_SECS: u64 = 5;
 
-/// A domain as shown; `env` is the environment it serves.
-fn domain_view(state: &AppState, scope: &TenantScope, env: Option<&Environment>, d: Domain) -> DomainView {
+/// Where `d`'s HTTPS certificate stands, from its hostname's row `row` (None: the server has
+/// no HTTPS listener).
+fn certificate_view(state: &AppState, d: &Domain, row: Option<&Certificate>) -> Option<DomainCertificate> {
+    state.acme.as_ref()?;
+    let serving = row
+        .and_then(|r| r.issued.as_ref())
+        .filter(|issued| issued.not_after > chrono::Utc::now());
+    let last_error = row.and_then(|r| r.error.clone());
+    let (status, error) = if d.status != DomainStatus::Verified {
+        (
+            CertificateStatus::None,
+            Some("ordered once the domain is verified".to_owned()),
+        )
+    } else if serving.is_some() {
+        (CertificateStatus::Issued, last_error)
+    } else if last_error.is_some() {
+        (CertificateStatus::Failed, last_error)
+    } else if !d.dns.points_here {
+        let why = "waiting for DNS to point here (dns.pointsHere is false): nothing is ordered before, so no failed validation spends the CA's allowance";
+        (CertificateStatus::Pending, Some(why.to_owned()))
+    } else {
+        (CertificateStatus::Pending, None)
+    };
+    Some(DomainCertificate {
+        status,
+        not_after: serving.map(|issued| issued.not_after),
+        error,
+    })
+}
+
+/// A domain as shown; `env` is the environment it serves, `cert` its hostname's certificate row.
+fn domain_view(
+    state: &AppState,
+    scope: &TenantScope,
+    env: Option<&Environment>,
+    d: Domain,
+    cert: Option<&Certificate>,
+) -> DomainView {
+    let certificate = certificate_view(state, &d, cert);
     let expected = env.map_or_else(Vec::new, |env| {
         let live = state.runtime.host(&env.host_label, scope.tenant_slug().as_str());
         expected_records(&d.hostname, &live, &state.domains.public)
@@ -53,6 +93,7 @@ fn domain_view(state: &AppState, scope: &TenantScope, env: Option<&Environment>,
         },
         created_at: d.created_at,
         verified_at: d.verified_at,
+        certificate,
     }
 }
 
@@ -80,15 +121,12 @@ pub async fn list_domains(
     let envs = tx.environments(&scope, &project.id).await?;
     let total = all.len() as i64;
     let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
-    let items = all
-        .into_iter()
-        .skip(skip)
-        .take(page.per_page as usize)
-        .map(|d| {
-            let env = env_of(&envs, &d.environment_id).cloned();
-            domain_view(&state, &scope, env.as_ref(), d)
-        })
-        .collect();
+    let mut items = Vec::new();
+    for d in all.into_iter().skip(skip).take(page.per_page as usize) {
+        let env = env_of(&envs, &d.environment_id).cloned();
+        let cert = tx.certificate(&d.hostname).await?;
+        items.push(domain_view(&state, &scope, env.as_ref(), d, cert.as_ref()));
+    }
     Ok(Json(List {
         items,
         page: page.page,
@@ -156,7 +194,7 @@ pub async fn create_domain(
     state.domains.wake.notify_one();
     Ok((
         StatusCode::CREATED,
-        Json(domain_view(&state, &scope, Some(&env), domain)),
+        Json(domain_view(&state, &scope, Some(&env), domain, None)),
     ))
 }
 
@@ -228,7 +266,13 @@ pub async fn create_domain_verify(
         }
         None => SqliteStore::commit(tx).await?,
     }
-    Ok(Json(domain_view(&state, &scope, Some(&env), updated)))
+    // A verified domain is due for its certificate now, also one whose last order failed: its
+    // owner has just asked again.
+    if let Some(acme) = state.acme.as_ref().filter(|_| updated.status == DomainStatus::Verified) {
+        acme.retry(&updated.hostname).await?;
+    }
+    let cert = state.store.read().await?.certificate(&updated.hostname).await?;
+    Ok(Json(domain_view(&state, &scope, Some(&env), updated, cert.as_ref())))
 }
 
 /// Removes a domain; the edge stops serving it at once.

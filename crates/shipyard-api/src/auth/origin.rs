@@ -31,6 +31,13 @@ pub fn check(parts: &Parts, platform_host: &str) -> Result<(), ApiError> {
         return Ok(());
     };
     let origin = origin.to_str().unwrap_or_default();
+    // Over TLS only an HTTPS page is the platform's: a plain-HTTP page at the same host (served
+    // by someone on the network before HSTS is known) is not.
+    if super::Transport::of(parts).tls && !origin.starts_with("https://") {
+        return Err(ApiError::forbidden(format!(
+            "cross-origin write refused: Origin `{origin}` is not the platform's HTTPS origin"
+        )));
+    }
     let request_host = parts
         .headers
         .get(header::HOST)

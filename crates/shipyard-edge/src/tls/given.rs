@@ -3,13 +3,9 @@
 //! takes effect without a restart. A file that cannot be used keeps the certificate before it
 //! in place and says why.
 
-use super::certs::{Certificates, Certified, Names};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::sign::CertifiedKey;
+use super::certs::{Certificates, Certified, PemError};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// How often the files are looked at for a change.
 const LOOK_EVERY: Duration = Duration::from_secs(1);
@@ -46,88 +42,81 @@ pub struct GivenFiles {
     pub key: PathBuf,
 }
 
+/// The two files' contents, as last read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GivenPem {
+    cert: Vec<u8>,
+    key: Vec<u8>,
+}
+
 impl GivenFiles {
-    /// Reads both files into a certificate ready to present.
-    pub fn load(&self) -> Result<Certified, CertificateError> {
-        let file = |path: &Path, why: String| CertificateError::File {
-            path: path.to_owned(),
-            why,
+    /// Reads both files.
+    pub fn read(&self) -> Result<GivenPem, CertificateError> {
+        let read = |path: &Path| {
+            std::fs::read(path).map_err(|e| CertificateError::File {
+                path: path.to_owned(),
+                why: format!("cannot be read: {e}"),
+            })
         };
-        let chain = CertificateDer::pem_file_iter(&self.cert)
-            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| file(&self.cert, format!("cannot read a PEM certificate chain: {e}")))?;
-        let leaf = chain
-            .first()
-            .ok_or_else(|| file(&self.cert, "holds no certificate (-----BEGIN CERTIFICATE-----)".into()))?;
-        let names = dns_names(leaf).map_err(|why| file(&self.cert, why))?;
-        let key = PrivateKeyDer::from_pem_file(&self.key)
-            .map_err(|e| file(&self.key, format!("cannot read a PEM private key: {e}")))?;
-        let key =
-            CertifiedKey::from_der(chain, key, &super::provider()).map_err(|source| CertificateError::Mismatch {
-                cert: self.cert.clone(),
-                key: self.key.clone(),
-                source,
-            })?;
-        Ok(Certified {
-            key: Arc::new(key),
-            names,
+        Ok(GivenPem {
+            cert: read(&self.cert)?,
+            key: read(&self.key)?,
         })
     }
 
-    /// When either file last changed, and their sizes: a new value means "read them again".
-    fn stamp(&self) -> Option<[(SystemTime, u64); 2]> {
-        let of = |path: &Path| {
-            let meta = std::fs::metadata(path).ok()?;
-            Some((meta.modified().ok()?, meta.len()))
-        };
-        Some([of(&self.cert)?, of(&self.key)?])
+    /// The certificate ready to present that `pem` (read from these files) holds.
+    pub fn parse(&self, pem: &GivenPem) -> Result<Certified, CertificateError> {
+        Certified::from_pem(&pem.cert, &pem.key).map_err(|e| match e {
+            PemError::Cert(why) => CertificateError::File {
+                path: self.cert.clone(),
+                why,
+            },
+            PemError::Key(why) => CertificateError::File {
+                path: self.key.clone(),
+                why,
+            },
+            PemError::Mismatch(source) => CertificateError::Mismatch {
+                cert: self.cert.clone(),
+                key: self.key.clone(),
+                source,
+            },
+        })
     }
 
-    /// Puts the files' certificate into `certificates` whenever they change, until dropped (the
-    /// caller's task owns it). A change that cannot be used (a key written after its
-    /// certificate, a broken file) is logged and the certificate before it stays.
-    pub async fn watch(self, certificates: Certificates) {
-        let mut seen = self.stamp();
+    /// Puts the files' certificate into `certificates` whenever their contents change from
+    /// `seen` (what the certificate presented now was read from), until dropped (the caller's
+    /// task owns it). Contents, not times, are compared: a copy that keeps the times (`cp -p`,
+    /// rsync) is noticed too. A change that cannot be used (a key written after its
+    /// certificate, a broken file) is logged and the certificate before it stays; the next
+    /// change is tried again.
+    pub async fn watch(self, certificates: Certificates, mut seen: GivenPem) {
         let mut ticks = tokio::time::interval(LOOK_EVERY);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            let now = self.stamp();
-            if now == seen || now.is_none() {
+            let files = self.clone();
+            let read = tokio::task::spawn_blocking(move || {
+                let pem = files.read()?;
+                let parsed = files.parse(&pem);
+                Ok::<_, CertificateError>((pem, parsed))
+            });
+            // A file missing for a moment (renamed into place) is looked at again next time.
+            let Ok(Ok((pem, parsed))) = read.await else {
+                continue;
+            };
+            if pem == seen {
                 continue;
             }
-            seen = now;
-            let files = self.clone();
-            match tokio::task::spawn_blocking(move || files.load()).await {
-                Ok(Ok(given)) => {
+            seen = pem;
+            match parsed {
+                Ok(given) => {
                     tracing::info!(cert = %self.cert.display(), "the TLS certificate changed on disk; now presenting the new one");
                     certificates.set_given(given);
                 }
-                Ok(Err(e)) => {
+                Err(e) => {
                     tracing::warn!(error = %e, "the TLS certificate changed on disk but cannot be used; still presenting the one before");
                 }
-                Err(e) => tracing::warn!(error = %e, "reading the TLS certificate failed"),
             }
         }
     }
-}
-
-/// The DNS names of a certificate's subject alternative names.
-fn dns_names(leaf: &CertificateDer<'_>) -> Result<Names, String> {
-    use x509_parser::extensions::GeneralName;
-    let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref())
-        .map_err(|e| format!("the first certificate cannot be parsed: {e}"))?;
-    let san = cert
-        .subject_alternative_name()
-        .map_err(|e| format!("the certificate's subject alternative names cannot be read: {e}"))?;
-    let names = Names::new(san.iter().flat_map(|san| {
-        san.value.general_names.iter().filter_map(|name| match name {
-            GeneralName::DNSName(name) => Some(*name),
-            _ => None,
-        })
-    }));
-    if names.is_empty() {
-        return Err("the certificate names no host (no DNS subject alternative name)".into());
-    }
-    Ok(names)
 }

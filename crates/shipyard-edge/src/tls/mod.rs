@@ -3,10 +3,12 @@
 //! that have a certificate, and HSTS on its answers.
 
 mod certs;
+mod challenges;
 mod given;
 
-pub use certs::{Certificates, Certified, Names};
-pub use given::{CertificateError, GivenFiles};
+pub use certs::{Certificates, Certified, Names, PemError};
+pub use challenges::Challenges;
+pub use given::{CertificateError, GivenFiles, GivenPem};
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Response, StatusCode, Uri, header};
@@ -48,6 +50,8 @@ pub struct Https {
     pub port: u16,
     /// What the listener presents.
     pub certificates: Certificates,
+    /// ACME's HTTP-01 challenges in flight, answered on the plain listener.
+    pub challenges: Challenges,
     /// `Strict-Transport-Security` on HTTPS answers (None: `--hsts-max-age 0`).
     hsts: Option<HeaderValue>,
 }
@@ -62,6 +66,7 @@ impl Https {
         Self {
             port,
             certificates,
+            challenges: Challenges::new(),
             hsts,
         }
     }
@@ -80,7 +85,8 @@ impl Https {
     /// The 308 that sends a plain-HTTP request for `host` to HTTPS, when `host` has a
     /// certificate (ACME's challenges excepted: the CA asks for them over plain HTTP).
     pub(crate) fn redirect(&self, host: &str, uri: &Uri) -> Option<Response<Body>> {
-        if uri.path().starts_with(CHALLENGE_PREFIX) || !self.certificates.cover(host) {
+        // `OPTIONS *` has no path to send elsewhere.
+        if !uri.path().starts_with('/') || uri.path().starts_with(CHALLENGE_PREFIX) || !self.certificates.cover(host) {
             return None;
         }
         let port = if self.port == 443 {

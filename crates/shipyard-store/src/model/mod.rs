@@ -2,6 +2,7 @@
 
 mod accounts;
 mod backups;
+mod certificates;
 mod databases;
 mod deployments;
 mod domains;
@@ -10,6 +11,7 @@ mod secrets;
 
 pub use accounts::{ApiToken, Member, Membership, NewUser, StorageOwners, Tenant, TenantPatch, User};
 pub use backups::{Backup, BackupUpdate, NewRestore, Restore};
+pub use certificates::{Certificate, IssuedCertificate};
 pub use databases::{Attachment, Database, DatabaseState, NewDatabase, Rotation};
 pub use deployments::{
     ClaimedJob, Deployment, DeploymentEvent, DeploymentFilter, DeploymentUpdate, InterruptedJob, LiveRoute,

@@ -2,6 +2,7 @@
 
 mod attachments;
 mod backups;
+mod certificates;
 mod connections;
 mod databases;
 mod deployments;

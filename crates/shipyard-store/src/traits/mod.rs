@@ -4,6 +4,7 @@
 mod accounts;
 mod attachments;
 mod backups;
+mod certificates;
 mod databases;
 mod deployments;
 mod domains;
@@ -14,6 +15,7 @@ mod secrets;
 pub use accounts::{ApiTokens, Members, Sessions, Tenants, Users};
 pub use attachments::Attachments;
 pub use backups::Backups;
+pub use certificates::Certificates;
 pub use databases::Databases;
 pub use deployments::{Deployments, Jobs, Releases};
 pub use domains::Domains;

@@ -18,13 +18,14 @@ pub async fn run(ctx: &Context, command: DomainsCommand) -> Result<(), Failure> 
             output::list(
                 ctx.json,
                 &items,
-                &["HOSTNAME", "STATUS", "ENV", "POINTS HERE", "WHY NOT LIVE"],
+                &["HOSTNAME", "STATUS", "ENV", "POINTS HERE", "HTTPS", "WHY NOT LIVE"],
                 |d| {
                     vec![
                         text(&d.hostname_unicode),
                         text(&d.status),
                         env_slug(&project, &d.environment_id),
                         if d.dns.points_here { "yes" } else { "no" }.to_owned(),
+                        https(d),
                         reason(d).map_or_else(|| "-".to_owned(), |r| output::printable(&r)),
                     ]
                 },
@@ -113,6 +114,17 @@ async fn find(ctx: &Context, project: &DomainProject, wanted: &str) -> Result<(P
 }
 
 /// Why a domain is not live yet, in words: the failed proof first, then where DNS points.
+/// The certificate column: its status and expiry (`-` without an HTTPS listener).
+fn https(d: &DomainView) -> String {
+    match &d.certificate {
+        None => "-".to_owned(),
+        Some(cert) => match cert.not_after {
+            Some(until) => format!("{} until {}", text(&cert.status), until.format("%Y-%m-%d")),
+            None => text(&cert.status),
+        },
+    }
+}
+
 fn reason(d: &DomainView) -> Option<String> {
     let mut why = Vec::new();
     match d.status {
@@ -137,6 +149,9 @@ fn reason(d: &DomainView) -> Option<String> {
             "DNS does not point here (found {seen}; expected {})",
             wanted.join(" or ")
         ));
+    }
+    if let Some(error) = d.certificate.as_ref().and_then(|c| c.error.clone()) {
+        why.push(format!("HTTPS: {error}"));
     }
     (!why.is_empty()).then(|| why.join("; "))
 }

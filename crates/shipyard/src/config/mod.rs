@@ -5,7 +5,7 @@
 mod settings;
 pub(crate) mod values;
 
-pub use settings::{Settings, TlsSettings};
+pub use settings::{AcmeSettings, Settings, TlsSettings};
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
@@ -43,6 +43,18 @@ pub struct ServeArgs {
     /// Seconds browsers keep to HTTPS for a host served over it (Strict-Transport-Security); 0 sends none [default: 31536000].
     #[arg(long, env = "SHIPYARD_HSTS_MAX_AGE")]
     pub hsts_max_age: Option<u64>,
+    /// The ACME directory certificates of verified custom domains come from (with --listen-tls) [default: Let's Encrypt].
+    #[arg(long, env = "SHIPYARD_ACME_DIRECTORY")]
+    pub acme_directory: Option<String>,
+    /// The contact address of the ACME account [default: none].
+    #[arg(long, env = "SHIPYARD_ACME_EMAIL")]
+    pub acme_email: Option<String>,
+    /// The only root trusted for the ACME server's own HTTPS, e.g. a company's internal CA [default: the system's roots].
+    #[arg(long, env = "SHIPYARD_ACME_CA_ROOT")]
+    pub acme_ca_root: Option<PathBuf>,
+    /// Renew a certificate once it has less than this left, e.g. `30d`; certificates are renewed with a third of their lifetime left anyway [default: 0].
+    #[arg(long, env = "SHIPYARD_RENEW_BEFORE")]
+    pub renew_before: Option<String>,
     /// Keep signup open after the first user [default: false].
     #[arg(long, env = "SHIPYARD_ALLOW_SIGNUP", num_args = 0..=1, default_missing_value = "true")]
     pub allow_signup: Option<bool>,
@@ -144,6 +156,10 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     hsts_max_age: Option<u64>,
+    acme_directory: Option<String>,
+    acme_email: Option<String>,
+    acme_ca_root: Option<PathBuf>,
+    renew_before: Option<String>,
     allow_signup: Option<bool>,
     allow_local_repos: Option<bool>,
     local_repos_root: Option<PathBuf>,
@@ -198,6 +214,12 @@ impl ServeArgs {
                 self.tls_cert.or(file.tls_cert),
                 self.tls_key.or(file.tls_key),
                 self.hsts_max_age.or(file.hsts_max_age),
+            )?,
+            acme: settings::acme(
+                self.acme_directory.or(file.acme_directory),
+                self.acme_email.or(file.acme_email),
+                self.acme_ca_root.or(file.acme_ca_root),
+                self.renew_before.or(file.renew_before),
             )?,
             allow_signup: self.allow_signup.or(file.allow_signup).unwrap_or(false),
             allow_local_repos: self.allow_local_repos.or(file.allow_local_repos).unwrap_or(true),

@@ -19,6 +19,8 @@ pub struct Settings {
     pub apps_domain: String,
     /// The HTTPS listener and its certificates.
     pub tls: TlsSettings,
+    /// Where certificates of verified custom domains come from.
+    pub acme: AcmeSettings,
     /// Signup stays open.
     pub allow_signup: bool,
     /// `file://` repositories are accepted.
@@ -113,5 +115,50 @@ pub(super) fn tls(
         listen,
         given,
         hsts_max_age,
+    })
+}
+
+/// Where certificates of verified custom domains come from (used with `--listen-tls`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcmeSettings {
+    /// The CA's directory URL.
+    pub directory: String,
+    /// The account's contact address.
+    pub email: Option<String>,
+    /// The only root trusted for the CA's own HTTPS.
+    pub ca_root: Option<PathBuf>,
+    /// Renew once less than this is left.
+    pub renew_before: Duration,
+}
+
+/// The ACME settings: an `https://` directory (or `http://` on loopback, for a CA of one's own),
+/// an address that looks like one, a CA root that can be read.
+pub(super) fn acme(
+    directory: Option<String>,
+    email: Option<String>,
+    ca_root: Option<PathBuf>,
+    renew_before: Option<String>,
+) -> anyhow::Result<AcmeSettings> {
+    let directory = directory.unwrap_or_else(|| shipyard_domains::acme::LETS_ENCRYPT.to_owned());
+    let parsed =
+        url::Url::parse(&directory).map_err(|e| anyhow::anyhow!("--acme-directory {directory:?} is not a URL: {e}"))?;
+    if parsed.scheme() != "https" {
+        bail!("--acme-directory must be an https:// URL, not {directory:?}");
+    }
+    if let Some(email) = &email
+        && (email.contains(char::is_whitespace) || !email.contains('@'))
+    {
+        bail!("--acme-email must be an email address, not {email:?}");
+    }
+    if let Some(root) = &ca_root
+        && let Err(e) = std::fs::metadata(root)
+    {
+        bail!("--acme-ca-root {} cannot be read: {e}", root.display());
+    }
+    Ok(AcmeSettings {
+        directory,
+        email,
+        ca_root,
+        renew_before: super::values::renew_before(renew_before.as_deref().unwrap_or("0"))?,
     })
 }

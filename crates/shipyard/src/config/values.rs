@@ -45,7 +45,7 @@ pub(super) fn uid_range(text: &str) -> anyhow::Result<std::ops::RangeInclusive<u
     Ok(first..=last)
 }
 
-/// `90s`, `15m`, `1h` (a bare number is seconds).
+/// `90s`, `15m`, `1h`, `30d` (a bare number is seconds).
 pub(crate) fn duration(setting: &str, text: &str) -> anyhow::Result<Duration> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
@@ -57,6 +57,7 @@ pub(crate) fn duration(setting: &str, text: &str) -> anyhow::Result<Duration> {
         "" | "s" => n,
         "m" => n * 60,
         "h" => n * 3600,
+        "d" => n * 86_400,
         _ => bail!("--{setting} `{text}` is not a duration like 90s, 15m or 1h"),
     };
     if secs == 0 {
@@ -128,5 +129,17 @@ pub(super) fn watch_window(text: &str) -> anyhow::Result<Duration> {
     match duration("go-live-watch", text)? {
         d if d.as_secs() <= 3600 => Ok(d),
         _ => bail!("--go-live-watch must be at most 1h (or 0 to turn it off)"),
+    }
+}
+
+/// `--renew-before`: `0` (off: a third of the lifetime decides alone) or a duration of at most a
+/// year (`30d`).
+pub(super) fn renew_before(text: &str) -> anyhow::Result<Duration> {
+    if text.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    match duration("renew-before", text)? {
+        d if d.as_secs() <= 366 * 86_400 => Ok(d),
+        _ => bail!("--renew-before must be at most 366d (or 0)"),
     }
 }

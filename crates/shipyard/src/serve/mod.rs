@@ -239,6 +239,9 @@ pub async fn run_with(
         trusted_proxies: settings.trusted_proxies.clone(),
         release_retention: settings.release_retention,
     };
+    let acme = https
+        .as_ref()
+        .map(|https| tls::issuer(&settings, store.clone(), secret_box.clone(), https.clone(), &tasks));
     let api = api_router(AppState::new(
         store.clone(),
         api_settings,
@@ -250,6 +253,7 @@ pub async fn run_with(
             runtime: runtime.clone(),
             databases: databases.clone(),
             domains: domains.clone(),
+            acme,
         },
     ));
     let edge = Edge::new(

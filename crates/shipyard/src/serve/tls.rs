@@ -1,10 +1,14 @@
 //! `serve`'s HTTPS listener (`--listen-tls`): the operator's certificate read at start (a file
-//! that cannot be used stops the start, saying why) and watched for changes, and the socket
-//! the edge's workers take HTTPS connections on.
+//! that cannot be used stops the start, saying why) and watched for changes, the socket the
+//! edge's workers take HTTPS connections on, and the ACME issuer of verified domains'
+//! certificates.
 
 use crate::config::Settings;
 use anyhow::Context;
+use shipyard_core::SecretBox;
+use shipyard_domains::acme::{Acme, AcmeConfig};
 use shipyard_edge::tls::{Certificates, GivenFiles, Https, TlsListener};
+use shipyard_store::SqliteStore;
 use shipyard_tasks::Tasks;
 use tokio::net::TcpListener;
 
@@ -20,8 +24,9 @@ pub(super) fn open(settings: &Settings, tasks: &Tasks) -> anyhow::Result<Option<
                 cert: cert.clone(),
                 key: key.clone(),
             };
-            certificates.set_given(files.load().context("--tls-cert/--tls-key cannot be used")?);
-            tasks.spawn_until_stopping("TLS certificate watch", files.watch(certificates.clone()));
+            let pem = files.read().context("--tls-cert/--tls-key cannot be used")?;
+            certificates.set_given(files.parse(&pem).context("--tls-cert/--tls-key cannot be used")?);
+            tasks.spawn_until_stopping("TLS certificate watch", files.watch(certificates.clone(), pem));
         }
         None => tracing::warn!(
             "the HTTPS listener has no certificate to present (give one with --tls-cert and --tls-key); handshakes fail"
@@ -37,4 +42,30 @@ pub(super) fn open(settings: &Settings, tasks: &Tasks) -> anyhow::Result<Option<
     let https = Https::new(port, certificates, settings.tls.hsts_max_age);
     let config = https.server_config().context("cannot configure TLS")?;
     Ok(Some((https, TlsListener { listener, config })))
+}
+
+/// Starts the issuer of verified domains' certificates on `tasks` (it runs only with the HTTPS
+/// listener, which presents what it gets).
+pub(super) fn issuer(
+    settings: &Settings,
+    store: SqliteStore,
+    secret_box: SecretBox,
+    https: Https,
+    tasks: &Tasks,
+) -> Acme {
+    let acme = &settings.acme;
+    let renew_before = chrono::TimeDelta::from_std(acme.renew_before).unwrap_or(chrono::TimeDelta::zero());
+    let issuer = Acme::new(
+        store,
+        secret_box,
+        https,
+        AcmeConfig {
+            directory: acme.directory.clone(),
+            email: acme.email.clone(),
+            ca_root: acme.ca_root.clone(),
+            renew_before,
+        },
+    );
+    issuer.spawn(tasks);
+    issuer
 }

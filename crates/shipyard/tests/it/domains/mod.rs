@@ -2,4 +2,5 @@
 //! by a TXT record, served by the edge only once verified, the reason shown when not live.
 
 mod hostnames;
+mod https;
 mod verify;

@@ -77,6 +77,27 @@ async fn the_platform_and_its_apps_answer_over_https_and_plain_http_is_sent_ther
     };
     assert_eq!(me("__Host-shipyard_session").await, 200);
     assert_eq!(me("shipyard_session").await, 401);
+    // Over TLS a cookie-authenticated write must come from an HTTPS page of the platform: a
+    // plain-HTTP page at the same host (someone on the network, before HSTS is known) is refused.
+    let logout = |origin: String| {
+        let (client, https, session) = (client.clone(), https.clone(), session.clone());
+        async move {
+            client
+                .post(format!("{https}/auth/logout"))
+                .header("cookie", format!("__Host-shipyard_session={session}"))
+                .header("origin", origin)
+                .send()
+                .await
+                .expect("logout")
+                .status()
+        }
+    };
+    assert_eq!(logout(format!("http://localhost:{}", tls.port())).await, 403);
+    assert_eq!(
+        me("__Host-shipyard_session").await,
+        200,
+        "the refused logout ended nothing"
+    );
     let plain = edge_client();
     let over_http = plain
         .get(format!("{}/auth/me", server.base))
@@ -190,6 +211,10 @@ async fn the_platform_and_its_apps_answer_over_https_and_plain_http_is_sent_ther
         format!("https://web-production.acme.localhost:{}/", tls.port())
     );
     ada.delete_project(&app).await;
+
+    // The platform's own HTTPS page may log out (and the cookie it clears is the __Host- one).
+    assert_eq!(logout(https.clone()).await, 204);
+    assert_eq!(me("__Host-shipyard_session").await, 401);
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ pub mod git;
 pub mod host;
 pub mod in_process;
 pub mod paths;
+pub mod pebble;
 pub mod tenant;
 pub mod tls;
 

@@ -58,8 +58,16 @@ impl TestCa {
     /// A client trusting this authority alone, sending each name of `hosts` to `addr`, following
     /// no redirect and reporting the server's certificate.
     pub fn client(&self, hosts: &[&str], addr: SocketAddr) -> reqwest::Client {
+        https_client(&self.pem, hosts, addr)
+    }
+}
+
+/// A client trusting `root` (PEM) alone, sending each name of `hosts` to `addr`, following no
+/// redirect and reporting the server's certificate.
+pub fn https_client(root: &str, hosts: &[&str], addr: SocketAddr) -> reqwest::Client {
+    {
         shipyard_client::install_tls_provider();
-        let root = reqwest::Certificate::from_pem(self.pem.as_bytes()).expect("the CA as a root");
+        let root = reqwest::Certificate::from_pem(root.as_bytes()).expect("a root certificate");
         let mut builder = reqwest::Client::builder()
             .tls_certs_only([root])
             .tls_info(true)
@@ -69,6 +77,13 @@ impl TestCa {
             builder = builder.resolve(host, addr);
         }
         builder.build().expect("a TLS client")
+    }
+}
+
+impl TestCa {
+    /// A client trusting this authority alone, resolving names as the system does.
+    pub fn trusting(&self) -> reqwest::Client {
+        self.client(&[], SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 }
 

@@ -1,0 +1,72 @@
+//! The client-side budget that keeps Shipyard under the CA's published limits whatever happens
+//! (Let's Encrypt: 300 new orders per account per 3 hours, 50 certificates per registered domain
+//! per week): every order is counted in the store's ledger before it is placed, so restarts and
+//! retry loops cannot exceed them (traefik#3653).
+
+use chrono::{DateTime, TimeDelta, Utc};
+use shipyard_store::{Backend, Certificates, SqliteStore};
+
+/// New orders per account in `ORDERS_WINDOW`, at most (under Let's Encrypt's 300).
+pub const ORDERS_PER_WINDOW: i64 = 250;
+/// The window of `ORDERS_PER_WINDOW`.
+pub const ORDERS_WINDOW: TimeDelta = TimeDelta::hours(3);
+/// Orders per registered domain in a week, at most (under Let's Encrypt's 50 certificates).
+pub const PER_REGISTERED_DOMAIN: i64 = 45;
+/// The window of `PER_REGISTERED_DOMAIN`.
+pub const REGISTERED_WINDOW: TimeDelta = TimeDelta::days(7);
+
+/// The registered domain a hostname counts against: its last two labels. Where the public
+/// suffix has more (`example.co.uk`), this groups more names together than the CA does, so the
+/// budget is stricter than the CA's, never looser.
+pub fn registered_domain(hostname: &str) -> String {
+    let labels: Vec<&str> = hostname.rsplit('.').take(2).collect();
+    labels.into_iter().rev().collect::<Vec<_>>().join(".")
+}
+
+/// Ok when an order for `hostname` fits the budget at `now`; else why not and until when.
+pub async fn check(
+    store: &SqliteStore,
+    directory: &str,
+    hostname: &str,
+    now: DateTime<Utc>,
+) -> shipyard_store::Result<Result<(), (String, DateTime<Utc>)>> {
+    let registered = registered_domain(hostname);
+    let mut tx = store.read().await?;
+    let (recent, _) = tx.orders_since(directory, &registered, now - ORDERS_WINDOW).await?;
+    if recent >= ORDERS_PER_WINDOW {
+        let until = now + TimeDelta::minutes(30);
+        return Ok(Err((
+            format!(
+                "held back to stay within the CA's limits: {recent} orders in the last 3 hours (at most {ORDERS_PER_WINDOW}); trying again at {}",
+                until.format("%Y-%m-%d %H:%M UTC")
+            ),
+            until,
+        )));
+    }
+    let (_, weekly) = tx.orders_since(directory, &registered, now - REGISTERED_WINDOW).await?;
+    if weekly >= PER_REGISTERED_DOMAIN {
+        let until = now + TimeDelta::hours(12);
+        return Ok(Err((
+            format!(
+                "held back to stay within the CA's limits: {weekly} orders for {registered} this week (at most {PER_REGISTERED_DOMAIN}); trying again at {}",
+                until.format("%Y-%m-%d %H:%M UTC")
+            ),
+            until,
+        )));
+    }
+    Ok(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostnames_count_against_their_last_two_labels() {
+        assert_eq!(registered_domain("shop.example.com"), "example.com");
+        assert_eq!(registered_domain("a.b.shop.example.com"), "example.com");
+        assert_eq!(registered_domain("example.com"), "example.com");
+        // Stricter than the public suffix list: every .co.uk name shares one budget.
+        assert_eq!(registered_domain("shop.example.co.uk"), "co.uk");
+    }
+}
