@@ -104,6 +104,7 @@ pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::list_admin_tenants))
         .routes(routes!(admin::update_admin_tenant))
         .routes(routes!(admin::list_admin_users, admin::create_admin_user))
+        .routes(routes!(admin::create_admin_certificate_renew))
         .split_for_parts()
 }
 

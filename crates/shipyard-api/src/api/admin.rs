@@ -11,8 +11,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 pub use shipyard_api_types::admin::{CreateUserRequest, UpdateTenantRequest};
+use shipyard_api_types::domains::{CertificateStatus, DomainCertificate};
 use shipyard_core::TenantId;
-use shipyard_store::{Backend, NewUser, SqliteStore, TenantPatch, Tenants, Users};
+use shipyard_store::{Backend, Certificates, NewUser, SqliteStore, TenantPatch, Tenants, Users};
 
 /// Every workspace on the platform.
 #[utoipa::path(get, path = "/admin/tenants", tag = "admin", params(PageQuery), security(("session" = [])),
@@ -148,4 +149,52 @@ pub async fn create_admin_user(
         .await?;
     SqliteStore::commit(tx).await?;
     Ok((StatusCode::CREATED, Json(user_view(user))))
+}
+
+/// Renews a custom domain's certificate now, whatever its age (the one before is served until
+/// the new one is stored; the CA's limits still hold).
+#[utoipa::path(post, path = "/admin/certificates/{hostname}/renew", tag = "admin",
+    params(("hostname" = String, Path, description = "The domain's hostname, as `hostname` shows it")),
+    security(("session" = [])),
+    responses((status = 202, description = "Asked for: the issuer orders it at once", body = DomainCertificate),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, description = "No certificate is issued for the hostname", body = ErrorBody),
+    (status = 409, description = "The server has no HTTPS listener", body = ErrorBody)))]
+pub async fn create_admin_certificate_renew(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(hostname): ApiPath<String>,
+) -> ApiResult<(StatusCode, Json<DomainCertificate>)> {
+    let mut tx = state.store.read().await?;
+    auth.admin(&mut tx).await?;
+    let hostname = hostname.trim_end_matches('.').to_ascii_lowercase();
+    let none = || ApiError::not_found(format!("no certificate is issued for {hostname}"));
+    tx.certificate(&hostname)
+        .await?
+        .and_then(|row| row.issued)
+        .ok_or_else(none)?;
+    drop(tx);
+    let acme = state.acme.as_ref().ok_or_else(|| {
+        ApiError::conflict(
+            "this server has no HTTPS listener (--listen-tls) to renew certificates with; start it with one",
+        )
+    })?;
+    if !acme.renew(&hostname).await? {
+        return Err(none());
+    }
+    let row = state
+        .store
+        .read()
+        .await?
+        .certificate(&hostname)
+        .await?
+        .ok_or_else(none)?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(DomainCertificate {
+            status: CertificateStatus::Issued,
+            not_after: row.issued.map(|issued| issued.not_after),
+            error: row.error,
+        }),
+    ))
 }

@@ -266,9 +266,15 @@ pub async fn create_domain_verify(
         }
         None => SqliteStore::commit(tx).await?,
     }
-    // A verified domain is due for its certificate now, also one whose last order failed: its
-    // owner has just asked again.
-    if let Some(acme) = state.acme.as_ref().filter(|_| updated.status == DomainStatus::Verified) {
+    // A domain verified just now is due for its certificate at once, and so is one whose last
+    // order failed if its records changed (its owner fixed them); verifying again with nothing
+    // changed does not skip the back-off, so it cannot be used to spend the CA's allowance.
+    let fixed = domain.status != DomainStatus::Verified || domain.dns.observed != look.dns.observed;
+    if let Some(acme) = state
+        .acme
+        .as_ref()
+        .filter(|_| updated.status == DomainStatus::Verified && fixed)
+    {
         acme.retry(&updated.hostname).await?;
     }
     let cert = state.store.read().await?.certificate(&updated.hostname).await?;
@@ -297,6 +303,10 @@ pub async fn delete_domain(
     }
     lock.route_environment(&mut tx, &domain.environment_id).await?;
     commit_routed(&state, lock, tx).await?;
+    // Its certificate is no longer presented from the issuer's next pass, at once.
+    if let Some(acme) = &state.acme {
+        acme.wake();
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

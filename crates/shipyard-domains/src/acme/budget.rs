@@ -23,37 +23,43 @@ pub fn registered_domain(hostname: &str) -> String {
     labels.into_iter().rev().collect::<Vec<_>>().join(".")
 }
 
-/// Ok when an order for `hostname` fits the budget at `now`; else why not and until when.
-pub async fn check(
+/// Counts an order for `hostname` into the ledger when it fits the budget at `now` (the check
+/// and the count in one write, so two servers on one store cannot both take the last place);
+/// else why not and until when. The count is made before the CA is asked, so an order is never
+/// left out however what follows fails.
+pub async fn reserve(
     store: &SqliteStore,
     directory: &str,
     hostname: &str,
     now: DateTime<Utc>,
 ) -> shipyard_store::Result<Result<(), (String, DateTime<Utc>)>> {
     let registered = registered_domain(hostname);
-    let mut tx = store.read().await?;
+    let mut tx = store.write().await?;
     let (recent, _) = tx.orders_since(directory, &registered, now - ORDERS_WINDOW).await?;
-    if recent >= ORDERS_PER_WINDOW {
-        let until = now + TimeDelta::minutes(30);
-        return Ok(Err((
-            format!(
-                "held back to stay within the CA's limits: {recent} orders in the last 3 hours (at most {ORDERS_PER_WINDOW}); trying again at {}",
-                until.format("%Y-%m-%d %H:%M UTC")
-            ),
-            until,
-        )));
-    }
     let (_, weekly) = tx.orders_since(directory, &registered, now - REGISTERED_WINDOW).await?;
-    if weekly >= PER_REGISTERED_DOMAIN {
-        let until = now + TimeDelta::hours(12);
+    let held = if recent >= ORDERS_PER_WINDOW {
+        Some((
+            "this server's account placed as many orders as 3 hours allow".to_owned(),
+            TimeDelta::minutes(30),
+        ))
+    } else if weekly >= PER_REGISTERED_DOMAIN {
+        Some((
+            format!("{registered} had as many orders as a week allows"),
+            TimeDelta::hours(12),
+        ))
+    } else {
+        None
+    };
+    if let Some((why, wait)) = held {
+        let until = now + wait;
+        let when = until.format("%Y-%m-%d %H:%M UTC");
         return Ok(Err((
-            format!(
-                "held back to stay within the CA's limits: {weekly} orders for {registered} this week (at most {PER_REGISTERED_DOMAIN}); trying again at {}",
-                until.format("%Y-%m-%d %H:%M UTC")
-            ),
+            format!("held back to stay within the CA's limits ({why}); trying again at {when}"),
             until,
         )));
     }
+    tx.record_order(directory, hostname, &registered, now).await?;
+    SqliteStore::commit(tx).await?;
     Ok(Ok(()))
 }
 

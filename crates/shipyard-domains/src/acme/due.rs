@@ -19,14 +19,14 @@ pub enum Plan {
 pub const YOUNGEST_RENEWED: TimeDelta = TimeDelta::hours(1);
 
 /// When an issued certificate is renewed: a third of its lifetime before it ends, or
-/// `renew_before` before it ends when that is earlier, but never within `YOUNGEST_RENEWED` of
-/// its issuance.
+/// `renew_before` before it ends when that is earlier — but never before half its lifetime (a
+/// `renew_before` longer than the CA's lifetimes must not renew every certificate over and
+/// over) nor within `YOUNGEST_RENEWED` of its issuance.
 pub fn renew_at(issued_at: DateTime<Utc>, not_after: DateTime<Utc>, renew_before: TimeDelta) -> DateTime<Utc> {
     let lifetime = not_after - issued_at;
     let by_lifetime = not_after - lifetime / 3;
-    by_lifetime
-        .min(not_after - renew_before)
-        .max(issued_at + YOUNGEST_RENEWED)
+    let asked = not_after - renew_before.min(lifetime / 2);
+    by_lifetime.min(asked).max(issued_at + YOUNGEST_RENEWED)
 }
 
 /// How long after its `failures`-th failure in a row a hostname is tried again: a minute,
@@ -52,6 +52,8 @@ pub fn plan(row: Option<&Certificate>, now: DateTime<Utc>, renew_before: TimeDel
         return Plan::Order;
     }
     let due = match &row.issued {
+        // An admin's renewal is due whatever the certificate's age.
+        Some(_) if row.renew_requested => now,
         Some(issued) => renew_at(issued.issued_at, issued.not_after, renew_before),
         None => now,
     };
@@ -90,20 +92,30 @@ mod tests {
             Plan::Order
         );
         assert_eq!(
-            plan(Some(&ninety), now, TimeDelta::days(89)),
-            Plan::Wait(now + TimeDelta::days(1))
-        );
-        assert_eq!(
-            plan(Some(&ninety), now + TimeDelta::hours(1), TimeDelta::days(365)),
-            Plan::Order,
-            "renew-before forces it"
+            plan(Some(&ninety), now, TimeDelta::days(40)),
+            Plan::Wait(now + TimeDelta::days(50))
         );
         assert_eq!(
             plan(Some(&ninety), now, TimeDelta::days(365)),
+            Plan::Wait(now + TimeDelta::days(45)),
+            "a renew-before longer than the lifetime renews at half of it, not over and over"
+        );
+        let hour = issued(0, now);
+        assert_eq!(
+            plan(Some(&hour), now, TimeDelta::zero()),
             Plan::Wait(now + YOUNGEST_RENEWED),
-            "but not a certificate just issued"
+            "never within an hour of issuance"
         );
         assert_eq!(plan(None, now, TimeDelta::zero()), Plan::Order);
+        let asked = Certificate {
+            renew_requested: true,
+            ..issued(90, now)
+        };
+        assert_eq!(
+            plan(Some(&asked), now, TimeDelta::zero()),
+            Plan::Order,
+            "an admin's renewal"
+        );
     }
 
     #[test]

@@ -42,12 +42,27 @@ pub struct AcmeConfig {
     pub renew_before: TimeDelta,
 }
 
+/// How long every order waits after the CA says it is rate limited (it does not say how long
+/// through the library's error).
+const RATE_LIMIT_PAUSE: TimeDelta = TimeDelta::hours(1);
+
 /// Why an attempt failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AcmeError {
-    /// The CA answered no (a failed validation, a rate limit, CAA).
+    /// The CA answered no (a failed validation, CAA): the order is over.
     #[error("{0}")]
     Refused(String),
+    /// The CA says its limits are reached: every order waits.
+    #[error("{0}")]
+    RateLimited(String),
+    /// The budget holds the order back until then.
+    #[error("{why}")]
+    Held {
+        /// Which limit, and until when.
+        why: String,
+        /// When to try again.
+        until: chrono::DateTime<Utc>,
+    },
     /// The CA could not be reached or its answer read.
     #[error("{0}")]
     Ca(String),
@@ -65,6 +80,8 @@ pub struct Acme {
     config: Arc<AcmeConfig>,
     /// Wakes the issuer (a domain was verified or asked to be retried).
     wake: Arc<Notify>,
+    /// No order is placed before then (the CA said it is rate limited).
+    paused_until: Arc<std::sync::Mutex<Option<chrono::DateTime<Utc>>>>,
 }
 
 impl Acme {
@@ -76,7 +93,13 @@ impl Acme {
             https,
             config: Arc::new(config),
             wake: Arc::new(Notify::new()),
+            paused_until: Arc::new(std::sync::Mutex::new(None)),
         }
+    }
+
+    /// Wakes the issuer: what it presents follows the domains at once (one was deleted).
+    pub fn wake(&self) {
+        self.wake.notify_one();
     }
 
     /// Makes `hostname` due now (its domain was verified again) and wakes the issuer.
@@ -86,6 +109,18 @@ impl Acme {
         SqliteStore::commit(tx).await?;
         self.wake.notify_one();
         Ok(())
+    }
+
+    /// Asks for `hostname`'s certificate to be renewed now (false: it has none issued) and
+    /// wakes the issuer. The certificate before it is served until the new one is stored.
+    pub async fn renew(&self, hostname: &str) -> shipyard_store::Result<bool> {
+        let mut tx = self.store.write().await?;
+        let asked = tx.request_renewal(hostname).await?;
+        SqliteStore::commit(tx).await?;
+        if asked {
+            self.wake.notify_one();
+        }
+        Ok(asked)
     }
 
     /// Runs the issuer on `tasks` until they stop: the stored certificates are presented at
@@ -159,56 +194,96 @@ impl Acme {
         drop(tx);
         self.https.certificates.retain_issued(|host| verified.contains(host));
         let mut next = now + TimeDelta::from_std(TICK).unwrap_or(TimeDelta::seconds(30));
+        let paused = self
+            .paused_until
+            .lock()
+            .ok()
+            .and_then(|p| *p)
+            .filter(|until| *until > now);
+        if let Some(until) = paused {
+            return Ok((until.min(next) - now).to_std().unwrap_or(TICK));
+        }
         for hostname in wanted {
             match due::plan(rows.get(&hostname), now, self.config.renew_before) {
                 due::Plan::Wait(at) => next = next.min(at),
-                due::Plan::Order => self.order(&hostname, rows.get(&hostname)).await?,
+                // One hostname's trouble (even the store's) does not hold up the others.
+                due::Plan::Order => {
+                    if let Err(e) = self.order(&hostname, rows.get(&hostname)).await {
+                        tracing::warn!(%hostname, error = %e, "a certificate order could not be recorded");
+                    }
+                }
             }
         }
         Ok((next - Utc::now()).to_std().unwrap_or(Duration::ZERO))
     }
 
-    /// Orders `hostname` within the budget, and records what came of it.
+    /// Orders `hostname` (within the budget, which a new order reserves), and records what came
+    /// of it. The order runs in a task of its own, joined here, so a panic in the ACME library
+    /// is one failed order, not the end of the issuer.
     async fn order(&self, hostname: &str, row: Option<&Certificate>) -> Result<(), AcmeError> {
         let span = tracing::info_span!("certificate order", %hostname);
-        let _entered = span.enter();
         let now = Utc::now();
-        let in_flight = row.is_some_and(|r| r.order_url.is_some());
-        if !in_flight
-            && let Err((why, until)) = budget::check(&self.store, &self.config.directory, hostname, now).await?
-        {
-            tracing::warn!(%why, "certificate order held back");
-            return self.record_failure(hostname, &why, until).await;
-        }
-        let attempt = tokio::time::timeout(ORDER_TIMEOUT, self.issue(hostname)).await;
-        match attempt {
-            Ok(Ok((issued, certified))) => {
+        let failures = row.map_or(0, |r| r.failures) + 1;
+        let issuer = self.clone();
+        let host = hostname.to_owned();
+        let attempt = tokio::spawn(tracing::Instrument::instrument(
+            async move { issuer.issue(&host).await },
+            span,
+        ));
+        // Ended with this call however it ends (a timeout, the server stopping).
+        let _owned = AbortOnDrop(attempt.abort_handle());
+        let attempt = match tokio::time::timeout(ORDER_TIMEOUT, attempt).await {
+            Ok(Ok(attempt)) => attempt,
+            Ok(Err(e)) => Err(AcmeError::Ca(format!("the order stopped: {e}"))),
+            Err(_) => Err(AcmeError::Ca(format!(
+                "the CA did not issue within {} s",
+                ORDER_TIMEOUT.as_secs()
+            ))),
+        };
+        let (why, until, keep_order) = match attempt {
+            Ok((issued, certified)) => {
                 let mut tx = self.store.write().await?;
                 tx.store_certificate(hostname, &issued).await?;
                 SqliteStore::commit(tx).await?;
-                tracing::info!(not_after = %issued.not_after, "certificate issued");
+                tracing::info!(%hostname, not_after = %issued.not_after, "certificate issued");
                 self.https.certificates.set_issued(hostname, certified);
-                Ok(())
+                return Ok(());
             }
-            Ok(Err(AcmeError::Store(e))) => Err(AcmeError::Store(e)),
-            Ok(Err(e)) => {
-                let failures = row.map_or(0, |r| r.failures) + 1;
-                tracing::warn!(error = %e, failures, "certificate order failed");
-                self.record_failure(hostname, &e.to_string(), now + due::back_off(failures))
-                    .await
+            Err(AcmeError::Held { why, until }) => (why, until, false),
+            Err(AcmeError::RateLimited(why)) => {
+                let until = now + RATE_LIMIT_PAUSE;
+                if let Ok(mut paused) = self.paused_until.lock() {
+                    *paused = Some(until);
+                }
+                (why, until, false)
             }
-            Err(_) => {
-                let failures = row.map_or(0, |r| r.failures) + 1;
-                let why = format!("the CA did not issue within {} s", ORDER_TIMEOUT.as_secs());
-                self.record_failure(hostname, &why, now + due::back_off(failures)).await
-            }
-        }
+            Err(e @ AcmeError::Refused(_)) => (e.to_string(), now + due::back_off(failures), false),
+            // The CA or the store could not be reached: the order in flight may still be taken up.
+            Err(e @ (AcmeError::Ca(_) | AcmeError::Store(_))) => (e.to_string(), now + due::back_off(failures), true),
+        };
+        tracing::warn!(%hostname, error = %why, failures, "certificate order failed");
+        self.record_failure(hostname, &why, until, keep_order).await
     }
 
-    async fn record_failure(&self, hostname: &str, why: &str, until: chrono::DateTime<Utc>) -> Result<(), AcmeError> {
+    async fn record_failure(
+        &self,
+        hostname: &str,
+        why: &str,
+        until: chrono::DateTime<Utc>,
+        keep_order: bool,
+    ) -> Result<(), AcmeError> {
         let mut tx = self.store.write().await?;
-        tx.fail_certificate(hostname, why, until).await?;
+        tx.fail_certificate(hostname, why, until, keep_order).await?;
         SqliteStore::commit(tx).await?;
         Ok(())
+    }
+}
+
+/// Aborts a task when dropped: its owner's call ended.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

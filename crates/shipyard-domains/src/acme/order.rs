@@ -2,7 +2,7 @@
 //! key made here, the chain fetched. An order in flight is recorded before anything is asked of
 //! the CA, so a restart takes it up again instead of ordering anew.
 
-use super::budget::registered_domain;
+use super::budget::reserve;
 use super::{Acme, AcmeError};
 use chrono::Utc;
 use instant_acme::{
@@ -45,15 +45,19 @@ impl Acme {
             .and_then(|c| c.order_url);
         let mut order = match in_flight {
             Some(url) => {
-                let mut order = account
-                    .order(url.clone())
-                    .await
-                    .map_err(|e| AcmeError::Ca(format!("the order in flight ({url}) cannot be read: {e}")))?;
-                // Failed at the CA meanwhile: its failure is recorded, and the next try orders anew.
-                if order.state().status == OrderStatus::Invalid {
-                    return Err(AcmeError::Refused(why_invalid(&mut order).await));
+                let mut order = account.order(url.clone()).await.map_err(ca)?;
+                match order.state().status {
+                    OrderStatus::Pending | OrderStatus::Ready => order,
+                    // Failed at the CA meanwhile: its failure is recorded, and the next try
+                    // orders anew.
+                    OrderStatus::Invalid => return Err(AcmeError::Refused(why_invalid(&mut order).await)),
+                    // Finalised with a key that went with the restart: it cannot be used.
+                    _ => {
+                        return Err(AcmeError::Refused(
+                            "the order was finalised before a restart and its key was not kept; ordering anew".into(),
+                        ));
+                    }
                 }
-                order
             }
             None => self.new_order(&account, hostname).await?,
         };
@@ -96,19 +100,16 @@ impl Acme {
         Ok((issued, certified))
     }
 
-    /// Places a new order for `hostname`, recorded (with the ledger) before its first challenge.
+    /// Places a new order for `hostname`: counted in the budget's ledger before the CA is asked,
+    /// recorded as in flight before its first challenge.
     async fn new_order(&self, account: &Account, hostname: &str) -> Result<Order, AcmeError> {
+        if let Err((why, until)) = reserve(&self.store, &self.config.directory, hostname, Utc::now()).await? {
+            return Err(AcmeError::Held { why, until });
+        }
         let identifiers = [Identifier::Dns(hostname.to_owned())];
         let order = account.new_order(&NewOrder::new(&identifiers)).await.map_err(ca)?;
         let mut tx = self.store.write().await?;
-        tx.begin_order(
-            &self.config.directory,
-            hostname,
-            &registered_domain(hostname),
-            order.url(),
-            Utc::now(),
-        )
-        .await?;
+        tx.begin_order(hostname, order.url(), Utc::now()).await?;
         SqliteStore::commit(tx).await?;
         Ok(order)
     }
@@ -149,6 +150,9 @@ fn describe(problem: &instant_acme::Problem) -> String {
 /// An ACME library error as this module reports it.
 fn ca(e: instant_acme::Error) -> AcmeError {
     match e {
+        instant_acme::Error::Api(problem) if problem.r#type.as_deref().is_some_and(|t| t.ends_with(":rateLimited")) => {
+            AcmeError::RateLimited(describe(&problem))
+        }
         instant_acme::Error::Api(problem) => AcmeError::Refused(describe(&problem)),
         instant_acme::Error::Timeout(_) => AcmeError::Ca("the CA did not finish in 90 s".into()),
         other => AcmeError::Ca(format!("talking to the CA failed: {other}")),

@@ -17,6 +17,8 @@ pub struct Certificate {
     pub failures: i64,
     /// When to try again after a failure.
     pub next_attempt_at: Option<DateTime<Utc>>,
+    /// An admin asked for a renewal now.
+    pub renew_requested: bool,
 }
 
 /// A certificate the CA issued.

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 
 macro_rules! certificate_columns {
     () => {
-        "hostname, chain_pem, key_sealed, not_after, issued_at, order_url, error, failures, next_attempt_at"
+        "hostname, chain_pem, key_sealed, not_after, issued_at, order_url, error, failures, next_attempt_at, \
+         renew_requested"
     };
 }
 
@@ -24,6 +25,7 @@ struct CertificateRow {
     error: Option<String>,
     failures: i64,
     next_attempt_at: Option<String>,
+    renew_requested: bool,
 }
 
 impl TryFrom<CertificateRow> for Certificate {
@@ -45,6 +47,7 @@ impl TryFrom<CertificateRow> for Certificate {
             error: r.error,
             failures: r.failures,
             next_attempt_at: r.next_attempt_at.as_deref().map(parse_ts).transpose()?,
+            renew_requested: r.renew_requested,
         })
     }
 }
@@ -89,24 +92,13 @@ impl Certificates for Tx {
         )
     }
 
-    async fn begin_order(
+    async fn record_order(
         &mut self,
         directory: &str,
         hostname: &str,
         registered_domain: &str,
-        order_url: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO certificates (hostname, order_url, updated_at) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (hostname) DO UPDATE SET order_url = ?2, updated_at = ?3",
-        )
-        .bind(hostname.to_owned())
-        .bind(order_url.to_owned())
-        .bind(ts(now))
-        .execute(&mut *self.0)
-        .await
-        .map_err(StoreError::from_write)?;
         // The ledger keeps a week: the longest window any budget counts.
         sqlx::query("DELETE FROM acme_orders WHERE created_at < ?")
             .bind(ts(now - chrono::TimeDelta::days(8)))
@@ -124,12 +116,26 @@ impl Certificates for Tx {
         Ok(())
     }
 
+    async fn begin_order(&mut self, hostname: &str, order_url: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO certificates (hostname, order_url, updated_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (hostname) DO UPDATE SET order_url = ?2, error = NULL, updated_at = ?3",
+        )
+        .bind(hostname.to_owned())
+        .bind(order_url.to_owned())
+        .bind(ts(now))
+        .execute(&mut *self.0)
+        .await
+        .map_err(StoreError::from_write)?;
+        Ok(())
+    }
+
     async fn store_certificate(&mut self, hostname: &str, issued: &IssuedCertificate) -> Result<()> {
         sqlx::query(
             "INSERT INTO certificates (hostname, chain_pem, key_sealed, not_after, issued_at, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (hostname) DO UPDATE SET chain_pem = ?2, key_sealed = ?3, \
              not_after = ?4, issued_at = ?5, updated_at = ?5, order_url = NULL, error = NULL, failures = 0, \
-             next_attempt_at = NULL",
+             next_attempt_at = NULL, renew_requested = 0",
         )
         .bind(hostname.to_owned())
         .bind(issued.chain_pem.clone())
@@ -142,16 +148,24 @@ impl Certificates for Tx {
         Ok(())
     }
 
-    async fn fail_certificate(&mut self, hostname: &str, error: &str, next_attempt_at: DateTime<Utc>) -> Result<()> {
+    async fn fail_certificate(
+        &mut self,
+        hostname: &str,
+        error: &str,
+        next_attempt_at: DateTime<Utc>,
+        keep_order: bool,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO certificates (hostname, error, failures, next_attempt_at, updated_at) \
-             VALUES (?1, ?2, 1, ?3, ?4) ON CONFLICT (hostname) DO UPDATE SET order_url = NULL, error = ?2, \
+             VALUES (?1, ?2, 1, ?3, ?4) ON CONFLICT (hostname) DO UPDATE SET \
+             order_url = CASE WHEN ?5 THEN order_url ELSE NULL END, error = ?2, \
              failures = failures + 1, next_attempt_at = ?3, updated_at = ?4",
         )
         .bind(hostname.to_owned())
         .bind(error.to_owned())
         .bind(ts(next_attempt_at))
         .bind(ts(Utc::now()))
+        .bind(keep_order)
         .execute(&mut *self.0)
         .await
         .map_err(StoreError::from_write)?;
@@ -165,6 +179,18 @@ impl Certificates for Tx {
             .await
             .map_err(StoreError::from_write)?;
         Ok(())
+    }
+
+    async fn request_renewal(&mut self, hostname: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE certificates SET renew_requested = 1, next_attempt_at = NULL \
+             WHERE hostname = ? AND chain_pem IS NOT NULL",
+        )
+        .bind(hostname.to_owned())
+        .execute(&mut *self.0)
+        .await
+        .map_err(StoreError::from_write)?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn orders_since(

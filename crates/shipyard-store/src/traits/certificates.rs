@@ -15,12 +15,19 @@ pub trait Certificates {
     fn certifiable_hostnames(&mut self) -> impl Future<Output = Result<Vec<String>>> + Send;
     /// Hostnames of verified domains (whose certificates may be served).
     fn verified_hostnames(&mut self) -> impl Future<Output = Result<Vec<String>>> + Send;
-    /// Records a new order for `hostname` (in flight at `order_url`) and adds it to the ledger.
-    fn begin_order(
+    /// Adds an order about to be placed for `hostname` to the ledger (before the CA is asked:
+    /// an order is counted even when what follows fails).
+    fn record_order(
         &mut self,
         directory: &str,
         hostname: &str,
         registered_domain: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Records the order in flight for `hostname` at `order_url` (its last error is cleared).
+    fn begin_order(
+        &mut self,
+        hostname: &str,
         order_url: &str,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<()>> + Send;
@@ -30,15 +37,19 @@ pub trait Certificates {
         hostname: &str,
         issued: &IssuedCertificate,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// Records a failed attempt (the order ends with it) and when to try again.
+    /// Records a failed attempt and when to try again; the order in flight ends with it unless
+    /// `keep_order` (the CA could not be reached: the order may still be taken up).
     fn fail_certificate(
         &mut self,
         hostname: &str,
         error: &str,
         next_attempt_at: DateTime<Utc>,
+        keep_order: bool,
     ) -> impl Future<Output = Result<()>> + Send;
     /// Makes a failed hostname due now (its owner asked again, e.g. by verifying its domain).
     fn retry_certificate(&mut self, hostname: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Asks for `hostname`'s certificate to be renewed now; false when it has none issued.
+    fn request_renewal(&mut self, hostname: &str) -> impl Future<Output = Result<bool>> + Send;
     /// Orders of `directory` since `since`: all of them, and those of `registered_domain`.
     fn orders_since(
         &mut self,

@@ -131,8 +131,8 @@ pub struct AcmeSettings {
     pub renew_before: Duration,
 }
 
-/// The ACME settings: an `https://` directory (or `http://` on loopback, for a CA of one's own),
-/// an address that looks like one, a CA root that can be read.
+/// The ACME settings: an `https://` directory (ACME requires it), an address that looks like
+/// one, a CA root that can be read.
 pub(super) fn acme(
     directory: Option<String>,
     email: Option<String>,

@@ -178,6 +178,93 @@ async fn a_verified_domain_gets_a_certificate_from_the_ca_and_restarts_order_not
         table.stdout
     );
 
+    // A forced renewal (an admin's) replaces the certificate while a bounded loop of fresh
+    // handshakes runs: none fails, and the new certificate is served by the loop's end.
+    let looping = {
+        let root = root.clone();
+        tokio::spawn(async move {
+            let (mut failed, mut served) = (Vec::new(), Vec::new());
+            for _ in 0..300 {
+                let client = https_client(&root, &["shop.example.com"], tls);
+                match client
+                    .get(format!("https://shop.example.com:{}/", tls.port()))
+                    .send()
+                    .await
+                {
+                    Ok(answer) if answer.status() == 200 => served.push(presented(&answer)),
+                    Ok(answer) => failed.push(format!("status {}", answer.status())),
+                    Err(e) => failed.push(format!("{e:?}")),
+                }
+                tokio::time::sleep(Duration::from_millis(15)).await;
+            }
+            (failed, served)
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let asked = ada
+        .session
+        .post("/admin/certificates/shop.example.com/renew", &json!({}))
+        .await
+        .expect("renew");
+    assert_eq!(asked.status, 202, "{}", asked.body);
+    let renewed = certificate_when(&ada, &site.project_id, "shop.example.com", |c| {
+        c["notAfter"] != not_after
+    })
+    .await;
+    assert_eq!(renewed["certificate"]["status"], "issued", "{renewed}");
+    let (misses, seen) = looping.await.expect("the loop");
+    assert!(
+        misses.is_empty(),
+        "{} failed: {:?}",
+        misses.len(),
+        &misses[..misses.len().min(3)]
+    );
+    assert_eq!(seen.first(), Some(&served), "the loop began with the first certificate");
+    let last = seen.last().expect("answers").clone();
+    assert_ne!(last, served, "the renewed certificate is served by the loop's end");
+    let served = last;
+    let unknown = ada
+        .session
+        .post("/admin/certificates/nowhere.example.com/renew", &json!({}))
+        .await;
+    assert_eq!(unknown.expect("renew").status, 404);
+    let by_token = ada
+        .token
+        .post("/admin/certificates/shop.example.com/renew", &json!({}))
+        .await;
+    assert_eq!(by_token.expect("renew").status, 403, "admin routes take sessions only");
+
+    // A deleted domain's certificate is no longer presented: positive control first.
+    let bad = |tls: std::net::SocketAddr| {
+        let root = root.clone();
+        async move {
+            https_client(&root, &["bad.example.com"], tls)
+                .get(format!("https://bad.example.com:{}/", tls.port()))
+                .send()
+                .await
+        }
+    };
+    assert!(bad(tls).await.is_ok(), "bad.example.com is served before its delete");
+    let removed = ada
+        .token
+        .delete(&format!(
+            "/tenants/{}/projects/{}/domains/{}",
+            ada.tenant_id,
+            site.project_id,
+            failed["id"].as_str().expect("id")
+        ))
+        .await
+        .expect("delete");
+    assert_eq!(removed.status, 204);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while bad(tls).await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the deleted domain's certificate is still presented after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // Restarts: the stored certificates are presented at once, and nothing is ordered anew
     // (the ledger every order is written to before it is placed, read back).
     let orders = |server: &TestServer| {
@@ -194,7 +281,7 @@ async fn a_verified_domain_gets_a_certificate_from_the_ca_and_restarts_order_not
         }
     };
     let orders_before = orders(&server).await;
-    assert_eq!(orders_before, 3, "shop, bad (failed), bad (issued)");
+    assert_eq!(orders_before, 4, "shop, bad (failed), bad (issued), shop (renewed)");
     let mut server = server;
     for _ in 0..10 {
         assert!(server.terminate().success());

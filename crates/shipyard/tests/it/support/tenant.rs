@@ -39,6 +39,8 @@ pub struct ProjectFixture {
     pub database_id: String,
     /// `dom_…` of a custom domain of the project (pending).
     pub domain_id: String,
+    /// That domain's hostname.
+    pub hostname: String,
 }
 
 impl Tenant {
@@ -65,6 +67,7 @@ impl Tenant {
             ("releaseId", p.release_id.clone()),
             ("databaseId", p.database_id.clone()),
             ("domainId", p.domain_id.clone()),
+            ("hostname", p.hostname.clone()),
         ])
     }
 
@@ -147,6 +150,7 @@ impl Tenant {
             release_id,
             database_id: id(&database),
             domain_id: id(&domain),
+            hostname: domain["hostname"].as_str().expect("hostname").to_owned(),
         }
     }
 
