@@ -9,7 +9,9 @@ pub mod due;
 mod order;
 
 use chrono::{TimeDelta, Utc};
+use futures_util::StreamExt;
 use shipyard_core::SecretBox;
+use shipyard_edge::RouteTable;
 use shipyard_edge::tls::{Certified, Https};
 use shipyard_store::{Backend, Certificate, Certificates, SqliteStore};
 use shipyard_tasks::Tasks;
@@ -24,6 +26,9 @@ pub const LETS_ENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
 
 /// Longest sleep between two looks at what is due.
 const TICK: Duration = Duration::from_secs(30);
+
+/// Orders in flight at once, at most.
+const ORDERS_AT_ONCE: usize = 8;
 
 /// Longest an order may take from start to certificate.
 const ORDER_TIMEOUT: Duration = Duration::from_secs(180);
@@ -40,6 +45,9 @@ pub struct AcmeConfig {
     pub ca_root: Option<PathBuf>,
     /// Renew once a certificate has less than this left (zero: a third of its lifetime only).
     pub renew_before: TimeDelta,
+    /// Live hosts get certificates of their own too (`--acme-live-hosts`): the routed hosts of
+    /// this table under this apps domain.
+    pub live_hosts: Option<(RouteTable, String)>,
 }
 
 /// How long every order waits after the CA says it is rate limited (it does not say how long
@@ -123,14 +131,11 @@ impl Acme {
         Ok(asked)
     }
 
-    /// Runs the issuer on `tasks` until they stop: the stored certificates are presented at
-    /// once, then what is due is ordered, one hostname at a time.
+    /// Runs the issuer on `tasks` until they stop: each pass presents the stored certificates of
+    /// verified hosts and orders what is due, a few hostnames at a time.
     pub fn spawn(&self, tasks: &Tasks) {
         let acme = self.clone();
         tasks.spawn_until_stopping("certificates", async move {
-            if let Err(e) = acme.present_stored().await {
-                tracing::warn!(error = %e, "the stored certificates could not be read");
-            }
             loop {
                 let wait = match acme.pass().await {
                     Ok(wait) => wait,
@@ -147,18 +152,18 @@ impl Acme {
         });
     }
 
-    /// Presents every stored certificate of a verified domain.
-    async fn present_stored(&self) -> Result<(), AcmeError> {
-        let mut tx = self.store.read().await?;
-        let verified: HashSet<String> = tx.verified_hostnames().await?.into_iter().collect();
-        let stored = tx.certificates().await?;
-        drop(tx);
-        for row in stored.iter().filter(|row| verified.contains(&row.hostname)) {
-            if let Some(certified) = self.open(row) {
-                self.https.certificates.set_issued(&row.hostname, certified);
-            }
-        }
-        Ok(())
+    /// The live hosts routed now, when they get certificates of their own.
+    fn live_hosts(&self) -> Vec<String> {
+        let Some((routes, apps_domain)) = &self.config.live_hosts else {
+            return Vec::new();
+        };
+        let suffix = format!(".{apps_domain}");
+        routes
+            .snapshot()
+            .keys()
+            .filter(|host| host.ends_with(&suffix))
+            .cloned()
+            .collect()
     }
 
     /// The stored certificate of `row`, ready to present (None, logged, when it cannot be).
@@ -183,8 +188,12 @@ impl Acme {
     async fn pass(&self) -> Result<Duration, AcmeError> {
         let now = Utc::now();
         let mut tx = self.store.read().await?;
-        let verified: HashSet<String> = tx.verified_hostnames().await?.into_iter().collect();
-        let wanted = tx.certifiable_hostnames().await?;
+        let mut verified: HashSet<String> = tx.verified_hostnames().await?.into_iter().collect();
+        let mut wanted = tx.certifiable_hostnames().await?;
+        // Live hosts point here by the operator's wildcard record: routed is enough.
+        let live = self.live_hosts();
+        verified.extend(live.iter().cloned());
+        wanted.extend(live);
         let rows: HashMap<String, Certificate> = tx
             .certificates()
             .await?
@@ -192,7 +201,19 @@ impl Acme {
             .map(|c| (c.hostname.clone(), c))
             .collect();
         drop(tx);
+        // What is presented follows what is verified (or routed): a stored certificate is
+        // presented once its host is (at start, or a live host back after a restart), and stops
+        // being presented once it is not.
         self.https.certificates.retain_issued(|host| verified.contains(host));
+        let presented: HashSet<String> = self.https.certificates.issued_hosts().into_iter().collect();
+        for row in rows.values() {
+            if verified.contains(&row.hostname)
+                && !presented.contains(&row.hostname)
+                && let Some(certified) = self.open(row)
+            {
+                self.https.certificates.set_issued(&row.hostname, certified);
+            }
+        }
         let mut next = now + TimeDelta::from_std(TICK).unwrap_or(TimeDelta::seconds(30));
         let paused = self
             .paused_until
@@ -203,17 +224,27 @@ impl Acme {
         if let Some(until) = paused {
             return Ok((until.min(next) - now).to_std().unwrap_or(TICK));
         }
+        let mut due = Vec::new();
         for hostname in wanted {
             match due::plan(rows.get(&hostname), now, self.config.renew_before) {
                 due::Plan::Wait(at) => next = next.min(at),
-                // One hostname's trouble (even the store's) does not hold up the others.
-                due::Plan::Order => {
-                    if let Err(e) = self.order(&hostname, rows.get(&hostname)).await {
+                due::Plan::Order => due.push(hostname),
+            }
+        }
+        // A few at once: twenty domains verified together are served within seconds, and a
+        // hostname whose validation hangs holds one place, not the whole pass. One hostname's
+        // trouble (even the store's) does not hold up the others.
+        let mut orders = futures_util::stream::iter(due)
+            .map(|hostname| {
+                let row = rows.get(&hostname);
+                async move {
+                    if let Err(e) = self.order(&hostname, row).await {
                         tracing::warn!(%hostname, error = %e, "a certificate order could not be recorded");
                     }
                 }
-            }
-        }
+            })
+            .buffer_unordered(ORDERS_AT_ONCE);
+        while orders.next().await.is_some() {}
         Ok((next - Utc::now()).to_std().unwrap_or(Duration::ZERO))
     }
 

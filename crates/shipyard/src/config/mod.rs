@@ -52,6 +52,9 @@ pub struct ServeArgs {
     /// The only root trusted for the ACME server's own HTTPS, e.g. a company's internal CA [default: the system's roots].
     #[arg(long, env = "SHIPYARD_ACME_CA_ROOT")]
     pub acme_ca_root: Option<PathBuf>,
+    /// Live hosts get ACME certificates of their own too (each counts against the CA's weekly limit for the apps domain) [default: false].
+    #[arg(long, env = "SHIPYARD_ACME_LIVE_HOSTS", num_args = 0..=1, default_missing_value = "true")]
+    pub acme_live_hosts: Option<bool>,
     /// Renew a certificate once it has less than this left, e.g. `30d`; certificates are renewed with a third of their lifetime left anyway [default: 0].
     #[arg(long, env = "SHIPYARD_RENEW_BEFORE")]
     pub renew_before: Option<String>,
@@ -159,6 +162,7 @@ struct FileConfig {
     acme_directory: Option<String>,
     acme_email: Option<String>,
     acme_ca_root: Option<PathBuf>,
+    acme_live_hosts: Option<bool>,
     renew_before: Option<String>,
     allow_signup: Option<bool>,
     allow_local_repos: Option<bool>,
@@ -220,6 +224,7 @@ impl ServeArgs {
                 self.acme_email.or(file.acme_email),
                 self.acme_ca_root.or(file.acme_ca_root),
                 self.renew_before.or(file.renew_before),
+                self.acme_live_hosts.or(file.acme_live_hosts).unwrap_or(false),
             )?,
             allow_signup: self.allow_signup.or(file.allow_signup).unwrap_or(false),
             allow_local_repos: self.allow_local_repos.or(file.allow_local_repos).unwrap_or(true),

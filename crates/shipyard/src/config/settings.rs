@@ -129,6 +129,8 @@ pub struct AcmeSettings {
     pub ca_root: Option<PathBuf>,
     /// Renew once less than this is left.
     pub renew_before: Duration,
+    /// Live hosts get certificates of their own too.
+    pub live_hosts: bool,
 }
 
 /// The ACME settings: an `https://` directory (ACME requires it), an address that looks like
@@ -138,6 +140,7 @@ pub(super) fn acme(
     email: Option<String>,
     ca_root: Option<PathBuf>,
     renew_before: Option<String>,
+    live_hosts: bool,
 ) -> anyhow::Result<AcmeSettings> {
     let directory = directory.unwrap_or_else(|| shipyard_domains::acme::LETS_ENCRYPT.to_owned());
     let parsed =
@@ -160,5 +163,6 @@ pub(super) fn acme(
         email,
         ca_root,
         renew_before: super::values::renew_before(renew_before.as_deref().unwrap_or("0"))?,
+        live_hosts,
     })
 }

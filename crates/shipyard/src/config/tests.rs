@@ -192,3 +192,64 @@ fn https_settings_go_together_and_hsts_is_bounded() {
         assert!(err.contains(says), "{err}");
     }
 }
+
+#[test]
+fn acme_settings_default_to_lets_encrypt_and_refuse_what_cannot_work() {
+    let defaults = ServeArgs::default().resolve().expect("defaults");
+    assert_eq!(
+        defaults.acme.directory,
+        "https://acme-v02.api.letsencrypt.org/directory"
+    );
+    assert_eq!(defaults.acme.renew_before, Duration::ZERO);
+    assert!(!defaults.acme.live_hosts);
+    let set = ServeArgs {
+        renew_before: Some("30d".into()),
+        acme_email: Some("ops@example.com".into()),
+        acme_live_hosts: Some(true),
+        ..ServeArgs::default()
+    }
+    .resolve()
+    .expect("valid");
+    assert_eq!(set.acme.renew_before, Duration::from_secs(30 * 86_400));
+    assert!(set.acme.live_hosts);
+    for (args, says) in [
+        (
+            ServeArgs {
+                acme_directory: Some("http://ca.example/dir".into()),
+                ..ServeArgs::default()
+            },
+            "https:// URL",
+        ),
+        (
+            ServeArgs {
+                acme_directory: Some("not a url".into()),
+                ..ServeArgs::default()
+            },
+            "is not a URL",
+        ),
+        (
+            ServeArgs {
+                acme_email: Some("ops".into()),
+                ..ServeArgs::default()
+            },
+            "--acme-email",
+        ),
+        (
+            ServeArgs {
+                acme_ca_root: Some("/nonexistent/ca.pem".into()),
+                ..ServeArgs::default()
+            },
+            "cannot be read",
+        ),
+        (
+            ServeArgs {
+                renew_before: Some("400d".into()),
+                ..ServeArgs::default()
+            },
+            "at most 366d",
+        ),
+    ] {
+        let err = format!("{:#}", args.resolve().expect_err(says));
+        assert!(err.contains(says), "{err}");
+    }
+}

@@ -239,9 +239,15 @@ pub async fn run_with(
         trusted_proxies: settings.trusted_proxies.clone(),
         release_retention: settings.release_retention,
     };
-    let acme = https
-        .as_ref()
-        .map(|https| tls::issuer(&settings, store.clone(), secret_box.clone(), https.clone(), &tasks));
+    let acme = https.as_ref().map(|https| {
+        tls::issuer(
+            &settings,
+            (store.clone(), secret_box.clone()),
+            https.clone(),
+            &routes,
+            &tasks,
+        )
+    });
     let api = api_router(AppState::new(
         store.clone(),
         api_settings,
@@ -280,6 +286,7 @@ pub async fn run_with(
     if let Some(tls_addr) = tls_addr {
         announce(format_args!("shipyard listening for HTTPS on https://{tls_addr}"));
     }
+    tls::warn_shared_site(&settings);
     announce(format_args!(
         "builds: {} at a time; {}",
         settings.build_concurrency,

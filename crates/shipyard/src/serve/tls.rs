@@ -7,6 +7,7 @@ use crate::config::Settings;
 use anyhow::Context;
 use shipyard_core::SecretBox;
 use shipyard_domains::acme::{Acme, AcmeConfig};
+use shipyard_edge::RouteTable;
 use shipyard_edge::tls::{Certificates, GivenFiles, Https, TlsListener};
 use shipyard_store::SqliteStore;
 use shipyard_tasks::Tasks;
@@ -48,9 +49,9 @@ pub(super) fn open(settings: &Settings, tasks: &Tasks) -> anyhow::Result<Option<
 /// listener, which presents what it gets).
 pub(super) fn issuer(
     settings: &Settings,
-    store: SqliteStore,
-    secret_box: SecretBox,
+    (store, secret_box): (SqliteStore, SecretBox),
     https: Https,
+    routes: &RouteTable,
     tasks: &Tasks,
 ) -> Acme {
     let acme = &settings.acme;
@@ -64,8 +65,26 @@ pub(super) fn issuer(
             email: acme.email.clone(),
             ca_root: acme.ca_root.clone(),
             renew_before,
+            live_hosts: acme.live_hosts.then(|| (routes.clone(), settings.apps_domain.clone())),
         },
     );
     issuer.spawn(tasks);
     issuer
+}
+
+/// Warns when the platform host and the apps domain share a registrable domain (taken, as the
+/// ACME budget takes it, as the last two labels): an app's page could then set cookies the
+/// console receives (`Domain=` of the shared parent) — Heroku and GitHub Pages keep apps on a
+/// domain of their own for this. Local development (`localhost`) is left alone.
+pub(super) fn warn_shared_site(settings: &Settings) {
+    use shipyard_domains::acme::budget::registered_domain;
+    let (platform, apps) = (&settings.platform_host, &settings.apps_domain);
+    let shared = registered_domain(platform);
+    if shared != "localhost" && shared.contains('.') && shared == registered_domain(apps) {
+        tracing::warn!(
+            platform_host = %platform,
+            apps_domain = %apps,
+            "the platform host and the apps domain share the registrable domain {shared}: apps' pages could set cookies the console receives; prefer an apps domain of its own (as Heroku's herokuapp.com)"
+        );
+    }
 }

@@ -297,3 +297,72 @@ async fn a_verified_domain_gets_a_certificate_from_the_ca_and_restarts_order_not
     }
     assert_eq!(orders(&server).await, orders_before, "ten restarts placed no order");
 }
+
+#[tokio::test]
+async fn with_acme_live_hosts_a_live_host_gets_a_certificate_of_its_own() {
+    let dns = DnsServer::start().await;
+    let ca = TestCa::new();
+    let ports = PebblePorts::new(&ca);
+    let ca_root = ports.ca_root.to_string_lossy().into_owned();
+    let server = TestServer::start(&[
+        "--dns-resolver",
+        &dns.dns,
+        "--apps-domain",
+        "apps.example",
+        "--acme-live-hosts",
+        "--listen-tls",
+        "127.0.0.1:0",
+        "--acme-directory",
+        &ports.directory.clone(),
+        "--acme-ca-root",
+        &ca_root,
+    ]);
+    let plain_port: u16 = server
+        .base
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let pebble = ports.start(&ca, &dns, plain_port).await;
+    // The operator's wildcard record for the apps domain, as the CA sees it.
+    dns.add_a("web-production.acme.apps.example", &["127.0.0.1"]).await;
+    let ada = server.tenant("ada@example.com", "acme").await;
+    let build = static_build("mkdir -p dist && echo 'live page' > dist/index.html");
+    let site = ada
+        .deployable(&server, "web", "static", &[("index.html", "x")], build)
+        .await;
+    let deployed = ada.deploy(&site).await;
+    let done = ada.finished(deployed["id"].as_str().expect("id"), 120).await;
+    assert_eq!(done["status"], "ready", "{done}");
+
+    let root = pebble.issuing_root(&ca).await;
+    let tls = server.tls_addr();
+    let host = "web-production.acme.apps.example";
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let answer = loop {
+        let tried = https_client(&root, &[host], tls)
+            .get(format!("https://{host}:{}/", tls.port()))
+            .send()
+            .await;
+        match tried {
+            Ok(answer) => break answer,
+            Err(e) => assert!(
+                Instant::now() < deadline,
+                "the live host has no certificate after 90 s: {e:?}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(answer.text().await.expect("body").trim(), "live page");
+    let project = ada
+        .token
+        .get(&format!("/tenants/{}/projects/{}", ada.tenant_id, site.project_id))
+        .await
+        .expect("project")
+        .ok()
+        .expect("project");
+    assert_eq!(
+        project["environments"][0]["url"],
+        format!("https://{host}:{}", tls.port())
+    );
+}
