@@ -4,7 +4,7 @@
 //! right, and restarts that order nothing anew.
 
 use crate::support::cli::logged_in;
-use crate::support::deploy::static_build;
+use crate::support::deploy::{Deployable, static_build};
 use crate::support::dns::DnsServer;
 use crate::support::edge::fetch;
 use crate::support::pebble::PebblePorts;
@@ -39,6 +39,18 @@ async fn certificate_when(t: &Tenant, project: &str, hostname: &str, done: impl 
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// A static site `name` serving `page`, deployed and ready.
+async fn static_site(server: &TestServer, t: &Tenant, name: &str, page: &str) -> Deployable {
+    let build = static_build(&format!("mkdir -p dist && echo '{page}' > dist/index.html"));
+    let site = t
+        .deployable(server, name, "static", &[("index.html", "x")], build)
+        .await;
+    let deployed = t.deploy(&site).await;
+    let done = t.finished(deployed["id"].as_str().expect("id"), 120).await;
+    assert_eq!(done["status"], "ready", "{done}");
+    site
 }
 
 /// Adds `hostname` to `project`, proves it through `dns`, points it at `address`, verifies it.
@@ -87,21 +99,9 @@ async fn a_verified_domain_gets_a_certificate_from_the_ca_and_restarts_order_not
         &ca_root,
     ];
     let server = TestServer::start(&flags);
-    let plain_port: u16 = server
-        .base
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("port");
-    let pebble = ports.start(&ca, &dns, plain_port).await;
+    let pebble = ports.start(&ca, &dns, server.plain_port()).await;
     let ada = server.tenant("ada@example.com", "acme").await;
-    let build = static_build("mkdir -p dist && echo 'shop page' > dist/index.html");
-    let site = ada
-        .deployable(&server, "shop", "static", &[("index.html", "x")], build)
-        .await;
-    let deployed = ada.deploy(&site).await;
-    let done = ada.finished(deployed["id"].as_str().expect("id"), 120).await;
-    assert_eq!(done["status"], "ready", "{done}");
+    let site = static_site(&server, &ada, "shop", "shop page").await;
 
     // Before it is verified, a domain has no certificate and nothing is ordered.
     let pending = ada
@@ -317,23 +317,11 @@ async fn with_acme_live_hosts_a_live_host_gets_a_certificate_of_its_own() {
         "--acme-ca-root",
         &ca_root,
     ]);
-    let plain_port: u16 = server
-        .base
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("port");
-    let pebble = ports.start(&ca, &dns, plain_port).await;
+    let pebble = ports.start(&ca, &dns, server.plain_port()).await;
     // The operator's wildcard record for the apps domain, as the CA sees it.
     dns.add_a("web-production.acme.apps.example", &["127.0.0.1"]).await;
     let ada = server.tenant("ada@example.com", "acme").await;
-    let build = static_build("mkdir -p dist && echo 'live page' > dist/index.html");
-    let site = ada
-        .deployable(&server, "web", "static", &[("index.html", "x")], build)
-        .await;
-    let deployed = ada.deploy(&site).await;
-    let done = ada.finished(deployed["id"].as_str().expect("id"), 120).await;
-    assert_eq!(done["status"], "ready", "{done}");
+    let site = static_site(&server, &ada, "web", "live page").await;
 
     let root = pebble.issuing_root(&ca).await;
     let tls = server.tls_addr();

@@ -98,6 +98,15 @@ pub fn presented(response: &reqwest::Response) -> Vec<u8> {
 }
 
 impl TestServer {
+    /// The port of the server's plain listener.
+    pub fn plain_port(&self) -> u16 {
+        self.base
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("the plain listener's port")
+    }
+
     /// The address of the server's HTTPS listener, from the line `serve` prints at start.
     pub fn tls_addr(&self) -> SocketAddr {
         let stdout = self.stdout();
