@@ -95,18 +95,17 @@ impl GivenFiles {
         loop {
             ticks.tick().await;
             let files = self.clone();
+            // Unchanged contents are not parsed again: only a change costs more than two reads.
+            let unchanged = seen.clone();
             let read = tokio::task::spawn_blocking(move || {
                 let pem = files.read()?;
-                let parsed = files.parse(&pem);
+                let parsed = (pem != unchanged).then(|| files.parse(&pem));
                 Ok::<_, CertificateError>((pem, parsed))
             });
             // A file missing for a moment (renamed into place) is looked at again next time.
-            let Ok(Ok((pem, parsed))) = read.await else {
+            let Ok(Ok((pem, Some(parsed)))) = read.await else {
                 continue;
             };
-            if pem == seen {
-                continue;
-            }
             seen = pem;
             match parsed {
                 Ok(given) => {

@@ -8,7 +8,7 @@ use crate::support::deploy::{Deployable, static_build};
 use crate::support::dns::DnsServer;
 use crate::support::edge::fetch;
 use crate::support::pebble::PebblePorts;
-use crate::support::tls::{TestCa, https_client, presented};
+use crate::support::tls::{TestCa, handshake_loop, https_client, presented};
 use crate::support::{Tenant, TestServer};
 use serde_json::{Value, json};
 use shipyard_store::{Backend, Certificates, SqliteStore};
@@ -180,26 +180,8 @@ async fn a_verified_domain_gets_a_certificate_from_the_ca_and_restarts_order_not
 
     // A forced renewal (an admin's) replaces the certificate while a bounded loop of fresh
     // handshakes runs: none fails, and the new certificate is served by the loop's end.
-    let looping = {
-        let root = root.clone();
-        tokio::spawn(async move {
-            let (mut failed, mut served) = (Vec::new(), Vec::new());
-            for _ in 0..300 {
-                let client = https_client(&root, &["shop.example.com"], tls);
-                match client
-                    .get(format!("https://shop.example.com:{}/", tls.port()))
-                    .send()
-                    .await
-                {
-                    Ok(answer) if answer.status() == 200 => served.push(presented(&answer)),
-                    Ok(answer) => failed.push(format!("status {}", answer.status())),
-                    Err(e) => failed.push(format!("{e:?}")),
-                }
-                tokio::time::sleep(Duration::from_millis(15)).await;
-            }
-            (failed, served)
-        })
-    };
+    let url = format!("https://shop.example.com:{}/", tls.port());
+    let looping = handshake_loop(&root, "shop.example.com", tls, url, (300, Duration::from_millis(15)));
     tokio::time::sleep(Duration::from_millis(300)).await;
     let asked = ada
         .session

@@ -6,7 +6,7 @@
 
 use crate::support::cli::{Shell, run};
 use crate::support::edge::{edge_client, fetch};
-use crate::support::tls::{TestCa, presented};
+use crate::support::tls::{TestCa, handshake_loop, presented};
 use crate::support::{PASSWORD, TestServer, binary};
 use serde_json::json;
 use std::time::Duration;
@@ -219,7 +219,7 @@ async fn the_platform_and_its_apps_answer_over_https_and_plain_http_is_sent_ther
 
 #[tokio::test]
 async fn a_certificate_replaced_on_disk_is_presented_without_a_failed_handshake() {
-    let ca = std::sync::Arc::new(TestCa::new());
+    let ca = TestCa::new();
     let certs = tempfile::tempdir().expect("tempdir");
     let first = ca.issue(&["localhost"], certs.path(), "live");
     let (cert, key) = (first.cert.to_string_lossy(), first.key.to_string_lossy());
@@ -234,23 +234,7 @@ async fn a_certificate_replaced_on_disk_is_presented_without_a_failed_handshake(
     // first the certificate alone (the old key does not go with it: the old pair stays), then
     // the key, written as renewal tools do (a new file renamed over the old one).
     let next = ca.issue(&["localhost"], certs.path(), "next");
-    let looping = {
-        let (ca, url) = (ca.clone(), url.clone());
-        tokio::spawn(async move {
-            let (mut failed, mut served) = (Vec::new(), Vec::new());
-            for _ in 0..400 {
-                // A client of its own each time: a resumed TLS session would show the
-                // certificate of the session it resumes, not the one the server now holds.
-                match ca.client(&["localhost"], tls).get(&url).send().await {
-                    Ok(answer) if answer.status() == 200 => served.push(presented(&answer)),
-                    Ok(answer) => failed.push(format!("status {}", answer.status())),
-                    Err(e) => failed.push(format!("{e:?}")),
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            (failed, served)
-        })
-    };
+    let looping = handshake_loop(&ca.pem, "localhost", tls, url.clone(), (400, Duration::from_millis(10)));
     tokio::time::sleep(Duration::from_millis(300)).await;
     std::fs::rename(&next.cert, &first.cert).expect("the new certificate in place");
     tokio::time::sleep(Duration::from_millis(1500)).await;

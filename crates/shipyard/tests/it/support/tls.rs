@@ -119,3 +119,29 @@ impl TestServer {
             .expect("the HTTPS listener's address")
     }
 }
+
+/// Makes `count` requests for `url` (at `host`, sent to `tls`), each with a client of its own
+/// trusting `root` — a new handshake each, since a resumed session would show the certificate
+/// of the session it resumes — `pause` apart, in a task: what failed, and the certificate each
+/// answer came with, in order.
+pub fn handshake_loop(
+    root: &str,
+    host: &'static str,
+    tls: SocketAddr,
+    url: String,
+    (count, pause): (usize, Duration),
+) -> tokio::task::JoinHandle<(Vec<String>, Vec<Vec<u8>>)> {
+    let root = root.to_owned();
+    tokio::spawn(async move {
+        let (mut failed, mut served) = (Vec::new(), Vec::new());
+        for _ in 0..count {
+            match https_client(&root, &[host], tls).get(&url).send().await {
+                Ok(answer) if answer.status() == 200 => served.push(presented(&answer)),
+                Ok(answer) => failed.push(format!("status {}", answer.status())),
+                Err(e) => failed.push(format!("{e:?}")),
+            }
+            tokio::time::sleep(pause).await;
+        }
+        (failed, served)
+    })
+}
