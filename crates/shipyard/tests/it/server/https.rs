@@ -210,6 +210,21 @@ async fn the_platform_and_its_apps_answer_over_https_and_plain_http_is_sent_ther
         moved.header("location"),
         format!("https://web-production.acme.localhost:{}/", tls.port())
     );
+    // ACME's challenge path is the edge's alone on the plain listener: the app's catch-all
+    // (which answers it over HTTPS, the positive control) never answers a forged token there.
+    let challenge = "/.well-known/acme-challenge/forged-token";
+    let over_tls = client
+        .get(format!(
+            "https://web-production.acme.localhost:{}{challenge}",
+            tls.port()
+        ))
+        .send()
+        .await
+        .expect("the challenge path over HTTPS");
+    assert_eq!(over_tls.text().await.expect("body"), "hello", "the app's catch-all");
+    let plain_challenge = fetch(&server, "web-production.acme.localhost", challenge, &[]).await;
+    assert_eq!(plain_challenge.status, 404);
+    assert_ne!(plain_challenge.text(), "hello", "the app never answers a challenge");
     ada.delete_project(&app).await;
 
     // The platform's own HTTPS page may log out (and the cookie it clears is the __Host- one).
