@@ -185,6 +185,22 @@ impl Acme {
 
     /// One look at what is due: certificates of domains no longer verified stop being
     /// presented, and each due hostname is ordered. Returns how long to sleep.
+    /// Presents the stored certificates of verified domains at once: `serve` calls it before
+    /// its listeners take a connection, so a restart never refuses a handshake the server
+    /// before it accepted. (Live hosts follow once routed, in the first pass.)
+    pub async fn present_stored(&self) -> Result<(), AcmeError> {
+        let mut tx = self.store.read().await?;
+        let verified: HashSet<String> = tx.verified_hostnames().await?.into_iter().collect();
+        let rows = tx.certificates().await?;
+        drop(tx);
+        for row in rows.iter().filter(|row| verified.contains(&row.hostname)) {
+            if let Some(certified) = self.open(row) {
+                self.https.certificates.set_issued(&row.hostname, certified);
+            }
+        }
+        Ok(())
+    }
+
     async fn pass(&self) -> Result<Duration, AcmeError> {
         let now = Utc::now();
         let mut tx = self.store.read().await?;

@@ -239,15 +239,19 @@ pub async fn run_with(
         trusted_proxies: settings.trusted_proxies.clone(),
         release_retention: settings.release_retention,
     };
-    let acme = https.as_ref().map(|https| {
-        tls::issuer(
-            &settings,
-            (store.clone(), secret_box.clone()),
-            https.clone(),
-            &routes,
-            &tasks,
-        )
-    });
+    let acme = match &https {
+        Some(https) => Some(
+            tls::issuer(
+                &settings,
+                (store.clone(), secret_box.clone()),
+                https.clone(),
+                &routes,
+                &tasks,
+            )
+            .await,
+        ),
+        None => None,
+    };
     let api = api_router(AppState::new(
         store.clone(),
         api_settings,

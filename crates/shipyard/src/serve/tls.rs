@@ -45,9 +45,9 @@ pub(super) fn open(settings: &Settings, tasks: &Tasks) -> anyhow::Result<Option<
     Ok(Some((https, TlsListener { listener, config })))
 }
 
-/// Starts the issuer of verified domains' certificates on `tasks` (it runs only with the HTTPS
-/// listener, which presents what it gets).
-pub(super) fn issuer(
+/// Presents the stored certificates and starts the issuer of verified domains' certificates on
+/// `tasks` (it runs only with the HTTPS listener, which presents what it gets).
+pub(super) async fn issuer(
     settings: &Settings,
     (store, secret_box): (SqliteStore, SecretBox),
     https: Https,
@@ -68,6 +68,9 @@ pub(super) fn issuer(
             live_hosts: acme.live_hosts.then(|| (routes.clone(), settings.apps_domain.clone())),
         },
     );
+    if let Err(e) = issuer.present_stored().await {
+        tracing::warn!(error = %e, "the stored certificates could not be read; the issuer presents them on its first pass");
+    }
     issuer.spawn(tasks);
     issuer
 }
