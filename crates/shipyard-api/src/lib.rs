@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth;
 pub mod client_addr;
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod middleware;

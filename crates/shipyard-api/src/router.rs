@@ -108,16 +108,22 @@ pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
-/// The whole API: routes, `/openapi.json`, the offline docs page at `/docs`, and the
-/// middleware every request passes.
+/// The whole API: routes, `/openapi.json`, the offline docs page at `/docs`, the middleware
+/// every request passes, and the web console beside it.
 pub fn api_router(state: AppState) -> Router {
     let (routes, doc) = openapi_router();
-    routes
+    let api = routes
         .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
         .fallback(middleware::no_route)
         .method_not_allowed_fallback(middleware::wrong_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(axum::middleware::from_fn(middleware::body_limit))
         .layer(axum::middleware::from_fn(middleware::timeout))
-        .with_state(state)
+        .with_state(state.clone());
+    // The console's pages call the API in-process, so it is handed the API without itself.
+    let console = crate::console::router(crate::console::Console {
+        app: state,
+        api: api.clone(),
+    });
+    api.merge(console)
 }

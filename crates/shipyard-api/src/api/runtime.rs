@@ -73,58 +73,11 @@ pub async fn get_runtime(
         })
         .collect();
     let host = state.runtime.host(&env.host_label, scope.tenant_slug().as_str());
-    // What the edge serves, not what the store would like: the two differ while a change is
-    // on its way, and only the edge's answer is what users get.
-    let mut instances = Vec::new();
-    let (status, routes) = match state.runtime.routes().get(&host).as_deref() {
-        Some(Target::Static { release, .. }) => (
-            "running",
-            vec![RouteView {
-                host: host.clone(),
-                target: format!("artifact:{release}"),
-            }],
-        ),
-        Some(Target::Proxy { release, upstreams, .. }) => {
-            let states = state.runtime.instances(release).map(|i| i.states()).unwrap_or_default();
-            let count = |status: InstanceStatus| states.iter().filter(|s| s.status == status).count();
-            let (healthy, crashed) = (count(InstanceStatus::Healthy), count(InstanceStatus::Crashed));
-            let states_all_starting = count(InstanceStatus::Starting) == states.len();
-            instances = states.into_iter().map(|s| instance_view(s, release)).collect();
-            let status = if healthy == instances.len() {
-                "running"
-            } else if crashed == instances.len() {
-                "crashed"
-            } else if states_all_starting {
-                "starting"
-            } else {
-                "degraded"
-            };
-            let routes = upstreams
-                .addrs()
-                .iter()
-                .map(|a| RouteView {
-                    host: host.clone(),
-                    target: format!("instance:{a}"),
-                })
-                .collect();
-            (status, routes)
-        }
-        Some(Target::Unavailable { .. }) if project.status != shipyard_core::ProjectStatus::Active => (
-            "paused",
-            vec![RouteView {
-                host: host.clone(),
-                target: "unavailable".into(),
-            }],
-        ),
-        Some(Target::Unavailable { .. }) => (
-            "stopped",
-            vec![RouteView {
-                host: host.clone(),
-                target: "unavailable".into(),
-            }],
-        ),
-        None => ("stopped", Vec::new()),
-    };
+    let Serving {
+        status,
+        routes,
+        mut instances,
+    } = serving(&state, &host, project.status == shipyard_core::ProjectStatus::Active);
     // A replaced release's instances finish their requests before they stop (`draining`).
     for set in state.runtime.instance_sets() {
         if instances.iter().any(|i| i.release_id == set.release.as_str()) {
@@ -156,4 +109,74 @@ pub async fn get_runtime(
             dropped: state.runtime.access_dropped(env.id.as_str()),
         },
     }))
+}
+
+/// What the edge serves for a live host now.
+pub(crate) struct Serving {
+    /// `stopped`, `starting`, `running`, `degraded`, `crashed` or `paused`.
+    pub status: &'static str,
+    /// The routes to it.
+    pub routes: Vec<RouteView>,
+    /// The active release's instances.
+    pub instances: Vec<InstanceView>,
+}
+
+/// What the edge serves for `host`, read from its route table (the one place an environment's
+/// runtime status is decided; the console's dashboard reads it too).
+pub(crate) fn serving(state: &AppState, host: &str, project_active: bool) -> Serving {
+    let mut instances = Vec::new();
+    let (status, routes) = match state.runtime.routes().get(host).as_deref() {
+        Some(Target::Static { release, .. }) => (
+            "running",
+            vec![RouteView {
+                host: host.to_owned(),
+                target: format!("artifact:{release}"),
+            }],
+        ),
+        Some(Target::Proxy { release, upstreams, .. }) => {
+            let states = state.runtime.instances(release).map(|i| i.states()).unwrap_or_default();
+            let count = |status: InstanceStatus| states.iter().filter(|s| s.status == status).count();
+            let (healthy, crashed) = (count(InstanceStatus::Healthy), count(InstanceStatus::Crashed));
+            let states_all_starting = count(InstanceStatus::Starting) == states.len();
+            instances = states.into_iter().map(|s| instance_view(s, release)).collect();
+            let status = if healthy == instances.len() {
+                "running"
+            } else if crashed == instances.len() {
+                "crashed"
+            } else if states_all_starting {
+                "starting"
+            } else {
+                "degraded"
+            };
+            let routes = upstreams
+                .addrs()
+                .iter()
+                .map(|a| RouteView {
+                    host: host.to_owned(),
+                    target: format!("instance:{a}"),
+                })
+                .collect();
+            (status, routes)
+        }
+        Some(Target::Unavailable { .. }) if !project_active => (
+            "paused",
+            vec![RouteView {
+                host: host.to_owned(),
+                target: "unavailable".into(),
+            }],
+        ),
+        Some(Target::Unavailable { .. }) => (
+            "stopped",
+            vec![RouteView {
+                host: host.to_owned(),
+                target: "unavailable".into(),
+            }],
+        ),
+        None => ("stopped", Vec::new()),
+    };
+    Serving {
+        status,
+        routes,
+        instances,
+    }
 }

@@ -6,7 +6,7 @@ mod origin;
 mod scope;
 
 pub use cookie::{SECURE_SESSION_COOKIE, SESSION_COOKIE, SESSION_DAYS, Transport};
-pub use origin::SameOrigin;
+pub use origin::{SameOrigin, check as check_origin};
 pub use scope::require_write;
 
 use crate::error::ApiError;

@@ -256,6 +256,19 @@ impl Deployments for Tx {
         })
     }
 
+    async fn latest_deployments(&mut self, scope: &TenantScope) -> Result<Vec<Deployment>> {
+        let rows: Vec<DeploymentRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            deployment_columns!(),
+            " FROM deployments WHERE tenant_id = ?1 AND number IN
+               (SELECT MAX(number) FROM deployments WHERE tenant_id = ?1 GROUP BY environment_id)"
+        ))
+        .bind(scope.tenant_id().as_str().to_owned())
+        .fetch_all(&mut *self.0)
+        .await?;
+        convert(rows)
+    }
+
     async fn deployment_events(&mut self, scope: &TenantScope, id: &DeploymentId) -> Result<Vec<DeploymentEvent>> {
         let rows: Vec<EventRow> = sqlx::query_as(
             "SELECT e.at, e.type, e.message FROM deployment_events e JOIN deployments d ON d.id = e.deployment_id

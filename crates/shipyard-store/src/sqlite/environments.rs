@@ -30,6 +30,18 @@ impl Environments for Tx {
         convert(rows)
     }
 
+    async fn workspace_environments(&mut self, scope: &TenantScope) -> Result<Vec<Environment>> {
+        let rows: Vec<EnvironmentRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            environment_columns!(),
+            " FROM environments WHERE tenant_id = ? ORDER BY is_production DESC, id"
+        ))
+        .bind(scope.tenant_id().as_str().to_owned())
+        .fetch_all(&mut *self.0)
+        .await?;
+        convert(rows)
+    }
+
     async fn environment(&mut self, scope: &TenantScope, id: &EnvironmentId) -> Result<Option<Environment>> {
         let row: Option<EnvironmentRow> = sqlx::query_as(concat!(
             "SELECT ",

@@ -50,6 +50,8 @@ pub trait Deployments {
         filter: &DeploymentFilter,
         page: Page,
     ) -> impl Future<Output = Result<Paged<Deployment>>> + Send;
+    /// The newest deployment of each environment of the workspace.
+    fn latest_deployments(&mut self, scope: &TenantScope) -> impl Future<Output = Result<Vec<Deployment>>> + Send;
     /// A deployment's timeline, oldest first.
     fn deployment_events(
         &mut self,

@@ -82,6 +82,8 @@ pub trait Environments {
         scope: &TenantScope,
         project: &ProjectId,
     ) -> impl Future<Output = Result<Vec<Environment>>> + Send;
+    /// Every environment of the workspace, production first, then by creation.
+    fn workspace_environments(&mut self, scope: &TenantScope) -> impl Future<Output = Result<Vec<Environment>>> + Send;
     /// One environment of any project of the workspace.
     fn environment(
         &mut self,

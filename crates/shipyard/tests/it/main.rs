@@ -4,6 +4,7 @@
 mod account;
 mod api;
 mod cli;
+mod console;
 mod databases;
 mod deploy;
 mod domains;

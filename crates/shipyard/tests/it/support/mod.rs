@@ -3,6 +3,7 @@
 pub mod apps;
 pub mod checks;
 pub mod cli;
+pub mod console;
 pub mod databases;
 pub mod deploy;
 pub mod dns;
