@@ -1,6 +1,7 @@
 //! Starting and stopping a real server, making users in it, and the git repositories it reads.
 
 pub mod apps;
+pub mod browser;
 pub mod checks;
 pub mod cli;
 pub mod console;
