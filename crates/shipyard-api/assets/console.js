@@ -67,7 +67,7 @@ function lineElement(frame) {
 
 function follow(log) {
   let last = parseInt(log.dataset.after || "0", 10);
-  let wait = 500;
+  let wait = 500, failures = 0;
   const statusEl = document.getElementById(log.dataset.statusOf || "");
   const atBottom = () => log.scrollTop + log.clientHeight >= log.scrollHeight - 8;
   log.scrollTop = log.scrollHeight;
@@ -75,6 +75,7 @@ function follow(log) {
     const source = new EventSource(log.dataset.stream + "?after=" + last);
     source.onmessage = (event) => {
       wait = 500;
+      failures = 0;
       let frame;
       try { frame = JSON.parse(event.data); } catch (_) { return; }
       if (frame.type === "log" && frame.seq > last) {
@@ -91,9 +92,11 @@ function follow(log) {
       }
     };
     // Reopened by hand from the last line seen: the browser's own retry would send the first
-    // URL's `after` again, and the API prefers it to Last-Event-ID.
+    // URL's `after` again, and the API prefers it to Last-Event-ID. A stream that keeps
+    // failing (the session ended, the release is gone) is left for a reload to retry.
     source.onerror = () => {
       source.close();
+      if (++failures > 8) return;
       setTimeout(open, wait);
       wait = Math.min(wait * 2, 10000);
     };

@@ -68,6 +68,10 @@ impl Style {
     }
 }
 
+/// Segments one line may have: past this, colour changes are ignored (the text stays), so a line
+/// of escapes cannot cost two strings per character.
+const MAX_SEGMENTS: usize = 64;
+
 /// Splits `line` into styled segments, dropping every escape sequence and control character.
 pub fn segments(line: &str) -> Vec<Segment> {
     let mut out: Vec<Segment> = Vec::new();
@@ -97,7 +101,7 @@ pub fn segments(line: &str) -> Vec<Segment> {
                             }
                             params.push(c);
                         }
-                        if last == Some('m') {
+                        if last == Some('m') && out.len() < MAX_SEGMENTS {
                             flush(&mut text, style, &mut out);
                             style.apply(&params);
                         }
@@ -151,5 +155,13 @@ mod tests {
         );
         assert_eq!(segments("\u{1b}]0;title"), Vec::<Segment>::new());
         assert_eq!(segments("<script>"), vec![seg("", "<script>")]);
+    }
+
+    #[test]
+    fn a_line_of_escapes_has_a_bounded_number_of_segments() {
+        let line = "\u{1b}[1ma\u{1b}[0m".repeat(10_000);
+        let out = segments(&line);
+        assert!(out.len() <= MAX_SEGMENTS + 1, "{}", out.len());
+        assert_eq!(out.iter().map(|s| s.text.len()).sum::<usize>(), 10_000, "no text lost");
     }
 }

@@ -4,14 +4,17 @@
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
 use tower::ServiceExt;
 
-/// Largest API answer the console reads (a page of 10,000 log lines is at most 1 MiB of text).
-const ANSWER_LIMIT: usize = 4 * 1024 * 1024;
+/// Largest API answer the console reads: a page of log lines ends once it holds 1 MiB of text,
+/// which JSON's escapes can grow to at most 6 MiB.
+const ANSWER_LIMIT: usize = 8 * 1024 * 1024;
 
 /// What the API refused, in its own words.
 #[derive(Debug, Clone)]
@@ -50,7 +53,7 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// A caller that carries `parts`' cookies, Host, Origin and connection.
+    /// A caller that carries `parts`' cookies, Host, Origin, forwarded-for and connection.
     pub fn new(api: Router, parts: &Parts) -> Self {
         let mut headers = HeaderMap::new();
         for name in [header::COOKIE, header::HOST, header::ORIGIN, header::USER_AGENT] {
@@ -58,15 +61,23 @@ impl Caller {
                 headers.append(name.clone(), value.clone());
             }
         }
-        for name in ["x-forwarded-for"] {
-            if let Some(value) = parts.headers.get(name) {
-                headers.insert(name, value.clone());
-            }
+        // Every line of it: the client address is read from the last one a trusted proxy wrote.
+        for value in parts.headers.get_all("x-forwarded-for") {
+            headers.append("x-forwarded-for", value.clone());
+        }
+        // Only what says how the request came (its peer, TLS): the router's own extensions
+        // (path parameters, the matched route) belong to the console's route, not the API's.
+        let mut extensions = axum::http::Extensions::new();
+        if let Some(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+            extensions.insert(*peer);
+        }
+        if parts.extensions.get::<shipyard_edge::tls::OverTls>().is_some() {
+            extensions.insert(shipyard_edge::tls::OverTls);
         }
         Self {
             api,
             headers,
-            extensions: parts.extensions.clone(),
+            extensions,
         }
     }
 

@@ -54,6 +54,8 @@ pub fn router(console: Console) -> Router {
             get(releases::confirm).post(releases::rollback),
         )
         .layer(DefaultBodyLimit::max(FORM_LIMIT_BYTES))
+        .layer(axum::middleware::from_fn(crate::middleware::body_limit))
+        .layer(axum::middleware::from_fn(crate::middleware::timeout))
         .layer(axum::middleware::from_fn(page::headers))
         .with_state(console)
 }

@@ -31,7 +31,10 @@ impl FromRequestParts<Console> for Visitor {
         let session = Transport::of(parts)
             .session_value(&parts.headers)
             .ok_or_else(Shown::to_login)?;
-        // The API's own extractor: the same session rules, and the Origin check on a write.
+        // The console is for sessions only: a bearer token (or a proxy's Basic credentials) is
+        // not looked at, so the API's own extractor resolves the session, with the Origin
+        // check on a write.
+        parts.headers.remove(axum::http::header::AUTHORIZATION);
         let auth = Auth::from_request_parts(parts, &console.app).await?;
         let memberships = {
             let mut tx = console.app.store.read().await?;
@@ -47,6 +50,41 @@ impl FromRequestParts<Console> for Visitor {
             call: Caller::new(console.api.clone(), parts),
             session,
         })
+    }
+}
+
+/// A console path's ids (as `Path` reads them), each checked to be a plain id first.
+pub struct Ids<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send> FromRequestParts<Console> for Ids<T> {
+    type Rejection = Shown;
+
+    async fn from_request_parts(parts: &mut Parts, console: &Console) -> Result<Self, Shown> {
+        let unknown = || Shown::Error(axum::http::StatusCode::NOT_FOUND, "no such page".to_owned(), None);
+        let raw = axum::extract::RawPathParams::from_request_parts(parts, console)
+            .await
+            .map_err(|_| unknown())?;
+        plain_ids(&raw.iter().map(|(_, v)| v).collect::<Vec<_>>())?;
+        let axum::extract::Path(ids) = axum::extract::Path::<T>::from_request_parts(parts, console)
+            .await
+            .map_err(|_| unknown())?;
+        Ok(Self(ids))
+    }
+}
+
+/// 404 unless every id of a console path is a plain id (`ten_…`, `DEP-0042`): they are put into
+/// API paths, where a decoded `/` or `?` would name another route.
+pub fn plain_ids(ids: &[&str]) -> Result<(), Shown> {
+    let plain = |id: &&str| {
+        (1..=100).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    match ids.iter().find(|id| !plain(id)) {
+        None => Ok(()),
+        Some(id) => Err(Shown::Error(
+            axum::http::StatusCode::NOT_FOUND,
+            format!("`{id}` is not an id this console knows"),
+            None,
+        )),
     }
 }
 

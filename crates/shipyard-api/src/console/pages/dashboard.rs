@@ -7,10 +7,10 @@ use crate::api::projects::live_url;
 use crate::api::runtime::serving;
 use crate::console::Console;
 use crate::console::page::{Chrome, Shown, Shows};
-use crate::console::visitor::Visitor;
+use crate::console::visitor::{Ids, Visitor};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use shipyard_core::deployment::deployment_ref;
@@ -19,7 +19,7 @@ use shipyard_store::{Backend, Deployments, Environments, Page, ProjectFilter, Pr
 use std::collections::HashMap;
 
 /// Projects per dashboard page.
-const PER_PAGE: u32 = 100;
+const PER_PAGE: u32 = 50;
 
 /// `GET /app`: the visitor's first workspace.
 pub async fn first_workspace(visitor: Visitor) -> Shows {
@@ -44,7 +44,9 @@ pub async fn switch(visitor: Visitor, Query(to): Query<Switch>) -> Shows {
     let known = to
         .tenant
         .filter(|t| visitor.memberships.iter().any(|m| &m.tenant_id == t));
-    Ok(Redirect::to(&format!("/app/{}", known.unwrap_or_default())).into_response())
+    // Only a workspace of the visitor's: the switcher is no way to send anyone elsewhere.
+    let to = known.map_or_else(|| "/app".to_owned(), |t| format!("/app/{t}"));
+    Ok(Redirect::to(&to).into_response())
 }
 
 struct LastDeploy {
@@ -93,7 +95,7 @@ pub struct PageNumber {
 pub async fn dashboard(
     State(console): State<Console>,
     visitor: Visitor,
-    Path(tenant): Path<String>,
+    Ids(tenant): Ids<String>,
     Query(at): Query<PageNumber>,
 ) -> Shows {
     let scope = visitor

@@ -4,10 +4,9 @@
 
 use super::projects::{ShownLine, short, shown_lines};
 use crate::console::page::{Chrome, Shows};
-use crate::console::visitor::Visitor;
+use crate::console::visitor::{Ids, Visitor};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::Path;
 use axum::response::IntoResponse;
 use shipyard_api_types::deployments::DeploymentView;
 use shipyard_api_types::logs::LogPage;
@@ -35,7 +34,7 @@ struct DeploymentPage {
 }
 
 /// `GET /app/<tenant>/deployments/<deployment>`
-pub async fn deployment(visitor: Visitor, Path((tenant, id)): Path<(String, String)>) -> Shows {
+pub async fn deployment(visitor: Visitor, Ids((tenant, id)): Ids<(String, String)>) -> Shows {
     let framed = |e| visitor.framed(&tenant, e);
     let base = format!("/tenants/{tenant}/deployments/{id}");
     let deployment: DeploymentView = visitor.call.get(&base).await.map_err(|r| framed(r.into()))?;

@@ -4,10 +4,9 @@
 
 use crate::console::call::Refusal;
 use crate::console::page::{Chrome, Shown, Shows};
-use crate::console::visitor::Visitor;
+use crate::console::visitor::{Ids, Visitor};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::Path;
 use axum::extract::rejection::FormRejection;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
@@ -123,7 +122,7 @@ fn error_status(error: Option<&String>) -> axum::http::StatusCode {
 }
 
 /// `GET /app/<tenant>/new`
-pub async fn start(visitor: Visitor, Path(tenant): Path<String>) -> Shows {
+pub async fn start(visitor: Visitor, Ids(tenant): Ids<String>) -> Shows {
     start_page(&visitor, tenant, StartForm::default(), None).await
 }
 
@@ -157,7 +156,7 @@ async fn connection_for(visitor: &Visitor, tenant: &str, form: &StartForm) -> Re
 /// `POST /app/<tenant>/new/detect`: connect (or reuse) the repository and show what detection found.
 pub async fn detect(
     visitor: Visitor,
-    Path(tenant): Path<String>,
+    Ids(tenant): Ids<String>,
     form: Result<axum::Form<StartForm>, FormRejection>,
 ) -> Shows {
     let form = super::form(form)?;
@@ -248,7 +247,7 @@ fn create_request(form: &ProjectForm) -> Value {
 /// `POST /app/<tenant>/new`: the project, then its page.
 pub async fn create(
     visitor: Visitor,
-    Path(tenant): Path<String>,
+    Ids(tenant): Ids<String>,
     form: Result<axum::Form<ProjectForm>, FormRejection>,
 ) -> Shows {
     let form = super::form(form)?;

@@ -6,11 +6,11 @@ use super::auth::TokenForm;
 use crate::console::Console;
 use crate::console::ansi::{Segment, segments};
 use crate::console::page::{Chrome, Shows};
-use crate::console::visitor::Visitor;
+use crate::console::visitor::{Ids, Visitor};
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::extract::State;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde_json::json;
 use shipyard_api_types::deployments::{DeploymentView, ReleaseView};
@@ -92,7 +92,7 @@ impl ProjectPage {
 pub async fn project(
     State(console): State<Console>,
     visitor: Visitor,
-    Path((tenant, id)): Path<(String, String)>,
+    Ids((tenant, id)): Ids<(String, String)>,
 ) -> Shows {
     let framed = |e| visitor.framed(&tenant, e);
     let base = format!("/tenants/{tenant}/projects/{id}");
@@ -173,7 +173,7 @@ async fn runtime_log(
 /// trigger, then the deployment's page.
 pub async fn deploy(
     visitor: Visitor,
-    Path((tenant, project, environment)): Path<(String, String, String)>,
+    Ids((tenant, project, environment)): Ids<(String, String, String)>,
     form: Result<axum::Form<TokenForm>, FormRejection>,
 ) -> Shows {
     let form = super::form(form)?;

@@ -2,10 +2,9 @@
 
 use super::projects::short;
 use crate::console::page::{Chrome, Shown, Shows};
-use crate::console::visitor::Visitor;
+use crate::console::visitor::{Ids, Visitor};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::Path;
 use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
@@ -85,7 +84,7 @@ async fn page(visitor: &Visitor, tenant: String, project: &str, release: &str, e
 }
 
 /// `GET …/releases/<release>/rollback`: are you sure?
-pub async fn confirm(visitor: Visitor, Path((tenant, project, release)): Path<(String, String, String)>) -> Shows {
+pub async fn confirm(visitor: Visitor, Ids((tenant, project, release)): Ids<(String, String, String)>) -> Shows {
     page(&visitor, tenant, &project, &release, None).await
 }
 
@@ -100,11 +99,15 @@ pub struct RollbackForm {
 /// `POST …/releases/<release>/rollback`: the API's rollback, then the project's page.
 pub async fn rollback(
     visitor: Visitor,
-    Path((tenant, project, release)): Path<(String, String, String)>,
+    Ids((tenant, project, release)): Ids<(String, String, String)>,
     form: Result<axum::Form<RollbackForm>, FormRejection>,
 ) -> Shows {
     let form = super::form(form)?;
     visitor.check(form.csrf.as_deref())?;
+    // The release must be the project's: the answer leads to the project's page.
+    load(&visitor, &tenant, &project, &release)
+        .await
+        .map_err(|e| visitor.framed(&tenant, e))?;
     let reason = Some(form.reason.trim().to_owned()).filter(|r| !r.is_empty());
     let body = json!({ "releaseId": release, "reason": reason });
     match visitor

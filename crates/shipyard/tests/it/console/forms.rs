@@ -24,6 +24,12 @@ async fn the_everyday_loop_works_without_javascript() {
 
     let (b, dashboard) = signed_up(&server.base, "ada@example.com", "Acme").await;
     assert!(b.get(&dashboard).await.html.contains("No projects yet"));
+    // The workspace switcher without JavaScript: a GET form that goes only to the visitor's own.
+    let tenant = dashboard.trim_start_matches("/app/");
+    let switched = b.get(&format!("/app/switch?tenant={tenant}")).await;
+    assert_eq!(switched.location.as_deref(), Some(dashboard.as_str()));
+    let elsewhere = b.get("/app/switch?tenant=https://evil.example").await;
+    assert_eq!(elsewhere.location.as_deref(), Some("/app"));
 
     let repo = server.dir.path().join("repos/site");
     let url = make_repo(&repo, &[("index.html", "<h1>first</h1>")]);
@@ -89,4 +95,41 @@ async fn the_everyday_loop_works_without_javascript() {
     let out = b.post("/app/logout", &[("csrf", csrf(&after).as_str())]).await;
     assert_eq!(out.location.as_deref(), Some("/login"));
     assert_eq!(b.get(&dashboard).await.location.as_deref(), Some("/login"));
+}
+
+/// A server app's runtime log on its project page: the active release's newest lines, with a
+/// tenant's markup escaped and colours as classes.
+#[tokio::test]
+async fn a_servers_runtime_log_shows_on_its_project_page() {
+    let server = TestServer::start(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let js = r"require('http').createServer((q, r) => { console.log('hit <b>bold</b> \x1b[32mgreen\x1b[0m'); r.end('ok'); }).listen(process.env.PORT);";
+    let (app, _) = ada.node_app_ready(&server, "api", js, serde_json::json!({})).await;
+    let host = crate::support::edge::live_host(&ada.project_view(&app).await);
+    assert_eq!(fetch(&server, &host, "/", &[]).await.text(), "ok");
+
+    let b = Browserless::new(&server.base);
+    let login = b.get("/login").await;
+    let token = csrf(&login.html);
+    let fields = [
+        ("csrf", token.as_str()),
+        ("email", "ada@example.com"),
+        ("password", crate::support::PASSWORD),
+    ];
+    assert_eq!(b.post("/login", &fields).await.status, StatusCode::SEE_OTHER);
+    let project = format!("/app/{}/projects/{}", ada.tenant_id, app.project_id);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let page = b.get(&project).await.html;
+        assert!(page.contains("Runtime log"), "{page}");
+        if page.contains("hit &#60;b&#62;bold&#60;/b&#62; <span class=\"fg2\">green</span>") {
+            assert!(page.contains("data-stream=\"/tenants/"), "the script follows it live");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no runtime line on the page: {page}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 }

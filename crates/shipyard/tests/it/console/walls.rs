@@ -99,6 +99,34 @@ async fn logs_render_as_text_and_forged_forms_change_nothing() {
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
     assert_eq!(count().await, before + 1);
 
+    // Ids in console paths go into API paths: an encoded `/` or `?` is not an id.
+    for sneaky in ["x%2F..%2F..%2Fauth%2Fme", "dep_1%3Fafter=0", "..%2Fprojects"] {
+        let page = b.get(&format!("{dashboard}/deployments/{sneaky}")).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{sneaky}: {}", page.html);
+    }
+    // The console is for sessions: a bearer token with a junk cookie is sent to sign in.
+    let token = server
+        .client()
+        .login("ada@example.com", "correct horse battery")
+        .await
+        .expect("login")
+        .create_token("console")
+        .await
+        .expect("token");
+    let with_token = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .get(format!("{}{dashboard}", server.base))
+        .header("authorization", format!("Bearer {token}"))
+        .header("cookie", "shipyard_session=junk")
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(with_token.status(), StatusCode::SEE_OTHER);
+    assert_eq!(with_token.headers()["location"], "/login");
+
     // Sign-in forms need the token of their own cookie too.
     let anon = Browserless::new(&server.base);
     let login = anon.get("/login").await;
