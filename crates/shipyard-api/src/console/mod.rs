@@ -53,6 +53,7 @@ pub fn router(console: Console) -> Router {
             "/app/{tenant}/projects/{project}/releases/{release}/rollback",
             get(releases::confirm).post(releases::rollback),
         )
+        .method_not_allowed_fallback(crate::middleware::wrong_method)
         .layer(DefaultBodyLimit::max(FORM_LIMIT_BYTES))
         .layer(axum::middleware::from_fn(crate::middleware::body_limit))
         .layer(axum::middleware::from_fn(crate::middleware::timeout))

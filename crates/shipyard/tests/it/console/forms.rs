@@ -21,6 +21,13 @@ async fn the_everyday_loop_works_without_javascript() {
     assert_eq!(json.status, 404);
     assert_eq!(json.body["message"], "no route for GET /");
     assert_eq!(anon.get("/app").await.location.as_deref(), Some("/login"));
+    let wrong = anon.post_from("/", None, &[]).await;
+    assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(
+        wrong.html.contains("\"statusCode\":405"),
+        "the contract's error shape: {}",
+        wrong.html
+    );
 
     let (b, dashboard) = signed_up(&server.base, "ada@example.com", "Acme").await;
     assert!(b.get(&dashboard).await.html.contains("No projects yet"));
