@@ -3,6 +3,7 @@
 use crate::Secret;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+pub use shipyard_core::TokenScope;
 use utoipa::ToSchema;
 
 /// A user as the API shows it.
@@ -138,6 +139,10 @@ pub struct TokenView {
     pub expires_at: Option<DateTime<Utc>>,
     /// Last use, to the minute (null: never used).
     pub last_used_at: Option<DateTime<Utc>>,
+    /// The client address of its last use (null: never used).
+    pub last_used_ip: Option<String>,
+    /// What it may do.
+    pub scopes: Vec<TokenScope>,
 }
 
 /// `POST /account/api-tokens`
@@ -153,6 +158,11 @@ pub struct CreateTokenRequest {
     /// Lifetime in days, 1 to 3650 (default: no expiry).
     #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<u32>,
+    /// What it may do: `read` (every GET but credentials and wholesale data), `deploy` (read,
+    /// and trigger, cancel, retry, roll back), `write` (everything your role allows; the
+    /// default). Each includes the ones before it.
+    #[schema(min_items = 1)]
+    pub scopes: Option<Vec<TokenScope>>,
 }
 
 /// The answer to creating a token: the only time `token` is shown.
@@ -171,4 +181,6 @@ pub struct CreatedToken {
     pub created_at: DateTime<Utc>,
     /// When it stops working.
     pub expires_at: Option<DateTime<Utc>>,
+    /// What it may do.
+    pub scopes: Vec<TokenScope>,
 }

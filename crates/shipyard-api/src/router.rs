@@ -22,7 +22,7 @@ pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 
 /// The API's routes and the OpenAPI document describing them.
 pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (routes, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::get_health))
         .routes(routes!(auth::create_signup))
         .routes(routes!(auth::create_login))
@@ -105,7 +105,9 @@ pub fn openapi_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::update_admin_tenant))
         .routes(routes!(admin::list_admin_users, admin::create_admin_user))
         .routes(routes!(admin::create_admin_certificate_renew))
-        .split_for_parts()
+        .split_for_parts();
+    crate::auth::document_token_scopes(&mut doc);
+    (routes, doc)
 }
 
 /// The whole API: routes, `/openapi.json`, the offline docs page at `/docs`, the middleware

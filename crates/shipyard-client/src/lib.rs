@@ -284,9 +284,20 @@ impl Client {
     /// Makes an API token (needs a session), expiring after `days` if given: the only answer
     /// that shows the token.
     pub async fn make_token(&self, name: &str, days: Option<u32>) -> Result<CreatedToken, ClientError> {
+        self.make_scoped_token(name, days, None).await
+    }
+
+    /// Makes an API token limited to `scopes` (None: `write`, everything the role allows).
+    pub async fn make_scoped_token(
+        &self,
+        name: &str,
+        days: Option<u32>,
+        scopes: Option<Vec<shipyard_api_types::account::TokenScope>>,
+    ) -> Result<CreatedToken, ClientError> {
         let req = CreateTokenRequest {
             name: name.to_owned(),
             expires_in_days: days,
+            scopes,
         };
         self.post_typed("/account/api-tokens", &req).await
     }

@@ -25,6 +25,7 @@ pub mod secret_rules;
 pub mod size;
 pub mod slug;
 pub mod token;
+pub mod token_scope;
 
 pub use backup::{BackupKind, JobStatus, RestoreTarget};
 pub use database::{DATABASE_HOST, DatabaseStatus, database_url};
@@ -49,3 +50,4 @@ pub use secret::{EnvVarName, SecretScope};
 pub use secret_box::{SecretBox, SecretBoxError};
 pub use slug::Slug;
 pub use token::OpaqueToken;
+pub use token_scope::TokenScope;

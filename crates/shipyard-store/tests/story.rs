@@ -176,9 +176,11 @@ async fn story<B: Backend>(store: B) {
             &token.display_prefix(),
             &token.hash,
             Some(now + Duration::days(30)),
+            &[shipyard_core::TokenScope::Read],
         )
         .await
         .expect("token");
+    assert_eq!(made.scopes, vec![shipyard_core::TokenScope::Read]);
     let (user, found) = tx.token_user(&token.hash, now).await.expect("lookup").expect("live");
     assert_eq!((user.id, found.id.clone()), (bob.id.clone(), made.id.clone()));
     assert!(
@@ -187,12 +189,13 @@ async fn story<B: Backend>(store: B) {
             .expect("lookup")
             .is_none()
     );
-    tx.touch_token(&made.id, now).await.expect("touch");
+    tx.touch_token(&made.id, now, Some("127.0.0.1")).await.expect("touch");
     let listed = tx.list_tokens(&bob.id, PAGE).await.expect("list");
     assert_eq!(
         listed.items[0].last_used_at.map(|t| t.timestamp()),
         Some(now.timestamp())
     );
+    assert_eq!(listed.items[0].last_used_ip.as_deref(), Some("127.0.0.1"));
     assert!(
         !tx.delete_token(&ada.id, &made.id).await.expect("foreign delete"),
         "ada cannot revoke bob's token"

@@ -72,8 +72,15 @@ pub async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<String> {
         tx.create_tenant(workspace, &user.id).await?;
     }
     let token = OpaqueToken::generate("shpat_");
-    tx.create_token(&user.id, "bootstrap", &token.display_prefix(), &token.hash, None)
-        .await?;
+    tx.create_token(
+        &user.id,
+        "bootstrap",
+        &token.display_prefix(),
+        &token.hash,
+        None,
+        &[shipyard_core::TokenScope::Write],
+    )
+    .await?;
     SqliteStore::commit(tx).await?;
     store.close().await;
     Ok(token.plain)

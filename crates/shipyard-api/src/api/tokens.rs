@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 pub use shipyard_api_types::account::{CreateTokenRequest, CreatedToken, TokenView};
-use shipyard_core::{OpaqueToken, TokenId};
+use shipyard_core::{OpaqueToken, TokenId, TokenScope};
 use shipyard_store::{ApiToken, ApiTokens, Backend, SqliteStore};
 
 const SESSION_ONLY: &str = "API token routes";
@@ -25,6 +25,8 @@ pub fn token_view(t: ApiToken) -> TokenView {
         created_at: t.created_at,
         expires_at: t.expires_at,
         last_used_at: t.last_used_at,
+        last_used_ip: t.last_used_ip,
+        scopes: t.scopes,
     }
 }
 
@@ -64,11 +66,19 @@ pub async fn create_api_token(
         }
         None => None,
     };
+    let mut scopes = req.scopes.unwrap_or_else(|| vec![TokenScope::Write]);
+    if scopes.is_empty() {
+        return Err(ApiError::bad_request(
+            "field `scopes` must name at least one of read, deploy, write (or be left out for write)",
+        ));
+    }
+    scopes.sort();
+    scopes.dedup();
     let token = OpaqueToken::generate("shpat_");
     let prefix = token.display_prefix();
     let mut tx = state.store.write().await?;
     let made = tx
-        .create_token(&auth.user.id, &name, &prefix, &token.hash, expires_at)
+        .create_token(&auth.user.id, &name, &prefix, &token.hash, expires_at, &scopes)
         .await?;
     SqliteStore::commit(tx).await?;
     Ok((
@@ -80,6 +90,7 @@ pub async fn create_api_token(
             prefix: made.prefix,
             created_at: made.created_at,
             expires_at: made.expires_at,
+            scopes: made.scopes,
         }),
     ))
 }

@@ -4,10 +4,12 @@
 mod cookie;
 mod origin;
 mod scope;
+mod token_scopes;
 
 pub use cookie::{SECURE_SESSION_COOKIE, SESSION_COOKIE, SESSION_DAYS, Transport};
 pub use origin::{SameOrigin, check as check_origin};
 pub use scope::require_write;
+pub use token_scopes::{ROUTES as TOKEN_SCOPES, TokenGrant, document as document_token_scopes};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -26,6 +28,8 @@ pub struct Auth {
     pub user: User,
     /// How they proved it.
     pub method: AuthMethod,
+    /// With a token: what it may do, and what this request needs.
+    pub token: Option<TokenGrant>,
 }
 
 impl Auth {
@@ -49,9 +53,23 @@ impl FromRequestParts<AppState> for Auth {
                 .to_str()
                 .ok()
                 .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-                .map(str::trim)
+                .map(|v| v.trim().to_owned())
                 .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer shpat_…`"))?;
-            return token_auth(&state.store, token).await;
+            let route = parts
+                .extensions
+                .get::<axum::extract::MatchedPath>()
+                .map_or_else(|| parts.uri.path().to_owned(), |m| m.as_str().to_owned());
+            let needs = token_scopes::needed(&parts.method, &route);
+            let ip = crate::client_addr::ClientAddr::from_request_parts(parts, state)
+                .await?
+                .0
+                .map(|ip| ip.to_string());
+            let mut auth = token_auth(&state.store, &token, ip.as_deref()).await?;
+            if let Some(grant) = auth.token.as_mut() {
+                grant.needs = needs;
+                grant.route = format!("{} {route}", parts.method);
+            }
+            return Ok(auth);
         }
         if let Some(session) = Transport::of(parts).session_value(&parts.headers) {
             let auth = session_auth(&state.store, &session).await?;
@@ -64,7 +82,7 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-async fn token_auth(store: &SqliteStore, token: &str) -> Result<Auth, ApiError> {
+async fn token_auth(store: &SqliteStore, token: &str, ip: Option<&str>) -> Result<Auth, ApiError> {
     let now = Utc::now();
     let hash = OpaqueToken::hash_of(token);
     let mut tx = store.read().await?;
@@ -74,12 +92,19 @@ async fn token_auth(store: &SqliteStore, token: &str) -> Result<Auth, ApiError> 
     let stale = token.last_used_at.is_none_or(|at| now - at > Duration::minutes(1));
     if stale {
         let mut tx = store.write().await?;
-        tx.touch_token(&token.id, now).await?;
+        tx.touch_token(&token.id, now, ip).await?;
         SqliteStore::commit(tx).await?;
     }
     Ok(Auth {
         user,
         method: AuthMethod::Token,
+        token: Some(TokenGrant {
+            id: token.id.to_string(),
+            grant: token.grant(),
+            name: token.name,
+            needs: shipyard_core::TokenScope::Write,
+            route: String::new(),
+        }),
     })
 }
 
@@ -92,5 +117,6 @@ async fn session_auth(store: &SqliteStore, session: &str) -> Result<Auth, ApiErr
     Ok(Auth {
         user,
         method: AuthMethod::Session,
+        token: None,
     })
 }

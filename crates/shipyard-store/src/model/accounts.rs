@@ -126,4 +126,19 @@ pub struct ApiToken {
     pub expires_at: Option<DateTime<Utc>>,
     /// Last authenticated request, to the minute.
     pub last_used_at: Option<DateTime<Utc>>,
+    /// What it may do (each scope includes the ones below it).
+    pub scopes: Vec<shipyard_core::TokenScope>,
+    /// The client address of its last use.
+    pub last_used_ip: Option<String>,
+}
+
+impl ApiToken {
+    /// The widest of its scopes: what it may do.
+    pub fn grant(&self) -> shipyard_core::TokenScope {
+        self.scopes
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(shipyard_core::TokenScope::Read)
+    }
 }

@@ -130,6 +130,8 @@ pub(crate) struct TokenRow {
     created_at: String,
     expires_at: Option<String>,
     last_used_at: Option<String>,
+    scopes: String,
+    last_used_ip: Option<String>,
 }
 
 impl TryFrom<TokenRow> for ApiToken {
@@ -142,6 +144,14 @@ impl TryFrom<TokenRow> for ApiToken {
             created_at: parse_ts(&r.created_at)?,
             expires_at: parse_opt_ts(r.expires_at)?,
             last_used_at: parse_opt_ts(r.last_used_at)?,
+            scopes: r
+                .scopes
+                .split(',')
+                .map(|s| {
+                    shipyard_core::TokenScope::parse(s).ok_or_else(|| StoreError::Corrupt(format!("token scope `{s}`")))
+                })
+                .collect::<Result<_, _>>()?,
+            last_used_ip: r.last_used_ip,
         })
     }
 }

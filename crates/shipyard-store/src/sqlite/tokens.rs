@@ -6,11 +6,11 @@ use crate::model::{ApiToken, Page, Paged, User};
 use crate::traits::{ApiTokens, Users};
 use crate::{Result, StoreError};
 use chrono::{DateTime, Duration, Utc};
-use shipyard_core::{TokenId, UserId};
+use shipyard_core::{TokenId, TokenScope, UserId};
 
 macro_rules! token_columns {
     () => {
-        "id, name, prefix, created_at, expires_at, last_used_at"
+        "id, name, prefix, created_at, expires_at, last_used_at, scopes, last_used_ip"
     };
 }
 
@@ -22,11 +22,12 @@ impl ApiTokens for Tx {
         prefix: &str,
         token_hash: &str,
         expires_at: Option<DateTime<Utc>>,
+        scopes: &[TokenScope],
     ) -> Result<ApiToken> {
         let id = TokenId::generate();
         let row: TokenRow = sqlx::query_as(concat!(
-            "INSERT INTO api_tokens (id, user_id, name, prefix, token_hash, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ",
+            "INSERT INTO api_tokens (id, user_id, name, prefix, token_hash, created_at, expires_at, scopes)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ",
             token_columns!()
         ))
         .bind(id.as_str().to_owned())
@@ -36,6 +37,7 @@ impl ApiTokens for Tx {
         .bind(token_hash.to_owned())
         .bind(ts(Utc::now()))
         .bind(expires_at.map(ts))
+        .bind(scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","))
         .fetch_one(&mut *self.0)
         .await
         .map_err(StoreError::from_write)?;
@@ -90,13 +92,15 @@ impl ApiTokens for Tx {
         user.map(|u| ApiToken::try_from(token).map(|t| (u, t))).transpose()
     }
 
-    async fn touch_token(&mut self, id: &TokenId, now: DateTime<Utc>) -> Result<()> {
+    async fn touch_token(&mut self, id: &TokenId, now: DateTime<Utc>, ip: Option<&str>) -> Result<()> {
         // Minute resolution is what a user needs to spot a stale token, and it keeps a busy
         // token from turning every request into a write.
         sqlx::query(
-            "UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+            "UPDATE api_tokens SET last_used_at = ?, last_used_ip = ? WHERE id = ?
+             AND (last_used_at IS NULL OR last_used_at < ?)",
         )
         .bind(ts(now))
+        .bind(ip.map(str::to_owned))
         .bind(id.as_str().to_owned())
         .bind(ts(now - Duration::minutes(1)))
         .execute(&mut *self.0)

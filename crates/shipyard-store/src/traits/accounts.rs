@@ -50,6 +50,7 @@ pub trait ApiTokens {
         prefix: &str,
         token_hash: &str,
         expires_at: Option<DateTime<Utc>>,
+        scopes: &[shipyard_core::TokenScope],
     ) -> impl Future<Output = Result<ApiToken>> + Send;
     /// A user's tokens, newest first.
     fn list_tokens(&mut self, user: &UserId, page: Page) -> impl Future<Output = Result<Paged<ApiToken>>> + Send;
@@ -61,8 +62,13 @@ pub trait ApiTokens {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<(User, ApiToken)>>> + Send;
-    /// Records use of a token.
-    fn touch_token(&mut self, id: &TokenId, now: DateTime<Utc>) -> impl Future<Output = Result<()>> + Send;
+    /// Records use of a token, from client address `ip`.
+    fn touch_token(
+        &mut self,
+        id: &TokenId,
+        now: DateTime<Utc>,
+        ip: Option<&str>,
+    ) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// Workspaces, and the capabilities that open them.

@@ -4,4 +4,5 @@ mod accounts;
 mod admin;
 mod bootstrap;
 mod members;
+mod token_scopes;
 mod tokens;

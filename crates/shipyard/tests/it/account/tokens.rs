@@ -123,9 +123,16 @@ async fn expired_tokens_are_refused() {
         .expect("ada exists");
     let token = shipyard_core::OpaqueToken::generate("shpat_");
     let past = chrono::Utc::now() - chrono::Duration::minutes(1);
-    tx.create_token(&user.id, "old", &token.display_prefix(), &token.hash, Some(past))
-        .await
-        .expect("insert");
+    tx.create_token(
+        &user.id,
+        "old",
+        &token.display_prefix(),
+        &token.hash,
+        Some(past),
+        &[shipyard_core::TokenScope::Write],
+    )
+    .await
+    .expect("insert");
     SqliteStore::commit(tx).await.expect("commit");
     store.close().await;
     let response = ada.with_token(&token.plain).get("/auth/me").await.expect("request");
