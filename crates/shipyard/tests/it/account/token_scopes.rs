@@ -29,19 +29,7 @@ async fn scoped_tokens_do_what_their_scopes_say_and_nothing_else() {
     let server = TestServer::in_process(&["--allow-signup"]);
     let owner = server.tenant("owner@example.com", "Owned").await;
     let stranger = server.tenant("stranger@example.com", "Elsewhere").await;
-    let tokens = owner
-        .session
-        .get("/account/api-tokens")
-        .await
-        .expect("request")
-        .ok()
-        .expect("list");
-    let token_id = tokens["items"][0]["id"].as_str().expect("token id").to_owned();
-    let mut fixtures: HashMap<&str, String> = owner.fixtures(token_id, &owner.project_fixture(&server, "owned").await);
-    fixtures.insert("runId", owner.run_fixture(&server).await);
-    let (backup_id, restore_id) = owner.backup_fixture(&fixtures["databaseId"]).await;
-    fixtures.insert("backupId", backup_id);
-    fixtures.insert("restoreId", restore_id);
+    let fixtures: HashMap<&str, String> = owner.every_fixture(&server, "owned").await;
 
     let scoped = |client: &shipyard_client::Client, name: &'static str, scope: TokenScope| {
         let client = client.clone();

@@ -33,21 +33,8 @@ async fn other_workspaces_see_nothing_and_viewers_write_nothing() {
         .await
         .expect("request");
     assert_eq!(add.status, 201, "{}", add.body);
-    let tokens = owner
-        .session
-        .get("/account/api-tokens")
-        .await
-        .expect("request")
-        .ok()
-        .expect("tokens");
-    let token_id = tokens["items"][0]["id"].as_str().expect("token id").to_owned();
-
     // Ids that exist and belong to the owner's workspace.
-    let mut fixtures: HashMap<&str, String> = owner.fixtures(token_id, &owner.project_fixture(&server, "owned").await);
-    fixtures.insert("runId", owner.run_fixture(&server).await);
-    let (backup_id, restore_id) = owner.backup_fixture(&fixtures["databaseId"]).await;
-    fixtures.insert("backupId", backup_id);
-    fixtures.insert("restoreId", restore_id);
+    let fixtures: HashMap<&str, String> = owner.every_fixture(&server, "owned").await;
     let doc = server.openapi().await;
     let ops = operations(&doc);
     let with_ids: Vec<_> = ops.iter().filter(|op| !op.params.is_empty()).collect();

@@ -71,6 +71,29 @@ impl Tenant {
         ])
     }
 
+    /// Ids of every kind of object of this user's workspace (a project `name` with all it holds,
+    /// a run, a backup and a restore, the first token), for matrices over every route.
+    pub async fn every_fixture(
+        &self,
+        server: &TestServer,
+        name: &str,
+    ) -> std::collections::HashMap<&'static str, String> {
+        let tokens = self
+            .session
+            .get("/account/api-tokens")
+            .await
+            .expect("request")
+            .ok()
+            .expect("tokens");
+        let token_id = tokens["items"][0]["id"].as_str().expect("token id").to_owned();
+        let mut fixtures = self.fixtures(token_id, &self.project_fixture(server, name).await);
+        fixtures.insert("runId", self.run_fixture(server).await);
+        let (backup_id, restore_id) = self.backup_fixture(&fixtures["databaseId"]).await;
+        fixtures.insert("backupId", backup_id);
+        fixtures.insert("restoreId", restore_id);
+        fixtures
+    }
+
     /// Connects a fresh local repository (a Vite app) and makes a project with a staging
     /// environment from it.
     pub async fn project_fixture(&self, server: &TestServer, name: &str) -> ProjectFixture {
