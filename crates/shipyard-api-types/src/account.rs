@@ -81,6 +81,20 @@ pub struct MeResponse {
     pub memberships: Vec<MembershipView>,
     /// How this request authenticated.
     pub auth_method: AuthMethod,
+    /// The token this request came with (null for a session).
+    pub token: Option<MeToken>,
+}
+
+/// The token a request came with, and what it may do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MeToken {
+    /// `tok_…`
+    pub id: String,
+    /// Its label.
+    pub name: String,
+    /// What it may do.
+    pub scopes: Vec<TokenScope>,
 }
 
 /// `POST /auth/signup`

@@ -2,7 +2,7 @@
 
 use crate::api::input;
 use crate::api::views::{display_name, membership_view, user_view};
-use crate::auth::{Auth, AuthMethod, SameOrigin, Transport};
+use crate::auth::{Auth, AuthMethod, SameOrigin, TokenGrant, Transport};
 use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::JsonBody;
@@ -12,12 +12,12 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
-pub use shipyard_api_types::account::{LoginRequest, MeResponse, SignupRequest};
+pub use shipyard_api_types::account::{LoginRequest, MeResponse, MeToken, SignupRequest};
 use shipyard_core::ExposeSecret;
 use shipyard_core::{Email, OpaqueToken, Password};
 use shipyard_store::{Backend, NewUser, Sessions, SqliteStore, Tenants, Tx, User, Users};
 
-async fn me(tx: &mut Tx, user: User, method: AuthMethod) -> ApiResult<MeResponse> {
+async fn me(tx: &mut Tx, user: User, method: AuthMethod, token: Option<&TokenGrant>) -> ApiResult<MeResponse> {
     let memberships = tx
         .memberships(&user.id)
         .await?
@@ -28,6 +28,11 @@ async fn me(tx: &mut Tx, user: User, method: AuthMethod) -> ApiResult<MeResponse
         user: user_view(user),
         memberships,
         auth_method: method,
+        token: token.map(|t| MeToken {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            scopes: t.scopes.clone(),
+        }),
     })
 }
 
@@ -36,7 +41,7 @@ async fn start_session(mut tx: Tx, user: User, status: StatusCode, transport: Tr
     let session = OpaqueToken::generate("");
     let expires = Utc::now() + Duration::days(crate::auth::SESSION_DAYS);
     tx.create_session(&user.id, &session.hash, expires).await?;
-    let body = me(&mut tx, user, AuthMethod::Session).await?;
+    let body = me(&mut tx, user, AuthMethod::Session, None).await?;
     SqliteStore::commit(tx).await?;
     Ok((
         status,
@@ -158,5 +163,5 @@ pub async fn create_logout(
     (status = 200, body = MeResponse), (status = 401, body = ErrorBody)))]
 pub async fn get_me(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<MeResponse>> {
     let mut tx = state.store.read().await?;
-    Ok(Json(me(&mut tx, auth.user, auth.method).await?))
+    Ok(Json(me(&mut tx, auth.user, auth.method, auth.token.as_ref()).await?))
 }

@@ -101,6 +101,7 @@ async fn token_auth(store: &SqliteStore, token: &str, ip: Option<&str>) -> Resul
         token: Some(TokenGrant {
             id: token.id.to_string(),
             grant: token.grant(),
+            scopes: token.scopes,
             name: token.name,
             needs: shipyard_core::TokenScope::Write,
             route: String::new(),

@@ -185,6 +185,8 @@ pub struct TokenGrant {
     pub id: String,
     /// Its owner's label.
     pub name: String,
+    /// Its scopes, as made.
+    pub scopes: Vec<TokenScope>,
     /// Its widest scope.
     pub grant: TokenScope,
     /// What this request needs.

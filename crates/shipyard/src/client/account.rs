@@ -1,6 +1,7 @@
 //! `login`, `logout` and `whoami`.
 
-use super::args::{Global, LoginArgs, LogoutArgs};
+use super::account_args::{LoginArgs, LogoutArgs};
+use super::args::Global;
 use super::context::Context;
 use super::credentials::{self, Stored};
 use super::failure::Failure;
@@ -13,12 +14,7 @@ use std::io::{BufRead, IsTerminal};
 /// Checks the token (given, or made by signing in with `--email`) and stores it.
 pub async fn login(global: &Global, args: LoginArgs) -> Result<(), Failure> {
     let earlier = credentials::load().ok().flatten();
-    let server = global
-        .server
-        .clone()
-        .or_else(|| earlier.as_ref().map(|e| e.server.clone()))
-        .map(|s| s.trim_end_matches('/').to_owned())
-        .ok_or_else(|| Failure::Usage("name the server to log in to: --server URL (or SHIPYARD_URL)".into()))?;
+    let server = credentials::server(global, earlier.as_ref())?;
     let anonymous = Client::new(server.clone());
     let (login, me, path) = match args.email {
         Some(email) => sign_in::login(&anonymous, &email, earlier.as_ref()).await?,
@@ -55,6 +51,14 @@ pub async fn login(global: &Global, args: LoginArgs) -> Result<(), Failure> {
             output::text(&me.user.email),
             path.display()
         );
+        if let Some(token) = &me.token {
+            let scopes: Vec<&str> = token.scopes.iter().map(|s| s.as_str()).collect();
+            println!(
+                "This token ({}) may: {}.",
+                output::printable(&token.name),
+                scopes.join(", ")
+            );
+        }
     }
     Ok(())
 }

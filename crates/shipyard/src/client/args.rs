@@ -1,5 +1,6 @@
 //! The client commands' command line (clap).
 
+use super::account_args::{LoginArgs, LogoutArgs, TokensCommand};
 use super::database_args::DatabasesCommand;
 use super::domain_args::DomainsCommand;
 use clap::{Args, Subcommand};
@@ -43,6 +44,15 @@ pub enum ClientCommand {
     ///
     /// Example: `shipyard logout`
     Logout(LogoutArgs),
+    /// Make, list and revoke API tokens, scoped for CI and agents (signs in: the password from
+    /// a prompt or stdin).
+    ///
+    /// Example: `shipyard tokens create ci --scope deploy`
+    Tokens {
+        /// What to do.
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
     /// Who the stored token acts as.
     ///
     /// Example: `shipyard whoami --json`
@@ -132,26 +142,6 @@ pub enum ClientCommand {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
-}
-
-/// `login`.
-#[derive(Debug, Args)]
-pub struct LoginArgs {
-    /// The token (default: `SHIPYARD_TOKEN`, else one line of stdin).
-    #[arg(long, env = "SHIPYARD_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// Sign in as this user instead (the password from a prompt, or one line of stdin) and
-    /// store a new token named for this machine; any token given is then ignored.
-    #[arg(long)]
-    pub email: Option<String>,
-}
-
-/// `logout`.
-#[derive(Debug, Args)]
-pub struct LogoutArgs {
-    /// Only forget the token here, leaving it valid (revoke it in the console).
-    #[arg(long)]
-    pub keep_token: bool,
 }
 
 /// `projects …`.

@@ -86,3 +86,14 @@ pub fn forget() -> Result<bool, Failure> {
         Err(e) => Err(Failure::Other(format!("cannot remove {}: {e}", path.display()))),
     }
 }
+
+/// The server a command that signs in talks to: `--server` (or `SHIPYARD_URL`), else the
+/// stored login's.
+pub fn server(global: &super::args::Global, stored: Option<&Stored>) -> Result<String, Failure> {
+    global
+        .server
+        .clone()
+        .or_else(|| stored.map(|s| s.server.clone()))
+        .map(|s| s.trim_end_matches('/').to_owned())
+        .ok_or_else(|| Failure::Usage("name the server: --server URL (or SHIPYARD_URL)".into()))
+}

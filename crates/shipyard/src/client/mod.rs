@@ -2,6 +2,7 @@
 //! CONTRACT.md's exit codes.
 
 pub mod account;
+pub mod account_args;
 pub mod args;
 pub mod context;
 pub mod credentials;
@@ -23,6 +24,7 @@ pub mod projects;
 pub mod releases;
 pub mod secrets;
 pub mod sign_in;
+pub mod tokens;
 pub mod tunnel;
 
 use args::{ClientCommand, Global};
@@ -45,6 +47,7 @@ async fn dispatch(global: &Global, command: ClientCommand) -> Result<(), Failure
         ClientCommand::Login(args) => account::login(global, args).await,
         ClientCommand::Logout(args) => account::logout(global, args).await,
         ClientCommand::Whoami => account::whoami(global).await,
+        ClientCommand::Tokens { command } => tokens::run(global, command).await,
         ClientCommand::Completions { shell } => {
             let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "shipyard", &mut std::io::stdout());

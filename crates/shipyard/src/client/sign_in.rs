@@ -89,7 +89,7 @@ async fn delete_token(session: &Client, id: &str) -> Result<(), Failure> {
 }
 
 /// The password: asked for without echo on a terminal, else one line of stdin.
-fn password_for(email: &str, why: &str) -> Result<String, Failure> {
+pub fn password_for(email: &str, why: &str) -> Result<String, Failure> {
     let unreadable = |e: std::io::Error| Failure::Other(format!("cannot read the password: {e}"));
     let password = if std::io::stdin().is_terminal() {
         let prompt = format!("Password for {}{why}: ", output::printable(email));

@@ -140,3 +140,64 @@ async fn a_second_login_revokes_the_first_token_and_a_failed_logout_keeps_the_lo
     );
     assert_eq!(stored(&shell)["token"], third.as_str(), "the login is kept");
 }
+
+#[tokio::test]
+async fn tokens_commands_make_list_and_revoke_scoped_tokens() {
+    let server = TestServer::in_process(&[]);
+    let ada = server.tenant("ada@example.com", "Acme").await;
+    let shell = Shell::new();
+    let pass = format!("{PASSWORD}\n");
+    let base = ["--server", server.base.as_str(), "--email", ada.email.as_str()];
+
+    // A read-only token for an agent: printed once, on stdout alone.
+    let mut args = vec!["tokens", "create", "agent", "--scope", "read"];
+    args.extend(base);
+    let made = with_stdin(&shell, &args, &pass).await;
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let token = made.stdout.trim().to_owned();
+    assert!(token.starts_with("shpat_"), "{}", made.stdout);
+    assert!(made.stderr.contains("may: read"), "{}", made.stderr);
+    let bad = with_stdin(&shell, &["tokens", "create", "x", "--scope", "root"], &pass).await;
+    assert_ne!(bad.code, 0, "an unknown scope is refused");
+    assert!(bad.stderr.contains("read, deploy or write"), "{}", bad.stderr);
+
+    // Logging in with it says what it may do; a write with it is refused naming the scope.
+    let login = with_stdin(&shell, &["login", "--server", &server.base], &format!("{token}\n")).await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    assert!(
+        login.stdout.contains("This token (agent) may: read."),
+        "{}",
+        login.stdout
+    );
+    let write = shell
+        .run(&["projects", "create", "web", "--repo", "https://example.com/x.git"])
+        .await;
+    assert_ne!(write.code, 0);
+    assert!(write.stderr.contains("has the scope read"), "{}", write.stderr);
+
+    // The list shows scopes and where the token was last used from; revoke ends it.
+    let mut args = vec!["tokens", "list", "--json"];
+    args.extend(base);
+    let listed = json_of(&with_stdin(&shell, &args, &pass).await);
+    let row = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|t| t["name"] == "agent")
+        .expect("listed")
+        .clone();
+    assert_eq!(row["scopes"], serde_json::json!(["read"]));
+    assert_eq!(row["lastUsedIp"], "127.0.0.1");
+    let id = row["id"].as_str().expect("id");
+    let mut args = vec!["tokens", "revoke", id];
+    args.extend(base);
+    let revoked = with_stdin(&shell, &args, &pass).await;
+    assert_eq!(revoked.code, 0, "{}", revoked.stderr);
+    assert!(
+        !valid(&server, &token).await,
+        "the revoked token no longer authenticates"
+    );
+    assert!(valid(&server, &ada.token_secret).await, "the others stay");
+    let again = with_stdin(&shell, &args, &pass).await;
+    assert_ne!(again.code, 0, "revoking an unknown token says so");
+}
