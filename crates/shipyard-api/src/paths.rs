@@ -40,8 +40,9 @@ pub struct ProjectPath {
 impl ProjectPath {
     /// The caller's scope in the workspace and the project.
     pub async fn load(&self, auth: &Auth, tx: &mut Tx) -> ApiResult<(TenantScope, Project)> {
-        let scope = auth.tenant(tx, &self.tenant_id).await?;
+        let scope = auth.workspace(tx, &self.tenant_id).await?;
         let project = find_project(tx, &scope, &self.project_id).await?;
+        auth.admit()?;
         Ok((scope, project))
     }
 }
@@ -62,9 +63,10 @@ pub struct EnvironmentPath {
 impl EnvironmentPath {
     /// The caller's scope in the workspace, the project and its environment.
     pub async fn load(&self, auth: &Auth, tx: &mut Tx) -> ApiResult<(TenantScope, Project, Environment)> {
-        let scope = auth.tenant(tx, &self.tenant_id).await?;
+        let scope = auth.workspace(tx, &self.tenant_id).await?;
         let project = find_project(tx, &scope, &self.project_id).await?;
         let env = find_env(tx, &scope, &project, &self.environment_id).await?;
+        auth.admit()?;
         Ok((scope, project, env))
     }
 }
@@ -83,8 +85,9 @@ pub struct DeploymentPath {
 impl DeploymentPath {
     /// The caller's scope in the workspace and the deployment.
     pub async fn load(&self, auth: &Auth, tx: &mut Tx) -> ApiResult<(TenantScope, Deployment)> {
-        let scope = auth.tenant(tx, &self.tenant_id).await?;
+        let scope = auth.workspace(tx, &self.tenant_id).await?;
         let dep = find_deployment(tx, &scope, &self.deployment_id).await?;
+        auth.admit()?;
         Ok((scope, dep))
     }
 }
@@ -125,10 +128,11 @@ impl RunPath {
         tx: &mut Tx,
         state: &crate::state::AppState,
     ) -> ApiResult<(TenantScope, shipyard_runtime::runs::Run)> {
-        let scope = auth.tenant(tx, &self.tenant_id).await?;
+        let scope = auth.workspace(tx, &self.tenant_id).await?;
         let not_found = || ApiError::not_found(format!("run {} not found", self.run_id));
         let id = shipyard_core::RunId::parse(&self.run_id).map_err(|_| not_found())?;
         let run = state.runtime.run_of(scope.tenant_id(), &id).ok_or_else(not_found)?;
+        auth.admit()?;
         Ok((scope, run))
     }
 }
@@ -147,7 +151,14 @@ pub struct DatabasePath {
 impl DatabasePath {
     /// The caller's scope in the workspace and the database.
     pub async fn load(&self, auth: &Auth, tx: &mut Tx) -> ApiResult<(TenantScope, shipyard_store::Database)> {
-        let scope = auth.tenant(tx, &self.tenant_id).await?;
+        let found = self.find(auth, tx).await?;
+        auth.admit()?;
+        Ok(found)
+    }
+
+    /// The same, the token's scope not checked yet (a backup is looked up first).
+    async fn find(&self, auth: &Auth, tx: &mut Tx) -> ApiResult<(TenantScope, shipyard_store::Database)> {
+        let scope = auth.workspace(tx, &self.tenant_id).await?;
         let not_found = || ApiError::not_found(format!("database {} not found", self.database_id));
         let id = shipyard_core::DatabaseId::parse(&self.database_id).map_err(|_| not_found())?;
         let database = shipyard_store::Databases::database(tx, &scope, &id)
@@ -181,12 +192,13 @@ impl BackupPath {
             tenant_id: self.tenant_id.clone(),
             database_id: self.database_id.clone(),
         };
-        let (scope, database) = database.load(auth, tx).await?;
+        let (scope, database) = database.find(auth, tx).await?;
         let not_found = || ApiError::not_found(format!("backup {} not found", self.backup_id));
         let id = shipyard_core::BackupId::parse(&self.backup_id).map_err(|_| not_found())?;
         let backup = shipyard_store::Backups::backup(tx, &scope, &database.id, &id)
             .await?
             .ok_or_else(not_found)?;
+        auth.admit()?;
         Ok((scope, database, backup))
     }
 }
@@ -221,11 +233,12 @@ impl DomainPath {
     /// The caller's scope in the workspace, the project and the domain.
     pub async fn load(&self, auth: &Auth, tx: &mut Tx) -> ApiResult<(TenantScope, Project, shipyard_store::Domain)> {
         use shipyard_store::Domains;
-        let scope = auth.tenant(tx, &self.tenant_id).await?;
+        let scope = auth.workspace(tx, &self.tenant_id).await?;
         let project = find_project(tx, &scope, &self.project_id).await?;
         let not_found = || ApiError::not_found(format!("domain {} not found", self.domain_id));
         let id = shipyard_core::DomainId::parse(&self.domain_id).map_err(|_| not_found())?;
         let domain = tx.domain(&scope, &project.id, &id).await?.ok_or_else(not_found)?;
+        auth.admit()?;
         Ok((scope, project, domain))
     }
 }

@@ -231,8 +231,9 @@ pub async fn delete_repository_connection(
     ApiPath((tenant_id, connection_id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let mut tx = state.store.write().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let scope = auth.workspace(&mut tx, &tenant_id).await?;
     let conn = find(&mut tx, &scope, &connection_id).await?;
+    auth.admit()?;
     require_write(&scope, Role::Member)?;
     let used = tx.connection_usage(&scope, &conn.id).await?;
     if used > 0 {

@@ -114,8 +114,9 @@ pub async fn update_member(
     body: JsonBody,
 ) -> ApiResult<Json<MemberView>> {
     let mut tx = state.store.write().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let scope = auth.workspace(&mut tx, &tenant_id).await?;
     let target = find_member(&mut tx, &scope, &user_id).await?;
+    auth.admit()?;
     require_write(&scope, Role::Admin)?;
     let req: UpdateMemberRequest = body.parse()?;
     require_owner_for(&scope, target.role == Role::Owner || req.role == Role::Owner)?;
@@ -142,8 +143,9 @@ pub async fn delete_member(
     ApiPath((tenant_id, user_id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let mut tx = state.store.write().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let scope = auth.workspace(&mut tx, &tenant_id).await?;
     let target = find_member(&mut tx, &scope, &user_id).await?;
+    auth.admit()?;
     if target.user_id == auth.user.id {
         require_write(&scope, Role::Viewer)?;
     } else {

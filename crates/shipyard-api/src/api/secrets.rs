@@ -220,8 +220,9 @@ pub async fn update_secret(
     body: JsonBody,
 ) -> ApiResult<Json<SecretView>> {
     let mut tx = state.store.write().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let scope = auth.workspace(&mut tx, &tenant_id).await?;
     let secret = find(&mut tx, &scope, &secret_id).await?;
+    auth.admit()?;
     require_write(&scope, Role::Member)?;
     let req: UpdateSecretRequest = body.parse()?;
     let plain = value(&req.value)?;
@@ -254,8 +255,9 @@ pub async fn delete_secret(
     ApiPath((tenant_id, secret_id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let mut tx = state.store.write().await?;
-    let scope = auth.tenant(&mut tx, &tenant_id).await?;
+    let scope = auth.workspace(&mut tx, &tenant_id).await?;
     let secret = find(&mut tx, &scope, &secret_id).await?;
+    auth.admit()?;
     require_write(&scope, Role::Member)?;
     tx.delete_secret(&scope, &secret.id).await?;
     SqliteStore::commit(tx).await?;

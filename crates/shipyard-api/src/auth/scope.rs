@@ -1,23 +1,32 @@
 //! Opening a workspace or the admin area for an authenticated caller.
 
-use super::Auth;
+use super::{Auth, TokenGrant};
 use crate::error::ApiError;
 use shipyard_core::{Role, TenantId};
 use shipyard_store::{AdminScope, TenantScope, Tenants};
 
 impl Auth {
-    /// The caller's scope in workspace `raw_id`; 404 when it does not exist or the caller is
-    /// not a member, so other workspaces' existence is never revealed; then 403 when the
-    /// caller's token does not cover the request (after the 404: a foreign workspace's objects
-    /// never answer 403).
+    /// The caller's scope in workspace `raw_id`, for a route whose object is the workspace:
+    /// [`Auth::workspace`], then [`Auth::admit`].
     pub async fn tenant(&self, tx: &mut impl Tenants, raw_id: &str) -> Result<TenantScope, ApiError> {
+        let scope = self.workspace(tx, raw_id).await?;
+        self.admit()?;
+        Ok(scope)
+    }
+
+    /// The caller's scope in workspace `raw_id`; 404 when it does not exist or the caller is
+    /// not a member, so other workspaces' existence is never revealed. The token's scope is
+    /// not checked yet: a caller that looks up an object in it calls [`Auth::admit`] once the
+    /// object is found, so a foreign or missing object answers 404, never 403.
+    pub async fn workspace(&self, tx: &mut impl Tenants, raw_id: &str) -> Result<TenantScope, ApiError> {
         let not_found = || ApiError::not_found(format!("workspace {raw_id} not found"));
         let id = TenantId::parse(raw_id).map_err(|_| not_found())?;
-        let scope = tx.tenant_scope(&self.user.id, &id).await?.ok_or_else(not_found)?;
-        if let Some(token) = &self.token {
-            token.check()?;
-        }
-        Ok(scope)
+        tx.tenant_scope(&self.user.id, &id).await?.ok_or_else(not_found)
+    }
+
+    /// 403 naming the missing scope when the caller's token does not cover this request.
+    pub fn admit(&self) -> Result<(), ApiError> {
+        self.token.as_ref().map_or(Ok(()), TokenGrant::check)
     }
 
     /// The admin capability; 403 for tokens and for users who are not platform admins.

@@ -172,6 +172,8 @@ pub const ROUTES: &[(&str, &str, TokenScope)] = &[
 /// The scope a request to `route` (the matched pattern) with `method` needs; a route not in the
 /// table needs `write`, so a forgotten one is closed, not open.
 pub fn needed(method: &Method, route: &str) -> TokenScope {
+    // A HEAD is answered by the GET handler, so it needs what the GET needs.
+    let method = if method == Method::HEAD { &Method::GET } else { method };
     ROUTES
         .iter()
         .find(|(m, r, _)| *r == route && method.as_str() == *m)
@@ -266,5 +268,10 @@ mod tests {
         assert_eq!(needed(&Method::POST, "/tenants/{tenantId}/rollback"), Deploy);
         assert_eq!(needed(&Method::POST, "/tenants/{tenantId}/secrets"), Write);
         assert_eq!(needed(&Method::GET, "/no/such/route"), Write, "closed when unknown");
+        assert_eq!(needed(&Method::HEAD, "/tenants/{tenantId}/projects"), Read);
+        assert_eq!(
+            needed(&Method::HEAD, "/tenants/{tenantId}/databases/{databaseId}/connection"),
+            Write
+        );
     }
 }

@@ -94,10 +94,10 @@ impl ApiTokens for Tx {
 
     async fn touch_token(&mut self, id: &TokenId, now: DateTime<Utc>, ip: Option<&str>) -> Result<()> {
         // Minute resolution is what a user needs to spot a stale token, and it keeps a busy
-        // token from turning every request into a write.
+        // token from turning every request into a write; a new address is written at once.
         sqlx::query(
-            "UPDATE api_tokens SET last_used_at = ?, last_used_ip = ? WHERE id = ?
-             AND (last_used_at IS NULL OR last_used_at < ?)",
+            "UPDATE api_tokens SET last_used_at = ?1, last_used_ip = ?2 WHERE id = ?3
+             AND (last_used_at IS NULL OR last_used_at < ?4 OR last_used_ip IS NOT ?2)",
         )
         .bind(ts(now))
         .bind(ip.map(str::to_owned))

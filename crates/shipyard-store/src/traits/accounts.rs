@@ -62,7 +62,7 @@ pub trait ApiTokens {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<(User, ApiToken)>>> + Send;
-    /// Records use of a token, from client address `ip`.
+    /// Records use of a token from client address `ip` (at most once a minute from the same one).
     fn touch_token(
         &mut self,
         id: &TokenId,

@@ -19,6 +19,11 @@ pub async fn run(global: &Global, command: TokensCommand) -> Result<(), Failure>
             email.clone()
         }
     };
+    if let TokensCommand::Revoke { id, .. } = &command {
+        // An id, never a path: the request runs with a session, stronger than any token.
+        shipyard_core::TokenId::parse(id)
+            .map_err(|_| Failure::Usage(format!("`{}` is not a token id (tok_…)", output::printable(id))))?;
+    }
     let session = signed_in(global, email).await?;
     let done = act(global, &session, command).await;
     if let Err(e) = session.logout().await {

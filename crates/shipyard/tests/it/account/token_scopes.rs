@@ -105,6 +105,43 @@ async fn scoped_tokens_do_what_their_scopes_say_and_nothing_else() {
         );
     }
 
+    // Scope is checked once the object is found: in its own workspace, a read token naming a
+    // missing or foreign object gets 404 like anyone, never 403.
+    let stranger_project = stranger.project_fixture(&server, "theirs").await.project_id;
+    for (method, path) in [
+        (
+            reqwest::Method::DELETE,
+            format!("/tenants/{}/projects/{stranger_project}", owner.tenant_id),
+        ),
+        (
+            reqwest::Method::DELETE,
+            format!(
+                "/tenants/{}/secrets/sec_00000000000000000000000000000000",
+                owner.tenant_id
+            ),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/tenants/{}/deployments/DEP-9999/cancel", owner.tenant_id),
+        ),
+    ] {
+        let missing = read
+            .call(method.clone(), &path, Some(&json!({})))
+            .await
+            .expect("request");
+        assert_eq!(missing.status, 404, "read token on {method} {path}: {}", missing.body);
+    }
+    // A HEAD is a read.
+    let head = read
+        .call(
+            reqwest::Method::HEAD,
+            &format!("/tenants/{}/projects", owner.tenant_id),
+            None,
+        )
+        .await
+        .expect("request");
+    assert_eq!(head.status, 200, "HEAD with a read token");
+
     // The deploy token's own writes go through (whatever the state makes of them), never 403.
     for path in DEPLOYS {
         let op = ops
