@@ -95,6 +95,8 @@ pub struct MeToken {
     pub name: String,
     /// What it may do.
     pub scopes: Vec<TokenScope>,
+    /// The projects it is limited to (null: every project).
+    pub project_ids: Option<Vec<String>>,
 }
 
 /// `POST /auth/signup`
@@ -157,6 +159,8 @@ pub struct TokenView {
     pub last_used_ip: Option<String>,
     /// What it may do.
     pub scopes: Vec<TokenScope>,
+    /// The projects it is limited to (null: every project you can reach).
+    pub project_ids: Option<Vec<String>>,
 }
 
 /// `POST /account/api-tokens`
@@ -177,6 +181,10 @@ pub struct CreateTokenRequest {
     /// default). Each includes the ones before it.
     #[schema(min_items = 1)]
     pub scopes: Option<Vec<TokenScope>>,
+    /// Limit it to these projects (`prj_…`, 1 to 100, of your workspaces): other projects are
+    /// 404, workspace lists are filtered and workspace-level writes are 403.
+    #[schema(min_items = 1, max_items = 100)]
+    pub project_ids: Option<Vec<String>>,
 }
 
 /// The answer to creating a token: the only time `token` is shown.
@@ -197,4 +205,6 @@ pub struct CreatedToken {
     pub expires_at: Option<DateTime<Utc>>,
     /// What it may do.
     pub scopes: Vec<TokenScope>,
+    /// The projects it is limited to (null: every project).
+    pub project_ids: Option<Vec<String>>,
 }

@@ -42,6 +42,7 @@ impl ProjectPath {
     pub async fn load(&self, auth: &Auth, tx: &mut Tx) -> ApiResult<(TenantScope, Project)> {
         let scope = auth.workspace(tx, &self.tenant_id).await?;
         let project = find_project(tx, &scope, &self.project_id).await?;
+        auth.reach(&project.id, || format!("project {}", self.project_id))?;
         auth.admit()?;
         Ok((scope, project))
     }
@@ -65,6 +66,7 @@ impl EnvironmentPath {
     pub async fn load(&self, auth: &Auth, tx: &mut Tx) -> ApiResult<(TenantScope, Project, Environment)> {
         let scope = auth.workspace(tx, &self.tenant_id).await?;
         let project = find_project(tx, &scope, &self.project_id).await?;
+        auth.reach(&project.id, || format!("project {}", self.project_id))?;
         let env = find_env(tx, &scope, &project, &self.environment_id).await?;
         auth.admit()?;
         Ok((scope, project, env))
@@ -87,6 +89,7 @@ impl DeploymentPath {
     pub async fn load(&self, auth: &Auth, tx: &mut Tx) -> ApiResult<(TenantScope, Deployment)> {
         let scope = auth.workspace(tx, &self.tenant_id).await?;
         let dep = find_deployment(tx, &scope, &self.deployment_id).await?;
+        auth.reach(&dep.project_id, || format!("deployment {}", self.deployment_id))?;
         auth.admit()?;
         Ok((scope, dep))
     }
@@ -132,6 +135,8 @@ impl RunPath {
         let not_found = || ApiError::not_found(format!("run {} not found", self.run_id));
         let id = shipyard_core::RunId::parse(&self.run_id).map_err(|_| not_found())?;
         let run = state.runtime.run_of(scope.tenant_id(), &id).ok_or_else(not_found)?;
+        let env = tx.environment(&scope, &run.environment).await?.ok_or_else(not_found)?;
+        auth.reach(&env.project_id, || format!("run {}", self.run_id))?;
         auth.admit()?;
         Ok((scope, run))
     }
@@ -164,6 +169,7 @@ impl DatabasePath {
         let database = shipyard_store::Databases::database(tx, &scope, &id)
             .await?
             .ok_or_else(not_found)?;
+        auth.reach_database(tx, &scope, &database.id).await?;
         Ok((scope, database))
     }
 }
@@ -235,6 +241,7 @@ impl DomainPath {
         use shipyard_store::Domains;
         let scope = auth.workspace(tx, &self.tenant_id).await?;
         let project = find_project(tx, &scope, &self.project_id).await?;
+        auth.reach(&project.id, || format!("project {}", self.project_id))?;
         let not_found = || ApiError::not_found(format!("domain {} not found", self.domain_id));
         let id = shipyard_core::DomainId::parse(&self.domain_id).map_err(|_| not_found())?;
         let domain = tx.domain(&scope, &project.id, &id).await?.ok_or_else(not_found)?;

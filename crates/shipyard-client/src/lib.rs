@@ -298,6 +298,7 @@ impl Client {
             name: name.to_owned(),
             expires_in_days: days,
             scopes,
+            project_ids: None,
         };
         self.post_typed("/account/api-tokens", &req).await
     }

@@ -18,8 +18,8 @@ pub use data_dir::{DataDir, DataDirError};
 pub use error::{Constraint, StoreError};
 pub use layout::Layout;
 pub use model::{
-    ApiToken, Connection, Environment, Member, Membership, NewConnection, NewEnvironment, NewProject, NewUser, Page,
-    Paged, Project, ProjectFilter, ProjectPatch, StorageOwners, Tenant, TenantPatch, User,
+    ApiToken, Connection, Environment, Member, Membership, NewConnection, NewEnvironment, NewProject, NewToken,
+    NewUser, Page, Paged, Project, ProjectFilter, ProjectPatch, StorageOwners, Tenant, TenantPatch, User,
 };
 pub use model::{
     Attachment, Backup, BackupUpdate, Database, DatabaseState, DnsLook, Domain, DueDomain, NewDatabase, NewDomain,

@@ -172,11 +172,14 @@ async fn story<B: Backend>(store: B) {
     let made = tx
         .create_token(
             &bob.id,
-            "ci",
-            &token.display_prefix(),
-            &token.hash,
-            Some(now + Duration::days(30)),
-            &[shipyard_core::TokenScope::Read],
+            &shipyard_store::NewToken {
+                name: "ci",
+                prefix: &token.display_prefix(),
+                token_hash: &token.hash,
+                expires_at: Some(now + Duration::days(30)),
+                scopes: &[shipyard_core::TokenScope::Read],
+                projects: None,
+            },
         )
         .await
         .expect("token");

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{PAGE, new_project, new_user, owner_scope, public_connection};
-use shipyard_core::{ConnectionId, GitUrl, ProjectStatus, Slug};
+use shipyard_core::{ConnectionId, GitUrl, ProjectId, ProjectStatus, Slug};
 use shipyard_store::{
     Backend, Connections, Constraint, Environments, Jobs, NewConnection, NewEnvironment, ProjectFilter, ProjectPatch,
     Projects, SqliteStore, StoreError, Tenants, Users,
@@ -99,7 +99,7 @@ async fn project_story<B: Backend>(store: B) {
 
     let filter = ProjectFilter {
         search: Some("STAG".into()),
-        status: None,
+        ..ProjectFilter::default()
     };
     let found = tx.list_projects(&scope, &filter, PAGE).await.expect("list");
     assert_eq!(
@@ -115,10 +115,23 @@ async fn project_story<B: Backend>(store: B) {
         .expect("patch")
         .expect("exists");
     let paused = ProjectFilter {
-        search: None,
         status: Some(ProjectStatus::Paused),
+        ..ProjectFilter::default()
     };
     assert_eq!(tx.list_projects(&scope, &paused, PAGE).await.expect("list").total, 1);
+    let only = |ids: Vec<ProjectId>| ProjectFilter {
+        only: Some(ids),
+        ..ProjectFilter::default()
+    };
+    let listed = tx
+        .list_projects(&scope, &only(vec![api.id.clone()]), PAGE)
+        .await
+        .expect("list");
+    assert_eq!((listed.total, listed.items[0].id.clone()), (1, api.id.clone()));
+    assert_eq!(
+        tx.list_projects(&scope, &only(vec![]), PAGE).await.expect("list").total,
+        0
+    );
     assert_eq!(
         tx.list_projects(&foreign, &ProjectFilter::default(), PAGE)
             .await

@@ -74,11 +74,14 @@ pub async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<String> {
     let token = OpaqueToken::generate("shpat_");
     tx.create_token(
         &user.id,
-        "bootstrap",
-        &token.display_prefix(),
-        &token.hash,
-        None,
-        &[shipyard_core::TokenScope::Write],
+        &shipyard_store::NewToken {
+            name: "bootstrap",
+            prefix: &token.display_prefix(),
+            token_hash: &token.hash,
+            expires_at: None,
+            scopes: &[shipyard_core::TokenScope::Write],
+            projects: None,
+        },
     )
     .await?;
     SqliteStore::commit(tx).await?;

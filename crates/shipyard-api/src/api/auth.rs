@@ -32,6 +32,10 @@ async fn me(tx: &mut Tx, user: User, method: AuthMethod, token: Option<&TokenGra
             id: t.id.clone(),
             name: t.name.clone(),
             scopes: t.scopes.clone(),
+            project_ids: t
+                .projects
+                .as_ref()
+                .map(|ids| ids.iter().map(ToString::to_string).collect()),
         }),
     })
 }

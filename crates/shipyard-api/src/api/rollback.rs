@@ -43,6 +43,12 @@ pub async fn create_rollback(
             return Err(ApiError::bad_request("field `reason` must be at most 500 characters"));
         }
         let target = find_target(&mut tx, &scope, &req.release_id).await?;
+        auth.reach(&target.project_id, String::new).map_err(|_| {
+            ApiError::unprocessable(format!(
+                "field `releaseId`: release {} does not exist in this workspace",
+                req.release_id
+            ))
+        })?;
         check_target(&mut tx, &scope, &target).await.map_err(rollback_error)?;
         let project = tx
             .project(&scope, &target.project_id)

@@ -54,6 +54,7 @@ async fn find_release(tx: &mut Tx, auth: &Auth, tenant_id: &str, raw: &str) -> A
     let missing = || ApiError::not_found(format!("release {raw} not found"));
     let id = ReleaseId::parse(raw).map_err(|_| missing())?;
     let release = tx.release(&scope, &id).await?.ok_or_else(missing)?;
+    auth.reach(&release.project_id, || format!("release {raw}"))?;
     Ok((scope, release))
 }
 

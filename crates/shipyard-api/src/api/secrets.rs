@@ -62,6 +62,18 @@ fn value(raw: &shipyard_api_types::Secret) -> ApiResult<&str> {
     Ok(raw)
 }
 
+/// Whether the caller's token reaches a secret of `project` (None: the workspace's, which a
+/// token limited to some projects may not change): `hidden` when the project is not its.
+fn reached(auth: &Auth, project: Option<&ProjectId>, hidden: impl FnOnce() -> ApiError) -> ApiResult<()> {
+    match project {
+        Some(project) => auth.reach(project, String::new).map_err(|_| hidden()),
+        None if auth.only_projects().is_some() => Err(ApiError::forbidden(
+            "this token is limited to some projects; workspace secrets belong to the whole workspace",
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Where a new secret applies, checked against the workspace: (project, environment, target).
 async fn target(
     tx: &mut Tx,
@@ -159,6 +171,7 @@ pub async fn list_secrets(
         environment_id: filter("environmentId", query.environment_id.as_deref(), |e| {
             EnvironmentId::parse(e).ok()
         })?,
+        only_projects: auth.only_projects(),
     };
     let paged = tx.list_secrets(&scope, &filter, page).await?;
     Ok(Json(list_of(paged, page, secret_view)))
@@ -188,6 +201,13 @@ pub async fn create_secret(
     let plain = value(&req.value)?;
     check_secret_value(name.as_str(), plain).map_err(|e| ApiError::bad_request(format!("field `value`: {e}")))?;
     let (project_id, environment_id, target) = target(&mut tx, &scope, &req).await?;
+    reached(&auth, project_id.as_ref(), || {
+        let (field, what) = match req.scope {
+            SecretScope::Environment => ("environmentId", "environment"),
+            _ => ("projectId", "project"),
+        };
+        ApiError::unprocessable(format!("field `{field}`: no {what} {target} in this workspace"))
+    })?;
     let aad = secret_aad(scope.tenant_id(), req.scope, &target, name.as_str());
     let new = NewSecret {
         name: name.clone(),
@@ -222,6 +242,9 @@ pub async fn update_secret(
     let mut tx = state.store.write().await?;
     let scope = auth.workspace(&mut tx, &tenant_id).await?;
     let secret = find(&mut tx, &scope, &secret_id).await?;
+    reached(&auth, secret.project_id.as_ref(), || {
+        ApiError::not_found(format!("secret {secret_id} not found"))
+    })?;
     auth.admit()?;
     require_write(&scope, Role::Member)?;
     let req: UpdateSecretRequest = body.parse()?;
@@ -257,6 +280,9 @@ pub async fn delete_secret(
     let mut tx = state.store.write().await?;
     let scope = auth.workspace(&mut tx, &tenant_id).await?;
     let secret = find(&mut tx, &scope, &secret_id).await?;
+    reached(&auth, secret.project_id.as_ref(), || {
+        ApiError::not_found(format!("secret {secret_id} not found"))
+    })?;
     auth.admit()?;
     require_write(&scope, Role::Member)?;
     tx.delete_secret(&scope, &secret.id).await?;

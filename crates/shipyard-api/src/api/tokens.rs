@@ -11,8 +11,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 pub use shipyard_api_types::account::{CreateTokenRequest, CreatedToken, TokenView};
-use shipyard_core::{OpaqueToken, TokenId, TokenScope};
-use shipyard_store::{ApiToken, ApiTokens, Backend, SqliteStore};
+use shipyard_core::{OpaqueToken, ProjectId, TokenId, TokenScope};
+use shipyard_store::{ApiToken, ApiTokens, Backend, NewToken, Projects, SqliteStore, Tenants};
 
 const SESSION_ONLY: &str = "API token routes";
 
@@ -27,7 +27,44 @@ pub fn token_view(t: ApiToken) -> TokenView {
         last_used_at: t.last_used_at,
         last_used_ip: t.last_used_ip,
         scopes: t.scopes,
+        project_ids: ids_view(t.project_ids),
     }
+}
+
+fn ids_view(ids: Option<Vec<ProjectId>>) -> Option<Vec<String>> {
+    ids.map(|ids| ids.into_iter().map(|p| p.to_string()).collect())
+}
+
+/// The projects `raw` names, each one of the caller's workspaces' (422 naming the first that
+/// is not); 1 to 100 of them.
+async fn own_projects(state: &AppState, auth: &Auth, raw: &[String]) -> ApiResult<Vec<ProjectId>> {
+    if raw.is_empty() || raw.len() > 100 {
+        return Err(ApiError::bad_request("field `projectIds` must name 1 to 100 projects"));
+    }
+    let mut tx = state.store.read().await?;
+    let mut scopes = Vec::new();
+    for m in tx.memberships(&auth.user.id).await? {
+        scopes.extend(tx.tenant_scope(&auth.user.id, &m.tenant_id).await?);
+    }
+    let mut ids = Vec::with_capacity(raw.len());
+    for text in raw {
+        let unknown = || ApiError::unprocessable(format!("field `projectIds`: no project {text} in your workspaces"));
+        let id = ProjectId::parse(text).map_err(|_| unknown())?;
+        let mut found = false;
+        for scope in &scopes {
+            if tx.project(scope, &id).await?.is_some() {
+                found = true;
+                break;
+            }
+        }
+        if !found {
+            return Err(unknown());
+        }
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
 }
 
 /// Your tokens, newest first.
@@ -74,11 +111,25 @@ pub async fn create_api_token(
     }
     scopes.sort();
     scopes.dedup();
+    let projects = match req.project_ids {
+        Some(ids) => Some(own_projects(&state, &auth, &ids).await?),
+        None => None,
+    };
     let token = OpaqueToken::generate("shpat_");
     let prefix = token.display_prefix();
     let mut tx = state.store.write().await?;
     let made = tx
-        .create_token(&auth.user.id, &name, &prefix, &token.hash, expires_at, &scopes)
+        .create_token(
+            &auth.user.id,
+            &NewToken {
+                name: &name,
+                prefix: &prefix,
+                token_hash: &token.hash,
+                expires_at,
+                scopes: &scopes,
+                projects: projects.as_deref(),
+            },
+        )
         .await?;
     SqliteStore::commit(tx).await?;
     Ok((
@@ -91,6 +142,7 @@ pub async fn create_api_token(
             created_at: made.created_at,
             expires_at: made.expires_at,
             scopes: made.scopes,
+            project_ids: ids_view(made.project_ids),
         }),
     ))
 }

@@ -59,7 +59,7 @@ impl FromRequestParts<AppState> for Auth {
                 .extensions
                 .get::<axum::extract::MatchedPath>()
                 .map_or_else(|| parts.uri.path().to_owned(), |m| m.as_str().to_owned());
-            let needs = token_scopes::needed(&parts.method, &route);
+            let (needs, reach) = token_scopes::needed(&parts.method, &route);
             let ip = crate::client_addr::ClientAddr::from_request_parts(parts, state)
                 .await?
                 .0
@@ -67,6 +67,7 @@ impl FromRequestParts<AppState> for Auth {
             let mut auth = token_auth(&state.store, &token, ip.as_deref()).await?;
             if let Some(grant) = auth.token.as_mut() {
                 grant.needs = needs;
+                grant.reach = reach;
                 grant.route = format!("{} {route}", parts.method);
             }
             // Outside a workspace there is no object to find first: checked here, so a route
@@ -111,6 +112,8 @@ async fn token_auth(store: &SqliteStore, token: &str, ip: Option<&str>) -> Resul
             scopes: token.scopes,
             name: token.name,
             needs: shipyard_core::TokenScope::Write,
+            reach: token_scopes::Reach::Workspace,
+            projects: token.project_ids,
             route: String::new(),
         }),
     })

@@ -2,7 +2,7 @@
 
 use super::{Auth, TokenGrant};
 use crate::error::ApiError;
-use shipyard_core::{Role, TenantId};
+use shipyard_core::{ProjectId, Role, TenantId, TokenScope};
 use shipyard_store::{AdminScope, TenantScope, Tenants};
 
 impl Auth {
@@ -27,6 +27,45 @@ impl Auth {
     /// 403 naming the missing scope when the caller's token does not cover this request.
     pub fn admit(&self) -> Result<(), ApiError> {
         self.token.as_ref().map_or(Ok(()), TokenGrant::check)
+    }
+
+    /// 404 (as `what` not found) unless the caller's token reaches `project`: a token limited
+    /// to some projects sees no other, as if it were another workspace's.
+    pub fn reach(&self, project: &ProjectId, what: impl FnOnce() -> String) -> Result<(), ApiError> {
+        match &self.token {
+            Some(token) if !token.reaches(project) => Err(ApiError::not_found(format!("{} not found", what()))),
+            _ => Ok(()),
+        }
+    }
+
+    /// 403 when a token limited to some projects would change (or read the credentials of) a
+    /// database attached to none of them: a database serves its projects, and a limited token
+    /// reaches only its own.
+    pub async fn reach_database(
+        &self,
+        tx: &mut impl shipyard_store::Attachments,
+        scope: &TenantScope,
+        database: &shipyard_core::DatabaseId,
+    ) -> Result<(), ApiError> {
+        let Some(token) = self
+            .token
+            .as_ref()
+            .filter(|t| t.projects.is_some() && t.needs != TokenScope::Read)
+        else {
+            return Ok(());
+        };
+        let attached = tx.database_attachments(scope, database).await?;
+        if attached.iter().any(|a| token.reaches(&a.project_id)) {
+            return Ok(());
+        }
+        Err(ApiError::forbidden(format!(
+            "this token is limited to some projects, and database {database} is attached to none of them"
+        )))
+    }
+
+    /// The projects a list may show (None: all): a limited token's.
+    pub fn only_projects(&self) -> Option<Vec<ProjectId>> {
+        self.token.as_ref().and_then(|t| t.projects.clone())
     }
 
     /// The admin capability; 403 for tokens and for users who are not platform admins.

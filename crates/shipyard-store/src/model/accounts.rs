@@ -130,6 +130,25 @@ pub struct ApiToken {
     pub scopes: Vec<shipyard_core::TokenScope>,
     /// The client address of its last use.
     pub last_used_ip: Option<String>,
+    /// The projects it is limited to (None: every project its owner can reach).
+    pub project_ids: Option<Vec<shipyard_core::ProjectId>>,
+}
+
+/// What is needed to record a token.
+#[derive(Debug, Clone)]
+pub struct NewToken<'a> {
+    /// The owner's label.
+    pub name: &'a str,
+    /// Its first characters, to tell tokens apart.
+    pub prefix: &'a str,
+    /// SHA-256 of the token, hex.
+    pub token_hash: &'a str,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// What it may do.
+    pub scopes: &'a [shipyard_core::TokenScope],
+    /// The projects it is limited to (None: every project).
+    pub projects: Option<&'a [shipyard_core::ProjectId]>,
 }
 
 impl ApiToken {

@@ -9,7 +9,7 @@ mod domains;
 mod projects;
 mod secrets;
 
-pub use accounts::{ApiToken, Member, Membership, NewUser, StorageOwners, Tenant, TenantPatch, User};
+pub use accounts::{ApiToken, Member, Membership, NewToken, NewUser, StorageOwners, Tenant, TenantPatch, User};
 pub use backups::{Backup, BackupUpdate, NewRestore, Restore};
 pub use certificates::{Certificate, IssuedCertificate};
 pub use databases::{Attachment, Database, DatabaseState, NewDatabase, Rotation};

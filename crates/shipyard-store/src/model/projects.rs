@@ -139,6 +139,8 @@ pub struct ProjectFilter {
     pub search: Option<String>,
     /// Exact status.
     pub status: Option<ProjectStatus>,
+    /// Only these (a project-limited token's).
+    pub only: Option<Vec<ProjectId>>,
 }
 
 /// An environment of a project.

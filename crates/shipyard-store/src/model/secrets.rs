@@ -50,6 +50,8 @@ pub struct SecretFilter {
     pub project_id: Option<ProjectId>,
     /// Environment.
     pub environment_id: Option<EnvironmentId>,
+    /// Only secrets of these projects (a project-limited token's; workspace secrets excluded).
+    pub only_projects: Option<Vec<ProjectId>>,
 }
 
 /// One sealed value with what it is bound to (to open it, and to name it in a release).

@@ -20,7 +20,8 @@ macro_rules! project_columns {
 /// `WHERE` for the list filters; `?` placeholders in the order `list_projects` binds them.
 const FILTER: &str = "tenant_id = ?1
     AND (?2 IS NULL OR instr(lower(name), lower(?2)) > 0 OR instr(slug, lower(?2)) > 0)
-    AND (?3 IS NULL OR status = ?3)";
+    AND (?3 IS NULL OR status = ?3)
+    AND (?6 IS NULL OR id IN (SELECT value FROM json_each(?6)))";
 
 impl Projects for Tx {
     async fn create_project(&mut self, scope: &TenantScope, new: &NewProject) -> Result<Project> {
@@ -65,6 +66,7 @@ impl Projects for Tx {
     ) -> Result<Paged<Project>> {
         let tenant = scope.tenant_id().as_str().to_owned();
         let status = filter.status.map(|s| s.as_str());
+        let only = filter.only.as_deref().map(super::tokens::ids_json);
         let rows: Vec<ProjectRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             concat!(
                 "SELECT ",
@@ -78,6 +80,7 @@ impl Projects for Tx {
         .bind(status)
         .bind(i64::from(page.per_page))
         .bind(page.offset())
+        .bind(only.clone())
         .fetch_all(&mut *self.0)
         .await?;
         let total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
@@ -86,6 +89,9 @@ impl Projects for Tx {
         .bind(tenant)
         .bind(filter.search.clone())
         .bind(status)
+        .bind(None::<i64>)
+        .bind(None::<i64>)
+        .bind(only)
         .fetch_one(&mut *self.0)
         .await?;
         Ok(Paged {

@@ -132,6 +132,7 @@ pub(crate) struct TokenRow {
     last_used_at: Option<String>,
     scopes: String,
     last_used_ip: Option<String>,
+    project_ids: Option<String>,
 }
 
 impl TryFrom<TokenRow> for ApiToken {
@@ -152,6 +153,14 @@ impl TryFrom<TokenRow> for ApiToken {
                 })
                 .collect::<Result<_, _>>()?,
             last_used_ip: r.last_used_ip,
+            project_ids: r
+                .project_ids
+                .map(|ids| {
+                    serde_json::from_str::<Vec<String>>(&ids)
+                        .map(|ids| ids.into_iter().map(shipyard_core::ProjectId::from_trusted).collect())
+                        .map_err(|e| StoreError::Corrupt(format!("token project ids: {e}")))
+                })
+                .transpose()?,
         })
     }
 }

@@ -82,7 +82,8 @@ macro_rules! sealed_select {
 }
 
 const FILTER: &str = "tenant_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR scope = ?2)
-    AND (?3 IS NULL OR project_id = ?3) AND (?4 IS NULL OR environment_id = ?4)";
+    AND (?3 IS NULL OR project_id = ?3) AND (?4 IS NULL OR environment_id = ?4)
+    AND (?7 IS NULL OR project_id IN (SELECT value FROM json_each(?7)))";
 
 impl Secrets for Tx {
     async fn create_secret(&mut self, scope: &TenantScope, new: &NewSecret) -> Result<Secret> {
@@ -118,6 +119,7 @@ impl Secrets for Tx {
         let kind = filter.scope.map(SecretScope::as_str);
         let project = filter.project_id.as_ref().map(|p| p.as_str().to_owned());
         let env = filter.environment_id.as_ref().map(|e| e.as_str().to_owned());
+        let only = filter.only_projects.as_deref().map(super::tokens::ids_json);
         let rows: Vec<SecretRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             concat!(
                 "SELECT ",
@@ -132,6 +134,7 @@ impl Secrets for Tx {
         .bind(env.clone())
         .bind(i64::from(page.per_page))
         .bind(page.offset())
+        .bind(only.clone())
         .fetch_all(&mut *self.0)
         .await?;
         let total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
@@ -141,6 +144,9 @@ impl Secrets for Tx {
         .bind(kind)
         .bind(project)
         .bind(env)
+        .bind(None::<i64>)
+        .bind(None::<i64>)
+        .bind(only)
         .fetch_one(&mut *self.0)
         .await?;
         Ok(Paged {

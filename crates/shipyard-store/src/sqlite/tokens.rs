@@ -2,42 +2,35 @@
 
 use super::Tx;
 use super::rows::{TokenRow, convert, ts};
-use crate::model::{ApiToken, Page, Paged, User};
+use crate::model::{ApiToken, NewToken, Page, Paged, User};
 use crate::traits::{ApiTokens, Users};
 use crate::{Result, StoreError};
 use chrono::{DateTime, Duration, Utc};
-use shipyard_core::{TokenId, TokenScope, UserId};
+use shipyard_core::{ProjectId, TokenId, UserId};
 
 macro_rules! token_columns {
     () => {
-        "id, name, prefix, created_at, expires_at, last_used_at, scopes, last_used_ip"
+        "id, name, prefix, created_at, expires_at, last_used_at, scopes, last_used_ip, project_ids"
     };
 }
 
 impl ApiTokens for Tx {
-    async fn create_token(
-        &mut self,
-        user: &UserId,
-        name: &str,
-        prefix: &str,
-        token_hash: &str,
-        expires_at: Option<DateTime<Utc>>,
-        scopes: &[TokenScope],
-    ) -> Result<ApiToken> {
+    async fn create_token(&mut self, user: &UserId, new: &NewToken<'_>) -> Result<ApiToken> {
         let id = TokenId::generate();
         let row: TokenRow = sqlx::query_as(concat!(
-            "INSERT INTO api_tokens (id, user_id, name, prefix, token_hash, created_at, expires_at, scopes)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ",
+            "INSERT INTO api_tokens (id, user_id, name, prefix, token_hash, created_at, expires_at, scopes, project_ids)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ",
             token_columns!()
         ))
         .bind(id.as_str().to_owned())
         .bind(user.as_str().to_owned())
-        .bind(name.to_owned())
-        .bind(prefix.to_owned())
-        .bind(token_hash.to_owned())
+        .bind(new.name.to_owned())
+        .bind(new.prefix.to_owned())
+        .bind(new.token_hash.to_owned())
         .bind(ts(Utc::now()))
-        .bind(expires_at.map(ts))
-        .bind(scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","))
+        .bind(new.expires_at.map(ts))
+        .bind(new.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","))
+        .bind(new.projects.map(ids_json))
         .fetch_one(&mut *self.0)
         .await
         .map_err(StoreError::from_write)?;
@@ -114,4 +107,9 @@ struct TokenWithUser {
     user_id: String,
     #[sqlx(flatten)]
     token: TokenRow,
+}
+
+/// A list of project ids as the JSON array a query's `json_each` reads.
+pub(crate) fn ids_json(ids: &[ProjectId]) -> String {
+    serde_json::Value::from(ids.iter().map(|p| p.as_str()).collect::<Vec<_>>()).to_string()
 }

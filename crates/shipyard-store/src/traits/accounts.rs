@@ -1,7 +1,7 @@
 //! Accounts: users, sessions, API tokens, workspaces and members.
 
 use crate::Result;
-use crate::model::{ApiToken, Member, Membership, NewUser, Page, Paged, Tenant, TenantPatch, User};
+use crate::model::{ApiToken, Member, Membership, NewToken, NewUser, Page, Paged, Tenant, TenantPatch, User};
 use crate::scope::{AdminScope, TenantScope};
 use chrono::{DateTime, Utc};
 use shipyard_core::{Email, Role, TenantId, TokenId, UserId};
@@ -43,15 +43,7 @@ pub trait Sessions {
 /// Personal access tokens, stored by hash.
 pub trait ApiTokens {
     /// Records a token.
-    fn create_token(
-        &mut self,
-        user: &UserId,
-        name: &str,
-        prefix: &str,
-        token_hash: &str,
-        expires_at: Option<DateTime<Utc>>,
-        scopes: &[shipyard_core::TokenScope],
-    ) -> impl Future<Output = Result<ApiToken>> + Send;
+    fn create_token(&mut self, user: &UserId, new: &NewToken) -> impl Future<Output = Result<ApiToken>> + Send;
     /// A user's tokens, newest first.
     fn list_tokens(&mut self, user: &UserId, page: Page) -> impl Future<Output = Result<Paged<ApiToken>>> + Send;
     /// Revokes one of the user's tokens; false when the user has no such token.

@@ -32,6 +32,12 @@ pub struct RedeployQuery {
     pub redeploy: Option<bool>,
 }
 
+/// 422 as for a project not in the workspace when the caller's token does not reach it.
+fn reference_reached(auth: &crate::auth::Auth, project: &ProjectId, raw: &str) -> ApiResult<()> {
+    auth.reach(project, String::new)
+        .map_err(|_| ApiError::unprocessable(format!("field `projectId`: no project {raw} in this workspace")))
+}
+
 /// The project and environments a request names: (project, the one environment, the
 /// environments covered).
 pub(super) async fn target(
@@ -181,6 +187,7 @@ pub async fn create_database_attach(
         .map_err(|e| ApiError::bad_request(format!("field `envVar`: {e}")))?;
     let (project, environment_id, covered) =
         target(&mut tx, &scope, &req.project_id, req.environment_id.as_deref()).await?;
+    reference_reached(&auth, &project.id, &req.project_id)?;
     let attachment = Attachment {
         database_id: database.id.clone(),
         project_id: project.id.clone(),
@@ -227,6 +234,7 @@ pub async fn create_database_detach(
     let req: DetachDatabaseRequest = body.parse()?;
     let (project, environment_id, covered) =
         target(&mut tx, &scope, &req.project_id, req.environment_id.as_deref()).await?;
+    reference_reached(&auth, &project.id, &req.project_id)?;
     let detached = tx
         .detach_database(&scope, &database.id, &project.id, environment_id.as_ref())
         .await?;

@@ -45,7 +45,15 @@ pub async fn list_projects(
     let status = filter("status", query.status.as_deref(), ProjectStatus::parse)?;
     let search = query.search.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let paged = tx
-        .list_projects(&scope, &ProjectFilter { search, status }, page)
+        .list_projects(
+            &scope,
+            &ProjectFilter {
+                search,
+                status,
+                only: auth.only_projects(),
+            },
+            page,
+        )
         .await?;
     let mut items = Vec::with_capacity(paged.items.len());
     for project in paged.items {

@@ -125,11 +125,14 @@ async fn expired_tokens_are_refused() {
     let past = chrono::Utc::now() - chrono::Duration::minutes(1);
     tx.create_token(
         &user.id,
-        "old",
-        &token.display_prefix(),
-        &token.hash,
-        Some(past),
-        &[shipyard_core::TokenScope::Write],
+        &shipyard_store::NewToken {
+            name: "old",
+            prefix: &token.display_prefix(),
+            token_hash: &token.hash,
+            expires_at: Some(past),
+            scopes: &[shipyard_core::TokenScope::Write],
+            projects: None,
+        },
     )
     .await
     .expect("insert");
