@@ -3,6 +3,7 @@
 
 mod cookie;
 mod origin;
+mod route_table;
 mod scope;
 mod token_scopes;
 

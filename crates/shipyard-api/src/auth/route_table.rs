@@ -1,0 +1,303 @@
+//! The route table of token scopes: every operation of the API, the scope a token needs for it
+//! (CONTRACT.md, "Settled in turn 3") and whether a token limited to some projects may call it.
+//! `token_scopes` reads it; a test holds it to the served document.
+
+use shipyard_core::TokenScope::{self, Deploy, Read, Write};
+
+/// Who may call a route among tokens limited to some projects (`projectIds`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Any token: objects of other projects are 404 where they are looked up.
+    Projects,
+    /// A write to the workspace as a whole (members, connections, new projects and
+    /// databases): 403 for a token limited to some projects.
+    Workspace,
+}
+use Reach::{Projects, Workspace};
+
+/// Every operation of the API, the scope a token needs for it and who may call it.
+pub const ROUTES: &[(&str, &str, TokenScope, Reach)] = &[
+    ("GET", "/account/api-tokens", Read, Projects),
+    ("POST", "/account/api-tokens", Write, Projects),
+    ("DELETE", "/account/api-tokens/{tokenId}", Write, Projects),
+    ("POST", "/admin/certificates/{hostname}/renew", Write, Projects),
+    ("GET", "/admin/tenants", Read, Projects),
+    ("PATCH", "/admin/tenants/{tenantId}", Write, Projects),
+    ("GET", "/admin/users", Read, Projects),
+    ("POST", "/admin/users", Write, Projects),
+    ("POST", "/auth/login", Write, Projects),
+    ("POST", "/auth/logout", Write, Projects),
+    ("GET", "/auth/me", Read, Projects),
+    ("POST", "/auth/signup", Write, Projects),
+    ("GET", "/healthz", Read, Projects),
+    ("GET", "/tenants/{tenantId}/databases", Read, Projects),
+    ("POST", "/tenants/{tenantId}/databases", Write, Workspace),
+    ("DELETE", "/tenants/{tenantId}/databases/{databaseId}", Write, Projects),
+    ("GET", "/tenants/{tenantId}/databases/{databaseId}", Read, Projects),
+    (
+        "POST",
+        "/tenants/{tenantId}/databases/{databaseId}/attach",
+        Write,
+        Projects,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/databases/{databaseId}/backups",
+        Read,
+        Projects,
+    ),
+    (
+        "POST",
+        "/tenants/{tenantId}/databases/{databaseId}/backups",
+        Write,
+        Projects,
+    ),
+    (
+        "DELETE",
+        "/tenants/{tenantId}/databases/{databaseId}/backups/{backupId}",
+        Write,
+        Projects,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/databases/{databaseId}/backups/{backupId}",
+        Read,
+        Projects,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/databases/{databaseId}/backups/{backupId}/download",
+        Write,
+        Projects,
+    ),
+    (
+        "POST",
+        "/tenants/{tenantId}/databases/{databaseId}/backups/{backupId}/restore",
+        Write,
+        Projects,
+    ),
+    (
+        "POST",
+        "/tenants/{tenantId}/databases/{databaseId}/backups/{backupId}/verify",
+        Write,
+        Projects,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/databases/{databaseId}/connection",
+        Write,
+        Projects,
+    ),
+    (
+        "POST",
+        "/tenants/{tenantId}/databases/{databaseId}/detach",
+        Write,
+        Projects,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/databases/{databaseId}/restores",
+        Read,
+        Projects,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/databases/{databaseId}/restores/{restoreId}",
+        Read,
+        Projects,
+    ),
+    (
+        "POST",
+        "/tenants/{tenantId}/databases/{databaseId}/rotate-password",
+        Write,
+        Projects,
+    ),
+    (
+        "POST",
+        "/tenants/{tenantId}/databases/{databaseId}/start",
+        Write,
+        Projects,
+    ),
+    (
+        "POST",
+        "/tenants/{tenantId}/databases/{databaseId}/stop",
+        Write,
+        Projects,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/databases/{databaseId}/tunnel",
+        Write,
+        Projects,
+    ),
+    ("GET", "/tenants/{tenantId}/deployments/{deploymentId}", Read, Projects),
+    (
+        "POST",
+        "/tenants/{tenantId}/deployments/{deploymentId}/cancel",
+        Deploy,
+        Projects,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/deployments/{deploymentId}/logs",
+        Read,
+        Projects,
+    ),
+    (
+        "POST",
+        "/tenants/{tenantId}/deployments/{deploymentId}/retry",
+        Deploy,
+        Projects,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/deployments/{deploymentId}/stream",
+        Read,
+        Projects,
+    ),
+    ("GET", "/tenants/{tenantId}/members", Read, Projects),
+    ("POST", "/tenants/{tenantId}/members", Write, Workspace),
+    ("DELETE", "/tenants/{tenantId}/members/{userId}", Write, Workspace),
+    ("PATCH", "/tenants/{tenantId}/members/{userId}", Write, Workspace),
+    ("GET", "/tenants/{tenantId}/projects", Read, Projects),
+    ("POST", "/tenants/{tenantId}/projects", Write, Workspace),
+    ("POST", "/tenants/{tenantId}/projects/detect", Write, Workspace),
+    ("DELETE", "/tenants/{tenantId}/projects/{projectId}", Write, Projects),
+    ("GET", "/tenants/{tenantId}/projects/{projectId}", Read, Projects),
+    ("PATCH", "/tenants/{tenantId}/projects/{projectId}", Write, Projects),
+    (
+        "PATCH",
+        "/tenants/{tenantId}/projects/{projectId}/build-config",
+        Write,
+        Projects,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/projects/{projectId}/deployments",
+        Read,
+        Projects,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/projects/{projectId}/domains",
+        Read,
+        Projects,
+    ),
+    (
+        "POST",
+        "/tenants/{tenantId}/projects/{projectId}/domains",
+        Write,
+        Projects,
+    ),
+    (
+        "DELETE",
+        "/tenants/{tenantId}/projects/{projectId}/domains/{domainId}",
+        Write,
+        Projects,
+    ),
+    (
+        "POST",
+        "/tenants/{tenantId}/projects/{projectId}/domains/{domainId}/verify",
+        Write,
+        Projects,
+    ),
+    (
+        "POST",
+        "/tenants/{tenantId}/projects/{projectId}/environments",
+        Write,
+        Projects,
+    ),
+    (
+        "DELETE",
+        "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}",
+        Write,
+        Projects,
+    ),
+    (
+        "PATCH",
+        "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}",
+        Write,
+        Projects,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}/access-logs",
+        Read,
+        Projects,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}/access-logs/stream",
+        Read,
+        Projects,
+    ),
+    (
+        "POST",
+        "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}/deployments",
+        Deploy,
+        Projects,
+    ),
+    (
+        "POST",
+        "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}/runs",
+        Write,
+        Projects,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/projects/{projectId}/environments/{environmentId}/runtime",
+        Read,
+        Projects,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/projects/{projectId}/releases",
+        Read,
+        Projects,
+    ),
+    (
+        "PATCH",
+        "/tenants/{tenantId}/projects/{projectId}/runtime-config",
+        Write,
+        Projects,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/releases/{releaseId}/runtime-logs",
+        Read,
+        Projects,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/releases/{releaseId}/runtime-logs/stream",
+        Read,
+        Projects,
+    ),
+    ("GET", "/tenants/{tenantId}/repository-connections", Read, Projects),
+    ("POST", "/tenants/{tenantId}/repository-connections", Write, Workspace),
+    (
+        "DELETE",
+        "/tenants/{tenantId}/repository-connections/{connectionId}",
+        Write,
+        Workspace,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/repository-connections/{connectionId}",
+        Read,
+        Projects,
+    ),
+    (
+        "GET",
+        "/tenants/{tenantId}/repository-connections/{connectionId}/branches",
+        Read,
+        Projects,
+    ),
+    ("POST", "/tenants/{tenantId}/rollback", Deploy, Projects),
+    ("GET", "/tenants/{tenantId}/runs/{runId}", Read, Projects),
+    ("GET", "/tenants/{tenantId}/runs/{runId}/logs/stream", Read, Projects),
+    ("GET", "/tenants/{tenantId}/secrets", Read, Projects),
+    ("POST", "/tenants/{tenantId}/secrets", Write, Projects),
+    ("DELETE", "/tenants/{tenantId}/secrets/{secretId}", Write, Projects),
+    ("PATCH", "/tenants/{tenantId}/secrets/{secretId}", Write, Projects),
+];
