@@ -78,6 +78,7 @@ fn reached(auth: &Auth, project: Option<&ProjectId>, hidden: impl FnOnce() -> Ap
 async fn target(
     tx: &mut Tx,
     scope: &TenantScope,
+    auth: &Auth,
     req: &CreateSecretRequest,
 ) -> ApiResult<(Option<ProjectId>, Option<EnvironmentId>, String)> {
     let unknown = |field: &str, raw: &str, what: &str| {
@@ -114,6 +115,8 @@ async fn target(
             tx.project(scope, &id)
                 .await?
                 .ok_or_else(|| unknown("projectId", raw, "project"))?;
+            auth.reach(&id, String::new)
+                .map_err(|_| unknown("projectId", raw, "project"))?;
             Ok((Some(id.clone()), None, id.to_string()))
         }
         SecretScope::Environment => {
@@ -123,6 +126,9 @@ async fn target(
                 .environment(scope, &id)
                 .await?
                 .ok_or_else(|| unknown("environmentId", raw, "environment"))?;
+            // Before the project is compared: the answer must not name a project it cannot see.
+            auth.reach(&env.project_id, String::new)
+                .map_err(|_| unknown("environmentId", raw, "environment"))?;
             if let Some(project) = &req.project_id
                 && project != env.project_id.as_str()
             {
@@ -200,14 +206,11 @@ pub async fn create_secret(
         .map_err(|e| ApiError::bad_request(format!("field `name`: {e}")))?;
     let plain = value(&req.value)?;
     check_secret_value(name.as_str(), plain).map_err(|e| ApiError::bad_request(format!("field `value`: {e}")))?;
-    let (project_id, environment_id, target) = target(&mut tx, &scope, &req).await?;
-    reached(&auth, project_id.as_ref(), || {
-        let (field, what) = match req.scope {
-            SecretScope::Environment => ("environmentId", "environment"),
-            _ => ("projectId", "project"),
-        };
-        ApiError::unprocessable(format!("field `{field}`: no {what} {target} in this workspace"))
-    })?;
+    let (project_id, environment_id, target) = target(&mut tx, &scope, &auth, &req).await?;
+    // Project references were checked in `target`; a workspace secret is the whole workspace's.
+    if project_id.is_none() {
+        reached(&auth, None, || ApiError::not_found("secret"))?;
+    }
     let aad = secret_aad(scope.tenant_id(), req.scope, &target, name.as_str());
     let new = NewSecret {
         name: name.clone(),

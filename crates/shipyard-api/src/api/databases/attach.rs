@@ -32,17 +32,12 @@ pub struct RedeployQuery {
     pub redeploy: Option<bool>,
 }
 
-/// 422 as for a project not in the workspace when the caller's token does not reach it.
-fn reference_reached(auth: &crate::auth::Auth, project: &ProjectId, raw: &str) -> ApiResult<()> {
-    auth.reach(project, String::new)
-        .map_err(|_| ApiError::unprocessable(format!("field `projectId`: no project {raw} in this workspace")))
-}
-
 /// The project and environments a request names: (project, the one environment, the
 /// environments covered).
 pub(super) async fn target(
     tx: &mut Tx,
     scope: &TenantScope,
+    auth: &crate::auth::Auth,
     project_raw: &str,
     environment_raw: Option<&str>,
 ) -> ApiResult<(Project, Option<EnvironmentId>, Vec<Environment>)> {
@@ -54,6 +49,9 @@ pub(super) async fn target(
         .project(scope, &project_id)
         .await?
         .ok_or_else(|| unknown("projectId", project_raw, "project"))?;
+    // A project the caller's token does not reach is as unknown as another workspace's.
+    auth.reach(&project.id, String::new)
+        .map_err(|_| unknown("projectId", project_raw, "project"))?;
     let all = tx.environments(scope, &project.id).await?;
     let Some(raw) = environment_raw else {
         return Ok((project, None, all));
@@ -186,8 +184,7 @@ pub async fn create_database_attach(
     let env_var = EnvVarName::parse(req.env_var.as_deref().unwrap_or(DEFAULT_ENV_VAR))
         .map_err(|e| ApiError::bad_request(format!("field `envVar`: {e}")))?;
     let (project, environment_id, covered) =
-        target(&mut tx, &scope, &req.project_id, req.environment_id.as_deref()).await?;
-    reference_reached(&auth, &project.id, &req.project_id)?;
+        target(&mut tx, &scope, &auth, &req.project_id, req.environment_id.as_deref()).await?;
     let attachment = Attachment {
         database_id: database.id.clone(),
         project_id: project.id.clone(),
@@ -233,8 +230,7 @@ pub async fn create_database_detach(
     let (mut tx, scope, database) = begin(&state, &auth, &path).await?;
     let req: DetachDatabaseRequest = body.parse()?;
     let (project, environment_id, covered) =
-        target(&mut tx, &scope, &req.project_id, req.environment_id.as_deref()).await?;
-    reference_reached(&auth, &project.id, &req.project_id)?;
+        target(&mut tx, &scope, &auth, &req.project_id, req.environment_id.as_deref()).await?;
     let detached = tx
         .detach_database(&scope, &database.id, &project.id, environment_id.as_ref())
         .await?;

@@ -39,9 +39,16 @@ pub async fn list_databases(
     let page = paging.page()?;
     let paged = tx.list_databases(&scope, page).await?;
     let mut listed = Vec::with_capacity(paged.items.len());
+    let mut hidden = 0;
     for d in paged.items {
         let around = around(&mut tx, &scope, &d).await?;
-        listed.push((d, around));
+        // A token limited to some projects lists only the databases it reaches (a workspace
+        // holds a handful, `maxDatabases`, so the page is the list).
+        if auth.sees_database(&around.attachments) {
+            listed.push((d, around));
+        } else {
+            hidden += 1;
+        }
     }
     drop(tx);
     let mut items = Vec::with_capacity(listed.len());
@@ -53,7 +60,7 @@ pub async fn list_databases(
         items,
         page: page.page,
         per_page: page.per_page,
-        total: paged.total,
+        total: paged.total - hidden,
     }))
 }
 

@@ -68,6 +68,12 @@ pub async fn create_backup_restore(
     let target = req.target.unwrap_or(RestoreTarget::New);
     let made = match target {
         RestoreTarget::New => {
+            // A new database belongs to the whole workspace, as `POST …/databases` does.
+            if auth.only_projects().is_some() {
+                return Err(ApiError::forbidden(
+                    "this token is limited to some projects; a restore into a new database changes the whole workspace",
+                ));
+            }
             let name = match &req.name {
                 Some(name) => display_name(name, "name")?,
                 None => {

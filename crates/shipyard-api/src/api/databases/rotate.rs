@@ -79,8 +79,14 @@ pub async fn create_database_rotate_password(
         let note = format!("database {}'s password rotated", database.name);
         for attachment in tx.database_attachments(&scope, &database.id).await? {
             let environment = attachment.environment_id.as_ref().map(ToString::to_string);
-            let (project, _, covered) =
-                target(&mut tx, &scope, attachment.project_id.as_str(), environment.as_deref()).await?;
+            let (project, _, covered) = target(
+                &mut tx,
+                &scope,
+                &auth,
+                attachment.project_id.as_str(),
+                environment.as_deref(),
+            )
+            .await?;
             deployments.extend(redeploy(&state, &mut tx, &scope, &project, &covered, &note).await?);
         }
     }

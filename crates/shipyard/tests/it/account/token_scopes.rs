@@ -210,7 +210,7 @@ const OF_A_PROJECT: &[&str] = &[
 
 #[tokio::test]
 async fn a_token_limited_to_projects_sees_no_other() {
-    let server = TestServer::in_process(&[]);
+    let server = TestServer::in_process(&["--allow-signup"]);
     let owner = server.tenant("owner@example.com", "Owned").await;
     let mine = owner.project_fixture(&server, "mine").await;
     let other = owner.project_fixture(&server, "other").await;
@@ -342,6 +342,71 @@ async fn a_token_limited_to_projects_sees_no_other() {
         .await
         .expect("request");
     assert_eq!(set.status, 201, "{}", set.body);
+
+    // A database it reaches only while every project it serves is its own.
+    let db = format!("/tenants/{t}/databases/{}", mine.database_id);
+    assert_eq!(agent.get(&db).await.expect("request").status, 404, "attached to none");
+    let attach = |project: String| {
+        let (client, path) = (owner.token.clone(), format!("{db}/attach"));
+        async move {
+            let made = client
+                .post(&path, &json!({ "projectId": project }))
+                .await
+                .expect("request");
+            assert_eq!(made.status, 200, "{}", made.body);
+        }
+    };
+    attach(mine.project_id.clone()).await;
+    assert_eq!(
+        agent.get(&db).await.expect("request").status,
+        200,
+        "attached to its project alone"
+    );
+    attach(other.project_id.clone()).await;
+    assert_eq!(
+        agent.get(&db).await.expect("request").status,
+        404,
+        "shared with another project"
+    );
+    let stop = agent.post(&format!("{db}/stop"), &json!({})).await.expect("request");
+    assert_eq!(stop.status, 403, "{}", stop.body);
+    let dbs = agent
+        .get(&format!("/tenants/{t}/databases"))
+        .await
+        .expect("request")
+        .ok()
+        .expect("list");
+    assert!(
+        dbs["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|d| d["id"] != json!(mine.database_id)),
+        "{dbs}"
+    );
+
+    // Another workspace of the same user is as foreign as anyone's.
+    let stranger = server.tenant("stranger@example.com", "Elsewhere").await;
+    let t2 = &stranger.tenant_id;
+    stranger
+        .post_ok(
+            &format!("/tenants/{t2}/members"),
+            &json!({ "email": owner.email, "role": "member" }),
+        )
+        .await;
+    let members = format!("/tenants/{t2}/members");
+    assert_eq!(
+        owner.token.get(&members).await.expect("request").status,
+        200,
+        "its owner's full token"
+    );
+    for path in [
+        members.clone(),
+        format!("/tenants/{t2}/databases"),
+        format!("/tenants/{t2}/projects"),
+    ] {
+        assert_eq!(agent.get(&path).await.expect("request").status, 404, "{path}");
+    }
 
     // A project made later is not reached either: the token reaches fewer projects, never more.
     let later = owner.project_fixture(&server, "later").await;
