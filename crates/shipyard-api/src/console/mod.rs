@@ -9,6 +9,7 @@ mod call;
 mod csrf;
 mod page;
 mod pages;
+mod shown;
 mod visitor;
 
 use crate::state::AppState;

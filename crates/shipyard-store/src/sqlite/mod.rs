@@ -5,6 +5,7 @@ mod backups;
 mod certificates;
 mod connections;
 mod databases;
+mod deployment_rows;
 mod deployments;
 mod domains;
 mod environments;

@@ -146,14 +146,19 @@ pub async fn dashboard(
     }
     let mut rows = Vec::with_capacity(projects.items.len());
     for project in &projects.items {
-        let own: Vec<_> = environments.iter().filter(|e| e.project_id == project.id).collect();
-        for env in &own {
-            if !active.contains_key(&env.id) {
-                continue;
-            }
-            let host = state.runtime.host(&env.host_label, scope.tenant_slug().as_str());
-            let status = serving(state, &host, project.status == ProjectStatus::Active).status;
-            if matches!(status, "crashed" | "degraded") {
+        let runs = project.status == ProjectStatus::Active;
+        // Each environment's status, read once from the edge's table: for attention, and the
+        // production one for the row.
+        let own: Vec<_> = environments
+            .iter()
+            .filter(|e| e.project_id == project.id)
+            .map(|env| {
+                let host = state.runtime.host(&env.host_label, scope.tenant_slug().as_str());
+                (env, serving(state, &host, runs).status, host)
+            })
+            .collect();
+        for (env, status, host) in &own {
+            if active.contains_key(&env.id) && matches!(*status, "crashed" | "degraded") {
                 attention.push(Attention {
                     what: status,
                     project: format!("{} / {}", project.name, env.name),
@@ -162,10 +167,9 @@ pub async fn dashboard(
                 });
             }
         }
-        let Some(production) = own.iter().find(|e| e.is_production).or(own.first()) else {
+        let Some(&(production, status, _)) = own.iter().find(|(e, _, _)| e.is_production).or(own.first()) else {
             continue;
         };
-        let host = state.runtime.host(&production.host_label, scope.tenant_slug().as_str());
         let last = latest
             .iter()
             .filter(|d| d.project_id == project.id)
@@ -181,7 +185,7 @@ pub async fn dashboard(
             name: project.name.clone(),
             kind: project.project_type.as_str().to_owned(),
             url: live_url(state, &scope, production),
-            serving: serving(state, &host, project.status == ProjectStatus::Active).status,
+            serving: status,
             release: active.get(&production.id).map(|r| format!("v{}", r.version)),
             last,
         });

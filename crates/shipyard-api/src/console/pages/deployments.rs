@@ -2,8 +2,8 @@
 //! failed, its timeline, and its build log — whole when it has ended, followed live by the
 //! script while it runs (and refreshed every few seconds without JavaScript).
 
-use super::projects::{ShownLine, short, shown_lines};
 use crate::console::page::{Chrome, Shows};
+use crate::console::shown::{ShownLine, short, shown_lines};
 use crate::console::visitor::{Ids, Visitor};
 use askama::Template;
 use askama_web::WebTemplate;

@@ -3,7 +3,7 @@
 //! project. Each step is the API's: connect, detect, create.
 
 use crate::console::call::Refusal;
-use crate::console::page::{Chrome, Shown, Shows};
+use crate::console::page::{Chrome, Shows};
 use crate::console::visitor::{Ids, Visitor};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -87,7 +87,7 @@ struct DetectPage {
     error: Option<String>,
 }
 
-async fn connections(visitor: &Visitor, tenant: &str) -> Result<Vec<ConnectionView>, Shown> {
+async fn connections(visitor: &Visitor, tenant: &str) -> Result<Vec<ConnectionView>, Refusal> {
     let path = format!("/tenants/{tenant}/repository-connections?perPage=100");
     Ok(visitor.call.get::<List<ConnectionView>>(&path).await?.items)
 }
@@ -134,10 +134,7 @@ fn name_from_url(url: &str) -> String {
 
 /// The connection the form names, or the workspace's connection of its URL, or a new one.
 async fn connection_for(visitor: &Visitor, tenant: &str, form: &StartForm) -> Result<ConnectionView, Refusal> {
-    let known = connections(visitor, tenant).await.map_err(|_| Refusal {
-        status: axum::http::StatusCode::NOT_FOUND,
-        message: format!("workspace {tenant} not found"),
-    })?;
+    let known = connections(visitor, tenant).await?;
     if !form.connection.is_empty() {
         return known.into_iter().find(|c| c.id == form.connection).ok_or(Refusal {
             status: axum::http::StatusCode::NOT_FOUND,

@@ -4,8 +4,8 @@
 
 use super::auth::TokenForm;
 use crate::console::Console;
-use crate::console::ansi::{Segment, segments};
 use crate::console::page::{Chrome, Shows};
+use crate::console::shown::{ShownLine, short, shown_lines};
 use crate::console::visitor::{Ids, Visitor};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -23,33 +23,6 @@ use shipyard_store::logs::runtime_stream;
 
 /// Lines of the runtime log the page starts with (the script follows from there).
 const TAIL_LINES: i64 = 200;
-
-/// A log line ready for the template: its seq, stream and styled segments.
-pub struct ShownLine {
-    /// Its place in the stream.
-    pub seq: i64,
-    /// stdout, stderr or system.
-    pub stream: &'static str,
-    /// Its text with colours as classes.
-    pub segments: Vec<Segment>,
-}
-
-/// A commit's first twelve characters.
-pub fn short(sha: &str) -> &str {
-    sha.get(..12).unwrap_or(sha)
-}
-
-/// A page of log lines as the template shows them.
-pub fn shown_lines(page: &LogPage) -> Vec<ShownLine> {
-    page.items
-        .iter()
-        .map(|l| ShownLine {
-            seq: l.seq,
-            stream: l.stream.as_str(),
-            segments: segments(&l.line),
-        })
-        .collect()
-}
 
 struct Env {
     view: EnvironmentView,

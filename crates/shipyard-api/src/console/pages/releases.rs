@@ -1,7 +1,7 @@
 //! Rollback: a confirmation page (a form, so it needs no JavaScript), then the API's rollback.
 
-use super::projects::short;
 use crate::console::page::{Chrome, Shown, Shows};
+use crate::console::shown::short;
 use crate::console::visitor::{Ids, Visitor};
 use askama::Template;
 use askama_web::WebTemplate;

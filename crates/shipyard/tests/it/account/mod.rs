@@ -4,5 +4,6 @@ mod accounts;
 mod admin;
 mod bootstrap;
 mod members;
+mod project_tokens;
 mod token_scopes;
 mod tokens;
